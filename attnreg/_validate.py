@@ -1,0 +1,97 @@
+"""Validation at the public boundary (DESIGN §6): one clear sentence naming the argument."""
+from __future__ import annotations
+
+from array_api_compat import array_namespace, device, is_array_api_obj, is_lazy_array
+
+VERSIONS = ("normalized", "rescaled")
+
+
+def check_version(version) -> str:
+    if version not in VERSIONS:
+        raise ValueError(f"version must be 'normalized' or 'rescaled', got {version!r}")
+    return version
+
+
+def namespace(**arrays):
+    """Resolve the one array namespace of the named arrays, checking type, dtype and device."""
+    for name, a in arrays.items():
+        if not is_array_api_obj(a):
+            raise TypeError(
+                f"{name} must be an array (numpy, torch, cupy, jax or array_api_strict), "
+                f"got {type(a).__name__}; convert it first, e.g. numpy.asarray({name}, dtype=float)"
+            )
+    try:
+        xp = array_namespace(*arrays.values())
+    except TypeError as exc:
+        kinds = ", ".join(f"{n}: {type(a).__module__}.{type(a).__name__}" for n, a in arrays.items())
+        raise TypeError(f"arrays come from different libraries ({kinds}); pass arrays of one library") from exc
+    (first_name, first), *rest = arrays.items()
+    for name, a in arrays.items():
+        if not xp.isdtype(a.dtype, "real floating"):
+            raise TypeError(f"{name} must have a real floating-point dtype, got {a.dtype}")
+    for name, a in rest:
+        if a.dtype != first.dtype:
+            raise TypeError(f"{name} has dtype {a.dtype} but {first_name} has {first.dtype}; pass one dtype")
+        if device(a) != device(first):
+            raise ValueError(f"{name} is on device {device(a)} but {first_name} is on {device(first)}")
+    return xp
+
+
+def check_shape(name: str, a, shape: tuple, meaning: str) -> None:
+    """`shape` holds ints or None (free); `meaning` spells it in the paper's letters, e.g. '(n, d)'."""
+    if a.ndim != len(shape) or any(want is not None and got != want for got, want in zip(a.shape, shape)):
+        raise ValueError(f"{name} must have shape {meaning} = {_fmt(shape)}, got {tuple(a.shape)}")
+    if any(s == 0 for s in a.shape):
+        raise ValueError(f"{name} is empty (shape {tuple(a.shape)}); n and d must be at least 1")
+
+
+def check_finite(xp, **arrays) -> None:
+    for name, a in arrays.items():
+        # A traced (lazy) array has no values yet; its finiteness cannot be known here.
+        if not is_lazy_array(a) and not bool(xp.all(xp.isfinite(a))):
+            raise ValueError(f"{name} contains non-finite entries (nan or inf)")
+
+
+def check_block_rows(block_rows, n: int) -> int:
+    if block_rows is None:
+        return max(1, min(n, BLOCK_ELEMENTS // n))
+    if isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
+        raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}")
+    return min(block_rows, n)
+
+
+# Rows per block so that one block×n temporary holds about 2**20 numbers (8 MiB in float64).
+BLOCK_ELEMENTS = 2**20
+
+
+def _fmt(shape) -> str:
+    return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def matrix_problem(A1, A2, X, B=None, V=None):
+    """Validate the matrix form's (A1, A2, X[, B][, V]) and return (xp, n, d)."""
+    arrays = {k: a for k, a in dict(A1=A1, A2=A2, B=B, X=X, V=V).items() if a is not None or k in ("A1", "A2", "X")}
+    xp = namespace(**arrays)
+    if A1.ndim != 2:
+        raise ValueError(f"A1 must be a 2-D array of shape (n, d), got {A1.ndim}-D shape {tuple(A1.shape)}")
+    n, d = A1.shape
+    shapes = dict(A1=((n, d), "(n, d)"), A2=((n, d), "(n, d)"), B=((n, n), "(n, n)"), X=((d, d), "(d, d)"),
+                  V=((d, d), "(d, d)"))
+    for name, a in arrays.items():
+        check_shape(name, a, *shapes[name])
+    check_finite(xp, **arrays)
+    return xp, n, d
+
+
+def vector_problem(A, x, b=None, v=None):
+    """Validate the vector form's (A, x[, b][, v]) and return (xp, n, d)."""
+    arrays = {k: a for k, a in dict(A=A, b=b, x=x, v=v).items() if a is not None or k in ("A", "x")}
+    xp = namespace(**arrays)
+    if A.ndim != 2:
+        raise ValueError(f"A must be a 2-D array of shape (n, d), got {A.ndim}-D shape {tuple(A.shape)}")
+    n, d = A.shape
+    shapes = dict(A=((n, d), "(n, d)"), b=((n,), "(n,)"), x=((d,), "(d,)"), v=((d,), "(d,)"))
+    for name, a in arrays.items():
+        check_shape(name, a, *shapes[name])
+    check_finite(xp, **arrays)
+    return xp, n, d

@@ -1,0 +1,96 @@
+r"""Matrix form: losses, gradients, Hessian-vector products and the dense Hessian.
+
+With ``A1, A2 ∈ R^{n×d}``, ``B ∈ R^{n×n}``, ``X ∈ R^{d×d}``, ``S = A1 X A2ᵀ``, ``U = exp(S)``,
+``α = U 1ₙ``, ``D = diag(α)``, ``F = D⁻¹U`` (DESIGN §2; the ½ is ours, ``objective = 2·loss``):
+
+* normalized  ``L_N(X) = ½ ||D(X)⁻¹ exp(A1 X A2ᵀ) − B||_F²``,
+  ``∇L_N = A1ᵀ P A2`` with ``P = F∘C − rowsum(F∘C)·F``, ``C = F − B``;
+* rescaled    ``L_R(X) = ½ ||exp(A1 X A2ᵀ) − D(X) B||_F²``,
+  ``∇L_R = A1ᵀ P A2`` with ``P = U∘H − rowsum(H∘B)·U``, ``H = U − D B``.
+
+Every function takes arrays of one library (numpy, torch, cupy, jax, array_api_strict) and one real
+floating dtype, and returns arrays of that library on the same device. Rows are processed in blocks
+of ``block_rows`` (memory O(block_rows·n)); ``A1 ⊗ A2`` is never formed.
+
+>>> import numpy as np, attnreg
+>>> rng = np.random.default_rng(0)
+>>> A1, A2, X = rng.standard_normal((5, 2)), rng.standard_normal((5, 2)), np.zeros((2, 2))
+>>> B = np.full((5, 5), 0.2)            # uniform rows: the softmax of S = 0 fits exactly
+>>> float(attnreg.loss(A1, A2, B, X, version="normalized"))
+0.0
+"""
+from __future__ import annotations
+
+from . import _rows
+from ._sweep import merge_scale, sweep, unscale
+from ._validate import BLOCK_ELEMENTS, check_block_rows, check_version, matrix_problem
+
+
+def loss(A1, A2, B, X, *, version, block_rows=None):
+    """The loss ``L(X)`` (with the ½) as a 0-D array; for ``rescaled`` it is ``inf`` only when the
+    true value exceeds the dtype's range (use :func:`log_loss` there)."""
+    version = check_version(version)
+    xp, n, _ = matrix_problem(A1, A2, X, B=B)
+    s = sweep(A1, A2, B, X, version=version, xp=xp, block=check_block_rows(block_rows, n), want_p=False)
+    return unscale(s.loss_scaled, s.M, xp=xp)
+
+
+def log_loss(A1, A2, B, X, *, version, block_rows=None):
+    """``log L(X)``, finite even where ``L`` itself over- or underflows (rescaled with large logits)."""
+    version = check_version(version)
+    xp, n, _ = matrix_problem(A1, A2, X, B=B)
+    s = sweep(A1, A2, B, X, version=version, xp=xp, block=check_block_rows(block_rows, n), want_p=False)
+    return xp.log(s.loss_scaled) if s.M is None else 2 * s.M + xp.log(s.loss_scaled)
+
+
+def loss_and_grad(A1, A2, B, X, *, version, block_rows=None):
+    """``(L(X), ∇_X L(X))`` in one pass over the rows; the gradient is ``A1ᵀ P A2`` (d × d)."""
+    version = check_version(version)
+    xp, n, _ = matrix_problem(A1, A2, X, B=B)
+    s = sweep(A1, A2, B, X, version=version, xp=xp, block=check_block_rows(block_rows, n))
+    return unscale(s.loss_scaled, s.M, xp=xp), unscale(s.G_scaled @ A2, s.M, xp=xp)
+
+
+def grad(A1, A2, B, X, *, version, block_rows=None):
+    """``∇_X L(X) = A1ᵀ P A2`` (d × d); see the module docstring for ``P``."""
+    return loss_and_grad(A1, A2, B, X, version=version, block_rows=block_rows)[1]
+
+
+def hvp(A1, A2, B, X, V, *, version, block_rows=None):
+    """Hessian-vector product ``∇²L(X)[V] = A1ᵀ dP A2``, ``dP`` the derivative of ``P`` along
+    ``dS = A1 V A2ᵀ`` (exact, no finite differences)."""
+    version = check_version(version)
+    xp, n, _ = matrix_problem(A1, A2, X, B=B, V=V)
+    s = sweep(A1, A2, B, X, version=version, xp=xp, block=check_block_rows(block_rows, n), V=V)
+    return unscale(s.G_scaled @ A2, s.M, xp=xp)
+
+
+def hessian(A1, A2, B, X, *, version, max_entries=2**24):
+    r"""Dense Hessian in ``x = vec(X)`` (row-major), a ``d² × d²`` array.
+
+    ``∇²L = Σ_j (a_j a_jᵀ) ⊗ (A2ᵀ K_j A2)`` with ``a_j = A1[j, :]`` and ``K_j`` the Hessian of row
+    j's loss in its logits ``s_j``. Refuses when ``d⁴ > max_entries``; use :func:`hvp` then.
+    """
+    version = check_version(version)
+    xp, n, d = matrix_problem(A1, A2, X, B=B)
+    if d**4 > max_entries:
+        raise ValueError(f"the dense Hessian would have d^4 = {d**4} entries, above max_entries = "
+                         f"{max_entries}; use attnreg.hvp for Hessian-vector products instead")
+    block = max(1, BLOCK_ELEMENTS // (n * n))
+    W = X @ A2.T
+    acc = M = None
+    for start in range(0, n, block):
+        stop = min(start + block, n)  # out-of-range slice stops are not in the array API
+        Ab = A1[start:stop, :]
+        k = Ab.shape[0]
+        m, K = _rows.row_hessians(Ab @ W, B[start:stop, :], version=version, xp=xp)
+        Mj = xp.matmul(xp.matmul(xp.reshape(A2.T, (1, d, n)), K), xp.reshape(A2, (1, n, d)))
+        Q = xp.reshape(Ab, (k, d, 1)) * xp.reshape(Ab, (k, 1, d))
+        if m is not None:
+            M, old, w = merge_scale(M, m, xp=xp)
+            acc = acc if old is None or acc is None else acc * old
+            Q = Q * xp.reshape(w, (k, 1, 1))
+        R = xp.reshape(Q, (k, d * d)).T @ xp.reshape(Mj, (k, d * d))  # rows (i, i'), columns (k, k')
+        acc = R if acc is None else acc + R
+    H = xp.reshape(xp.permute_dims(xp.reshape(acc, (d, d, d, d)), (0, 2, 1, 3)), (d * d, d * d))
+    return unscale(H, M, xp=xp)

@@ -1,0 +1,1 @@
+"""Symbolic derivations (sympy): one lemma per module."""

@@ -1,0 +1,141 @@
+"""Local mpmath contexts, exact input conversion and precision-verified evaluation.
+
+Nothing here touches the global ``mpmath.mp``: every computation gets its own ``MPContext``
+(mpmath's docs: the global context is not thread-safe). Float inputs (float64, float32) convert
+exactly; decimal strings and fractions are rounded at the working precision, which is above the
+requested one.
+"""
+from __future__ import annotations
+
+import numbers
+from fractions import Fraction
+
+import mpmath
+
+MIN_DPS, MAX_DPS = 15, 10_000
+
+
+def check_dps(dps) -> int:
+    if isinstance(dps, bool) or not isinstance(dps, numbers.Integral) or not MIN_DPS <= dps <= MAX_DPS:
+        raise ValueError(f"dps must be an integer between {MIN_DPS} and {MAX_DPS}, got {dps!r}")
+    return int(dps)
+
+
+def make_context(dps: int) -> mpmath.MPContext:
+    """A fresh ``MPContext`` working with ``dps`` decimal digits."""
+    ctx = mpmath.MPContext()
+    ctx.dps = dps
+    return ctx
+
+
+def to_mpf(ctx, name: str, value):
+    """One real number as ``ctx.mpf``: floats exactly, strings/fractions at ``ctx``'s precision."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must hold real numbers, got a bool")
+    if isinstance(value, str | numbers.Real | Fraction) or hasattr(value, "_mpf_"):
+        try:
+            x = ctx.mpf(float(value) if _is_binary_float(value) else value)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{name} holds {value!r}, which is not a real number") from exc
+        if not ctx.isfinite(x):
+            raise ValueError(f"{name} contains non-finite entries (nan or inf)")
+        return x
+    raise TypeError(f"{name} must hold real numbers (floats, ints, decimal strings), got {type(value).__name__}")
+
+
+def _is_binary_float(value) -> bool:
+    # numpy/torch floating scalars convert exactly through Python float (binary64 holds them all).
+    return isinstance(value, float) or type(value).__module__ == "numpy" and hasattr(value, "dtype")
+
+
+def _nested(value):
+    """A nested Python list from a list, tuple, numpy/torch/array-API array or mpmath matrix."""
+    if isinstance(value, list | tuple):
+        return [_nested(v) if isinstance(v, list | tuple) else v for v in value]
+    if hasattr(value, "tolist") and not isinstance(value, str):
+        if hasattr(value, "detach"):  # torch
+            value = value.detach().cpu()
+        if type(value).__module__.startswith("array_api_strict"):
+            import numpy as np
+
+            value = np.asarray(value)
+        return value.tolist()
+    return value
+
+
+def to_matrix(ctx, name: str, value, shape: tuple) -> list[list]:
+    """A 2-D input as a list of rows of ``ctx.mpf``; ``shape`` holds ints or None (free)."""
+    rows = _nested(value)
+    if isinstance(value, mpmath.matrix) or hasattr(value, "rows") and hasattr(value, "cols"):
+        rows = [[value[i, j] for j in range(value.cols)] for i in range(value.rows)]
+    if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows) or len({len(r) for r in rows}) > 1:
+        raise ValueError(f"{name} must be a 2-D array (a list of equal-length rows)")
+    got = (len(rows), len(rows[0]) if rows else 0)
+    if any(w is not None and g != w for g, w in zip(got, shape)):
+        want = ", ".join("?" if s is None else str(s) for s in shape)
+        raise ValueError(f"{name} must have shape ({want}), got {got}")
+    if 0 in got:
+        raise ValueError(f"{name} is empty (shape {got}); n and d must be at least 1")
+    return [[to_mpf(ctx, name, v) for v in r] for r in rows]
+
+
+def to_vector(ctx, name: str, value, length: int | None = None) -> list:
+    """A 1-D input as a list of ``ctx.mpf`` (an n × 1 mpmath matrix is accepted too)."""
+    if isinstance(value, mpmath.matrix) or hasattr(value, "rows") and hasattr(value, "cols"):
+        if value.cols != 1:
+            raise ValueError(f"{name} must be a vector, got a {value.rows}×{value.cols} matrix")
+        items = [value[i, 0] for i in range(value.rows)]
+    else:
+        items = _nested(value)
+    if not isinstance(items, list) or any(isinstance(v, list) for v in items):
+        raise ValueError(f"{name} must be a 1-D array")
+    if not items:
+        raise ValueError(f"{name} is empty; n and d must be at least 1")
+    if length is not None and len(items) != length:
+        raise ValueError(f"{name} must have length {length}, got {len(items)}")
+    return [to_mpf(ctx, name, v) for v in items]
+
+
+def evaluate(compute, dps: int, *, guard: int = 10):
+    """Run ``compute(ctx)`` at increasing precision until two runs agree to ``dps + 3`` digits.
+
+    ``compute`` returns an mpf, a (nested) list of mpf, or a tuple of those. It runs first with
+    ``dps + guard`` digits, then with the extra digits doubled each time, so that cancellation (for
+    example a loss near zero at a realisable point) cannot leave fewer than ``dps`` correct digits.
+    A value that still moves at ``3·dps`` extra digits is zero to that precision, relative to its
+    terms; the highest-precision value is returned then. Results are rounded into a fresh context
+    of ``dps`` digits, so arithmetic on them continues at ``dps``.
+    """
+    dps = check_dps(dps)
+    extra, previous = guard, None
+    while True:
+        value = compute(make_context(dps + extra))
+        if previous is not None and _agree(previous, value, mpmath.mpf(10) ** -(dps + 3)):
+            break
+        if extra >= 3 * dps:
+            break
+        previous, extra = value, 2 * extra
+    return _round(make_context(dps), value)
+
+
+def _flat(value):
+    if isinstance(value, list | tuple):
+        return [y for v in value for y in _flat(v)]
+    return [value]
+
+
+def _agree(a, b, tol) -> bool:
+    fa, fb = _flat(a), _flat(b)
+    diff = max(abs(x - y) for x, y in zip(fa, fb))
+    return diff == 0 or diff <= tol * max(abs(y) for y in fb)
+
+
+def _round(ctx, value):
+    """Into ``ctx``: scalars as ``ctx.mpf``, lists of rows as ``ctx.matrix``, lists as column matrices."""
+    if isinstance(value, tuple):
+        return tuple(_round(ctx, v) for v in value)
+    if isinstance(value, list):
+        if value and isinstance(value[0], list):
+            return ctx.matrix([[ctx.mpf(x) for x in row] for row in value])
+        return ctx.matrix([ctx.mpf(x) for x in value])
+    return ctx.mpf(value)

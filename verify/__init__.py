@@ -1,0 +1,1 @@
+"""Cross-validation registry, tolerances and reports."""
