@@ -1,1 +1,40 @@
-"""Command-line interface."""
+"""``attnreg``: the command line. Thin by design: parse, select, run, render.
+
+Each subcommand is a module ``attnreg.cli.<name>_cmd`` with ``add_parser(subparsers)`` (which sets
+``handler``) and no heavy imports at module level. User errors raise :class:`UsageError` (or are
+reported by argparse): one sentence on stderr, exit status 2, no traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+COMMANDS = ("verify",)
+
+
+class UsageError(Exception):
+    """A mistake in what the user asked for; the message is one sentence."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="attnreg",
+        description="Check the theory of attention regression: cross-validate the float64 production path "
+                    "against an mpmath reference, derive and check lemmas, and test theorem constants.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module(f"attnreg.cli.{name}_cmd").add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except UsageError as exc:
+        print(f"attnreg {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("attnreg: interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,5 @@
+import sys
+
+from attnreg.cli import main
+
+sys.exit(main())

@@ -1,0 +1,58 @@
+"""``attnreg verify``: run the registered checks, print a table, optionally write JSON / Markdown."""
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("verify", help="run the cross-validation checks (quick tier by default)",
+                       description="Run every registered check of the quick tier (add --slow for the slow "
+                                   "tier), print what each verified and how, and exit 0 if all pass, "
+                                   "1 if any fails.")
+    p.add_argument("-k", metavar="PATTERN", dest="pattern", help="only checks whose name contains PATTERN "
+                   "(or matches it as a glob, e.g. 'prod.*.rescaled*')")
+    p.add_argument("--slow", action="store_true", help="include the slow tier")
+    p.add_argument("--seed", type=int, default=0, help="seed for sampled inputs (default 0)")
+    p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    p.add_argument("--report", metavar="PATH", help="also write a Markdown report to PATH")
+    p.add_argument("--list", action="store_true", help="list the selected checks without running them")
+    p.set_defaults(handler=run)
+
+
+def run(args) -> int:
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from attnreg._io import atomic_write_text
+    from attnreg.cli import UsageError
+    from attnreg.verify import registry, report
+
+    for flag, path in (("--json", args.json), ("--report", args.report)):
+        if path and not Path(path).parent.exists():
+            raise UsageError(f"{flag} {path}: the folder {Path(path).parent} does not exist")
+    tiers = ("quick", "slow") if args.slow else ("quick",)
+    chosen = registry.select(args.pattern, tiers=tiers)
+    if not chosen:
+        raise UsageError(f"no check matches -k {args.pattern!r} in tiers {', '.join(tiers)}; "
+                         "see `attnreg verify --list`")
+    console = Console()
+    if args.list:
+        for c in chosen:
+            console.print(f"{c.name}  [dim]({c.tier}, {c.evidence})[/dim]  {c.claim}", highlight=False)
+        return 0
+    results = []
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=Console(stderr=True), transient=True) as progress:
+        task = progress.add_task("checks", total=len(chosen))
+        for c in chosen:
+            progress.update(task, description=c.name)
+            results.append(registry.run(c, seed=args.seed))
+            progress.advance(task)
+    by_name = {c.name: c for c in chosen}
+    report.render_table(results, by_name, console)
+    meta = report.header(args.seed, tiers)
+    if args.json:
+        atomic_write_text(args.json, report.to_json(results, by_name, meta))
+    if args.report:
+        atomic_write_text(args.report, report.to_markdown(results, by_name, meta))
+    return 0 if all(r.ok for r in results) else 1

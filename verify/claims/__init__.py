@@ -1,0 +1,1 @@
+"""Theorem-constant claims: claim files, search, refutation (issue 5)."""

@@ -1,0 +1,101 @@
+"""One registry of checks with one ``Result`` type; pytest, the CLI and reports iterate it.
+
+A check is a function ``run(*, seed) -> Result`` registered with :func:`check`. It says what it
+verifies (``claim``) and with which evidence (DESIGN §4): ``proved``, ``certified``, ``confirmed``,
+``survived`` (and, on failure with a confirmed counterexample, ``refuted``).
+"""
+from __future__ import annotations
+
+import fnmatch
+import time
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Callable
+
+EVIDENCE = ("proved", "certified", "confirmed", "survived", "refuted")
+TIERS = ("quick", "slow")
+
+
+class Status(str, Enum):
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True)
+class Result:
+    status: Status
+    measured: float | None = None  # what was observed: an error, a residual, a ratio
+    bound: float | None = None  # what it must not exceed: a tolerance or a constant
+    detail: str = ""  # one line a human can act on: what was compared, how, where
+    evidence: str | None = None  # DESIGN §4 word; filled from the check on PASS when left None
+    check: str = ""
+    seconds: float = 0.0
+
+    @classmethod
+    def of(cls, ok: bool, *, measured=None, bound=None, detail="", evidence=None) -> "Result":
+        return cls(Status.PASS if ok else Status.FAIL, _num(measured), _num(bound), detail, evidence)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in (Status.PASS, Status.SKIP)
+
+    def as_dict(self) -> dict:
+        return dict(check=self.check, status=self.status.value, evidence=self.evidence, measured=self.measured,
+                    bound=self.bound, detail=self.detail, seconds=round(self.seconds, 3))
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str  # dotted and -k friendly: "prod.loss.normalized.vs_reference"
+    claim: str  # what a pass establishes, in one sentence
+    evidence: str  # the DESIGN §4 word a pass earns
+    run: Callable[..., Result]
+    tier: str = "quick"
+    lemma: str | None = None  # the proofs/ lemma id it exercises, if any
+    tags: frozenset = field(default_factory=frozenset)
+
+
+REGISTRY: dict[str, Check] = {}
+
+
+def check(name: str, *, claim: str, evidence: str, tier: str = "quick", lemma: str | None = None, tags=()):
+    """Register ``fn(*, seed) -> Result`` under ``name``; names are unique."""
+    if evidence not in EVIDENCE or tier not in TIERS:
+        raise ValueError(f"check {name}: evidence must be one of {EVIDENCE} and tier one of {TIERS}")
+
+    def register(fn):
+        if name in REGISTRY:
+            raise ValueError(f"check {name!r} is registered twice")
+        REGISTRY[name] = Check(name, claim, evidence, fn, tier, lemma, frozenset(tags))
+        return fn
+
+    return register
+
+
+def run(c: Check, *, seed: int = 0) -> Result:
+    """Run one check; an exception becomes an ERROR result (with its message), never a crash."""
+    start = time.perf_counter()
+    try:
+        result = c.run(seed=seed)
+    except Exception as exc:  # noqa: BLE001 - a broken check is reported, the run goes on
+        result = Result(Status.ERROR, detail=f"{type(exc).__name__}: {exc}")
+    evidence = result.evidence
+    if evidence is None and result.status is Status.PASS:
+        evidence = c.evidence
+    return replace(result, check=c.name, evidence=evidence, seconds=time.perf_counter() - start)
+
+
+def select(pattern: str | None = None, *, tiers=("quick",)) -> list[Check]:
+    """Registered checks of the given tiers whose name contains ``pattern`` (or matches it as a glob)."""
+    from . import checks  # noqa: F401  (the explicit import list registers everything)
+
+    chosen = [c for c in REGISTRY.values() if c.tier in tiers]
+    if pattern:
+        chosen = [c for c in chosen if pattern in c.name or fnmatch.fnmatchcase(c.name, pattern)]
+    return sorted(chosen, key=lambda c: c.name)
+
+
+def _num(x):
+    return None if x is None else float(x)
