@@ -11,25 +11,45 @@ Both forms reduce to independent rows: row j of the matrix form has logits
 
 and, for a direction ``dS`` of the logits, ``dp_j = (∂p_j/∂s_j) ds_j`` (a Hessian-vector product in s).
 
-Numerics (DESIGN §5). Each row is shifted by its maximum ``m_j`` before ``exp``. Softmax is
-invariant under the shift, so the normalized kernels return true values. The rescaled residual is
-homogeneous, ``h(s + m1) = e^m h(s)``, so the rescaled kernels return the row shift ``m_j`` and the
-*scaled* values ``ℓ̃_j = e^{−2m_j} ℓ_j``, ``p̃_j = e^{−2m_j} p_j``; the callers combine rows under one
-common scale so that results are finite whenever the true value is representable.
+Numerics (DESIGN §5). A row whose logits could overflow or underflow ``exp`` (outside the
+dtype-dependent window of :func:`shift`) is shifted by its maximum ``m_j`` before ``exp``; other
+rows are not shifted (``c_j = 0``), because the shift itself costs accuracy: ``fl(s − m)`` carries an
+absolute error up to ``u|s − m|``, i.e. a relative error ``u·spread`` in ``exp``, which made the
+softmax 4–18× less accurate than the unshifted formula on cases Hypothesis found (see
+verify/checks/accuracy.py). Softmax is invariant under the shift, so the normalized kernels return
+true values. The rescaled residual is homogeneous, ``h(s + c1) = e^c h(s)``, so the rescaled kernels
+return the row shifts ``c_j`` and the *scaled* values ``ℓ̃_j = e^{−2c_j} ℓ_j``, ``p̃_j = e^{−2c_j} p_j``;
+the callers combine rows under one common scale so that results are finite whenever the true value
+is representable.
 """
 from __future__ import annotations
+
+import math
 
 from array_api_compat import device
 
 
-def _shift(S, *, xp):
+def shift(S, *, xp, version):
+    """Return ``(c, exp(S − c))`` with ``c_j = 0`` for rows inside the safe window, else ``max_k S_jk``.
+
+    Safe window (``n`` = row length, dtype range ``[tiny, big]``): normalized ``log(tiny) + 1 ≤ s ≤
+    log(big) − log(n) − 1`` (entries and row sums stay normal and finite); rescaled the half of that
+    (products ``u_k h_k`` and squares ``h_k²`` stay normal and finite). Branch-free (``xp.where``).
+    """
+    info = xp.finfo(S.dtype)
+    n = S.shape[1]
+    lo, hi = math.log(float(info.smallest_normal)) + 1, math.log(float(info.max)) - math.log(n) - 1
+    if version == "rescaled":
+        lo, hi = lo / 2, hi / 2 - math.log(n)
     m = xp.max(S, axis=1, keepdims=True)
-    return m, xp.exp(S - m)
+    safe = (m <= hi) & (xp.min(S, axis=1, keepdims=True) >= lo)
+    c = xp.where(safe, xp.zeros_like(m), m)
+    return c, xp.exp(S - c)
 
 
 def normalized(S, B, *, xp, with_p=True):
     """Return ``(ℓ, P)`` for the normalized loss; ``P`` is None unless ``with_p``."""
-    _, E = _shift(S, xp=xp)
+    _, E = shift(S, xp=xp, version="normalized")
     F = E / xp.sum(E, axis=1, keepdims=True)
     C = F - B
     loss = 0.5 * xp.sum(C * C, axis=1)
@@ -41,7 +61,7 @@ def normalized(S, B, *, xp, with_p=True):
 
 def normalized_hvp(S, B, dS, *, xp):
     """Return ``dP`` with ``dp = dF∘c + f∘dF − (⟨dF, c⟩ + ⟨f, dF⟩) f − ⟨f, c⟩ dF``, ``dF = J ds``."""
-    _, E = _shift(S, xp=xp)
+    _, E = shift(S, xp=xp, version="normalized")
     F = E / xp.sum(E, axis=1, keepdims=True)
     C = F - B
     dF = F * dS - xp.sum(F * dS, axis=1, keepdims=True) * F
@@ -50,8 +70,8 @@ def normalized_hvp(S, B, dS, *, xp):
 
 
 def rescaled(S, B, *, xp, with_p=True):
-    """Return ``(m, ℓ̃, P̃)``: row shifts (k,), scaled row losses (k,), scaled ``P`` (or None)."""
-    m, U = _shift(S, xp=xp)
+    """Return ``(c, ℓ̃, P̃)``: row shifts (k,), scaled row losses (k,), scaled ``P`` (or None)."""
+    m, U = shift(S, xp=xp, version="rescaled")
     H = U - xp.sum(U, axis=1, keepdims=True) * B
     loss = 0.5 * xp.sum(H * H, axis=1)
     if not with_p:
@@ -62,7 +82,7 @@ def rescaled(S, B, *, xp, with_p=True):
 def rescaled_hvp(S, B, dS, *, xp):
     """Return ``(m, dP̃)`` with ``dp = du∘h + u∘dh − ⟨dh, b⟩ u − ⟨h, b⟩ du``, ``du = u∘ds``,
     ``dh = du − ⟨du, 1⟩ b``; ``dP̃ = e^{−2m} dP`` row by row."""
-    m, U = _shift(S, xp=xp)
+    m, U = shift(S, xp=xp, version="rescaled")
     rowsum = lambda Z: xp.sum(Z, axis=1, keepdims=True)  # noqa: E731
     H = U - rowsum(U) * B
     dU = U * dS

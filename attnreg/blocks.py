@@ -14,6 +14,7 @@ form them.
 """
 from __future__ import annotations
 
+from ._rows import shift
 from ._validate import matrix_problem
 
 __all__ = ["u", "alpha", "f", "c", "h"]
@@ -31,16 +32,16 @@ def u(A1, A2, X):
 
 
 def alpha(A1, A2, X):
-    """Row sums ``α_j = ⟨exp(s_j), 1ₙ⟩``, computed as ``e^{m_j}⟨exp(s_j − m_j), 1ₙ⟩``, ``m_j = max s_j``."""
+    """Row sums ``α_j = ⟨exp(s_j), 1ₙ⟩``, as ``e^{c_j}⟨exp(s_j − c_j), 1ₙ⟩`` (``c_j`` from ``_rows.shift``)."""
     xp, S = _logits(A1, A2, X)
-    m = xp.max(S, axis=1, keepdims=True)
-    return (xp.sum(xp.exp(S - m), axis=1, keepdims=True) * xp.exp(m))[:, 0]
+    c, E = shift(S, xp=xp, version="normalized")
+    return (xp.sum(E, axis=1, keepdims=True) * xp.exp(c))[:, 0]
 
 
 def f(A1, A2, X):
-    """Row softmax ``D(X)⁻¹ exp(A1 X A2ᵀ)``, each row shifted by its maximum."""
+    """Row softmax ``D(X)⁻¹ exp(A1 X A2ᵀ)``; rows that could overflow are shifted by their maximum."""
     xp, S = _logits(A1, A2, X)
-    E = xp.exp(S - xp.max(S, axis=1, keepdims=True))
+    _, E = shift(S, xp=xp, version="normalized")
     return E / xp.sum(E, axis=1, keepdims=True)
 
 
@@ -51,8 +52,7 @@ def c(A1, A2, B, X):
 
 
 def h(A1, A2, B, X):
-    """``exp(A1 X A2ᵀ) − D(X) B``, row j computed as ``e^{m_j}(exp(s_j − m_j) − α̃_j b_j)``."""
+    """``exp(A1 X A2ᵀ) − D(X) B``, row j computed as ``e^{c_j}(exp(s_j − c_j) − α̃_j b_j)``."""
     xp, S = _logits(A1, A2, X, B=B)
-    m = xp.max(S, axis=1, keepdims=True)
-    E = xp.exp(S - m)
-    return (E - xp.sum(E, axis=1, keepdims=True) * B) * xp.exp(m)
+    c, E = shift(S, xp=xp, version="normalized")
+    return (E - xp.sum(E, axis=1, keepdims=True) * B) * xp.exp(c)

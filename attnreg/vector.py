@@ -103,19 +103,17 @@ def u(A, x):
 
 
 def alpha(A, x):
-    """``α(x) = ⟨exp(Ax), 1ₙ⟩``, computed as ``e^m ⟨exp(Ax − m), 1ₙ⟩`` with ``m = max(Ax)``."""
+    """``α(x) = ⟨exp(Ax), 1ₙ⟩``, as ``e^c ⟨exp(Ax − c), 1ₙ⟩`` (``c`` from ``_rows.shift``)."""
     xp, _, _ = vector_problem(A, x)
-    s = A @ x
-    m = xp.max(s)
-    return xp.sum(xp.exp(s - m)) * xp.exp(m)
+    c, e = _rows.shift(xp.reshape(A @ x, (1, -1)), xp=xp, version="normalized")
+    return xp.sum(e) * xp.exp(c[0, 0])
 
 
 def f(A, x):
-    """``f(x) = α(x)⁻¹ exp(Ax)`` (the softmax of ``Ax``, shifted by its maximum)."""
+    """``f(x) = α(x)⁻¹ exp(Ax)`` (the softmax of ``Ax``; shifted by its maximum where it could overflow)."""
     xp, _, _ = vector_problem(A, x)
-    s = A @ x
-    e = xp.exp(s - xp.max(s))
-    return e / xp.sum(e)
+    _, e = _rows.shift(xp.reshape(A @ x, (1, -1)), xp=xp, version="normalized")
+    return e[0, :] / xp.sum(e)
 
 
 def c(A, b, x):
@@ -127,7 +125,5 @@ def c(A, b, x):
 def h(A, b, x):
     """``h(x) = u(x) − α(x) b = α(x) c(x)``, the rescaled residual (finite when representable)."""
     xp, _, _ = vector_problem(A, x, b=b)
-    s = A @ x
-    m = xp.max(s)
-    e = xp.exp(s - m)
-    return (e - xp.sum(e) * b) * xp.exp(m)
+    c, e = _rows.shift(xp.reshape(A @ x, (1, -1)), xp=xp, version="normalized")
+    return (e[0, :] - xp.sum(e) * b) * xp.exp(c[0, 0])

@@ -1,0 +1,107 @@
+r"""A-priori first-order forward-error bounds for float computations of the losses and gradients.
+
+The tolerance of a production-vs-reference comparison is ``k · (this bound)`` (the factor ``k`` and
+its reason live in :mod:`.tolerances`). The bound is a function of the *exact* quantities (taken
+from the reference at high precision), of the unit roundoff ``u`` and of stated condition factors;
+it is never derived from the code under test. With ``T = |A1| |X| |A2|ᵀ`` (``|A||x|`` for the vector
+form), the steps are standard (Higham, *Accuracy and Stability*, §3; Blanchard–Higham–Higham 2021):
+
+1. logits: ``|δS| ≤ γ T`` with ``γ = (2d + 2)u`` (two matrix products; ``(d + 1)u`` for ``Ax``);
+2. normalized rows: every ``F_jk`` has relative error ``ρ_j = u(n + 4 + 2·spread_j) + 2γτ_j``
+   (exp of the shifted logit, the row sum, the division; ``spread_j = max s_j − min s_j``,
+   ``τ_j = max_k T_jk``; the softmax Jacobian maps ``δs`` into ``≤ 2F_jk max|δs_j|``);
+   rescaled rows: every ``U_jk`` and ``α_j`` has relative error ``ρ = u(n + 8) + (γ + 8u)τ`` with
+   ``τ = max T``: the exponent of ``e^{s}`` is known to ``γτ`` and any overflow-avoiding scaling by
+   ``e^{−m}`` adds rounding proportional to ``|m| ≤ τ``;
+3. residuals ``C = F − B`` / ``H = U − αB``, products, row sums (``n u`` per sum of n terms);
+4. loss ``½ΣC²``: ``|δL| ≤ Σ|C||δC| + ½Σ δC² + (n² + 2)u L`` (the quadratic term matters when the
+   residual is itself at rounding level, e.g. at a realisable point);
+5. gradient ``A1ᵀ P A2``: ``|δG| ≤ |A1|ᵀ |δP| |A2| + (2n + 2)u |A1|ᵀ |P| |A2|`` componentwise.
+
+Every entry also carries an absolute ``2^-1022`` for gradual underflow. First order means products of
+two ``δ`` terms are dropped except in step 4; :mod:`.tolerances` allows a factor for them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from attnreg.reference import forms, make_context, rows
+
+U64 = 2.0**-53
+
+
+@dataclass(frozen=True)
+class Bounds:
+    loss: float  # bound on |δL|
+    grad: np.ndarray  # componentwise bound on |δ∇L|
+TINY = 2.0**-1022
+
+
+def _to_float(M):
+    return np.array([[float(v) for v in r] for r in M], dtype=float)
+
+
+def _row_bounds(S, B, T, gamma, version, u):
+    """Return ``(|δL| bound, |δP| bound, |P|)`` for logits rows ``S`` (mpf lists) and targets ``B``."""
+    ctx = make_context(30)
+    n = len(S[0])
+    Bf = np.array([[float(v) for v in r] for r in B])
+    Sf = _to_float(S)
+    dS_rel = gamma * T.max(axis=1, keepdims=True)
+    if version == "normalized":
+        F = _to_float([rows.softmax(ctx, s) for s in S])
+        C = F - Bf
+        spread = Sf.max(axis=1, keepdims=True) - Sf.min(axis=1, keepdims=True)
+        dF = F * (u * (n + 4 + 2 * spread) + 2 * dS_rel) + TINY
+        dC = dF + u * np.abs(C)
+        loss = 0.5 * np.sum(C * C)
+        dFC = dF * np.abs(C) + F * dC + u * F * np.abs(C)
+        r = np.sum(F * C, axis=1, keepdims=True)
+        dr = dFC.sum(axis=1, keepdims=True) + n * u * np.sum(F * np.abs(C), axis=1, keepdims=True)
+        P = F * C - r * F
+        dP = dFC + dr * F + np.abs(r) * dF + u * np.abs(r) * F + u * np.abs(P)
+        dL = np.sum(np.abs(C) * dC) + 0.5 * np.sum(dC * dC) + (n * n + 2) * u * loss
+        return dL, dP, np.abs(P)
+    tau = T.max()
+    rho = u * (n + 8) + (gamma + 8 * u) * tau
+    with np.errstate(over="ignore", invalid="ignore"):
+        U = _to_float([[ctx.exp(v) for v in s] for s in S])
+        alpha = U.sum(axis=1, keepdims=True)
+        H = U - alpha * Bf
+        dU, dalpha = rho * U + TINY, rho * alpha + TINY
+        dH = dU + dalpha * np.abs(Bf) + u * alpha * np.abs(Bf) + u * np.abs(H)
+        loss = 0.5 * np.sum(H * H)
+        s = np.sum(H * Bf, axis=1, keepdims=True)
+        ds = np.sum(dH * np.abs(Bf), axis=1, keepdims=True) + n * u * np.sum(np.abs(H * Bf), axis=1, keepdims=True)
+        P = U * H - s * U
+        dUH = dU * np.abs(H) + U * dH + u * U * np.abs(H)
+        dP = dUH + ds * U + np.abs(s) * dU + u * np.abs(s) * U + u * np.abs(P)
+        dL = np.sum(np.abs(H) * dH) + 0.5 * np.sum(dH * dH) + (n * n + 2) * u * loss
+    return dL, dP, np.abs(P)
+
+
+def matrix_bounds(A1, A2, B, X, version, u=U64):
+    """Bounds for a float computation of the matrix form with roundoff ``u`` (gradient entries d × d)."""
+    n, d = A1.shape
+    ctx = make_context(40)
+    A1m, A2m, Xm = ([[ctx.mpf(float(v)) for v in r] for r in M] for M in (A1, A2, X))
+    S = forms.logits(ctx, A1m, A2m, Xm)
+    T = np.abs(A1) @ np.abs(X) @ np.abs(A2).T
+    dL, dP, absP = _row_bounds(S, B.tolist(), T, (2 * d + 2) * u, version, u)
+    with np.errstate(over="ignore", invalid="ignore"):
+        dG = np.abs(A1).T @ dP @ np.abs(A2) + (2 * n + 2) * u * (np.abs(A1).T @ absP @ np.abs(A2))
+    return Bounds(dL, dG)
+
+
+def vector_bounds(A, b, x, version, u=U64):
+    """Bounds for the vector form (gradient entries (d,))."""
+    n, d = A.shape
+    ctx = make_context(40)
+    s = forms.matvec(ctx, [[ctx.mpf(float(v)) for v in r] for r in A], [ctx.mpf(float(v)) for v in x])
+    T = (np.abs(A) @ np.abs(x))[None, :]
+    dL, dP, absP = _row_bounds([s], [b.tolist()], T, (d + 1) * u, version, u)
+    with np.errstate(over="ignore", invalid="ignore"):
+        dg = np.abs(A).T @ dP[0] + (n + 1) * u * (np.abs(A).T @ absP[0])
+    return Bounds(dL, dg)
