@@ -23,10 +23,13 @@ def vector_inputs(ctx, A, b, x, v=None):
     return out if v is None else [*out, to_vector(ctx, "v", v, d)]
 
 
-def run(fn, convert, args, dps, version=None):
+NO_VERSION = object()  # for the building blocks, which have no version
+
+
+def run(fn, convert, args, dps, version=NO_VERSION):
     """Validate, then ``evaluate(ctx -> fn(ctx, *convert(ctx, *args)[, version]), dps)``."""
-    if version is not None:
+    if version is not NO_VERSION:
         check_version(version)
     check_dps(dps)
-    tail = () if version is None else (version,)
+    tail = () if version is NO_VERSION else (version,)
     return evaluate(lambda ctx: fn(ctx, *convert(ctx, *args), *tail), dps)

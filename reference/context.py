@@ -34,7 +34,10 @@ def to_mpf(ctx, name: str, value):
         raise TypeError(f"{name} must hold real numbers, got a bool")
     if isinstance(value, str | numbers.Real | Fraction) or hasattr(value, "_mpf_"):
         try:
-            x = ctx.mpf(float(value) if _is_binary_float(value) else value)
+            if isinstance(value, Fraction):
+                x = ctx.mpf(value.numerator) / value.denominator
+            else:
+                x = ctx.mpf(float(value) if _is_binary_float(value) else value)
         except (ValueError, TypeError) as exc:
             raise ValueError(f"{name} holds {value!r}, which is not a real number") from exc
         if not ctx.isfinite(x):
@@ -44,8 +47,9 @@ def to_mpf(ctx, name: str, value):
 
 
 def _is_binary_float(value) -> bool:
-    # numpy/torch floating scalars convert exactly through Python float (binary64 holds them all).
-    return isinstance(value, float) or type(value).__module__ == "numpy" and hasattr(value, "dtype")
+    # numpy floating scalars up to 64 bits convert exactly through Python float; longdouble would not.
+    return isinstance(value, float) or (type(value).__module__ == "numpy" and getattr(value, "dtype", None) is not None
+                                        and value.dtype.kind == "f" and value.dtype.itemsize <= 8)
 
 
 def _nested(value):

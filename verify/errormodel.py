@@ -18,7 +18,7 @@ form), the steps are standard (Higham, *Accuracy and Stability*, §3; Blanchard�
    residual is itself at rounding level, e.g. at a realisable point);
 5. gradient ``A1ᵀ P A2``: ``|δG| ≤ |A1|ᵀ |δP| |A2| + (2n + 2)u |A1|ᵀ |P| |A2|`` componentwise.
 
-Every entry also carries an absolute ``2^-1022`` for gradual underflow. First order means products of
+Every entry also carries an absolute ``tiny`` (the smallest normal number) for gradual underflow. First order means products of
 two ``δ`` terms are dropped except in step 4; :mod:`.tolerances` allows a factor for them.
 """
 from __future__ import annotations
@@ -29,21 +29,17 @@ import numpy as np
 
 from attnreg.reference import forms, make_context, rows
 
-U64 = 2.0**-53
-
-
 @dataclass(frozen=True)
 class Bounds:
     loss: float  # bound on |δL|
     grad: np.ndarray  # componentwise bound on |δ∇L|
-TINY = 2.0**-1022
 
 
 def _to_float(M):
     return np.array([[float(v) for v in r] for r in M], dtype=float)
 
 
-def _row_bounds(S, B, T, gamma, version, u):
+def _row_bounds(S, B, T, gamma, version, u, tiny):
     """Return ``(|δL| bound, |δP| bound, |P|)`` for logits rows ``S`` (mpf lists) and targets ``B``."""
     ctx = make_context(30)
     n = len(S[0])
@@ -54,7 +50,7 @@ def _row_bounds(S, B, T, gamma, version, u):
         F = _to_float([rows.softmax(ctx, s) for s in S])
         C = F - Bf
         spread = Sf.max(axis=1, keepdims=True) - Sf.min(axis=1, keepdims=True)
-        dF = F * (u * (n + 4 + 2 * spread) + 2 * dS_rel) + TINY
+        dF = F * (u * (n + 4 + 2 * spread) + 2 * dS_rel) + tiny
         dC = dF + u * np.abs(C)
         loss = 0.5 * np.sum(C * C)
         dFC = dF * np.abs(C) + F * dC + u * F * np.abs(C)
@@ -70,7 +66,7 @@ def _row_bounds(S, B, T, gamma, version, u):
         U = _to_float([[ctx.exp(v) for v in s] for s in S])
         alpha = U.sum(axis=1, keepdims=True)
         H = U - alpha * Bf
-        dU, dalpha = rho * U + TINY, rho * alpha + TINY
+        dU, dalpha = rho * U + tiny, rho * alpha + tiny
         dH = dU + dalpha * np.abs(Bf) + u * alpha * np.abs(Bf) + u * np.abs(H)
         loss = 0.5 * np.sum(H * H)
         s = np.sum(H * Bf, axis=1, keepdims=True)
@@ -82,26 +78,33 @@ def _row_bounds(S, B, T, gamma, version, u):
     return dL, dP, np.abs(P)
 
 
-def matrix_bounds(A1, A2, B, X, version, u=U64):
-    """Bounds for a float computation of the matrix form with roundoff ``u`` (gradient entries d × d)."""
+def _unit(dtype):
+    info = np.finfo(dtype)
+    return float(info.eps) / 2, float(info.smallest_normal)
+
+
+def matrix_bounds(A1, A2, B, X, version, dtype="float64"):
+    """Bounds for a computation of the matrix form in ``dtype`` (gradient entries d × d)."""
+    u, tiny = _unit(dtype)
     n, d = A1.shape
     ctx = make_context(40)
     A1m, A2m, Xm = ([[ctx.mpf(float(v)) for v in r] for r in M] for M in (A1, A2, X))
     S = forms.logits(ctx, A1m, A2m, Xm)
     T = np.abs(A1) @ np.abs(X) @ np.abs(A2).T
-    dL, dP, absP = _row_bounds(S, B.tolist(), T, (2 * d + 2) * u, version, u)
+    dL, dP, absP = _row_bounds(S, B.tolist(), T, (2 * d + 2) * u, version, u, tiny)
     with np.errstate(over="ignore", invalid="ignore"):
         dG = np.abs(A1).T @ dP @ np.abs(A2) + (2 * n + 2) * u * (np.abs(A1).T @ absP @ np.abs(A2))
     return Bounds(dL, dG)
 
 
-def vector_bounds(A, b, x, version, u=U64):
-    """Bounds for the vector form (gradient entries (d,))."""
+def vector_bounds(A, b, x, version, dtype="float64"):
+    """Bounds for the vector form in ``dtype`` (gradient entries (d,))."""
+    u, tiny = _unit(dtype)
     n, d = A.shape
     ctx = make_context(40)
     s = forms.matvec(ctx, [[ctx.mpf(float(v)) for v in r] for r in A], [ctx.mpf(float(v)) for v in x])
     T = (np.abs(A) @ np.abs(x))[None, :]
-    dL, dP, absP = _row_bounds([s], [b.tolist()], T, (d + 1) * u, version, u)
+    dL, dP, absP = _row_bounds([s], [b.tolist()], T, (d + 1) * u, version, u, tiny)
     with np.errstate(over="ignore", invalid="ignore"):
         dg = np.abs(A).T @ dP[0] + (n + 1) * u * (np.abs(A).T @ absP[0])
     return Bounds(dL, dg)

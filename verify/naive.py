@@ -51,3 +51,20 @@ def vector_loss_and_grad(A, b, x, version):
             return 0.5 * c @ c, A.T @ (f * c - (f @ c) * f)
         h = u - alpha * b
         return 0.5 * h @ h, A.T @ (u * h - (h @ b) * u)
+
+
+def vector_hvp(A, b, x, v, version):
+    with np.errstate(all="ignore"):
+        u = np.exp(A @ x)
+        ds = A @ v
+        if version == "normalized":
+            f = u / u.sum()
+            c = f - b
+            df = f * ds - (f @ ds) * f
+            dp = df * c + f * df - (df @ c + f @ df) * f - (f @ c) * df
+        else:
+            h = u - u.sum() * b
+            du = u * ds
+            dh = du - du.sum() * b
+            dp = du * h + u * dh - (dh @ b) * u - (h @ b) * du
+        return A.T @ dp

@@ -32,19 +32,26 @@ def outcome(r: Result) -> str:
     return r.status.value.upper() if r.status is Status.ERROR else "skip"
 
 
-def render_table(results: list[Result], checks: dict[str, Check], console) -> None:
+STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold red", Status.SKIP: "yellow"}
+
+
+def render_text(results: list[Result], checks: dict[str, Check], console) -> None:
+    """What each check verified and how (one block per check), then a compact table and a summary."""
+    from rich.markup import escape
     from rich.table import Table
 
-    table = Table(title="attnreg verify", show_lines=False, expand=True)
-    table.add_column("check", overflow="fold", ratio=3)
+    for r in results:
+        console.print(f"[{STYLE[r.status]}]{outcome(r)}[/]  [bold]{r.check}[/bold]", highlight=False)
+        console.print(f"    verified: {escape(checks[r.check].claim)}", highlight=False)
+        if r.detail:
+            console.print(f"    how: {escape(r.detail)}", highlight=False, style="dim")
+    table = Table(title="attnreg verify")
+    table.add_column("check", no_wrap=True)
     table.add_column("result", no_wrap=True)
-    table.add_column("what it verified, and how", overflow="fold", ratio=6)
     table.add_column("measured / bound", justify="right", no_wrap=True)
     table.add_column("s", justify="right", no_wrap=True)
-    style = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold red", Status.SKIP: "yellow"}
     for r in results:
-        what = checks[r.check].claim + (f"\n[dim]{r.detail}[/dim]" if r.detail else "")
-        table.add_row(r.check, f"[{style[r.status]}]{outcome(r)}[/]", what,
+        table.add_row(r.check, f"[{STYLE[r.status]}]{outcome(r)}[/]",
                       f"{_fmt(r.measured)} / {_fmt(r.bound)}" if r.measured is not None else "", f"{r.seconds:.1f}")
     console.print(table)
     console.print(summary(results))

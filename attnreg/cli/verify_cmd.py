@@ -33,8 +33,8 @@ def run(args) -> int:
     tiers = ("quick", "slow") if args.slow else ("quick",)
     chosen = registry.select(args.pattern, tiers=tiers)
     if not chosen:
-        raise UsageError(f"no check matches -k {args.pattern!r} in tiers {', '.join(tiers)}; "
-                         "see `attnreg verify --list`")
+        raise UsageError(f"no check matches -k {args.pattern!r} in the {' and '.join(tiers)} tier; "
+                         "see `attnreg verify --list --slow`")
     console = Console()
     if args.list:
         for c in chosen:
@@ -49,7 +49,7 @@ def run(args) -> int:
             results.append(registry.run(c, seed=args.seed))
             progress.advance(task)
     by_name = {c.name: c for c in chosen}
-    report.render_table(results, by_name, console)
+    report.render_text(results, by_name, console)
     meta = report.header(args.seed, tiers)
     if args.json:
         atomic_write_text(args.json, report.to_json(results, by_name, meta))

@@ -1,0 +1,55 @@
+"""`attnreg verify`: selection, exit codes, reports written atomically, usage errors without tracebacks."""
+import json
+import subprocess
+import sys
+
+import pytest
+
+from attnreg.cli import main
+from attnreg.verify import registry
+
+
+def run_cli(*args):
+    proc = subprocess.run([sys.executable, "-m", "attnreg", *args], capture_output=True, text=True, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_selected_checks_pass_and_reports_are_written(tmp_path, capsys):
+    out_json, out_md = tmp_path / "r.json", tmp_path / "r.md"
+    assert main(["verify", "-k", "identity.", "--json", str(out_json), "--report", str(out_md)]) == 0
+    data = json.loads(out_json.read_text())
+    assert {r["check"] for r in data["results"]} == {c.name for c in registry.select("identity.")}
+    assert all(r["status"] == "pass" and r["evidence"] == "confirmed" for r in data["results"])
+    assert "| `identity.tensor_trick` | confirmed |" in out_md.read_text()
+    printed = capsys.readouterr().out
+    assert "identity.tensor_trick" in printed and "confirmed" in printed and "3 checks: 3 pass" in printed
+
+
+def test_a_failing_check_exits_1(monkeypatch, capsys):
+    failing = registry.Check("zz.always_fails", "a check that fails on purpose", "confirmed",
+                             lambda *, seed: registry.Result.of(False, detail="on purpose"))
+    monkeypatch.setitem(registry.REGISTRY, failing.name, failing)
+    assert main(["verify", "-k", "zz.always_fails"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+
+
+def test_list_shows_claims_without_running(capsys):
+    assert main(["verify", "--list", "-k", "ref."]) == 0
+    out = capsys.readouterr().out
+    assert "ref.matrix.normalized.grad_vs_diff" in out and "ctx.diff" in out
+
+
+@pytest.mark.parametrize("args,words", [
+    (["verify", "-k", "no-such-check"], "no check matches"),
+    (["verify", "--json", "/no/such/folder/r.json"], "does not exist"),
+    (["verify", "--seed", "abc"], "invalid int value"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_usage_errors_exit_2_with_one_line_and_no_traceback(args, words):
+    code, out, err = run_cli(*args)
+    assert code == 2 and words in err and "Traceback" not in err + out
+
+
+def test_help_explains_itself():
+    code, out, _ = run_cli("verify", "--help")
+    assert code == 0 and "--slow" in out and "exit 0 if all pass" in out

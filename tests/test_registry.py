@@ -1,0 +1,46 @@
+"""Every registered check passes (quick tier here, slow tier under -m slow): pytest, the CLI and reports
+iterate the same registry (DESIGN §7)."""
+import pytest
+
+from attnreg.verify import registry
+
+QUICK = registry.select(tiers=("quick",))
+SLOW = registry.select(tiers=("slow",))
+
+
+def _assert_passes(check):
+    result = registry.run(check, seed=0)
+    assert result.status in (registry.Status.PASS, registry.Status.SKIP), f"{result.status.value}: {result.detail}"
+    if result.status is registry.Status.PASS:
+        assert result.evidence in registry.EVIDENCE
+
+
+@pytest.mark.parametrize("check", QUICK, ids=lambda c: c.name)
+def test_quick_check(check):
+    _assert_passes(check)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("check", SLOW, ids=lambda c: c.name)
+def test_slow_check(check):
+    _assert_passes(check)
+
+
+def test_registry_is_well_formed():
+    names = [c.name for c in registry.select(tiers=registry.TIERS)]
+    assert len(names) == len(set(names)) and len(QUICK) >= 20
+    assert all(c.claim and c.evidence in registry.EVIDENCE for c in registry.REGISTRY.values())
+
+
+def test_a_crashing_check_is_an_error_not_a_crash():
+    def boom(*, seed):
+        raise RuntimeError("broken on purpose")
+
+    result = registry.run(registry.Check("t.boom", "nothing", "confirmed", boom), seed=0)
+    assert result.status is registry.Status.ERROR and "broken on purpose" in result.detail and not result.ok
+
+
+def test_duplicate_names_are_refused():
+    name = registry.select()[0].name
+    with pytest.raises(ValueError, match="registered twice"):
+        registry.check(name, claim="x", evidence="confirmed")(lambda *, seed: None)

@@ -1,0 +1,104 @@
+"""Bad input (DESIGN §6): a ValueError/TypeError whose one sentence names the argument."""
+import numpy as np
+import pytest
+
+import attnreg
+from attnreg import reference
+
+rng = np.random.default_rng(0)
+n, d = 4, 2
+GOOD = dict(A1=rng.standard_normal((n, d)), A2=rng.standard_normal((n, d)), B=np.full((n, n), 1 / n),
+            X=rng.standard_normal((d, d)))
+
+
+def _with(**changes):
+    args = dict(GOOD, **changes)
+    return args["A1"], args["A2"], args["B"], args["X"]
+
+
+def _nan(shape):
+    a = np.ones(shape)
+    a.flat[0] = np.nan
+    return a
+
+
+BAD = [  # (arguments, exception, words the message must contain)
+    (_with(A2=np.ones((n + 1, d))), ValueError, ["A2", "(n, d)", "(4, 2)", "(5, 2)"]),
+    (_with(B=np.ones((n, n + 1))), ValueError, ["B", "(n, n)"]),
+    (_with(X=np.ones((d + 1, d + 1))), ValueError, ["X", "(d, d)"]),
+    (_with(A1=np.ones(n)), ValueError, ["A1", "2-D"]),
+    (_with(X=_nan((d, d))), ValueError, ["X", "non-finite"]),
+    (_with(B=np.full((n, n), np.inf)), ValueError, ["B", "non-finite"]),
+    (_with(A1=np.ones((0, d)), A2=np.ones((0, d)), B=np.ones((0, 0))), ValueError, ["empty"]),
+    (_with(A1=np.ones((n, d), dtype=int)), TypeError, ["A1", "floating"]),
+    (_with(X=np.ones((d, d), dtype=np.float32)), TypeError, ["X", "float32", "float64"]),
+    (_with(A1=[[1.0, 2.0]] * n), TypeError, ["A1", "array"]),
+    (_with(B=np.ones((n, n), dtype=complex)), TypeError, ["B", "floating"]),
+]
+
+
+@pytest.mark.parametrize("args,exc,words", BAD)
+@pytest.mark.parametrize("fn", [attnreg.loss, attnreg.grad, attnreg.loss_and_grad, attnreg.log_loss])
+def test_production_rejects(fn, args, exc, words):
+    with pytest.raises(exc) as info:
+        fn(*args, version="normalized")
+    message = str(info.value)
+    assert all(w in message for w in words), message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("version", ["Normalized", "softmax", None, 1])
+def test_unknown_version(version):
+    with pytest.raises(ValueError, match="version must be 'normalized' or 'rescaled'"):
+        attnreg.loss(*_with(), version=version)
+    with pytest.raises(ValueError, match="version must be"):
+        reference.loss(*_with(), version=version)
+
+
+def test_hvp_direction_and_vector_form():
+    with pytest.raises(ValueError, match="V must have shape"):
+        attnreg.hvp(*_with(), np.ones((d, d + 1)), version="rescaled")
+    with pytest.raises(ValueError, match="b must have shape"):
+        attnreg.vector.loss(GOOD["A1"], np.ones(n + 1), np.ones(d), version="rescaled")
+    with pytest.raises(ValueError, match="x contains non-finite"):
+        attnreg.vector.grad(GOOD["A1"], np.ones(n), np.array([np.nan, 0.0]), version="normalized")
+
+
+def test_mixed_libraries_and_block_rows():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(TypeError, match="different libraries"):
+        attnreg.loss(torch.asarray(GOOD["A1"]), *_with()[1:], version="normalized")
+    for bad in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="block_rows must be a positive integer"):
+            attnreg.loss(*_with(), version="normalized", block_rows=bad)
+
+
+def test_size_guards():
+    with pytest.raises(ValueError, match="d\\^4 = .* use attnreg.hvp"):
+        attnreg.hessian(*_with(), version="normalized", max_entries=10)
+    op = attnreg.kron_operator(GOOD["A1"], GOOD["A2"])
+    with pytest.raises(ValueError, match="dense Kronecker matrix would have 16×4 = 64 entries"):
+        op.dense(max_entries=63)
+    with pytest.raises(ValueError, match="order must be 'row' or 'col'"):
+        attnreg.vec(GOOD["X"], order="F")
+    with pytest.raises(ValueError, match="length 9"):
+        attnreg.unvec(np.ones(5), 3)
+
+
+@pytest.mark.parametrize("dps", [0, 10, 10**6, 50.5, "50", True])
+def test_reference_dps_range(dps):
+    with pytest.raises(ValueError, match="dps must be an integer between"):
+        reference.loss(*_with(), version="normalized", dps=dps)
+
+
+@pytest.mark.parametrize("changes,words", [
+    (dict(A2=np.ones((n + 1, d))), ["A2", "shape"]),
+    (dict(X=[["0.1", "x"], ["0", "0"]]), ["X", "'x'", "not a real number"]),
+    (dict(B=[[1.0] * n] * (n - 1) + [[1.0] * (n - 1)]), ["B", "2-D"]),
+    (dict(X=_nan((d, d))), ["X", "non-finite"]),
+    (dict(A1=np.ones((0, d))), ["A1", "empty"]),
+])
+def test_reference_rejects(changes, words):
+    with pytest.raises((ValueError, TypeError)) as info:
+        reference.grad(*_with(**changes), version="rescaled", dps=20)
+    assert all(w in str(info.value) for w in words), str(info.value)
