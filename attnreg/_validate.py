@@ -32,8 +32,9 @@ def namespace(**arrays):
     for name, a in rest:
         if a.dtype != first.dtype:
             raise TypeError(f"{name} has dtype {a.dtype} but {first_name} has {first.dtype}; pass one dtype")
-        if device(a) != device(first):
-            raise ValueError(f"{name} is on device {device(a)} but {first_name} is on {device(first)}")
+        here, there = device(a), device(first)
+        if here is not None and there is not None and here != there:  # a jit-traced array has no device
+            raise ValueError(f"{name} is on device {here} but {first_name} is on {there}")
     return xp
 
 
