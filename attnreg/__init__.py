@@ -14,6 +14,7 @@ from . import vector
 from ._validate import VERSIONS
 from .blocks import alpha, c, f, h, u
 from .matrix import grad, hessian, hvp, log_loss, loss, loss_and_grad
+from .solve import SolveResult, solve
 from .tensor import KronOperator, kron_operator, unvec, vec
 
 __version__ = "0.1.0"
@@ -21,4 +22,5 @@ __version__ = "0.1.0"
 __all__ = [
     "VERSIONS", "loss", "log_loss", "grad", "loss_and_grad", "hvp", "hessian",
     "u", "alpha", "f", "c", "h", "vec", "unvec", "kron_operator", "KronOperator", "vector",
+    "solve", "SolveResult",
 ]

@@ -17,9 +17,10 @@ from __future__ import annotations
 from . import forms, rows, vector
 from ._inputs import matrix_inputs, run
 from .context import evaluate, make_context
+from .solve import solve
 
 __all__ = ["loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h",
-           "vector", "forms", "rows", "evaluate", "make_context"]
+           "vector", "forms", "rows", "evaluate", "make_context", "solve"]
 
 
 def loss(A1, A2, B, X, *, version, dps=50):

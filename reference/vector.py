@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from . import forms
 from ._inputs import run, vector_inputs
+from .solve import solve_vector as solve
 
-__all__ = ["loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h"]
+__all__ = ["loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h", "solve"]
 
 
 def loss(A, b, x, *, version, dps=50):

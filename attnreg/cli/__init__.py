@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("verify",)
+COMMANDS = ("verify", "solve")
 
 
 class UsageError(Exception):

@@ -1,0 +1,51 @@
+r"""L-BFGS search directions (Nocedal & Wright, Alg. 7.4, the two-loop recursion), array-API generic.
+
+From the last ``m`` pairs ``s_k = x_{k+1} − x_k``, ``y_k = ∇L(x_{k+1}) − ∇L(x_k)`` the direction is
+``p = −H_k ∇L`` with ``H_k`` the L-BFGS inverse-Hessian approximation, started from
+``H⁰ = (sᵀy / yᵀy) I``. Pairs with ``sᵀy ≤ 10⁻¹⁰ ||s|| ||y||`` (no positive curvature measured, e.g.
+after an Armijo-only step) are skipped, so ``H_k`` stays positive definite and ``p`` a descent
+direction. The first step, with no pairs yet, is ``−∇L / ||∇L||`` (unit length).
+"""
+from __future__ import annotations
+
+import math
+from collections import deque
+
+
+def dot(a, b, *, xp) -> float:
+    return float(xp.sum(a * b))
+
+
+class LBFGS:
+    name = "lbfgs"
+    patience = 30  # polishing below the default tol: steps allowed without halving ||∇L||
+
+    def __init__(self, *, xp, memory: int = 10):
+        self.xp, self.pairs = xp, deque(maxlen=memory)
+
+    def direction(self, x, g):
+        xp = self.xp
+        if not self.pairs:
+            return -g / math.sqrt(dot(g, g, xp=xp))
+        q, alphas = g, []
+        for s, y, rho in reversed(self.pairs):
+            a = rho * dot(s, q, xp=xp)
+            alphas.append(a)
+            q = q - a * y
+        s, y, _ = self.pairs[-1]
+        r = q * (dot(s, y, xp=xp) / dot(y, y, xp=xp))
+        for (s, y, rho), a in zip(self.pairs, reversed(alphas)):
+            r = r + s * (a - rho * dot(y, r, xp=xp))
+        return -r
+
+    def update(self, s, y) -> None:
+        xp = self.xp
+        sy = dot(s, y, xp=xp)
+        if sy > 1e-10 * math.sqrt(dot(s, s, xp=xp) * dot(y, y, xp=xp)):
+            self.pairs.append((s, y, 1.0 / sy))
+
+    def reset(self) -> bool:
+        """Forget the pairs; False when there was nothing to forget (the direction was −∇L already)."""
+        had = bool(self.pairs)
+        self.pairs.clear()
+        return had

@@ -1,0 +1,222 @@
+r"""Cross-validation of the solvers: production (L-BFGS, Newton-CG, float64) against the reference
+(damped Newton, mpmath), on the problems of :mod:`.solver_problems`.
+
+* realisable ``B = F(X*)``: the reference reaches ``||∇L|| ≤ 1e-40`` at 50 digits and ``X*`` to 35
+  digits; the production solvers reach ``X*`` to ``1e-8`` relative (tolerance table below);
+* non-realisable: the production solution's loss equals the reference minimum to float64 accuracy,
+  its gradient (evaluated at 30 digits) is below the production tolerance, and the two solutions coincide;
+* identifiability: with ``A2 w = 1ₙ`` the solvers return different members of ``{X* + z wᵀ}``; the check
+  detects ``w``, reports the raw distance, and compares modulo ``{z wᵀ}`` instead;
+* escape: every solver stops with the reason ``unbounded`` where the rescaled loss has no minimiser.
+"""
+from __future__ import annotations
+
+import mpmath
+import numpy as np
+
+import attnreg
+from attnreg import reference
+from attnreg.solve import solve_vector
+
+from ..registry import Result, check
+from . import solver_problems as sp
+
+U = float(np.finfo(np.float64).eps)
+# Each tolerance with its reason (local table: these are about solvers, not about evaluations).
+TOL = {
+    "ref.grad": 1e-40,      # issue 4: ||∇L|| at the level 50 digits allow (the ladder reaches ~1e-60)
+    "ref.X": 1e-35,         # issue 4: X* to 35 digits (the minimiser is nondegenerate: n > d, no family)
+    "prod.X": 1e-8,         # issue 4: X* to 1e-8 relative (Newton-CG reaches ~1e-15 on these problems)
+    "prod.loss_ulps": 64,   # loss = sum of n² squares after the row shift: pairwise summation costs
+                            # ≲ log2(n²) + a few ulps; 64 covers it (measured: ≤ 2 ulps)
+    "agree.X": 1e-8,        # two solutions of one nondegenerate minimum: as for prod.X
+}
+METHODS = ("lbfgs", "newton-cg")
+
+
+CTX = reference.make_context(80)  # a local context for the comparisons (never the global mpmath.mp)
+
+
+def _entries(Z) -> list:
+    """Entries of a numpy array or an mpmath matrix as ``CTX.mpf`` (floats exactly), row-major."""
+    if isinstance(Z, np.ndarray):
+        return [CTX.mpf(float(v)) for v in Z.ravel()]
+    return [CTX.mpf(Z[i, j]) for i in range(Z.rows) for j in range(Z.cols)]
+
+
+def _norm(v) -> mpmath.mpf:
+    return CTX.sqrt(CTX.fsum(x * x for x in v))
+
+
+def _rel(X, Y) -> float:
+    """``||X − Y||_F / ||Y||_F`` at 80 digits (numpy arrays or mpmath matrices of any context)."""
+    x, y = _entries(X), _entries(Y)
+    return float(_norm([a - b for a, b in zip(x, y)]) / _norm(y))
+
+
+def off_grid(X):
+    """``X·(1 + 10⁻¹⁷/3)`` at 80 digits: a target that no float64 (nor 50-digit) matrix equals, so a
+    recovered ``X`` shows its true error instead of rounding onto ``X*`` exactly."""
+    factor = 1 + CTX.mpf(1) / (3 * 10**17)
+    return CTX.matrix([[CTX.mpf(float(v)) * factor for v in row] for row in np.atleast_2d(X)])
+
+
+def _modulo(X, Y, A2) -> float:
+    """``||P(X − Y)||_F`` at 80 digits, ``P`` removing the component in ``{z wᵀ}``, ``A2 w = 1ₙ`` solved
+    at 80 digits too (a float64 ``w`` would leave ~1e-16 of the family in the difference)."""
+    n, d = A2.shape
+    D = [a - b for a, b in zip(_entries(X), _entries(Y))]
+    w, _ = CTX.qr_solve(CTX.matrix(A2.tolist()), CTX.matrix([1] * n))
+    w = [w[i] for i in range(d)]
+    ww = CTX.fdot(w, w)
+    rows = [D[i * d:(i + 1) * d] for i in range(d)]
+    return float(_norm([r[j] - CTX.fdot(r, w) * w[j] / ww for r in rows for j in range(d)]))
+
+
+@check("solve.reference.realisable", tier="quick", evidence="confirmed",
+       claim="On realisable problems (B = F(X*), n > d) the reference solver reaches ||∇L|| ≤ 1e-40 at 50 digits "
+             "and recovers X* to 35 digits, for both versions (rescaled started near X*, see solver_problems), matrix "
+             "(n=12, d=3) and vector form (n=6, d=3).")
+def reference_realisable(*, seed):
+    worst_g = worst_x = 0.0
+    for version in attnreg.VERSIONS:
+        p = sp.realisable(seed, 12, 3)
+        X_star = off_grid(p.X_star)
+        B = reference.f(p.A1, p.A2, X_star, dps=70)
+        r = reference.solve(p.A1, p.A2, B, sp.start(p.X_star, version, seed), version=version, dps=50)
+        A, _, xs = sp.vector_realisable(seed, 6, 3)
+        x_star = off_grid(xs).T
+        rv = reference.vector.solve(A, reference.vector.f(A, x_star, dps=70), sp.start(xs, version, seed),
+                                    version=version, dps=50)
+        worst_g = max(worst_g, float(r.grad_norm), float(rv.grad_norm))
+        worst_x = max(worst_x, _rel(r.X, X_star), _rel(rv.X, x_star))
+    ok = worst_g <= TOL["ref.grad"] and worst_x <= TOL["ref.X"]
+    return Result.of(ok, measured=worst_x, bound=TOL["ref.X"],
+                     detail=f"worst ||∇L|| = {worst_g:.2e} (≤ {TOL['ref.grad']:.0e}), worst relative error in X* = "
+                            f"{worst_x:.2e} over 4 problems")
+
+
+@check("solve.production.realisable", tier="quick", evidence="confirmed",
+       claim="On realisable problems (B = F(X*) in float64, n > d) L-BFGS and Newton-CG recover X* to 1e-8 "
+             "relative, for both versions (rescaled started near X*), matrix (n=24, d=4) and vector form (n=8, d=3).")
+def production_realisable(*, seed):
+    worst, where = 0.0, ""
+    for version in attnreg.VERSIONS:
+        for method in METHODS:
+            p = sp.realisable(seed, 24, 4)
+            A, b, xs = sp.vector_realisable(seed, 8, 3)
+            X0, x0 = sp.start(p.X_star, version, seed), sp.start(xs, version, seed)
+            for name, r, truth in (("matrix", attnreg.solve(p.A1, p.A2, p.B, X0, version=version, method=method), p.X_star),
+                                   ("vector", solve_vector(A, b, x0, version=version, method=method), xs)):
+                e = float(np.linalg.norm(r.X - truth) / np.linalg.norm(truth))
+                if e >= worst:
+                    worst, where = e, f"{name} {version} {method} ({r.iterations} iterations)"
+    return Result.of(worst <= TOL["prod.X"], measured=worst, bound=TOL["prod.X"],
+                     detail=f"worst relative error in X* = {worst:.2e} ({where}) over 8 runs")
+
+
+@check("solve.cross.non_realisable", tier="quick", evidence="confirmed",
+       claim="On non-realisable problems the production solution's loss equals the 30-digit reference minimum to "
+             "float64 accuracy, its true gradient is below the production tolerance, and X agrees to 1e-8.")
+def cross_non_realisable(*, seed):
+    lines, ok, worst, ref_g = [], True, 0.0, 0.0
+    for version in attnreg.VERSIONS:
+        p = sp.non_realisable(seed, 10, 3)
+        ref = reference.solve(p.A1, p.A2, p.B, p.X_star, version=version, dps=30)
+        runs = {m: attnreg.solve(p.A1, p.A2, p.B, p.X_star, version=version, method=m) for m in METHODS}
+        if not ref.converged:  # no minimiser in reach (seen: seed 7, rescaled): the diagnoses must agree
+            agree = ref.reason.startswith("unbounded") and all(r.reason.startswith("unbounded") for r in runs.values())
+            ok &= agree
+            lines.append(f"{version}: no minimiser in reach, reference and " + ("both" if agree else "NOT all")
+                         + f" production solvers say so ({ref.reason[:60]}…)")
+            continue
+        ref_g = max(ref_g, float(ref.grad_norm))
+        for method, r in runs.items():
+            ulps = abs(r.loss - float(ref.loss)) / (U * float(ref.loss))
+            g_true = float(_norm(_entries(reference.grad(p.A1, p.A2, p.B, r.X, version=version, dps=30))))
+            dX = _rel(r.X, ref.X)
+            ok &= r.converged and ulps <= TOL["prod.loss_ulps"] and g_true <= r.info["tol"] and dX <= TOL["agree.X"]
+            worst = max(worst, dX)
+            lines.append(f"{version}/{method}: ΔL = {ulps:.1f} ulps, true ||∇L|| = {g_true:.1e} "
+                         f"(tol {r.info['tol']:.1e}), ΔX = {dX:.1e}")
+    return Result.of(ok, measured=worst, bound=TOL["agree.X"],
+                     detail="start X0 = X*, B = 0.7 F(X*) + 0.3 R, n=10, d=3; reference ||∇L|| ≤ "
+                            f"{ref_g:.0e}; " + "; ".join(lines))
+
+
+@check("solve.identifiability.normalized", tier="quick", evidence="confirmed",
+       claim="When A2 w = 1ₙ the solvers' normalized solutions differ along {z wᵀ} only: the family is detected, "
+             "reported, and the solutions agree with X* modulo it (1e-8 production, 1e-35 reference).")
+def identifiability(*, seed):
+    p = sp.family(seed, 12, 3)
+    w = sp.family_direction(p.A2)
+    if w is None:
+        return Result.of(False, detail="the family was not detected although A2 has a column of ones")
+    X_star = off_grid(p.X_star)
+    ref = reference.solve(p.A1, p.A2, reference.f(p.A1, p.A2, X_star, dps=70), version="normalized", dps=50)
+    runs = {m: attnreg.solve(p.A1, p.A2, p.B, version="normalized", method=m) for m in METHODS}
+    runs["reference"] = ref
+    raw = min(_rel(r.X, X_star if m == "reference" else p.X_star) for m, r in runs.items())
+    mod = {m: _modulo(r.X, X_star if m == "reference" else p.X_star, p.A2) / float(np.linalg.norm(p.X_star))
+           for m, r in runs.items()}
+    ok = all(r.loss <= 1e-20 for r in runs.values()) and mod["reference"] <= TOL["ref.X"] \
+        and max(mod["lbfgs"], mod["newton-cg"]) <= TOL["prod.X"]
+    return Result.of(ok, measured=max(mod["lbfgs"], mod["newton-cg"]), bound=TOL["prod.X"],
+                     detail=f"family detected: A2 w = 1ₙ with w = {np.round(w, 12).tolist()}; every solver "
+                            f"reached loss ≤ 1e-20 but ||X − X*||/||X*|| ≥ {raw:.2f} (a false mismatch without the "
+                            f"family); modulo {{z wᵀ}} the relative distance is "
+                            + ", ".join(f"{m} {v:.1e}" for m, v in mod.items()))
+
+
+@check("solve.unbounded.rescaled", tier="quick", evidence="confirmed",
+       claim="Where the rescaled loss is driven to 0 by α → 0 (no minimiser in reach), L-BFGS, Newton-CG and the "
+             "reference solver all stop with the explained reason 'unbounded' instead of claiming convergence.")
+def unbounded(*, seed):
+    p = sp.escape(seed, 10, 3)
+    runs = {m: attnreg.solve(p.A1, p.A2, p.B, version="rescaled", method=m) for m in METHODS}
+    runs["reference"] = reference.solve(p.A1, p.A2, p.B, version="rescaled", dps=30)
+    bad = [m for m, r in runs.items() if r.converged or not r.reason.startswith("unbounded")]
+    steps = max(r.iterations for r in runs.values())
+    return Result.of(not bad, measured=len(bad), bound=0,
+                     detail=f"A1[:,0] = A2[:,0] = 1, B random stochastic, n=10, d=3, X0 = 0; stopped after "
+                            f"≤ {steps} steps; " + ("; ".join(f"{m}: {r.reason[:60]}…" for m, r in runs.items()
+                                                            if m in bad) or "all said 'unbounded'"))
+
+
+@check("solve.reference.realisable.large", tier="slow", evidence="confirmed",
+       claim="At n=64, d=8 (realisable, both versions, rescaled started near X*) the reference solver reaches ||∇L|| ≤ 1e-40 at 50 "
+             "digits and recovers X* to 35 digits.")
+def reference_realisable_large(*, seed):
+    import time
+
+    worst_g = worst_x = 0.0
+    lines = []
+    for version in attnreg.VERSIONS:
+        p = sp.realisable(seed, 64, 8)
+        X_star = off_grid(p.X_star)
+        B = reference.f(p.A1, p.A2, X_star, dps=70)
+        start = time.perf_counter()
+        r = reference.solve(p.A1, p.A2, B, sp.start(p.X_star, version, seed), version=version, dps=50)
+        e = _rel(r.X, X_star)
+        worst_g, worst_x = max(worst_g, float(r.grad_norm)), max(worst_x, e)
+        lines.append(f"{version}: {time.perf_counter() - start:.1f} s, {r.iterations} Newton steps "
+                     f"{r.info['ladder']}, ||∇L|| = {float(r.grad_norm):.1e}, error {e:.1e}")
+    return Result.of(worst_g <= TOL["ref.grad"] and worst_x <= TOL["ref.X"], measured=worst_x, bound=TOL["ref.X"],
+                     detail="; ".join(lines))
+
+
+@check("solve.production.realisable.large", tier="slow", evidence="confirmed",
+       claim="At n=64, d=8 (realisable, both versions, 5 seeds, rescaled started near X*) L-BFGS and Newton-CG recover X* to 1e-8 "
+             "relative.")
+def production_realisable_large(*, seed):
+    worst, where = 0.0, ""
+    for s in range(seed, seed + 5):
+        p = sp.realisable(s, 64, 8)
+        for version in attnreg.VERSIONS:
+            for method in METHODS:
+                r = attnreg.solve(p.A1, p.A2, p.B, sp.start(p.X_star, version, s), version=version, method=method)
+                e = float(np.linalg.norm(r.X - p.X_star) / np.linalg.norm(p.X_star))
+                if e >= worst:
+                    worst, where = e, f"seed {s} {version} {method}, {r.iterations} iterations"
+    return Result.of(worst <= TOL["prod.X"], measured=worst, bound=TOL["prod.X"],
+                     detail=f"worst relative error in X* = {worst:.2e} ({where}) over 20 runs")
