@@ -14,7 +14,7 @@ from . import vector
 from ._validate import VERSIONS
 from .blocks import alpha, c, f, h, u
 from .matrix import grad, hessian, hvp, log_loss, loss, loss_and_grad
-from .solve import SolveResult, solve
+from .solvers import SolveResult, solve
 from .tensor import KronOperator, kron_operator, unvec, vec
 
 __version__ = "0.1.0"

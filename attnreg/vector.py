@@ -26,7 +26,7 @@ from . import _rows
 from ._sweep import unscale
 from ._validate import check_version, vector_problem
 
-__all__ = ["loss", "log_loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h"]
+__all__ = ["loss", "log_loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h", "solve"]
 
 
 def _row(A, x, b, *, xp):
@@ -127,3 +127,12 @@ def h(A, b, x):
     xp, _, _ = vector_problem(A, x, b=b)
     c, e = _rows.shift(xp.reshape(A @ x, (1, -1)), xp=xp, version="normalized")
     return (e[0, :] - xp.sum(e) * b) * xp.exp(c[0, 0])
+
+
+def solve(A, b, x0=None, *, version, method="newton-cg", tol=None, max_iter=1000, callback=None, memory=10):
+    """Minimise the vector-form loss from ``x0`` (default 0); see :func:`attnreg.solve` for the methods,
+    the default tolerance and the stop reasons. Returns a :class:`attnreg.SolveResult`."""
+    from .solvers import solve_vector  # attnreg.solvers imports this module
+
+    return solve_vector(A, b, x0, version=version, method=method, tol=tol, max_iter=max_iter, callback=callback,
+                        memory=memory)

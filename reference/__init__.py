@@ -17,7 +17,7 @@ from __future__ import annotations
 from . import forms, rows, vector
 from ._inputs import matrix_inputs, run
 from .context import evaluate, make_context
-from .solve import solve
+from .solvers import solve
 
 __all__ = ["loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h",
            "vector", "forms", "rows", "evaluate", "make_context", "solve"]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import forms
 from ._inputs import run, vector_inputs
-from .solve import solve_vector as solve
+from .solvers import solve_vector as solve
 
 __all__ = ["loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h", "solve"]
 

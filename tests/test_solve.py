@@ -19,7 +19,7 @@ from attnreg import reference
 from attnreg._lbfgs import LBFGS
 from attnreg._line_search import C1, C2, wolfe
 from attnreg._newton_cg import NewtonCG
-from attnreg.solve import solve_vector
+from attnreg.solvers import solve_vector
 from attnreg.solve_result import Asymptote, Escape, SolveResult
 from attnreg.reference import hessian_lowrank, newton
 from attnreg.verify.checks import solver_problems as sp

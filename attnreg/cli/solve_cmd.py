@@ -122,7 +122,7 @@ def run(args) -> int:
         options["dps"] = 50 if args.dps is None else args.dps
         solver = reference.solve if form == "matrix" else reference.vector.solve
     else:
-        from attnreg.solve import solve, solve_vector
+        from attnreg.solvers import solve, solve_vector
 
         options["method"] = method
         solver = solve if form == "matrix" else solve_vector

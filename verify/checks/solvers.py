@@ -16,7 +16,7 @@ import numpy as np
 
 import attnreg
 from attnreg import reference
-from attnreg.solve import solve_vector
+from attnreg.solvers import solve_vector
 
 from ..registry import Result, check
 from . import solver_problems as sp

@@ -2,7 +2,7 @@ r"""Reference solver: damped Newton with the exact Hessian, on a precision ladde
 
 ``solve(A1, A2, B, X0, version=, dps=50)`` returns a stationary point of ``L`` with
 ``||∇L|| ≤ tol`` (default ``10^{−(dps−10)}·||A1||_F||A2||_F·κ(X)``, ``κ = 1`` normalized, ``max_j α_j²``
-rescaled: the scale of the gradient's terms, as in :mod:`attnreg.solve`), as a
+rescaled: the scale of the gradient's terms, as in :mod:`attnreg.solvers`), as a
 :class:`attnreg.solve_result.SolveResult`: ``X`` an ``mpmath.matrix`` carrying the ``dps + 10``
 working digits (rounded to ``dps`` digits, ``∇L`` at it would grow to about ``10^{−dps}·||∇²L||``),
 ``loss`` and ``grad_norm`` re-evaluated at ``X`` correct to ``dps`` digits (adaptive precision,
@@ -71,7 +71,7 @@ class _Matrix:
 
     def scale(self, ctx, x):
         """``||A1||_F ||A2||_F κ``, ``κ = 1`` (normalized) or ``max_j α_j²`` (rescaled): the size of the
-        gradient's terms, to which tolerances are relative (as in :mod:`attnreg.solve`)."""
+        gradient's terms, to which tolerances are relative (as in :mod:`attnreg.solvers`)."""
         norms = ctx.fprod(ctx.sqrt(ctx.fsum(v * v for r in M for v in r)) for M in self.data[:2])
         return norms if self.version == "normalized" else norms * ctx.exp(2 * self.escape_terms(ctx, x)[0])
 
