@@ -19,18 +19,12 @@ from attnreg import reference
 from attnreg.solvers import solve_vector
 
 from ..registry import Result, check
+from ..tolerances import tol
 from . import solver_problems as sp
 
 U = float(np.finfo(np.float64).eps)
-# Each tolerance with its reason (local table: these are about solvers, not about evaluations).
-TOL = {
-    "ref.grad": 1e-40,      # issue 4: ||∇L|| at the level 50 digits allow (the ladder reaches ~1e-60)
-    "ref.X": 1e-35,         # issue 4: X* to 35 digits (the minimiser is nondegenerate: n > d, no family)
-    "prod.X": 1e-8,         # issue 4: X* to 1e-8 relative (Newton-CG reaches ~1e-15 on these problems)
-    "prod.loss_ulps": 64,   # loss = sum of n² squares after the row shift: pairwise summation costs
-                            # ≲ log2(n²) + a few ulps; 64 covers it (measured: ≤ 2 ulps)
-    "agree.X": 1e-8,        # two solutions of one nondegenerate minimum: as for prod.X
-}
+# Tolerances (value and reason) live in the one table, verify/tolerances.py, under "solve.*".
+TOL = {key: tol(f"solve.{key}").factor for key in ("ref.grad", "ref.X", "prod.X", "prod.loss_ulps", "agree.X")}
 METHODS = ("lbfgs", "newton-cg")
 
 
