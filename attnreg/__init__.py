@@ -10,7 +10,7 @@ precision), :mod:`attnreg.proofs` (sympy derivations), :mod:`attnreg.verify` (cr
 Conventions: the ½ is ours (``objective = 2·loss``); ``vec`` is row-major, so
 ``vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(X)``.
 """
-from . import vector
+from . import icl, vector
 from ._validate import VERSIONS
 from .blocks import alpha, c, f, h, u
 from .matrix import grad, hessian, hvp, log_loss, loss, loss_and_grad
@@ -22,5 +22,5 @@ __version__ = "0.1.0"
 __all__ = [
     "VERSIONS", "loss", "log_loss", "grad", "loss_and_grad", "hvp", "hessian",
     "u", "alpha", "f", "c", "h", "vec", "unvec", "kron_operator", "KronOperator", "vector",
-    "solve", "SolveResult",
+    "solve", "SolveResult", "icl",
 ]

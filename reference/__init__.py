@@ -20,7 +20,7 @@ from .context import evaluate, make_context
 from .solvers import solve
 
 __all__ = ["loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h",
-           "vector", "forms", "rows", "evaluate", "make_context", "solve"]
+           "vector", "forms", "rows", "evaluate", "make_context", "solve", "icl"]
 
 
 def loss(A1, A2, B, X, *, version, dps=50):
@@ -76,3 +76,6 @@ def c(A1, A2, B, X, *, dps=50):
 def h(A1, A2, B, X, *, dps=50):
     """``exp(A1 X A2ᵀ) − D(X) B`` (n × n)."""
     return _blocks("h", A1, A2, B, X, dps)
+
+
+from . import icl  # noqa: E402  (built on the functions above)

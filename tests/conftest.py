@@ -25,7 +25,7 @@ def _available(name):
         return False
 
 
-@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.skipif(not _available(name), reason=f"{name} not installed"))
+@pytest.fixture(params=[pytest.param(name, marks=pytest.mark.skipif(not _available(name), reason=f"{name} missing"))
                         for name in BACKENDS])
 def backend(request):
     from attnreg.verify.backends import backend as get

@@ -64,7 +64,8 @@ def test_matrix_gradient_is_the_sum_of_row_gradients():
     for version in VERSIONS:
         rows = [attnreg.vector.grad(np.kron(A1[j:j + 1], A2), B[j], attnreg.vec(X), version=version) for j in range(5)]
         assert np.allclose(attnreg.vec(attnreg.grad(*case.arrays, version=version)), sum(rows), rtol=1e-12)
-        Lrows = sum(attnreg.vector.loss(np.kron(A1[j:j + 1], A2), B[j], attnreg.vec(X), version=version) for j in range(5))
+        Lrows = sum(attnreg.vector.loss(np.kron(A1[j:j + 1], A2), B[j], attnreg.vec(X), version=version)
+                    for j in range(5))
         assert np.isclose(attnreg.loss(*case.arrays, version=version), Lrows, rtol=1e-13)
 
 
@@ -75,7 +76,8 @@ def test_dense_hessian_matches_hvp_and_is_symmetric(version):
     assert H.shape == (9, 9) and np.allclose(H, H.T, rtol=0, atol=1e-13 * np.abs(H).max())
     for k in range(9):
         E = attnreg.unvec(np.eye(9)[k], 3)
-        assert np.allclose(H[:, k], attnreg.vec(attnreg.hvp(*case.arrays, E, version=version)), atol=1e-13 * np.abs(H).max())
+        column = attnreg.vec(attnreg.hvp(*case.arrays, E, version=version))
+        assert np.allclose(H[:, k], column, atol=1e-13 * np.abs(H).max())
     A, b, x = cases.make_vector(5, 3, 2.0, "simplex", 6).arrays
     Hv = attnreg.vector.hessian(A, b, x, version=version)
     assert np.allclose(Hv @ x, attnreg.vector.hvp(A, b, x, x, version=version), rtol=1e-12)

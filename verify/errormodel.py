@@ -18,8 +18,8 @@ form), the steps are standard (Higham, *Accuracy and Stability*, §3; Blanchard�
    residual is itself at rounding level, e.g. at a realisable point);
 5. gradient ``A1ᵀ P A2``: ``|δG| ≤ |A1|ᵀ |δP| |A2| + (2n + 2)u |A1|ᵀ |P| |A2|`` componentwise.
 
-Every entry also carries an absolute ``tiny`` (the smallest normal number) for gradual underflow. First order means products of
-two ``δ`` terms are dropped except in step 4; :mod:`.tolerances` allows a factor for them.
+Every entry also carries an absolute ``tiny`` (the smallest normal number) for gradual underflow.
+First order means products of two ``δ`` terms are dropped except in step 4; :mod:`.tolerances` allows a factor for them.
 """
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("verify", "solve")
+COMMANDS = ("verify", "solve", "claims")
 
 
 class UsageError(Exception):

@@ -1,6 +1,7 @@
 """Registered checks: this explicit import list is the whole registry (no discovery)."""
 from . import accuracy  # noqa: F401
 from . import backends_agree  # noqa: F401
+from . import claims  # noqa: F401
 from . import derivatives  # noqa: F401
 from . import identities  # noqa: F401
 from . import production_vs_reference  # noqa: F401

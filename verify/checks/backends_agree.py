@@ -20,15 +20,18 @@ from .production_vs_reference import measure
 
 def _types_preserved(be) -> list[str]:
     rng = np.random.default_rng(0)
-    A1, A2, X, V = (be.asarray(rng.standard_normal(s)) for s in [(4, 2), (4, 2), (2, 2), (2, 2)])
+    A1, A2, X, V = (be.asarray(rng.standard_normal(shape)) for shape in [(4, 2), (4, 2), (2, 2), (2, 2)])
     B = be.asarray(rng.dirichlet(np.ones(4), size=4))
     A, b, x, v = be.asarray(rng.standard_normal((4, 2))), be.asarray(np.full(4, 0.25)), X[0, :], V[0, :]
     outputs = {
-        "hvp": attnreg.hvp(A1, A2, B, X, V, version="rescaled"), "hessian": attnreg.hessian(A1, A2, B, X, version="normalized"),
+        "hvp": attnreg.hvp(A1, A2, B, X, V, version="rescaled"),
+        "hessian": attnreg.hessian(A1, A2, B, X, version="normalized"),
         "log_loss": attnreg.log_loss(A1, A2, B, X, version="rescaled"), "u": attnreg.u(A1, A2, X),
         "alpha": attnreg.alpha(A1, A2, X), "f": attnreg.f(A1, A2, X), "c": attnreg.c(A1, A2, B, X),
-        "h": attnreg.h(A1, A2, B, X), "vec": attnreg.vec(X, order="col"), "kron matvec": attnreg.kron_operator(A1, A2).matvec(attnreg.vec(X)),
-        "vector.hvp": attnreg.vector.hvp(A, b, x, v, version="normalized"), "vector.hessian": attnreg.vector.hessian(A, b, x, version="rescaled"),
+        "h": attnreg.h(A1, A2, B, X), "vec": attnreg.vec(X, order="col"),
+        "kron matvec": attnreg.kron_operator(A1, A2).matvec(attnreg.vec(X)),
+        "vector.hvp": attnreg.vector.hvp(A, b, x, v, version="normalized"),
+        "vector.hessian": attnreg.vector.hessian(A, b, x, version="rescaled"),
         "vector.h": attnreg.vector.h(A, b, x), "vector.alpha": attnreg.vector.alpha(A, x),
     }
     return [name for name, out in outputs.items() if not be.is_native(out)]

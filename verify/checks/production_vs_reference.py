@@ -56,7 +56,8 @@ def measure(form, version, xp_name="numpy", dtype="float64"):
             return math.inf, f"{xp_name} arrays in gave {type(G).__name__} out"
         bound = bounds(*arrays, version, dtype=dtype)
         rL, eL = _worst([float(be.to_numpy(L))], [L_ref], [bound.loss], fmax)
-        rG, eG = _worst(be.to_numpy(G).astype(np.float64).ravel().tolist(), list(G_ref), bound.grad.ravel().tolist(), fmax)
+        G64 = be.to_numpy(G).astype(np.float64).ravel().tolist()
+        rG, eG = _worst(G64, list(G_ref), bound.grad.ravel().tolist(), fmax)
         return max(rL, rG), f"|δL| {eL:.2g} (bound {bound.loss:.2g}), max |δ∇L| {eG:.2g}"
 
     return run

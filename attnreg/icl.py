@@ -1,0 +1,135 @@
+r"""In-context learning as a bounded shift of the target (matrix form, both versions).
+
+The in-context-learning theorems of 2307.02419 and its precursor 2304.13276 (DESIGN §2) say: moving
+the data ``(A1, A2) → (A1', A2')`` (what a prompt does) or the weights ``X → X'`` (a training step)
+is the same as solving the *old* problem with a shifted target ``B̃``, and ``||B̃ − B||`` is at most a
+factor times the move. With ``S = A1 X A2ᵀ``, ``S' = A1' X' A2'ᵀ``, ``U = exp(S)``, ``α = U 1``,
+``D = diag(α)``, ``F = D⁻¹U`` (primes for the new problem):
+
+* **normalized**, residual ``F(S) − B``:  ``F(S') − B = F(S) − B̃``  ⇔  ``B̃ = B + F(S) − F(S')``;
+* **rescaled**, residual ``H(S; B) = U − D B``:  ``U' − D'B = U − D B̃``  ⇔  ``B̃ = D⁻¹(U − U' + D'B)``,
+  row by row ``b̃_j = (u_j − u'_j + α'_j b_j) / α_j``, so ``B̃ − B = −D⁻¹(H(S'; B) − H(S; B))``.
+  Each row is computed with numerator and denominator scaled by ``e^{−m_j}``,
+  ``m_j = max(max s_j, max s'_j)``: finite whenever B̃ is representable. B̃'s rows need not stay on the
+  simplex or in the unit ball; only ``||B̃ − B||`` matters.
+
+Bounds, stated for one step size ``δ`` shared with the paper-style factor: ``δ = ||X' − X||_F`` (weight
+shift) or ``δ = ||A1'⊗A2' − A1⊗A2||`` (data shift; spectral norm by power iteration, never formed),
+and ``R = max(||A1⊗A2||, ||A1'⊗A2'||, ||X||_F, ||X'||_F)``. Since ``||S' − S||_F ≤ R δ`` and every
+``|S_ij| ≤ R²`` (paper-notes §2.4, derived):
+
+* normalized: ``||B̃ − B||_F = ||F(S) − F(S')||_F ≤ ½||S' − S||_F ≤ (R/2)·δ`` (softmax is ½-Lipschitz);
+* rescaled, with ``β = max_j ||b_j||`` (β ≤ 1 in the papers): ``dh_j = (diag(u_j) − b_j u_jᵀ) ds_j`` gives
+  ``||H(S') − H(S)||_F ≤ (1 + β√n) e^{R²} ||S' − S||_F`` and ``α_j ≥ n e^{−R²}``, so
+  ``||B̃ − B||_F ≤ ((1 + β√n)/n) e^{2R²} R · δ``;
+* paper-style (2304.13276, provenance *recalled*): ``M δ`` with ``M = n^1.5 exp(10R²)``.
+
+``shift`` returns the measurement and these bounds; :func:`attnreg.reference.icl.exactness` checks the
+construction at high precision (new residual with B against old residual with B̃).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+from array_api_compat import device
+
+from .blocks import f
+from ._validate import check_finite, check_shape, check_version, namespace
+
+__all__ = ["shifted_target", "shift", "Shift"]
+
+
+def _problem(A1, A2, B, X, A1_new, A2_new, X_new):
+    if A1_new is None and A2_new is None and X_new is None:
+        raise ValueError("give a data shift (A1_new and/or A2_new) or a weight shift (X_new)")
+    if X_new is not None and (A1_new is not None or A2_new is not None):
+        raise ValueError("give either a data shift (A1_new, A2_new) or a weight shift (X_new), not both")
+    arrays = dict(A1=A1, A2=A2, B=B, X=X, A1_new=A1_new, A2_new=A2_new, X_new=X_new)
+    arrays = {k: a for k, a in arrays.items() if a is not None}
+    xp = namespace(**arrays)
+    if A1.ndim != 2:
+        raise ValueError(f"A1 must be a 2-D array of shape (n, d), got shape {tuple(A1.shape)}")
+    n, d = A1.shape
+    for name, a in arrays.items():
+        want = (n, n) if name == "B" else (d, d) if name.startswith("X") else (n, d)
+        check_shape(name, a, want, "(n, n)" if name == "B" else "(d, d)" if name.startswith("X") else "(n, d)")
+    check_finite(xp, **arrays)
+    new = (A1 if A1_new is None else A1_new, A2 if A2_new is None else A2_new, X if X_new is None else X_new)
+    return xp, n, new, "weight" if X_new is not None else "data"
+
+
+def shifted_target(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None):
+    """``B̃`` with residual(new problem, B) = residual(old problem, B̃) (module docstring)."""
+    version = check_version(version)
+    xp, _, (A1n, A2n, Xn), _ = _problem(A1, A2, B, X, A1_new, A2_new, X_new)
+    if version == "normalized":
+        return B + f(A1, A2, X) - f(A1n, A2n, Xn)
+    S, Sn = A1 @ (X @ A2.T), A1n @ (Xn @ A2n.T)
+    m = xp.maximum(xp.max(S, axis=1, keepdims=True), xp.max(Sn, axis=1, keepdims=True))
+    E, En = xp.exp(S - m), xp.exp(Sn - m)
+    a, an = xp.sum(E, axis=1, keepdims=True), xp.sum(En, axis=1, keepdims=True)
+    return (E - En + an * B) / a
+
+
+@dataclass(frozen=True)
+class Shift:
+    version: str
+    kind: str  # "data" | "weight"
+    n: int
+    measured: float  # ||B̃ − B||_F
+    step: float  # δ: ||X' − X||_F or ||A1'⊗A2' − A1⊗A2||
+    logit_step: float  # ||S' − S||_F
+    logit_step_inf: float  # max |S' − S| (the precursor's step restriction asks < 0.01)
+    R: float
+    derived_constant: float  # R/2, or ((1 + β√n)/n) e^{2R²} R with β the largest row norm of B
+    paper_constant: float  # n^1.5 exp(10R²) (inf when it overflows float64)
+
+    @property
+    def derived_bound(self) -> float:
+        return self.derived_constant * self.step
+
+    @property
+    def paper_bound(self) -> float:
+        return self.paper_constant * self.step
+
+    def as_dict(self) -> dict:
+        return dict(asdict(self), derived_bound=self.derived_bound, paper_bound=self.paper_bound)
+
+
+def shift(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None, iterations: int = 200) -> Shift:
+    """Measure ``||B̃ − B||_F`` and the derived and paper-style bounds (module docstring)."""
+    Bt = shifted_target(A1, A2, B, X, version=version, A1_new=A1_new, A2_new=A2_new, X_new=X_new)
+    xp, n, (A1n, A2n, Xn), kind = _problem(A1, A2, B, X, A1_new, A2_new, X_new)
+    norm2 = lambda M: float(xp.linalg.matrix_norm(M, ord=2))  # noqa: E731
+    fro = lambda M: float(xp.linalg.matrix_norm(M, ord="fro"))  # noqa: E731
+    dS = A1n @ (Xn @ A2n.T) - A1 @ (X @ A2.T)
+    R = max(norm2(A1) * norm2(A2), norm2(A1n) * norm2(A2n), fro(X), fro(Xn))
+    step = fro(Xn - X) if kind == "weight" else _kron_difference_norm(xp, A1, A2, A1n, A2n, iterations)
+    if version == "normalized":
+        derived = R / 2
+    else:
+        beta = math.sqrt(float(xp.max(xp.sum(B * B, axis=1))))
+        derived = (1 + beta * math.sqrt(n)) / n * _exp(2 * R * R) * R
+    paper = n**1.5 * _exp(10 * R * R)
+    return Shift(version, kind, n, fro(Bt - B), step, fro(dS), float(xp.max(xp.abs(dS))), R, derived, paper)
+
+
+def _exp(x: float) -> float:
+    return math.exp(x) if x < 709 else math.inf
+
+
+def _kron_difference_norm(xp, A1, A2, A1n, A2n, iterations):
+    """``||A1'⊗A2' − A1⊗A2||₂`` by power iteration on ``V ↦ A1' V A2'ᵀ − A1 V A2ᵀ`` and its adjoint."""
+    d = A1.shape[1]
+    V = xp.ones((d, d), dtype=A1.dtype, device=device(A1)) / d
+    value = 0.0
+    for _ in range(iterations):
+        W = A1n @ V @ A2n.T - A1 @ V @ A2.T
+        G = A1n.T @ W @ A2n - A1.T @ W @ A2
+        g = float(xp.linalg.matrix_norm(G, ord="fro"))
+        if g == 0.0:
+            return 0.0
+        V = G / g
+        value = math.sqrt(g)
+    return value

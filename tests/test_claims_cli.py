@@ -1,0 +1,88 @@
+"""``attnreg claims``: check (JSON exactly as issue 5 specifies, report, exit codes), list, replay, icl."""
+import json
+
+from attnreg.cli import main
+
+FILE = """\
+[[claim]]
+id = "f-lip-x"
+source = "DESIGN §2"
+provenance = "derived"
+form = "vector"
+quantity = "f"
+kind = "lipschitz"
+wrt = "x"
+assume = ["norm(A) <= R", "norm(x) <= R"]
+constant = "R/2"
+
+[[claim]]
+id = "alpha-upper-no-n"
+source = "a wrong bound: the factor n is missing"
+provenance = "recalled"
+form = "vector"
+quantity = "alpha"
+kind = "upper"
+assume = ["norm(A) <= R", "norm(x) <= R"]
+constant = "exp(R**2)"
+"""
+
+
+def test_check_json_report_and_replay(tmp_path, capsys):
+    claims = tmp_path / "c.toml"
+    claims.write_text(FILE)
+    out, md = tmp_path / "r.json", tmp_path / "r.md"
+    rc = main(["claims", "check", str(claims), "--budget", "0.3", "--json", str(out), "--report", str(md),
+               "--out", str(tmp_path)])
+    assert rc == 1  # one claim is refuted
+    data = json.loads(out.read_text())
+    assert list(data) == ["claims"]
+    by_id = {c["id"]: c for c in data["claims"]}
+    for c in data["claims"]:
+        assert list(c) == ["id", "status", "worst", "counterexample", "evidence"]
+        assert list(c["worst"]) == ["params", "observed", "constant", "slack"]
+        assert list(c["worst"]["params"]) == ["n", "d", "R"]
+        w = c["worst"]
+        assert abs(w["slack"] - w["constant"] / w["observed"]) <= 1e-12 * w["slack"]
+    assert by_id["f-lip-x"]["status"] == "survived" and by_id["f-lip-x"]["counterexample"] is None
+    bad = by_id["alpha-upper-no-n"]
+    assert bad["status"] == "refuted" and bad["worst"]["slack"] < 1
+    text = md.read_text()
+    assert "alpha-upper-no-n" in text and "recalled" in text and "r.slack.png" in text
+    assert (tmp_path / "r.slack.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    capsys.readouterr()
+    assert main(["claims", "replay", bad["counterexample"]]) == 0
+    assert "stands" in capsys.readouterr().out
+
+
+def test_check_exit_0_when_nothing_is_refuted(tmp_path, capsys):
+    claims = tmp_path / "c.toml"
+    claims.write_text(FILE.split("\n\n")[0] + "\n")
+    assert main(["claims", "check", str(claims), "--budget", "0.2", "--out", str(tmp_path)]) == 0
+    assert "survived" in capsys.readouterr().out
+
+
+def test_usage_errors_exit_2(tmp_path, capsys):
+    claims = tmp_path / "c.toml"
+    claims.write_text(FILE)
+    for argv in (["claims", "check"], ["claims", "check", str(claims), "--budget", "-1"],
+                 ["claims", "check", str(claims), "--json", str(tmp_path / "no" / "r.json")],
+                 ["claims", "replay", str(claims)], ["claims", "replay", str(tmp_path / "absent.json")],
+                 ["claims", "icl", "--sizes", "a,b"]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_list_shows_builtin_claims(capsys):
+    assert main(["claims", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "precursor-m-weight-shift" in out and "f-lip-x" in out and "recalled" in out
+
+
+def test_icl_table(tmp_path, capsys):
+    md = tmp_path / "icl.md"
+    assert main(["claims", "icl", "--sizes", "4,8", "--d", "2", "--report", str(md)]) == 0
+    text = md.read_text()
+    rows = [line for line in text.splitlines() if line.startswith(("| 4 |", "| 8 |"))]
+    assert len(rows) == 8  # 2 sizes x 2 versions x 2 moves
+    assert "n^1.5" in text and "derived" in text

@@ -1,0 +1,81 @@
+r"""Re-check a saved counterexample (``attnreg claims replay FILE``).
+
+The file holds the claim's own TOML table, the parameters (n, d, R), the exact float64 inputs (JSON
+numbers round-trip exactly) and, for a Lipschitz claim, the second point ``p'``. Replay re-reads the
+claim through the claim-file parser, re-checks every assumption and both sides of the inequality at
+the recorded precision (≥ 50 digits) with ``attnreg.reference``, and compares the two sides with the
+recorded ones.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import confirm
+from .claimfile import ClaimError, from_table
+
+AGREE_DIGITS = 30  # recorded and recomputed sides must agree to this many significant digits
+
+
+class ReplayError(ValueError):
+    """A counterexample file that cannot be replayed; one sentence."""
+
+
+@dataclass
+class Replay:
+    stands: bool  # the violation is reproduced, with every assumption holding
+    text: str  # one paragraph for a human
+    record: dict
+
+
+def replay(path, *, dps: int | None = None) -> Replay:
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ReplayError(f"{path}: cannot read the file ({exc.__class__.__name__})") from None
+    except json.JSONDecodeError as exc:
+        raise ReplayError(f"{path}: not JSON ({exc})") from None
+    if not isinstance(data, dict) or data.get("format") != confirm.FORMAT:
+        raise ReplayError(f"{path}: not an attnreg counterexample (format {confirm.FORMAT!r} expected)")
+    try:
+        claim = from_table(data["claim"], str(path))
+        params = {k: data["params"][k] for k in ("n", "d", "R")}
+        inputs = {k: np.asarray(v, dtype=float) for k, v in data["inputs"].items()}
+        p_prime = None if data.get("p_prime") is None else np.asarray(data["p_prime"], dtype=float)
+        dps = max(50, int(dps or data.get("dps", confirm.DPS)))
+    except ClaimError as exc:
+        raise ReplayError(str(exc)) from None
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ReplayError(f"{path}: malformed counterexample ({exc.__class__.__name__}: {exc})") from None
+    if (p_prime is None) != (claim.kind != "lipschitz"):
+        raise ReplayError(f"{path}: a {claim.kind} claim needs {'a' if claim.kind == 'lipschitz' else 'no'} p_prime")
+    try:
+        fresh = confirm.evaluate_record(claim, params, inputs, p_prime, dps)
+    except ValueError as exc:
+        raise ReplayError(f"{path}: {exc}") from None
+    agree = all(_agree(fresh[k], data.get(k)) for k in ("lhs", "rhs"))
+    stands = fresh["violated"] and not fresh["failed_assumptions"]
+    text = (f"{claim.id}: {claim.statement()} at n={params['n']}, d={params['d']}, R={params['R']:g}: "
+            f"{fresh['lhs_meaning']} = {fresh['lhs'][:24]}, {fresh['rhs_meaning']} = {fresh['rhs'][:24]} "
+            f"(at {dps} digits). ")
+    if fresh["failed_assumptions"]:
+        text += f"Assumptions that fail: {', '.join(fresh['failed_assumptions'])}. "
+    text += "The counterexample stands." if stands else "The claim is NOT violated at these inputs."
+    if not agree:
+        text += " The recomputed sides differ from the recorded ones."
+    return Replay(stands and agree, text, fresh)
+
+
+def _agree(a, b) -> bool:
+    import mpmath
+
+    if not isinstance(b, str):
+        return False
+    ctx = mpmath.MPContext()
+    ctx.dps = 50
+    x, y = ctx.mpf(a), ctx.mpf(b)
+    return x == y or abs(x - y) <= ctx.mpf(10) ** -AGREE_DIGITS * max(abs(x), abs(y))
