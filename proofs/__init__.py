@@ -1,1 +1,49 @@
-"""Symbolic derivations (sympy): one lemma per module."""
+r"""Symbolic derivations (sympy), one lemma per module, with a high-precision numeric second route.
+
+``LEMMAS`` maps each lemma id to its :class:`~._core.Lemma`, in the explicit order of :data:`ORDER`
+(dependencies first; no discovery magic). A bound lemma whose statement is in the claims-file
+vocabulary carries a :class:`~._core.Bound` (``lemma.bound``); :func:`bound_lemmas` lists them.
+Every constant here is derived by us ("derived" provenance); none is a paper's constant.
+
+>>> from attnreg import proofs
+>>> proofs.LEMMAS["tensor_trick"].claim.startswith("vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(X)")
+True
+"""
+from __future__ import annotations
+
+import importlib
+
+from ._check import Verdict, holds, verify
+from ._core import RULES, Bound, Estimate, Goal, Lemma, Step
+
+ORDER = (
+    "tensor_trick", "kron_blocks", "kron_norm",
+    "u_deriv", "alpha_deriv", "f_deriv", "c_deriv", "h_deriv",
+    "grad_normalized", "grad_rescaled", "hessian_normalized", "hessian_rescaled",
+    "matrix_grad_normalized", "matrix_grad_rescaled",
+    "matrix_hvp", "h_alpha_c", "rescaled_vs_normalized",
+    "row_shift", "xzw_invariance",
+    "softmax_jacobian_half", "softmax_lipschitz_logits", "logit_box", "exp_lipschitz_box",
+    "alpha_lipschitz_logits", "h_lipschitz_logits",
+    "normalized_grad_lipschitz_logits", "rescaled_grad_lipschitz_logits",
+    "alpha_upper", "alpha_lower", "u_upper",
+    "u_lipschitz_x", "u_lipschitz_A", "alpha_lipschitz_x", "alpha_lipschitz_A",
+    "f_lipschitz_x", "f_lipschitz_A", "c_lipschitz_x", "c_lipschitz_A", "h_lipschitz_x", "h_lipschitz_A",
+    "grad_lipschitz_normalized", "grad_lipschitz_normalized_A", "grad_lipschitz_rescaled",
+    "matrix_logit_box", "matrix_alpha_upper", "matrix_alpha_lower",
+    "matrix_f_lipschitz_X", "matrix_c_lipschitz_X", "matrix_u_lipschitz_X", "matrix_alpha_lipschitz_X",
+    "matrix_h_lipschitz_X",
+    "matrix_grad_lipschitz_normalized", "matrix_grad_lipschitz_normalized_factors", "matrix_grad_lipschitz_rescaled",
+    "matrix_f_lipschitz_A1", "matrix_f_lipschitz_A2", "matrix_u_lipschitz_A1",
+)
+
+LEMMAS: dict[str, Lemma] = {name: importlib.import_module(f".{name}", __name__).LEMMA for name in ORDER}
+
+
+def bound_lemmas() -> list[Lemma]:
+    """The lemmas with a claims-vocabulary :class:`Bound`, in :data:`ORDER`."""
+    return [lem for lem in LEMMAS.values() if lem.bound is not None]
+
+
+__all__ = ["LEMMAS", "ORDER", "RULES", "Bound", "Estimate", "Goal", "Lemma", "Step", "Verdict", "bound_lemmas",
+           "holds", "verify"]

@@ -43,7 +43,7 @@ def test_check_json_report_and_replay(tmp_path, capsys):
         assert list(c["worst"]["params"]) == ["n", "d", "R"]
         w = c["worst"]
         assert abs(w["slack"] - w["constant"] / w["observed"]) <= 1e-12 * w["slack"]
-    assert by_id["f-lip-x"]["status"] == "survived" and by_id["f-lip-x"]["counterexample"] is None
+    assert by_id["f-lip-x"]["status"] == "proved" and by_id["f-lip-x"]["counterexample"] is None
     bad = by_id["alpha-upper-no-n"]
     assert bad["status"] == "refuted" and bad["worst"]["slack"] < 1
     text = md.read_text()
@@ -58,7 +58,7 @@ def test_check_exit_0_when_nothing_is_refuted(tmp_path, capsys):
     claims = tmp_path / "c.toml"
     claims.write_text(FILE.split("\n\n")[0] + "\n")
     assert main(["claims", "check", str(claims), "--budget", "0.2", "--out", str(tmp_path)]) == 0
-    assert "survived" in capsys.readouterr().out
+    assert "proved" in capsys.readouterr().out
 
 
 def test_usage_errors_exit_2(tmp_path, capsys):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
-COMMANDS = ("verify", "solve", "claims")
+COMMANDS = ("verify", "solve", "claims", "proofs")
 
 
 class UsageError(Exception):
@@ -38,3 +39,6 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("attnreg: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `attnreg proofs | head`: the reader left; silence the final flush
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1

@@ -39,12 +39,10 @@ class Decision:
 
 
 def lemmas() -> list:
-    """``(id, lemma)`` of every bound lemma; empty while ``attnreg.proofs`` has none."""
-    try:
-        from attnreg import proofs
-        found = proofs.bound_lemmas()
-    except (ImportError, AttributeError):
-        return []
+    """``(id, lemma)`` of every bound lemma of ``attnreg.proofs``."""
+    from attnreg import proofs
+
+    found = proofs.bound_lemmas()
     names = {id(v): k for k, v in getattr(proofs, "LEMMAS", {}).items()}
     return [(names.get(id(lem), getattr(lem, "id", repr(lem))), lem) for lem in found]
 

@@ -1,0 +1,75 @@
+"""``attnreg proofs``: list the lemmas, show one as a readable proof, or re-check them all."""
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("proofs", help="list, show and re-check the sympy lemmas (attnreg.proofs)",
+                       description="List the lemmas of attnreg.proofs (one per line: id, status, title), show one as "
+                                   "a proof a reader can follow, or re-run every step. Each identity step is an exact "
+                                   "sympy identity at small symbolic sizes; each bound is a chain of named rules whose "
+                                   "constants sympy composes.")
+    p.add_argument("--no-check", action="store_true",
+                   help="list without re-running the symbolic steps (status 'not checked')")
+    acts = p.add_subparsers(dest="action", metavar="ACTION")
+    show = acts.add_parser("show", help="print one lemma: statement, every step with its justification, citations")
+    show.add_argument("id", metavar="ID", help="lemma id, as listed by `attnreg proofs`")
+    show.add_argument("--format", choices=("md", "latex"), default="md", help="output format (default md)")
+    check = acts.add_parser("check", help="re-run every step (and the numeric route); exit 1 on any failure")
+    check.add_argument("ids", nargs="*", metavar="ID", help="only these lemmas (default: all)")
+    check.add_argument("--slow", action="store_true", help="also verify at the slow-tier symbolic sizes")
+    check.add_argument("--no-numeric", action="store_true", help="skip the 50-digit numeric route")
+    p.set_defaults(handler=run)
+
+
+def _lemma(LEMMAS, name):
+    import difflib
+
+    from attnreg.cli import UsageError
+
+    if name not in LEMMAS:
+        close = difflib.get_close_matches(name, list(LEMMAS), n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `attnreg proofs` lists them"
+        raise UsageError(f"no lemma with id {name!r}{hint}")
+    return LEMMAS[name]
+
+
+def run(args) -> int:
+    from attnreg.proofs import LEMMAS, verify
+
+    if args.action == "show":
+        from attnreg.proofs._numeric import context
+        from attnreg.proofs.render import render
+
+        import random
+
+        lemma = _lemma(LEMMAS, args.id)
+        print(render(lemma, args.format, verify(lemma), lemma.numeric(context(50), random.Random(0))), end="")
+        return 0
+    if args.action == "check":
+        return _check([_lemma(LEMMAS, i) for i in args.ids] or list(LEMMAS.values()), args)
+    width = max(map(len, LEMMAS))
+    for lemma in LEMMAS.values():
+        status = "not checked" if args.no_check else ("proved" if verify(lemma).ok else "FAILED")
+        print(f"{lemma.id:<{width}}  {status:<11}  {lemma.title}", flush=True)
+    return 0
+
+
+def _check(lemmas, args) -> int:
+    import random
+
+    from attnreg.proofs import verify
+    from attnreg.proofs._numeric import context
+
+    failed = 0
+    width = max(len(lem.id) for lem in lemmas)
+    for lemma in lemmas:
+        sizes = lemma.sizes + (lemma.slow_sizes if args.slow else ())
+        v = verify(lemma, sizes)
+        ok, detail = v.ok, v.detail
+        if not args.no_numeric:
+            num = lemma.numeric(context(50), random.Random(0))
+            ok, detail = ok and num.ok, f"{detail}; numeric: {num.detail}"
+        failed += not ok
+        print(f"{lemma.id:<{width}}  {'proved' if ok else 'FAILED':<6}  {detail}", flush=True)
+    print(f"{len(lemmas) - failed} of {len(lemmas)} lemmas pass" + (f", {failed} FAILED" if failed else ""))
+    return 1 if failed else 0

@@ -1,0 +1,206 @@
+r"""The data of the proofs: identity steps, rule applications (estimates), goals, bounds and lemmas.
+
+A lemma is a chain of steps. Two kinds:
+
+* :class:`Step` — an exact identity ``lhs = rhs`` between sympy expressions (or matrices) built at a
+  concrete small size (``n ∈ {2, 3}``, ``d ∈ {1, 2}``, entries as symbols), decided by
+  :func:`._check.holds` (never by sampling).
+* :class:`Estimate` — one application of a named rule of :data:`RULES`: ``q ≤ expr`` (or ``≥``,
+  ``=``), where ``q`` is a quantity symbol (a norm, a supremum) and ``expr`` is built from other
+  quantities and ``n, d, R, M``. Its side conditions are identity steps (``side``) or cited lemmas
+  (``uses``; a citation is re-derived from the cited lemma's goal, and the cited lemma's hypotheses
+  must be assumed here or discharged by a named lemma). Whether a named standard rule applies in the
+  stated form is for the reader, as in any written proof; the justification says so.
+
+A bound lemma has a :class:`Goal` ``lhs ≤ rhs``; :func:`._check.compose` substitutes the estimates and
+proves the stated constant with sympy. A goal in the claims vocabulary is also a :class:`Bound` (issue
+5 consumes it). Constants are ours ("derived"); none is a paper's.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import sympy as sp
+
+RULES: dict[str, str] = {
+    "assumption": "a hypothesis of the lemma",
+    "lemma": "the conclusion of a cited lemma, with its symbols renamed",
+    "identity": "an exact identity (its side condition is verified by sympy)",
+    "triangle": "‖a + b‖ ≤ ‖a‖ + ‖b‖ (any norm; |a + b| ≤ |a| + |b| for numbers)",
+    "cauchy_schwarz": "|⟨a, b⟩| ≤ ‖a‖₂ ‖b‖₂",
+    "submultiplicative": "‖M v‖₂ ≤ ‖M‖₂ ‖v‖₂, ‖M N‖₂ ≤ ‖M‖₂ ‖N‖₂, ‖M N‖_F ≤ ‖M‖₂ ‖N‖_F, ‖a bᵀ‖₂ = ‖a‖₂ ‖b‖₂",
+    "hadamard": "‖a ∘ v‖₂ ≤ ‖a‖_∞ ‖v‖₂, i.e. ‖diag(a)‖₂ = ‖a‖_∞",
+    "norm_comparison": "‖v‖_∞ ≤ ‖v‖₂ ≤ ‖v‖₁ and ‖v‖₂ ≤ √k ‖v‖_∞, ‖1_k‖₂ = √k, for v ∈ R^k",
+    "mean_value": "g C¹ on a convex set K ∋ p, p′: ‖g(p) − g(p′)‖ ≤ sup_{z ∈ [p, p′]} ‖Dg(z)‖ ‖p − p′‖",
+    "exp_monotone": "a ≤ b ⇒ e^a ≤ e^b",
+    "sum_of_terms": "m ≤ t_i ≤ M′ for i = 1…k ⇒ k m ≤ Σ_i t_i ≤ k M′",
+    "schur_test": "a symmetric matrix M has ‖M‖₂ ≤ max_i Σ_j |M_ij|",
+    "square_nonnegative": "t² ≥ 0 (a difference shown by sympy to be a non-negative multiple of a square)",
+    "stacked_rows": "‖[v_1; …; v_k]‖₂² = Σ_j ‖v_j‖₂², so ‖v_j‖ ≤ c ‖w_j‖ for every j gives ‖v‖ ≤ c ‖w‖ "
+                    "(one c for all rows: the block-diagonal structure gives max_j, not a sum)",
+    "row_block": "a block of rows has norm ≤ the whole matrix: ‖A_[j]‖₂ ≤ ‖A‖₂",
+    "kron_spectrum": "the eigenvalues of M ⊗ N are the products λ_i(M) μ_k(N)",
+    "spectral_norm": "‖M‖₂² = λ_max(Mᵀ M) (singular values)",
+    "probability": "a probability vector p (p ≥ 0, Σ p_i = 1) has 0 ≤ p_i ≤ 1 and ‖p‖₂ ≤ ‖p‖₁ = 1",
+    "homogeneity": "‖t a‖ = |t| ‖a‖ for a number t",
+}
+RELATIONS = ("<=", ">=", "=")
+INSTANCE = "instance"  # discharge marker: the hypothesis "norm(T) <= R" holds with R := ||T||
+QUANTITIES = ("u", "alpha", "f", "c", "h", "loss", "grad")
+KINDS = ("lipschitz", "upper", "lower")
+WRT = {"vector": ("x", "A"), "matrix": ("X", "A1", "A2")}
+
+
+@dataclass(frozen=True)
+class Step:
+    """An exact identity ``lhs = rhs``; ``claim`` is how a reader sees it, ``why`` the justification."""
+    claim: str
+    why: str
+    lhs: object
+    rhs: object
+    uses: tuple[str, ...] = ()
+    rule = "identity"
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """``lhs rel rhs`` by the named ``rule``; side conditions in ``side`` (identities) and ``uses`` (lemmas)."""
+    rule: str
+    lhs: sp.Symbol
+    rel: str
+    rhs: sp.Expr
+    why: str
+    uses: tuple[str, ...] = ()
+    side: tuple[Step, ...] = ()
+    cite: tuple = ()  # (lemma, ((cited symbol, local expression), ...)) for citations
+    assume: str = ""  # the hypothesis text for rule "assumption"
+    discharge: tuple = ()  # ((hypothesis of the cited lemma, lemma id that establishes it here), ...)
+
+
+def by(rule, lhs, rel, rhs, why, *, uses=(), side=()) -> Estimate:
+    return Estimate(rule, lhs, rel, sp.sympify(rhs), why, tuple(uses), tuple(side))
+
+
+def given(lhs, rel, rhs, text: str, why: str = "") -> Estimate:
+    """A hypothesis of the lemma, written as in its ``assume`` tuple."""
+    return Estimate("assumption", lhs, rel, sp.sympify(rhs), why or f"hypothesis {text}", assume=text)
+
+
+def cite(lemma: "Lemma", mapping: dict, why: str = "", *, rule="lemma", uses=(), discharge=None) -> Estimate:
+    """The goal of ``lemma`` with ``mapping`` applied (cited symbol -> local expression). Each hypothesis
+    of the cited lemma must be one of the citing lemma's, or be established by the lemma named for it
+    in ``discharge`` (hypothesis text -> lemma id)."""
+    g = lemma.goal.renamed(mapping)
+    why = why or f"Lemma {lemma.id}"
+    discharge = tuple((discharge or {}).items())
+    uses = tuple(dict.fromkeys((lemma.id, *uses, *(i for _, i in discharge if i != INSTANCE))))
+    return Estimate(rule, g.lhs, g.rel, g.rhs, why, uses, cite=(lemma.id, tuple(mapping.items())), discharge=discharge)
+
+
+@dataclass(frozen=True)
+class Goal:
+    """What a bound lemma proves: ``lhs rel rhs`` with ``lhs`` a quantity symbol."""
+    lhs: sp.Symbol
+    rel: str
+    rhs: sp.Expr
+
+    def renamed(self, mapping: dict) -> "Goal":
+        sub = lambda e: sp.sympify(e).subs(mapping, simultaneous=True)  # noqa: E731
+        return Goal(sub(self.lhs), self.rel, sub(self.rhs))
+
+    @classmethod
+    def of(cls, bound: "Bound", q, wrt=None) -> "Goal":
+        """The goal a :class:`Bound` states: ``q ≤ C·wrt`` (lipschitz), ``q ≤ C`` or ``q ≥ C``."""
+        if bound.kind == "lipschitz":
+            return cls(q, "<=", bound.constant() * wrt)
+        return cls(q, "<=" if bound.kind == "upper" else ">=", bound.constant())
+
+
+@dataclass(frozen=True, kw_only=True)
+class Bound:
+    """A bound in the claims-file vocabulary (issue 5 consumes it), proved by lemma ``lemma``.
+
+    lipschitz: ``||q(p) − q(p′)|| ≤ constant()·||p − p′||`` for all admissible p, p′ (both satisfy
+    ``assume``); upper: ``||q|| ≤ constant()`` (matrix alpha: every row's α_j); lower: ``q ≥ constant()``
+    (every α_j). Matrix-form quantities are row-wise, stacked n × n (Frobenius norm); matrix alpha is
+    the n-vector of row sums. Losses carry the ½ (``loss_scale="half"``).
+    """
+    quantity: str
+    form: str
+    kind: str
+    value: sp.Expr = field(repr=False)
+    version: str | None = None
+    wrt: str | None = None
+    wrt_norm: str | None = None
+    loss_scale: str = "half"
+    assume: tuple[str, ...] = ()
+    lemma: str = ""
+
+    def __post_init__(self):
+        bad = (self.quantity not in QUANTITIES or self.form not in WRT or self.kind not in KINDS
+               or (self.kind == "lipschitz") != (self.wrt in WRT[self.form])
+               or (self.version is None) == (self.quantity in ("c", "h", "loss", "grad"))
+               or self.version not in (None, "normalized", "rescaled") or self.loss_scale not in ("half", "full"))
+        if bad or not self.value.free_symbols <= set(sp.symbols("n d R", positive=True)):
+            raise ValueError(f"Bound {self!r} is outside the claims vocabulary")
+        norm = "fro" if self.wrt in ("x", "X") else (self.wrt_norm or "spectral")
+        if self.wrt_norm not in (None, norm) or norm not in ("spectral", "fro"):
+            raise ValueError(f"Bound {self!r}: {self.wrt} is measured in the {norm} norm")
+        object.__setattr__(self, "wrt_norm", norm)
+
+    def constant(self) -> sp.Expr:
+        return self.value
+
+
+_HEAD = re.compile(r"Lemma (?P<id>[A-Za-z0-9_]+) \((?P<title>[^)]*)\): (?P<claim>.+)")
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lemma:
+    """One lemma: the module docstring (first line ``Lemma <id> (<name>): <claim>``, sections
+    Statement, Derivation, Check), ``steps(n, d)``, the lemmas it ``requires``, a ``numeric`` second
+    route ``(ctx, rng) -> Numeric`` at ≥ 50 digits, and for bounds the ``goal`` (and ``bound``)."""
+    doc: str
+    steps: Callable[[int, int], list]
+    numeric: Callable
+    requires: tuple[str, ...] = ()
+    goal: Goal | None = None
+    bound: Bound | None = None
+    assume: tuple[str, ...] = ()
+    sizes: tuple[tuple[int, int], ...] = ((3, 2),)
+    slow_sizes: tuple[tuple[int, int], ...] = ()
+    id: str = field(init=False)
+    title: str = field(init=False)
+    claim: str = field(init=False)
+
+    def __post_init__(self):
+        m = _HEAD.fullmatch(self.doc.strip().splitlines()[0].strip())
+        if not m:
+            raise ValueError(f"lemma docstring must start with 'Lemma <id> (<name>): <claim>': {self.doc[:80]!r}")
+        for key in ("id", "title", "claim"):
+            object.__setattr__(self, key, m[key])
+        if self.bound is not None:
+            object.__setattr__(self, "assume", self.bound.assume)
+            if self.bound.lemma != self.id:
+                raise ValueError(f"lemma {self.id}: its Bound names lemma {self.bound.lemma!r}")
+
+    @property
+    def statement(self) -> str:
+        return self.section("Statement")
+
+    @property
+    def kind(self) -> str:
+        return "identity" if self.goal is None else "bound"
+
+    def section(self, name: str) -> str:
+        """The text of a docstring section (``Statement``, ``Derivation``, ``Check``)."""
+        lines, out, inside = self.doc.splitlines(), [], False
+        for line in lines:
+            if line.strip() in ("Statement", "Derivation", "Check"):
+                inside = line.strip() == name
+                continue
+            if inside:
+                out.append(line)
+        return "\n".join(out).strip("\n")

@@ -1,0 +1,46 @@
+r"""Lemma matrix_grad_lipschitz_normalized_factors (the same with ||A1||, ||A2|| ≤ R): Lipschitz constant 3.25 R⁴.
+
+Statement
+    If only the factors are bounded, ||A1||₂ ≤ R and ||A2||₂ ≤ R (every row ||b_j|| ≤ 1), then for all X, Y:
+        ||∇L_N(X) − ∇L_N(Y)||_F ≤ (13/4) R⁴ ||X − Y||_F,
+    because ||A1 ⊗ A2|| = ||A1|| ||A2|| ≤ R² (Lemma kron_norm). This is where the hypothesis on the factors,
+    instead of on A1 ⊗ A2, changes R² into R⁴ (and e^{R²} into e^{R⁴} for the exp-type bounds).
+
+Derivation
+    1. Lemma matrix_grad_lipschitz_normalized holds for every R > 0 with ||A1 ⊗ A2|| ≤ R; take R := ||A1 ⊗ A2||:
+       ||∇L_N(X) − ∇L_N(Y)||_F ≤ 3.25 ||A1 ⊗ A2||² ||X − Y||_F                        [lemma]
+    2. ||A1 ⊗ A2|| = ||A1|| ||A2|| (Lemma kron_norm)                                  [lemma]
+    3. ||A1|| ≤ R, ||A2|| ≤ R                                                          [assumption]
+    Composed: 3.25 R⁴.
+
+Check
+    The chain by sympy; numeric: the Bound itself through attnreg.reference.forms.matrix_loss_and_grad at 60
+    digits (n = 4, d = 3) at random admissible pairs (_numeric.bound_ratio).
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ._core import INSTANCE, Bound, Goal, Lemma, cite, given
+from ._sample import bound_ratio
+from .kron_norm import LEMMA as KRON_NORM
+from .matrix_grad_lipschitz_normalized import DGRAD, LEMMA as MATRIX_GRAD
+from .symbols import KRON, N1, N2, R, dX
+
+BOUND = Bound(quantity="grad", form="matrix", kind="lipschitz", wrt="X", value=sp.Rational(13, 4) * R ** 4,
+              version="normalized", assume=("norm(A1) <= R", "norm(A2) <= R", "norm(b) <= 1"),
+              lemma="matrix_grad_lipschitz_normalized_factors")
+
+
+def steps(n, d):
+    return [
+        cite(MATRIX_GRAD, {R: KRON}, "instantiated at R := ‖A1 ⊗ A2‖ (> 0), which makes its hypothesis "
+             "norm(kron(A1,A2)) <= R hold", discharge={"norm(kron(A1,A2)) <= R": INSTANCE}),
+        cite(KRON_NORM, {}),
+        given(N1, "<=", R, "norm(A1) <= R"),
+        given(N2, "<=", R, "norm(A2) <= R"),
+    ]
+
+
+LEMMA = Lemma(doc=__doc__, steps=steps, numeric=lambda ctx, rng: bound_ratio(ctx, rng, BOUND),
+              requires=("matrix_grad_lipschitz_normalized", "kron_norm"), goal=Goal.of(BOUND, DGRAD, dX), bound=BOUND)

@@ -1,0 +1,159 @@
+r"""A lemma as a proof a reader can follow: Markdown (terminal) or LaTeX.
+
+Both show the claim, the statement (docstring section), the hypotheses of a bound, every step with its
+justification (the rule's wording for a named rule, the side identities, the lemmas cited), the running
+bound after each estimate, the conclusion with how sympy compared the composed constant to the stated
+one, the lemmas used, and how the lemma is checked. Prose and step claims are written in Unicode
+math; :func:`tex` turns them into LaTeX.
+"""
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from ._check import Verdict
+from ._core import RULES, Estimate, Lemma
+from .symbols import TEX
+
+REL = {"<=": "≤", ">=": "≥", "=": "="}
+REL_TEX = {"<=": r"\le", ">=": r"\ge", "=": "="}
+
+_TEX = {
+    "α": r"\alpha", "β": r"\beta", "λ": r"\lambda", "μ": r"\mu", "δ": r"\delta", "ε": r"\varepsilon",
+    "∇": r"\nabla", "∂": r"\partial", "∘": r"\circ", "⊗": r"\otimes", "‖": r"\|", "≤": r"\le", "≥": r"\ge",
+    "−": "-", "·": r"\cdot", "⟨": r"\langle", "⟩": r"\rangle", "ᵀ": r"^{\top}", "²": "^{2}", "³": "^{3}",
+    "⁻¹": "^{-1}", "₂": "_2", "₁": "_1", "ₙ": "_n", "∈": r"\in", "…": r"\dots", "Σ": r"\sum", "√": r"\sqrt",
+    "∞": r"\infty", "ℓ": r"\ell", "ᵗ": "^{t}", "′": "'", "⇒": r"\Rightarrow", "→": r"\to", "≠": r"\ne",
+    "₀": "_0", "×": r"\times", "⁻": "^{-}", "ⁿ": "^{n}", "¹": "^{1}", "⁴": "^{4}", "∋": r"\ni", "½": r"\tfrac12",
+    "¼": r"\tfrac14", "π": r"\pi", "∀": r"\forall",
+}
+
+
+def tex(s: str) -> str:
+    """Prose with Unicode math as LaTeX text: each math character becomes its own inline math span."""
+    out = []
+    for ch in s.replace("⁻¹", "\x00"):
+        if ch == "\x00":
+            out.append(r"\(^{-1}\)")
+        elif ch in _TEX:
+            out.append(rf"\({_TEX[ch]}\)")
+        elif ch in "_&%#${}":
+            out.append("\\" + ch)
+        elif ch == "^":
+            out.append(r"\^{}")
+        elif ch == "|":
+            out.append(r"\(|\)")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _expr(e, fmt):
+    return sp.latex(e, symbol_names=TEX) if fmt == "latex" else sp.sstr(e).replace("**", "^")
+
+
+def _bound_line(lhs, rel, rhs, fmt):
+    if fmt == "latex":
+        return rf"\({_expr(lhs, fmt)} {REL_TEX[rel]} {_expr(rhs, fmt)}\)"
+    return f"{_expr(lhs, fmt)} {REL[rel]} {_expr(rhs, fmt)}"
+
+
+def steps_lines(lemma: Lemma, verdict: Verdict | None, fmt: str, known: dict) -> list[tuple[str, list[str]]]:
+    """``(step, [justification lines])`` for every step, at the lemma's first symbolic size."""
+    where = ", ".join(f"n={a}, d={b}" for a, b in lemma.sizes)
+    out, trail = [], list(verdict.trail) if verdict else []
+    t = tex if fmt == "latex" else (lambda s: s)  # noqa: E731
+    for s in lemma.steps(*lemma.sizes[0]):
+        sub = []
+        if isinstance(s, Estimate):
+            head = _bound_line(s.lhs, s.rel, s.rhs, fmt)
+            why = f" — {t(s.why)}" if s.rule != "assumption" else ""
+            sub.append(f"by {t(s.rule)}: {t(RULES.get(s.rule, '?'))}{why}")
+            sub += [f"side condition: {t(c.claim)} ({t(c.why)}; exact identity, sympy at {where})" for c in s.side]
+        else:
+            head = t(s.claim)
+            sub.append(f"{t(s.why)} [exact identity, sympy at {where}]")
+        sub += [f"uses Lemma {t(u)}: {t(known[u].title)}" for u in s.uses if u in known]
+        if isinstance(s, Estimate) and trail:
+            sub.append("so far: " + _bound_line(lemma.goal.lhs, lemma.goal.rel, trail.pop(0), fmt))
+        out.append((head, sub))
+    return out
+
+
+def _section(lemma, name, fmt):
+    text = lemma.section(name)
+    if fmt != "latex":
+        return text
+    return "\\\\\n".join(tex(line.strip()) for line in text.splitlines() if line.strip())
+
+
+def render(lemma: Lemma, fmt: str = "md", verdict: Verdict | None = None, numeric=None,
+           known: dict | None = None) -> str:
+    """The whole proof of ``lemma`` in ``fmt`` ("md" or "latex")."""
+    from . import LEMMAS
+
+    known = LEMMAS if known is None else known
+    t = tex if fmt == "latex" else (lambda s: s)  # noqa: E731
+    status = ("proved" if verdict.ok else "FAILED") if verdict else "not checked"
+    body = [f"Status: {status}" + (f" ({t(verdict.detail)})" if verdict else "")]
+    if numeric is not None:
+        body.append(f"Numeric route ({'confirmed' if numeric.ok else 'FAILED'}): {t(numeric.detail)}")
+    body += ["", "Statement", _section(lemma, "Statement", fmt), ""]
+    if lemma.assume:
+        body += ["Hypotheses (both points of a Lipschitz bound satisfy them): " + ", ".join(lemma.assume), ""]
+    if lemma.bound is not None:
+        b = lemma.bound
+        body += [f"Bound: quantity={b.quantity}, form={b.form}, kind={b.kind}, version={b.version}, wrt={b.wrt}, "
+                 f"wrt_norm={b.wrt_norm}, loss_scale={b.loss_scale}, constant={_expr(b.constant(), 'md')} "
+                 "(provenance: derived here)", ""]
+    body.append("Proof")
+    for k, (head, sub) in enumerate(steps_lines(lemma, verdict, fmt, known), 1):
+        body.append(f"{k}. {head}" + "".join(("\\\\ \\quad " if fmt == "latex" else "\n   ") + x for x in sub))
+    if lemma.goal is not None and verdict is not None and verdict.composed is not None:
+        g = lemma.goal
+        how = "equal to" if sp.simplify(g.rhs - verdict.composed) == 0 else "shown by sympy to be within"
+        body.append(f"Conclusion: {_bound_line(g.lhs, g.rel, verdict.composed, fmt)}, {how} the stated "
+                    f"{_bound_line(g.lhs, g.rel, g.rhs, fmt)}. ∎" if fmt != "latex" else
+                    f"Conclusion: {_bound_line(g.lhs, g.rel, verdict.composed, fmt)}, {how} the stated "
+                    f"{_bound_line(g.lhs, g.rel, g.rhs, fmt)}. \\(\\blacksquare\\)")
+    if lemma.requires:
+        body += ["", "Lemmas used"] + [f"- {u}: {t(known[u].title)} — {t(known[u].claim)}" for u in lemma.requires]
+    body += ["", "Check", _section(lemma, "Check", fmt)]
+    if fmt == "latex":
+        return _latex(lemma, body)
+    head = [f"# Lemma {lemma.id} ({lemma.title})", "", f"**Claim.** {lemma.claim}", ""]
+    return "\n".join(head + [("## " + b if b in ("Statement", "Proof", "Lemmas used",
+                                                 "Check") else b) for b in body]) + "\n"
+
+
+def _latex(lemma: Lemma, body: list[str]) -> str:
+    name = lemma.id.replace("_", "\\_")
+    out = [rf"\subsection*{{Lemma \texttt{{{name}}} ({tex(lemma.title)})}}",
+           rf"\textbf{{Claim.}} {tex(lemma.claim)}", ""]
+    in_list = False
+    for b in body:
+        if b in ("Statement", "Proof", "Lemmas used", "Check"):
+            if in_list:
+                out.append(r"\end{enumerate}" if b != "Check" or not in_list else r"\end{enumerate}")
+                in_list = False
+            out.append(rf"\paragraph{{{b}.}}")
+            if b == "Proof":
+                out.append(r"\begin{enumerate}")
+                in_list = True
+            continue
+        if in_list and re.match(r"\d+\. ", b):
+            out.append(r"\item " + b.split(". ", 1)[1])
+        elif in_list and b.startswith("Conclusion"):
+            out += [r"\end{enumerate}", b]
+            in_list = False
+        elif b.startswith("- "):
+            out.append(r"\quad " + b[2:] + r"\\")
+        else:
+            if in_list and b == "":
+                out.append(r"\end{enumerate}")
+                in_list = False
+            out.append(b)
+    if in_list:
+        out.append(r"\end{enumerate}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,86 @@
+r"""Lemma xzw_invariance (a flat direction): if A2 w = 1ₙ then L_N(X + z wᵀ) = L_N(X) and ∇²L_N(X)[z wᵀ] = 0.
+
+Statement
+    Let w ∈ R^d with A2 w = 1ₙ (solvable when 1ₙ is in the range of A2). For every z ∈ R^d:
+        D(X + z wᵀ)⁻¹ exp(A1 (X + z wᵀ) A2ᵀ) = D(X)⁻¹ exp(A1 X A2ᵀ),   so   L_N(X + z wᵀ) = L_N(X),
+    and the normalized Hessian is singular along vec(z wᵀ) = z ⊗ w:  ∇²L_N(X)[z wᵀ] = 0.
+    So any "the Hessian is positive definite" claim for the matrix problem needs a regularizer or an
+    assumption excluding 1ₙ ∈ range(A2).
+
+Derivation
+    1. A1 (X + z wᵀ) A2ᵀ = A1 X A2ᵀ + (A1 z)(A2 w)ᵀ = S + (A1 z) 1ₙᵀ: row j shifts by t_j = (A1 z)_j.
+    2. Softmax is invariant under a row shift (Lemma row_shift): F and L_N are unchanged.
+    3. dS = A1 (z wᵀ) A2ᵀ = (A1 z) 1ₙᵀ, so dp_j = K_j t_j 1ₙ = 0 (K_N 1 = 0, Lemma row_shift) and
+       ∇²L_N[z wᵀ] = A1ᵀ dP A2 = 0 (Lemma matrix_hvp).
+    4. vec(z wᵀ) = z ⊗ w (row-major vec).
+
+Check
+    sympy at n = 2, d = 2 with the last column of A2 solved from A2 w = 1ₙ (slow: n = 3); numeric:
+    attnreg.reference.forms.matrix_loss and matrix_hvp at 60 digits, n = 4, d = 3.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from ._core import Lemma, Step
+from ._forms import LOSS, k_normalized, matrix_rows, stack
+from ._numeric import agree, matrix_point, rand_vector
+from ._ops import SYM, vec
+from .symbols import matrix, vector
+
+
+def solved_A2(A2, w, ones):
+    """A2 with its last column replaced so that A2 w = 1 (w[-1] ≠ 0)."""
+    d = A2.cols
+    last = (ones - A2[:, :d - 1] * w[:d - 1, :]) / w[d - 1]
+    return A2[:, :d - 1].row_join(last)
+
+
+def steps(n, d):
+    A1, B, X = matrix("A1", n, d), matrix("B", n, n), matrix("X", d, d)
+    z, w = vector("z", d), vector("w", d)
+    A2 = solved_A2(matrix("A2", n, d), w, SYM.ones(n))
+    S, rows = matrix_rows(SYM, A1, A2, X, B)
+    S2, rows2 = matrix_rows(SYM, A1, A2, X + z * w.T, B)
+    dS = A1 * z * w.T * A2.T
+    return [
+        Step("A2 w = 1ₙ", "construction of A2", A2 * w, SYM.ones(n)),
+        Step("A1 (X + z wᵀ) A2ᵀ = S + (A1 z) 1ₙᵀ", "A2 w = 1ₙ", S2, S + A1 * z * SYM.ones(n).T),
+        Step("F(X + z wᵀ) = F(X)", "Lemma row_shift, row j shifted by (A1 z)_j", stack(SYM, [r.f for r in rows2]),
+             stack(SYM, [r.f for r in rows]), uses=("row_shift",)),
+        Step("L_N(X + z wᵀ) = L_N(X)", "step 3", sum(LOSS["normalized"](SYM, r) for r in rows2),
+             sum(LOSS["normalized"](SYM, r) for r in rows)),
+        Step("dp_j = K_j ds_j = 0 for V = z wᵀ", "ds_j = (A1 z)_j 1ₙ and K_N 1 = 0 (Lemma row_shift)",
+             sp.Matrix.vstack(*[k_normalized(SYM, r.f, r.c) * dS[j, :].T for j, r in enumerate(rows)]),
+             sp.zeros(n * n, 1), uses=("row_shift",)),
+        Step("∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 = 0", "Lemma matrix_hvp, and dP = 0 by step 5",
+             A1.T * sp.zeros(n, n) * A2, sp.zeros(d, d), uses=("matrix_hvp",)),
+        Step("vec(z wᵀ) = z ⊗ w", "row-major vec", vec(z * w.T, SYM), SYM.kron(z, w)),
+    ]
+
+
+def numeric(ctx, rng):
+    from attnreg.reference import forms
+
+    ops, A1, A2, B, X = matrix_point(ctx, rng)
+    n, d = A2.rows, A2.cols
+    w, z = ops.col(rand_vector(ctx, rng, d)), ops.col(rand_vector(ctx, rng, d))
+    for j in range(n):  # last column solved from A2 w = 1
+        A2[j, d - 1] = (1 - sum(A2[j, k] * w[k] for k in range(d - 1))) / w[d - 1]
+    args = A1.tolist(), A2.tolist(), B.tolist()
+    L = lambda Y: forms.matrix_loss(ctx, *args, Y.tolist(), "normalized")  # noqa: E731
+    V = z * w.T
+    hv = forms.matrix_hvp(ctx, *args, X.tolist(), V.tolist(), "normalized")
+    ref = forms.matrix_hvp(ctx, *args, X.tolist(), ops.matrix(rand_matrix_like(ctx, rng, d)).tolist(), "normalized")
+    scale = max(abs(v) for row in ref for v in row)
+    return agree(ctx, [([L(X + V)], [L(X)]), ([v / scale for row in hv for v in row], [0] * (d * d))],
+                 "reference L_N at X + z wᵀ vs X, and ∇²L_N[z wᵀ] (reference matrix_hvp) relative to ∇²L_N[V] for "
+                 "a random V, with A2 w = 1, n=4, d=3")
+
+
+def rand_matrix_like(ctx, rng, d):
+    return [[ctx.mpf(rng.gauss(0, 1)) for _ in range(d)] for _ in range(d)]
+
+
+LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, requires=("row_shift", "matrix_hvp"),
+              sizes=((2, 2),), slow_sizes=((3, 2),))

@@ -1,0 +1,187 @@
+"""attnreg.proofs: every lemma's steps (exact sympy identities and named-rule chains), its statement's numeric
+second route at 50 digits, the dependency graph, the Bound interface the claims checker consumes, and that the
+checker itself rejects wrong proofs."""
+import importlib
+import random
+import re
+from pathlib import Path
+
+import pytest
+import sympy as sp
+
+from attnreg import proofs
+from attnreg.proofs import LEMMAS, ORDER, Bound, Goal, Lemma, Step, bound_lemmas, verify
+from attnreg.proofs._check import holds
+from attnreg.proofs._core import Estimate, by, cite, given
+from attnreg.proofs._numeric import context
+from attnreg.proofs._sample import bound_ratio
+from attnreg.proofs.symbols import R, d, n, quantity
+
+IDS = list(LEMMAS)
+SLOW = [i for i in IDS if LEMMAS[i].slow_sizes]
+VOCAB = re.compile(r"norm\((A|A1|A2|x|X|b|kron\(A1,A2\))\) <= .+|simplex\(b\)|norm_inf\(A\(x-y\)\) <= .+"
+                   r"|norm_inf\(\(A-A'\)x\) <= .+|(R|n|d) (>=|<=) .+")
+
+
+def test_at_least_twenty_lemmas_in_an_explicit_order():
+    assert len(LEMMAS) >= 20 and list(LEMMAS) == list(ORDER) and len(set(ORDER)) == len(ORDER)
+    for name in IDS:  # one lemma per module, named after its id
+        assert importlib.import_module(f"attnreg.proofs.{name}").LEMMA is LEMMAS[name]
+
+
+def test_requires_are_known_and_the_graph_is_acyclic():
+    seen = set()
+    for name in ORDER:  # every requirement comes earlier in ORDER: a topological order, so no cycle
+        assert set(LEMMAS[name].requires) <= seen, f"{name} requires {set(LEMMAS[name].requires) - seen}"
+        seen.add(name)
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_module_shape(name):
+    lemma = LEMMAS[name]
+    assert lemma.doc.splitlines()[0].startswith(f"Lemma {name} ({lemma.title}): ")
+    for section in ("Statement", "Derivation", "Check"):
+        assert lemma.section(section).strip(), f"{name}: empty {section}"
+    lines = len(Path(importlib.import_module(f"attnreg.proofs.{name}").__file__).read_text().splitlines())
+    assert lines <= 300
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_every_step_is_verified_symbolically(name):
+    lemma = LEMMAS[name]
+    v = verify(lemma)
+    assert v.ok, v.detail
+    assert all(min(s) >= 1 and s[0] in (2, 3) and s[1] in (1, 2) for s in lemma.sizes + lemma.slow_sizes)
+    steps = lemma.steps(*lemma.sizes[0])
+    assert steps and all(isinstance(s, Step | Estimate) for s in steps)
+    if lemma.kind == "identity":
+        assert all(isinstance(s, Step) for s in steps)
+    else:  # the composed constant is at most the stated one
+        assert v.composed is not None and len(v.trail) == sum(isinstance(s, Estimate) for s in steps)
+
+
+@pytest.mark.parametrize("name", IDS)
+def test_numeric_route_at_fifty_digits(name):
+    ctx = context(50)
+    assert ctx.dps >= 50
+    result = LEMMAS[name].numeric(ctx, random.Random(1))
+    assert result.ok, result.detail
+    assert result.measured <= result.bound
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SLOW)
+def test_steps_at_the_slow_sizes(name):
+    v = verify(LEMMAS[name], LEMMAS[name].slow_sizes)
+    assert v.ok, v.detail
+
+
+# ---- the interface of issue 5 ------------------------------------------------------------------
+
+def test_bound_lemmas_and_their_bounds():
+    found = bound_lemmas()
+    assert found == [lem for lem in LEMMAS.values() if lem.bound is not None] and len(found) >= 20
+    assert proofs.symbols.n is n and all(s.is_positive for s in (n, d, R))
+    for lem in found:
+        b = lem.bound
+        assert isinstance(b, Bound) and b.lemma == lem.id and b.assume == lem.assume
+        assert b.constant().free_symbols <= {n, d, R}
+        assert all(VOCAB.fullmatch(a) for a in b.assume), b.assume
+        assert b.wrt_norm == "fro" if b.wrt in ("x", "X") else b.wrt_norm in ("spectral", "fro")
+        assert (b.version is not None) == (b.quantity in ("c", "h", "loss", "grad")) and b.loss_scale == "half"
+        g = lem.goal  # the goal the chain proves is exactly the Bound's statement
+        if b.kind == "lipschitz":
+            wrt = sp.simplify(g.rhs / b.constant())
+            assert g.rel == "<=" and isinstance(wrt, sp.Symbol) and wrt.is_positive
+        else:
+            assert (g.rel, g.rhs) == ("<=" if b.kind == "upper" else ">=", b.constant())
+    with pytest.raises(Exception):
+        found[0].bound.quantity = "u"  # frozen
+
+
+def test_stated_constants():
+    C = {lem.id: lem.bound.constant() for lem in bound_lemmas()}
+    assert C["grad_lipschitz_normalized"] == sp.Rational(13, 4) * R ** 2
+    assert sp.simplify(C["grad_lipschitz_rescaled"] - (3 * n + 3 * sp.sqrt(n) + 2) * sp.exp(2 * R ** 2) * R ** 2) == 0
+    assert (C["alpha_lower"], C["alpha_upper"]) == (n * sp.exp(-R ** 2), n * sp.exp(R ** 2))
+    assert C["f_lipschitz_x"] == R / 2
+    # block structure: the matrix constants are the per-row (vector) ones, not n or sqrt(n) times larger
+    for q in ("f", "u", "alpha", "h"):
+        assert C[f"matrix_{q}_lipschitz_X"] == C[f"{q}_lipschitz_x"]
+    for v in ("normalized", "rescaled"):
+        assert C[f"matrix_grad_lipschitz_{v}"] == C[f"grad_lipschitz_{v}"]
+
+
+@pytest.mark.parametrize("over", [dict(quantity="q"), dict(kind="lipschitz"), dict(quantity="grad"),
+                                  dict(version="normalized"), dict(value=n * sp.Symbol("z"))])
+def test_bound_rejects_what_is_outside_the_vocabulary(over):
+    fields = dict(quantity="alpha", form="vector", kind="upper", value=n * sp.exp(R ** 2), lemma="x") | over
+    with pytest.raises(ValueError):
+        Bound(**fields)
+
+
+def test_numeric_route_catches_a_too_small_constant():
+    b = LEMMAS["f_lipschitz_x"].bound
+    small = Bound(quantity=b.quantity, form=b.form, kind=b.kind, wrt=b.wrt, value=R / 50, assume=b.assume, lemma="t")
+    assert bound_ratio(context(50), random.Random(0), b).ok
+    assert not bound_ratio(context(50), random.Random(0), small).ok
+
+
+# ---- the checker can fail ----------------------------------------------------------------------
+
+Q, P = quantity("‖q‖", "q"), quantity("‖p‖", "p")
+x = sp.Symbol("x", real=True)
+
+
+def _lemma(name, steps, goal=None, requires=(), assume=()):
+    doc = f"Lemma {name} (test): a claim.\n\nStatement\n    s\nDerivation\n    d\nCheck\n    c\n"
+    return Lemma(doc=doc, steps=lambda n_, d_: steps, numeric=None, goal=goal, requires=requires, assume=assume)
+
+
+def _fails(lemma, known=None):
+    v = verify(lemma, known=dict(LEMMAS, **(known or {}), **{lemma.id: lemma}))
+    return not v.ok and v.failures
+
+
+def test_exact_identities_are_decided_not_sampled():
+    assert holds(sp.exp(x + 2 * sp.Symbol("y")), sp.exp(x) * sp.exp(sp.Symbol("y")) ** 2)
+    assert not holds(sp.exp(x), 1 + x + x ** 2 / 2)  # agrees near 0 to second order, but is not an identity
+    assert _fails(_lemma("t_wrong_identity", [Step("exp′ = 2 exp", "wrong", sp.exp(x).diff(x), 2 * sp.exp(x))]))
+
+
+def test_wrong_chains_are_rejected():
+    half = sp.Rational(1, 2)
+    goal = Goal(Q, "<=", half)
+    assert not _fails(_lemma("t_ok", [by("triangle", Q, "<=", P / 2, "w"), given(P, "<=", 1, "norm(b) <= 1")],
+                             goal, assume=("norm(b) <= 1",)))
+    cases = {
+        "t_too_big": [by("triangle", Q, "<=", P, "w"), given(P, "<=", 1, "norm(b) <= 1")],  # composes to 1 > 1/2
+        "t_wrong_way": [by("triangle", Q, ">=", P / 2, "w"), given(P, "<=", 1, "norm(b) <= 1")],
+        "t_not_monotone": [by("triangle", Q, "<=", 1 - P, "w"), given(P, "<=", half, "norm(b) <= 1")],
+        "t_unknown_rule": [by("magic", Q, "<=", half, "w")],
+        "t_unassumed": [by("triangle", Q, "<=", P / 2, "w"), given(P, "<=", 1, "norm(x) <= 1")],
+        "t_uncited_use": [by("triangle", Q, "<=", half, "w", uses=("tensor_trick",))],
+        "t_bad_side": [by("triangle", Q, "<=", half, "w", side=(Step("x = 2x", "no", x, 2 * x),))],
+        "t_leftover": [by("triangle", Q, "<=", P / 2, "w")],
+    }
+    for name, steps in cases.items():
+        assert _fails(_lemma(name, steps, goal, assume=("norm(b) <= 1",))), name
+
+
+def test_citations_must_match_and_carry_their_hypotheses():
+    jac = LEMMAS["softmax_jacobian_half"]
+    good = cite(jac, {})
+    forged = Estimate("lemma", good.lhs, "<=", sp.Rational(1, 4), "forged", good.uses, cite=good.cite)
+    assert not _fails(_lemma("t_cite_ok", [good], Goal(good.lhs, "<=", sp.Rational(1, 2)),
+                             requires=("softmax_jacobian_half",)))
+    assert _fails(_lemma("t_cite_forged", [forged], Goal(good.lhs, "<=", sp.Rational(1, 4)),
+                         requires=("softmax_jacobian_half",)))
+    box = LEMMAS["exp_lipschitz_box"]  # its hypothesis norm_inf(s) <= M must be assumed or discharged
+    assert _fails(_lemma("t_cite_open", [cite(box, {})], box.goal, requires=("exp_lipschitz_box",)))
+
+
+def test_docstring_examples():
+    import doctest
+
+    failed, attempted = doctest.testmod(proofs, optionflags=doctest.ELLIPSIS)
+    assert failed == 0 and attempted > 0
