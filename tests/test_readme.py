@@ -18,3 +18,11 @@ def test_ci_runs_the_readme_test_command():
     commands = re.findall(r"```bash\n(.*?)\n```", README, re.S)
     assert commands[0] == 'python -m pip install -e ".[test]" && attnreg verify'
     assert commands[1] in (ROOT / ".ci" / "run").read_text().splitlines()
+
+
+def test_claim_file_example_is_valid_vocabulary():
+    from attnreg.verify.claims import claimfile
+
+    (toml,) = re.findall(r"```toml\n(.*?)```", README, re.S)
+    (claim,) = claimfile.loads(toml, "README.md")
+    assert claim.id == "softmax-lip-x" and claim.provenance == "recalled"
