@@ -12,7 +12,7 @@ Conventions: the ½ is ours (``objective = 2·loss``); ``vec`` is row-major, so
 """
 from . import icl, vector
 from ._validate import VERSIONS
-from .blocks import alpha, c, f, h, u
+from .blocks import alpha, c, f, h, log_alpha, u
 from .matrix import grad, hessian, hvp, log_loss, loss, loss_and_grad
 from .solvers import SolveResult, solve
 from .tensor import KronOperator, kron_operator, unvec, vec
@@ -21,6 +21,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "VERSIONS", "loss", "log_loss", "grad", "loss_and_grad", "hvp", "hessian",
-    "u", "alpha", "f", "c", "h", "vec", "unvec", "kron_operator", "KronOperator", "vector",
+    "u", "alpha", "log_alpha", "f", "c", "h", "vec", "unvec", "kron_operator", "KronOperator", "vector",
     "solve", "SolveResult", "icl",
 ]

@@ -4,20 +4,20 @@ Row j of each n × n result is the vector-form block of :mod:`attnreg.vector` fo
 ``A_[j] = A1[j, :] ⊗ A2`` and ``x = vec(X)``, i.e. for the logits ``s_j = (A1 X A2ᵀ)[j, :]``:
 
 * ``u(X) = exp(A1 X A2ᵀ)``                    (n × n)
-* ``alpha(X) = exp(A1 X A2ᵀ) 1ₙ``             (n,)   the diagonal of ``D(X)``
+* ``alpha(X) = exp(A1 X A2ᵀ) 1ₙ``             (n,)   the diagonal of ``D(X)`` (``log_alpha``: its log)
 * ``f(X) = D(X)⁻¹ exp(A1 X A2ᵀ)``              (n × n) row softmax
 * ``c(X) = f(X) − B``                          (n × n) normalized residual
 * ``h(X) = exp(A1 X A2ᵀ) − D(X) B = D(X) c(X)`` (n × n) rescaled residual
 
-These return the full n × n matrices (they are the outputs); the losses in :mod:`attnreg.matrix` never
-form them.
+The n × n blocks return full n × n matrices (they are the outputs); ``alpha`` and ``log_alpha`` work
+by blocks of rows, and the losses in :mod:`attnreg.matrix` never form an n × n matrix.
 """
 from __future__ import annotations
 
 from ._rows import shift
-from ._validate import matrix_problem
+from ._validate import check_block_rows, matrix_problem
 
-__all__ = ["u", "alpha", "f", "c", "h"]
+__all__ = ["u", "alpha", "log_alpha", "f", "c", "h"]
 
 
 def _logits(A1, A2, X, B=None):
@@ -31,11 +31,26 @@ def u(A1, A2, X):
     return xp.exp(S)
 
 
-def alpha(A1, A2, X):
-    """Row sums ``α_j = ⟨exp(s_j), 1ₙ⟩``, as ``e^{c_j}⟨exp(s_j − c_j), 1ₙ⟩`` (``c_j`` from ``_rows.shift``)."""
-    xp, S = _logits(A1, A2, X)
-    c, E = shift(S, xp=xp, version="normalized")
-    return (xp.sum(E, axis=1, keepdims=True) * xp.exp(c))[:, 0]
+def alpha(A1, A2, X, *, block_rows=None):
+    """Row sums ``α_j = ⟨exp(s_j), 1ₙ⟩``, as ``e^{c_j}⟨exp(s_j − c_j), 1ₙ⟩`` (``c_j`` from ``_rows.shift``),
+    by blocks of rows (memory O(block_rows·n))."""
+    return _row_sums(A1, A2, X, block_rows, log=False)
+
+
+def log_alpha(A1, A2, X, *, block_rows=None):
+    """``log α_j`` for every row (log-sum-exp of the logits), finite for any logits, by blocks of rows."""
+    return _row_sums(A1, A2, X, block_rows, log=True)
+
+
+def _row_sums(A1, A2, X, block_rows, *, log):
+    xp, n, _ = matrix_problem(A1, A2, X)
+    block, W, parts = check_block_rows(block_rows, n), X @ A2.T, []
+    for start in range(0, n, block):
+        S = A1[start:min(start + block, n), :] @ W
+        c, E = shift(S, xp=xp, version="normalized")
+        total = xp.sum(E, axis=1, keepdims=True)
+        parts.append((c + xp.log(total) if log else total * xp.exp(c))[:, 0])
+    return xp.concat(parts) if len(parts) > 1 else parts[0]
 
 
 def f(A1, A2, X):

@@ -47,7 +47,7 @@ import warnings
 
 from array_api_compat import device
 
-from . import matrix, vector
+from . import blocks, matrix, vector
 from ._lbfgs import LBFGS, dot
 from ._line_search import wolfe
 from ._newton_cg import NewtonCG
@@ -89,11 +89,8 @@ class _Matrix:
 
     def escape_terms(self, x):
         """``(log max_j α_j, L_N)``: log-sum-exp of each row of the logits, and the normalized loss."""
-        xp = self.xp
-        S = self.A1 @ (self.X(x) @ self.A2.T)
-        m = xp.max(S, axis=1, keepdims=True)
-        lse = m[:, 0] + xp.log(xp.sum(xp.exp(S - m), axis=1))
-        return float(xp.max(lse)), float(matrix.loss(self.A1, self.A2, self.B, self.X(x), version="normalized"))
+        lse = blocks.log_alpha(self.A1, self.A2, self.X(x))  # by row blocks: no n × n temporary
+        return float(self.xp.max(lse)), float(matrix.loss(self.A1, self.A2, self.B, self.X(x), version="normalized"))
 
 
 class _Vector(_Matrix):

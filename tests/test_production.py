@@ -108,3 +108,16 @@ def test_objective_is_twice_the_loss():
     A1, A2, B, X = cases.make_matrix(3, 2, 1.0, "onehot", 8).arrays
     F = attnreg.f(A1, A2, X)
     assert np.isclose(2 * attnreg.loss(A1, A2, B, X, version="normalized"), np.sum((F - B) ** 2))
+
+
+def test_row_sums_by_blocks_on_every_backend(backend):
+    case = cases.make_matrix(7, 2, 300.0, "simplex", 9)
+    A1, A2, _, X = (backend.asarray(a) for a in case.arrays)
+    S = case.A1 @ case.X @ case.A2.T
+    m = S.max(axis=1)
+    lse = m + np.log(np.exp(S - m[:, None]).sum(axis=1))
+    for block in (1, 3, 7):
+        got = attnreg.log_alpha(A1, A2, X, block_rows=block)
+        assert backend.is_native(got) and np.allclose(backend.to_numpy(got), lse, rtol=1e-14)
+    small = [backend.asarray(a) for a in (case.A1, case.A2, case.X / 300)]
+    assert np.allclose(backend.to_numpy(attnreg.alpha(*small, block_rows=3)), np.exp(S / 300).sum(axis=1), rtol=1e-14)
