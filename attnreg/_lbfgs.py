@@ -16,6 +16,15 @@ def dot(a, b, *, xp) -> float:
     return float(xp.sum(a * b))
 
 
+def norm(a, *, xp) -> float:
+    """``||a||₂`` scaled by ``max|a|``: ``sqrt(Σ a²)`` is 0 below ~1e-154 in float64 (and inf above ~1e154),
+    which once made a solver report convergence at a gradient of 1e-174."""
+    top = float(xp.max(xp.abs(a)))
+    if top == 0 or not math.isfinite(top):
+        return top
+    return top * math.sqrt(dot(a / top, a / top, xp=xp))
+
+
 class LBFGS:
     name = "lbfgs"
     patience = 30  # polishing below the default tol: steps allowed without halving ||∇L||
@@ -26,7 +35,7 @@ class LBFGS:
     def direction(self, x, g):
         xp = self.xp
         if not self.pairs:
-            return -g / math.sqrt(dot(g, g, xp=xp))
+            return -g / norm(g, xp=xp)
         q, alphas = g, []
         for s, y, rho in reversed(self.pairs):
             a = rho * dot(s, q, xp=xp)
@@ -41,11 +50,11 @@ class LBFGS:
     def update(self, s, y) -> None:
         xp = self.xp
         sy = dot(s, y, xp=xp)
-        if sy > 1e-10 * math.sqrt(dot(s, s, xp=xp) * dot(y, y, xp=xp)):
+        if sy > 1e-10 * norm(s, xp=xp) * norm(y, xp=xp):  # curvature condition, with a relative margin
             self.pairs.append((s, y, 1.0 / sy))
 
     def reset(self) -> bool:
-        """Forget the pairs; False when there was nothing to forget (the direction was −∇L already)."""
+        """Forget the pairs; True when the last direction was not already ``−∇L`` (a retry along it is new)."""
         had = bool(self.pairs)
         self.pairs.clear()
         return had

@@ -28,7 +28,8 @@ def _ok(f, f0, d, d0, t, tiny):
 
 
 def wolfe(phi, f0: float, d0: float, t: float = 1.0, *, max_evals: int = 40, eps: float = EPS):
-    """Return ``(t, payload)`` satisfying the (approximate) strong Wolfe conditions, or None."""
+    """Return ``(t, payload)`` satisfying the (approximate) strong Wolfe conditions; when the bracket
+    collapses first, the best point found that has sufficient decrease (Armijo only); None if there is none."""
     tiny = 256 * eps * abs(f0)
     lo = (0.0, f0, d0, None)
     for i in range(max_evals):

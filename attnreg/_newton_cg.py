@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from ._lbfgs import dot
+from ._lbfgs import dot, norm
 
 
 class NewtonCG:
@@ -24,15 +24,16 @@ class NewtonCG:
 
     def direction(self, x, g):
         xp = self.xp
-        gg = dot(g, g, xp=xp)
-        gn = math.sqrt(gg)
-        stop = min(0.5, math.sqrt(gn)) * gn
-        z, r, v, rr = None, g, -g, gg
+        gn = norm(g, xp=xp)
+        # CG is linear in g: run it on g/||g|| (no underflow for tiny gradients), scale the result back.
+        g = g / gn
+        stop = min(0.5, math.sqrt(gn))
+        z, r, v, rr = None, g, -g, 1.0
         for j in range(self.max_cg):
             Hv = self.hvp(x, v)
             curv = dot(v, Hv, xp=xp)
             if not curv > 0:  # negative or zero curvature (or nan)
-                return -g if z is None else z
+                return gn * (-g if z is None else z)
             a = rr / curv
             z = a * v if z is None else z + a * v
             r = r + a * Hv
@@ -40,10 +41,10 @@ class NewtonCG:
             if math.sqrt(rr_new) <= stop:
                 break
             v, rr = -r + (rr_new / rr) * v, rr_new
-        return z
+        return gn * z
 
     def update(self, s, y) -> None:
         return None
 
     def reset(self) -> bool:
-        return False
+        return True  # the Newton direction is not −∇L: a retry along −∇L is a new direction

@@ -1,6 +1,9 @@
 """Validation at the public boundary (DESIGN §6): one clear sentence naming the argument."""
 from __future__ import annotations
 
+import math
+import numbers
+
 from array_api_compat import array_namespace, device, is_array_api_obj, is_lazy_array
 
 VERSIONS = ("normalized", "rescaled")
@@ -63,6 +66,27 @@ def check_block_rows(block_rows, n: int) -> int:
 
 # Rows per block so that one block×n temporary holds about 2**20 numbers (8 MiB in float64).
 BLOCK_ELEMENTS = 2**20
+
+
+def check_solver_options(max_iter, tol, callback) -> None:
+    """The options both solvers share: ``max_iter`` a non-negative int, ``tol`` None or a positive finite
+    real number, ``callback`` None or callable."""
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 0:
+        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+    if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
+                            or not 0 < float(tol) < math.inf):
+        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable as callback(iteration, loss, grad_norm), got {callback!r}")
+
+
+def check_move(A1_new, A2_new, X_new) -> str:
+    """The in-context-learning move: ``"data"`` (A1_new and/or A2_new) or ``"weight"`` (X_new), not both."""
+    if A1_new is None and A2_new is None and X_new is None:
+        raise ValueError("give a data shift (A1_new and/or A2_new) or a weight shift (X_new)")
+    if X_new is not None and (A1_new is not None or A2_new is not None):
+        raise ValueError("give either a data shift (A1_new, A2_new) or a weight shift (X_new), not both")
+    return "weight" if X_new is not None else "data"
 
 
 def _fmt(shape) -> str:

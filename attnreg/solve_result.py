@@ -9,7 +9,7 @@ floats, resp. ``mpmath.matrix`` and ``mpf``).
 ``α_j → 0`` (all logits → −∞) sends ``L_R → 0`` without fitting ``B`` at all. When ``B`` is not
 realisable the infimum 0 is then approached only as ``||X|| → ∞`` and no minimiser is in reach; a
 gradient test alone would eventually "converge", since ``∇L_R`` shrinks like ``L_R``. :class:`Escape`
-watches the accepted iterates for the signature of that ray: for more than ``window`` consecutive steps
+watches the accepted iterates for the signature of that ray: for at least ``window`` consecutive steps
 ``||X||`` grows and ``max_j α_j`` falls at every step, over that run ``max_j α_j`` falls by at least a
 factor 10 and to below 1 (then every logit is negative), while the normalized loss
 ``L_N = Σ_j ℓ^N_j`` (the fit itself) falls by less than half. Near a genuine minimiser ``||X||`` and

@@ -48,14 +48,13 @@ import warnings
 from array_api_compat import device
 
 from . import blocks, matrix, vector
-from ._lbfgs import LBFGS, dot
+from ._lbfgs import LBFGS, dot, norm
 from ._line_search import wolfe
 from ._newton_cg import NewtonCG
-from ._validate import check_version, matrix_problem, namespace, vector_problem
+from ._validate import check_solver_options, check_version, matrix_problem, namespace, vector_problem
 from .solve_result import Asymptote, Escape, SolveResult
 
 METHODS = ("lbfgs", "newton-cg")
-DEFAULT_RTOL = 1e-10
 
 
 def _fro(a, *, xp) -> float:
@@ -72,7 +71,7 @@ class _Matrix:
         if self.version == "normalized":
             return self.norms, None
         terms = self.escape_terms(x)
-        return self.norms * math.exp(min(2 * terms[0], 700.0)), terms
+        return self.norms * math.exp(min(2 * terms[0], 700.0)), terms  # 700: e^700 is still a float64
 
     def X(self, x):
         return self.xp.reshape(x, self.shape)
@@ -112,9 +111,10 @@ class _Vector(_Matrix):
 
 
 def _minimise(obj, x, search, *, xp, tol, max_iter, callback):
-    rtol = 1e4 * float(xp.finfo(x.dtype).eps)
+    eps = float(xp.finfo(x.dtype).eps)
+    rtol = 1e4 * eps  # 10⁴ ulps above the rounding floor of the gradient's scale (module docstring)
     f, g = obj.value_and_grad(x)
-    gn = math.sqrt(dot(g, g, xp=xp))
+    gn = norm(g, xp=xp)
     history, k, reason, steepest, target, polish = [(0, f, gn)], 0, None, False, float("nan"), None
     escape, asymptote = Escape() if obj.version == "rescaled" else None, Asymptote()
     if not (math.isfinite(f) and math.isfinite(gn)):
@@ -145,24 +145,24 @@ def _minimise(obj, x, search, *, xp, tol, max_iter, callback):
                 ft, gt = obj.value_and_grad(xt)
                 return ft, dot(gt, p, xp=xp), (xt, ft, gt)
 
-        found = wolfe(phi, f, d0, 1.0, eps=rtol / 1e4)
+        found = wolfe(phi, f, d0, 1.0, eps=eps)
         if found is None:
-            if not steepest:
-                steepest = search.reset() or True  # retry once along −∇L
+            if not steepest and search.reset():  # retry once along −∇L, unless that was the direction
+                steepest = True
                 continue
             reason = (f"line search failed: no step along −∇L satisfies the Wolfe conditions at ||∇L|| = "
                       f"{gn:.3g} (the {x.dtype} precision floor, typically)")
             break
         _, (x_new, f, g_new) = found
         search.update(x_new - x, g_new - g)
-        step = math.sqrt(dot(x_new - x, x_new - x, xp=xp))
+        step = norm(x_new - x, xp=xp)
         x, g, steepest, k = x_new, g_new, False, k + 1
-        gn = math.sqrt(dot(g, g, xp=xp))
+        gn = norm(g, xp=xp)
         history.append((k, f, gn))
         if callback is not None:
             callback(k, f, gn)
         size, terms = obj.scale(x)
-        x_norm = math.sqrt(dot(x, x, xp=xp))
+        x_norm = norm(x, xp=xp)
         if escape is not None:
             reason = escape.update(x_norm, *terms)
         reason = reason or asymptote.update(x_norm, step, gn, f)
@@ -178,17 +178,14 @@ def _minimise(obj, x, search, *, xp, tol, max_iter, callback):
 def _run(obj, x0, *, method, xp, tol, max_iter, callback, memory):
     if method not in METHODS:
         raise ValueError(f"method must be 'lbfgs' or 'newton-cg', got {method!r}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
-        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
-    if tol is not None and not (isinstance(tol, int | float) and math.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    check_solver_options(max_iter, tol, callback)
     if isinstance(memory, bool) or not isinstance(memory, int) or memory < 1:
         raise ValueError(f"memory must be a positive integer (L-BFGS pairs kept), got {memory!r}")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"callback must be callable as callback(iteration, loss, grad_norm), got {callback!r}")
     n = x0.shape[0]
+    # CG needs at most n = d² products in exact arithmetic; 250 caps the work per step for large d
     search = LBFGS(xp=xp, memory=memory) if method == "lbfgs" else NewtonCG(obj.hvp, xp=xp, max_cg=min(n, 250))
-    return _minimise(obj, x0, search, xp=xp, tol=tol, max_iter=max_iter, callback=callback)
+    return _minimise(obj, x0, search, xp=xp, tol=None if tol is None else float(tol), max_iter=max_iter,
+                     callback=callback)
 
 
 def solve(A1, A2, B, X0=None, *, version, method="newton-cg", tol=None, max_iter=1000, callback=None,

@@ -122,18 +122,17 @@ def newton_ladder(problem, x0, *, work, tol, max_iter, callback=None):
     for level in _ladder(work):
         ctx = FPContext() if level is None else make_context(level)
         final, digits = level == work, 15 if level is None else level
-        P, taken, slow, ten = problem.at(ctx), 0, 0, ctx.mpf(10)
+        P, taken, slow, ten, it = problem.at(ctx), 0, 0, ctx.mpf(10), None
         try:
             it = newton.at(ctx, P, [ctx.mpf(v) for v in x])
             if not history:
                 history.append((0, top.mpf(it.loss), top.mpf(it.grad_norm)))
             while True:
                 size = P.scale(ctx, it.x)
-                if not final:
+                if not final:  # a lower rung: 4 digits short of its precision, then climb
                     target = size * ten ** -(digits - 4)
-                else:
-                    target = size * ten ** -(work - 8)
-                    target = min(target, size * ten ** -(work - GUARD - 10) if tol is None else ctx.mpf(tol))
+                else:  # the top rung: an explicit tol, else 8 digits short of the working precision
+                    target = size * ten ** -(work - 8) if tol is None else ctx.mpf(tol)
                 if it.grad_norm <= target:
                     break
                 if steps >= max_iter:
@@ -159,10 +158,11 @@ def newton_ladder(problem, x0, *, work, tol, max_iter, callback=None):
                     break
                 if reason is not None:
                     break
-        except _FP_ERRORS:
+        except _FP_ERRORS:  # the float rung overflowed (large logits): go on at the next rung from x
             if level is not None:
                 raise
-        x = [top.mpf(v) for v in it.x]
+        if it is not None:
+            x = [top.mpf(v) for v in it.x]
         ladder.append(("float" if level is None else level, taken))
         if reason is not None:
             break
@@ -194,14 +194,11 @@ def _finish(kind, problem, args, x, steps, reason, history, ladder, tol, dps, ve
     return SolveResult(X, loss, grad_norm, steps, converged, reason, history, "reference", version, info)
 
 
-def _check(version, max_iter, tol):
-    from attnreg._validate import check_version
+def _check(version, max_iter, tol, callback):
+    from attnreg._validate import check_solver_options, check_version
 
     check_version(version)
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int) or max_iter < 0:
-        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
-    if tol is not None and not 0 < tol < float("inf"):
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    check_solver_options(max_iter, tol, callback)
 
 
 def solve(A1, A2, B, X0=None, *, version, dps=50, tol=None, max_iter=200, callback=None) -> SolveResult:
@@ -209,7 +206,7 @@ def solve(A1, A2, B, X0=None, *, version, dps=50, tol=None, max_iter=200, callba
 
     ``callback(iteration, loss, grad_norm)`` is called after every accepted Newton step, with numbers of
     the current level of the ladder (Python floats in the float stage, ``mpf`` above it)."""
-    _check(version, max_iter, tol)
+    _check(version, max_iter, tol, callback)
     work = check_dps(dps) + GUARD
     ctx = make_context(work)
     d = len(to_matrix(ctx, "A1", A1, (None, None))[0])
@@ -222,7 +219,7 @@ def solve(A1, A2, B, X0=None, *, version, dps=50, tol=None, max_iter=200, callba
 
 def solve_vector(A, b, x0=None, *, version, dps=50, tol=None, max_iter=200, callback=None) -> SolveResult:
     """Vector form of :func:`solve` (``attnreg.reference.vector.solve``); ``X`` is a d × 1 matrix."""
-    _check(version, max_iter, tol)
+    _check(version, max_iter, tol, callback)
     work = check_dps(dps) + GUARD
     ctx = make_context(work)
     d = len(to_matrix(ctx, "A", A, (None, None))[0])

@@ -244,3 +244,22 @@ def test_reference_at_n64_d8_reaches_the_50_digit_floor(version):
     r = reference.solve(p.A1, p.A2, reference.f(p.A1, p.A2, X_star, dps=70), version=version, dps=50)
     err = ctx.mnorm(ctx.matrix(r.X) - X_star, "f") / ctx.mnorm(X_star, "f")
     assert r.converged and r.grad_norm <= 1e-40 and err <= 1e-35
+
+
+def test_tiny_gradients_are_not_mistaken_for_convergence():
+    """||∇L|| ~ 1e-174 once underflowed to 0 in sqrt(Σg²) and the solver reported convergence at step 0."""
+    A, b = np.array([[1.0], [2.0]]), np.array([0.9, 0.1])
+    r = attnreg.vector.solve(A, b, np.array([-200.0]), version="rescaled")
+    assert r.grad_norm > 0 and not r.converged and r.reason.startswith("unbounded")
+
+
+def test_reference_float_rung_overflow_goes_on_at_higher_precision():
+    r = reference.vector.solve([[800.0], [1.0]], [0.5, 0.5], [1.0], version="rescaled", dps=20, max_iter=3)
+    assert isinstance(r.reason, str)  # no UnboundLocalError when the float rung overflows at once
+
+
+def test_explicit_tol_stops_the_reference_solver():
+    p = sp.realisable(0, 6, 2)
+    r = reference.solve(p.A1, p.A2, p.B, version="normalized", dps=30, tol=1e-3)
+    assert r.converged and float(r.grad_norm) <= 1e-3 and float(r.info["tol"]) == 1e-3
+    assert r.info["ladder"][-1][1] == 0  # the top rung took no step: the lower rungs already met tol
