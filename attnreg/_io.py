@@ -15,6 +15,9 @@ def atomic_write_bytes(path, data: bytes) -> Path:
         raise FileNotFoundError(f"the folder {path.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        umask = os.umask(0)
+        os.umask(umask)
+        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; give the permissions a plain open() would
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()

@@ -25,12 +25,18 @@ def test_selected_checks_pass_and_reports_are_written(tmp_path, capsys):
     assert "identity.tensor_trick" in printed and "confirmed" in printed and "3 checks: 3 pass" in printed
 
 
-def test_a_failing_check_exits_1(monkeypatch, capsys):
+def test_a_failing_check_exits_1_and_its_json_is_strict(monkeypatch, capsys, tmp_path):
     failing = registry.Check("zz.always_fails", "a check that fails on purpose", "confirmed",
-                             lambda *, seed: registry.Result.of(False, detail="on purpose"))
+                             lambda *, seed: registry.Result.of(False, measured=float("inf"), bound=1.0, detail="x"))
     monkeypatch.setitem(registry.REGISTRY, failing.name, failing)
-    assert main(["verify", "-k", "zz.always_fails"]) == 1
+    assert main(["verify", "-k", "zz.always_fails", "--json", str(tmp_path / "r.json")]) == 1
     assert "FAIL" in capsys.readouterr().out
+
+    def refuse(name):
+        raise ValueError(f"{name} is not JSON")
+
+    (row,) = json.loads((tmp_path / "r.json").read_text(), parse_constant=refuse)["results"]
+    assert row["measured"] == "inf"
 
 
 def test_list_shows_claims_without_running(capsys):
@@ -43,6 +49,8 @@ def test_list_shows_claims_without_running(capsys):
     (["verify", "-k", "no-such-check"], "no check matches"),
     (["verify", "--json", "/no/such/folder/r.json"], "does not exist"),
     (["verify", "--seed", "abc"], "invalid int value"),
+    (["verify", "--seed", "-1"], "--seed must be"),
+    (["verify", "--report", "/tmp"], "is a folder"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_usage_errors_exit_2_with_one_line_and_no_traceback(args, words):
@@ -53,3 +61,14 @@ def test_usage_errors_exit_2_with_one_line_and_no_traceback(args, words):
 def test_help_explains_itself():
     code, out, _ = run_cli("verify", "--help")
     assert code == 0 and "--slow" in out and "exit 0 if all pass" in out
+
+
+def test_atomic_writes_have_ordinary_permissions(tmp_path):
+    import os
+
+    from attnreg._io import atomic_write_text
+
+    atomic_write_text(tmp_path / "a.txt", "x")
+    (tmp_path / "b.txt").write_text("x")
+    assert os.stat(tmp_path / "a.txt").st_mode == os.stat(tmp_path / "b.txt").st_mode
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left behind

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import platform
 import sys
 from datetime import datetime, timezone
@@ -63,9 +64,16 @@ def summary(results: list[Result]) -> str:
     return f"{len(results)} checks: " + ", ".join(parts)
 
 
+def _finite(x):
+    """Strict JSON has no inf or nan: they become the strings "inf", "-inf", "nan"."""
+    return x if x is None or math.isfinite(x) else str(x)
+
+
 def to_json(results: list[Result], checks: dict[str, Check], meta: dict) -> str:
     rows = [dict(r.as_dict(), claim=checks[r.check].claim, lemma=checks[r.check].lemma) for r in results]
-    return json.dumps(dict(meta=meta, summary=summary(results), results=rows), indent=2) + "\n"
+    for row in rows:
+        row["measured"], row["bound"] = _finite(row["measured"]), _finite(row["bound"])
+    return json.dumps(dict(meta=meta, summary=summary(results), results=rows), indent=2, allow_nan=False) + "\n"
 
 
 def to_markdown(results: list[Result], checks: dict[str, Check], meta: dict) -> str:
@@ -78,7 +86,7 @@ def to_markdown(results: list[Result], checks: dict[str, Check], meta: dict) -> 
         lines.append(f"| `{r.check}` | {outcome(r)} | {esc(checks[r.check].claim)} | {esc(r.detail)} | "
                      f"{_fmt(r.measured)} | {_fmt(r.bound)} | {r.seconds:.1f} |")
     lines += ["", "Evidence words (DESIGN §4): *proved* — derivation steps, each an exact sympy identity or a "
-              "named inequality; *certified* — arb enclosure; *confirmed* — agreement at ≥ 50 digits or within a "
-              "tolerance with a stated reason; *survived* — adversarial search found no violation; *refuted* — "
-              "counterexample confirmed at ≥ 50 digits.", ""]
+              "named inequality; *certified* — arb enclosure; *confirmed* — a ≥ 50-digit evaluation agrees (for "
+              "float code: within a tolerance with a stated reason); *survived* — adversarial search found no "
+              "violation; *refuted* — counterexample confirmed at ≥ 50 digits.", ""]
     return "\n".join(lines)

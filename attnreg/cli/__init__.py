@@ -18,6 +18,19 @@ class UsageError(Exception):
     """A mistake in what the user asked for; the message is one sentence."""
 
 
+def check_output(flag: str, path) -> None:
+    """Before any work: an output path must name a file in an existing folder."""
+    if not path:
+        return
+    from pathlib import Path
+
+    where = Path(path)
+    if where.is_dir():
+        raise UsageError(f"{flag} {path}: is a folder; give a file name")
+    if not where.parent.exists():
+        raise UsageError(f"{flag} {path}: the folder {where.parent} does not exist")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attnreg",
@@ -34,6 +47,9 @@ def main(argv=None) -> int:
     try:
         return args.handler(args)
     except UsageError as exc:
+        print(f"attnreg {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file the user named cannot be read or written (permissions, full disk, ...)
         print(f"attnreg {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -68,10 +68,9 @@ def _fail(message) -> None:
 
 
 def _writable(flag, path):
-    from pathlib import Path
+    from attnreg.cli import check_output
 
-    if path and not Path(path).parent.exists():
-        _fail(f"{flag} {path}: the folder {Path(path).parent} does not exist")
+    check_output(flag, path)
 
 
 def _check(args) -> int:
@@ -169,8 +168,9 @@ def _icl(args) -> int:
         sizes = tuple(int(s) for s in args.sizes.split(","))
     except ValueError:
         _fail(f"--sizes must be comma-separated integers, got {args.sizes!r}")
-    if any(s < 1 or s > 4096 for s in sizes) or args.d < 1 or not args.R > 0:
-        _fail("--sizes must lie in 1..4096, --d must be at least 1 and --R positive")
+    # R ≤ 20: the moved logits reach about R² = 400, beyond which exp overflows float64 in the residuals
+    if any(s < 1 or s > 4096 for s in sizes) or args.d < 1 or not 0 < args.R <= 20:
+        _fail("--sizes must lie in 1..4096, --d must be at least 1 and --R in (0, 20]")
     for flag, path in (("--json", args.json), ("--report", args.report)):
         _writable(flag, path)
     rows = icl_report.measure(sizes, d=args.d, R=args.R, seed=args.seed)

@@ -88,14 +88,13 @@ def _validate(path, form, arrays) -> None:
 
 def run(args) -> int:
     import io
-    from pathlib import Path
 
     import numpy as np
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from attnreg._io import atomic_write_bytes
-    from attnreg.cli import UsageError
+    from attnreg.cli import UsageError, check_output
 
     method = args.method or ("reference" if args.dps is not None else "newton-cg")
     if args.dps is not None and method != "reference":
@@ -107,8 +106,7 @@ def run(args) -> int:
             check_dps(args.dps)
         except ValueError as exc:
             raise UsageError(f"--dps: {exc}") from None
-    if args.out and not Path(args.out).parent.exists():
-        raise UsageError(f"--out {args.out}: the folder {Path(args.out).parent} does not exist")
+    check_output("--out", args.out)
     if args.max_iter is not None and args.max_iter < 0:
         raise UsageError(f"--max-iter must be a non-negative integer, got {args.max_iter}")
     if args.tol is not None and not (np.isfinite(args.tol) and args.tol > 0):
@@ -145,12 +143,12 @@ def run(args) -> int:
     console.print(f"loss = {float(result.loss):.17g}   ||grad L|| = {float(result.grad_norm):.3e}   "
                   f"iterations = {result.iterations}", highlight=False)
     if args.out:
-        atomic_write_bytes(args.out, _pack(result, np, io))
+        atomic_write_bytes(args.out, _pack(result, form, np, io))
         console.print(f"wrote {args.out}", highlight=False)
     return 0 if result.converged else 1
 
 
-def _pack(result, np, io) -> bytes:
+def _pack(result, form, np, io) -> bytes:
     """The result as .npz bytes; the reference's X also as decimal strings with all its digits."""
     X = result.X
     fields = dict(loss=np.float64(float(result.loss)), grad_norm=np.float64(float(result.grad_norm)),
@@ -159,7 +157,7 @@ def _pack(result, np, io) -> bytes:
                   history=np.array([[k, float(v), float(g)] for k, v, g in result.history], dtype=np.float64))
     if hasattr(X, "rows"):  # mpmath matrix
         digits = [[str(X[i, j]) for j in range(X.cols)] for i in range(X.rows)]
-        fields["X_digits"] = np.array(digits if X.cols > 1 else [r[0] for r in digits])
+        fields["X_digits"] = np.array(digits if form == "matrix" else [r[0] for r in digits])
         fields["X"] = np.array(fields["X_digits"], dtype=object).astype(float)
     else:
         fields["X"] = np.asarray(X, dtype=np.float64)

@@ -18,18 +18,18 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
 
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from attnreg._io import atomic_write_text
-    from attnreg.cli import UsageError
+    from attnreg.cli import UsageError, check_output
     from attnreg.verify import registry, report
 
+    if not 0 <= args.seed < 2**32:
+        raise UsageError(f"--seed must be an integer in 0 .. 2**32 - 1, got {args.seed}")
     for flag, path in (("--json", args.json), ("--report", args.report)):
-        if path and not Path(path).parent.exists():
-            raise UsageError(f"{flag} {path}: the folder {Path(path).parent} does not exist")
+        check_output(flag, path)
     tiers = ("quick", "slow") if args.slow else ("quick",)
     chosen = registry.select(args.pattern, tiers=tiers)
     if not chosen:
