@@ -6,10 +6,10 @@ that the new problem's residual with ``B`` equals the old problem's residual wit
 """
 from __future__ import annotations
 
-from attnreg._validate import check_version
+from attnreg._validate import check_move, check_version
 
 from . import alpha, c, f, h, make_context, u
-from .context import to_matrix
+from .context import check_dps, to_matrix
 
 __all__ = ["shifted_target", "exactness"]
 
@@ -17,6 +17,8 @@ __all__ = ["shifted_target", "exactness"]
 def shifted_target(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None, dps: int = 50):
     """``B̃`` as an ``mpmath.matrix`` correct to about ``dps`` digits (from ``attnreg.reference``)."""
     version = check_version(version)
+    check_move(A1_new, A2_new, X_new)
+    check_dps(dps)
     A1n = A1 if A1_new is None else A1_new
     A2n = A2 if A2_new is None else A2_new
     Xn = X if X_new is None else X_new
@@ -37,6 +39,8 @@ def shifted_target(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=Non
 def exactness(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None, dps: int = 50):
     """``max |residual_new(B) − residual_old(B̃)| / max |residual_new(B)|`` at ``dps`` digits (an mpf;
     about ``10^{−dps}`` when the construction is exact)."""
+    check_move(A1_new, A2_new, X_new)
+    check_dps(dps)
     A1n = A1 if A1_new is None else A1_new
     A2n = A2 if A2_new is None else A2_new
     Xn = X if X_new is None else X_new

@@ -1,6 +1,8 @@
 """``attnreg claims``: check (JSON exactly as issue 5 specifies, report, exit codes), list, replay, icl."""
 import json
 
+import pytest
+
 from attnreg.cli import main
 
 FILE = """\
@@ -86,3 +88,33 @@ def test_icl_table(tmp_path, capsys):
     rows = [line for line in text.splitlines() if line.startswith(("| 4 |", "| 8 |"))]
     assert len(rows) == 8  # 2 sizes x 2 versions x 2 moves
     assert "n^1.5" in text and "derived" in text
+
+
+@pytest.mark.parametrize("change", [
+    lambda d: d.update(claim=[1, 2]), lambda d: d.update(inputs=[1]), lambda d: d["params"].update(R="x"),
+    lambda d: d.update(lhs="abc"), lambda d: d["inputs"].pop(next(iter(d["inputs"]))), lambda d: d.pop("params"),
+])
+def test_malformed_counterexample_files_give_one_line_and_exit_2(tmp_path, change, capsys):
+    claims = tmp_path / "c.toml"
+    claims.write_text(FILE)
+    report = tmp_path / "r.json"
+    main(["claims", "check", str(claims), "--budget", "0.3", "--out", str(tmp_path), "--json", str(report)])
+    (path,) = [c["counterexample"] for c in json.loads(report.read_text())["claims"] if c["counterexample"]]
+    data = json.loads(open(path).read())
+    change(data)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    capsys.readouterr()
+    code = main(["claims", "replay", str(bad)])
+    err = capsys.readouterr().err
+    assert code in (1, 2) and "Traceback" not in err  # 2: malformed; 1: well-formed but not standing
+    if code == 2:
+        assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("text", ["R+" * 5000 + "R", "-" * 5000 + "1", "(" * 400 + "R" + ")" * 400])
+def test_huge_or_deep_expressions_are_refused(tmp_path, text, capsys):
+    f = tmp_path / "deep.toml"
+    f.write_text(FILE.split("\n\n")[0].replace('constant = "', f'constant = "{text}" #'))
+    assert main(["claims", "check", str(f), "--budget", "0.2", "--out", str(tmp_path)]) == 2
+    assert "Traceback" not in capsys.readouterr().err

@@ -137,6 +137,7 @@ def test_unconstrained_variable_is_searched_and_reported(tmp_path):
     claim = make("f-free-a", "vector", "f", "lipschitz", "R/2", ["norm(x) <= R"], wrt="x")
     o = check_claim(claim, budget=0.5, seed=0, out_dir=tmp_path)
     assert o.status == "refuted" and math.isfinite(o.worst["observed"])
+    assert "unconstrained variables searched within radius" in o.evidence
 
 
 def test_registry_claim_check_fails_on_a_false_constant(tmp_path, monkeypatch):

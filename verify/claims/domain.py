@@ -200,6 +200,9 @@ def _simplex_rows(B, r):
     return 1.0 / n + t * w
 
 
+SIZE_CAP = {"n": 256, "d": 32}
+
+
 def _integers(base, rng, name):
     (lo, lo_strict), (hi, hi_strict) = rng
     lo = 1 if not math.isfinite(lo) else max(1, math.floor(lo) + 1 if lo_strict and float(lo).is_integer()
@@ -208,6 +211,8 @@ def _integers(base, rng, name):
         math.floor(hi) if math.isfinite(hi) else math.inf)
     if lo > hi:
         raise DomainError(f"the assumptions leave no admissible {name}")
+    if lo > SIZE_CAP[name]:  # the matrix-form Jacobians in A1/A2 take n³·d numbers: keep the search in memory
+        raise DomainError(f"the assumptions ask for {name} ≥ {lo}; the search explores {name} ≤ {SIZE_CAP[name]} only")
     vals = {v for v in base if lo <= v <= hi} | {lo} | ({hi} if hi <= 4 * max(base) else set())
     vals = sorted(vals)
     return vals if len(vals) <= len(base) + 1 else [vals[i] for i in _even(len(vals), len(base) + 1)]

@@ -53,6 +53,9 @@ class Expr:
         return ctx.re(value) if ctx is not None else float(value)
 
 
+MAX_LENGTH = 1000  # a constant of a theorem fits in far less; longer text is refused before parsing
+
+
 def parse(text) -> Expr:
     """Parse and check ``text`` (a string, or a plain TOML number); raise :class:`ExprError`."""
     if isinstance(text, bool) or not isinstance(text, str | int | float):
@@ -62,11 +65,13 @@ def parse(text) -> Expr:
         raise ExprError("the expression is empty")
     if "^" in src:
         raise ExprError(f"{src!r} uses '^'; write powers as '**'")
+    if len(src) > MAX_LENGTH:
+        raise ExprError(f"the expression has {len(src)} characters; at most {MAX_LENGTH} are accepted")
     try:
         tree = ast.parse(src, mode="eval").body
-    except SyntaxError:
+        symbols = frozenset(_check(tree, src))
+    except (SyntaxError, RecursionError, MemoryError):  # nesting too deep for the parser is malformed too
         raise ExprError(f"{src!r} is not a valid expression (numbers, n, d, R, + - * / **, exp, log, sqrt)") from None
-    symbols = frozenset(_check(tree, src))
     expr = Expr(src, tree, symbols)
     _check_powers(tree, src)
     if not symbols:

@@ -17,7 +17,9 @@ import numpy as np
 from . import confirm
 from .claimfile import ClaimError, from_table
 
-AGREE_DIGITS = 30  # recorded and recomputed sides must agree to this many significant digits
+# Recorded and recomputed sides must agree to 30 significant digits: both are evaluated at >= 50 digits
+# (possibly at different dps), so 30 leaves 20 digits for cancellation inside the quantity.
+AGREE_DIGITS = 30
 
 
 class ReplayError(ValueError):
@@ -42,8 +44,12 @@ def replay(path, *, dps: int | None = None) -> Replay:
     if not isinstance(data, dict) or data.get("format") != confirm.FORMAT:
         raise ReplayError(f"{path}: not an attnreg counterexample (format {confirm.FORMAT!r} expected)")
     try:
+        if not all(isinstance(data.get(k), dict) for k in ("claim", "params", "inputs")):
+            raise TypeError("claim, params and inputs must be JSON objects")
         claim = from_table(data["claim"], str(path))
         params = {k: data["params"][k] for k in ("n", "d", "R")}
+        if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in params.values()):
+            raise TypeError("params n, d and R must be numbers")
         inputs = {k: np.asarray(v, dtype=float) for k, v in data["inputs"].items()}
         p_prime = None if data.get("p_prime") is None else np.asarray(data["p_prime"], dtype=float)
         dps = max(50, int(dps or data.get("dps", confirm.DPS)))
@@ -55,9 +61,9 @@ def replay(path, *, dps: int | None = None) -> Replay:
         raise ReplayError(f"{path}: a {claim.kind} claim needs {'a' if claim.kind == 'lipschitz' else 'no'} p_prime")
     try:
         fresh = confirm.evaluate_record(claim, params, inputs, p_prime, dps)
-    except ValueError as exc:
-        raise ReplayError(f"{path}: {exc}") from None
-    agree = all(_agree(fresh[k], data.get(k)) for k in ("lhs", "rhs"))
+        agree = all(_agree(fresh[k], data.get(k)) for k in ("lhs", "rhs"))
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:  # inputs missing or of the wrong kind
+        raise ReplayError(f"{path}: malformed counterexample ({exc.__class__.__name__}: {exc})") from None
     stands = fresh["violated"] and not fresh["failed_assumptions"]
     text = (f"{claim.id}: {claim.statement()} at n={params['n']}, d={params['d']}, R={params['R']:g}: "
             f"{fresh['lhs_meaning']} = {fresh['lhs'][:24]}, {fresh['rhs_meaning']} = {fresh['rhs'][:24]} "
@@ -71,11 +77,10 @@ def replay(path, *, dps: int | None = None) -> Replay:
 
 
 def _agree(a, b) -> bool:
-    import mpmath
+    from attnreg.reference import make_context
 
     if not isinstance(b, str):
         return False
-    ctx = mpmath.MPContext()
-    ctx.dps = 50
+    ctx = make_context(50)
     x, y = ctx.mpf(a), ctx.mpf(b)
     return x == y or abs(x - y) <= ctx.mpf(10) ** -AGREE_DIGITS * max(abs(x), abs(y))
