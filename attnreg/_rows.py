@@ -33,8 +33,9 @@ def shift(S, *, xp, version):
     """Return ``(c, exp(S − c))`` with ``c_j = 0`` for rows inside the safe window, else ``max_k S_jk``.
 
     Safe window (``n`` = row length, dtype range ``[tiny, big]``): normalized ``log(tiny) + 1 ≤ s ≤
-    log(big) − log(n) − 1`` (entries and row sums stay normal and finite); rescaled the half of that
-    (products ``u_k h_k`` and squares ``h_k²`` stay normal and finite). Branch-free (``xp.where``).
+    log(big) − log(n) − 1`` (entries and row sums stay normal and finite); rescaled half of both ends and
+    another ``log n`` off the top (products ``u_k h_k``, squares ``h_k²`` and their n-term sums stay normal
+    and finite). Branch-free (``xp.where``).
     """
     info = xp.finfo(S.dtype)
     n = S.shape[1]

@@ -4,7 +4,8 @@ import importlib
 
 import pytest
 
-MODULES = ["attnreg", "attnreg.matrix", "attnreg.vector", "attnreg.tensor", "attnreg.reference"]
+MODULES = ["attnreg", "attnreg.matrix", "attnreg.vector", "attnreg.tensor", "attnreg.reference", "attnreg.solvers",
+           "attnreg.reference.solvers", "attnreg.verify.claims.expr"]
 
 
 @pytest.mark.parametrize("name", MODULES)

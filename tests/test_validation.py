@@ -64,10 +64,13 @@ def test_hvp_direction_and_vector_form():
         attnreg.vector.grad(GOOD["A1"], np.ones(n), np.array([np.nan, 0.0]), version="normalized")
 
 
-def test_mixed_libraries_and_block_rows():
+def test_mixed_libraries():
     torch = pytest.importorskip("torch")
     with pytest.raises(TypeError, match="different libraries"):
         attnreg.loss(torch.asarray(GOOD["A1"]), *_with()[1:], version="normalized")
+
+
+def test_block_rows():
     for bad in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="block_rows must be a positive integer"):
             attnreg.loss(*_with(), version="normalized", block_rows=bad)

@@ -13,8 +13,8 @@ class Backend:
     module: object
 
     def asarray(self, a):
-        if self.name == "torch":
-            return self.module.asarray(np.ascontiguousarray(a), dtype=self.module.float64)
+        if self.name == "torch":  # keep the dtype of the numpy array (float64 or float32)
+            return self.module.asarray(np.ascontiguousarray(a), dtype=getattr(self.module, np.asarray(a).dtype.name))
         return self.module.asarray(a)
 
     def to_numpy(self, a):

@@ -25,7 +25,7 @@ def _ratio(value, exact, bound, fmax) -> float:
     """error / (factor·bound) for one entry; representability rules for entries beyond the dtype."""
     if abs(exact) > fmax:
         return 0.0 if math.isinf(value) and (value > 0) == (exact > 0) else math.inf
-    if not math.isfinite(value):
+    if not (math.isfinite(value) and math.isfinite(bound)):  # a bound beyond float64 cannot judge: fail
         return math.inf
     err = float(abs(exact - value))
     return err / (tol("vs_reference").factor * bound) if err else 0.0
@@ -33,7 +33,7 @@ def _ratio(value, exact, bound, fmax) -> float:
 
 def _worst(values, exacts, bounds, fmax):
     ratios = [_ratio(v, e, b, fmax) for v, e, b in zip(values, exacts, bounds)]
-    return max(ratios), max(float(abs(e - v)) if math.isfinite(v) else math.inf for v, e in zip(values, exacts))
+    return max(ratios, key=lambda r: math.inf if math.isnan(r) else r), max(float(abs(e - v)) if math.isfinite(v) else math.inf for v, e in zip(values, exacts))
 
 
 def measure(form, version, xp_name="numpy", dtype="float64"):
