@@ -84,7 +84,3 @@ def family_direction(A2, *, rtol=1e-10):
     w, *_ = np.linalg.lstsq(A2, np.ones(n), rcond=None)
     return w if np.linalg.norm(A2 @ w - 1.0) <= rtol * np.sqrt(n) else None
 
-
-def modulo_family(D, w):
-    """``D`` minus its component in ``{z wᵀ}`` (orthogonal projection in the Frobenius inner product)."""
-    return D if w is None else D - np.outer(D @ w, w) / (w @ w)
