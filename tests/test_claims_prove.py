@@ -154,3 +154,16 @@ def test_every_bound_lemma_proves_its_own_statement():
             table["wrt_norm"] = b.wrt_norm
         own = from_table(table)
         assert prove.decide(own).status == "proved", (name, proofs.LEMMAS[name].bound)
+
+
+@pytest.mark.parametrize("claim_assume,hypothesis,implied", [
+    (["norm(A) <= R", "norm(x) <= R"], "norm(A) < R", False),  # equal but not strict
+    (["norm(A) < R", "norm(x) <= R"], "norm(A) < R", True),
+    (["norm(A) <= R", "norm(x) <= R", "R <= 10"], "R < 10", False),
+    (["norm(A) <= R", "norm(x) <= R", "R < 10"], "R < 10", True),
+    (["norm(A) <= R", "norm(x) <= R", "R <= 9"], "R < 10", True),
+])
+def test_strict_hypotheses_need_strict_or_smaller_assumptions(claim_assume, hypothesis, implied):
+    claim = from_table(dict(id="s", provenance="derived", form="vector", quantity="f", kind="lipschitz", wrt="x",
+                            constant="R", assume=claim_assume))
+    assert prove._implied(hypothesis, claim, prove._lower_ends(claim)) is implied

@@ -1,6 +1,7 @@
 r"""The "proved" decision: a derived lemma of ``attnreg.proofs`` covers the claim.
 
-A lemma's ``bound`` (``proofs/_core.py: Bound``) proves a claim when
+A lemma's ``bound`` (``proofs/_core.py: Bound``) proves a claim when its chain, and every lemma it rests on,
+verifies (:func:`lemmas` offers only those) and
 
 1. it speaks of the same quantity, form, kind, ``wrt`` and ``wrt`` norm (and version for ``loss`` and
    ``grad``; ``u, α, f, c = f − b, h = u − αb`` do not depend on it);
@@ -39,10 +40,11 @@ class Decision:
 
 
 def lemmas() -> list:
-    """``(id, lemma)`` of every bound lemma of ``attnreg.proofs``."""
+    """``(id, lemma)`` of every bound lemma of ``attnreg.proofs`` that verifies, with every lemma it requires
+    (transitively): "proved" rests on checked chains. The first call in a process re-checks them (about 8 s)."""
     from attnreg import proofs
 
-    found = proofs.bound_lemmas()
+    found = proofs.bound_lemmas(verified=True)
     names = {id(v): k for k, v in getattr(proofs, "LEMMAS", {}).items()}
     return [(names.get(id(lem), getattr(lem, "id", repr(lem))), lem) for lem in found]
 
@@ -111,30 +113,35 @@ def _implied(text, claim, lows) -> bool:
             lo = lows[h.symbol]
             v = h.value.to_sympy()
             return bool(lo > v) or bool(lo >= v) and (h.op == ">=" or h.symbol in "nd" and lo >= v + 1)
+        # a strict hypothesis (R < 10) needs a smaller bound, or an equal strict one, from the claim
         return any(isinstance(a, ParamBound) and a.symbol == h.symbol and a.op in ("<=", "<")
-                   and bool(a.value.to_sympy() <= h.value.to_sympy()) for a in claim.assume)
+                   and (bool(a.value.to_sympy() < h.value.to_sympy())
+                        or bool(sympy.Eq(a.value.to_sympy(), h.value.to_sympy())) and (h.op == "<=" or a.op == "<"))
+                   for a in claim.assume)
     if isinstance(h, Simplex):
         return not uses_b or any(isinstance(a, Simplex) for a in claim.assume)
     if isinstance(h, StepBound):
         moving = "x" if claim.wrt in ("x", "X") else "A"
         return claim.kind != "lipschitz" or h.step != moving or any(
-            isinstance(a, StepBound) and a.step == h.step and leq(a.bound.to_sympy(), h.bound.to_sympy(), lows)
-            for a in claim.assume)
+            isinstance(a, StepBound) and a.step == h.step and (a.strict or not h.strict)
+            and leq(a.bound.to_sympy(), h.bound.to_sympy(), lows) for a in claim.assume)
     if h.target == "b" and not uses_b:
         return True
-    for bound in _norm_bounds(claim, h.target):
+    # A strict hypothesis (norm(A) < R) is implied only by a strict bound of the claim (conservative:
+    # a smaller non-strict bound would do too, but leq cannot tell "smaller" from "equal").
+    for bound in _norm_bounds(claim, h.target, strict_only=h.strict):
         if leq(bound, h.bound.to_sympy(), lows):
             return True
     return False
 
 
-def _norm_bounds(claim, target):
-    """Every upper bound on ``target``'s norm that the claim's assumptions give."""
+def _norm_bounds(claim, target, *, strict_only=False):
+    """Every upper bound on ``target``'s norm that the claim's assumptions give (only strict ones if asked)."""
     norms = {}
     for a in claim.assume:
-        if isinstance(a, NormBound):
+        if isinstance(a, NormBound) and (a.strict or not strict_only):
             norms.setdefault(a.target, []).append(a.bound.to_sympy())
-        elif isinstance(a, Simplex):
+        elif isinstance(a, Simplex) and not strict_only:
             norms.setdefault("b", []).append(sympy.Integer(1))
     out = list(norms.get(target, []))
     if target == "kron":
