@@ -2,7 +2,8 @@ r"""Symbolic derivations (sympy), one lemma per module, with a high-precision nu
 
 ``LEMMAS`` maps each lemma id to its :class:`~._core.Lemma`, in the explicit order of :data:`ORDER`
 (dependencies first; no discovery magic). A bound lemma whose statement is in the claims-file
-vocabulary carries a :class:`~._core.Bound` (``lemma.bound``); :func:`bound_lemmas` lists them.
+vocabulary carries a :class:`~._core.Bound` (``lemma.bound``); :func:`bound_lemmas` lists those whose chain,
+and every lemma it rests on, verifies.
 Every constant here is derived by us ("derived" provenance); none is a paper's constant.
 
 >>> from attnreg import proofs
@@ -40,9 +41,12 @@ ORDER = (
 LEMMAS: dict[str, Lemma] = {name: importlib.import_module(f".{name}", __name__).LEMMA for name in ORDER}
 
 
-def bound_lemmas() -> list[Lemma]:
-    """The lemmas with a claims-vocabulary :class:`Bound`, in :data:`ORDER`."""
-    return [lem for lem in LEMMAS.values() if lem.bound is not None]
+def bound_lemmas(*, verified: bool = True) -> list[Lemma]:
+    """The lemmas with a claims-vocabulary :class:`Bound`, in :data:`ORDER`. With ``verified`` (the default)
+    only those that :func:`verify` proves, which includes every lemma they require, transitively (about 8 s
+    the first time in a process; verdicts are cached); ``verified=False`` lists them without checking."""
+    found = [lem for lem in LEMMAS.values() if lem.bound is not None]
+    return [lem for lem in found if verify(lem).ok] if verified else found
 
 
 __all__ = ["LEMMAS", "ORDER", "RULES", "Bound", "Estimate", "Goal", "Lemma", "Step", "Verdict", "bound_lemmas",

@@ -14,6 +14,7 @@ from .symbols import dA, dS, dX, dx, KRON, matrix, norm_A, norm_x, quantity, vec
 DSX = quantity("‖Ax − Ay‖", r"\|Ax-Ay\|")
 DSA = quantity("‖Ax − A′x‖", r"\|Ax-A'x\|")
 DAX = quantity("‖A(x − y)‖", r"\|A(x-y)\|")
+NXA2 = quantity("‖X A2ᵀ‖_F", r"\|XA_2^\top\|_F")  # the lemmas in A1: ‖(A1 − A1′) X A2ᵀ‖_F ≤ ‖A1 − A1′‖ ‖X A2ᵀ‖_F
 
 
 def logits_in_x(n, d):

@@ -6,7 +6,10 @@ and the composition of a bound chain (see :mod:`._core` for what a step and an e
 original one), then ``sympy.cancel`` must return 0; a ``False`` means sympy could not show it (sound,
 never sampled). :func:`compose` substitutes the estimates into the goal's left side one by one, each time
 checking with sympy that the running bound is monotone in the replaced quantity in the right direction,
-and finally proves ``stated − composed ≥ 0``. :func:`verify` caches its verdicts (deterministic).
+and finally proves ``stated − composed ≥ 0``. What an estimate must satisfy besides its rule's name is
+listed in :mod:`._core`. A lemma is proved only if every lemma it requires is proved too
+(transitively): :func:`verify` reports "requires X, which fails" otherwise. Verdicts are cached per
+process, keyed by the lemma, the sizes and the lemmas it rests on (deterministic).
 """
 from __future__ import annotations
 
@@ -41,20 +44,47 @@ def _atomize(expr, table: dict):
     return expr.replace(sp.exp, rep)
 
 
+_ZEROS: set = set()  # expressions already shown to be 0 (exactly) in this process
+
+
+def _known_zero(expr) -> bool:
+    """``expr`` is 0 by algebra alone from expressions already shown 0: it is one of them, a product with
+    such a factor, or a sum of such terms (so ``A1ᵀ dP A2 = 0`` follows from ``dP = 0`` shown before)."""
+    if expr in _ZEROS:
+        return True
+    if expr.is_Mul:
+        return any(_known_zero(f) for f in expr.args if f.is_Add or f in _ZEROS)
+    if expr.is_Add:
+        return all(_known_zero(t) for t in expr.args)
+    return False
+
+
 def is_zero(expr) -> bool:
     """Exact zero test (sound; a ``False`` means sympy could not show it)."""
     expr = sp.sympify(expr)
-    if expr == 0:
+    if expr == 0 or _known_zero(expr):
         return True
-    if sp.cancel(_atomize(expr, {})) == 0:
+    if sp.cancel(_atomize(expr, {})) == 0 or sp.count_ops(expr) < 400 and sp.simplify(expr) == 0:
+        _ZEROS.add(expr)
         return True
-    return sp.count_ops(expr) < 400 and sp.simplify(expr) == 0
+    return False
+
+
+def _shape(v):
+    """The shape of a matrix (rows, cols), of a list (its items' shapes), or ``()`` for a scalar."""
+    if isinstance(v, sp.MatrixBase):
+        return ("matrix", v.shape)
+    if isinstance(v, list | tuple):
+        return ("list", tuple(_shape(x) for x in v))
+    return ()
 
 
 def holds(lhs, rhs) -> bool:
-    """``lhs = rhs`` exactly, entry by entry for matrices and lists."""
-    a, b = _as_list(lhs), _as_list(rhs)
-    return len(a) == len(b) and all(is_zero(x - y) for x, y in zip(a, b))
+    """``lhs = rhs`` exactly: the same shape (a 3 × 1 matrix is not a 1 × 3 one, nor a list), then entry by
+    entry."""
+    if _shape(lhs) != _shape(rhs):
+        return False
+    return all(is_zero(x - y) for x, y in zip(_as_list(lhs), _as_list(rhs)))
 
 
 @dataclass(frozen=True)
@@ -76,6 +106,9 @@ class Verdict:
         return head if self.ok else head + "; FAILED: " + "; ".join(self.failures)
 
 
+CITING = ("lemma", "stacked_rows")  # the rules whose estimate is a cited lemma's goal
+
+
 def _check_estimate(lemma: Lemma, e: Estimate, known: dict) -> str | None:
     if e.rule not in RULES:
         return f"unknown rule {e.rule!r}"
@@ -84,32 +117,96 @@ def _check_estimate(lemma: Lemma, e: Estimate, known: dict) -> str | None:
     missing = [u for u in e.uses if u not in lemma.requires]
     if missing:
         return f"estimate of {e.lhs} uses {missing}, which are not in requires"
-    if e.rule == "assumption" and e.assume not in lemma.assume:
-        return f"hypothesis {e.assume!r} is not among the lemma's assumptions"
+    if e.rule == "assumption":
+        why = _assumption(lemma, e)
+        if why:
+            return why
+    if e.rule in CITING and not e.cite:
+        return f"estimate of {e.lhs} by rule {e.rule!r} cites no lemma"
+    if e.rule == "identity" and (e.rel != "=" or not e.side):
+        return f"estimate of {e.lhs} by rule 'identity' needs relation '=' and a side identity"
     if e.cite:
-        cited, mapping = e.cite
-        if cited not in known or known[cited].goal is None:
-            return f"cites {cited!r}, which is not a bound lemma"
-        g = known[cited].goal.renamed(dict(mapping))
-        if (g.lhs, g.rel) != (e.lhs, e.rel) or not is_zero(g.rhs - e.rhs):
-            return f"citation of {cited} does not match its goal"
-        done = dict(e.discharge)
-        open_ = [h for h in known[cited].assume
-                 if h not in lemma.assume and done.get(h) not in (*lemma.requires, INSTANCE)]
-        if open_:
-            return f"citation of {cited}: its hypothesis {open_[0]!r} is neither assumed here nor discharged"
-        for h, by_ in done.items():
-            if by_ == INSTANCE:
-                why = _instance(h, dict(mapping), known[cited].assume)
-                if why:
-                    return f"citation of {cited}: {why}"
-                continue
-            if by_ not in known or not set(known[by_].assume) <= set(lemma.assume):
-                return f"citation of {cited}: {h!r} is discharged by {by_}, whose hypotheses are not all assumed here"
+        why = _citation(lemma, e, known)
+        if why:
+            return f"citation of {e.cite[0]}: {why}"
     for s in e.side:
         if not holds(s.lhs, s.rhs):
             return f"side condition of {e.lhs} fails: {s.claim}"
     return None
+
+
+def _assumption(lemma: Lemma, e: Estimate) -> str:
+    """Why the assumption step ``e`` does not state its hypothesis ("" if it does)."""
+    from .symbols import NORMS, hypothesis
+
+    if e.assume not in lemma.assume:
+        return f"hypothesis {e.assume!r} is not among the lemma's assumptions"
+    h = hypothesis(e.assume)
+    if h is None:
+        return f"hypothesis {e.assume!r} is not of the form '<norm> <= E' an assumption step can state"
+    norm, rel, bound = h
+    if e.lhs not in NORMS[norm]:
+        return f"the step bounds {e.lhs}, which is not a symbol for {norm} in hypothesis {e.assume!r}"
+    if (e.rel, e.rhs) != (rel, bound):
+        return f"the step states {e.lhs} {e.rel} {e.rhs}, the hypothesis {e.assume!r} says {rel} {bound}"
+    return ""
+
+
+def _citation(lemma: Lemma, e: Estimate, known: dict) -> str:
+    """Why the citation ``e.cite`` is not the cited lemma's goal with its hypotheses met ("" if it is)."""
+    from .symbols import NORMS, PARAMS, WRT_SYMBOL, hypothesis
+
+    cited, mapping = e.cite
+    mapping = dict(mapping)
+    if cited not in lemma.requires:
+        return "it is not in requires"
+    if cited not in known or known[cited].goal is None:
+        return "it is not a bound lemma"
+    lem = known[cited]
+    g = lem.goal.renamed(mapping)
+    if (g.lhs, g.rel) != (e.lhs, e.rel) or not is_zero(g.rhs - e.rhs):
+        return "the estimate does not match its goal"
+    for a, b in mapping.items():  # the variable a Lipschitz lemma moves, and the norms its hypotheses bound, stay
+        fixed = [aliases for aliases in (*NORMS.values(), *((w,) for w in WRT_SYMBOL.values())) if a in aliases]
+        if fixed and b not in fixed[0]:
+            return f"it renames {a} to {b}, which is not the same quantity"
+    renamed = [p for p in PARAMS.values() if p in mapping and sp.sympify(mapping[p]) != p]
+    for p in renamed:
+        if not sp.sympify(mapping[p]).is_positive:
+            return f"{p} := {mapping[p]} is not shown positive"
+    done = dict(e.discharge)
+    for h in done:
+        if h not in lem.assume:
+            return f"{h!r} is discharged but is not a hypothesis of {cited}"
+    for h in lem.assume:
+        by_ = done.get(h)
+        if by_ is None:
+            changed = [p for p in renamed if re.search(rf"\b{p}\b", h)]
+            if changed:
+                return f"its hypothesis {h!r} mentions {changed[0]}, which the citation renames, so it must be " \
+                       "discharged"
+            if h not in lemma.assume:
+                return f"its hypothesis {h!r} is neither assumed here nor discharged"
+        elif by_ == INSTANCE:
+            why = _instance(h, mapping, lem.assume)
+            if why:
+                return why
+        else:
+            if by_ not in lemma.requires or by_ not in known:
+                return f"{h!r} is discharged by {by_!r}, which is not in requires"
+            proof = known[by_]
+            if not set(proof.assume) <= set(lemma.assume):
+                return f"{h!r} is discharged by {by_}, whose hypotheses are not all assumed here"
+            parsed = hypothesis(h)
+            if parsed is None or parsed[1] != "<=":
+                return f"{h!r} is not of the form '<norm> <= E' that a lemma can discharge"
+            norm, _, bound = parsed
+            want = sp.sympify(bound).subs(mapping, simultaneous=True)
+            pg = proof.goal
+            if pg is None or pg.rel != "<=" or pg.lhs not in NORMS[norm] or not is_zero(pg.rhs - want):
+                shown = f"{pg.lhs} {pg.rel} {pg.rhs}" if pg is not None else "no bound"
+                return f"{h!r} with the renaming is {norm} <= {want}, but {by_} proves {shown}"
+    return ""
 
 
 def _instance(h: str, mapping: dict, hypotheses) -> str:
@@ -147,13 +244,26 @@ def compose(goal: Goal, estimates: list[Estimate]):
 _CACHE: dict = {}
 
 
+def _rests_on(lemma: Lemma, known: dict) -> tuple:
+    """The lemma objects ``lemma`` requires, transitively (what its verdict depends on besides itself)."""
+    seen, todo = {}, list(lemma.requires)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen[name] = known.get(name)
+        todo += list(getattr(seen[name], "requires", ()))
+    return tuple(sorted(seen.items(), key=lambda kv: kv[0]))
+
+
 def verify(lemma: Lemma, sizes=None, known: dict | None = None) -> Verdict:
-    """Check every step at ``sizes`` (default ``lemma.sizes``) and, for bounds, the composition."""
+    """Check every step at ``sizes`` (default ``lemma.sizes``) and, for bounds, the composition; every lemma
+    it requires must verify too (at its own sizes), or the verdict fails naming it."""
     from . import LEMMAS
 
     known = LEMMAS if known is None else known
     sizes = tuple(sizes or lemma.sizes)
-    key = (lemma.id, sizes)
+    key = (lemma, sizes, _rests_on(lemma, known))
     if key in _CACHE:
         return _CACHE[key]
     start, count, failures, estimates = time.perf_counter(), 0, [], []
@@ -176,6 +286,11 @@ def verify(lemma: Lemma, sizes=None, known: dict | None = None) -> Verdict:
         ok, composed, trail, why = compose(lemma.goal, estimates)
         if not ok:
             failures.append(why)
+    for name in lemma.requires:
+        if name not in known:
+            failures.append(f"requires {name}, which is not a known lemma")
+        elif not verify(known[name], known=known).ok:
+            failures.append(f"requires {name}, which fails")
     v = Verdict(not failures, sizes, count, tuple(failures), composed, trail, time.perf_counter() - start)
     _CACHE[key] = v
     return v

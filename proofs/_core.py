@@ -8,16 +8,32 @@ A lemma is a chain of steps. Two kinds:
 * :class:`Estimate` — one application of a named rule of :data:`RULES`: ``q ≤ expr`` (or ``≥``,
   ``=``), where ``q`` is a quantity symbol (a norm, a supremum) and ``expr`` is built from other
   quantities and ``n, d, R, M``. Its side conditions are identity steps (``side``) or cited lemmas
-  (``uses``; a citation is re-derived from the cited lemma's goal, and the cited lemma's hypotheses
-  must be assumed here or discharged by a named lemma). Whether a named standard rule applies in the
-  stated form is for the reader, as in any written proof; the justification says so.
+  (``uses``). What :func:`._check.verify` checks of an estimate beyond its rule's name:
+
+  - ``assumption``: the hypothesis text ``<norm> <= E`` is one of the lemma's, the step states exactly
+    ``q <= E`` and ``q`` is a symbol declared for ``<norm>`` (:data:`.symbols.NORMS`);
+  - ``lemma`` / ``stacked_rows``: a citation is required; it is re-derived from the cited lemma's goal
+    with the renaming applied. Each hypothesis of the cited lemma is assumed here or discharged: by a
+    lemma whose goal is ``q <= E′`` with ``q`` declared for the hypothesis' norm and ``E′`` exactly the
+    renamed bound, or by instantiating ``R := ‖T‖`` (:data:`INSTANCE`). A hypothesis that mentions a
+    parameter (``n, d, R, M``) the renaming changes must be discharged, never assumed; a renamed
+    parameter must stay positive; the distance a Lipschitz goal is stated in (``‖x − y‖``, …) is never
+    renamed, and a norm a hypothesis bounds only to another symbol for the same norm;
+  - ``identity``: relation ``=`` and at least one side identity, which sympy verifies.
+
+  Whether a named standard rule applies in the stated form, and whether renaming the cited lemma's
+  quantity symbols is the substitution its justification says (``s = Ax``), is for the reader, as in any
+  written proof.
 
 A bound lemma has a :class:`Goal` ``lhs ≤ rhs``; :func:`._check.compose` substitutes the estimates and
 proves the stated constant with sympy. A goal in the claims vocabulary is also a :class:`Bound` (issue
-5 consumes it). Constants are ours ("derived"); none is a paper's.
+5 consumes it); :class:`Lemma` refuses a Bound whose labels are not its goal (left side
+:func:`.symbols.bound_lhs` of the labels, right side ``constant · WRT_SYMBOL[wrt]``). Constants are
+ours ("derived"); none is a paper's.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -154,6 +170,22 @@ class Bound:
         return self.value
 
 
+def _goal_mismatch(bound: Bound, goal: Goal | None) -> str:
+    """Why ``goal`` is not the statement of ``bound`` ("" if it is)."""
+    from .symbols import WRT_SYMBOL, bound_lhs
+
+    if goal is None:
+        return "there is no goal"
+    lhs = bound_lhs(bound.quantity, bound.form, bound.kind, bound.wrt, bound.version)
+    rel = ">=" if bound.kind == "lower" else "<="
+    rhs = bound.constant() * (WRT_SYMBOL[bound.wrt] if bound.kind == "lipschitz" else 1)
+    if goal.lhs != lhs:
+        return f"the goal bounds {goal.lhs}, the labels say {lhs}"
+    if goal.rel != rel or sp.expand(goal.rhs - rhs) != 0:
+        return f"the goal is {goal.lhs} {goal.rel} {goal.rhs}, the labels say {lhs} {rel} {rhs}"
+    return ""
+
+
 _HEAD = re.compile(r"Lemma (?P<id>[A-Za-z0-9_]+) \((?P<title>[^)]*)\): (?P<claim>.+)")
 
 
@@ -161,10 +193,12 @@ _HEAD = re.compile(r"Lemma (?P<id>[A-Za-z0-9_]+) \((?P<title>[^)]*)\): (?P<claim
 class Lemma:
     """One lemma: the module docstring (first line ``Lemma <id> (<name>): <claim>``, sections
     Statement, Derivation, Check), ``steps(n, d)``, the lemmas it ``requires``, a ``numeric`` second
-    route ``(ctx, rng) -> Numeric`` at ≥ 50 digits, and for bounds the ``goal`` (and ``bound``)."""
+    route ``(ctx, rng) -> Numeric`` at ≥ 50 digits, and for bounds the ``goal`` (and ``bound``). With a
+    ``bound`` and no ``numeric``, the numeric route is the Bound's own semantics,
+    :func:`._sample.bound_ratio`."""
     doc: str
     steps: Callable[[int, int], list]
-    numeric: Callable
+    numeric: Callable | None = None
     requires: tuple[str, ...] = ()
     goal: Goal | None = None
     bound: Bound | None = None
@@ -185,6 +219,13 @@ class Lemma:
             object.__setattr__(self, "assume", self.bound.assume)
             if self.bound.lemma != self.id:
                 raise ValueError(f"lemma {self.id}: its Bound names lemma {self.bound.lemma!r}")
+            why = _goal_mismatch(self.bound, self.goal)
+            if why:
+                raise ValueError(f"lemma {self.id}: its Bound does not state its goal: {why}")
+            if self.numeric is None:
+                from ._sample import bound_ratio
+
+                object.__setattr__(self, "numeric", functools.partial(bound_ratio, bound=self.bound))
 
     @property
     def statement(self) -> str:

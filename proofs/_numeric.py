@@ -5,7 +5,7 @@ at random points and at sizes larger than the symbolic ones (vector n = 6, d = 4
 d = 3), and returns a :class:`Numeric`:
 
 * identities: the largest relative residual ``|lhs − rhs| / max(1, |rhs|)`` over all entries must be
-  below ``10^-40`` (about 10^-58 is typical);
+  below ``10^-40`` (measured with seed 0 at 60 digits: from 0 to 4 × 10^-61, lemma kron_norm);
 * bounds: the largest ratio measured / stated must not exceed ``1 + 10^-40``; the ratio is reported, so a
   loose constant is visible.
 

@@ -11,13 +11,12 @@ Derivation
 
 Check
     The side identity by sympy at n = 3, d = 2; numeric: the Bound itself evaluated through
-    attnreg.reference.forms at 60 digits (n = 6, d = 4) at random admissible points (_numeric.bound_ratio).
+    attnreg.reference.forms at 60 digits (n = 6, d = 4) at random admissible points (_sample.bound_ratio).
 """
 from __future__ import annotations
 
 from ._core import Bound, Goal, Lemma, Step, by, cite
 from ._forms import parts
-from ._sample import bound_ratio
 from ._ops import SYM
 from .f_lipschitz_A import DQ as DF, LEMMA as F_LIPSCHITZ
 from .symbols import R, dA, matrix, quantity, vector
@@ -37,5 +36,4 @@ def steps(n, d):
     ]
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=lambda ctx, rng: bound_ratio(ctx, rng, BOUND),
-              requires=("f_lipschitz_A",), goal=Goal.of(BOUND, DC, dA), bound=BOUND)
+LEMMA = Lemma(doc=__doc__, steps=steps, requires=("f_lipschitz_A",), goal=Goal.of(BOUND, DC, dA), bound=BOUND)

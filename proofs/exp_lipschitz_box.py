@@ -22,12 +22,12 @@ import sympy as sp
 
 from ._core import Goal, Lemma, by, given
 from ._numeric import norm2, within
-from .symbols import M, ds, quantity
+from .symbols import M, ds, quantity, sup_inf
 
 DU = quantity("‖exp(s) − exp(s′)‖", r"\|e^{s}-e^{s'}\|")
 SUPD = quantity("sup_z ‖diag(exp(z))‖", r"\sup_z\|\operatorname{diag}(e^{z})\|")
 SUPE = quantity("sup_z max_i exp(z_i)", r"\sup_z\max_i e^{z_i}")
-SUPZ = quantity("sup_z ‖z‖_∞", r"\sup_z\|z\|_\infty")
+SUPZ = sup_inf
 BOX = "norm_inf(s) <= M"
 
 

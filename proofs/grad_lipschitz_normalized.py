@@ -16,7 +16,7 @@ Derivation
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself evaluated through
     attnreg.reference.forms.vector_loss_and_grad at 60 digits (n = 6, d = 4) at random admissible pairs
-    (_numeric.bound_ratio).
+    (_sample.bound_ratio).
 """
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ import sympy as sp
 from ._chains import DSX, logits_in_x
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
 from ._forms import p_normalized, parts
-from ._sample import bound_ratio
 from ._ops import SYM
 from .normalized_grad_lipschitz_logits import LEMMA as LOGIT, Q as LQ
 from .symbols import R, ds, dx, matrix, norm_A, norm_b, quantity, vector
@@ -52,6 +51,5 @@ def steps(n, d):
     ]
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=lambda ctx, rng: bound_ratio(ctx, rng, BOUND),
-              requires=("grad_normalized", "normalized_grad_lipschitz_logits"), goal=Goal.of(BOUND, DGRAD, dx),
-              bound=BOUND)
+LEMMA = Lemma(doc=__doc__, steps=steps, requires=("grad_normalized", "normalized_grad_lipschitz_logits"),
+              goal=Goal.of(BOUND, DGRAD, dx), bound=BOUND)

@@ -17,7 +17,7 @@ Derivation
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself through
     attnreg.reference.forms.vector_loss_and_grad at 60 digits (n = 6, d = 4) at random admissible pairs
-    (_numeric.bound_ratio).
+    (_sample.bound_ratio).
 """
 from __future__ import annotations
 
@@ -25,17 +25,16 @@ import sympy as sp
 
 from ._chains import DSA, logits_in_A
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
-from ._sample import bound_ratio
 from .normalized_grad_lipschitz_logits import LEMMA as LOGIT, Q as LQ
 from .softmax_jacobian_half import LEMMA as JACOBIAN, NJ
 from .softmax_lipschitz_logits import SUPJ
-from .symbols import R, dA, ds, matrix, norm_b, norm_x, quantity, vector
+from .symbols import R, dA, ds, matrix, norm_Ap, norm_b, norm_x, quantity, vector
 
 DGA = quantity("‖∇L_N(A) − ∇L_N(A′)‖", r"\|\nabla L_N(A)-\nabla L_N(A')\|")
 T1 = quantity("‖(A − A′)ᵀ g(Ax)‖", r"\|(A-A')^\top g(Ax)\|")
 T2 = quantity("‖A′ᵀ(g(Ax) − g(A′x))‖", r"\|A'^\top(g(Ax)-g(A'x))\|")
 NG, DGS = quantity("‖g(Ax)‖", r"\|g(Ax)\|"), quantity("‖g(Ax) − g(A′x)‖", r"\|g(Ax)-g(A'x)\|")
-NAP, NC, NF = quantity("‖A′‖", r"\|A'\|"), quantity("‖c(Ax)‖", r"\|c(Ax)\|"), quantity("‖f(Ax)‖", r"\|f(Ax)\|")
+NAP, NC, NF = norm_Ap, quantity("‖c(Ax)‖", r"\|c(Ax)\|"), quantity("‖f(Ax)‖", r"\|f(Ax)\|")
 BOUND = Bound(quantity="grad", form="vector", kind="lipschitz", wrt="A", value=1 + sp.Rational(13, 4) * R ** 2,
               version="normalized", assume=("norm(A) <= R", "norm(x) <= R", "norm(b) <= 1"),
               lemma="grad_lipschitz_normalized_A")
@@ -62,6 +61,6 @@ def steps(n, d):
     ]
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=lambda ctx, rng: bound_ratio(ctx, rng, BOUND),
+LEMMA = Lemma(doc=__doc__, steps=steps,
               requires=("grad_normalized", "normalized_grad_lipschitz_logits", "softmax_jacobian_half"),
               goal=Goal.of(BOUND, DGA, dA), bound=BOUND)

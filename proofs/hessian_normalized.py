@@ -12,7 +12,7 @@ Derivation
     3. Chain rule for the linear inner map s = Ax: ∇²_x L_N = Aᵀ (∂²ℓ_N/∂s²) A.
 
 Check
-    sympy: the logit Hessian at n = 3 and the chain rule end to end at n = 2, d = 2 (slow: n = 3, d = 2 and
+    sympy: the logit Hessian and the chain rule end to end at n = 2, d = 2 (slow tier: n = 3, d = 2 and
     n ∈ {2, 3}, d = 1); numeric: ctx.diff of the reference gradient along a random direction at 60 digits,
     n = 6, d = 4, against Aᵀ K_N A v.
 """

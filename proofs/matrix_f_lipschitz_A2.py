@@ -14,12 +14,11 @@ Derivation
 
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself through
-    attnreg.reference.forms.matrix_blocks at 60 digits (n = 4, d = 3) at random admissible pairs (_numeric.bound_ratio).
+    attnreg.reference.forms.matrix_blocks at 60 digits (n = 4, d = 3) at random admissible pairs (_sample.bound_ratio).
 """
 from __future__ import annotations
 
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
-from ._sample import bound_ratio
 from .softmax_lipschitz_logits import DF, LEMMA as LOGIT
 from .symbols import dA2, dS, ds, matrix, N1, norm_X, quantity, R
 
@@ -42,5 +41,5 @@ def steps(n, d):
     ]
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=lambda ctx, rng: bound_ratio(ctx, rng, BOUND),
-              requires=("softmax_lipschitz_logits",), goal=Goal.of(BOUND, DQ, dA2), bound=BOUND)
+LEMMA = Lemma(doc=__doc__, steps=steps, requires=("softmax_lipschitz_logits",),
+              goal=Goal.of(BOUND, DQ, dA2), bound=BOUND)

@@ -22,7 +22,7 @@ Derivation
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself through
     attnreg.reference.forms.matrix_loss_and_grad at 60 digits (n = 4, d = 3) at random admissible pairs
-    (_numeric.bound_ratio).
+    (_sample.bound_ratio).
 """
 from __future__ import annotations
 
@@ -30,7 +30,6 @@ import sympy as sp
 
 from ._chains import logits_in_X
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
-from ._sample import bound_ratio
 from ._ops import SYM, vec
 from .normalized_grad_lipschitz_logits import LEMMA as LOGIT, Q as LQ
 from .symbols import dS, ds, dX, KRON, matrix, norm_b, norm_brows, quantity, R
@@ -57,6 +56,6 @@ def steps(n, d):
     ]
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=lambda ctx, rng: bound_ratio(ctx, rng, BOUND),
+LEMMA = Lemma(doc=__doc__, steps=steps,
               requires=("matrix_grad_normalized", "kron_blocks", "normalized_grad_lipschitz_logits", "tensor_trick"),
               goal=Goal.of(BOUND, DGRAD, dX), bound=BOUND)

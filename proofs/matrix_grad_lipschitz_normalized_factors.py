@@ -4,7 +4,8 @@ Statement
     If only the factors are bounded, ||A1||₂ ≤ R and ||A2||₂ ≤ R (every row ||b_j|| ≤ 1), then for all X, Y:
         ||∇L_N(X) − ∇L_N(Y)||_F ≤ (13/4) R⁴ ||X − Y||_F,
     because ||A1 ⊗ A2|| = ||A1|| ||A2|| ≤ R² (Lemma kron_norm). This is where the hypothesis on the factors,
-    instead of on A1 ⊗ A2, changes R² into R⁴ (and e^{R²} into e^{R⁴} for the exp-type bounds).
+    instead of on A1 ⊗ A2, changes R² into R⁴ (and, with ||X||_F ≤ R, the logit box R² into R³, so e^{R²}
+    into e^{R³} for the exp-type bounds; Lemma matrix_logit_box).
 
 Derivation
     1. Lemma matrix_grad_lipschitz_normalized holds for every R > 0 with ||A1 ⊗ A2|| ≤ R; take R := ||A1 ⊗ A2||:
@@ -15,14 +16,13 @@ Derivation
 
 Check
     The chain by sympy; numeric: the Bound itself through attnreg.reference.forms.matrix_loss_and_grad at 60
-    digits (n = 4, d = 3) at random admissible pairs (_numeric.bound_ratio).
+    digits (n = 4, d = 3) at random admissible pairs (_sample.bound_ratio).
 """
 from __future__ import annotations
 
 import sympy as sp
 
 from ._core import INSTANCE, Bound, Goal, Lemma, cite, given
-from ._sample import bound_ratio
 from .kron_norm import LEMMA as KRON_NORM
 from .matrix_grad_lipschitz_normalized import DGRAD, LEMMA as MATRIX_GRAD
 from .symbols import KRON, N1, N2, R, dX
@@ -42,5 +42,5 @@ def steps(n, d):
     ]
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=lambda ctx, rng: bound_ratio(ctx, rng, BOUND),
-              requires=("matrix_grad_lipschitz_normalized", "kron_norm"), goal=Goal.of(BOUND, DGRAD, dX), bound=BOUND)
+LEMMA = Lemma(doc=__doc__, steps=steps, requires=("matrix_grad_lipschitz_normalized", "kron_norm"),
+              goal=Goal.of(BOUND, DGRAD, dX), bound=BOUND)

@@ -20,7 +20,7 @@ Derivation
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself through
     attnreg.reference.forms.matrix_loss_and_grad at 60 digits (n = 4, d = 3) at random admissible pairs
-    (_numeric.bound_ratio).
+    (_sample.bound_ratio).
 """
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ import sympy as sp
 
 from ._chains import logits_in_X
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
-from ._sample import bound_ratio
 from ._ops import SYM, vec
 from .exp_lipschitz_box import BOX
 from .rescaled_grad_lipschitz_logits import LEMMA as LOGIT, Q as LQ
@@ -58,6 +57,7 @@ def steps(n_, d):
     ]
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=lambda ctx, rng: bound_ratio(ctx, rng, BOUND),
+LEMMA = Lemma(doc=__doc__, steps=steps,
               requires=("matrix_grad_rescaled", "kron_blocks", "rescaled_grad_lipschitz_logits", "matrix_logit_box",
-                        "tensor_trick"), goal=Goal.of(BOUND, DGRAD, dX), bound=BOUND)
+                        "tensor_trick"),
+              goal=Goal.of(BOUND, DGRAD, dX), bound=BOUND)

@@ -24,9 +24,9 @@ import sympy as sp
 from ._core import Goal, Lemma, Step, by, given
 from ._numeric import matrix_point, norm2, spectral, within
 from ._ops import SYM, vec
-from .symbols import KRON, matrix, norm_X, norm_x, quantity, R
+from .symbols import KRON, logit_inf_rows, matrix, norm_X, norm_x, quantity, R
 
-INFJ = quantity("max_j ‖A_[j] x‖_∞", r"\max_j\|A_{[j]}x\|_\infty")
+INFJ = logit_inf_rows
 TWOJ = quantity("max_j ‖A_[j] x‖₂", r"\max_j\|A_{[j]}x\|_2")
 NAJ = quantity("max_j ‖A_[j]‖", r"\max_j\|A_{[j]}\|")
 ASSUME = ("norm(kron(A1,A2)) <= R", "norm(X) <= R")

@@ -1,7 +1,8 @@
 r"""A lemma as a proof a reader can follow: Markdown (terminal) or LaTeX.
 
 Both show the claim, the statement (docstring section), the hypotheses of a bound, every step with its
-justification (the rule's wording for a named rule, the side identities, the lemmas cited), the running
+justification (the rule's wording for a named rule, the side identities, the lemmas cited; for a citation
+its renaming and how each hypothesis of the cited lemma is met), the running
 bound after each estimate, the conclusion with how sympy compared the composed constant to the stated
 one, the lemmas used, and how the lemma is checked. Prose and step claims are written in Unicode
 math; :func:`tex` turns them into LaTeX.
@@ -13,8 +14,8 @@ import re
 import sympy as sp
 
 from ._check import Verdict
-from ._core import RULES, Estimate, Lemma
-from .symbols import TEX
+from ._core import INSTANCE, RULES, Estimate, Lemma
+from .symbols import TEX, hypothesis
 
 REL = {"<=": "≤", ">=": "≥", "=": "="}
 REL_TEX = {"<=": r"\le", ">=": r"\ge", "=": "="}
@@ -59,6 +60,39 @@ def _bound_line(lhs, rel, rhs, fmt):
     return f"{_expr(lhs, fmt)} {REL[rel]} {_expr(rhs, fmt)}"
 
 
+def _math(e, fmt):
+    return rf"\({_expr(e, fmt)}\)" if fmt == "latex" else _expr(e, fmt)
+
+
+def citation_lines(e: Estimate, known: dict, fmt: str) -> list[str]:
+    """How a citation instantiates the cited lemma: its renaming (``M := R^2``) and, for each hypothesis of
+    the cited lemma, the lemma or instance that discharges it, or "assumed here"."""
+    t = tex if fmt == "latex" else (lambda s: s)  # noqa: E731
+    cited, mapping = e.cite
+    out = []
+    if mapping:
+        out.append(f"instance of Lemma {t(cited)}: " + ", ".join(f"{_math(a, fmt)} := {_math(b, fmt)}"
+                                                                 for a, b in mapping))
+    lem, done = known.get(cited), dict(e.discharge)
+    for h in getattr(lem, "assume", ()):
+        by_, parsed = done.get(h), hypothesis(h)
+        here = ""
+        if parsed is not None and mapping:
+            renamed = sp.sympify(parsed[2]).subs(dict(mapping), simultaneous=True)
+            if renamed != parsed[2]:
+                rel = rf"\({REL_TEX[parsed[1]]}\)" if fmt == "latex" else REL[parsed[1]]
+                here = f" (here {rel} {_math(renamed, fmt)})"
+        if by_ is None:
+            how = "assumed here"
+        elif by_ == INSTANCE:
+            how = "holds by the instance (R := the norm it bounds)"
+        else:
+            g = known[by_].goal if by_ in known else None
+            how = f"by Lemma {t(by_)}" + (f": {_bound_line(g.lhs, g.rel, g.rhs, fmt)}" if g is not None else "")
+        out.append(f"hypothesis {t(h)}{here} of {t(cited)}: {how}")
+    return out
+
+
 def steps_lines(lemma: Lemma, verdict: Verdict | None, fmt: str, known: dict) -> list[tuple[str, list[str]]]:
     """``(step, [justification lines])`` for every step, at the lemma's first symbolic size."""
     where = ", ".join(f"n={a}, d={b}" for a, b in lemma.sizes)
@@ -71,6 +105,8 @@ def steps_lines(lemma: Lemma, verdict: Verdict | None, fmt: str, known: dict) ->
             why = f" — {t(s.why)}" if s.rule != "assumption" else ""
             sub.append(f"by {t(s.rule)}: {t(RULES.get(s.rule, '?'))}{why}")
             sub += [f"side condition: {t(c.claim)} ({t(c.why)}; exact identity, sympy at {where})" for c in s.side]
+            if s.cite:
+                sub += citation_lines(s, known, fmt)
         else:
             head = t(s.claim)
             sub.append(f"{t(s.why)} [exact identity, sympy at {where}]")

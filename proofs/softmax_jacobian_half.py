@@ -13,7 +13,9 @@ Derivation
     Composed: ||J||₂ ≤ ½.
 
 Check
-    Side identities by sympy at n = 3 with f_n = 1 − Σ_{i<n} f_i (slow: n = 2); numeric: eigenvalues
+    Side identities by sympy at n = 3 with f = u/Σu, u_i > 0 symbols, so that sympy itself takes the absolute
+    values |J_ij| of the factored entries (slow: n = 2); this covers every f > 0, and a probability vector with
+    zeros is a limit of those, where both sides of each identity are continuous. Numeric: eigenvalues
     (mpmath eigsy, 60 digits) of J at softmax vectors from attnreg.reference.forms.vector_blocks (n = 8,
     random logits and near-extremal ones, s = (0, 0, −60, …)); the largest ratio ||J||/½ is reported.
 """
@@ -25,7 +27,7 @@ from ._core import Goal, Lemma, Step, by
 from ._forms import jac
 from ._numeric import rand_vector, within
 from ._ops import SYM, MpOps
-from .symbols import quantity, vector
+from .symbols import quantity
 
 NJ = quantity("‖diag(f) − f fᵀ‖", r"\|\operatorname{diag}(f)-ff^\top\|")
 ROWSUM = quantity("max_i Σ_j |J_ij|", r"\max_i\sum_j|J_{ij}|")
@@ -33,15 +35,16 @@ PEAK = quantity("max_i 2 f_i (1 − f_i)", r"\max_i 2f_i(1-f_i)")
 
 
 def steps(n, d):
-    f = vector("f", n)
-    f = f.subs(f[n - 1], 1 - sum(f[:n - 1]))  # a probability vector: Σ f_i = 1
+    u = sp.Matrix(n, 1, lambda i, _: sp.Symbol(f"u_{i}", positive=True))
+    f = u / sum(u)  # every probability vector with f > 0 (f = softmax(log u))
     J, t = jac(SYM, f), sp.Symbol("t", real=True)
-    rows = sp.Matrix([J[i, i] - sum(J[i, j] for j in range(n) if j != i) for i in range(n)])
+    # |J_ij| of the factored entries: sympy decides each sign from u > 0 (J_ii ≥ 0, J_ij ≤ 0 for i ≠ j)
+    rows = sp.Matrix([sum(sp.Abs(sp.factor(J[i, j])) for j in range(n)) for i in range(n)])
     return [
         by("schur_test", NJ, "<=", ROWSUM, "J is symmetric", side=(Step("J = Jᵀ", "diag(f) − f fᵀ", J, J.T),)),
         by("identity", ROWSUM, "=", PEAK, "J_ii = f_i(1 − f_i) ≥ 0 and J_ij = −f_i f_j ≤ 0 for i ≠ j (rule "
            "probability), so Σ_j |J_ij| = J_ii − Σ_{j≠i} J_ij",
-           side=(Step("J_ii − Σ_{j≠i} J_ij = 2 f_i (1 − f_i)", "Σ_{j≠i} f_j = 1 − f_i", rows,
+           side=(Step("Σ_j |J_ij| = 2 f_i (1 − f_i)", "f = u/Σu with u > 0; Σ_{j≠i} f_j = 1 − f_i", rows,
                       sp.Matrix([2 * f[i] * (1 - f[i]) for i in range(n)])),)),
         by("square_nonnegative", PEAK, "<=", sp.Rational(1, 2), "½ − 2t(1 − t) = 2(t − ½)² ≥ 0 with t = f_i",
            side=(Step("½ − 2t(1 − t) = 2(t − ½)²", "expand", sp.Rational(1, 2) - 2 * t * (1 - t),

@@ -15,14 +15,13 @@ Derivation
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself evaluated through
     attnreg.reference.forms at 60 digits (n = 6, d = 4) at random admissible points — norms drawn up to and at
-    the limits, near and far pairs — reporting the largest ratio measured / stated (_numeric.bound_ratio).
+    the limits, near and far pairs — reporting the largest ratio measured / stated (_sample.bound_ratio).
 """
 from __future__ import annotations
 
 import sympy as sp
 
 from ._core import Bound, Goal, Lemma, cite, given
-from ._sample import bound_ratio
 from ._chains import DSA, logits_in_A
 from .exp_lipschitz_box import DU as EXP_LIPSCHITZ_BOX_LHS, LEMMA as LOGIT
 from .symbols import dA, ds, M, norm_x, quantity, R
@@ -41,5 +40,5 @@ def steps(n_, d):
     ]
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=lambda ctx, rng: bound_ratio(ctx, rng, BOUND),
-              requires=("exp_lipschitz_box", "logit_box"), goal=Goal.of(BOUND, DQ, dA), bound=BOUND)
+LEMMA = Lemma(doc=__doc__, steps=steps, requires=("exp_lipschitz_box", "logit_box"),
+              goal=Goal.of(BOUND, DQ, dA), bound=BOUND)

@@ -43,6 +43,7 @@ def steps(n, d):
     S, rows = matrix_rows(SYM, A1, A2, X, B)
     S2, rows2 = matrix_rows(SYM, A1, A2, X + z * w.T, B)
     dS = A1 * z * w.T * A2.T
+    dP = stack(SYM, [k_normalized(SYM, r.f, r.c) * dS[j, :].T for j, r in enumerate(rows)])  # row j: K_j ds_j
     return [
         Step("A2 w = 1ₙ", "construction of A2", A2 * w, SYM.ones(n)),
         Step("A1 (X + z wᵀ) A2ᵀ = S + (A1 z) 1ₙᵀ", "A2 w = 1ₙ", S2, S + A1 * z * SYM.ones(n).T),
@@ -50,11 +51,10 @@ def steps(n, d):
              stack(SYM, [r.f for r in rows]), uses=("row_shift",)),
         Step("L_N(X + z wᵀ) = L_N(X)", "step 3", sum(LOSS["normalized"](SYM, r) for r in rows2),
              sum(LOSS["normalized"](SYM, r) for r in rows)),
-        Step("dp_j = K_j ds_j = 0 for V = z wᵀ", "ds_j = (A1 z)_j 1ₙ and K_N 1 = 0 (Lemma row_shift)",
-             sp.Matrix.vstack(*[k_normalized(SYM, r.f, r.c) * dS[j, :].T for j, r in enumerate(rows)]),
-             sp.zeros(n * n, 1), uses=("row_shift",)),
-        Step("∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 = 0", "Lemma matrix_hvp, and dP = 0 by step 5",
-             A1.T * sp.zeros(n, n) * A2, sp.zeros(d, d), uses=("matrix_hvp",)),
+        Step("dP = 0 for V = z wᵀ: its rows dp_j = K_j ds_j vanish", "ds_j = (A1 z)_j 1ₙ and K_N 1 = 0 "
+             "(Lemma row_shift)", dP, sp.zeros(n, n), uses=("row_shift",)),
+        Step("∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 = 0", "Lemma matrix_hvp, with the rows dp_j = K_j ds_j of step 5",
+             A1.T * dP * A2, sp.zeros(d, d), uses=("matrix_hvp",)),
         Step("vec(z wᵀ) = z ⊗ w", "row-major vec", vec(z * w.T, SYM), SYM.kron(z, w)),
     ]
 

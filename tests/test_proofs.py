@@ -1,6 +1,7 @@
 """attnreg.proofs: every lemma's steps (exact sympy identities and named-rule chains), its statement's numeric
 second route at 50 digits, the dependency graph, the Bound interface the claims checker consumes, and that the
 checker itself rejects wrong proofs."""
+import dataclasses
 import importlib
 import random
 import re
@@ -12,10 +13,10 @@ import sympy as sp
 from attnreg import proofs
 from attnreg.proofs import LEMMAS, ORDER, Bound, Goal, Lemma, Step, bound_lemmas, verify
 from attnreg.proofs._check import holds
-from attnreg.proofs._core import Estimate, by, cite, given
+from attnreg.proofs._core import INSTANCE, Estimate, by, cite, given
 from attnreg.proofs._numeric import context
 from attnreg.proofs._sample import bound_ratio
-from attnreg.proofs.symbols import R, d, n, quantity
+from attnreg.proofs.symbols import KRON, M, R, d, dA, ds, dx, n, norm_A, norm_b, norm_x, quantity
 
 IDS = list(LEMMAS)
 SLOW = [i for i in IDS if LEMMAS[i].slow_sizes]
@@ -129,7 +130,7 @@ def test_numeric_route_catches_a_too_small_constant():
 
 # ---- the checker can fail ----------------------------------------------------------------------
 
-Q, P = quantity("‖q‖", "q"), quantity("‖p‖", "p")
+Q, P = quantity("‖q‖", "q"), norm_b  # an assumption step bounds the symbol declared for its norm
 x = sp.Symbol("x", real=True)
 
 
@@ -141,6 +142,17 @@ def _lemma(name, steps, goal=None, requires=(), assume=()):
 def _fails(lemma, known=None):
     v = verify(lemma, known=dict(LEMMAS, **(known or {}), **{lemma.id: lemma}))
     return not v.ok and v.failures
+
+
+def _why(lemma, known=None) -> str:
+    """The failures of a lemma that must fail ("" if it verifies)."""
+    return "; ".join(_fails(lemma, known) or ())
+
+
+def _forged(base, steps, rhs, **changes):
+    """``base`` with other steps and the goal ``lhs <= rhs`` (its Bound dropped, so the goal may change)."""
+    goal = Goal(base.goal.lhs, "<=", rhs)
+    return dataclasses.replace(base, steps=steps, goal=goal, bound=None, **changes)
 
 
 def test_exact_identities_are_decided_not_sampled():
@@ -158,6 +170,12 @@ def test_wrong_chains_are_rejected():
         "t_too_big": [by("triangle", Q, "<=", P, "w"), given(P, "<=", 1, "norm(b) <= 1")],  # composes to 1 > 1/2
         "t_wrong_way": [by("triangle", Q, ">=", P / 2, "w"), given(P, "<=", 1, "norm(b) <= 1")],
         "t_not_monotone": [by("triangle", Q, "<=", 1 - P, "w"), given(P, "<=", half, "norm(b) <= 1")],
+        "t_assumed_other": [by("triangle", Q, "<=", P / 2, "w"), given(P, "<=", half, "norm(b) <= 1")],  # not 1
+        "t_assumed_wrong_norm": [by("triangle", Q, "<=", norm_x / 2, "w"), given(norm_x, "<=", 1, "norm(b) <= 1")],
+        "t_lemma_uncited": [by("lemma", Q, "<=", half, "Lemma softmax_jacobian_half")],
+        "t_rows_uncited": [by("stacked_rows", Q, "<=", half, "per row")],
+        "t_identity_no_side": [by("identity", Q, "=", half, "nothing")],
+        "t_identity_not_equal": [by("identity", Q, "<=", half, "w", side=(Step("x = x", "yes", x, x),))],
         "t_unknown_rule": [by("magic", Q, "<=", half, "w")],
         "t_unassumed": [by("triangle", Q, "<=", P / 2, "w"), given(P, "<=", 1, "norm(x) <= 1")],
         "t_uncited_use": [by("triangle", Q, "<=", half, "w", uses=("tensor_trick",))],
@@ -178,6 +196,109 @@ def test_citations_must_match_and_carry_their_hypotheses():
                          requires=("softmax_jacobian_half",)))
     box = LEMMAS["exp_lipschitz_box"]  # its hypothesis norm_inf(s) <= M must be assumed or discharged
     assert _fails(_lemma("t_cite_open", [cite(box, {})], box.goal, requires=("exp_lipschitz_box",)))
+
+
+def test_forged_lemmas_are_rejected():
+    """The reviewer's forgeries (an assumption stating less than its hypothesis, a wrong discharge, a renamed
+    parameter, uncited rules), each rejected for the reason it is wrong."""
+    fx, ux, cx = LEMMAS["f_lipschitz_x"], LEMMAS["u_lipschitz_x"], LEMMAS["c_lipschitz_x"]
+    for real in (fx, ux, cx):  # the untouched chains verify (and the forgeries below share their ids)
+        assert verify(real).ok
+    # 1. "norm(A) <= R" used as ‖A‖ ≤ R/100 (and as a bound on another norm)
+    small = _forged(fx, lambda n_, d_: [*fx.steps(n_, d_)[:-1], given(norm_A, "<=", R / 100, "norm(A) <= R")],
+                    R / 200 * dx)
+    assert "the hypothesis 'norm(A) <= R' says <= R" in _why(small)
+    other = _forged(fx, lambda n_, d_: [*fx.steps(n_, d_)[:-1], given(norm_x, "<=", R, "norm(A) <= R")],
+                    R / 2 * dx)
+    assert "not a symbol for norm(A)" in _why(other)
+    # 2. the box hypothesis of exp_lipschitz_box discharged "by logit_box" at a radius logit_box does not prove
+    from attnreg.proofs.exp_lipschitz_box import DU, LEMMA as EXPBOX
+    from attnreg.proofs.u_lipschitz_x import DQ as DU_X
+    from attnreg.proofs._chains import DSX
+
+    def box(radius, by_="logit_box"):
+        return lambda n_, d_: [cite(EXPBOX, {DU: DU_X, ds: DSX, M: radius}, "x",
+                                    discharge={"norm_inf(s) <= M": by_}), *ux.steps(n_, d_)[1:]]
+    assert "but logit_box proves ‖Ax‖_∞ <= R**2" in _why(_forged(ux, box(R), R * sp.exp(R) * R))
+    assert "M := 0 is not shown positive" in _why(_forged(ux, box(sp.Integer(0)), R))
+    fake = _lemma("t_fake_box", [by("triangle", Q, "<=", R ** 2, "w")], Goal(Q, "<=", R ** 2))  # R², but not of ‖s‖_∞
+    wrong_lhs = _forged(ux, box(R ** 2, "t_fake_box"), ux.goal.rhs, requires=("exp_lipschitz_box", "t_fake_box"))
+    assert "but t_fake_box proves ‖q‖ <= R**2" in _why(wrong_lhs, {"t_fake_box": fake})
+    # 3. a citation that renames R without discharging the hypotheses that mention it
+    renamed = _forged(cx, lambda n_, d_: [cx.steps(n_, d_)[0], cite(fx, {R: R / 100})], R / 200 * dx)
+    assert "'norm(A) <= R' mentions R, which the citation renames" in _why(renamed)
+    # a citation may not turn a bound in ‖x − y‖ into one in ‖A − A′‖, nor ‖A‖ into ‖x‖
+    fa = LEMMAS["f_lipschitz_A"]
+    moved = dataclasses.replace(fa, steps=lambda n_, d_: [cite(fx, {fx.goal.lhs: fa.goal.lhs, dx: dA})],
+                                requires=("f_lipschitz_x",), bound=None, assume=("norm(A) <= R",))
+    assert "renames ‖x − y‖ to ‖A − A′‖" in _why(moved)
+    swapped = _forged(fx, lambda n_, d_: [*fx.steps(n_, d_)[:-1], cite(LEMMAS["logit_box"], {norm_A: norm_x})],
+                      fx.goal.rhs, requires=("softmax_lipschitz_logits", "logit_box"))
+    assert "renames ‖A‖ to ‖x‖" in _why(swapped)
+    # 4. a rule that needs a citation, or an identity without its side condition (also in the test above)
+    uncited = _forged(fx, lambda n_, d_: [by("lemma", fx.goal.lhs, "<=", dx / 1000, "Lemma softmax_lipschitz_logits",
+                                             uses=("softmax_lipschitz_logits",))], dx / 1000)
+    assert "by rule 'lemma' cites no lemma" in _why(uncited)
+    assert "needs relation '=' and a side identity" in _why(_forged(fx, lambda n_, d_: [
+        by("identity", fx.goal.lhs, "=", 0 * dx, "nothing")], sp.Integer(0)))
+    # the instance rule still works, and still needs R := the norm its hypothesis bounds
+    fac = LEMMAS["matrix_grad_lipschitz_normalized_factors"]
+    assert verify(fac).ok and dict(fac.steps(*fac.sizes[0])[0].discharge) == {"norm(kron(A1,A2)) <= R": INSTANCE}
+    twice = cite(LEMMAS["matrix_grad_lipschitz_normalized"], {R: 2 * KRON},
+                 discharge={"norm(kron(A1,A2)) <= R": INSTANCE})  # R := 2‖A1 ⊗ A2‖ is not an instance of it
+    bad = _forged(fac, lambda n_, d_: [twice, *fac.steps(n_, d_)[1:]], 4 * fac.goal.rhs)
+    assert "is not discharged by R := ‖kron(A1,A2)‖" in _why(bad)
+
+
+def test_a_bound_must_state_its_lemmas_goal():
+    fx = LEMMAS["f_lipschitz_x"]
+    with pytest.raises(ValueError, match="does not state its goal"):  # wrt x, but the goal is in ‖A − A′‖
+        dataclasses.replace(fx, goal=Goal(fx.goal.lhs, "<=", R / 2 * dA))
+    for label in (dict(quantity="u"), dict(wrt="A"), dict(value=R / 4), dict(kind="upper", wrt=None)):
+        with pytest.raises(ValueError):
+            dataclasses.replace(fx, bound=dataclasses.replace(fx.bound, **label))
+    with pytest.raises(ValueError, match="does not state its goal"):  # a grad Bound labelled with the other version
+        g = LEMMAS["grad_lipschitz_normalized"]
+        dataclasses.replace(g, bound=dataclasses.replace(g.bound, version="rescaled"))
+
+
+def test_a_lemma_fails_when_a_lemma_it_requires_fails(monkeypatch, capsys):
+    from attnreg.cli import main
+
+    jac = LEMMAS["softmax_jacobian_half"]
+    broken = dataclasses.replace(jac, steps=lambda n_, d_: [Step("1 = 2", "forged", sp.Integer(1), sp.Integer(2)),
+                                                            *jac.steps(n_, d_)])
+    monkeypatch.setitem(proofs.LEMMAS, "softmax_jacobian_half", broken)
+    assert not verify(broken).ok
+    v = verify(LEMMAS["f_lipschitz_x"])  # f_lipschitz_x → softmax_lipschitz_logits → softmax_jacobian_half
+    assert not v.ok and v.failures == ("requires softmax_lipschitz_logits, which fails",)
+    found = {lem.id for lem in bound_lemmas()}
+    assert "u_lipschitz_x" in found and not found & {"f_lipschitz_x", "c_lipschitz_x", "grad_lipschitz_normalized",
+                                                     "matrix_grad_lipschitz_normalized_factors"}
+    assert {lem.id for lem in bound_lemmas(verified=False)} >= {"f_lipschitz_x", "u_lipschitz_x"}
+    assert main(["proofs", "check", "f_lipschitz_x", "--no-numeric"]) == 1
+    assert "requires softmax_lipschitz_logits, which fails" in capsys.readouterr().out
+
+
+def test_identities_compare_shapes_and_verdicts_are_not_reused_across_lemmas():
+    col, row_ = sp.Matrix([x, 0, 1]), sp.Matrix([[x, 0, 1]])
+    assert holds(col, sp.Matrix([x, 0, 1])) and not holds(col, row_) and not holds(col, [x, 0, 1])
+    assert not holds(sp.Matrix([[x, 0], [1, 2]]), sp.Matrix([[x, 0, 1, 2]]))
+    fx = LEMMAS["f_lipschitz_x"]
+    assert verify(fx).ok  # cached; a lemma with the same id but other steps is checked afresh
+    forged = dataclasses.replace(fx, steps=lambda n_, d_: [Step("1 = 2", "no", sp.Integer(1), sp.Integer(2)),
+                                                           *fx.steps(n_, d_)])
+    assert not verify(forged).ok
+
+
+def test_a_citation_shows_its_renaming_and_discharges():
+    from attnreg.proofs.render import render
+
+    out = render(LEMMAS["u_lipschitz_x"])
+    assert "M := R^2" in out and "‖s − s′‖ := ‖Ax − Ay‖" in out
+    assert "hypothesis norm_inf(s) <= M (here ≤ R^2) of exp_lipschitz_box: by Lemma logit_box: ‖Ax‖_∞ ≤ R^2" in out
+    fac = render(LEMMAS["matrix_grad_lipschitz_normalized_factors"])
+    assert "R := ‖A1 ⊗ A2‖" in fac and "norm(b) <= 1 of matrix_grad_lipschitz_normalized: assumed here" in fac
 
 
 def test_docstring_examples():
