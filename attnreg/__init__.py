@@ -10,6 +10,8 @@ precision), :mod:`attnreg.proofs` (sympy derivations), :mod:`attnreg.verify` (cr
 Conventions: the ½ is ours (``objective = 2·loss``); ``vec`` is row-major, so
 ``vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(X)``.
 """
+from importlib import metadata as _metadata
+
 from . import icl, vector
 from ._validate import VERSIONS
 from .blocks import alpha, c, f, h, log_alpha, u
@@ -17,7 +19,10 @@ from .matrix import grad, hessian, hvp, log_loss, loss, loss_and_grad
 from .solvers import SolveResult, solve
 from .tensor import KronOperator, kron_operator, unvec, vec
 
-__version__ = "0.1.0"
+try:  # the one version source is pyproject.toml, read back through the installed metadata
+    __version__ = _metadata.version("attnreg")
+except _metadata.PackageNotFoundError:  # a source tree that was never installed
+    __version__ = "unknown"
 
 __all__ = [
     "VERSIONS", "loss", "log_loss", "grad", "loss_and_grad", "hvp", "hessian",

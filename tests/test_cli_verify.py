@@ -72,3 +72,29 @@ def test_atomic_writes_have_ordinary_permissions(tmp_path):
     (tmp_path / "b.txt").write_text("x")
     assert os.stat(tmp_path / "a.txt").st_mode == os.stat(tmp_path / "b.txt").st_mode
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []  # no temporary left behind
+
+
+def test_one_line_per_check_whole_when_piped():
+    code, out, err = run_cli("verify", "-k", "identity.")
+    lines = out.strip().splitlines()
+    names = {c.name for c in registry.select("identity.")}
+    assert code == 0 and len(lines) == len(names) + 1 and lines[-1] == f"{len(names)} checks: {len(names)} pass"
+    assert {line.split()[1] for line in lines[:-1]} == names and "…" not in out
+    assert err == ""  # no progress bar and no warning when stderr is not a terminal
+    code, verbose, _ = run_cli("verify", "-k", "identity.", "-v")
+    assert code == 0 and "verified:" in verbose and "how:" in verbose
+
+
+def test_a_reader_that_leaves_early_is_no_error():
+    proc = subprocess.run(f"{sys.executable} -m attnreg proofs | head -1", shell=True, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.stdout.count("\n") == 1 and proc.stderr == ""
+
+
+def test_version_comes_from_the_installed_metadata():
+    from importlib.metadata import version
+
+    import attnreg
+
+    code, out, _ = run_cli("--version")
+    assert code == 0 and out.strip() == f"attnreg {version('attnreg')}" == f"attnreg {attnreg.__version__}"

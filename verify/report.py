@@ -36,26 +36,24 @@ def outcome(r: Result) -> str:
 STYLE = {Status.PASS: "green", Status.FAIL: "bold red", Status.ERROR: "bold red", Status.SKIP: "yellow"}
 
 
-def render_text(results: list[Result], checks: dict[str, Check], console) -> None:
-    """What each check verified and how (one block per check), then a compact table and a summary."""
-    from rich.markup import escape
-    from rich.table import Table
+def render_text(results: list[Result], checks: dict[str, Check], console, *, verbose: bool = False) -> None:
+    """One line per check (result, name, measured / bound, seconds), then the summary.
 
+    Lines are never wrapped or cut (``soft_wrap``), so a pipe gets them whole; ``verbose`` adds, under each
+    line, what the check verified and how."""
+    from rich.markup import escape
+
+    name_w = max((len(r.check) for r in results), default=0)
+    word_w = max((len(outcome(r)) for r in results), default=0)
     for r in results:
-        console.print(f"[{STYLE[r.status]}]{outcome(r)}[/]  [bold]{r.check}[/bold]", highlight=False)
-        console.print(f"    verified: {escape(checks[r.check].claim)}", highlight=False)
-        if r.detail:
-            console.print(f"    how: {escape(r.detail)}", highlight=False, style="dim")
-    table = Table(title="attnreg verify")
-    table.add_column("check", no_wrap=True)
-    table.add_column("result", no_wrap=True)
-    table.add_column("measured / bound", justify="right", no_wrap=True)
-    table.add_column("s", justify="right", no_wrap=True)
-    for r in results:
-        table.add_row(r.check, f"[{STYLE[r.status]}]{outcome(r)}[/]",
-                      f"{_fmt(r.measured)} / {_fmt(r.bound)}" if r.measured is not None else "", f"{r.seconds:.1f}")
-    console.print(table)
-    console.print(summary(results))
+        figures = f"{_fmt(r.measured)} / {_fmt(r.bound)}" if r.measured is not None else ""
+        console.print(f"[{STYLE[r.status]}]{outcome(r):<{word_w}}[/]  {escape(r.check):<{name_w}}  "
+                      f"{figures:>21}  {r.seconds:6.1f} s", highlight=False, soft_wrap=True)
+        if verbose:
+            console.print(f"    verified: {escape(checks[r.check].claim)}", highlight=False, soft_wrap=True)
+            if r.detail:
+                console.print(f"    how: {escape(r.detail)}", highlight=False, soft_wrap=True, style="dim")
+    console.print(summary(results), highlight=False, soft_wrap=True)
 
 
 def summary(results: list[Result]) -> str:

@@ -10,6 +10,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 
 COMMANDS = ("verify", "solve", "claims", "proofs")
 
@@ -43,9 +44,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    parser.add_argument("--version", action="version", version=f"attnreg {_version()}")
+    args = parser.parse_args(argv)
     try:
-        return args.handler(args)
+        with warnings.catch_warnings():
+            # Floating-point warnings (overflow in an intermediate exp that the code then handles) are not
+            # messages for the user: results say what happened in words, so none leaks into the output.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return args.handler(args)
+    except BrokenPipeError:  # `attnreg proofs | head`: the reader left. Before OSError, of which it is a kind.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # silence the final flush
+        return 0
     except UsageError as exc:
         print(f"attnreg {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -55,6 +65,12 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("attnreg: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `attnreg proofs | head`: the reader left; silence the final flush
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("attnreg")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown"

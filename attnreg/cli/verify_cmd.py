@@ -14,12 +14,15 @@ def add_parser(sub) -> None:
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     p.add_argument("--report", metavar="PATH", help="also write a Markdown report to PATH")
     p.add_argument("--list", action="store_true", help="list the selected checks without running them")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="under each check, say what it verified and how (the --report file always does)")
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
 
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from attnreg._io import atomic_write_text
@@ -38,18 +41,20 @@ def run(args) -> int:
     console = Console()
     if args.list:
         for c in chosen:
-            console.print(f"{c.name}  [dim]({c.tier}, {c.evidence})[/dim]  {c.claim}", highlight=False)
+            console.print(f"{c.name}  [dim]({c.tier}, {c.evidence})[/dim]  {escape(c.claim)}", highlight=False,
+                          soft_wrap=True)
         return 0
     results = []
+    bar = Console(stderr=True)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=Console(stderr=True), transient=True) as progress:
+                  console=bar, transient=True, disable=not bar.is_terminal) as progress:
         task = progress.add_task("checks", total=len(chosen))
         for c in chosen:
             progress.update(task, description=c.name)
             results.append(registry.run(c, seed=args.seed))
             progress.advance(task)
     by_name = {c.name: c for c in chosen}
-    report.render_text(results, by_name, console)
+    report.render_text(results, by_name, console, verbose=args.verbose)
     meta = report.header(args.seed, tiers)
     if args.json:
         atomic_write_text(args.json, report.to_json(results, by_name, meta))
