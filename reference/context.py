@@ -67,8 +67,11 @@ def _nested(value):
     return value
 
 
-def to_matrix(ctx, name: str, value, shape: tuple) -> list[list]:
-    """A 2-D input as a list of rows of ``ctx.mpf``; ``shape`` holds ints or None (free)."""
+def to_matrix(ctx, name: str, value, shape: tuple, leaf=None) -> list[list]:
+    """A 2-D input as a list of rows of ``ctx.mpf``; ``shape`` holds ints or None (free).
+
+    With ``leaf``, each entry is ``leaf(raw entry, its ctx.mpf)`` instead (the ball path keeps the raw
+    decimal strings and fractions, see :mod:`.balls`)."""
     rows = _nested(value)
     if isinstance(value, mpmath.matrix) or hasattr(value, "rows") and hasattr(value, "cols"):
         rows = [[value[i, j] for j in range(value.cols)] for i in range(value.rows)]
@@ -80,11 +83,13 @@ def to_matrix(ctx, name: str, value, shape: tuple) -> list[list]:
         raise ValueError(f"{name} must have shape ({want}), got {got}")
     if 0 in got:
         raise ValueError(f"{name} is empty (shape {got}); n and d must be at least 1")
-    return [[to_mpf(ctx, name, v) for v in r] for r in rows]
+    leaf = leaf or (lambda raw, x: x)
+    return [[leaf(v, to_mpf(ctx, name, v)) for v in r] for r in rows]
 
 
-def to_vector(ctx, name: str, value, length: int | None = None) -> list:
-    """A 1-D input as a list of ``ctx.mpf`` (an n × 1 mpmath matrix is accepted too)."""
+def to_vector(ctx, name: str, value, length: int | None = None, leaf=None) -> list:
+    """A 1-D input as a list of ``ctx.mpf`` (an n × 1 mpmath matrix is accepted too); ``leaf`` as in
+    :func:`to_matrix`."""
     if isinstance(value, mpmath.matrix) or hasattr(value, "rows") and hasattr(value, "cols"):
         if value.cols != 1:
             raise ValueError(f"{name} must be a vector, got a {value.rows}×{value.cols} matrix")
@@ -97,7 +102,8 @@ def to_vector(ctx, name: str, value, length: int | None = None) -> list:
         raise ValueError(f"{name} is empty; n and d must be at least 1")
     if length is not None and len(items) != length:
         raise ValueError(f"{name} must have length {length}, got {len(items)}")
-    return [to_mpf(ctx, name, v) for v in items]
+    leaf = leaf or (lambda raw, x: x)
+    return [leaf(v, to_mpf(ctx, name, v)) for v in items]
 
 
 def evaluate(compute, dps: int, *, guard: int = 10):
