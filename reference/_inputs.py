@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from attnreg._validate import check_version
 
-from .balls import certify, leaf
+from .balls import certify, leaf, logit_bound
 from .context import check_dps, evaluate, make_context, to_matrix, to_vector
 
 
@@ -43,6 +43,16 @@ def run(fn, convert, args, dps, version=NO_VERSION):
     return evaluate(lambda ctx: fn(ctx, *convert(ctx, *args), *tail), dps)
 
 
+def _logits(convert, pairs) -> float:
+    """A bound on ``|S|`` (and ``|dS|``) of the inputs, for :func:`.balls.max_extra`."""
+    if convert is vector_inputs:
+        A, x, v = pairs[0], pairs[2], pairs[3] if len(pairs) > 3 else None
+        return max(logit_bound(A, [[t] for t in y]) for y in (x, v) if y is not None)
+    A1, A2 = pairs[0], pairs[1]
+    A2t = [list(col) for col in zip(*A2)]
+    return max(logit_bound(A1, M, A2t) for M in pairs[3:] if M is not None and len(M) == len(A1[0]))
+
+
 def proven(fn, convert, args, dps, version=NO_VERSION, record=False):
     """Ball path: validate, then :func:`.balls.certify` ``fn(*balls[, version])``; the value, or the
     :class:`.balls.Certified` record when ``record`` is true."""
@@ -51,5 +61,5 @@ def proven(fn, convert, args, dps, version=NO_VERSION, record=False):
     dps = check_dps(dps)
     pairs = convert(make_context(dps + 20), *args, leaf=leaf)
     tail = () if version is NO_VERSION else (version,)
-    result = certify(lambda *a: fn(*a, *tail), pairs, dps)
+    result = certify(lambda *a: fn(*a, *tail), pairs, dps, _logits(convert, pairs))
     return result if record else result.value

@@ -7,13 +7,14 @@ digits, then with the extra digits doubled, until every returned ball ``[m ± r]
 * has ``r ≤ 2⁻⁸ · 10^{−dps} · |m|`` (relative accuracy proven; after rounding ``m`` to ``dps`` digits the
   returned value is within ``10^{−dps}`` of the true value, relative to the value),
 
-or the extra digits reach ``max(8·dps, 1000)``. A ball that then still contains 0 is a value that
-cannot be told apart from 0 at that working precision: its digits are not invented; it is returned
-as 0 with the proven bound ``|true value| ≤ r``, and listed in :attr:`Certified.unresolved`. Its
-``r`` is the rounding error of the working precision, i.e. about ``10^{−(dps + extra)}`` times the size
-of the terms that cancel in it: the value is below ``10^{−dps}`` of its terms. Any other ball that
-falls short (which point inputs cannot produce) raises ``ArithmeticError``: no unproven digit is
-ever returned. Two runs agreeing is not the test (two runs can lose the same term).
+or the extra digits reach :func:`max_extra` (``max(8·dps, 1000)``, more for large logits). A ball
+that then still contains 0 is a value that cannot be told apart from 0 at that working precision:
+its digits are not invented; it is returned as 0 with the proven bound ``|true value| ≤ r``, and
+listed in :attr:`Certified.unresolved`. Its ``r`` is the rounding error of the working precision,
+about ``10^{−(dps + extra)}`` times the size of the terms that cancel in it: the value is below
+``10^{−dps}`` of its terms. Any other ball that falls short (which point inputs cannot produce)
+raises ``ArithmeticError``: no unproven digit is ever returned. Two runs agreeing is not the test
+(two runs can lose the same term).
 
 Inputs convert exactly where they are binary floating-point numbers (float64, float32, ints, mpf);
 decimal strings and fractions become balls at the working precision that contain them.
@@ -34,9 +35,11 @@ LOG2_10 = math.log2(10)
 GUARD_DIGITS = 20
 
 
-def max_extra(dps: int) -> int:
-    """The largest number of digits :func:`certify` works with beyond ``dps``."""
-    return max(8 * dps, 1000)
+def max_extra(dps: int, logits: float = 0.0) -> int:
+    """The most digits :func:`certify` works with beyond ``dps``: ``max(8·dps, 1000)``, and more where the
+    logits reach ``|S| ≤ logits``: a saturated row's Hessian is ``e^{−4|S|}`` of its terms, so
+    ``⌈4·log10(e)·logits⌉ + 2·dps`` digits resolve what cancels there."""
+    return max(8 * dps, 1000, math.ceil(4 * math.log10(math.e) * logits) + 2 * dps)
 
 
 @dataclass(frozen=True)
@@ -86,9 +89,11 @@ def balls(pairs):
     return ball(pairs)
 
 
-def certify(compute, args, dps: int) -> Certified:
-    """Evaluate ``compute(*balls(args))`` until the balls prove ``dps`` digits (module docstring)."""
+def certify(compute, args, dps: int, logits: float = 0.0) -> Certified:
+    """Evaluate ``compute(*balls(args))`` until the balls prove ``dps`` digits (module docstring);
+    ``logits`` bounds ``|S|`` (see :func:`max_extra`)."""
     dps = check_dps(dps)
+    cap = max_extra(dps, logits)
     goal = math.ceil(dps * LOG2_10) + 8
     extra = GUARD_DIGITS
     while True:
@@ -96,9 +101,9 @@ def certify(compute, args, dps: int) -> Certified:
             out = compute(*(balls(a) for a in args))
         leaves = _flat(out)
         pending = [i for i, b in enumerate(leaves) if not _proven(b, goal)]
-        if not pending or extra >= max_extra(dps):
+        if not pending or extra >= cap:
             break
-        extra = min(2 * extra, max_extra(dps))
+        extra = min(2 * extra, cap)
     bad = [i for i in pending if not (leaves[i].is_finite() and leaves[i].contains(0))]
     if bad:
         raise ArithmeticError(f"ball arithmetic could not prove {dps} digits at {dps + extra} working digits "
@@ -107,6 +112,17 @@ def certify(compute, args, dps: int) -> Certified:
     unresolved = tuple(pending)
     value, radius = _to_mpmath(ctx, out, set(unresolved), iter(range(len(leaves))))
     return Certified(value, radius, unresolved, dps, dps + extra)
+
+
+def logit_bound(*pairs) -> float:
+    """An upper bound (float, possibly inf) on ``max |P Q|`` entries for matrices of input pairs, left to
+    right (``A1 X A2ᵀ`` is ``logit_bound(A1, X, A2ᵀ)``): products of entrywise absolute values."""
+    with flint.ctx.workprec(53):
+        M = None
+        for m in pairs:
+            m = flint.arb_mat([[abs(ball(p)) for p in row] for row in m])
+            M = m if M is None else M * m
+        return max(float(abs(M[i, j]).upper()) for i in range(M.nrows()) for j in range(M.ncols()))
 
 
 def _proven(b: arb, goal: int) -> bool:
