@@ -29,12 +29,13 @@ kept as the independent second implementation; ``attnreg verify`` cross-checks t
 from __future__ import annotations
 
 from . import ball_forms, balls, forms, rows, vector
-from ._inputs import matrix_inputs, proven, require
+from ._inputs import log_of, matrix_inputs, proven, require
 from .balls import Certified
 from .context import evaluate, make_context
 from .solvers import solve
 
-__all__ = ["loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h", "Certified",
+__all__ = ["loss", "log_loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "log_alpha", "f", "c", "h",
+           "Certified",
            "vector", "forms", "rows", "ball_forms", "balls", "evaluate", "make_context", "solve", "icl"]
 
 
@@ -42,6 +43,13 @@ def loss(A1, A2, B, X, *, version, dps=50, record=False):
     """``L(X)`` (with the ½) as an mpf with ``dps`` proven digits."""
     require(A1=A1, A2=A2, B=B, X=X)
     return proven(ball_forms.matrix_loss, matrix_inputs, (A1, A2, B, X), dps, version, record)
+
+
+def log_loss(A1, A2, B, X, *, version, dps=50, record=False):
+    """``log L(X)`` with ``dps`` proven digits (``-inf`` for a loss that is exactly 0; a loss the balls
+    cannot separate from 0 raises ``ArithmeticError`` with its proven bound)."""
+    require(A1=A1, A2=A2, B=B, X=X)
+    return log_of(loss, ball_forms.matrix_loss, matrix_inputs, (A1, A2, B, X), dps, version, record)
 
 
 def loss_and_grad(A1, A2, B, X, *, version, dps=50, record=False):
@@ -85,6 +93,13 @@ def alpha(A1, A2, X, *, dps=50, record=False):
     """Row sums ``α_j`` of ``exp(A1 X A2ᵀ)`` (n × 1)."""
     require(A1=A1, A2=A2, X=X)
     return _blocks("alpha", A1, A2, None, X, dps, record)
+
+
+def log_alpha(A1, A2, X, *, dps=50, record=False):
+    """``log α_j`` of every row (n × 1), for logits of any size."""
+    require(A1=A1, A2=A2, X=X)
+    return proven(lambda A1, A2, B, X: ball_forms.matrix_log_alpha(A1, A2, X), matrix_inputs, (A1, A2, None, X),
+                  dps, record=record)
 
 
 def f(A1, A2, X, *, dps=50, record=False):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from attnreg._validate import check_version
 
-from .balls import certify, leaf, logit_bound
+from .balls import Certified, certify, leaf, logit_bound
 from .context import check_dps, evaluate, make_context, to_matrix, to_vector
 
 
@@ -63,3 +63,16 @@ def proven(fn, convert, args, dps, version=NO_VERSION, record=False):
     tail = () if version is NO_VERSION else (version,)
     result = certify(lambda *a: fn(*a, *tail), pairs, dps, _logits(convert, pairs))
     return result if record else result.value
+
+
+def log_of(public, fn, convert, args, dps, version, record):
+    """``log`` of the proven value of ``fn``: ``-inf`` where the value is exactly 0, an ``ArithmeticError``
+    naming the proven bound where the balls cannot separate it from 0."""
+    first = public(*args, version=version, dps=dps, record=True)
+    if first.value == 0:
+        if first.radius == 0:
+            value = first.value.context.ninf
+            return Certified(value, first.radius, (), first.dps, first.working_dps) if record else value
+        raise ArithmeticError(f"the loss cannot be told apart from 0 at {first.working_dps} working digits "
+                              f"(|L| <= {first.value.context.nstr(first.radius, 5)}), so its log is not determined")
+    return proven(lambda *a: fn(*a).log(), convert, args, dps, version, record)

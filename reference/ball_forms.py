@@ -104,6 +104,11 @@ def matrix_hessian(A1, A2, B, X, version):
     return [[R[i * d + i2][k * d + k2] for i2 in range(d) for k2 in range(d)] for i in range(d) for k in range(d)]
 
 
+def matrix_log_alpha(A1, A2, X):
+    """``log α_j`` of every row (n values)."""
+    return [br.total(t.exp() for t in s).log() for s in logits(A1, A2, X)]
+
+
 def matrix_blocks(A1, A2, X, B=None) -> dict:
     """``dict(u, alpha, f[, c, h])``: n rows each (``alpha`` a list of the n row sums)."""
     rows = [br.blocks(s, None if B is None else b) for s, b in zip(logits(A1, A2, X), B or [None] * len(A1))]

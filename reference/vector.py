@@ -7,16 +7,22 @@ zeros). The mpmath second implementation is :mod:`.forms` (``vector_*``).
 from __future__ import annotations
 
 from . import ball_forms
-from ._inputs import proven, require, vector_inputs
+from ._inputs import log_of, proven, require, vector_inputs
 from .solvers import solve_vector as solve
 
-__all__ = ["loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h", "solve"]
+__all__ = ["loss", "log_loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h", "solve"]
 
 
 def loss(A, b, x, *, version, dps=50, record=False):
     """``L(x)`` (with the ½) as an mpf."""
     require(A=A, b=b, x=x)
     return proven(ball_forms.vector_loss, vector_inputs, (A, b, x), dps, version, record)
+
+
+def log_loss(A, b, x, *, version, dps=50, record=False):
+    """``log L(x)`` (``-inf`` for an exact 0; see :func:`attnreg.reference.log_loss`)."""
+    require(A=A, b=b, x=x)
+    return log_of(loss, ball_forms.vector_loss, vector_inputs, (A, b, x), dps, version, record)
 
 
 def loss_and_grad(A, b, x, *, version, dps=50, record=False):

@@ -272,3 +272,18 @@ def test_a_missing_argument_is_one_sentence_naming_it(call, name):
 def test_dps_is_validated(dps):
     with pytest.raises(ValueError, match="dps must be an integer between 15 and 10000"):
         reference.loss([[1.0]], [[1.0]], [[1.0]], [[0.0]], version="normalized", dps=dps)
+
+
+def test_log_loss_and_log_alpha_past_every_float_range():
+    """log L = log1p(e^{−800}) for the rescaled reproducer (1) (production log_loss gave −inf there);
+    vector normalized at gap 1e4: L = q², log L = −2·(1e4 + log1p(e^{−1e4})); log α = 1e4 + log1p(e^{−1e4})."""
+    ctx = _ctx(120)
+    rec = reference.log_loss([[400.0], [0.0]], [[1.0], [-1.0]], [[1.0, 0.0], [1.0, 0.0]], [[1.0]],
+                             version="rescaled", record=True)
+    assert_50_digits(rec, [ctx.log1p(ctx.exp(-800))])
+    big = 10**4 + ctx.log1p(ctx.exp(-(10**4)))
+    assert_50_digits(reference.vector.log_loss([[1e4], [0.0]], [1.0, 0.0], [1.0], version="normalized",
+                                               record=True), [-2 * big])
+    assert_50_digits(reference.log_alpha([[1e4], [0.0]], [[1.0], [0.0]], [[1.0]], record=True),
+                     [big, ctx.log(2)])
+    assert reference.vector.log_loss([[1.0, 2.0]], [1.0], [0.3, -0.1], version="normalized") == -mpmath.inf
