@@ -109,6 +109,11 @@ def to_vector(ctx, name: str, value, length: int | None = None, leaf=None) -> li
 def evaluate(compute, dps: int, *, guard: int = 10):
     """Run ``compute(ctx)`` at increasing precision until two runs agree to ``dps + 3`` digits.
 
+    This is the mpmath route, a heuristic: two runs can lose the same term and agree on a wrong
+    value (a saturated row beside an ordinary one). The public reference proves its digits with
+    balls instead (:mod:`.balls`); this stays for the ``ctx``-first mpmath code that has no ball
+    counterpart yet and as a second route to compare against.
+
     ``compute`` returns an mpf, a (nested) list of mpf, or a tuple of those. It runs first with
     ``dps + guard`` digits, then with the extra digits doubled each time, so that cancellation (for
     example a loss near zero at a realisable point) cannot leave fewer than ``dps`` correct digits.
