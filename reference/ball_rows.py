@@ -73,9 +73,9 @@ def residual_h(sm: Softmax, b) -> list:
     return h
 
 
-def normalized(s, b):
-    """``(ℓ, p)`` of the normalized row loss ``½||c||²``."""
-    sm = softmax(s)
+def normalized(s, b, sm: Softmax | None = None):
+    """``(ℓ, p)`` of the normalized row loss ``½||c||²`` (``sm``: the row's softmax, if already known)."""
+    sm = sm or softmax(s)
     c, m = residual_c(sm, b), sm.m
     fc = dot(sm.f, c)
     p = [fk * (ck - fc) for fk, ck in zip(sm.f, c)]
@@ -83,9 +83,9 @@ def normalized(s, b):
     return dot(c, c) / 2, p
 
 
-def rescaled(s, b):
-    """``(ℓ, p)`` of the rescaled row loss ``½||h||²``."""
-    sm = softmax(s)
+def rescaled(s, b, sm: Softmax | None = None):
+    """``(ℓ, p)`` of the rescaled row loss ``½||h||²`` (``sm`` as in :func:`normalized`)."""
+    sm = sm or softmax(s)
     h, m = residual_h(sm, b), sm.m
     hb = dot(h, b)
     p = [uk * (hk - hb) for uk, hk in zip(sm.u, h)]
@@ -98,12 +98,13 @@ ROW = {"normalized": normalized, "rescaled": rescaled}
 
 def hessian_terms(s, b, version):
     """``(g, v, e, κ)`` with ``K = diag(g) − v eᵀ − e vᵀ + κ e eᵀ`` (module docstring)."""
-    _, p = ROW[version](s, b)
+    sm = softmax(s)
+    _, p = ROW[version](s, b, sm)
     if version == "normalized":
-        f = softmax(s).f
+        f = sm.f
         g = [fk * fk + pk for fk, pk in zip(f, p)]
         return g, g, f, dot(f, f)
-    u = softmax(s).u
+    u = sm.u
     return [uk * uk + pk for uk, pk in zip(u, p)], [uk * bk for uk, bk in zip(u, b)], u, dot(b, b)
 
 

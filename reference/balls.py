@@ -33,12 +33,14 @@ from .context import check_dps, make_context
 
 LOG2_10 = math.log2(10)
 GUARD_DIGITS = 20
+MAX_LOGITS = 25_000.0  # max_extra grows with |S| up to here: ~43,000 digits (seconds per row at n ~ 30)
 
 
 def max_extra(dps: int, logits: float = 0.0) -> int:
     """The most digits :func:`certify` works with beyond ``dps``: ``max(8·dps, 1000)``, and more where the
     logits reach ``|S| ≤ logits``: a saturated row's Hessian is ``e^{−4|S|}`` of its terms, so
     ``⌈4·log10(e)·logits⌉ + 2·dps`` digits resolve what cancels there."""
+    logits = min(logits, MAX_LOGITS)  # beyond it (or inf: inputs near float64's limit) the cap stops growing
     return max(8 * dps, 1000, math.ceil(4 * math.log10(math.e) * logits) + 2 * dps)
 
 

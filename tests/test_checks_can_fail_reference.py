@@ -6,7 +6,6 @@ at increasing precision agreed (``reference._inputs.run``, still there as the mp
 """
 import mpmath
 import numpy as np
-import pytest
 
 from attnreg import reference
 from attnreg.reference import Certified, forms
@@ -85,6 +84,5 @@ def test_the_old_icl_target_really_was_wrong_and_exactness_now_says_so(monkeypat
     assert reference.icl.exactness(A, A, B, X, X_new=Xn, version="rescaled") >= mpmath.mpf("0.99")
 
 
-@pytest.mark.parametrize("name", ["ref.arb_vs_mpmath.edges", "ref.icl.edge"])
-def test_the_edge_checks_pass_on_the_proven_reference(name):
-    assert _status(name).status is registry.Status.PASS
+def test_the_icl_check_passes_on_the_proven_reference():  # ref.arb_vs_mpmath.edges passes in test_registry
+    assert _status("ref.icl.edge").status is registry.Status.PASS
