@@ -36,6 +36,9 @@ def to_mpf(ctx, name: str, value):
         try:
             if isinstance(value, Fraction):
                 x = ctx.mpf(value.numerator) / value.denominator
+            elif _is_extended_float(value):  # np.longdouble: exact, through its binary fraction
+                p, q = value.as_integer_ratio()
+                x = ctx.ldexp(ctx.mpf(p), -(q.bit_length() - 1))
             else:
                 x = ctx.mpf(float(value) if _is_binary_float(value) else value)
         except (ValueError, TypeError) as exc:
@@ -50,6 +53,15 @@ def _is_binary_float(value) -> bool:
     # numpy floating scalars up to 64 bits convert exactly through Python float; longdouble would not.
     return isinstance(value, float) or (type(value).__module__ == "numpy" and getattr(value, "dtype", None) is not None
                                         and value.dtype.kind == "f" and value.dtype.itemsize <= 8)
+
+
+def _is_extended_float(value) -> bool:
+    # finite extended floats only: nan and inf fall through to the finiteness check's sentence
+    if type(value).__module__ != "numpy" or getattr(value, "dtype", None) is None:
+        return False
+    import numpy as np
+
+    return value.dtype.kind == "f" and value.dtype.itemsize > 8 and bool(np.isfinite(value))
 
 
 def _nested(value):

@@ -287,3 +287,14 @@ def test_log_loss_and_log_alpha_past_every_float_range():
     assert_50_digits(reference.log_alpha([[1e4], [0.0]], [[1.0], [0.0]], [[1.0]], record=True),
                      [big, ctx.log(2)])
     assert reference.vector.log_loss([[1.0, 2.0]], [1.0], [0.3, -0.1], version="normalized") == -mpmath.inf
+
+
+def test_extended_precision_inputs_convert_exactly():
+    """np.longdouble carries more bits than float64 (where the platform has them): they are kept exactly."""
+    third = np.longdouble(1) / np.longdouble(3)
+    p, q = third.as_integer_ratio()
+    ctx = _ctx(90)
+    got = reference.vector.u([[1.0]], [third], dps=60)[0]
+    assert abs(got - ctx.exp(ctx.mpf(p) / q)) <= ctx.exp(ctx.mpf(p) / q) * ctx.mpf(10) ** -60
+    with pytest.raises(ValueError, match="x holds"):
+        reference.vector.u([[1.0]], [np.longdouble("inf")])
