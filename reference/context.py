@@ -36,6 +36,9 @@ def to_mpf(ctx, name: str, value):
         try:
             if isinstance(value, Fraction):
                 x = ctx.mpf(value.numerator) / value.denominator
+            elif _is_extended_float(value):  # np.longdouble: exact, through its binary fraction
+                p, q = value.as_integer_ratio()
+                x = ctx.ldexp(ctx.mpf(p), -(q.bit_length() - 1))
             else:
                 x = ctx.mpf(float(value) if _is_binary_float(value) else value)
         except (ValueError, TypeError) as exc:
@@ -50,6 +53,15 @@ def _is_binary_float(value) -> bool:
     # numpy floating scalars up to 64 bits convert exactly through Python float; longdouble would not.
     return isinstance(value, float) or (type(value).__module__ == "numpy" and getattr(value, "dtype", None) is not None
                                         and value.dtype.kind == "f" and value.dtype.itemsize <= 8)
+
+
+def _is_extended_float(value) -> bool:
+    # finite extended floats only: nan and inf fall through to the finiteness check's sentence
+    if type(value).__module__ != "numpy" or getattr(value, "dtype", None) is None:
+        return False
+    import numpy as np
+
+    return value.dtype.kind == "f" and value.dtype.itemsize > 8 and bool(np.isfinite(value))
 
 
 def _nested(value):
@@ -67,8 +79,11 @@ def _nested(value):
     return value
 
 
-def to_matrix(ctx, name: str, value, shape: tuple) -> list[list]:
-    """A 2-D input as a list of rows of ``ctx.mpf``; ``shape`` holds ints or None (free)."""
+def to_matrix(ctx, name: str, value, shape: tuple, leaf=None) -> list[list]:
+    """A 2-D input as a list of rows of ``ctx.mpf``; ``shape`` holds ints or None (free).
+
+    With ``leaf``, each entry is ``leaf(raw entry, its ctx.mpf)`` instead (the ball path keeps the raw
+    decimal strings and fractions, see :mod:`.balls`)."""
     rows = _nested(value)
     if isinstance(value, mpmath.matrix) or hasattr(value, "rows") and hasattr(value, "cols"):
         rows = [[value[i, j] for j in range(value.cols)] for i in range(value.rows)]
@@ -80,11 +95,13 @@ def to_matrix(ctx, name: str, value, shape: tuple) -> list[list]:
         raise ValueError(f"{name} must have shape ({want}), got {got}")
     if 0 in got:
         raise ValueError(f"{name} is empty (shape {got}); n and d must be at least 1")
-    return [[to_mpf(ctx, name, v) for v in r] for r in rows]
+    leaf = leaf or (lambda raw, x: x)
+    return [[leaf(v, to_mpf(ctx, name, v)) for v in r] for r in rows]
 
 
-def to_vector(ctx, name: str, value, length: int | None = None) -> list:
-    """A 1-D input as a list of ``ctx.mpf`` (an n × 1 mpmath matrix is accepted too)."""
+def to_vector(ctx, name: str, value, length: int | None = None, leaf=None) -> list:
+    """A 1-D input as a list of ``ctx.mpf`` (an n × 1 mpmath matrix is accepted too); ``leaf`` as in
+    :func:`to_matrix`."""
     if isinstance(value, mpmath.matrix) or hasattr(value, "rows") and hasattr(value, "cols"):
         if value.cols != 1:
             raise ValueError(f"{name} must be a vector, got a {value.rows}×{value.cols} matrix")
@@ -97,11 +114,17 @@ def to_vector(ctx, name: str, value, length: int | None = None) -> list:
         raise ValueError(f"{name} is empty; n and d must be at least 1")
     if length is not None and len(items) != length:
         raise ValueError(f"{name} must have length {length}, got {len(items)}")
-    return [to_mpf(ctx, name, v) for v in items]
+    leaf = leaf or (lambda raw, x: x)
+    return [leaf(v, to_mpf(ctx, name, v)) for v in items]
 
 
 def evaluate(compute, dps: int, *, guard: int = 10):
     """Run ``compute(ctx)`` at increasing precision until two runs agree to ``dps + 3`` digits.
+
+    This is the mpmath route, a heuristic: two runs can lose the same term and agree on a wrong
+    value (a saturated row beside an ordinary one). The public reference proves its digits with
+    balls instead (:mod:`.balls`); this stays for the ``ctx``-first mpmath code that has no ball
+    counterpart yet and as a second route to compare against.
 
     ``compute`` returns an mpf, a (nested) list of mpf, or a tuple of those. It runs first with
     ``dps + guard`` digits, then with the extra digits doubled each time, so that cancellation (for

@@ -1,53 +1,83 @@
-"""In-context learning at high precision: the shifted target ``B̃`` and the exactness of the construction.
+r"""In-context learning with proven digits: the shifted target ``B̃`` and the exactness of the construction.
 
-The production construction is :mod:`attnreg.icl` (its docstring has the mathematics); here ``B̃`` is
-built from the reference's ``f``, ``u`` and ``α`` at ``dps + 10`` digits, and :func:`exactness` checks
-that the new problem's residual with ``B`` equals the old problem's residual with ``B̃``.
+The production construction is :mod:`attnreg.icl` (its docstring has the mathematics). Here ``B̃`` is
+evaluated in ball arithmetic through the new problem's residual (:func:`.ball_forms.shifted_target`:
+``B̃ = F(S) − c'`` normalized, ``B̃ = (u − h') / α`` rescaled) with the precision raised until every
+entry has ``dps`` proven digits (:mod:`.balls`), so a move across a huge logit range (``X = −400 → 0``)
+costs working precision, not digits.
+
+:func:`exactness` measures, in ball arithmetic, how far the old problem's residual with the returned
+``B̃`` is from the new problem's residual with ``B``, relative to the *terms* of the old residual
+(``|f|, |B̃|`` normalized; ``|u|, |α B̃|`` rescaled, entry by entry). That is the scale at which ``dps``
+digits of ``B̃`` act, so a correct ``B̃`` gives about ``10^{−dps}`` and a wrong one gives its error
+relative to the terms (a ``B̃`` of 0 where 0.5 is right gives 1, even when the residuals are 1e-174).
+The result is a proven upper bound.
 """
 from __future__ import annotations
 
+import math
+
+import flint
+from mpmath import libmp
+
 from attnreg._validate import check_move, check_version
 
-from . import alpha, c, f, h, make_context, u
-from .context import check_dps, to_matrix
+from . import ball_forms
+from ._inputs import matrix_inputs, proven, require
+from .balls import balls, leaf
+from .context import check_dps, make_context
 
 __all__ = ["shifted_target", "exactness"]
 
 
-def shifted_target(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None, dps: int = 50):
-    """``B̃`` as an ``mpmath.matrix`` correct to about ``dps`` digits (from ``attnreg.reference``)."""
-    version = check_version(version)
+def _new(A1, A2, X, A1_new, A2_new, X_new):
     check_move(A1_new, A2_new, X_new)
-    check_dps(dps)
-    A1n = A1 if A1_new is None else A1_new
-    A2n = A2 if A2_new is None else A2_new
-    Xn = X if X_new is None else X_new
-    ctx = make_context(dps + 10)
-    B = to_matrix(ctx, "B", B, (None, None))
-    n = len(B)
-    if version == "normalized":
-        F, Fn = f(A1, A2, X, dps=dps + 10), f(A1n, A2n, Xn, dps=dps + 10)
-        out = [[B[j][k] + ctx.mpf(F[j, k]) - ctx.mpf(Fn[j, k]) for k in range(n)] for j in range(n)]
-    else:
-        U, Un = u(A1, A2, X, dps=dps + 10), u(A1n, A2n, Xn, dps=dps + 10)
-        a, an = alpha(A1, A2, X, dps=dps + 10), alpha(A1n, A2n, Xn, dps=dps + 10)
-        out = [[(ctx.mpf(U[j, k]) - ctx.mpf(Un[j, k]) + ctx.mpf(an[j]) * B[j][k]) / ctx.mpf(a[j]) for k in range(n)]
-               for j in range(n)]
-    return ctx.matrix(out)
+    return (A1 if A1_new is None else A1_new, A2 if A2_new is None else A2_new, X if X_new is None else X_new)
+
+
+def _both(ctx, A1, A2, B, X, A1n, A2n, Xn, leaf=None):
+    """The inputs of the old and the new problem (validated, same sentences as the public functions)."""
+    a1n, a2n, _, xn = matrix_inputs(ctx, A1n, A2n, B, Xn, leaf=leaf)
+    return [*matrix_inputs(ctx, A1, A2, B, X, leaf=leaf), a1n, a2n, xn]
+
+
+def shifted_target(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None, dps: int = 50, record=False):
+    """``B̃`` as an n × n ``mpmath.matrix`` with ``dps`` proven digits per entry (``record=True``: the
+    :class:`.balls.Certified` record)."""
+    version = check_version(version)
+    require(A1=A1, A2=A2, B=B, X=X)
+    A1n, A2n, Xn = _new(A1, A2, X, A1_new, A2_new, X_new)
+
+    def compute(A1, A2, B, X, A1n, A2n, Xn):
+        return ball_forms.shifted_target(A1, A2, B, X, A1n, A2n, Xn, version)
+
+    return proven(compute, _both, (A1, A2, B, X, A1n, A2n, Xn), dps, record=record)
 
 
 def exactness(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None, dps: int = 50):
-    """``max |residual_new(B) − residual_old(B̃)| / max |residual_new(B)|`` at ``dps`` digits (an mpf;
-    about ``10^{−dps}`` when the construction is exact)."""
-    check_move(A1_new, A2_new, X_new)
-    check_dps(dps)
-    A1n = A1 if A1_new is None else A1_new
-    A2n = A2 if A2_new is None else A2_new
-    Xn = X if X_new is None else X_new
+    """``max_ij |residual_new(B) − residual_old(B̃)|_ij / terms_old_ij`` as a proven upper bound (an mpf;
+    about ``10^{−dps}`` when the construction is exact; module docstring)."""
+    version = check_version(version)
+    dps = check_dps(dps)
+    A1n, A2n, Xn = _new(A1, A2, X, A1_new, A2_new, X_new)
     Bt = shifted_target(A1, A2, B, X, version=version, A1_new=A1_new, A2_new=A2_new, X_new=X_new, dps=dps)
-    residual = c if version == "normalized" else h
-    new, old = residual(A1n, A2n, B, Xn, dps=dps), residual(A1, A2, Bt, X, dps=dps)
-    diff = max(abs(new[i, j] - old[i, j]) for i in range(new.rows) for j in range(new.cols))
-    scale = max(abs(new[i, j]) for i in range(new.rows) for j in range(new.cols))
-    return diff / scale if scale else diff
+    ctx = make_context(dps + 20)
+    pairs = [*matrix_inputs(ctx, A1n, A2n, B, Xn, leaf=leaf), *matrix_inputs(ctx, A1, A2, Bt, X, leaf=leaf)]
+    with flint.ctx.workprec(math.ceil((dps + 20) * math.log2(10)) + 8):
+        A1n, A2n, B, Xn, A1, A2, Bt, X = (balls(p) for p in pairs)
+        new, old = (ball_forms.matrix_blocks(*args) for args in ((A1n, A2n, Xn, B), (A1, A2, X, Bt)))
+        key = "c" if version == "normalized" else "h"
+        worst = flint.arb(0)
+        for j, (rn, ro) in enumerate(zip(new[key], old[key])):
+            for k in range(len(rn)):
+                if version == "normalized":
+                    terms = max(abs(old["f"][j][k]).lower(), abs(Bt[j][k]).lower())
+                else:
+                    terms = max(abs(old["u"][j][k]).lower(), abs(old["alpha"][j] * Bt[j][k]).lower())
+                worst = max(worst, ((rn[k] - ro[k]).abs_upper() / terms).upper())
+        return _upper(make_context(dps), worst)
 
+
+def _upper(ctx, b):
+    man, exp = b.upper().mid().man_exp()
+    return ctx.make_mpf(libmp.from_man_exp(int(man), int(exp), ctx.prec, "u"))

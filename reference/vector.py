@@ -1,66 +1,84 @@
-"""High-precision reference path, vector form (one softmax row); see :mod:`attnreg.vector`.
+"""High-precision reference path with proven digits, vector form (one softmax row); see :mod:`attnreg.vector`.
 
-Same conventions as the matrix form in :mod:`attnreg.reference`: ``dps`` digits (default 50),
-exact float inputs, results verified by re-running at higher precision.
+Same conventions as the matrix form in :mod:`attnreg.reference`: ``dps`` proven digits (default 50),
+exact float inputs, ``record=True`` for the :class:`.balls.Certified` record (error bounds, unresolved
+zeros). The mpmath second implementation is :mod:`.forms` (``vector_*``).
 """
 from __future__ import annotations
 
-from . import forms
-from ._inputs import run, vector_inputs
+from . import ball_forms
+from ._inputs import log_of, proven, require, vector_inputs
 from .solvers import solve_vector as solve
 
-__all__ = ["loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h", "solve"]
+__all__ = ["loss", "log_loss", "grad", "loss_and_grad", "hvp", "hessian", "u", "alpha", "f", "c", "h", "solve"]
 
 
-def loss(A, b, x, *, version, dps=50):
+def loss(A, b, x, *, version, dps=50, record=False):
     """``L(x)`` (with the ½) as an mpf."""
-    return run(forms.vector_loss, vector_inputs, (A, b, x), dps, version)
+    require(A=A, b=b, x=x)
+    return proven(ball_forms.vector_loss, vector_inputs, (A, b, x), dps, version, record)
 
 
-def loss_and_grad(A, b, x, *, version, dps=50):
+def log_loss(A, b, x, *, version, dps=50, record=False):
+    """``log L(x)`` (``-inf`` for an exact 0; see :func:`attnreg.reference.log_loss`)."""
+    require(A=A, b=b, x=x)
+    return log_of(loss, ball_forms.vector_loss, vector_inputs, (A, b, x), dps, version, record)
+
+
+def loss_and_grad(A, b, x, *, version, dps=50, record=False):
     """``(L(x), ∇L(x))``; the gradient is a d × 1 ``mpmath.matrix``."""
-    return run(forms.vector_loss_and_grad, vector_inputs, (A, b, x), dps, version)
+    require(A=A, b=b, x=x)
+    return proven(ball_forms.vector_loss_and_grad, vector_inputs, (A, b, x), dps, version, record)
 
 
-def grad(A, b, x, *, version, dps=50):
+def grad(A, b, x, *, version, dps=50, record=False):
     """``∇L(x)`` (d × 1)."""
-    return loss_and_grad(A, b, x, version=version, dps=dps)[1]
+    require(A=A, b=b, x=x)
+    return proven(lambda *a: ball_forms.vector_loss_and_grad(*a)[1], vector_inputs, (A, b, x), dps, version, record)
 
 
-def hvp(A, b, x, v, *, version, dps=50):
+def hvp(A, b, x, v, *, version, dps=50, record=False):
     """``∇²L(x) v`` (d × 1)."""
-    return run(forms.vector_hvp, vector_inputs, (A, b, x, v), dps, version)
+    require(A=A, b=b, x=x, v=v)
+    return proven(ball_forms.vector_hvp, vector_inputs, (A, b, x, v), dps, version, record)
 
 
-def hessian(A, b, x, *, version, dps=50):
+def hessian(A, b, x, *, version, dps=50, record=False):
     """``∇²L(x) = Aᵀ K A`` (d × d)."""
-    return run(forms.vector_hessian, vector_inputs, (A, b, x), dps, version)
+    require(A=A, b=b, x=x)
+    return proven(ball_forms.vector_hessian, vector_inputs, (A, b, x), dps, version, record)
 
 
-def _blocks(name, A, b, x, dps):
-    return run(lambda ctx, A, b, x: forms.vector_blocks(ctx, A, x, b)[name], vector_inputs, (A, b, x), dps)
+def _blocks(name, A, b, x, dps, record):
+    return proven(lambda A, b, x: ball_forms.vector_blocks(A, x, b)[name], vector_inputs, (A, b, x), dps,
+                  record=record)
 
 
-def u(A, x, *, dps=50):
+def u(A, x, *, dps=50, record=False):
     """``exp(Ax)`` (n × 1)."""
-    return _blocks("u", A, None, x, dps)
+    require(A=A, x=x)
+    return _blocks("u", A, None, x, dps, record)
 
 
-def alpha(A, x, *, dps=50):
+def alpha(A, x, *, dps=50, record=False):
     """``⟨exp(Ax), 1ₙ⟩``."""
-    return _blocks("alpha", A, None, x, dps)
+    require(A=A, x=x)
+    return _blocks("alpha", A, None, x, dps, record)
 
 
-def f(A, x, *, dps=50):
+def f(A, x, *, dps=50, record=False):
     """``α(x)⁻¹ exp(Ax)`` (n × 1)."""
-    return _blocks("f", A, None, x, dps)
+    require(A=A, x=x)
+    return _blocks("f", A, None, x, dps, record)
 
 
-def c(A, b, x, *, dps=50):
+def c(A, b, x, *, dps=50, record=False):
     """``f(x) − b`` (n × 1)."""
-    return _blocks("c", A, b, x, dps)
+    require(A=A, b=b, x=x)
+    return _blocks("c", A, b, x, dps, record)
 
 
-def h(A, b, x, *, dps=50):
+def h(A, b, x, *, dps=50, record=False):
     """``u(x) − α(x) b`` (n × 1)."""
-    return _blocks("h", A, b, x, dps)
+    require(A=A, b=b, x=x)
+    return _blocks("h", A, b, x, dps, record)

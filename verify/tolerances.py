@@ -30,6 +30,11 @@ TOLERANCES: dict[str, Tol] = {
         5.0, "digits below dps: agreement to 10^-(dps-5) relative to the size of the terms",
         "ctx.diff and the analytic formula are evaluated at dps + 10 digits; the terms of a sum can "
         "cancel by a few digits before the comparison is made"),
+    "reference.proven": Tol(
+        1.0, "10^-dps relative to the value: the reference's proven error against an independent evaluation",
+        "the balls prove |value − true| ≤ 10^-dps·|true| (or |true| ≤ the bound of an unresolved zero); the mpmath "
+        "side runs at dps + 60 digits plus the case's cancellation, so its own error is below 10^-(dps+10) and "
+        "no slack is needed"),
     "identity.float64": Tol(
         2.0, "u·(k + 1)·(the magnitude of the terms), k the longest chain of sums (d1 + d2 for A1 X A2ᵀ)",
         "a sum of k products is within k·u of the sum of the magnitudes of its terms (Higham, Accuracy "

@@ -6,4 +6,5 @@ from . import derivatives  # noqa: F401
 from . import identities  # noqa: F401
 from . import lemmas  # noqa: F401
 from . import production_vs_reference  # noqa: F401
+from . import reference_arb  # noqa: F401
 from . import solvers  # noqa: F401
