@@ -4,105 +4,163 @@ Both forms reduce to independent rows: row j of the matrix form has logits
 ``s_j = (A1 X A2ᵀ)[j, :] = A_[j] x`` and target ``b_j = B[j, :]``; the vector form is one row with
 ``s = A x``. For a block of rows ``S`` (k × n) and targets ``B`` (k × n) these kernels return
 
-* normalized: ``ℓ_j = ½||f_j − b_j||²`` and ``p_j = ∂ℓ_j/∂s_j = (diag(f_j) − f_j f_jᵀ)(f_j − b_j)``
-  (computed as ``f∘c − ⟨f, c⟩ f``), with ``f_j = softmax(s_j)``, ``c_j = f_j − b_j``;
-* rescaled: ``ℓ_j = ½||u_j − α_j b_j||²`` and ``p_j = u_j∘h_j − ⟨h_j, b_j⟩ u_j``, with
-  ``u_j = exp(s_j)``, ``α_j = ⟨u_j, 1⟩``, ``h_j = u_j − α_j b_j``,
+* normalized: ``ℓ_j = ½||f_j − b_j||²`` and ``p_j = ∂ℓ_j/∂s_j = (diag(f_j) − f_j f_jᵀ)(f_j − b_j)``;
+* rescaled: ``ℓ_j = ½||u_j − α_j b_j||²`` and ``p_j = u_j∘h_j − ⟨h_j, b_j⟩ u_j``;
 
 and, for a direction ``dS`` of the logits, ``dp_j = (∂p_j/∂s_j) ds_j`` (a Hessian-vector product in s).
 
-Numerics (DESIGN §5). A row whose logits could overflow or underflow ``exp`` (outside the
-dtype-dependent window of :func:`shift`) is shifted by its maximum ``m_j`` before ``exp``; other
-rows are not shifted (``c_j = 0``), because the shift itself costs accuracy: ``fl(s − m)`` carries an
-absolute error up to ``u|s − m|``, i.e. a relative error ``u·spread`` in ``exp``, which made the
-softmax 4–18× less accurate than the unshifted formula on cases Hypothesis found (see
-verify/checks/accuracy.py). Softmax is invariant under the shift, so the normalized kernels return
-true values. The rescaled residual is homogeneous, ``h(s + c1) = e^c h(s)``, so the rescaled kernels
-return the row shifts ``c_j`` and the *scaled* values ``ℓ̃_j = e^{−2c_j} ℓ_j``, ``p̃_j = e^{−2c_j} p_j``;
-the callers combine rows under one common scale so that results are finite whenever the true value
-is representable.
+**Stable forms.** The textbook formulas cancel on saturated rows (one logit far above the rest):
+``1 − f_k`` rounds to 0, and so do ``f_k − 1`` (a one-hot target on the argmax) and
+``u_k − α b_k``. Every such difference is rewritten as a sum over the *other* entries, computed
+by :func:`attnreg._scale.loo` without cancellation (``r = 1 − f`` and ``R = α − u`` per entry):
+
+* ``c_i = f_i − b_i = (u_i(1 − b_i) − b_i R_i)/α``,  ``h_i = u_i(1 − b_i) − b_i R_i``;
+* ``p = f∘g``, ``g_i = c_i − ⟨f, c⟩ = r_i c_i − Σ_{j≠i} f_j c_j``   (normalized);
+* ``p = u∘g``, ``g_i = h_i − ⟨h, b⟩ = h_i(1 − b_i) − Σ_{j≠i} h_j b_j``   (rescaled);
+* HVP: ``df_i = f_i(r_i ds_i − Σ_{j≠i} f_j ds_j)``, ``dp = df∘g + f∘dg``,
+  ``dg_i = r_i df_i − Σ_{j≠i} f_j df_j − ⟨df, c⟩`` (normalized); ``du = u∘ds``,
+  ``dh_i = du_i(1 − b_i) − b_i Σ_{j≠i} du_j``, ``dp = du∘g + u∘dg``,
+  ``dg_i = dh_i(1 − b_i) − Σ_{j≠i} dh_j b_j`` (rescaled).
+
+**Scaling.** A normalized row whose logits could overflow or underflow ``exp`` (outside the window of
+:func:`window`) is shifted by its maximum; other rows are not, because the shift costs accuracy
+(``fl(s − m)`` carries ``u|s − m|``, which made the softmax 4–18× less accurate on cases Hypothesis found,
+verify/checks/accuracy.py). Softmax is shift-invariant, so normalized kernels return true values.
+The rescaled values are not shift-invariant and can lie far outside the dtype's range; the rescaled
+kernels carry every entry as ``e^t·z`` (:mod:`attnreg._scale`) — ``u_i = e^{s_i}``, ``R_i`` scaled by
+the row maximum or, for the argmax itself, by the second largest logit — and return each row as an
+integer log-scale and a mantissa of moderate size: ``ℓ_j = e^{t_j} ℓ̃_j``, ``p_j = e^{μ_j} p̃_j``. The
+callers combine rows under one common scale chosen from these magnitudes (:mod:`attnreg._sweep`), so
+no row whose contribution is within the dtype's range of the largest is lost.
 """
 from __future__ import annotations
 
 import math
 
-from array_api_compat import device
+from ._scale import lin, loo, lowest, others, row_scale, times_exp
 
 
-def shift(S, *, xp, version):
-    """Return ``(c, exp(S − c))`` with ``c_j = 0`` for rows inside the safe window, else ``max_k S_jk``.
+def window(S, *, xp, version):
+    """Rows (k × 1 booleans) that must be shifted: some logit outside the safe window.
 
     Safe window (``n`` = row length, dtype range ``[tiny, big]``): normalized ``log(tiny) + 1 ≤ s ≤
     log(big) − log(n) − 1`` (entries and row sums stay normal and finite); rescaled half of both ends and
     another ``log n`` off the top (products ``u_k h_k``, squares ``h_k²`` and their n-term sums stay normal
-    and finite). Branch-free (``xp.where``).
+    and finite).
     """
     info = xp.finfo(S.dtype)
     n = S.shape[1]
     lo, hi = math.log(float(info.smallest_normal)) + 1, math.log(float(info.max)) - math.log(n) - 1
     if version == "rescaled":
         lo, hi = lo / 2, hi / 2 - math.log(n)
+    return (xp.max(S, axis=1, keepdims=True) > hi) | (xp.min(S, axis=1, keepdims=True) < lo)
+
+
+def shift(S, *, xp, version):
+    """Return ``(c, exp(S − c))`` with ``c_j`` the row maximum on the rows :func:`window` marks, else 0."""
     m = xp.max(S, axis=1, keepdims=True)
-    safe = (m <= hi) & (xp.min(S, axis=1, keepdims=True) >= lo)
-    c = xp.where(safe, xp.zeros_like(m), m)
+    c = xp.where(window(S, xp=xp, version=version), m, xp.zeros_like(m))
     return c, xp.exp(S - c)
+
+
+def _softmax_parts(S, B, *, xp):
+    """``(f, r, c)``: softmax, ``r = 1 − f`` and ``c = f − b``, each without cancellation."""
+    _, E = shift(S, xp=xp, version="normalized")
+    total = xp.sum(E, axis=1, keepdims=True)
+    R = loo(E, xp=xp)
+    return E / total, R / total, (E * (1 - B) - B * R) / total
 
 
 def normalized(S, B, *, xp, with_p=True):
     """Return ``(ℓ, P)`` for the normalized loss; ``P`` is None unless ``with_p``."""
-    _, E = shift(S, xp=xp, version="normalized")
-    F = E / xp.sum(E, axis=1, keepdims=True)
-    C = F - B
+    F, r, C = _softmax_parts(S, B, xp=xp)
     loss = 0.5 * xp.sum(C * C, axis=1)
     if not with_p:
         return loss, None
-    FC = F * C
-    return loss, FC - xp.sum(FC, axis=1, keepdims=True) * F
+    return loss, F * (r * C - loo(F * C, xp=xp))
 
 
 def normalized_hvp(S, B, dS, *, xp):
-    """Return ``dP`` with ``dp = dF∘c + f∘dF − (⟨dF, c⟩ + ⟨f, dF⟩) f − ⟨f, c⟩ dF``, ``dF = J ds``."""
-    _, E = shift(S, xp=xp, version="normalized")
-    F = E / xp.sum(E, axis=1, keepdims=True)
-    C = F - B
-    dF = F * dS - xp.sum(F * dS, axis=1, keepdims=True) * F
-    rowsum = lambda Z: xp.sum(Z, axis=1, keepdims=True)  # noqa: E731
-    return dF * C + F * dF - (rowsum(dF * C) + rowsum(F * dF)) * F - rowsum(F * C) * dF
+    """Return ``dP`` (stable forms in the module docstring)."""
+    F, r, C = _softmax_parts(S, B, xp=xp)
+    G = r * C - loo(F * C, xp=xp)
+    dF = F * (r * dS - loo(F * dS, xp=xp))
+    dG = r * dF - loo(F * dF, xp=xp) - xp.sum(dF * C, axis=1, keepdims=True)
+    return dF * G + F * dG
+
+
+def _rescaled_parts(S, B, *, xp):
+    """Per-entry pieces of a rescaled row: ``u = e^a x``, ``h = e^λ H``, ``g = e^λ Gb`` (λ per row)."""
+    shifted = window(S, xp=xp, version="rescaled")
+    base = xp.where(shifted, xp.max(S, axis=1, keepdims=True), xp.zeros_like(S[:, :1]))
+    a = xp.where(shifted, S, xp.zeros_like(S))
+    x = xp.exp(S - a)
+    sigma, R = others(S, xp.ones_like(S), xp=xp, base=base, shifted=shifted)
+    k, hh = lin(a, x * (1 - B), sigma, -B * R, xp=xp)
+    lam = row_scale(k, hh, xp=xp)
+    H = times_exp(hh, k - lam[:, None], xp=xp)
+    return dict(shifted=shifted, base=base, a=a, x=x, lam=lam, H=H, G=H * (1 - B) - loo(H * B, xp=xp), k=k, hh=hh)
+
+
+def _scaled_rows(t, z, *, xp):
+    """Rows ``e^t z`` (t k × n or k × 1) as ``(μ, e^{t − μ} z)`` with a log-scale μ per row."""
+    mu = row_scale(t, z, xp=xp)
+    return mu, times_exp(z, t - mu[:, None], xp=xp)
 
 
 def rescaled(S, B, *, xp, with_p=True):
-    """Return ``(c, ℓ̃, P̃)``: row shifts (k,), scaled row losses (k,), scaled ``P`` (or None)."""
-    m, U = shift(S, xp=xp, version="rescaled")
-    H = U - xp.sum(U, axis=1, keepdims=True) * B
-    loss = 0.5 * xp.sum(H * H, axis=1)
+    """Return ``(t, ℓ̃, μ, P̃)`` with ``ℓ_j = e^{t_j} ℓ̃_j`` and ``p_j = e^{μ_j} p̃_j`` (``μ, P̃`` None unless
+    ``with_p``); ``t, μ`` are integer-valued log-scales (k,)."""
+    q = _rescaled_parts(S, B, xp=xp)
+    loss = 0.5 * xp.sum(q["H"] * q["H"], axis=1)
     if not with_p:
-        return m[:, 0], loss, None
-    return m[:, 0], loss, U * H - xp.sum(H * B, axis=1, keepdims=True) * U
+        return 2 * q["lam"], loss, None, None
+    mu, P = _scaled_rows(q["a"] + q["lam"][:, None], q["x"] * q["G"], xp=xp)
+    return 2 * q["lam"], loss, mu, P
 
 
 def rescaled_hvp(S, B, dS, *, xp):
-    """Return ``(m, dP̃)`` with ``dp = du∘h + u∘dh − ⟨dh, b⟩ u − ⟨h, b⟩ du``, ``du = u∘ds``,
-    ``dh = du − ⟨du, 1⟩ b``; ``dP̃ = e^{−2m} dP`` row by row."""
-    m, U = shift(S, xp=xp, version="rescaled")
-    rowsum = lambda Z: xp.sum(Z, axis=1, keepdims=True)  # noqa: E731
-    H = U - rowsum(U) * B
-    dU = U * dS
-    dH = dU - rowsum(dU) * B
-    return m[:, 0], dU * H + U * dH - rowsum(dH * B) * U - rowsum(H * B) * dU
+    """Return ``(μ, dP̃)`` with ``dp_j = e^{μ_j} dp̃_j`` (stable forms in the module docstring)."""
+    q = _rescaled_parts(S, B, xp=xp)
+    a, x = q["a"], q["x"]
+    sigma, dR = others(S, dS, xp=xp, base=q["base"], shifted=q["shifted"])
+    k, dhh = lin(a, x * dS * (1 - B), sigma, -B * dR, xp=xp)
+    lam2 = row_scale(k, dhh, xp=xp)
+    dH = times_exp(dhh, k - lam2[:, None], xp=xp)
+    dG = dH * (1 - B) - loo(dH * B, xp=xp)
+    k3, w = lin(q["lam"][:, None], dS * q["G"], lam2[:, None], dG, xp=xp)  # ds∘g + dg, scaled
+    return _scaled_rows(a + k3, x * w, xp=xp)
+
+
+def row_hvps(S, B, D, *, version, xp):
+    """``K_j D[j, i, :]`` for every row j and direction i (D is k × r × n), ``K_j = ∂²ℓ_j/∂s_j²``.
+
+    Returns ``(t, Y)`` with ``K_j D[j, i, :] = e^{t_j} Y[j, i, :]`` for ``rescaled`` (one log-scale per
+    row j), ``t`` None for ``normalized``."""
+    k, r, n = D.shape
+    Sr = xp.reshape(xp.broadcast_to(S[:, None, :], (k, r, n)), (k * r, n))
+    Br = xp.reshape(xp.broadcast_to(B[:, None, :], (k, r, n)), (k * r, n))
+    Dr = xp.reshape(D, (k * r, n))
+    if version == "normalized":
+        return None, xp.reshape(normalized_hvp(Sr, Br, Dr, xp=xp), (k, r, n))
+    mu, Y = rescaled_hvp(Sr, Br, Dr, xp=xp)
+    mu, Y = xp.reshape(mu, (k, r)), xp.reshape(Y, (k, r, n))
+    low = lowest(xp, S.dtype)
+    live = xp.where(xp.any(Y != 0, axis=2), mu, low)
+    t = xp.max(live, axis=1)
+    t = xp.where(t == low, xp.zeros_like(t), t)
+    return t, times_exp(Y, (live - t[:, None])[:, :, None], xp=xp)
 
 
 def row_hessians(S, B, *, version, xp):
-    """Per-row Hessians ``K_j = ∂²ℓ_j/∂s_j²`` (k × n × n), from the HVP kernel applied to the unit
-    vectors (``K_j`` is symmetric, so row i of ``K_j`` is ``K_j e_i``). For ``rescaled`` also returns
-    the row shifts ``m`` with ``K_j = e^{2m_j} K̃_j``; for ``normalized`` ``m`` is None."""
+    """Per-row Hessians ``K_j`` (k × n × n) as :func:`row_hvps` along the unit vectors (``K_j`` is
+    symmetric, so row i of ``K_j`` is ``K_j e_i``); ``(t, K̃)`` with ``K_j = e^{t_j} K̃_j`` for rescaled."""
     k, n = S.shape
-    eye = xp.eye(n, dtype=S.dtype, device=device(S))
-    # Row (j, i) of the stacked problem is row j of S with direction e_i.
-    Sr = xp.reshape(xp.broadcast_to(S[:, None, :], (k, n, n)), (k * n, n))
-    Br = xp.reshape(xp.broadcast_to(B[:, None, :], (k, n, n)), (k * n, n))
-    dS = xp.reshape(xp.broadcast_to(eye[None, :, :], (k, n, n)), (k * n, n))
-    if version == "normalized":
-        return None, xp.reshape(normalized_hvp(Sr, Br, dS, xp=xp), (k, n, n))
-    m, dP = rescaled_hvp(Sr, Br, dS, xp=xp)
-    return xp.reshape(m, (k, n))[:, 0], xp.reshape(dP, (k, n, n))
+    eye = xp.eye(n, dtype=S.dtype, device=_device(S))
+    return row_hvps(S, B, xp.broadcast_to(eye[None, :, :], (k, n, n)), version=version, xp=xp)
 
+
+def _device(a):
+    from array_api_compat import device
+
+    return device(a)

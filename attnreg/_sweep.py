@@ -3,80 +3,84 @@
 For each block of rows: ``S_blk = A1_blk (X A2ᵀ)``, the row kernels of ``_rows``, then
 ``G += A1_blkᵀ P_blk``; at the end ``∇_X L = G A2``. Memory is O(block·n) besides the inputs.
 
-Rescaled rows come scaled by ``e^{−2m_j}``; they are accumulated under a running common scale
-``e^{2M}``, ``M = max_j m_j`` (rescaling the accumulators when ``M`` grows, as online softmax does),
-so every partial sum is at most about ``n²·max ℓ̃`` and nothing overflows before the final
-multiplication by ``e^{M}·e^{M}``.
+Rescaled rows come as ``e^{t_j}·(scaled value)`` with an integer log-scale ``t_j`` per row and per
+quantity (loss, ``p``). They are accumulated under a running common scale ``M = max t_j`` taken over
+the rows whose value is nonzero — the magnitude of each row's *contribution*, not its logit shift —
+and earlier sums move to the new scale when ``M`` grows (as online softmax does). A row is then lost
+only when its contribution is below the dtype's range relative to the largest one; every exponent
+difference is an integer, so the moves are exact up to one rounding of ``exp``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from . import _rows
+from ._scale import lowest, times_exp
 
 
 @dataclass
 class Sweep:
-    """``loss = e^{2M}·loss_scaled`` and ``(A1ᵀ P A2) = e^{2M}·G_scaled A2``; ``M`` is None (0) for
+    """``loss = e^{loss_M}·loss_scaled`` and ``A1ᵀ P A2 = e^{G_M}·G_scaled A2``; the scales are None for
     the normalized version. ``loss_scaled`` is None for an HVP sweep, ``G_scaled`` when not asked."""
 
     loss_scaled: object
     G_scaled: object
-    M: object
+    loss_M: object = None
+    G_M: object = None
+
+
+class Scaled:
+    """A running sum of rows ``e^{t_j} v_j`` kept as ``e^M·total``."""
+
+    def __init__(self, xp):
+        self.xp, self.M, self.total = xp, None, None
+
+    def add(self, t, v, reduce):
+        """Add rows ``v`` (k, …) with log-scales ``t`` (k,); ``reduce`` sums the weighted rows."""
+        xp = self.xp
+        nonzero = xp.any(xp.reshape(v != 0, (v.shape[0], -1)), axis=1)
+        t = xp.where(nonzero, t, lowest(xp, v.dtype))
+        new = xp.max(t) if self.M is None else xp.maximum(self.M, xp.max(t))
+        w = xp.reshape(t - new, (-1,) + (1,) * (v.ndim - 1))
+        part = reduce(times_exp(v, w, xp=xp))
+        if self.total is not None:
+            part = part + times_exp(self.total, self.M - new, xp=xp)
+        self.M, self.total = new, part
 
 
 def sweep(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:
     n = A1.shape[0]
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
-    total = G = M = None
-    for start in range(0, n, block):
-        stop = min(start + block, n)  # out-of-range slice stops are not in the array API
-        Ab, Bb = A1[start:stop, :], B[start:stop, :]
-        S = Ab @ W
-        m = rows = None
-        if version == "normalized":
+    if version == "normalized":
+        total = G = None
+        for start in range(0, n, block):
+            stop = min(start + block, n)  # out-of-range slice stops are not in the array API
+            Ab, Bb = A1[start:stop, :], B[start:stop, :]
+            S = Ab @ W
             if V is None:
                 rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)
+                total = xp.sum(rows) if total is None else total + xp.sum(rows)
             else:
                 P = _rows.normalized_hvp(S, Bb, Ab @ dW, xp=xp)
-        elif V is None:
-            m, rows, P = _rows.rescaled(S, Bb, xp=xp, with_p=want_p)
+            if P is not None:
+                G = Ab.T @ P if G is None else G + Ab.T @ P
+        return Sweep(total, G)
+    loss, grad = Scaled(xp), Scaled(xp)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        Ab, Bb = A1[start:stop, :], B[start:stop, :]
+        S = Ab @ W
+        if V is None:
+            t, rows, mu, P = _rows.rescaled(S, Bb, xp=xp, with_p=want_p)
+            loss.add(t, rows, xp.sum)
         else:
-            m, P = _rows.rescaled_hvp(S, Bb, Ab @ dW, xp=xp)
-        if m is not None:
-            M, old, w = merge_scale(M, m, xp=xp)
-            if old is not None:  # not the first block: earlier sums move to the new scale
-                total = None if total is None else total * old
-                G = None if G is None else G * old
-            rows = None if rows is None else rows * w
-            P = None if P is None else P * w[:, None]
-        if rows is not None:
-            total = xp.sum(rows) if total is None else total + xp.sum(rows)
+            mu, P = _rows.rescaled_hvp(S, Bb, Ab @ dW, xp=xp)
         if P is not None:
-            G = Ab.T @ P if G is None else G + Ab.T @ P
-    return Sweep(total, G, M)
-
-
-def merge_scale(M, m, *, xp):
-    """Bring the row shifts ``m`` of a new block under the running scale ``M``.
-
-    Returns ``(M', old, w)``: the new common shift ``M' = max(M, max m)``, the factor ``e^{2(M−M')}``
-    for what was accumulated so far (None on the first block) and the row weights ``e^{2(m−M')}``.
-    Branch-free, so that lazy (jit-traced) arrays work; ``old == 1`` when ``M`` stays.
-    """
-    block_max = xp.max(m)
-    if M is None:
-        return block_max, None, xp.exp(2 * (m - block_max))
-    new_M = xp.maximum(M, block_max)
-    return new_M, xp.exp(2 * (M - new_M)), xp.exp(2 * (m - new_M))
+            grad.add(mu, P, lambda Pw, Ab=Ab: Ab.T @ Pw)
+    return Sweep(loss.total, grad.total, loss.M, grad.M)
 
 
 def unscale(value, M, *, xp):
-    """``e^{2M}·value`` as ``(value·e^M)·e^M``: finite whenever the result is representable.
-
-    Exact zeros stay zero even when ``e^M`` overflows (``0·inf`` would be nan)."""
-    if M is None:
-        return value
-    f = xp.exp(M)
-    return xp.where(value == 0, value, (value * f) * f)
+    """``e^M·value``: finite whenever the result is representable; exact zeros stay zero."""
+    return value if M is None else times_exp(value, M, xp=xp)

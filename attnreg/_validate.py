@@ -32,6 +32,9 @@ def namespace(**arrays):
     for name, a in arrays.items():
         if not xp.isdtype(a.dtype, "real floating"):
             raise TypeError(f"{name} must have a real floating-point dtype, got {a.dtype}")
+        if xp.finfo(a.dtype).bits > 64:  # np.longdouble: no exp/log kernels we can vouch for
+            raise TypeError(f"{name} has the extended-precision dtype {a.dtype}, which the production path does "
+                            f"not support; convert it to float64, or use attnreg.reference for more digits")
     for name, a in rest:
         if a.dtype != first.dtype:
             raise TypeError(f"{name} has dtype {a.dtype} but {first_name} has {first.dtype}; pass one dtype")
@@ -56,12 +59,23 @@ def check_finite(xp, **arrays) -> None:
             raise ValueError(f"{name} contains non-finite entries (nan or inf)")
 
 
+def check_int(name: str, value, *, minimum: int) -> int:
+    """An integer option: any integral number (``int``, ``numpy.int64``, …, not ``bool``) ``≥ minimum``,
+    returned as ``int``; otherwise one sentence naming the option."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        kind = "a positive" if minimum == 1 else "a non-negative" if minimum == 0 else f"an (>= {minimum})"
+        raise ValueError(f"{name} must be {kind} integer, got {value!r}")
+    return int(value)
+
+
 def check_block_rows(block_rows, n: int) -> int:
     if block_rows is None:
         return max(1, min(n, BLOCK_ELEMENTS // n))
-    if isinstance(block_rows, bool) or not isinstance(block_rows, int) or block_rows < 1:
-        raise ValueError(f"block_rows must be a positive integer, got {block_rows!r}")
-    return min(block_rows, n)
+    return min(check_int("block_rows", block_rows, minimum=1), n)
+
+
+def check_max_entries(max_entries) -> int:
+    return check_int("max_entries", max_entries, minimum=1)
 
 
 # Rows per block so that one block×n temporary holds about 2**20 numbers (8 MiB in float64).
@@ -71,8 +85,7 @@ BLOCK_ELEMENTS = 2**20
 def check_solver_options(max_iter, tol, callback) -> None:
     """The options both solvers share: ``max_iter`` a non-negative int, ``tol`` None or a positive finite
     real number, ``callback`` None or callable."""
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral) or max_iter < 0:
-        raise ValueError(f"max_iter must be a non-negative integer, got {max_iter!r}")
+    check_int("max_iter", max_iter, minimum=0)
     if tol is not None and (isinstance(tol, bool) or not isinstance(tol, numbers.Real)
                             or not 0 < float(tol) < math.inf):
         raise ValueError(f"tol must be a positive finite number, got {tol!r}")

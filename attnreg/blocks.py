@@ -14,10 +14,40 @@ by blocks of rows, and the losses in :mod:`attnreg.matrix` never form an n × n 
 """
 from __future__ import annotations
 
-from ._rows import shift
+from ._rows import _rescaled_parts, shift
+from ._scale import loo, times_exp
 from ._validate import check_block_rows, matrix_problem
 
 __all__ = ["u", "alpha", "log_alpha", "f", "c", "h"]
+
+
+def softmax_rows(S, *, xp):
+    """Row softmax of the k × n logits ``S``, shifted by the row maximum where entries could overflow."""
+    _, E = shift(S, xp=xp, version="normalized")
+    return E / xp.sum(E, axis=1, keepdims=True)
+
+
+def row_sums(S, *, xp, log=False):
+    """``α_j = Σ_k e^{S_jk}`` as ``e^{c_j} Σ_k e^{S_jk − c_j}``, or ``log α_j = m_j + log1p(Σ_{k≠k*} e^{S_jk − m_j})``
+    (``m_j`` the row maximum at ``k*``: accurate also when ``α_j = 1 + 10⁻¹⁸``)."""
+    if log:
+        m = xp.max(S, axis=1, keepdims=True)
+        rest = xp.min(loo(xp.exp(S - m), xp=xp), axis=1)  # the leave-one-out sum at an argmax
+        return m[:, 0] + xp.log1p(rest)
+    c, E = shift(S, xp=xp, version="normalized")
+    return times_exp(xp.sum(E, axis=1, keepdims=True), c, xp=xp)[:, 0]
+
+
+def residual_rows(S, B, *, version, xp):
+    """``C = F − B`` or ``H = U − D B`` for the k × n logits ``S``, entrywise without cancellation:
+    ``c_i = (u_i(1 − b_i) − b_i R_i)/α`` and ``h_i = u_i(1 − b_i) − b_i R_i``, ``R_i = Σ_{j≠i} u_j``.
+    ``h`` carries each term at its own scale (``u_i = e^{s_i}``, ``R_i`` scaled by the largest logit
+    among ``j ≠ i``), so an entry is finite and accurate whenever it is representable."""
+    if version == "normalized":
+        _, E = shift(S, xp=xp, version="normalized")
+        return (E * (1 - B) - B * loo(E, xp=xp)) / xp.sum(E, axis=1, keepdims=True)
+    q = _rescaled_parts(S, B, xp=xp)
+    return times_exp(q["hh"], q["k"], xp=xp)
 
 
 def _logits(A1, A2, X, B=None):
@@ -32,8 +62,8 @@ def u(A1, A2, X):
 
 
 def alpha(A1, A2, X, *, block_rows=None):
-    """Row sums ``α_j = ⟨exp(s_j), 1ₙ⟩``, as ``e^{c_j}⟨exp(s_j − c_j), 1ₙ⟩`` (``c_j`` from ``_rows.shift``),
-    by blocks of rows (memory O(block_rows·n))."""
+    """Row sums ``α_j = ⟨exp(s_j), 1ₙ⟩``, as ``e^{c_j}⟨exp(s_j − c_j), 1ₙ⟩`` (``c_j`` the row maximum where
+    entries could over- or underflow), by blocks of rows (memory O(block_rows·n))."""
     return _row_sums(A1, A2, X, block_rows, log=False)
 
 
@@ -46,28 +76,24 @@ def _row_sums(A1, A2, X, block_rows, *, log):
     xp, n, _ = matrix_problem(A1, A2, X)
     block, W, parts = check_block_rows(block_rows, n), X @ A2.T, []
     for start in range(0, n, block):
-        S = A1[start:min(start + block, n), :] @ W
-        c, E = shift(S, xp=xp, version="normalized")
-        total = xp.sum(E, axis=1, keepdims=True)
-        parts.append((c + xp.log(total) if log else total * xp.exp(c))[:, 0])
+        parts.append(row_sums(A1[start:min(start + block, n), :] @ W, xp=xp, log=log))
     return xp.concat(parts) if len(parts) > 1 else parts[0]
 
 
 def f(A1, A2, X):
     """Row softmax ``D(X)⁻¹ exp(A1 X A2ᵀ)``; rows that could overflow are shifted by their maximum."""
     xp, S = _logits(A1, A2, X)
-    _, E = shift(S, xp=xp, version="normalized")
-    return E / xp.sum(E, axis=1, keepdims=True)
+    return softmax_rows(S, xp=xp)
 
 
 def c(A1, A2, B, X):
-    """``f(X) − B``."""
-    matrix_problem(A1, A2, X, B=B)
-    return f(A1, A2, X) - B
+    """``f(X) − B``, entrywise as ``(u(1 − b) − b(α − u))/α`` (see :func:`residual_rows`)."""
+    xp, S = _logits(A1, A2, X, B=B)
+    return residual_rows(S, B, version="normalized", xp=xp)
 
 
 def h(A1, A2, B, X):
-    """``exp(A1 X A2ᵀ) − D(X) B``, row j computed as ``e^{c_j}(exp(s_j − c_j) − α̃_j b_j)``."""
+    """``exp(A1 X A2ᵀ) − D(X) B``, finite and accurate wherever the entry is representable
+    (see :func:`residual_rows`)."""
     xp, S = _logits(A1, A2, X, B=B)
-    c, E = shift(S, xp=xp, version="normalized")
-    return (E - xp.sum(E, axis=1, keepdims=True) * B) * xp.exp(c)
+    return residual_rows(S, B, version="rescaled", xp=xp)

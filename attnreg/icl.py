@@ -9,8 +9,11 @@ factor times the move. With ``S = A1 X A2ᵀ``, ``S' = A1' X' A2'ᵀ``, ``U = ex
 * **normalized**, residual ``F(S) − B``:  ``F(S') − B = F(S) − B̃``  ⇔  ``B̃ = B + F(S) − F(S')``;
 * **rescaled**, residual ``H(S; B) = U − D B``:  ``U' − D'B = U − D B̃``  ⇔  ``B̃ = D⁻¹(U − U' + D'B)``,
   row by row ``b̃_j = (u_j − u'_j + α'_j b_j) / α_j``, so ``B̃ − B = −D⁻¹(H(S'; B) − H(S; B))``.
-  Each row is computed with numerator and denominator scaled by ``e^{−m_j}``,
-  ``m_j = max(max s_j, max s'_j)``: finite whenever B̃ is representable. B̃'s rows need not stay on the
+  Computed as ``b̃_j = f(s_j) − h(s'_j; b_j)/α_j``: the difference ``α'_j b_j − u'_j`` is the new
+  rescaled residual, evaluated without cancellation and at each entry's own scale
+  (:func:`attnreg.blocks.residual_rows`), and ``α_j = e^{c_j} α̃_j`` is divided out in scaled form:
+  finite and accurate whenever B̃ is representable (the textbook ``(u − u' + α'b)/α`` cancels to 0
+  for ``X = −40 → 0``). B̃'s rows need not stay on the
   simplex or in the unit ball; only ``||B̃ − B||`` matters.
 
 Bounds, stated for one step size ``δ`` shared with the paper-style factor: ``δ = ||X' − X||_F`` (weight
@@ -34,7 +37,9 @@ from dataclasses import asdict, dataclass
 
 from array_api_compat import device
 
-from .blocks import f
+from ._rows import _rescaled_parts, shift as _shift
+from ._scale import times_exp
+from .blocks import f, softmax_rows
 from ._validate import check_finite, check_move, check_shape, check_version, namespace
 
 __all__ = ["shifted_target", "shift", "Shift"]
@@ -63,10 +68,9 @@ def shifted_target(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=Non
     if version == "normalized":
         return B + f(A1, A2, X) - f(A1n, A2n, Xn)
     S, Sn = A1 @ (X @ A2.T), A1n @ (Xn @ A2n.T)
-    m = xp.maximum(xp.max(S, axis=1, keepdims=True), xp.max(Sn, axis=1, keepdims=True))
-    E, En = xp.exp(S - m), xp.exp(Sn - m)
-    a, an = xp.sum(E, axis=1, keepdims=True), xp.sum(En, axis=1, keepdims=True)
-    return (E - En + an * B) / a
+    c, E = _shift(S, xp=xp, version="normalized")  # α = e^c·α̃
+    q = _rescaled_parts(Sn, B, xp=xp)  # h(S'; B) = e^k·hh entrywise
+    return softmax_rows(S, xp=xp) - times_exp(q["hh"] / xp.sum(E, axis=1, keepdims=True), q["k"] - c, xp=xp)
 
 
 @dataclass(frozen=True)

@@ -21,34 +21,49 @@ of ``block_rows`` (memory O(block_rows·n)); ``A1 ⊗ A2`` is never formed.
 """
 from __future__ import annotations
 
-from . import _rows
-from ._sweep import merge_scale, sweep, unscale
-from ._validate import BLOCK_ELEMENTS, check_block_rows, check_version, matrix_problem
+from . import _autograd, _rows
+from ._scale import lowest, times_exp
+from ._sweep import sweep, unscale
+from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem
+
+
+def _sweep(A1, A2, B, X, version, block_rows, V=None, want_p=True):
+    version = check_version(version)
+    xp, n, _ = matrix_problem(A1, A2, X, B=B, V=V)
+    return xp, sweep(A1, A2, B, X, version=version, xp=xp, block=check_block_rows(block_rows, n), want_p=want_p,
+                     V=V)
 
 
 def loss(A1, A2, B, X, *, version, block_rows=None):
     """The loss ``L(X)`` (with the ½) as a 0-D array; for ``rescaled`` it is ``inf`` only when the
-    true value exceeds the dtype's range (use :func:`log_loss` there)."""
-    version = check_version(version)
-    xp, n, _ = matrix_problem(A1, A2, X, B=B)
-    s = sweep(A1, A2, B, X, version=version, xp=xp, block=check_block_rows(block_rows, n), want_p=False)
-    return unscale(s.loss_scaled, s.M, xp=xp)
+    true value exceeds the dtype's range (use :func:`log_loss` there).
+
+    Differentiable in ``X`` by torch autograd and ``jax.grad``, with attnreg's stable gradient as the
+    derivative (see :mod:`attnreg._autograd`)."""
+    kind = _autograd.route(dict(A1=A1, A2=A2, B=B), _sweep_input_check(A1, A2, B, X, version))
+    if kind is not None:
+        return _autograd.through(kind, lambda Z: loss_and_grad(A1, A2, B, Z, version=version,
+                                                               block_rows=block_rows), X)
+    xp, s = _sweep(A1, A2, B, X, version, block_rows, want_p=False)
+    return unscale(s.loss_scaled, s.loss_M, xp=xp)
+
+
+def _sweep_input_check(A1, A2, B, X, version):
+    check_version(version)
+    matrix_problem(A1, A2, X, B=B)
+    return X
 
 
 def log_loss(A1, A2, B, X, *, version, block_rows=None):
     """``log L(X)``, finite even where ``L`` itself over- or underflows (rescaled with large logits)."""
-    version = check_version(version)
-    xp, n, _ = matrix_problem(A1, A2, X, B=B)
-    s = sweep(A1, A2, B, X, version=version, xp=xp, block=check_block_rows(block_rows, n), want_p=False)
-    return xp.log(s.loss_scaled) if s.M is None else 2 * s.M + xp.log(s.loss_scaled)
+    xp, s = _sweep(A1, A2, B, X, version, block_rows, want_p=False)
+    return xp.log(s.loss_scaled) if s.loss_M is None else s.loss_M + xp.log(s.loss_scaled)
 
 
 def loss_and_grad(A1, A2, B, X, *, version, block_rows=None):
     """``(L(X), ∇_X L(X))`` in one pass over the rows; the gradient is ``A1ᵀ P A2`` (d × d)."""
-    version = check_version(version)
-    xp, n, _ = matrix_problem(A1, A2, X, B=B)
-    s = sweep(A1, A2, B, X, version=version, xp=xp, block=check_block_rows(block_rows, n))
-    return unscale(s.loss_scaled, s.M, xp=xp), unscale(s.G_scaled @ A2, s.M, xp=xp)
+    xp, s = _sweep(A1, A2, B, X, version, block_rows)
+    return unscale(s.loss_scaled, s.loss_M, xp=xp), unscale(s.G_scaled @ A2, s.G_M, xp=xp)
 
 
 def grad(A1, A2, B, X, *, version, block_rows=None):
@@ -59,37 +74,42 @@ def grad(A1, A2, B, X, *, version, block_rows=None):
 def hvp(A1, A2, B, X, V, *, version, block_rows=None):
     """Hessian-vector product ``∇²L(X)[V] = A1ᵀ dP A2``, ``dP`` the derivative of ``P`` along
     ``dS = A1 V A2ᵀ`` (exact, no finite differences)."""
-    version = check_version(version)
-    xp, n, _ = matrix_problem(A1, A2, X, B=B, V=V)
-    s = sweep(A1, A2, B, X, version=version, xp=xp, block=check_block_rows(block_rows, n), V=V)
-    return unscale(s.G_scaled @ A2, s.M, xp=xp)
+    xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V)
+    return unscale(s.G_scaled @ A2, s.G_M, xp=xp)
 
 
 def hessian(A1, A2, B, X, *, version, max_entries=2**24):
     r"""Dense Hessian in ``x = vec(X)`` (row-major), a ``d² × d²`` array.
 
     ``∇²L = Σ_j (a_j a_jᵀ) ⊗ (A2ᵀ K_j A2)`` with ``a_j = A1[j, :]`` and ``K_j`` the Hessian of row
-    j's loss in its logits ``s_j``. Refuses when ``d⁴ > max_entries``; use :func:`hvp` then.
+    j's loss in its logits ``s_j``. ``K_j A2`` is the row's Hessian-vector product along the d columns
+    of ``A2`` (the stable kernel of :func:`hvp`; ``K_j`` is never formed), so the cost is
+    ``O(n²d²)`` for the ``A2ᵀ K_j A2`` and ``O(n d⁴)`` for the sum, not ``O(n³)``. Refuses when
+    ``d⁴ > max_entries``; use :func:`hvp` then.
     """
     version = check_version(version)
+    max_entries = check_max_entries(max_entries)
     xp, n, d = matrix_problem(A1, A2, X, B=B)
     if d**4 > max_entries:
         raise ValueError(f"the dense Hessian would have d^4 = {d**4} entries, above max_entries = "
                          f"{max_entries}; use attnreg.hvp for Hessian-vector products instead")
-    block = max(1, BLOCK_ELEMENTS // (n * n))
-    W = X @ A2.T
-    acc = M = None
+    block = max(1, BLOCK_ELEMENTS // (n * d))
+    W, acc, M = X @ A2.T, None, None
+    directions = A2.T[None, :, :]
     for start in range(0, n, block):
         stop = min(start + block, n)  # out-of-range slice stops are not in the array API
         Ab = A1[start:stop, :]
         k = Ab.shape[0]
-        m, K = _rows.row_hessians(Ab @ W, B[start:stop, :], version=version, xp=xp)
-        Mj = xp.matmul(xp.matmul(xp.reshape(A2.T, (1, d, n)), K), xp.reshape(A2, (1, n, d)))
+        D = xp.broadcast_to(directions, (k, d, n))
+        t, KA = _rows.row_hvps(Ab @ W, B[start:stop, :], D, version=version, xp=xp)  # K_j A2, as (k, d, n)
+        Mj = KA @ A2  # (k, d, d): A2ᵀ K_j A2 (symmetric)
         Q = xp.reshape(Ab, (k, d, 1)) * xp.reshape(Ab, (k, 1, d))
-        if m is not None:
-            M, old, w = merge_scale(M, m, xp=xp)
-            acc = acc if old is None or acc is None else acc * old
-            Q = Q * xp.reshape(w, (k, 1, 1))
+        if t is not None:  # common scale from the rows' magnitudes (see attnreg._sweep)
+            live = xp.where(xp.any(xp.reshape(Mj != 0, (k, d * d)), axis=1), t, lowest(xp, t.dtype))
+            new = xp.max(live) if M is None else xp.maximum(M, xp.max(live))
+            Q = times_exp(Q, xp.reshape(live - new, (k, 1, 1)), xp=xp)
+            acc = acc if acc is None else times_exp(acc, M - new, xp=xp)
+            M = new
         R = xp.reshape(Q, (k, d * d)).T @ xp.reshape(Mj, (k, d * d))  # rows (i, i'), columns (k, k')
         acc = R if acc is None else acc + R
     H = xp.reshape(xp.permute_dims(xp.reshape(acc, (d, d, d, d)), (0, 2, 1, 3)), (d * d, d * d))

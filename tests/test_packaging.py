@@ -34,7 +34,10 @@ def test_data_files_are_package_data():
 def test_production_code_is_array_api_only():
     for path in (ROOT / "attnreg").glob("*.py"):
         tree = ast.parse(path.read_text())
-        imported = {a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
-        imported |= {node.module.split(".")[0] for node in ast.walk(tree)
+        # The autograd bridge registers backward rules with torch / jax: it may import them, lazily (inside
+        # functions, only when given their arrays), never at module level.
+        nodes = tree.body if path.name == "_autograd.py" else list(ast.walk(tree))
+        imported = {a.name.split(".")[0] for node in nodes if isinstance(node, ast.Import) for a in node.names}
+        imported |= {node.module.split(".")[0] for node in nodes
                      if isinstance(node, ast.ImportFrom) and node.module and node.level == 0}
         assert not imported & {"numpy", "torch", "jax", "cupy", "mpmath", "sympy"}, f"{path.name} imports {imported}"

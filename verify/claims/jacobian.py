@@ -57,17 +57,17 @@ def maps(claim, v) -> np.ndarray:
 
 
 def _p(claim, S, B):
-    """``p_j = ∂ℓ_j/∂s_j`` per row, unscaled (the rescaled kernel returns ``e^{−2m_j} p_j``)."""
+    """``p_j = ∂ℓ_j/∂s_j`` per row, unscaled (the rescaled kernel returns ``e^{−μ_j} p_j``)."""
     if claim.version == "normalized":
         return _rows.normalized(S, B, xp=np)[1]
-    m, _, P = _rows.rescaled(S, B, xp=np)
-    return P * np.exp(2 * m)[:, None]
+    _, _, mu, P = _rows.rescaled(S, B, xp=np)
+    return P * np.exp(mu)[:, None]
 
 
 def _row_terms(claim, S, B):
     """``(p, K)`` per row, unscaled."""
     m, K = _rows.row_hessians(S, B, version=claim.version, xp=np)
-    return _p(claim, S, B), K if m is None else K * np.exp(2 * m)[:, None, None]
+    return _p(claim, S, B), K if m is None else K * np.exp(m)[:, None, None]
 
 
 def jacobian(claim, v, L=None) -> np.ndarray:

@@ -1,0 +1,100 @@
+r"""Scaled numbers and cancellation-free sums for the row kernels.
+
+A quantity too large or too small for the dtype is carried as a pair ``(t, z)`` with value ``e^t·z``:
+``t`` a log-scale (often an integer, so that differences of scales are exact), ``z`` a mantissa of
+moderate size. Three tools:
+
+* :func:`loo` — leave-one-out sums ``Σ_{j≠i} w_j`` without cancellation. The textbook
+  ``(Σ_j w_j) − w_i`` loses everything when ``w_i`` dominates the row (``1 − f_k`` for a saturated
+  softmax). Only one entry of a row can dominate (``|w_i| > Σ_{j≠i}|w_j|``) and it has the row's
+  largest ``|w|``; for it the sum is taken over the other entries directly, for every other entry
+  ``|w_i| ≤ Σ_{j≠i}|w_j|`` and ``(Σ_j w_j) − w_i`` is within ``2u·Σ_{j≠i}|w_j|`` of the truth. Ties of
+  the largest ``|w|`` are summed apart: ``Σ_{ties} w − w_i`` is a sum of ±equal numbers, exact.
+* :func:`others` — ``Σ_{j≠i} e^{s_j} w_j`` as ``e^{σ_i} V_i``: the row maximum is the scale except for
+  the (unique) argmax itself, whose "others" are scaled by the second largest logit, so they do not
+  underflow when the largest logit is far above the rest.
+* :func:`times_exp` — ``z·e^t`` with ``e^t`` taken in halves, so that it neither overflows nor
+  underflows before the product does; exact zeros stay zero (never ``0·inf``).
+"""
+from __future__ import annotations
+
+import math
+
+
+def lowest(xp, dtype) -> float:
+    """The most negative finite number: a log-scale that stands for "no term" and never makes nan."""
+    return float(xp.finfo(dtype).min)
+
+
+def times_exp(z, t, *, xp):
+    """``z·e^t`` (``t`` broadcasts against ``z``): finite whenever the product is, ``0`` for ``z = 0``.
+
+    ``t`` is split as ``t₁ + t₂`` with ``|t₁| ≤ 2H``, ``H = ⌊0.99·log(max)⌋`` (702 in float64, 87 in float32),
+    and each part applied as two equal halves (``e^H`` is finite); halving is exact, so an integer ``t``
+    costs one rounding per ``exp``. ``|t| > 4H`` only occurs where the product overflows or underflows
+    anyway (``|log|z|| ≤ 1.17·log(max)`` for every nonzero ``z``, subnormals included).
+    """
+    top = 2.0 * math.floor(0.99 * math.log(float(xp.finfo(z.dtype).max)))
+    t1 = xp.clip(t, -top, top)
+    t2 = xp.clip(t - t1, -top, top)
+    a, b = xp.exp(t1 / 2), xp.exp(t2 / 2)
+    return (((z * a) * a) * b) * b
+
+
+def logmag(z, *, xp):
+    """``log|z|`` entrywise, with :func:`lowest` for exact zeros (no warning, no ``-inf``)."""
+    mag = xp.abs(z)
+    pos = mag > 0
+    return xp.where(pos, xp.log(xp.where(pos, mag, xp.ones_like(mag))), lowest(xp, z.dtype))
+
+
+def loo(W, *, xp):
+    """``Σ_{j≠i} W[r, j]`` for every entry of the k × n array ``W``, without cancellation (module docstring)."""
+    mag = xp.abs(W)
+    top = mag == xp.max(mag, axis=1, keepdims=True)
+    zero = xp.zeros_like(W)
+    rest = xp.sum(xp.where(top, zero, W), axis=1, keepdims=True)
+    tied = xp.sum(xp.where(top, W, zero), axis=1, keepdims=True)
+    return xp.where(top, rest + (tied - W), (rest + tied) - W)
+
+
+def others(S, W, *, xp, base, shifted):
+    """``(σ, V)`` with ``Σ_{j≠i} e^{S_rj} W_rj = e^{σ_ri} V_ri`` (k × n each).
+
+    ``base`` (k × 1) is the row's scale: 0 for rows whose exponentials are all comfortably
+    representable (then this is :func:`loo` of ``e^S∘W``), the row maximum for the ``shifted`` rows
+    (k × 1 booleans). For a shifted row with a unique argmax, the argmax entry's sum is scaled by the second
+    largest logit instead (``σ = −∞``, i.e. :func:`lowest`, with ``V = 0`` when ``n = 1``).
+    """
+    low = lowest(xp, S.dtype)
+    m = xp.max(S, axis=1, keepdims=True)
+    top = S == m
+    unique = xp.sum(xp.astype(top, S.dtype), axis=1, keepdims=True) == 1
+    V1 = loo(xp.exp(S - base) * W, xp=xp)
+    m2 = xp.max(xp.where(top, low, S), axis=1, keepdims=True)
+    m2 = xp.where(m2 > low, m2, xp.zeros_like(m2))  # finite even for n = 1
+    E2 = xp.where(top, xp.zeros_like(S), xp.exp(xp.where(top, m2, S) - m2))
+    V2 = xp.sum(E2 * W, axis=1, keepdims=True)
+    second = top & unique & shifted
+    sigma = xp.where(second, xp.where(V2 != 0, m2, low), base)
+    return sigma, xp.where(second, V2, V1)
+
+
+def lin(a, x, b, y, *, xp):
+    """``(κ, z)`` with ``e^a x + e^b y = e^κ z``, ``κ`` the larger scale among the nonzero terms."""
+    low = lowest(xp, x.dtype)
+    a = xp.where(x != 0, a, low)
+    b = xp.where(y != 0, b, low)
+    k = xp.maximum(a, b)
+    k = xp.where(k == low, xp.zeros_like(k), k)
+    return k, x * xp.exp(a - k) + y * xp.exp(b - k)
+
+
+def row_scale(t, z, *, xp):
+    """A log-scale per row (k,) for entries ``e^t z`` (k × n): 0 when the row's largest entry is within
+    ``e^{±0.4·log(max)}`` (then nothing needs scaling and no rounding is added), else the integer
+    ``⌈max log|e^t z|⌉``; 0 for an all-zero row."""
+    low = lowest(xp, z.dtype)
+    top = xp.max(xp.where(z != 0, t + logmag(z, xp=xp), low), axis=1)
+    calm = 0.4 * math.log(float(xp.finfo(z.dtype).max))
+    return xp.where((top == low) | (xp.abs(top) < calm), xp.zeros_like(top), xp.ceil(top))

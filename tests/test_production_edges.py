@@ -1,0 +1,181 @@
+"""The production path at the numerical edges, against an independent mpmath oracle (tests/mp_oracle.py).
+
+Promise (verify/errormodel.py): where the true value is well-conditioned (κ ≤ 10³) float64 gives ≥ 12
+correct digits — saturated rows, one-hot targets, logit gaps past exp's overflow point included — and
+elsewhere the error stays within a small multiple of κ·u; values are finite and nonzero wherever the
+true value is representable; ``log_loss`` is finite and right.
+"""
+import math
+
+import numpy as np
+import pytest
+
+import attnreg
+import mp_oracle as mo
+from attnreg.verify import edges, errormodel, naive
+from attnreg.verify.tolerances import tol
+
+U64 = 2.0**-53
+K = tol("vs_condition").factor
+
+
+def _direction(case):
+    return np.random.default_rng(case.params["seed"]).standard_normal(case.S.shape)
+
+
+def _production(case, quantity, version, dtype=np.float64):
+    A1, A2, B, X = case.matrix(dtype)
+    if quantity == "loss":
+        return attnreg.loss(A1, A2, B, X, version=version)
+    if quantity == "grad":
+        return attnreg.grad(A1, A2, B, X, version=version)
+    return attnreg.hvp(A1, A2, B, X, _direction(case).astype(dtype), version=version)
+
+
+def _oracle(case, quantity, version):
+    ctx = mo.context(case.S)
+    q = {"loss": mo.q_loss(ctx, version), "grad": mo.q_grad(ctx, version),
+         "hvp": mo.q_hvp(ctx, version, _direction(case)) if quantity == "hvp" else None}[quantity]
+    return q, ctx
+
+
+def _representable(exact, dtype) -> bool:
+    top = max(abs(v) for v in exact)
+    return top == 0 or float(np.finfo(dtype).smallest_normal) * 1e3 < top < float(np.finfo(dtype).max) / 1e3
+
+
+def _check(case, quantity, version, condition=True):
+    q, ctx = _oracle(case, quantity, version)
+    S, B = mo.mp_rows(ctx, case.S), mo.mp_rows(ctx, case.B)
+    exact = q(S, B)
+    if not _representable(exact, np.float64):
+        pytest.skip("true value outside float64's range")
+    value = _production(case, quantity, version)
+    err = mo.relerr(value, exact, ctx)
+    kappa = errormodel.condition(q, case.S.tolist(), case.B.tolist(), ctx) if condition else None
+    return err, kappa
+
+
+QUICK = edges.deterministic(np.float64, "quick")
+
+
+@pytest.mark.parametrize("version", ["normalized", "rescaled"])
+@pytest.mark.parametrize("quantity", ["loss", "grad", "hvp"])
+@pytest.mark.parametrize("case", QUICK, ids=[c.label for c in QUICK])
+def test_edges_against_the_oracle(case, quantity, version):
+    err, kappa = _check(case, quantity, version)
+    if kappa <= errormodel.WELL_CONDITIONED:
+        assert err <= 10.0**-errormodel.WELL_CONDITIONED_DIGITS, (err, kappa)
+    assert err <= K * kappa * U64, (err, kappa)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("version", ["normalized", "rescaled"])
+@pytest.mark.parametrize("quantity", ["loss", "grad", "hvp"])
+@pytest.mark.parametrize("case", edges.deterministic(np.float64, "slow")[len(QUICK):],
+                         ids=[c.label for c in edges.deterministic(np.float64, "slow")[len(QUICK):]])
+def test_more_edges_against_the_oracle(case, quantity, version):
+    test_edges_against_the_oracle(case, quantity, version)
+
+
+# --- the issue's reproducers and variants at other magnitudes and sizes -------------------------------------
+
+@pytest.mark.parametrize("shift", [400.0, 200.0, 700.0, 1000.0, 5000.0])
+def test_one_saturated_row_does_not_swamp_the_rest(shift):
+    A1, A2, X = np.array([[shift], [0.0]]), np.array([[1.0], [-1.0]]), np.array([[1.0]])
+    B = np.array([[1.0, 0.0], [1.0, 0.0]])
+    # row 0: logits ±shift with the target on the argmax: contributes e^{-2·shift}·(…) — negligible;
+    # row 1: logits 0, h = [1 − 2, 1] → ½(1 + 1) = 1.
+    assert float(attnreg.loss(A1, A2, B, X, version="rescaled")) == pytest.approx(1.0, rel=1e-15)
+    assert float(attnreg.log_loss(A1, A2, B, X, version="rescaled")) == pytest.approx(0.0, abs=1e-15)
+    with np.errstate(all="ignore"):
+        naive_loss = naive.matrix_loss_and_grad(A1, A2, B, X, "rescaled")[0]
+    assert shift < 400 or not np.isfinite(naive_loss) or abs(naive_loss - 1) < 1e-12  # naive: fine or overflow
+
+
+@pytest.mark.parametrize("big", [400.0, 300.0, 700.0])
+@pytest.mark.parametrize("quantity", ["loss", "grad", "hvp"])
+def test_gradient_hvp_of_the_swamped_case(big, quantity):
+    S = np.array([[big, -big], [0.0, -0.5]]) @ np.eye(2)  # A1=[[big,0],[0,1]], A2=[[1,0],[-1,.5]], X=I
+    case = edges.EdgeCase(S, np.array([[1.0, 0.0], [0.3, 0.7]]), "swamped", dict(seed=7))
+    err, kappa = _check(case, quantity, "rescaled")
+    assert err <= 1e-12 and kappa <= errormodel.WELL_CONDITIONED, (err, kappa)
+
+
+def test_the_swamped_case_in_the_issue_form():
+    A1, A2, X = np.array([[400.0, 0.0], [0.0, 1.0]]), np.array([[1.0, 0.0], [-1.0, 0.5]]), np.eye(2)
+    B = np.array([[1.0, 0.0], [0.3, 0.7]])
+    case = edges.EdgeCase(A1 @ X @ A2.T, B, "issue", dict(seed=0))
+    q, ctx = _oracle(case, "grad", "rescaled")
+    P = np.array([float(v) for v in q(mo.mp_rows(ctx, case.S), mo.mp_rows(ctx, B))]).reshape(2, 2)
+    G = attnreg.grad(A1, A2, B, X, version="rescaled")
+    exact = A1.T @ P @ A2  # exact in float: A1, A2 have a single nonzero per row or small integers
+    assert np.max(np.abs(G - exact)) <= 1e-13 * np.max(np.abs(exact)) and np.any(G != 0)
+    assert np.all(attnreg.hessian(A1, A2, B, X, version="rescaled") @ np.ones(4)
+                  == pytest.approx(attnreg.hvp(A1, A2, B, X, np.ones((2, 2)), version="rescaled").ravel(), rel=1e-13))
+
+
+@pytest.mark.parametrize("gap", [37.0, 40.0, 100.0, 300.0])
+@pytest.mark.parametrize("n", [2, 3, 5])
+def test_one_hot_target_on_the_argmax(gap, n):
+    """Normalized loss ½((1 − f_k)² + Σ f_j²): textbook float64 loses the (1 − f_k)² half for gap ≥ 37."""
+    case = edges.make("onehot_argmax", n, gap, 0.0, n)
+    for version in ("normalized", "rescaled"):
+        for quantity in ("loss", "grad"):
+            err, kappa = _check(case, quantity, version)
+            assert err <= 1e-12 or kappa > errormodel.WELL_CONDITIONED, (version, quantity, err, kappa)
+
+
+def test_naive_float64_has_no_digits_where_we_have_twelve():
+    case = edges.make("onehot_argmax", 3, 40.0, 0.0, 3)
+    A1, A2, B, X = case.matrix()
+    q, ctx = _oracle(case, "loss", "normalized")
+    exact = q(mo.mp_rows(ctx, case.S), mo.mp_rows(ctx, case.B))
+    assert mo.relerr(naive.matrix_loss_and_grad(A1, A2, B, X, "normalized")[0], exact, ctx) > 0.3
+    assert mo.relerr(attnreg.loss(A1, A2, B, X, version="normalized"), exact, ctx) < 1e-14
+
+
+@pytest.mark.parametrize("top", [300.0, 500.0, 700.0])
+def test_rescaled_one_hot_rows(top):
+    case = edges.make("onehot_argmax", 3, 10.0, top, 11)
+    err, kappa = _check(case, "loss", "rescaled")
+    assert err <= K * kappa * U64 and err < 1e-12 * max(1.0, kappa / 100), (err, kappa)
+
+
+@pytest.mark.parametrize("gap", [500.0, 1000.0, 2000.0])
+def test_saturated_normalized_gradient_and_hvp(gap):
+    """Relative error 2.18 with flipped signs at |S| = 2000 before (1 − f_k computed by cancellation)."""
+    case = edges.make("saturated", 3, gap, gap / 2, 5)
+    for quantity in ("grad", "hvp"):
+        err, kappa = _check(case, quantity, "normalized")
+        assert err <= K * kappa * U64, (quantity, err, kappa)
+        assert err <= 1e-12 or kappa > errormodel.WELL_CONDITIONED
+
+
+# --- log_loss, float32, backends ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("top", [100.0, 400.0, 800.0, 5000.0])
+def test_log_loss_is_finite_and_right(top):
+    case = edges.make("mixed", 3, top, top, 1)
+    A1, A2, B, X = case.matrix()
+    exact, ctx = mo.loss(case.S, case.B, "rescaled")
+    got = float(attnreg.log_loss(A1, A2, B, X, version="rescaled"))
+    assert math.isfinite(got) and abs(got - float(ctx.log(exact))) <= 1e-13 * max(1.0, abs(float(ctx.log(exact))))
+
+
+@pytest.mark.parametrize("name", ["numpy", "torch", "array_api_strict"])
+@pytest.mark.parametrize("top", [60.0, 80.0])
+def test_float32_keeps_the_small_rows(name, top):
+    """float32 lost the ordinary rows once one row's shift passed ~44 (the window) and 2·shift left its range."""
+    from attnreg.verify.backends import backend
+
+    be = backend(name)
+    case = edges.make("mixed", 3, top - 5, top, 2)  # the shifted row contributes ~e^{10}, the others ~1
+    A1, A2, B, X = (be.asarray(a) for a in case.matrix(np.float32))
+    for quantity, fn in (("loss", attnreg.loss), ("grad", attnreg.grad)):
+        q, ctx = _oracle(case, quantity, "rescaled")
+        exact = q(mo.mp_rows(ctx, case.S), mo.mp_rows(ctx, case.B))
+        assert _representable(exact, np.float32)
+        value = be.to_numpy(fn(A1, A2, B, X, version="rescaled"))
+        kappa = errormodel.condition(q, case.S.tolist(), case.B.tolist(), ctx)
+        assert mo.relerr(value, exact, ctx) <= K * kappa * 2.0**-24, (quantity, kappa)
