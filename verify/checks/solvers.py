@@ -16,6 +16,7 @@ import numpy as np
 
 import attnreg
 from attnreg import reference
+from attnreg.solve_result import Stop
 from attnreg.solvers import solve_vector
 
 from ..registry import Result, check
@@ -119,7 +120,7 @@ def cross_non_realisable(*, seed):
         ref = reference.solve(p.A1, p.A2, p.B, p.X_star, version=version, dps=50)
         runs = {m: attnreg.solve(p.A1, p.A2, p.B, p.X_star, version=version, method=m) for m in METHODS}
         if not ref.converged:  # no minimiser in reach (seen: seed 7, rescaled): the diagnoses must agree
-            agree = ref.reason.startswith("unbounded") and all(r.reason.startswith("unbounded") for r in runs.values())
+            agree = ref.stop is Stop.UNBOUNDED and all(r.stop is Stop.UNBOUNDED for r in runs.values())
             ok &= agree
             lines.append(f"{version}: no minimiser in reach, reference and " + ("both" if agree else "NOT all")
                          + f" production solvers say so ({ref.reason[:60]}…)")
@@ -171,7 +172,7 @@ def unbounded(*, seed):
     p = sp.escape(seed, 10, 3)
     runs = {m: attnreg.solve(p.A1, p.A2, p.B, version="rescaled", method=m) for m in METHODS}
     runs["reference"] = reference.solve(p.A1, p.A2, p.B, version="rescaled", dps=30)
-    bad = [m for m, r in runs.items() if r.converged or not r.reason.startswith("unbounded")]
+    bad = [m for m, r in runs.items() if r.converged or r.stop is not Stop.UNBOUNDED]
     steps = max(r.iterations for r in runs.values())
     return Result.of(not bad, measured=len(bad), bound=0,
                      detail=f"A1[:,0] = A2[:,0] = 1, B random stochastic, n=10, d=3, X0 = 0; stopped after "
