@@ -14,9 +14,10 @@ normalized problem is solved first and the rescaled one from its solution: both 
 same points when ``B = f(X*)`` is realisable (``L_R = Σ_j α_j² ℓ^N_j``), the normalized loss is
 bounded and its landscape benign, while the rescaled loss has genuine local minima (from ``X0 = 0``
 only 21 of 72 realisable problems with ``X* ~ N(0, 1)``, n ≤ 40, d ≤ 4, reached ``X*``; with this start
-the rate is printed by ``benchmarks/solver_recovery.py``). ``restarts = k`` adds ``k`` seeded random
-starts ``X0 ~ N(0, 1)`` and keeps the best point (a global minimum first, then the lowest
-normalized loss among the stationary ones).
+the rate is printed by ``benchmarks/solver_recovery.py``). ``restarts = k`` adds up to ``k`` seeded
+random starts ``X0 ~ N(0, 1)`` (rescaled: each through the normalized problem first), stops at the first
+global minimum, and keeps the best point (a global minimum first, then a converged run with the lowest
+normalized loss).
 
 Default tolerance: ``tol = 10⁴·eps·||A1||_F·||A2||_F·κ(X)`` (:func:`attnreg.stopping.tolerance`),
 ``κ = 1`` (normalized) or ``max_j α_j(X)²`` (rescaled); with it the iteration polishes on below ``tol``
@@ -225,7 +226,7 @@ def _restarted(make, x0, shape, *, version, method, xp, tol, max_iter, callback,
             break
         start = xp.asarray(rng.standard_normal(shape).tolist(), dtype=dtype, device=dev)
         results.append(_run(make, start, version=version, method=method, xp=xp, tol=tol, max_iter=max_iter,
-                            callback=callback, memory=memory, auto=False))
+                            callback=callback, memory=memory, auto=version == "rescaled"))
     best = _best(results)
     if len(results) > 1:
         best.info["starts"] = len(results)

@@ -21,10 +21,19 @@ only speed up the factorisation, about a tenth of the step, so it is not used. A
 The iteration itself is :mod:`.newton`; Hessians come from :mod:`.hessian_lowrank` (checked against
 :func:`.forms.matrix_hessian`).
 
-It stops with a reason instead of iterating blindly: ``max_iter``; a failed line search;
-``unbounded`` when the rescaled loss is driven to 0 by ``α → 0`` with ``||X|| → ∞``
-(:class:`attnreg.solve_result.Escape`) or the loss flattens out towards an asymptote as ``||X|| → ∞``
-(:class:`attnreg.solve_result.Asymptote`). A normalized problem with ``A2 w = 1ₙ`` has a family of
+Default start: ``X0 = 0``; for the rescaled version without ``X0`` the normalized problem is solved
+first (the whole ladder) and the rescaled one from its solution, as in :func:`attnreg.solve` (both
+losses vanish exactly where a realisable B is fitted, and the rescaled one has spurious local minima).
+
+It stops with a typed reason (:class:`attnreg.solve_result.Stop`) instead of iterating blindly:
+``max_iter``; ``stalled`` (a failed line search or no progress at the top rung above ``tol``);
+``unbounded`` when the rescaled loss is driven to 0 by ``α → 0`` with ``||X|| → ∞``, or part of the
+rows are (a partial escape), or the loss flattens out towards an asymptote (the rules of
+:mod:`attnreg.stopping`, shared with the production solvers). A converged run says what it found
+(:class:`attnreg.solve_result.Point`): a global minimum when the normalized loss is 0 to ``10^{−dps}``
+(every row fitted; float64 data that were realisable in float64 leave a loss of ~1e-32, which at 30+
+digits is honestly a minimum with a positive loss), else a local minimum, saddle or degenerate point
+from the Hessian's eigenvalues at the working precision. A normalized problem with ``A2 w = 1ₙ`` has a family of
 minimisers ``X + z wᵀ``; the shift ``μ > 0`` keeps the Newton system solvable on it, and which member
 is returned depends on ``X0`` and on the path (compare solutions modulo the family, as
 ``attnreg verify -k solve.identifiability`` does).
