@@ -138,10 +138,12 @@ def h(A, b, x):
     return residual_rows(xp.reshape(A @ x, (1, -1)), xp.reshape(b, (1, n)), version="rescaled", xp=xp)[0, :]
 
 
-def solve(A, b, x0=None, *, version, method="newton-cg", tol=None, max_iter=1000, callback=None, memory=10):
-    """Minimise the vector-form loss from ``x0`` (default 0); see :func:`attnreg.solve` for the methods,
-    the default tolerance and the stop reasons. Returns a :class:`attnreg.SolveResult`."""
+def solve(A, b, x0=None, *, version, method="newton-cg", tol=None, max_iter=1000, callback=None, memory=10,
+          restarts=0, seed=0):
+    """Minimise the vector-form loss from ``x0`` (default 0; rescaled: the normalized solution); see
+    :func:`attnreg.solve` for the methods, the default start and tolerance, the stop reasons and the kinds
+    of point. Returns a :class:`attnreg.SolveResult`."""
     from .solvers import solve_vector  # attnreg.solvers imports this module
 
     return solve_vector(A, b, x0, version=version, method=method, tol=tol, max_iter=max_iter, callback=callback,
-                        memory=memory)
+                        memory=memory, restarts=restarts, seed=seed)

@@ -52,6 +52,28 @@ def test_unbounded_and_max_iter_exit_1_with_the_reason(tmp_path, capsys):
     assert capsys.readouterr().out.startswith("max_iter:")
 
 
+def test_overflowing_data_is_not_convergence_and_exits_1(tmp_path, capsys):
+    p = sp.realisable(0, 8, 4)
+    np.savez(tmp_path / "big.npz", A1=p.A1 * 1e200, A2=p.A2, B=p.B)
+    assert main(["solve", str(tmp_path / "big.npz"), "--version", "normalized"]) == 1
+    out, err = capsys.readouterr()
+    out = " ".join(out.split())  # rich wraps long lines
+    assert not out.startswith("converged") and "point: not a stationary point" in out and err.strip() == ""
+
+
+def test_restarts_and_the_point_are_reported(tmp_path, capsys):
+    p = sp.realisable(4, 4, 1)  # from X0 = 0 the rescaled loss stops at a local minimum (L_R ≈ 6.83)
+    np.savez(tmp_path / "m.npz", A1=p.A1, A2=p.A2, B=p.B, X0=np.zeros((1, 1)))
+    out_file = tmp_path / "r.npz"
+    assert main(["solve", str(tmp_path / "m.npz"), "--version", "rescaled", "--out", str(out_file)]) == 0
+    assert "point: local minimum" in " ".join(capsys.readouterr().out.split())
+    with np.load(out_file) as r:
+        assert str(r["point"]) == "local minimum" and str(r["stop"]) == "converged"
+    assert main(["solve", str(tmp_path / "m.npz"), "--version", "rescaled", "--restarts", "3"]) == 0
+    assert "point: global minimum" in " ".join(capsys.readouterr().out.split())
+    assert main(["solve", str(tmp_path / "m.npz"), "--version", "rescaled", "--restarts", "-1"]) == 2
+
+
 def _bad_files(tmp):
     p = sp.realisable(0, 5, 2)
     nan_B = p.B.copy()

@@ -92,6 +92,10 @@ def _check(args) -> int:
         _writable(flag, path)
     if not Path(args.out).is_dir():
         _fail(f"--out {args.out}: not a folder")
+    import os
+
+    if not os.access(args.out, os.W_OK | os.X_OK):
+        _fail(f"--out {args.out}: the folder is not writable (counterexamples are saved there)")
     try:
         chosen = claims.load([*args.files, *(claims.builtin_paths() if args.builtin else [])])
     except claims.ClaimError as exc:

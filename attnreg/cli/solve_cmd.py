@@ -2,7 +2,8 @@
 
 The archive holds ``A1, A2, B`` (and optionally ``X0``) for the matrix form, or ``A, b`` (and optionally
 ``x0``) for the vector form. Exit status 0 when the solver converged, 1 when it stopped for another
-reason (printed), 2 for a bad data file or bad options.
+reason (printed: the typed stop reason, then what the point is — global minimum, local minimum, saddle,
+unbounded, ...), 2 for a bad data file or bad options.
 """
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ def add_parser(sub) -> None:
     p.add_argument("--out", metavar="RESULT.npz", help="write X, loss, grad_norm, reason and the history here")
     p.add_argument("--max-iter", type=int, dest="max_iter", help="iteration limit (default: the solver's)")
     p.add_argument("--tol", type=float, help="stop when ||grad L|| <= TOL (default: the solver's, see its docs)")
+    p.add_argument("--restarts", type=int, default=0, metavar="K",
+                   help="also try K seeded random starts X0 ~ N(0,1) and keep the best point (production solvers)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the random starts (default 0)")
     p.set_defaults(handler=run)
 
 
@@ -111,6 +115,10 @@ def run(args) -> int:
         raise UsageError(f"--max-iter must be a non-negative integer, got {args.max_iter}")
     if args.tol is not None and not (np.isfinite(args.tol) and args.tol > 0):
         raise UsageError(f"--tol must be a positive number, got {args.tol}")
+    if args.restarts < 0 or args.seed < 0:
+        raise UsageError(f"--restarts and --seed must be non-negative integers, got {args.restarts}, {args.seed}")
+    if args.restarts and method == "reference":
+        raise UsageError("--restarts applies to the production solvers (lbfgs, newton-cg) only")
     form, arrays = load(args.data)
     _validate(args.data, form, arrays)
     options = {k: v for k, v in dict(tol=args.tol, max_iter=args.max_iter).items() if v is not None}
@@ -122,7 +130,7 @@ def run(args) -> int:
     else:
         from attnreg.solvers import solve, solve_vector
 
-        options["method"] = method
+        options.update(method=method, restarts=args.restarts, seed=args.seed)
         solver = solve if form == "matrix" else solve_vector
     data = [arrays[k] for k in FORMS[form][0]] + [arrays.get(FORMS[form][1])]
     total = options.get("max_iter", 200 if method == "reference" else 1000)
@@ -141,7 +149,7 @@ def run(args) -> int:
     console = Console()
     console.print(f"{result.reason}", highlight=False)
     console.print(f"loss = {float(result.loss):.17g}   ||grad L|| = {float(result.grad_norm):.3e}   "
-                  f"iterations = {result.iterations}", highlight=False)
+                  f"iterations = {result.iterations}   point: {result.point.value}", highlight=False)
     if args.out:
         atomic_write_bytes(args.out, _pack(result, form, np, io))
         console.print(f"wrote {args.out}", highlight=False)
@@ -154,6 +162,7 @@ def _pack(result, form, np, io) -> bytes:
     fields = dict(loss=np.float64(float(result.loss)), grad_norm=np.float64(float(result.grad_norm)),
                   iterations=np.int64(result.iterations), converged=np.bool_(result.converged),
                   reason=np.str_(result.reason), method=np.str_(result.method), version=np.str_(result.version),
+                  stop=np.str_(result.stop.value), point=np.str_(result.point.value),
                   history=np.array([[k, float(v), float(g)] for k, v, g in result.history], dtype=np.float64))
     if hasattr(X, "rows"):  # mpmath matrix
         digits = [[str(X[i, j]) for j in range(X.cols)] for i in range(X.rows)]

@@ -84,3 +84,25 @@ def family_direction(A2, *, rtol=1e-10):
     w, *_ = np.linalg.lstsq(A2, np.ones(n), rcond=None)
     return w if np.linalg.norm(A2 @ w - 1.0) <= rtol * np.sqrt(n) else None
 
+
+
+# ---- recovery of X* from the default start -------------------------------------------------------
+
+RECOVERY_N, RECOVERY_D = (6, 8, 16, 40), (2, 3, 4)
+
+
+def recovery(n, d, k) -> Problem:
+    """Realisable problem number ``k`` of the recovery benchmark: ``A1, A2 ~ N(0, 1)`` (n × d),
+    ``X* ~ N(0, 1)`` (d × d: logits of size ~d, ``α_j`` spread over many orders of magnitude),
+    ``B = F(X*)``; seeded by ``(n, d, k)``."""
+    rng = np.random.default_rng((n, d, k))
+    A1, A2, Xs = rng.standard_normal((n, d)), rng.standard_normal((n, d)), rng.standard_normal((d, d))
+    return Problem(A1, A2, attnreg.f(A1, A2, Xs), Xs, "realisable")
+
+
+def reached(X, X_star) -> bool:
+    """``||X − X*||_F ≤ tol·||X*||_F`` (verify/tolerances.py, "solve.recover.X")."""
+    from ..tolerances import tol
+
+    X = np.asarray(X.tolist() if hasattr(X, "tolist") and not isinstance(X, np.ndarray) else X, dtype=float)
+    return bool(np.linalg.norm(X - X_star) <= tol("solve.recover.X").factor * np.linalg.norm(X_star))

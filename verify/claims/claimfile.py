@@ -101,6 +101,8 @@ def loads(text: str, filename: str = "<claims>") -> list[Claim]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ClaimError(f"{filename}: invalid TOML: {exc}") from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ClaimError(f"{filename}: invalid TOML: arrays or tables nested too deeply") from None
     extra = sorted(set(data) - {"claim"})
     if extra:
         raise ClaimError(f"{filename}: unknown top-level key {extra[0]!r}; claims are [[claim]] tables")

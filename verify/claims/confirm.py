@@ -79,7 +79,7 @@ def _record(claim, pt, inputs, p_prime, dps) -> dict:
                 p_prime=None if p_prime is None else np.asarray(p_prime).tolist(),
                 dps=dps, lhs=ctx.nstr(lhs, 40), rhs=ctx.nstr(rhs, 40), constant=ctx.nstr(K, 40),
                 lhs_meaning=meaning[0], rhs_meaning=meaning[1],
-                ratio=ctx.nstr(lhs / rhs, 20) if rhs != 0 else None,
+                ratio=None if rhs == 0 or lhs == 0 else ctx.nstr(rhs / lhs if claim.kind == "lower" else lhs / rhs, 20),
                 violated=bool(violated and abs(lhs - rhs) > ctx.mpf(10) ** (-dps + 10) * abs(rhs)),
                 failed_assumptions=failed)
 

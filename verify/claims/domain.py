@@ -1,7 +1,8 @@
 r"""The admissible domain of a claim: the grid of (n, d, R) explored, and the variables at one point.
 
 Free parameters range over what the ``assume`` list allows (defaults ``n ≥ 1``, ``d ≥ 1``, ``R > 0``).
-The grid crosses candidate values of n (vector 1, 2, 3, 8, 24, 64; matrix 1, 2, 3, 6, 12), d
+The grid crosses candidate values of n (vector 1, 2, 3, 8, 24, 64, 256; matrix 1, 2, 3, 6, 12, 24, 48: roughly
+geometric, and the search extends it towards :data:`N_MAX` where the worst ratio still grows with n), d
 (vector 1, 2, 4; matrix 1, 2, 3) and R (0.25 … 5 for the softmax quantities, 0.25 … 3 where values
 grow like ``exp(logits)``), clipped to the assumptions (their end points are added). Where
 ``exp`` enters, points whose logits could exceed :data:`LOGIT_CAP` in size are left out (float64
@@ -27,7 +28,8 @@ from .claimfile import NEEDS_B
 from .expr import ExprError
 
 LOGIT_CAP = 80.0
-N_GRID = {"vector": (1, 2, 3, 8, 24, 64), "matrix": (1, 2, 3, 6, 12)}
+N_GRID = {"vector": (1, 2, 3, 8, 24, 64, 256), "matrix": (1, 2, 3, 6, 12, 24, 48)}  # roughly geometric
+N_MAX = {"vector": 4096, "matrix": 256}  # where the growth step may take n (the cost cap of the search applies too)
 D_GRID = {"vector": (1, 2, 4), "matrix": (1, 2, 3)}
 R_SOFT = (0.25, 0.5, 1.0, 2.0, 3.0, 5.0)
 R_EXP = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0)
@@ -66,8 +68,8 @@ def exp_type(claim) -> bool:
     return not (claim.quantity in ("f", "c") or claim.quantity in ("loss", "grad") and claim.version == "normalized")
 
 
-def grid(claim) -> tuple[list[Point], list[str]]:
-    """The (n, d, R) points searched, in a spread-out order, and notes for the evidence."""
+def _ranges(claim) -> dict:
+    """``symbol -> [(low, strict), (high, strict)]`` from the claim's ``n/d/R`` assumptions."""
     ranges = {s: [(-math.inf, False), (math.inf, False)] for s in "ndR"}
     for a in claim.assume:
         if isinstance(a, ParamBound):
@@ -78,21 +80,49 @@ def grid(claim) -> tuple[list[Point], list[str]]:
                 ranges[a.symbol][0] = (v, a.op == ">")
             if side == 1 and (v < hi[0] or v == hi[0] and a.op == "<"):
                 ranges[a.symbol][1] = (v, a.op == "<")
+    return ranges
+
+
+def admissible_n(claim, n: int) -> bool:
+    """Whether ``n`` satisfies the claim's assumptions on n."""
+    (lo, lo_strict), (hi, hi_strict) = _ranges(claim)["n"]
+    return (n > lo if lo_strict else n >= lo) and (n < hi if hi_strict else n <= hi)
+
+
+def searchable(claim, pt: Point) -> bool:
+    """False where float64 ``exp`` could overflow (values growing like exp(logits) only)."""
+    return not (exp_type(claim) and logit_bound(claim, pt) > LOGIT_CAP)
+
+
+def grid(claim) -> tuple[list[Point], list[str]]:
+    """The (n, d, R) points searched, in a spread-out order, and notes for the evidence."""
+    ranges = _ranges(claim)
     ns = _integers(N_GRID[claim.form], ranges["n"], "n")
     ds = _integers(D_GRID[claim.form], ranges["d"], "d")
     rs = _reals(R_EXP if exp_type(claim) else R_SOFT, ranges["R"])
-    points, notes, dropped = [], [], 0
+    points, notes, dropped, undefined = [], [], 0, []
     for n, d, R in itertools.product(ns, ds, rs):
+        try:
+            claim.constant.evaluate(dict(n=n, d=d, R=R))
+        except ExprError as exc:
+            undefined.append(f"n={n}, d={d}, R={R:g}: {exc}")
+            continue
         pt = point(claim, n, d, R)
         if pt is None:
             continue
-        if exp_type(claim) and logit_bound(claim, pt) > LOGIT_CAP:
+        if not searchable(claim, pt):
             dropped += 1
             continue
         points.append(pt)
+    if not points and len(undefined) == len(ns) * len(ds) * len(rs):
+        raise DomainError(f"the constant {claim.constant.text!r} is undefined at every (n, d, R) of the grid "
+                          f"(n in {list(ns)}, d in {list(ds)}, R in {list(rs)}; e.g. at {undefined[0]})")
     if not points:
         raise DomainError("the assumptions leave no admissible (n, d, R) on the grid "
                           f"(n in {list(ns)}, d in {list(ds)}, R in {list(rs)})")
+    if undefined:
+        notes.append(f"the constant is undefined at {len(undefined)} grid points (e.g. {undefined[0]}); "
+                     f"those were left out")
     if dropped:
         notes.append(f"{dropped} grid points left out: logits could exceed {LOGIT_CAP:g} (float64 exp overflow)")
     if any(math.isinf(pt.r(t)) for pt in points for t in _targets(claim) if not (t == "b" and pt.simplex)):
@@ -200,7 +230,7 @@ def _simplex_rows(B, r):
     return 1.0 / n + t * w
 
 
-SIZE_CAP = {"n": 256, "d": 32}
+SIZE_CAP = {"n": N_MAX["vector"], "d": 32}
 
 
 def _integers(base, rng, name):

@@ -20,6 +20,9 @@ from .claimfile import ClaimError, from_table
 # Recorded and recomputed sides must agree to 30 significant digits: both are evaluated at >= 50 digits
 # (possibly at different dps), so 30 leaves 20 digits for cancellation inside the quantity.
 AGREE_DIGITS = 30
+MAX_BYTES = 16 * 2**20  # a counterexample of the search's largest problem (n = 4096, d = 32) is ~3 MB of JSON
+MAX_N = {"vector": 4096, "matrix": 256}  # the search's own limits (verify/claims/domain.py): beyond, replay is slow
+MAX_D = 32
 
 
 class ReplayError(ValueError):
@@ -36,11 +39,22 @@ class Replay:
 def replay(path, *, dps: int | None = None) -> Replay:
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ReplayError(f"{path}: cannot read the file ({exc.__class__.__name__})") from None
+    if size > MAX_BYTES:
+        raise ReplayError(f"{path}: larger than {MAX_BYTES // 2**20} MiB, more than any counterexample the search "
+                          f"writes")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except (OSError, UnicodeDecodeError) as exc:
         raise ReplayError(f"{path}: cannot read the file ({exc.__class__.__name__})") from None
     except json.JSONDecodeError as exc:
         raise ReplayError(f"{path}: not JSON ({exc})") from None
+    except RecursionError:
+        raise ReplayError(f"{path}: not a counterexample (JSON nested too deeply)") from None
+    except ValueError as exc:  # NaN or Infinity, refused by _no_constant
+        raise ReplayError(f"{path}: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != confirm.FORMAT:
         raise ReplayError(f"{path}: not an attnreg counterexample (format {confirm.FORMAT!r} expected)")
     try:
@@ -52,6 +66,7 @@ def replay(path, *, dps: int | None = None) -> Replay:
             raise TypeError("params n, d and R must be numbers")
         inputs = {k: np.asarray(v, dtype=float) for k, v in data["inputs"].items()}
         p_prime = None if data.get("p_prime") is None else np.asarray(data["p_prime"], dtype=float)
+        _check_sizes(claim, params, inputs, p_prime)
         dps = max(50, int(dps or data.get("dps", confirm.DPS)))
     except ClaimError as exc:
         raise ReplayError(str(exc)) from None
@@ -74,6 +89,23 @@ def replay(path, *, dps: int | None = None) -> Replay:
     if not agree:
         text += " The recomputed sides differ from the recorded ones."
     return Replay(stands and agree, text, fresh)
+
+
+def _no_constant(name):
+    raise ValueError(f"the file holds {name}; a counterexample has finite numbers only")
+
+
+def _check_sizes(claim, params, inputs, p_prime) -> None:
+    """Refuse what the search never writes: sizes past its limits, non-finite numbers."""
+    n, d = params["n"], params["d"]
+    if not (isinstance(n, int) and isinstance(d, int) and 1 <= n <= MAX_N[claim.form] and 1 <= d <= MAX_D):
+        raise ValueError(f"n = {n}, d = {d} outside the searched sizes (n ≤ {MAX_N[claim.form]}, d ≤ {MAX_D}, "
+                         f"integers)")
+    if not isinstance(params["R"], int | float) or not np.isfinite(params["R"]):
+        raise ValueError("R must be a finite number")
+    for name, a in [*inputs.items(), ("p_prime", p_prime)]:
+        if a is not None and (a.size > max(n * n, n * d, d * d) or not np.all(np.isfinite(a))):
+            raise ValueError(f"input {name} has more entries than n and d allow, or non-finite entries")
 
 
 def _agree(a, b) -> bool:

@@ -3,17 +3,26 @@ r"""Adversarial search for the largest ratio a claim allows (float64, production
 Objective at a point of the domain: ``lipschitz`` — the operator norm of the Jacobian in the ``wrt``
 variable (power iteration / generalised power iteration for a spectral-norm input, see
 :func:`.jacobian.opnorm`), the sup of the local ratio; ``upper`` — the size of q; ``lower`` — minus
-it. The search runs over the whole grid of :func:`.domain.grid`:
+it. The search runs in rounds; each round is a list of work items (:class:`Item`: one grid point, a
+number of evaluations, a seed, an optional starting point) evaluated by the pure function
+:func:`run_item`, so any ``map`` (a process pool, a cluster's executor) can run a round, in any order
+and on any number of workers, with the same result:
 
-1. *screening*: round-robin over the grid points, each taking its next structured start
-   (:mod:`.starts`) and a few random ones, until a third of the work is spent;
-2. *ascent*: (1+1) evolution strategy (step-size rule 1.5× on success, 0.92× on failure; each step
-   moves all variables or one of them) from the best points of the most promising grid points, and from
-   fresh random starts, until the work is spent.
+1. *screening*: every grid point of :func:`.domain.grid` takes its structured starts (:mod:`.starts`),
+   random ones and a short ascent, with an equal share of a third of the work;
+2. *growth in n*: where the worst ratio still grows with n at the largest n searched (for some d, R),
+   its growth exponent ``p`` (from the two largest n) extrapolates where the ratio would reach 1,
+   ``n₁ = n_max·(1/r)^{1/p}``, and grid points at ``max(2 n_max, 1.2 n₁)`` are screened, up to
+   :data:`.domain.N_MAX` and a cost cap; repeated while the ratio keeps growing (a constant that misses
+   a ``√n`` fails only beyond some n, which a fixed grid may never reach);
+3. *ascent*: (1+1) evolution strategy (step-size rule 1.5× on success, 0.92× on failure; each step
+   moves all variables or one of them) from the best points of the most promising grid points, with
+   fresh random starts in between, until the work is spent.
 
-Work is counted in units (an estimate of microseconds per evaluation from the problem's size), so
-the result is deterministic given ``seed`` and ``budget``; a wall-clock cap of ``2·budget + 2`` s
-stops a run on a slow machine, and the result says so.
+Work is counted in units (an estimate of microseconds per evaluation from the problem's size,
+:func:`cost`), never in seconds, so the result is a function of the claim, ``seed`` and ``budget``
+alone, on any machine load; a wall-clock limit of :data:`WALL_FACTOR` times the budget (plus a minute)
+is only a safety net, and the result says when it was hit.
 """
 from __future__ import annotations
 
@@ -27,6 +36,9 @@ import numpy as np
 from . import domain, jacobian, quantities, starts
 
 UNITS_PER_SECOND = 6e5  # one unit ≈ one microsecond of evaluation; 0.6 s of it per second leaves room for load
+WALL_FACTOR = 20  # the wall-clock safety net: 20 × budget + 60 s (a loaded machine runs far slower than the units)
+MAX_COST = 20000.0  # units per evaluation: grid points dearer than this are not searched (n grows geometrically)
+GROWTH_ROUNDS = 3
 
 
 @dataclass
@@ -93,75 +105,177 @@ def cost(claim, pt) -> float:
     return units
 
 
-def search(claim, *, budget: float, seed: int = 0, progress=None, stop_ratio: float | None = None) -> SearchResult:
-    """Run the search with ``budget`` seconds of work (see the module docstring); with ``stop_ratio``,
-    stop as soon as some grid point reaches that ratio (a clear violation, to be confirmed)."""
-    points, notes = domain.grid(claim)
-    total = budget * UNITS_PER_SECOND
-    rng = np.random.default_rng([seed, zlib.crc32(claim.id.encode())])
-    bests = [Best(pt) for pt in points]
-    shapes = [domain.variables(claim, pt) for pt in points]
-    gens = [starts.structured(claim, pt, sh, rng) for pt, sh in zip(points, shapes)]
-    goal = -1.0 if claim.kind == "lower" else 1.0
-    state = dict(spent=0.0, evals=0, capped=False)
-    start_time = time.perf_counter()
+@dataclass(frozen=True)
+class Item:
+    """One unit of work: search grid point ``index`` for ``evals`` evaluations (picklable)."""
 
-    def run(i, raw):
-        """Evaluate a raw point at grid point i; returns the goal value (higher is better)."""
-        b, pt = bests[i], points[i]
+    claim: object
+    pt: domain.Point
+    index: int
+    evals: int
+    seed: int
+    round: int
+    start: dict | None = None  # ascend from here (a raw point) instead of screening
+    stop_ratio: float | None = None
+    deadline: float = math.inf  # time.time() after which the item gives up (reported as capped)
+
+
+@dataclass
+class Found:
+    """What :func:`run_item` returns for one item."""
+
+    index: int
+    obs: float
+    v: dict | None
+    raw: dict | None
+    direction: object
+    evals: int
+    units: float
+    capped: bool
+    stopped: bool
+
+
+def run_item(item: Item) -> Found:
+    """Evaluate one work item; a pure function of ``item`` (its rng is seeded by the claim, seed, grid point
+    and round), so rounds can be mapped over any executor."""
+    claim, pt = item.claim, item.pt
+    rng = np.random.default_rng([item.seed, zlib.crc32(claim.id.encode()), item.index, item.round])
+    shapes = domain.variables(claim, pt)
+    goal = -1.0 if claim.kind == "lower" else 1.0
+    st = dict(obs=math.nan, v=None, raw=None, direction=None, evals=0, capped=False, stopped=False)
+
+    def f(raw):
         v = domain.project(claim, pt, raw)
         obs, direction = evaluate(claim, pt, v, rng)
-        state["spent"] += cost(claim, pt)
-        state["evals"] += 1
-        b.evals += 1
-        if math.isfinite(obs) and (not math.isfinite(b.obs) or goal * obs > goal * b.obs):
-            b.obs, b.v, b.raw, b.direction = obs, v, raw, direction
-            if stop_ratio is not None and ratio(claim.kind, pt.K, obs) >= stop_ratio:
-                state["stopped"] = True
-        if progress:
-            progress(min(1.0, state["spent"] / total))
+        st["evals"] += 1
+        if math.isfinite(obs) and (not math.isfinite(st["obs"]) or goal * obs > goal * st["obs"]):
+            st.update(obs=obs, v=v, raw=raw, direction=direction)
+            if item.stop_ratio is not None and ratio(claim.kind, pt.K, obs) >= item.stop_ratio:
+                st["stopped"] = True
         return goal * obs if math.isfinite(obs) else -math.inf
 
-    def out_of_work(limit):
-        if time.perf_counter() - start_time > 2 * budget + 2:
-            state["capped"] = True
-        return state["capped"] or state.get("stopped", False) or state["spent"] >= limit
+    def done():
+        if time.time() > item.deadline:
+            st["capped"] = True
+        return st["capped"] or st["stopped"] or st["evals"] >= item.evals
 
-    # 1. screening: structured starts, round-robin, then two random starts per point
-    live = list(range(len(points)))
-    while live and not out_of_work(total / 3):
-        for i in list(live):
-            raw = next(gens[i], None)
+    if item.start is None:  # screening: half the evaluations on structured and two random starts
+        gen = starts.structured(claim, pt, shapes, rng)
+        while st["evals"] < max(1, item.evals // 2) - 2 and not done():
+            raw = next(gen, None)
             if raw is None:
-                live.remove(i)
-                continue
-            run(i, raw)
-            if out_of_work(total / 3):
                 break
-    for _ in range(2):
-        for i in range(len(points)):
-            if out_of_work(total / 3):
-                break
-            run(i, starts.random_start(claim, points[i], shapes[i], rng))
-    # 2. ascent from the most promising points, alternating with fresh random starts
+            f(raw)
+        for _ in range(2):
+            if not done():
+                f(starts.random_start(claim, pt, shapes, rng))
+    scales = _scales(claim, pt, shapes)
+    dim = sum(int(np.prod(sh)) for sh in shapes.values())
     rounds = 0
-    while not out_of_work(total):
-        ranked = sorted((i for i in range(len(points)) if bests[i].raw is not None),
-                        key=lambda i: -ratio(claim.kind, points[i].K, bests[i].obs))
+    while not done():
+        raw0 = item.start if rounds == 0 and item.start is not None else st["raw"]
+        if raw0 is None or rounds % 3 == 2:
+            raw0 = starts.random_start(claim, pt, shapes, rng)
+        _ascend(f, raw0, scales, rng, steps=int(60 + 15 * math.sqrt(dim)), stop=done)
+        rounds += 1
+    return Found(item.index, st["obs"], st["v"], st["raw"], st["direction"], st["evals"],
+                 st["evals"] * cost(claim, pt), st["capped"], st["stopped"])
+
+
+def search(claim, *, budget: float, seed: int = 0, progress=None, stop_ratio: float | None = None,
+           map_fn=map) -> SearchResult:
+    """Run the search with ``budget`` seconds of nominal work (see the module docstring); with
+    ``stop_ratio``, stop after the round in which some grid point reaches that ratio (a clear violation,
+    to be confirmed). ``map_fn(run_item, items)`` evaluates a round (default: the builtin ``map``)."""
+    points, notes = domain.grid(claim)
+    points = [pt for pt in points if cost(claim, pt) <= MAX_COST] or points[:1]
+    total = budget * UNITS_PER_SECOND
+    start_time = time.perf_counter()
+    deadline = time.time() + WALL_FACTOR * budget + 60
+    bests = [Best(pt) for pt in points]
+    state = dict(spent=0.0, evals=0, capped=False, stopped=False)
+
+    def round_(items):
+        for found in sorted(map_fn(run_item, items), key=lambda found: found.index):  # any order in
+            b = bests[found.index]
+            goal = -1.0 if claim.kind == "lower" else 1.0
+            if math.isfinite(found.obs) and (not math.isfinite(b.obs) or goal * found.obs > goal * b.obs):
+                b.obs, b.v, b.raw, b.direction = found.obs, found.v, found.raw, found.direction
+            b.evals += found.evals
+            state["spent"] += found.units
+            state["evals"] += found.evals
+            state["capped"] |= found.capped
+            state["stopped"] |= found.stopped
+            if progress:
+                progress(min(1.0, state["spent"] / total))
+
+    def screen(indices, work, rnd):
+        share = work / max(1, len(indices))
+        round_([Item(claim, bests[i].pt, i, max(4, int(share / cost(claim, bests[i].pt))), seed, rnd,
+                     stop_ratio=stop_ratio, deadline=deadline) for i in indices])
+
+    # 1. screening of the whole grid
+    screen(range(len(points)), total / 3, 0)
+    # 2. growth in n: screen larger n where the worst ratio still grows at the largest n searched
+    for g in range(GROWTH_ROUNDS):
+        if state["stopped"] or state["capped"]:
+            break
+        new = [pt for pt in _grow(claim, bests) if cost(claim, pt) <= MAX_COST]
+        known = {(b.pt.n, b.pt.d, b.pt.R) for b in bests}
+        new = [pt for pt in new if (pt.n, pt.d, pt.R) not in known]
+        if not new:
+            break
+        first = len(bests)
+        bests += [Best(pt) for pt in new]
+        notes.append("grid extended in n to " + ", ".join(sorted({f"{pt.n}" for pt in new}, key=int))
+                     + " (the worst ratio still grew with n)")
+        screen(range(first, len(bests)), total / 6 / GROWTH_ROUNDS * 2, 1 + g)
+    # 3. ascent from the most promising grid points, the rest of the work in equal shares
+    rnd = 10
+    while not (state["stopped"] or state["capped"]) and state["spent"] < total:
+        ranked = sorted((i for i in range(len(bests)) if bests[i].raw is not None),
+                        key=lambda i: (-ratio(claim.kind, bests[i].pt.K, bests[i].obs), i))
         if not ranked:
             break
-        top = ranked[: max(1, min(4, len(ranked)))]
-        i = top[rounds % len(top)] if rounds % 3 != 2 else int(rng.choice(ranked[: max(4, len(ranked) // 3)]))
-        raw0 = bests[i].raw if rounds % 3 != 2 else starts.random_start(claim, points[i], shapes[i], rng)
-        dim = sum(int(np.prod(s)) for s in shapes[i].values())
-        _ascend(lambda raw: run(i, raw), raw0, _scales(claim, points[i], shapes[i]), rng,
-                steps=int(60 + 15 * math.sqrt(dim)), stop=lambda: out_of_work(total))
-        rounds += 1
-    if state.get("stopped"):
+        top = ranked[:4]
+        share = (total - state["spent"]) / len(top) / 2 if total - state["spent"] > 4 * 2000 else \
+            (total - state["spent"]) / len(top)
+        round_([Item(claim, bests[i].pt, i, max(4, int(share / cost(claim, bests[i].pt))), seed, rnd,
+                     start=bests[i].raw, stop_ratio=stop_ratio, deadline=deadline) for i in top])
+        rnd += 1
+    if state["stopped"]:
         notes.append(f"stopped early at a ratio of at least {stop_ratio:g}")
     if state["capped"]:
-        notes.append(f"stopped at the wall-clock cap of {2 * budget + 2:g} s before the work budget was spent")
+        notes.append(f"stopped at the wall-clock safety limit of {WALL_FACTOR * budget + 60:g} s before the work "
+                     f"budget was spent (the result then depends on the machine's speed)")
     return SearchResult(bests, state["evals"], time.perf_counter() - start_time, state["capped"], notes)
+
+
+def _grow(claim, bests) -> list:
+    """New grid points at larger n where the worst ratio grows with n (module docstring, step 2)."""
+    by_dR = {}
+    for b in bests:
+        if math.isfinite(b.obs):
+            r = ratio(claim.kind, b.pt.K, b.obs)
+            if math.isfinite(r):
+                by_dR.setdefault((b.pt.d, b.pt.R), {})[b.pt.n] = max(r, by_dR.get((b.pt.d, b.pt.R), {}).get(b.pt.n, 0))
+    out = []
+    for (d, R), rs in sorted(by_dR.items()):
+        ns = sorted(rs)
+        if len(ns) < 2:
+            continue
+        n1, n2 = ns[-2], ns[-1]
+        r1, r2 = rs[n1], rs[n2]
+        if not (r2 > 0 and r1 > 0 and r2 > 1.01 * r1 and r2 >= max(rs.values()) * 0.999):
+            continue
+        p = math.log(r2 / r1) / math.log(n2 / n1)
+        target = n2 * (1 / r2) ** (1 / p) * 1.2 if r2 < 1 else 2 * n2
+        n_new = int(min(domain.N_MAX[claim.form], max(2 * n2, math.ceil(target))))
+        if n_new > n2:
+            pt = domain.point(claim, n_new, d, R)
+            if pt is not None and domain.admissible_n(claim, n_new) and domain.searchable(claim, pt):
+                out.append(pt)
+    return out
 
 
 def _scales(claim, pt, shapes):

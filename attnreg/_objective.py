@@ -1,0 +1,104 @@
+r"""The objective protocol of the production solvers: one interface for the matrix and vector forms.
+
+A solver sees a flat iterate ``x`` (``vec(X)`` row-major, or the vector form's ``x``) and asks the
+objective for: the loss and gradient, Hessian-vector products, the dense Hessian when it is small,
+the scale of the gradient's terms (for the tolerance, :mod:`attnreg.stopping`) and, per row,
+``log α_j`` and the normalized loss ``ℓ^N_j = ½||f_j − b_j||²`` (escapes and the kind of point).
+The vector form is the matrix form with one row, so both classes implement the same methods and
+neither inherits from the other.
+"""
+from __future__ import annotations
+
+import math
+from typing import Protocol
+
+from . import blocks, matrix, vector
+from ._lbfgs import norm
+
+DENSE_MAX = 256  # variables: up to here the dense Hessian (d⁴ ≤ 65536 entries) is cheap next to a solve
+
+
+class Objective(Protocol):
+    version: str
+    xp: object
+    rows: int
+
+    def X(self, x): ...
+    def flat(self, G): ...
+    def value_and_grad(self, x) -> tuple[float, object]: ...
+    def hvp(self, x, v): ...
+    def hessian(self, x): ...
+    def row_terms(self, x) -> tuple[list, list]: ...
+
+
+def scale(obj, x) -> float:
+    """``||A1||_F ||A2||_F κ`` with ``κ = max_j α_j²`` (rescaled) or 1; inf when it overflows."""
+    if obj.version == "normalized":
+        return obj.norms
+    top = max(obj.row_terms(x)[0])
+    try:
+        return obj.norms * math.exp(2 * top)
+    except OverflowError:
+        return math.inf
+
+
+class MatrixObjective:
+    def __init__(self, A1, A2, B, version, xp):
+        self.A1, self.A2, self.B, self.version, self.xp = A1, A2, B, version, xp
+        d = A1.shape[1]
+        self.shape, self.rows, self.size = (d, d), A1.shape[0], d * d
+        self.norms = norm(A1, xp=xp) * norm(A2, xp=xp)  # scaled: no overflow of the sum of squares
+
+    def X(self, x):
+        return self.xp.reshape(x, self.shape)
+
+    def flat(self, G):
+        return self.xp.reshape(G, (-1,))
+
+    def value_and_grad(self, x):
+        loss, G = matrix.loss_and_grad(self.A1, self.A2, self.B, self.X(x), version=self.version)
+        return float(loss), self.flat(G)
+
+    def hvp(self, x, v):
+        return self.flat(matrix.hvp(self.A1, self.A2, self.B, self.X(x), self.X(v), version=self.version))
+
+    def hessian(self, x):
+        return matrix.hessian(self.A1, self.A2, self.B, self.X(x), version=self.version)
+
+    def row_terms(self, x):
+        """``(log α_j, ℓ^N_j)`` for every row, as lists of floats (by row blocks for log α)."""
+        xp = self.xp
+        lse = blocks.log_alpha(self.A1, self.A2, self.X(x))
+        C = blocks.c(self.A1, self.A2, self.B, self.X(x))
+        ell = 0.5 * xp.sum(C * C, axis=1)
+        return [float(v) for v in lse], [float(v) for v in ell]
+
+
+class VectorObjective:
+    def __init__(self, A, b, version, xp):
+        self.A, self.b, self.version, self.xp = A, b, version, xp
+        self.rows, self.size = 1, A.shape[1]
+        self.norms = norm(A, xp=xp)
+
+    def X(self, x):
+        return x
+
+    def flat(self, G):
+        return G
+
+    def value_and_grad(self, x):
+        loss, g = vector.loss_and_grad(self.A, self.b, x, version=self.version)
+        return float(loss), g
+
+    def hvp(self, x, v):
+        return vector.hvp(self.A, self.b, x, v, version=self.version)
+
+    def hessian(self, x):
+        return vector.hessian(self.A, self.b, x, version=self.version)
+
+    def row_terms(self, x):
+        xp = self.xp
+        s = self.A @ x
+        m = xp.max(s)
+        lse = float(m + xp.log(xp.sum(xp.exp(s - m))))
+        return [lse], [float(vector.loss(self.A, self.b, x, version="normalized"))]
