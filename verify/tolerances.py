@@ -84,6 +84,12 @@ TOLERANCES.update({
         0.5, "the exponent of u: a case enters the distribution rule when the baseline's error is below u^0.5",
         "where the baseline already loses half the digits (cancellation of 1 - F at a saturated row, a loss "
         "near 0 at a realisable point) the errors compared are rounding noise that would dominate the means"),
+    "conformance.grad_scale": Tol(
+        1e-3, "the a-priori size of the gradient (½‖A1‖‖A2‖‖C‖ normalized; the rescaled analogue in "
+        "verify/conformance/runner.py): the gradient's relative error is taken against max(‖∇L‖, this)",
+        "a gradient that cancels to far below its terms (exactly 0 by shift invariance at a one-hot saturated "
+        "row) has no relative digits to keep; every algorithm's rounding is relative to the terms, and 1e-3 "
+        "leaves ordinary gradients (‖∇L‖ within a few factors of σ) measured against their own norm"),
     "conformance.fd": Tol(
         1e-6, "relative agreement of an order-8 central difference of the candidate's own float64 loss with its "
         "gradient along a direction V (scaled so max|A1 V A2ᵀ| = 1, step 2^-6)",

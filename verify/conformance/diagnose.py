@@ -44,7 +44,7 @@ def _fits(measured, q, transform, dtype, transposes=False):
         value = m.loss if q == "loss" else m.grad
         bound = k * max(m.base_err[q], phi)
         count += 1
-        fit &= runner.rel_err(value, th, tl, unit.tiny) <= bound
+        fit &= runner.rel_err(value, th, tl, m.grad_floor if q == "grad" else unit.tiny) <= bound
         missed |= m.err[q] > bound
     return fit and missed and count >= 2
 
@@ -104,11 +104,13 @@ def _nonfinite(measured, version, dtype):
 
 
 def _precision(measured, jd, dtype):
-    failing = [m.err[q] for m, v in zip(measured, jd.cases) if m.status == "ok" and not v.ok
-               for q in m.err if math.isfinite(m.err[q]) and m.representable[q]]
-    if len(failing) < 2 or dtype not in ("float64", "float32"):
+    """Most well-conditioned values agree to the digits of a lower precision, and no better."""
+    cut = dtypes.unit(dtype).u ** tol("conformance.well_conditioned").factor
+    errs = [m.err[q] for m in measured if m.status == "ok" for q in m.err
+            if math.isfinite(m.err[q]) and m.representable[q] and m.base_err[q] <= cut]
+    if len(errs) < 4 or dtype not in ("float64", "float32"):
         return []
-    digits = statistics.median(-math.log10(max(e, 1e-300)) for e in failing)
+    digits = statistics.median(-math.log10(max(e, 1e-300)) for e in errs)
     own = -math.log10(dtypes.unit(dtype).u)
     for name, dig in DIGITS.items():
         if dig < own - 2 and abs(digits - dig) <= 1.5:
