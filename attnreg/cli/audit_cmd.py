@@ -1,4 +1,4 @@
-"""``attnreg audit [TARGET] --out DIR`` (placeholder until the sweep lands)."""
+"""``attnreg audit [TARGET] --out DIR``: sweep logit scale, n and dtype; Markdown, JSON and PNG plots."""
 from __future__ import annotations
 
 
@@ -13,6 +13,6 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from attnreg.verify.conformance import audit
+    from attnreg.verify.conformance import audit_report
 
-    return audit.main(args)
+    return audit_report.main(args)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sys
 
-FORMS, VERSIONS, DTYPES = ("matrix", "vector"), ("normalized", "rescaled"), ("float64", "float32", "float16", "bfloat16")
+FORMS, VERSIONS = ("matrix", "vector"), ("normalized", "rescaled")
+DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
 def add_common(p) -> None:

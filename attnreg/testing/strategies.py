@@ -67,14 +67,24 @@ def _targets(draw, kind, S):
     raise ValueError(f"b_kind must be one of {', '.join(B_KINDS)}, got {kind!r}")
 
 
-@st.composite
-def problems(draw, *, form="matrix", version=None, n=st.integers(1, 8), d=st.integers(1, 4),
+def problems(*, form="matrix", version=None, n=st.integers(1, 8), d=st.integers(1, 4),
              logit_scale=st.sampled_from(LOGIT_SCALES), b_kind=st.sampled_from(B_KINDS), dtype="float64"):
-    """Consistent inputs ``(A1, A2, B, X)`` (``form="matrix"``) or ``(A, b, x)`` (``"vector"``)."""
-    from attnreg.verify.conformance.dtypes import NAMES, numpy_dtype
+    """Strategy for consistent inputs ``(A1, A2, B, X)`` (``form="matrix"``) or ``(A, b, x)`` (``"vector"``)."""
+    from attnreg.verify.conformance.dtypes import NAMES
 
     if form not in ("matrix", "vector"):
         raise ValueError(f"form must be 'matrix' or 'vector', got {form!r}")
+    if isinstance(dtype, str) and dtype not in NAMES:
+        raise ValueError(f"dtype must be one of {', '.join(NAMES)}, got {dtype!r}")
+    if isinstance(b_kind, str) and b_kind not in B_KINDS:
+        raise ValueError(f"b_kind must be one of {', '.join(B_KINDS)}, got {b_kind!r}")
+    return _problems(form, version, n, d, logit_scale, b_kind, dtype)
+
+
+@st.composite
+def _problems(draw, form, version, n, d, logit_scale, b_kind, dtype):
+    from attnreg.verify.conformance.dtypes import NAMES, numpy_dtype
+
     dtype = draw(_strategy(dtype))
     if dtype not in NAMES:
         raise ValueError(f"dtype must be one of {', '.join(NAMES)}, got {dtype!r}")

@@ -71,7 +71,8 @@ class Outcome:
             cases.append({"id": m.case.id, "source": m.case.source, "n": m.case.n, "d": m.case.d,
                           "max_logit": m.case.max_logit, "status": m.status,
                           "loss_error": num(err.get("loss")), "grad_error": num(err.get("grad")),
-                          "baseline_loss_error": num(m.base_err["loss"]), "baseline_grad_error": num(m.base_err["grad"]),
+                          "baseline_loss_error": num(m.base_err["loss"]),
+                          "baseline_grad_error": num(m.base_err["grad"]),
                           "representable": m.representable, "verdict": "pass" if v.ok else "fail",
                           "reasons": v.reasons})
         return {**self.meta, "verdict": "pass" if self.ok else "fail", "diagnosis": self.diagnosis,
@@ -94,7 +95,8 @@ def run(fn, *, version, form="matrix", dtype="float64", backend="numpy", device=
     meta = {"target": target_name or getattr(fn, "__qualname__", repr(fn)), "version": version, "form": form,
             "dtype": dtype, "backend": backend, "device": device, "scale": scale, "seed": seed,
             "low_precision_arithmetic": dtypes.provider(dtype), "golden_file": "attnreg/verify/data/golden.json",
-            "cases_golden": sum(c.source == "golden" for c in cs), "cases_hypothesis": sum(c.source != "golden" for c in cs)}
+            "cases_golden": sum(c.source == "golden" for c in cs),
+            "cases_hypothesis": sum(c.source != "golden" for c in cs)}
     return Outcome(jd.ok, diag, measured, jd, meta)
 
 

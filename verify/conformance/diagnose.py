@@ -36,10 +36,10 @@ def _fits(measured, q, transform, dtype, transposes=False):
                 or not m.base_err[q] <= cut:  # an ill-conditioned value cannot tell one convention from another
             continue
         hi, lo = m.gold_q[q]
-        if float(np.linalg.norm(np.ravel(hi))) <= unit.tiny:
+        if runner.norm(hi) <= unit.tiny:
             continue
         th, tl = transform(hi), transform(lo)
-        if transposes and np.linalg.norm(hi - hi.T) <= 1e-2 * np.linalg.norm(hi):
+        if transposes and runner.norm(hi - hi.T) <= 1e-2 * runner.norm(hi):
             continue  # a (nearly) symmetric gradient cannot tell a transpose
         value = m.loss if q == "loss" else m.grad
         bound = k * max(m.base_err[q], phi)
@@ -165,7 +165,8 @@ def diagnose(measured, jd, *, form, version, dtype, fn=None, backend="numpy", de
     if not conv:
         out += _precision(measured, jd, dtype)
     grad_bad = any("gradient" in r for v in jd.cases for r in v.reasons) or not jd.rule.get("grad", {}).get("ok", True)
-    loss_bad = any(r.startswith("loss") for v in jd.cases for r in v.reasons) or not jd.rule.get("loss", {}).get("ok", True)
+    loss_bad = any(r.startswith("loss") for v in jd.cases for r in v.reasons) \
+        or not jd.rule.get("loss", {}).get("ok", True)
     if fn is not None and grad_bad and grad_t is None and not out:
         from .target import converter
 

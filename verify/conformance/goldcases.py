@@ -132,7 +132,8 @@ SPECS: list[Spec] = [
     *_both("sat128", 6, 2, 128.0, "argmax", 13, layout="saturated",
            note="every row saturated (gap 128), one-hot at the max: float32 exp overflows, the rescaled loss is small"),
     *_both("sat1024", 5, 2, 1024.0, "argmax", 14, layout="saturated",
-           note="every row saturated (gap 1024), one-hot at the max: float64 exp overflows, the rescaled loss is small"),
+           note="every row saturated (gap 1024), one-hot at the max: "
+                "float64 exp overflows, the rescaled loss is small"),
     *_both("mixed", 8, 3, 512.0, "argmax", 15, layout="mixed",
            note="mixed rows: half saturated (gap 512), half with logits ≈ 1"),
     *_both("negative", 5, 2, 800.0, "simplex", 16, layout="negative",

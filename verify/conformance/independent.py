@@ -81,7 +81,7 @@ def vector_loss_and_grad(A, b, x, version, dps=300):
     s30 = [ctx.fsum(ctx.mpf(float(a)) * ctx.mpf(float(v)) for a, v in zip(row, x)) for row in A]
     ctx.dps = working_dps(float(max(abs(v) for v in s30)), dps)
     Am, xm = _mat(ctx, A), [ctx.mpf(float(v)) for v in x]
-    n, d = len(Am), len(xm)
+    d = len(xm)
     s = [ctx.fsum(a * v for a, v in zip(row, xm)) for row in Am]
     dirs = (([ctx.one], [row[i] for row in Am]) for i in range(d))  # s' = A[:, i] for x' = e_i
     return _rows_loss_and_dirs(ctx, [s], [[ctx.mpf(float(v)) for v in b]], dirs, version)

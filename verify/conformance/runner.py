@@ -35,13 +35,22 @@ class Measured:
     grad_floor: float = 0.0  # the gradient error's denominator is max(‖g‖, grad_floor)
 
 
+def norm(a) -> float:
+    """Frobenius norm without overflow of the squares (values near 1e300 occur in the rescaled loss)."""
+    a = np.ravel(np.asarray(a, dtype=np.float64))
+    top = float(np.abs(a).max(initial=0.0))
+    if top == 0 or not math.isfinite(top):
+        return top
+    return top * float(np.linalg.norm(a / top))
+
+
 def rel_err(v, hi, lo, tiny: float) -> float:
     v = np.asarray(v, dtype=np.float64)
     if not np.all(np.isfinite(v)):
         return math.inf
     with np.errstate(all="ignore"):
         diff = (v - hi) - lo
-        return float(np.linalg.norm(np.ravel(diff)) / max(float(np.linalg.norm(np.ravel(hi))), tiny))
+        return norm(diff) / max(norm(hi), tiny)
 
 
 def grad_size(case, version, loss: float) -> float:
