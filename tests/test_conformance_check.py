@@ -110,3 +110,10 @@ def test_json_has_the_keys_of_the_issue():
     assert {"verdict", "diagnosis", "cases", "target", "version", "dtype", "backend"} <= set(data)
     assert data["verdict"] == "pass" and data["target"] == "x.py:f"
     assert {"n", "d", "max_logit", "loss_error", "grad_error", "verdict"} <= set(data["cases"][0])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_correct_implementation_is_never_diagnosed_across_seeds(seed):
+    for fn, version in ((correct_np.normalized, "normalized"), (correct_np.rescaled, "rescaled")):
+        out = run(fn, version=version, seed=seed, examples=25)
+        assert out.ok and out.diagnosis == [], (version, out.judgement.reasons)

@@ -64,3 +64,8 @@ def test_a_disagreement_is_refused(monkeypatch):
 def test_saturated_rescaled_value_is_small_though_exp_overflows():
     c = {c["id"]: c for c in golden.load()["cases"]}["vector-sat1024"]
     assert float(c["max_logit"]) > 709.8 and 0 < float(c["gold"]["rescaled"]["loss"]) < 10
+
+
+@pytest.mark.slow
+def test_regeneration_is_byte_for_byte_on_the_whole_file():
+    assert golden.dumps([golden.build_case(s) for s in goldcases.SPECS]) == golden.shipped_text()

@@ -20,3 +20,11 @@ def test_bfloat16_through_torch():
     out = check.run(correct_torch.softmax_analytic, version="normalized", dtype="bfloat16", backend="torch",
                     examples=5)
     assert out.ok and out.meta["low_precision_arithmetic"] == "torch"
+
+
+def test_nan_at_moderate_logits_is_not_called_an_overflow():
+    from impls import bugs_torch
+
+    out = check.run(bugs_torch.rescaled_log_of_zero, version="rescaled", backend="torch", examples=10)
+    text = " | ".join(out.diagnosis)
+    assert not out.ok and "not an exp overflow" in text and "overflows past" not in text

@@ -83,8 +83,17 @@ def _nonfinite(measured, version, dtype):
     if not bad:
         return []
     good = [m for m in measured if m.status == "ok" and all(math.isfinite(e) for e in m.err.values())]
-    high = [m.case.max_logit for m in bad if m.case.max_logit > 0]
+    # exp(S) overflows past ln(max) (the rescaled residual's square past ln(max)/2); very negative rows
+    # underflow; NaN/inf at moderate logits is something else (log 0, 0/0 of a vanishing residual, ...)
+    high = [m.case.max_logit for m in bad if m.case.max_logit > unit.ln_max / 2]
+    low = [m.case.max_logit for m in bad if m.case.max_logit < -unit.ln_max / 2]
+    mid = [m for m in bad if -unit.ln_max / 2 <= m.case.max_logit <= unit.ln_max / 2]
     out = []
+    if mid:  # NaN/inf at moderate logits too: the large-logit ones may well have the same cause
+        m = mid[0]
+        return [f"NaN/inf where the true value is finite on {len(bad)} case(s), {len(mid)} of them at moderate logits "
+                f"(e.g. {m.case.id}, max logit {m.case.max_logit:.4g}: {m.case.note}): not an exp overflow; look "
+                "for log(0), 0/0 or a division by a vanishing residual"]
     if high:
         onset = min(high)
         below = [m.case.max_logit for m in good if m.case.max_logit < onset]
@@ -96,9 +105,8 @@ def _nonfinite(measured, version, dtype):
             out.append(f"the rescaled loss or gradient overflows (NaN/inf) where the true value is representable, "
                        f"{span}: exp(S) overflows past ln(max) = {unit.ln_max:.4g} in {dtype} while "
                        "exp(S) − D(X)B stays small; carry each row's scale e^max separately (log domain)")
-    if any(m.case.max_logit <= 0 for m in bad):
-        low = max(m.case.max_logit for m in bad if m.case.max_logit <= 0)
-        out.append(f"NaN/inf where every logit of a row is very negative (max logit ≈ {low:.4g}): exp underflows "
+    if low:
+        out.append(f"NaN/inf where every logit of a row is very negative (max logit ≈ {max(low):.4g}): exp underflows "
                    "to 0 and 0/0 = NaN without the row shift")
     return out
 
