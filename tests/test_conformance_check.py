@@ -117,3 +117,14 @@ def test_a_correct_implementation_is_never_diagnosed_across_seeds(seed):
     for fn, version in ((correct_np.normalized, "normalized"), (correct_np.rescaled, "rescaled")):
         out = run(fn, version=version, seed=seed, examples=25)
         assert out.ok and out.diagnosis == [], (version, out.judgement.reasons)
+
+
+def test_bfloat16_without_torch_uses_ml_dtypes(monkeypatch):
+    from attnreg.verify.conformance import baseline, dtypes
+
+    fallback = lambda name: "numpy+ml_dtypes" if name == "bfloat16" else "numpy"  # noqa: E731
+    monkeypatch.setattr(baseline, "provider", fallback)
+    monkeypatch.setattr(dtypes, "provider", fallback)
+    out = run(correct_np.normalized, dtype="bfloat16")
+    assert out.ok and out.meta["low_precision_arithmetic"] == "numpy+ml_dtypes"
+    assert "NaN/inf" in " ".join(diag(run(bugs_np.unshifted, dtype="bfloat16")).split("|")[0:1])
