@@ -12,7 +12,8 @@ import os
 import sys
 import warnings
 
-COMMANDS = ("verify", "solve", "claims", "proofs")
+COMMANDS = ("verify", "solve", "claims", "proofs", "check-impl", "audit")
+MODULES = {"check-impl": "check_impl"}  # command names that are not module names
 
 
 class UsageError(Exception):
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "against an mpmath reference, derive and check lemmas, and test theorem constants.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"attnreg.cli.{name}_cmd").add_parser(sub)
+        importlib.import_module(f"attnreg.cli.{MODULES.get(name, name)}_cmd").add_parser(sub)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Implementations written for the conformance tests, independently of attnreg: correct ones and one per bug."""

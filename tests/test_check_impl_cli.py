@@ -1,0 +1,92 @@
+"""attnreg check-impl and attnreg audit from the command line: exit codes, one-line usage errors, outputs."""
+import json
+from pathlib import Path
+
+import pytest
+
+from attnreg.cli import main
+
+IMPLS = Path(__file__).resolve().parent / "impls"
+
+
+def cli(capsys, *argv):
+    code = main(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_pass_exit_0_and_json(capsys, tmp_path):
+    js = tmp_path / "o.json"
+    code, out, err = cli(capsys, "check-impl", f"{IMPLS}/correct_np.py:normalized", "--examples", "3",
+                         "--json", str(js))
+    assert code == 0 and "verdict: PASS" in out and "matrix-sat1024" in out
+    data = json.loads(js.read_text())
+    assert data["verdict"] == "pass" and data["backend"] == "numpy" and data["dtype"] == "float64"
+
+
+def test_fail_exit_1_with_diagnosis(capsys):
+    code, out, _ = cli(capsys, "check-impl", f"{IMPLS}/bugs_np.py:unshifted", "--dtype", "float32", "--examples", "3")
+    assert code == 1 and "verdict: FAIL" in out and "without shifting each row" in out
+
+
+def test_scale_full(capsys):
+    code, out, _ = cli(capsys, "check-impl", f"{IMPLS}/correct_np.py:normalized_full", "--scale", "full",
+                       "--examples", "3")
+    assert code == 0
+
+
+def test_vector_form_and_torch_backend(capsys):
+    pytest.importorskip("torch")
+    code, out, _ = cli(capsys, "check-impl", f"{IMPLS}/correct_torch.py:rescaled_autograd", "--version", "rescaled",
+                       "--backend", "torch", "--dtype", "float32", "--examples", "3")
+    assert code == 0, out
+    code, out, _ = cli(capsys, "check-impl", f"{IMPLS}/bugs_np.py:vector_wrong_sign", "--form", "vector",
+                       "--examples", "3")
+    assert code == 1 and "wrong sign" in out
+
+
+@pytest.mark.parametrize("target,message", [
+    ("nofile.py:f", "no file nofile.py"),
+    ("no_colon", "must be path/to/file.py:function"),
+    (f"{IMPLS}/correct_np.py:missing", "has no function 'missing'"),
+    ("attnreg_no_such_module:f", "importing attnreg_no_such_module failed"),
+    (f"{IMPLS}/bugs_np.py:wrong_shape", "the gradient must have shape (2, 2), got (4,)"),
+])
+def test_usage_errors_exit_2_in_one_line(capsys, target, message):
+    code, out, err = cli(capsys, "check-impl", target)
+    assert code == 2 and message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_bad_seed_and_json_folder(capsys, tmp_path):
+    code, _, err = cli(capsys, "check-impl", f"{IMPLS}/correct_np.py:normalized", "--seed", "-1")
+    assert code == 2 and "--seed" in err
+    code, _, err = cli(capsys, "check-impl", f"{IMPLS}/correct_np.py:normalized", "--json", str(tmp_path))
+    assert code == 2 and "is a folder" in err
+
+
+def test_audit_writes_report_and_plots(capsys, tmp_path, monkeypatch):
+    from attnreg.verify.conformance import audit
+
+    monkeypatch.setattr(audit, "SCALES", (1.0, 128.0))
+    monkeypatch.setattr(audit, "SIZES", (4,))
+    code, out, err = cli(capsys, "audit", "--out", str(tmp_path / "aud"))
+    assert code == 0, err
+    for name in ("report.md", "report.json", "normalized_loss.png", "rescaled_grad.png", "softmax.png"):
+        assert (tmp_path / "aud" / name).stat().st_size > 0
+    assert "plots:" in out and "normalized_loss.png" in out
+    data = json.loads((tmp_path / "aud" / "report.json").read_text())
+    assert data["low_precision"] in ("torch", "numpy") and data["points"]
+    # the production path keeps within the table's bounds wherever the true values are representable
+    assert all(s["outside_bound"] == [] for v in data["summary"].values() for s in v.values())
+
+
+def test_audit_of_an_unshifted_target_finds_the_overflow(capsys, tmp_path, monkeypatch):
+    from attnreg.verify.conformance import audit
+
+    monkeypatch.setattr(audit, "SCALES", (1.0, 128.0))
+    monkeypatch.setattr(audit, "SIZES", (4,))
+    code, out, err = cli(capsys, "audit", f"{IMPLS}/bugs_np.py:unshifted", "--out", str(tmp_path / "a"))
+    assert code == 0, err
+    data = json.loads((tmp_path / "a" / "report.json").read_text())
+    assert data["summary"]["normalized"]["float32"]["nonfinite_from"] == 128.0
+    assert data["summary"]["normalized"]["float64"]["nonfinite_from"] is None

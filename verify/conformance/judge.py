@@ -1,0 +1,84 @@
+r"""The ratio rule: a candidate is as accurate as a straightforward same-dtype implementation.
+
+Per case and quantity (loss, gradient), with ``e`` the candidate's relative error against the gold and
+``b`` the baseline's (:mod:`.baseline`), ``φ = 8u`` the round-off floor:
+
+* a value whose true size is representable in the dtype must be finite;
+* ``e ≤ 32·max(b, φ)`` (per case: either algorithm can be lucky);
+
+and over the *distribution* of the well-conditioned cases (``b ≤ √u``):
+
+    mean e ≤ 4·mean b + φ   and   max e ≤ 4·max b + φ.
+
+The factors are rows of :mod:`attnreg.verify.tolerances` with their reasons. A case on which the
+function raises or returns the wrong shape fails with that reason.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..tolerances import tol
+from . import dtypes
+
+QUANTITIES = ("loss", "grad")
+
+
+@dataclass
+class CaseVerdict:
+    ok: bool
+    reasons: list = field(default_factory=list)
+
+
+@dataclass
+class Judgement:
+    ok: bool
+    cases: list  # CaseVerdict per measured case
+    rule: dict  # quantity -> {"mean": (e, b), "max": (e, b), "count": k, "ok": bool}
+    reasons: list
+
+
+def floor(dtype: str) -> float:
+    return tol("conformance.floor").factor * dtypes.unit(dtype).u
+
+
+def case_verdict(m, dtype: str) -> CaseVerdict:
+    if m.status != "ok":
+        return CaseVerdict(False, [m.message])
+    phi, k = floor(dtype), tol("conformance.ratio.case").factor
+    reasons = []
+    for q, e in m.err.items():
+        name = "gradient" if q == "grad" else "loss"
+        b = m.base_err[q]
+        if not m.representable[q]:
+            continue
+        if not math.isfinite(e):
+            reasons.append(f"{name} is NaN/inf where the true value is finite")
+        elif math.isfinite(b) and e > k * max(b, phi):
+            reasons.append(f"{name} error {e:.1e} > {k:g} × baseline {max(b, phi):.1e}")
+    return CaseVerdict(not reasons, reasons)
+
+
+def judge(measured, dtype: str) -> Judgement:
+    verdicts = [case_verdict(m, dtype) for m in measured]
+    phi, k = floor(dtype), tol("conformance.ratio").factor
+    cut = dtypes.unit(dtype).u ** tol("conformance.well_conditioned").factor
+    rule, reasons = {}, []
+    for q in QUANTITIES:
+        pairs = [(m.err[q], m.base_err[q]) for m in measured
+                 if m.status == "ok" and q in m.err and m.representable[q] and math.isfinite(m.err[q])
+                 and math.isfinite(m.base_err[q]) and m.base_err[q] <= cut]
+        if not pairs:
+            continue
+        es, bs = [p[0] for p in pairs], [p[1] for p in pairs]
+        mean_e, mean_b, max_e, max_b = sum(es) / len(es), sum(bs) / len(bs), max(es), max(bs)
+        ok = mean_e <= k * mean_b + phi and max_e <= k * max_b + phi
+        rule[q] = {"mean": [mean_e, mean_b], "max": [max_e, max_b], "count": len(pairs), "ok": ok}
+        if not ok:
+            name = "gradient" if q == "grad" else "loss"
+            reasons.append(f"{name}: mean error {mean_e:.2e} vs {k:g} × baseline {mean_b:.2e} + {phi:.1e}, "
+                           f"max {max_e:.2e} vs {k:g} × {max_b:.2e} + {phi:.1e} over {len(pairs)} cases")
+    bad = sum(not v.ok for v in verdicts)
+    if bad:
+        reasons.insert(0, f"{bad} of {len(verdicts)} cases fail")
+    return Judgement(not reasons, verdicts, rule, reasons)

@@ -1,0 +1,106 @@
+"""Call a candidate on every case and measure its relative errors, and the baseline's, against the gold.
+
+The relative error of a value ``v`` against the gold ``g`` is ``‖v − g‖ / max(‖g‖, tiny)`` (Frobenius
+for gradients; ``tiny`` the dtype's smallest normal, so a true value that underflows is not an error).
+A gradient can be far smaller than its terms (it is exactly 0 at a saturated one-hot row, by shift
+invariance): it is measured against ``max(‖g‖, c·σ)``, ``σ`` its a-priori size — ``½‖A1‖₂‖A2‖₂‖C‖_F``
+for the normalized loss (the softmax Jacobian has norm ≤ ½) and ``‖A1‖₂‖A2‖₂ √(2L) √n max_j e^{m_j}(1 + ‖b_j‖)``
+for the rescaled one (``m_j`` the row max; in the log domain), ``c`` from ``conformance.grad_scale``,
+with ``g`` held as ``hi + lo`` so float64 errors are resolved. ``scale="full"`` doubles the gold (the
+papers' objective without ½). A value is *representable* when its gold is below the dtype's max.
+"""
+from __future__ import annotations
+
+import math
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..tolerances import tol
+from . import baseline, cases, dtypes, target
+
+
+@dataclass
+class Measured:
+    case: cases.Case
+    status: str  # "ok" | "raised" | "shape"
+    message: str = ""
+    loss: float | None = None
+    grad: np.ndarray | None = None
+    err: dict | None = None  # "loss"/"grad" -> candidate relative error (inf when not finite)
+    base_err: dict | None = None
+    representable: dict | None = None  # "loss"/"grad" -> bool
+    gold_q: dict | None = None  # "loss"/"grad" -> (hi, lo) of the (scaled) gold
+    grad_floor: float = 0.0  # the gradient error's denominator is max(‖g‖, grad_floor)
+
+
+def norm(a) -> float:
+    """Frobenius norm without overflow of the squares (values near 1e300 occur in the rescaled loss)."""
+    a = np.ravel(np.asarray(a, dtype=np.float64))
+    top = float(np.abs(a).max(initial=0.0))
+    if top == 0 or not math.isfinite(top):
+        return top
+    return top * float(np.linalg.norm(a / top))
+
+
+def rel_err(v, hi, lo, tiny: float) -> float:
+    v = np.asarray(v, dtype=np.float64)
+    if not np.all(np.isfinite(v)):
+        return math.inf
+    with np.errstate(all="ignore"):
+        diff = (v - hi) - lo
+        return norm(diff) / max(norm(hi), tiny)
+
+
+def grad_size(case, version, loss: float) -> float:
+    """The a-priori size ``σ`` of the gradient (see the module docstring); 0 when the loss is 0."""
+    if not loss > 0 or not math.isfinite(loss):
+        return 0.0
+    if case.form == "matrix":
+        A1, A2, B, X = case.args
+        S, norms = A1 @ X @ A2.T, np.linalg.norm(A1, 2) * np.linalg.norm(A2, 2)
+    else:
+        A, b, x = case.args
+        S, B, norms = (A @ x)[None, :], b[None, :], np.linalg.norm(A, 2)
+    if version == "normalized":
+        return float(0.5 * norms * math.sqrt(2 * loss))
+    n = S.shape[1]
+    top = float(np.max(S.max(axis=1) + np.log1p(np.linalg.norm(B, axis=1))))
+    with np.errstate(all="ignore"):
+        return float(np.exp(math.log(max(norms, 1e-300)) + 0.5 * math.log(2 * loss) + 0.5 * math.log(n) + top))
+
+
+def gold_scaled(case, version, scale):
+    g = cases.ensure_gold(case, version)
+    f = 2.0 if scale == "full" else 1.0
+    return (g.loss[0] * f, g.loss[1] * f), (g.grad[0] * f, g.grad[1] * f)
+
+
+def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, scale="half", convert=None) -> Measured:
+    unit = dtypes.unit(dtype)
+    (Lh, Ll), (Gh, Gl) = gold_scaled(case, version, scale)
+    grad_shape = (case.d, case.d) if form == "matrix" else (case.d,)
+    convert = convert or target.converter(backend, dtype, device)
+    rep = {"loss": bool(np.isfinite(Lh) and abs(Lh) <= unit.max),
+           "grad": bool(np.all(np.isfinite(Gh)) and np.abs(Gh).max(initial=0) <= unit.max)}
+    bL, bG = baseline.loss_and_grad(case.args, form, version, dtype)
+    gq = {"loss": (Lh, Ll), "grad": (Gh, Gl)}
+    f = 2.0 if scale == "full" else 1.0
+    gfloor = max(unit.tiny, tol("conformance.grad_scale").factor * grad_size(case, version, Lh / f) * f)
+    base = {"loss": rel_err(bL * f, Lh, Ll, unit.tiny), "grad": rel_err(bG * f, Gh, Gl, gfloor)}
+    try:
+        with np.errstate(all="ignore"):
+            out = fn(*(convert(a) for a in case.args))
+    except Exception as exc:
+        where = traceback.extract_tb(exc.__traceback__)[-1]
+        return Measured(case, "raised", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})",
+                        base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor)
+    try:
+        L, G = target.split(out, grad_shape)
+    except target.TargetError as exc:
+        return Measured(case, "shape", str(exc), base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor)
+    err = {"loss": rel_err(L, Lh, Ll, unit.tiny)}
+    if G is not None:
+        err["grad"] = rel_err(G, Gh, Gl, gfloor)
+    return Measured(case, "ok", loss=L, grad=G, err=err, base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor)
