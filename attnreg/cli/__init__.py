@@ -11,7 +11,7 @@ import importlib
 import os
 import sys
 
-COMMANDS = ("verify", "solve", "claims", "proofs")
+COMMANDS = ("verify", "solve", "claims", "proofs", "certify")
 
 
 class UsageError(Exception):
