@@ -56,7 +56,8 @@ def check(cert: dict, progress=None) -> str:
             raise Rejected(f"the stated bound {cert['bound']} is not the largest box bound {top}")
         target_low, target_high = _target_range(cert)
         if cert["status"] == "certified" and not flint.arb(str(_decimal(cert["bound"], "bound"))) <= target_low:
-            raise Rejected(f"status is 'certified' but the bound {cert['bound']} is not below the target {cert['target']}")
+            raise Rejected(f"status is 'certified' but the bound {cert['bound']} is not below the target "
+                           f"{cert['target']}")
         _lower_bound(cert, rows, target_high)
     finally:
         flint.ctx.prec = old

@@ -215,8 +215,9 @@ def factors(text: str, form: str):
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mult) and power == 1:
             walk(node.left)
             walk(node.right)
-        elif isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and power == 1 \
-                and isinstance(node.right, ast.Constant) and type(node.right.value) is int and 1 <= node.right.value <= 4:
+        elif (isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow) and power == 1
+              and isinstance(node.right, ast.Constant) and type(node.right.value) is int
+              and 1 <= node.right.value <= 4):
             walk(node.left, node.right.value)
         elif isinstance(node, ast.Constant) and type(node.value) in (int, float) and power == 1 and node.value > 0:
             nums.append(ast.get_source_segment(text.replace("^", "**"), node))
