@@ -47,7 +47,10 @@ def build(body: dict) -> dict:
 
 
 def dumps(cert: dict) -> str:
-    return json.dumps(cert, indent=1, allow_nan=False) + "\n"
+    """Indented JSON with one box per line (certificates can hold thousands of boxes)."""
+    head = json.dumps({k: ("@BOXES@" if k == "boxes" else v) for k, v in cert.items()}, indent=1, allow_nan=False)
+    boxes = ",\n".join("  " + json.dumps(b, separators=(",", ":")) for b in cert["boxes"])
+    return head.replace('"@BOXES@"', "[\n" + boxes + "\n ]") + "\n"
 
 
 def write(path, cert: dict):
