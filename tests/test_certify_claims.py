@@ -87,6 +87,7 @@ def test_check_claim_end_to_end(tmp_path):
 
 def test_certificate_key_must_be_a_string(tmp_path):
     path = tmp_path / "claims.toml"
-    path.write_text(CLAIM.format(id="c", quantity="f", constant="R/2", spec="x", version="").replace('certificate = "x"', "certificate = 3"))
+    text = CLAIM.format(id="c", quantity="f", constant="R/2", spec="x", version="")
+    path.write_text(text.replace('certificate = "x"', "certificate = 3"))
     with pytest.raises(claims.ClaimError, match="'certificate'"):
         claims.load([path])
