@@ -120,6 +120,9 @@ def test_example_f_is_certified_and_tight():
     assert body["status"] == "certified"
     assert float(body["bound"]) <= 1.01 * 0.5 * np.linalg.norm(A, 2)
     sampled, _ = _sampled_lower_f(A)
+    # the spec's refine_to = 1.05: a sandwich lower ≤ sup ≤ bound ≤ 1.05 lower, consistent with sampling
+    low = float(body["lower_bound"]["value"])
+    assert low <= sampled * (1 + 1e-12) and sampled <= float(body["bound"]) <= 1.05 * low * (1 + 1e-12)
     tight = bnb.run(dataclasses.replace(s, target=repr(float(1.05 * sampled))))
     assert tight["status"] == "certified"
     assert sampled <= float(tight["bound"]) <= 1.05 * sampled
@@ -174,3 +177,13 @@ def test_matrix_form_is_certified_and_checked():
     cert = json.loads(certificate.dumps(certificate.build(bnb.run(s))))
     assert cert["status"] == "certified"
     assert checker.check(cert).startswith("certified")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("certify-*.toml")), ids=lambda p: p.name)
+def test_every_example_certifies_on_two_workers_and_checks(path, tmp_path):
+    from attnreg.cli import main
+
+    out = tmp_path / "cert.json"
+    assert main(["certify", "run", str(path), "--out", str(out), "--workers", "2"]) == 0
+    assert main(["certify", "check", str(out), "--spec", str(path)]) == 0

@@ -94,3 +94,13 @@ def test_help_explains(capsys):
         main(["certify", "--help"])
     text = capsys.readouterr().out
     assert "exit 0 if certified" in text and "docs/certify.md" in text
+
+
+def test_the_spec_shown_in_the_docs_is_the_example_the_tests_run():
+    import re
+
+    doc = (EXAMPLES.parent / "certify.md").read_text()
+    (shown,) = re.findall(r"```toml\n(.*?)```", doc, re.S)
+    assert shown == (EXAMPLES / "certify-f.toml").read_text()
+    table = doc.split("## The spec")[1].split("## Method")[0]
+    assert all(f"`{key}`" in table for key in spec.KEYS)

@@ -12,6 +12,9 @@ that does not depend on speed). The run stops when
 * a centre's lower bound exceeds the target's upper end: **not certified**, a counterexample (confirmed
   again at 50 digits by the reference, :mod:`.confirm`);
 * the budget is spent: **not certified**, with the best bound reached and the worst remaining box.
+
+With ``refine_to = ρ`` in the spec, splitting goes on after the target is met until the bound is within
+``ρ`` times the best lower bound (or the budget ends; the result is then still certified).
 """
 from __future__ import annotations
 
@@ -93,6 +96,11 @@ def run(spec, executor=None, chunks=1, progress=None, clock=time.monotonic):
             if found is None and decimal.Decimal(lb) > t_high:
                 found = (box, lb)
 
+    def goal():  # split boxes above this; with refine_to, keep going until bound <= refine_to * lower bound
+        if spec.refine_to is None:
+            return t_low
+        return min(t_low, decimal.Decimal(spec.refine_to) * decimal.Decimal(best_lower[0]))
+
     add([root], evaluate(prob, [root]))
     evaluated = 1
     stop = None
@@ -100,14 +108,14 @@ def run(spec, executor=None, chunks=1, progress=None, clock=time.monotonic):
         if found is not None:
             stop = "counterexample"
             break
-        if -heap[0][0] <= t_low:
+        if -heap[0][0] <= goal():
             stop = "certified"
             break
         if clock() - start > spec.budget_seconds:
             stop = "budget_seconds"
             break
         picked = []
-        while heap and -heap[0][0] > t_low and len(picked) < BATCH:
+        while heap and -heap[0][0] > goal() and len(picked) < BATCH:
             picked.append(heapq.heappop(heap))
         if evaluated + 2 * len(picked) > spec.max_boxes:
             for item in picked:
@@ -121,13 +129,14 @@ def run(spec, executor=None, chunks=1, progress=None, clock=time.monotonic):
             progress(evaluated, -heap[0][0], clock() - start)
     leaves = sorted(heap, key=lambda item: item[1])
     bound = max(leaves, key=lambda item: (-item[0], item[1]))
-    body = dict(prob, status="certified" if stop == "certified" else "not certified", stop=stop,
+    certified = found is None and -heap[0][0] <= t_low  # a refinement cut short is still a certificate
+    body = dict(prob, status="certified" if certified else "not certified", stop=stop,
                 target_enclosure=[str(t_low), str(t_high)], bound=bound[2],
                 lower_bound=dict(value=best_lower[0], point=P.centre_text(prob, best_lower[1]),
                                  box=[list(c) for c in best_lower[1]]),
                 boxes_evaluated=evaluated,
                 boxes=[dict(box=[list(c) for c in item[1]], bound=item[2]) for item in leaves])
-    if stop != "certified":
+    if not certified:
         body["worst_box"] = dict(box=[list(c) for c in bound[1]], bound=bound[2])
         body["counterexample"] = _counterexample(prob, found[0] if found else bound[1])
     return body

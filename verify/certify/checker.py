@@ -54,6 +54,8 @@ def check(cert: dict, progress=None) -> str:
         top = max(Fraction(_decimal(e["bound"], "bound")) for e in cert["boxes"])
         if Fraction(_decimal(cert["bound"], "bound")) != top:
             raise Rejected(f"the stated bound {cert['bound']} is not the largest box bound {top}")
+        if cert["status"] != "certified" and (cert.get("worst_box") or {}).get("bound") != cert["bound"]:
+            raise Rejected("a not-certified certificate must name its worst box, whose bound is the stated bound")
         target_low, target_high = _target_range(cert)
         if cert["status"] == "certified" and not flint.arb(str(_decimal(cert["bound"], "bound"))) <= target_low:
             raise Rejected(f"status is 'certified' but the bound {cert['bound']} is not below the target "

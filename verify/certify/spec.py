@@ -12,6 +12,8 @@ Keys::
     budget_seconds  wall-clock budget of the branch-and-bound, > 0
     precision_bits  arb working precision (optional, default 128; 53..4096)
     max_boxes       optional cap on boxes evaluated (default 1000000): a budget that does not depend on speed
+    refine_to       optional ratio >= 1: after the target is met, keep splitting until the bound is within
+                    this factor of the best lower bound found (a sandwich), or the budget ends
 
 Numbers are kept as the decimal text written in the file (TOML floats are read as decimals, never
 rounded to binary), so the certificate states exactly the data it is about. Every mistake is one
@@ -25,7 +27,7 @@ import tomllib
 from dataclasses import dataclass
 
 KEYS = ("quantity", "form", "version", "A", "b", "A1", "A2", "B", "center", "radius", "target", "budget_seconds",
-        "precision_bits", "max_boxes")
+        "precision_bits", "max_boxes", "refine_to")
 DATA = {"vector": ("A", "b"), "matrix": ("A1", "A2", "B")}
 MAX_N, MAX_P = 32, 16  # the branch-and-bound is exponential in p = d (vector) or d² (matrix)
 
@@ -46,6 +48,7 @@ class Spec:
     budget_seconds: float
     precision_bits: int = 128
     max_boxes: int = 1_000_000
+    refine_to: str | None = None
 
     @property
     def n(self) -> int:
@@ -134,11 +137,16 @@ def from_dict(raw: dict, filename: str = "<spec>") -> Spec:
     cap = raw.get("max_boxes", 1_000_000)
     if isinstance(cap, bool) or not isinstance(cap, int) or cap < 1:
         fail("max_boxes", f"must be a positive integer, got {cap!r}")
+    refine = raw.get("refine_to")
+    if refine is not None:
+        refine = _number(refine, "refine_to", fail)
+        if decimal.Decimal(refine) < 1:
+            fail("refine_to", f"must be at least 1, got {refine}")
     p = d if form == "vector" else d * d
     if n > MAX_N or p > MAX_P:
         raise SpecError(f"{filename}: n = {n} and p = {p} parameters exceed the limits n <= {MAX_N}, p <= {MAX_P} "
                         "(branch-and-bound cost grows exponentially with p)")
-    return Spec(quantity, form, version, data, tuple(center), radius, target, float(budget), prec, cap)
+    return Spec(quantity, form, version, data, tuple(center), radius, target, float(budget), prec, cap, refine)
 
 
 def _number(v, key, fail) -> str:
