@@ -7,3 +7,4 @@ from . import identities  # noqa: F401
 from . import lemmas  # noqa: F401
 from . import production_vs_reference  # noqa: F401
 from . import solvers  # noqa: F401
+from . import certified  # noqa: F401
