@@ -97,3 +97,18 @@ def test_the_cover_check_is_exact():
         checker._cover([a, b, b2], 2)
     with pytest.raises(checker.Rejected, match="overlap"):
         checker._cover([root, a, b], 2)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda c: c["domain"].pop("radius"),
+    lambda c: c.__setitem__("data", "nonsense"),
+    lambda c: c["boxes"][0].__setitem__("bound", 7),
+    lambda c: c.__setitem__("precision_bits", "many"),
+    lambda c: c["lower_bound"].pop("point"),
+])
+def test_malformed_certificates_are_rejected_not_crashes(cert, edit):
+    bad = copy.deepcopy(cert)
+    edit(bad)
+    bad["digest"] = certificate.digest(bad)
+    with pytest.raises(checker.Rejected):
+        checker.check(bad)

@@ -138,14 +138,18 @@ def run(spec, executor=None, chunks=1, progress=None, clock=time.monotonic):
                 boxes=[dict(box=[list(c) for c in item[1]], bound=item[2]) for item in leaves])
     if not certified:
         body["worst_box"] = dict(box=[list(c) for c in bound[1]], bound=bound[2])
-        body["counterexample"] = _counterexample(prob, found[0] if found else bound[1])
+        body["counterexample"] = _counterexample(prob, found[0] if found else bound[1], t_high)
     return body
 
 
-def _counterexample(prob, box):
-    """The centre of ``box`` if ``||M||₂`` there exceeds the target at 50 digits (:mod:`.confirm`), else None."""
+def _counterexample(prob, box, t_high):
+    """The centre of ``box`` if ``||M||₂`` there provably exceeds the target (arb) and does so at 50 digits
+    through the mpmath reference (:mod:`.confirm`); else None."""
     from .confirm import norm_at
 
+    (_, lower), = evaluate(prob, [box])
+    if not decimal.Decimal(lower) > t_high:
+        return None
     point = P.centre_text(prob, box)
     value, target = norm_at(prob, point, dps=50)
     if value > target:

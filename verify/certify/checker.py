@@ -34,6 +34,15 @@ class Rejected(ValueError):
 
 def check(cert: dict, progress=None) -> str:
     """Raise :class:`Rejected` unless ``cert`` is valid; returns a one-line summary."""
+    try:
+        return _check(cert, progress)
+    except Rejected:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
+        raise Rejected(f"malformed certificate ({exc.__class__.__name__}: {exc})") from None
+
+
+def _check(cert, progress):
     _shape(cert)
     if C.digest(cert) != cert["digest"]:
         raise Rejected("the data, domain or target differ from what the certificate states (digest mismatch)")
