@@ -25,6 +25,15 @@ import flint
 from .jet import Jet, exp
 
 
+def linear(c, x):
+    """``Σ_m c_m x_m`` for constants ``c``; on jets, without forming the intermediate jets."""
+    if not isinstance(x[0], Jet):
+        return sum((cm * xm for cm, xm in zip(c, x)), flint.arb(0))
+    zero = flint.arb(0)
+    return Jet(sum((cm * xm.v for cm, xm in zip(c, x)), zero),
+               tuple(sum((cm * xm.g[k] for cm, xm in zip(c, x)), zero) for k in range(len(x[0].g))))
+
+
 def softmax(A, x):
     """``f`` of one row through the logit gaps (see the module docstring)."""
     n, p = len(A), len(x)
@@ -33,8 +42,7 @@ def softmax(A, x):
         denom = 1
         for k in range(n):
             if k != i:
-                t = sum(((A[k][m] - A[i][m]) * x[m] for m in range(p)), 0)
-                denom = exp(t) + denom
+                denom = exp(linear([A[k][m] - A[i][m] for m in range(p)], x)) + denom
         f.append(flint.arb(1) if isinstance(denom, int) else 1 / denom)  # n = 1: f = 1
     return f
 
@@ -75,7 +83,7 @@ def hessian_rescaled(rows, x):
     H = [[0] * p for _ in range(p)]
     for A, b in rows:
         n = len(A)
-        u = [exp(sum((A[i][m] * x[m] for m in range(p)), 0)) for i in range(n)]
+        u = [exp(linear(A[i], x)) for i in range(n)]
         alpha = sum(u, 0)
         h = [u[i] - alpha * b[i] for i in range(n)]
         beta = sum((h[i] * b[i] for i in range(n)), 0)
