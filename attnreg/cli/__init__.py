@@ -12,7 +12,7 @@ import os
 import sys
 import warnings
 
-COMMANDS = ("verify", "solve", "claims", "proofs", "check-impl", "audit")
+COMMANDS = ("verify", "solve", "claims", "proofs", "certify", "check-impl", "audit")
 MODULES = {"check-impl": "check_impl"}  # command names that are not module names
 
 

@@ -8,3 +8,4 @@ from . import lemmas  # noqa: F401
 from . import production_vs_reference  # noqa: F401
 from . import reference_arb  # noqa: F401
 from . import solvers  # noqa: F401
+from . import certified  # noqa: F401

@@ -35,7 +35,7 @@ MAX_CONFIRM = 4  # grid points whose float64 violation is sent to high precision
 @dataclass
 class Outcome:
     claim: object
-    status: str  # proved | survived | refuted | error
+    status: str  # proved | certified | survived | refuted | error
     evidence: str
     worst: dict | None = None
     counterexample: str | None = None
@@ -59,7 +59,12 @@ def slack(kind, K, obs):
 def check_claim(claim, *, budget: float, seed: int = 0, out_dir=".", progress=None, available=None) -> Outcome:
     """Decide, search, confirm; exceptions from a claim become an ``error`` outcome."""
     try:
-        return _check(claim, budget, seed, Path(out_dir), progress, available)
+        outcome = _check(claim, budget, seed, Path(out_dir), progress, available)
+        if claim.certificate:
+            from .certified import apply
+
+            outcome = apply(claim, outcome, Outcome)
+        return outcome
     except (DomainError, ExprError, ValueError, ArithmeticError) as exc:
         return Outcome(claim, "error", f"error: {exc}")
     except Exception as exc:  # noqa: BLE001 - a bug here must not hide the other claims' results

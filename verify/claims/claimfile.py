@@ -10,6 +10,7 @@ text: ``tomllib`` keeps no positions), the claim id and the key. Keys (issue 5):
     wrt         lipschitz only; vector: x | A, matrix: X | A1 | A2
     wrt_norm    spectral (default for A, A1, A2) | fro     loss_scale  half (default) | full
     assume      list of strings (see :mod:`.assume`)      constant    expression in n, d, R
+    certificate a certificate spec (TOML path, relative to the claims file): see :mod:`.certified`
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ NEEDS_B = ("c", "h", "loss", "grad")
 KINDS = ("lipschitz", "upper", "lower")
 WRT = {"vector": ("x", "A"), "matrix": ("X", "A1", "A2")}
 KEYS = ("id", "source", "provenance", "form", "version", "quantity", "kind", "wrt", "wrt_norm", "loss_scale",
-        "assume", "constant")
+        "assume", "constant", "certificate")
 REQUIRED = ("id", "provenance", "form", "quantity", "kind", "constant")
 CHOICES = dict(provenance=("quoted", "recalled", "derived"), form=("vector", "matrix"),
                version=("normalized", "rescaled"), quantity=QUANTITIES, kind=KINDS,
@@ -53,6 +54,7 @@ class Claim:
     loss_scale: str = "half"
     assume: tuple = ()
     file: str = ""
+    certificate: str | None = None  # a certificate spec, relative to ``file``
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -177,7 +179,8 @@ def from_table(table: dict, filename: str = "<claims>", line_of=lambda key, text
         fail("constant", str(exc))
     return Claim(id=table["id"], provenance=table["provenance"], form=form, quantity=quantity, kind=kind,
                  constant=constant, source=table.get("source", ""), version=version, wrt=wrt, wrt_norm=wrt_norm,
-                 loss_scale=table.get("loss_scale", "half"), assume=tuple(parsed), file=filename, raw=dict(table))
+                 loss_scale=table.get("loss_scale", "half"), assume=tuple(parsed), file=filename,
+                 certificate=table.get("certificate"), raw=dict(table))
 
 
 class _Lines:

@@ -1,0 +1,202 @@
+"""Certified Lipschitz bounds: enclosures against the mpmath reference, soundness on sampled points, the
+issue's targets on the example specs, counterexamples, and results independent of the number of workers."""
+import dataclasses
+import json
+from pathlib import Path
+
+import flint
+import mpmath
+import numpy as np
+import pytest
+
+from attnreg.verify.certify import bnb, certificate, check_formulas, checker, confirm, enclose, spec
+from attnreg.verify.certify import problem as P
+from attnreg.verify.certify.jet import Jet
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+
+
+def _problem(form, quantity, version, seed=3, n=3, d=2):
+    rng = np.random.default_rng(seed)
+    txt = lambda a: [[repr(float(v)) for v in r] for r in a] if a.ndim == 2 else [repr(float(v)) for v in a]  # noqa
+    if form == "vector":
+        data = dict(A=txt(rng.standard_normal((n, d))), b=txt(rng.dirichlet(np.ones(n))))
+    else:
+        data = dict(A1=txt(rng.standard_normal((n, d))), A2=txt(rng.standard_normal((n, d))),
+                    B=txt(rng.dirichlet(np.ones(n), size=n)))
+    p = d if form == "vector" else d * d
+    return dict(quantity=quantity, form=form, version=version, data=data), p, rng
+
+
+KINDS = [(form, q, v) for form in ("vector", "matrix")
+         for q, v in (("f", None), ("grad", "normalized"), ("grad", "rescaled"))]
+
+
+@pytest.mark.parametrize("form,quantity,version", KINDS)
+def test_both_enclosures_match_the_reference_and_its_derivatives(form, quantity, version):
+    """At a point, M from the run's formulas and from the checker's equals the mpmath reference's M
+    (straightforward (diag f − ffᵀ)A and AᵀKA), and both derivative routes equal a 40-digit central difference."""
+    prob, p, rng = _problem(form, quantity, version)
+    x = [repr(float(v)) for v in 0.4 * rng.standard_normal(p)]
+    old, flint.ctx.prec = flint.ctx.prec, 128
+    try:
+        rows = P.rows(prob)
+        xa = [flint.arb(v) for v in x]
+        M_run = enclose.point(enclose.formula(quantity, version), rows, xa)
+        jets = enclose.formula(quantity, version)(rows, [Jet.variable(xa[k], k, p) for k in range(p)])
+        M_chk, dM_chk = check_formulas.matrix_and_derivatives(rows, xa, quantity, version)
+    finally:
+        flint.ctx.prec = old
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    xm = [ctx.mpf(v) for v in x]
+    ref = confirm.matrix_at(ctx, prob, xm)
+    scale = float(ctx.mnorm(ref, 1))
+    for i in range(ref.rows):
+        for j in range(ref.cols):
+            for M in (M_run, M_chk):
+                assert M[i][j].contains(ref[i, j]) or abs(float(M[i][j].mid() - ref[i, j])) < 1e-30 * scale
+    h = ctx.mpf("1e-15")
+    for k in range(p):
+        up, dn = list(xm), list(xm)
+        up[k] += h
+        dn[k] -= h
+        D = (confirm.matrix_at(ctx, prob, up) - confirm.matrix_at(ctx, prob, dn)) / (2 * h)
+        dscale = max(1.0, float(ctx.mnorm(D, 1)))
+        for i in range(D.rows):
+            for j in range(D.cols):
+                assert abs(float(dM_chk[k][i][j].mid()) - float(D[i, j])) < 1e-20 * dscale
+                g = jets[i][j].g[k] if isinstance(jets[i][j], Jet) else 0
+                assert abs(float(g.mid() if g else 0) - float(D[i, j])) < 1e-20 * dscale
+
+
+@pytest.mark.parametrize("form,quantity,version", KINDS)
+def test_box_bounds_dominate_sampled_points(form, quantity, version):
+    """Soundness: on boxes of several sizes, ||M(x)||₂ at random points (mpmath, 30 digits) never exceeds the
+    run's bound for the box, and the checker verifies that bound."""
+    prob, p, rng = _problem(form, quantity, version, seed=5)
+    prob["domain"] = dict(center=[repr(float(v)) for v in 0.2 * rng.standard_normal(p)], radius="0.5", norm="inf")
+    prob["precision_bits"] = 96
+    ctx = mpmath.MPContext()
+    ctx.dps = 30
+    for box in (P.root(p), P.split(P.root(p))[1], P.split(P.split(P.split(P.root(p))[0])[1])[0]):
+        (bound, lower), = bnb.evaluate(prob, [box])
+        old, flint.ctx.prec = flint.ctx.prec, 96
+        try:
+            assert checker._holds(prob, checker._rows(prob), box, bound, checker.MAX_DEPTH)
+        finally:
+            flint.ctx.prec = old
+        lo = [float(ctx.mpf(c) + ctx.mpf("0.5") * (ctx.mpf(2 * i) / 2 ** lvl - 1))
+              for c, (i, lvl) in zip(prob["domain"]["center"], box)]
+        width = [float(ctx.mpf(1) / 2 ** lvl) for _, lvl in box]
+        worst = 0
+        for _ in range(12):
+            x = [a + w * t for a, w, t in zip(lo, width, rng.random(p))]
+            worst = max(worst, float(confirm.norm2(ctx, confirm.matrix_at(ctx, prob, [ctx.mpf(v) for v in x]))))
+        assert worst <= float(bound)
+        assert float(lower) <= float(bound)
+
+
+def _sampled_lower_f(A, radius=0.5, k=81):
+    """Best ||(diag f − ffᵀ)A||₂ over a k×k grid of the box (float64): the sampling lower bound."""
+    best, where = 0.0, None
+    for x0 in np.linspace(-radius, radius, k):
+        for x1 in np.linspace(-radius, radius, k):
+            s = A @ np.array([x0, x1])
+            f = np.exp(s - s.max())
+            f /= f.sum()
+            v = np.linalg.norm((np.diag(f) - np.outer(f, f)) @ A, 2)
+            if v > best:
+                best, where = v, (x0, x1)
+    return best, where
+
+
+def test_example_f_is_certified_and_tight():
+    """Done-when: Lip(f) ≤ 1.01·½||A||₂ certified on ||x||∞ ≤ 0.5; with a target 5 % above the sampled lower
+    bound it is still certified, so the certified bound is within 1.1× (here 1.05×) of the sampled lower bound."""
+    s = spec.load(EXAMPLES / "certify-f.toml")
+    A = np.array(s.data["A"], dtype=float)
+    body = bnb.run(s)
+    assert body["status"] == "certified"
+    assert float(body["bound"]) <= 1.01 * 0.5 * np.linalg.norm(A, 2)
+    sampled, _ = _sampled_lower_f(A)
+    # the spec's refine_to = 1.05: a sandwich lower ≤ sup ≤ bound ≤ 1.05 lower, consistent with sampling
+    low = float(body["lower_bound"]["value"])
+    assert low <= sampled * (1 + 1e-12) and sampled <= float(body["bound"]) <= 1.05 * low * (1 + 1e-12)
+    tight = bnb.run(dataclasses.replace(s, target=repr(float(1.05 * sampled))))
+    assert tight["status"] == "certified"
+    assert sampled <= float(tight["bound"]) <= 1.05 * sampled
+    assert float(tight["lower_bound"]["value"]) <= sampled * (1 + 1e-12)  # no lower bound above the true sup
+
+
+def test_example_grad_is_certified():
+    s = spec.load(EXAMPLES / "certify-grad.toml")
+    A = np.array(s.data["A"], dtype=float)
+    body = bnb.run(s)
+    assert body["status"] == "certified" and float(body["bound"]) <= 3.25 * np.linalg.norm(A, 2) ** 2
+
+
+def test_target_below_the_sampled_lower_bound_gives_a_confirmed_counterexample():
+    s = spec.load(EXAMPLES / "certify-f.toml")
+    A = np.array(s.data["A"], dtype=float)
+    sampled, _ = _sampled_lower_f(A)
+    body = bnb.run(dataclasses.replace(s, target=repr(float(0.99 * sampled))))
+    assert body["status"] == "not certified" and body["stop"] == "counterexample"
+    cx = body["counterexample"]
+    assert cx["dps"] == 50 and mpmath.mpf(cx["value"]) > mpmath.mpf(cx["target"])
+    x = np.array([float(v) for v in cx["point"]])  # float64 recomputation agrees with the 50-digit one
+    s_ = A @ x
+    f = np.exp(s_ - s_.max()) / np.exp(s_ - s_.max()).sum()
+    assert np.linalg.norm((np.diag(f) - np.outer(f, f)) @ A, 2) > 0.99 * sampled
+    assert body["worst_box"]["bound"] and float(body["bound"]) >= float(cx["value"][:15])
+
+
+def test_budget_spent_reports_best_bound_and_worst_box():
+    s = dataclasses.replace(spec.load(EXAMPLES / "certify-f.toml"), target="0.5911", max_boxes=40)
+    body = bnb.run(s)
+    assert body["status"] == "not certified" and body["stop"] == "max_boxes"
+    assert body["worst_box"]["bound"] == body["bound"] and float(body["bound"]) > 0.5911
+    assert checker.check(json.loads(certificate.dumps(certificate.build(body)))).startswith("not certified")
+
+
+def test_results_do_not_depend_on_the_number_of_workers():
+    from attnreg.verify.executor import executor
+
+    s = dataclasses.replace(spec.load(EXAMPLES / "certify-f.toml"), target="0.6")
+    one = certificate.dumps(certificate.build(bnb.run(s)))
+    with executor(2) as pool:
+        two = certificate.dumps(certificate.build(bnb.run(s, pool.executor, chunks=2 * pool.slots)))
+    assert one == two
+
+
+def test_matrix_form_is_certified_and_checked():
+    prob, p, _ = _problem("matrix", "grad", "normalized", seed=7, n=2, d=2)
+    s = spec.from_dict(dict(quantity="grad", form="matrix", version="normalized", center=[["0", "0"], ["0", "0"]],
+                            radius="0.25", target="3.25 * norm(A1)^2 * norm(A2)^2", budget_seconds=60,
+                            precision_bits=96, **prob["data"]))
+    cert = json.loads(certificate.dumps(certificate.build(bnb.run(s))))
+    assert cert["status"] == "certified"
+    assert checker.check(cert).startswith("certified")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("certify-*.toml")), ids=lambda p: p.name)
+def test_every_example_certifies_on_two_workers_and_checks(path, tmp_path):
+    from attnreg.cli import main
+
+    out = tmp_path / "cert.json"
+    assert main(["certify", "run", str(path), "--out", str(out), "--workers", "2"]) == 0
+    assert main(["certify", "check", str(out), "--spec", str(path)]) == 0
+
+
+def test_registered_certify_check_fails_when_the_run_understates_its_bounds(monkeypatch):
+    """Mutation: a run whose norm bound is 20 % too small writes box bounds the checker cannot verify."""
+    from attnreg.verify import registry
+    from attnreg.verify.certify import specnorm
+
+    (c,) = [c for c in registry.select("certify.f.vector") if c.name == "certify.f.vector"]
+    assert registry.run(c, seed=0).status is registry.Status.PASS
+    real = specnorm.upper
+    monkeypatch.setattr(specnorm, "upper", lambda M: real(M) * 0.8)
+    result = registry.run(c, seed=0)
+    assert result.status is registry.Status.FAIL and "rejected" in result.detail

@@ -1,0 +1,114 @@
+"""The independent checker: a valid certificate is accepted; edited bounds, removed or duplicated boxes,
+changed data and a false 'certified' are rejected, each with its reason."""
+import copy
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from attnreg.verify.certify import bnb, certificate, checker, spec
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+
+
+@pytest.fixture(scope="module")
+def cert():
+    s = dataclasses.replace(spec.load(EXAMPLES / "certify-f.toml"), target="0.62")  # tight: many boxes
+    return json.loads(certificate.dumps(certificate.build(bnb.run(s))))
+
+
+def test_valid_certificate_is_accepted(cert):
+    assert cert["status"] == "certified" and len(cert["boxes"]) > 20
+    assert checker.check(copy.deepcopy(cert)).startswith("certified")
+
+
+def _rejected(cert, match):
+    with pytest.raises(checker.Rejected, match=match):
+        checker.check(cert)
+
+
+def test_an_edited_box_bound_is_rejected(cert):
+    bad = copy.deepcopy(cert)
+    worst = max(range(len(bad["boxes"])), key=lambda i: float(bad["boxes"][i]["bound"]))
+    # just below the lower bound attained at a sampled point of the box: false for sure
+    bad["boxes"][worst]["bound"] = "0.5"
+    _rejected(bad, r"box \d+ .*could not be verified")
+
+
+def test_a_removed_box_is_rejected(cert):
+    bad = copy.deepcopy(cert)
+    del bad["boxes"][len(bad["boxes"]) // 2]
+    _rejected(bad, "do not cover the domain")
+
+
+def test_a_duplicated_box_is_rejected(cert):
+    bad = copy.deepcopy(cert)
+    bad["boxes"].append(copy.deepcopy(bad["boxes"][0]))
+    _rejected(bad, "overlap")
+
+
+def test_changed_data_is_rejected(cert):
+    bad = copy.deepcopy(cert)
+    bad["data"]["A"][0][0] = "1.3"
+    _rejected(bad, "digest mismatch")
+
+
+def test_changed_data_with_a_recomputed_digest_fails_its_bounds(cert):
+    bad = copy.deepcopy(cert)
+    bad["data"]["A"] = [[str(2 * float(v)) for v in row] for row in bad["data"]["A"]]
+    bad["digest"] = certificate.digest(bad)
+    _rejected(bad, "could not be verified")
+
+
+def test_a_false_certified_status_is_rejected(cert):
+    bad = copy.deepcopy(cert)
+    bad["target"] = "0.55"  # below the true supremum (≈ 0.591)
+    bad["digest"] = certificate.digest(bad)
+    _rejected(bad, "not below the target")
+
+
+def test_a_stated_bound_that_is_not_the_largest_is_rejected(cert):
+    bad = copy.deepcopy(cert)
+    bad["bound"] = "0.3"
+    _rejected(bad, "not the largest box bound")
+
+
+def test_a_false_lower_bound_is_rejected(cert):
+    bad = copy.deepcopy(cert)
+    bad["lower_bound"]["value"] = "0.7"
+    _rejected(bad, "lower bound")
+
+
+def test_garbage_is_rejected():
+    _rejected({"format": "something else"}, "format")
+    _rejected({"format": certificate.FORMAT}, "missing field")
+
+
+def test_the_cover_check_is_exact():
+    root = ((0, 0), (0, 0))
+    a, b = ((0, 1), (0, 0)), ((1, 1), (0, 0))
+    b1, b2 = ((1, 1), (0, 1)), ((1, 1), (1, 1))
+    checker._cover([root], 2)
+    checker._cover([a, b1, b2], 2)
+    with pytest.raises(checker.Rejected, match="cover"):
+        checker._cover([a, b1], 2)
+    with pytest.raises(checker.Rejected, match="overlap"):
+        checker._cover([a, b, b2], 2)
+    with pytest.raises(checker.Rejected, match="overlap"):
+        checker._cover([root, a, b], 2)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda c: c["domain"].pop("radius"),
+    lambda c: c.__setitem__("data", "nonsense"),
+    lambda c: c["boxes"][0].__setitem__("bound", 7),
+    lambda c: c.__setitem__("precision_bits", "many"),
+    lambda c: c["lower_bound"].pop("point"),
+])
+def test_malformed_certificates_are_rejected_not_crashes(cert, edit):
+    bad = copy.deepcopy(cert)
+    edit(bad)
+    bad["digest"] = certificate.digest(bad)
+    with pytest.raises(checker.Rejected):
+        checker.check(bad)

@@ -1,0 +1,266 @@
+r"""The independent checker of certificate files.
+
+It shares no bound computation with ``run``: the enclosures come from :mod:`.check_formulas`
+(hand-derived derivatives, plain softmax), and ``||M||₂ ≤ β`` on a box is decided by a different
+rigorous test — ``β² I − MᵀM`` positive definite for every member of the enclosure of ``MᵀM``, by an
+LDLᵀ factorisation in ball arithmetic whose pivots are all positive (Sylvester). Where that test is
+too coarse for a box it splits the box (at most ``MAX_DEPTH`` levels) and tests the pieces, so a
+looser enclosure costs time, never soundness. A certificate is valid only if
+
+1. it parses, names the right format, and its digest matches the data, domain and target it states;
+2. its boxes are inside the domain, do not overlap and cover it (an exact recursion on the dyadic boxes);
+3. every box's bound holds, ``bound`` is the largest box bound, and a ``certified`` one has
+   ``bound ≤`` the target (evaluated here: norms by a Rayleigh quotient in arb, a lower bound);
+4. its lower bound and counterexample (if any) hold at their points.
+"""
+from __future__ import annotations
+
+import decimal
+import json
+from fractions import Fraction
+
+import flint
+import numpy as np
+
+from . import certificate as C
+from .check_formulas import enclosure, matrix_and_derivatives
+
+MAX_DEPTH = 8  # a box the checker cannot verify in 2^8 pieces is rejected
+
+
+class Rejected(ValueError):
+    """The certificate is not valid; ``str()`` says why in one sentence."""
+
+
+def check(cert: dict, progress=None) -> str:
+    """Raise :class:`Rejected` unless ``cert`` is valid; returns a one-line summary."""
+    try:
+        return _check(cert, progress)
+    except Rejected:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as exc:
+        raise Rejected(f"malformed certificate ({exc.__class__.__name__}: {exc})") from None
+
+
+def _check(cert, progress):
+    _shape(cert)
+    if C.digest(cert) != cert["digest"]:
+        raise Rejected("the data, domain or target differ from what the certificate states (digest mismatch)")
+    _validate_problem(cert)
+    p = len(cert["domain"]["center"])
+    boxes = [_box(b, p) for b in cert["boxes"]]
+    _cover(boxes, p)
+    old = flint.ctx.prec
+    flint.ctx.prec = cert["precision_bits"]
+    try:
+        rows = _rows(cert)
+        for idx, (entry, box) in enumerate(zip(cert["boxes"], boxes)):
+            beta = _decimal(entry["bound"], f"boxes[{idx}].bound")
+            if not _holds(cert, rows, box, beta, MAX_DEPTH):
+                raise Rejected(f"box {idx} {entry['box']}: its bound {entry['bound']} could not be verified")
+            if progress:
+                progress(idx + 1, len(boxes))
+        top = max(Fraction(_decimal(e["bound"], "bound")) for e in cert["boxes"])
+        if Fraction(_decimal(cert["bound"], "bound")) != top:
+            raise Rejected(f"the stated bound {cert['bound']} is not the largest box bound {top}")
+        if cert["status"] != "certified" and (cert.get("worst_box") or {}).get("bound") != cert["bound"]:
+            raise Rejected("a not-certified certificate must name its worst box, whose bound is the stated bound")
+        target_low, target_high = _target_range(cert)
+        if cert["status"] == "certified" and not flint.arb(str(_decimal(cert["bound"], "bound"))) <= target_low:
+            raise Rejected(f"status is 'certified' but the bound {cert['bound']} is not below the target "
+                           f"{cert['target']}")
+        _lower_bound(cert, rows, target_high)
+    finally:
+        flint.ctx.prec = old
+    return (f"{cert['status']}: sup ||M||_2 <= {cert['bound']} on {len(boxes)} boxes "
+            f"(target {cert['target']}; lower bound {cert['lower_bound']['value']})")
+
+
+def load(path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise Rejected(f"{path}: cannot read the certificate ({exc.__class__.__name__}: {exc})") from None
+
+
+def _shape(cert):
+    if not isinstance(cert, dict) or cert.get("format") != C.FORMAT:
+        raise Rejected(f"not an attnreg certificate (format must be {C.FORMAT!r})")
+    for key in (*C.PROBLEM_KEYS, "status", "bound", "boxes", "digest", "lower_bound"):
+        if key not in cert:
+            raise Rejected(f"missing field {key!r}")
+    if cert["status"] not in ("certified", "not certified"):
+        raise Rejected(f"status must be 'certified' or 'not certified', got {cert['status']!r}")
+    if not isinstance(cert["boxes"], list) or not cert["boxes"]:
+        raise Rejected("boxes must be a non-empty list")
+
+
+def _validate_problem(cert):
+    from .spec import SpecError, from_dict
+
+    raw = dict(quantity=cert["quantity"], form=cert["form"], center=_nest(cert), radius=cert["domain"]["radius"],
+               target=cert["target"], budget_seconds=1, precision_bits=cert["precision_bits"], **cert["data"])
+    if cert["version"] is not None:
+        raw["version"] = cert["version"]
+    try:
+        from_dict(raw, "certificate")
+    except (SpecError, TypeError, KeyError) as exc:
+        raise Rejected(f"the problem it states is malformed: {exc}") from None
+
+
+def _nest(cert):
+    c = cert["domain"]["center"]
+    if cert["form"] == "vector":
+        return c
+    d = int(round(len(c) ** 0.5))
+    return [c[i * d:(i + 1) * d] for i in range(d)]
+
+
+def _decimal(text, where) -> str:
+    try:
+        if not isinstance(text, str) or not decimal.Decimal(text).is_finite():
+            raise decimal.InvalidOperation
+    except decimal.InvalidOperation:
+        raise Rejected(f"{where}: {text!r} is not a decimal string") from None
+    return text
+
+
+def _box(entry, p):
+    box = entry.get("box") if isinstance(entry, dict) else None
+    ok = (isinstance(box, list) and len(box) == p and all(
+        isinstance(c, list) and len(c) == 2 and all(type(v) is int for v in c) and 0 <= c[1] <= 200
+        and 0 <= c[0] < 2 ** c[1] for c in box))
+    if not ok:
+        raise Rejected(f"box {entry!r}: must be {p} pairs [i, level] with 0 <= i < 2^level")
+    return tuple((c[0], c[1]) for c in box)
+
+
+def _cover(boxes, p):
+    """The dyadic boxes tile the domain: no gap, no overlap (exact)."""
+    stack = [(tuple((0, 0) for _ in range(p)), boxes)]
+    while stack:
+        region, inside = stack.pop()
+        if not inside:
+            raise Rejected(f"the boxes do not cover the domain: nothing covers the sub-box {[list(c) for c in region]}")
+        if any(b == region for b in inside):
+            if len(inside) > 1:
+                raise Rejected(f"boxes overlap on the sub-box {[list(c) for c in region]}")
+            continue
+        k = next(j for j in range(p) if any(b[j][1] > region[j][1] for b in inside))
+        ri, rl = region[k]
+        halves = {2 * ri: [], 2 * ri + 1: []}
+        for b in inside:
+            bi, bl = b[k]
+            if bl == rl:
+                for half in halves:
+                    halves[half].append(b[:k] + ((half, rl + 1),) + b[k + 1:])
+            else:
+                halves[bi >> (bl - rl - 1)].append(b)
+        for half, sub in halves.items():
+            stack.append((region[:k] + ((half, rl + 1),) + region[k + 1:], sub))
+
+
+def _rows(cert):
+    data = cert["data"]
+    arr = lambda M: [[flint.arb(v) for v in r] for r in M]  # noqa: E731
+    if cert["form"] == "vector":
+        A = arr(data["A"])
+        return [(A, [flint.arb(v) for v in data.get("b", ["0"] * len(A))])]
+    A1, A2 = arr(data["A1"]), arr(data["A2"])
+    n, d = len(A1), len(A1[0])
+    B = arr(data["B"]) if "B" in data else [[flint.arb(0)] * n for _ in range(n)]
+    kron = lambda j: [[A1[j][i] * A2[l][k] for i in range(d) for k in range(d)] for l in range(n)]  # noqa: E731
+    return [(kron(j), B[j]) for j in range(n)]
+
+
+def _point(cert, box):
+    """``(centre, box)`` as arb lists: ``x_k ∈ c_k + r [−1 + 2i/2^ℓ, −1 + 2(i+1)/2^ℓ]``."""
+    r = flint.arb(cert["domain"]["radius"])
+    xc, X = [], []
+    for ck, (i, lvl) in zip(cert["domain"]["center"], box):
+        lo = flint.arb(2 * i - 2 ** lvl) / 2 ** lvl
+        hi = flint.arb(2 * i + 2 - 2 ** lvl) / 2 ** lvl
+        xc.append(flint.arb(ck) + r * (lo + hi) / 2)
+        X.append(flint.arb(ck) + r * lo.union(hi))
+    return xc, X
+
+
+def _holds(cert, rows, box, beta, depth) -> bool:
+    xc, X = _point(cert, box)
+    M = enclosure(rows, xc, X, cert["quantity"], cert["version"])
+    if _norm_below(M, flint.arb(beta).lower()):
+        return True
+    if depth == 0:
+        return False
+    k = min(range(len(box)), key=lambda j: (box[j][1], j))
+    i, lvl = box[k]
+    return all(_holds(cert, rows, box[:k] + ((2 * i + h, lvl + 1),) + box[k + 1:], beta, depth - 1) for h in (0, 1))
+
+
+def _norm_below(M, beta) -> bool:
+    """``||M'||₂ < β`` for every member M' of M: ``β² I − MᵀM`` positive definite (LDLᵀ, Sylvester)."""
+    if not beta > 0:
+        return False
+    cols = list(zip(*M))
+    G = [[(beta * beta if i == j else 0) - sum((a * b for a, b in zip(cols[i], cols[j])), flint.arb(0))
+          for j in range(len(cols))] for i in range(len(cols))]
+    n = len(G)
+    for k in range(n):  # in place: G[k][k] becomes the pivot d_k, G[i][k] the multiplier times d_k
+        for j in range(k):
+            G[k][k] -= G[k][j] * G[k][j] / G[j][j]
+        if not G[k][k] > 0:
+            return False
+        for i in range(k + 1, n):
+            for j in range(k):
+                G[i][k] -= G[i][j] * G[k][j] / G[j][j]
+    return True
+
+
+def _rayleigh_lower(M):
+    """A rigorous lower bound of ``||M||₂``: ``||M v|| / ||v||`` in arb at a float singular vector ``v``."""
+    mids = np.array([[float(e.mid()) for e in r] for r in M])
+    v = [flint.arb(float(t)) for t in np.linalg.svd(mids)[2][0]]
+    Mv = [sum((e * t for e, t in zip(r, v)), flint.arb(0)) for r in M]
+    q = sum((y * y for y in Mv), flint.arb(0)) / sum((t * t for t in v), flint.arb(0))
+    return q.lower().sqrt().lower() if q.lower() > 0 else flint.arb(0)
+
+
+def _target_range(cert):
+    """Exact arbs ``(low, high)`` around the target; spectral norms enclosed by a Rayleigh quotient from below
+    and the positive-definiteness test from above."""
+    from .spec import factors
+
+    text = cert["target"]
+    try:
+        value = flint.arb(str(decimal.Decimal(text)))
+        return value.lower(), value.upper()
+    except (decimal.InvalidOperation, ValueError):
+        pass
+    nums, powers = factors(text, cert["form"])
+    low = high = flint.arb(1)
+    for s in nums:
+        low, high = low * flint.arb(s).lower(), high * flint.arb(s).upper()
+    for name, k in powers.items():
+        M = [[flint.arb(v) for v in r] for r in cert["data"][name]]
+        lo = _rayleigh_lower(M)
+        hi = (lo * (1 + flint.arb(2) ** -30)).upper() + flint.arb(2) ** -1000
+        if not _norm_below(M, hi):
+            raise Rejected(f"could not enclose norm({name}) for the target")
+        low, high = low * lo ** k, high * hi ** k
+    return low.lower(), high.upper()
+
+
+def _at(cert, rows, point):
+    x = [flint.arb(v) for v in point]
+    return matrix_and_derivatives(rows, x, cert["quantity"], cert["version"])[0]
+
+
+def _lower_bound(cert, rows, target_high):
+    lb = cert["lower_bound"]
+    if not _rayleigh_lower(_at(cert, rows, lb["point"])) >= flint.arb(_decimal(lb["value"], "lower_bound.value")):
+        raise Rejected(f"the lower bound {lb['value']} does not hold at its point {lb['point']}")
+    cx = cert.get("counterexample")
+    if cx:
+        if not _rayleigh_lower(_at(cert, rows, cx["point"])) > target_high:
+            raise Rejected(f"the counterexample at {cx['point']} does not exceed the target")
