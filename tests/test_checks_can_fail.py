@@ -65,3 +65,16 @@ def test_derivative_check_catches_a_wrong_hessian_term(monkeypatch):
 @pytest.mark.parametrize("name", ["prod.matrix.rescaled.vs_reference", "prod.backend.array_api_strict"])
 def test_checks_pass_unmutated(name):
     assert _status(name) is registry.Status.PASS
+
+
+def test_conformance_check_catches_a_transposed_gradient(monkeypatch):
+    real = attnreg.loss_and_grad
+
+    def transposed(*args, **kw):
+        L, G = real(*args, **kw)
+        return L, G.T
+
+    monkeypatch.setattr(attnreg, "loss_and_grad", transposed)
+    (check,) = [c for c in registry.select("conformance.production.matrix.normalized")]
+    result = registry.run(check, seed=0)
+    assert result.status is registry.Status.FAIL and "transpose" in result.detail

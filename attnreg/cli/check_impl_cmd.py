@@ -116,8 +116,9 @@ def run(args) -> int:
     console.print(table)
     for q, r in out.judgement.rule.items():
         console.print(f"ratio rule, {'gradient' if q == 'grad' else 'loss'} over {r['count']} well-conditioned cases: "
-                      f"mean {r['mean'][0]:.2e} vs baseline {r['mean'][1]:.2e}, max {r['max'][0]:.2e} vs "
-                      f"{r['max'][1]:.2e}: {'ok' if r['ok'] else 'FAIL'}")
+                      f"geometric mean of error/baseline {r['geomean_ratio']:.3g} (≤ 4), mean {r['mean'][0]:.2e} vs "
+                      f"baseline {r['mean'][1]:.2e}, max {r['max'][0]:.2e} vs {r['max'][1]:.2e}: "
+                      f"{'ok' if r['ok'] else 'FAIL'}")
     failing = [(m.case.id, v.reasons) for m, v in zip(out.measured, out.judgement.cases) if not v.ok]
     for cid, reasons in failing[:5]:
         console.print(f"  {cid}: {'; '.join(reasons)}")

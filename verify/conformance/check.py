@@ -89,7 +89,7 @@ def run(fn, *, version, form="matrix", dtype="float64", backend="numpy", device=
                                        device=device, scale=scale, convert=convert))
         if progress:
             progress(c)
-    jd = judge.judge(measured, dtype)
+    jd = judge.judge(measured, dtype, version)
     diag = diagnose.diagnose(measured, jd, form=form, version=version, dtype=dtype, fn=fn, backend=backend,
                              device=device)
     meta = {"target": target_name or getattr(fn, "__qualname__", repr(fn)), "version": version, "form": form,

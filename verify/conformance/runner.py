@@ -33,6 +33,7 @@ class Measured:
     representable: dict | None = None  # "loss"/"grad" -> bool
     gold_q: dict | None = None  # "loss"/"grad" -> (hi, lo) of the (scaled) gold
     grad_floor: float = 0.0  # the gradient error's denominator is max(‖g‖, grad_floor)
+    scale: str = "half"
 
 
 def norm(a) -> float:
@@ -71,6 +72,24 @@ def grad_size(case, version, loss: float) -> float:
         return float(np.exp(math.log(max(norms, 1e-300)) + 0.5 * math.log(2 * loss) + 0.5 * math.log(n) + top))
 
 
+def apriori(m, version: str, dtype: str) -> dict:
+    """The first-order a-priori relative error bound (attnreg.verify.errormodel, times its ``vs_reference``
+    factor) of loss and gradient for a computation in ``dtype``; inf where it cannot be evaluated."""
+    from .. import errormodel
+
+    (Lh, _), (Gh, _) = m.gold_q["loss"], m.gold_q["grad"]
+    f = 2.0 if m.scale == "full" else 1.0
+    try:
+        make = errormodel.matrix_bounds if m.case.form == "matrix" else errormodel.vector_bounds
+        with np.errstate(all="ignore"):
+            b = make(*m.case.args, version, dtype=dtypes.numpy_dtype(dtype))
+        k = tol("vs_reference").factor * f
+        return {"loss": k * float(b.loss) / max(abs(Lh), dtypes.unit(dtype).tiny),
+                "grad": k * norm(b.grad) / max(norm(Gh), m.grad_floor)}
+    except (ArithmeticError, ValueError):
+        return {"loss": math.inf, "grad": math.inf}
+
+
 def gold_scaled(case, version, scale):
     g = cases.ensure_gold(case, version)
     f = 2.0 if scale == "full" else 1.0
@@ -95,12 +114,15 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     except Exception as exc:
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return Measured(case, "raised", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})",
-                        base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor)
+                        base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor,
+                        scale=scale)
     try:
         L, G = target.split(out, grad_shape)
     except target.TargetError as exc:
-        return Measured(case, "shape", str(exc), base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor)
+        return Measured(case, "shape", str(exc), base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor,
+                        scale=scale)
     err = {"loss": rel_err(L, Lh, Ll, unit.tiny)}
     if G is not None:
         err["grad"] = rel_err(G, Gh, Gl, gfloor)
-    return Measured(case, "ok", loss=L, grad=G, err=err, base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor)
+    return Measured(case, "ok", loss=L, grad=G, err=err, base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor,
+                        scale=scale)
