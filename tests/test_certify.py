@@ -200,3 +200,38 @@ def test_registered_certify_check_fails_when_the_run_understates_its_bounds(monk
     monkeypatch.setattr(specnorm, "upper", lambda M: real(M) * 0.8)
     result = registry.run(c, seed=0)
     assert result.status is registry.Status.FAIL and "rejected" in result.detail
+
+
+HARD = {
+    # logit gaps up to ±80 across the box: softmax saturates; the target is below the true constant
+    "saturated-f": dict(quantity="f", form="vector", A=[["40", "0"], ["0", "40"], ["-40", "-40"]],
+                        center=["0.3", "0.2"], radius="0.5", target="1"),
+    "one-hot-target": dict(quantity="grad", form="vector", version="normalized",
+                           A=[["3", "0"], ["0", "3"], ["-3", "1"]], b=["1", "0", "0"], center=["0", "0"],
+                           radius="0.5", target="3.25 * norm(A)^2"),
+    # u = exp(s) up to e^30: the rescaled Hessian is ~1e23 and has no shift invariance
+    "rescaled-large-logits": dict(quantity="grad", form="vector", version="rescaled",
+                                  A=[["30", "0"], ["0", "30"], ["-30", "5"]], b=["0.2", "0.5", "0.3"],
+                                  center=["0.5", "0.5"], radius="0.25", target="1e40"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(HARD))
+def test_hardest_inputs_are_sound_and_checked(name):
+    """Saturated rows, one-hot targets, huge logits: the run ends as it should, the checker accepts its
+    certificate, and no sampled point (40 digits) exceeds the certified bound."""
+    raw = HARD[name]
+    s = spec.from_dict(dict(raw, budget_seconds=60))
+    cert = json.loads(certificate.dumps(certificate.build(bnb.run(s))))
+    assert cert["status"] == ("not certified" if name == "saturated-f" else "certified")
+    if name == "saturated-f":
+        assert cert["stop"] == "counterexample" and mpmath.mpf(cert["counterexample"]["value"]) > 1
+    checker.check(cert)
+    ctx = mpmath.MPContext()
+    ctx.dps = 40
+    rng = np.random.default_rng(11)
+    c, r = [float(v) for v in raw["center"]], float(raw["radius"])
+    worst = max(float(confirm.norm2(ctx, confirm.matrix_at(ctx, cert, [ctx.mpf(ci + r * t) for ci, t in
+                                                                      zip(c, rng.uniform(-1, 1, 2))])))
+                for _ in range(20))
+    assert worst <= float(cert["bound"])

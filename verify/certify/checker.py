@@ -25,7 +25,7 @@ import numpy as np
 from . import certificate as C
 from .check_formulas import enclosure, matrix_and_derivatives
 
-MAX_DEPTH = 8  # a box the checker cannot verify in 2^8 pieces is rejected
+MAX_DEPTH = 14  # a box the checker cannot verify in 2^14 pieces is rejected (a false bound fails fast: one path)
 
 
 class Rejected(ValueError):

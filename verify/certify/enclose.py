@@ -43,8 +43,18 @@ def softmax(A, x):
         for k in range(n):
             if k != i:
                 denom = exp(linear([A[k][m] - A[i][m] for m in range(p)], x)) + denom
-        f.append(flint.arb(1) if isinstance(denom, int) else 1 / denom)  # n = 1: f = 1
+        f.append(flint.arb(1) if isinstance(denom, int) else _reciprocal_of_at_least_one(denom))  # n = 1: f = 1
     return f
+
+
+def _reciprocal_of_at_least_one(d):
+    """``1/d`` for ``d = 1 + Σ exp(·) ≥ 1``, from the endpoints. On a wide box the ball of ``d`` reaches below
+    1, even below 0 (``[e^−44, e^44]`` is stored as a midpoint and a 30-bit radius), and ``1/d`` would be
+    nan; clamping its lower end at 1 uses what is known, ``d ≥ 1``. ``d(1/d) = −(1/d)² dd``."""
+    v = d.v if isinstance(d, Jet) else d
+    lo = v.lower() if v.lower() >= 1 else flint.arb(1)
+    q = (1 / v.upper()).union(1 / lo)
+    return Jet(q, tuple(-q * q * a for a in d.g)) if isinstance(d, Jet) else q
 
 
 def _centred(A, f):
