@@ -128,6 +128,27 @@ class _progress:
         return False
 
 
+class _check_progress(_progress):
+    """A transient 'boxes checked' bar on a terminal."""
+
+    def __init__(self):
+        super().__init__(None)
+
+    def __enter__(self):
+        import sys
+
+        if not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.bar = Progress(TextColumn("checking boxes"), BarColumn(), MofNCompleteColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.bar.__enter__()
+        self.task = self.bar.add_task("check")
+        return lambda done, total: self.bar.update(self.task, completed=done, total=total)
+
+
 def _check(args) -> int:
     from attnreg.verify.certify import checker
     from attnreg.verify.certify.certificate import PROBLEM_KEYS
@@ -143,7 +164,8 @@ def _check(args) -> int:
             for key in PROBLEM_KEYS:
                 if cert.get(key) != want[key]:
                     raise checker.Rejected(f"its {key} differs from the spec {args.spec}")
-        summary = checker.check(cert)
+        with _check_progress() as progress:
+            summary = checker.check(cert, progress=progress)
     except checker.Rejected as exc:
         print(f"rejected: {exc}")
         return 1
