@@ -235,3 +235,58 @@ def test_hardest_inputs_are_sound_and_checked(name):
                                                                       zip(c, rng.uniform(-1, 1, 2))])))
                 for _ in range(20))
     assert worst <= float(cert["bound"])
+
+
+def _random_problem(rng, trial):
+    form = ("vector", "matrix")[int(rng.integers(0, 2))]
+    n, d = int(rng.integers(1, 5)), int(rng.integers(1, 3))
+    quantity, version = [("f", None), ("grad", "normalized"), ("grad", "rescaled")][trial % 3]
+    scale = float(rng.choice([0.3, 1, 3, 10]))
+    txt = lambda a: [[repr(float(x)) for x in r] for r in a]  # noqa: E731
+    if form == "vector":
+        data = dict(A=txt(scale * rng.standard_normal((n, d))), b=[repr(float(x)) for x in rng.dirichlet(np.ones(n))])
+    else:
+        data = dict(A1=txt(np.sqrt(scale) * rng.standard_normal((n, d))),
+                    A2=txt(np.sqrt(scale) * rng.standard_normal((n, d))), B=txt(rng.dirichlet(np.ones(n), size=n)))
+    p = d if form == "vector" else d * d
+    radius = float(rng.choice([0.01, 0.1, 0.5, 1.0]))
+    center = [repr(float(x)) for x in 0.5 * rng.standard_normal(p)]
+    return dict(quantity=quantity, form=form, version=version, data=data, target="1",
+                domain=dict(center=center, radius=repr(radius), norm="inf"),
+                precision_bits=int(rng.choice([53, 128]))), p
+
+
+def _sweep(trials, seed):
+    """Random problems (n = 1..4 incl. the constant softmax n = 1, d = 1..2, both forms, all quantities, data
+    scales 0.3..10, radii 0.01..1, 53 or 128 bits): on the root box and a random sub-box, no sampled point
+    (30 digits) exceeds the run's bound, the centre's lower bound holds, and the checker verifies the bound."""
+    rng = np.random.default_rng(seed)
+    ctx = mpmath.MPContext()
+    ctx.dps = 30
+    for trial in range(trials):
+        prob, p = _random_problem(rng, trial)
+        box = P.root(p)
+        for _ in range(int(rng.integers(0, 5))):
+            box = P.split(box)[int(rng.integers(0, 2))]
+        c, r = [float(v) for v in prob["domain"]["center"]], float(prob["domain"]["radius"])
+        for b, (ub, lb) in zip((P.root(p), box), bnb.evaluate(prob, [P.root(p), box])):
+            lo = [ci + r * (2 * i / 2 ** lvl - 1) for ci, (i, lvl) in zip(c, b)]
+            for _ in range(6):
+                x = [a + r * 2 / 2 ** lvl * t for a, (_, lvl), t in zip(lo, b, rng.random(p))]
+                assert confirm.norm2(ctx, confirm.matrix_at(ctx, prob, [ctx.mpf(v) for v in x])) <= ctx.mpf(ub)
+            centre = [ctx.mpf(v) for v in P.centre_text(prob, b)]
+            assert confirm.norm2(ctx, confirm.matrix_at(ctx, prob, centre)) >= ctx.mpf(lb)
+            old, flint.ctx.prec = flint.ctx.prec, prob["precision_bits"]
+            try:
+                assert checker._holds(prob, checker._rows(prob), b, ub, checker.MAX_DEPTH), (trial, prob, b, ub)
+            finally:
+                flint.ctx.prec = old
+
+
+def test_random_problems_are_sound_and_checkable():
+    _sweep(12, seed=2026)
+
+
+@pytest.mark.slow
+def test_random_problems_are_sound_and_checkable_many():
+    _sweep(150, seed=123)

@@ -53,6 +53,8 @@ def _t(P):
 def _row(A, b, x, version, need):
     """``(K or S, [dK_k or dS_k for each k])`` of one row: the middle factor and its derivatives."""
     n, p = len(A), len(x)
+    if n == 1 and version != "rescaled":  # f ≡ 1: S = 0 and K = 0 exactly
+        return [[ZERO]], [[[ZERO]] for _ in range(p)]
     s = [_dot(a, x) for a in A]
     V = [[A[i][k] for i in range(n)] for k in range(p)]  # v_k = A e_k
     if version == "rescaled":

@@ -67,6 +67,9 @@ def jacobian_f(rows, x):
     """``J_f`` (``n·rows × p``) of the stacked softmax rows."""
     M = []
     for A, _ in rows:
+        if len(A) == 1:  # one logit: f ≡ 1, an exact zero row (in balls, A − ā would only be 0 ± rounding)
+            M.append([flint.arb(0)] * len(x))
+            continue
         f = softmax(A, x)
         At = _centred(A, f)
         M.extend([[f[i] * a for a in At[i]] for i in range(len(A))])
@@ -77,6 +80,8 @@ def hessian_normalized(rows, x):
     p = len(x)
     H = [[0] * p for _ in range(p)]
     for A, b in rows:
+        if len(A) == 1:  # f ≡ 1: the row's loss ½(1 − b)² is constant
+            continue
         f = softmax(A, x)
         At = _centred(A, f)
         gamma = sum((f[i] * (f[i] - b[i]) for i in range(len(A))), 0)
