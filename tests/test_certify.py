@@ -80,7 +80,7 @@ def test_box_bounds_dominate_sampled_points(form, quantity, version):
     ctx = mpmath.MPContext()
     ctx.dps = 30
     for box in (P.root(p), P.split(P.root(p))[1], P.split(P.split(P.split(P.root(p))[0])[1])[0]):
-        (bound, lower), = bnb.evaluate(prob, [box])
+        (bound, lower, _), = bnb.evaluate(prob, [box])
         old, flint.ctx.prec = flint.ctx.prec, 96
         try:
             assert checker._holds(prob, checker._rows(prob), box, bound, checker.MAX_DEPTH)
@@ -269,7 +269,7 @@ def _sweep(trials, seed):
         for _ in range(int(rng.integers(0, 5))):
             box = P.split(box)[int(rng.integers(0, 2))]
         c, r = [float(v) for v in prob["domain"]["center"]], float(prob["domain"]["radius"])
-        for b, (ub, lb) in zip((P.root(p), box), bnb.evaluate(prob, [P.root(p), box])):
+        for b, (ub, lb, _) in zip((P.root(p), box), bnb.evaluate(prob, [P.root(p), box])):
             lo = [ci + r * (2 * i / 2 ** lvl - 1) for ci, (i, lvl) in zip(c, b)]
             for _ in range(6):
                 x = [a + r * 2 / 2 ** lvl * t for a, (_, lvl), t in zip(lo, b, rng.random(p))]

@@ -134,8 +134,11 @@ def point(fn, rows, x):
     return [[flint.arb(e) if isinstance(e, int) else e for e in row] for row in fn(rows, x)]
 
 
-def on_box(fn, rows, xc, X):
-    """Enclosure of ``{M(x) : x ∈ X}``: mean-value form about ``xc ∈ X``, intersected with the direct one."""
+def on_box(fn, rows, xc, X, spread=None):
+    """Enclosure of ``{M(x) : x ∈ X}``: mean-value form about ``xc ∈ X``, intersected with the direct one.
+
+    ``spread`` (a list of p zeros), if given, receives ``Σ_entries |∂_k M| · rad(X_k)`` per coordinate: how much
+    of the entries' spread each side of the box is responsible for (where bisecting helps most)."""
     p = len(X)
     Mc = fn(rows, xc)
     MJ = fn(rows, [Jet.variable(X[k], k, p) for k in range(p)])
@@ -148,6 +151,10 @@ def on_box(fn, rows, xc, X):
                 row.append(flint.arb(j) if isinstance(j, int) else j)
                 continue
             mv = c + sum((gk * dk for gk, dk in zip(j.g, D)), flint.arb(0))
+            if spread is not None:
+                for k in range(p):
+                    w = float((j.g[k].abs_upper() * D[k].abs_upper()).upper())
+                    spread[k] += w if w == w else float("inf")  # nan (an unbounded ball) counts as infinite
             row.append(mv.intersection(j.v) if mv.overlaps(j.v) else mv)
         out.append(row)
     return out
