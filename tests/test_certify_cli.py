@@ -87,8 +87,10 @@ def test_bad_options_and_files(tmp_path, capsys):
     assert main(["certify", "run", str(EXAMPLES / "certify-f.toml"), "--out", str(tmp_path / "c.json"),
                  "--workers", "0"]) == 2
     assert main(["certify", "check", str(tmp_path / "none.json")]) == 2
+    assert main(["certify", "run", str(EXAMPLES / "certify-f.toml"), "--out", str(tmp_path / "c.json"),
+                 "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
     err = capsys.readouterr().err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 4
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 5
 
 
 def test_help_explains(capsys):
