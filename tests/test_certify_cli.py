@@ -55,6 +55,8 @@ def test_check_rejects_a_tampered_file_and_a_different_spec(tmp_path, capsys):
     (lambda t: t.replace('["0.3", "0.9"]', '["0.3"]'), "A"),
     (lambda t: t.replace('["0.3", "0.9"]', '["0.3", "x"]'), "A"),
     (lambda t: t + "\nprecision_bits = 20\n", "precision_bits"),
+    (lambda t: t.replace('refine_to = "1.05"', 'refine_to = "0.9"'), "refine_to"),
+    (lambda t: t + '\nA1 = [["1"]]\n', "A1"),
 ])
 def test_bad_specs_are_one_sentence_naming_the_key(edit, key, tmp_path, capsys):
     sp = tmp_path / "bad.toml"
@@ -85,8 +87,10 @@ def test_bad_options_and_files(tmp_path, capsys):
     assert main(["certify", "run", str(EXAMPLES / "certify-f.toml"), "--out", str(tmp_path / "c.json"),
                  "--workers", "0"]) == 2
     assert main(["certify", "check", str(tmp_path / "none.json")]) == 2
+    assert main(["certify", "run", str(EXAMPLES / "certify-f.toml"), "--out", str(tmp_path / "c.json"),
+                 "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"]) == 2
     err = capsys.readouterr().err
-    assert "Traceback" not in err and len(err.strip().splitlines()) == 4
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 5
 
 
 def test_help_explains(capsys):
@@ -104,3 +108,16 @@ def test_the_spec_shown_in_the_docs_is_the_example_the_tests_run():
     assert shown == (EXAMPLES / "certify-f.toml").read_text()
     table = doc.split("## The spec")[1].split("## Method")[0]
     assert all(f"`{key}`" in table for key in spec.KEYS)
+
+
+def test_time_budget_spent_is_not_certified_with_the_worst_box(tmp_path, capsys):
+    text = (EXAMPLES / "certify-matrix-f.toml").read_text().replace("budget_seconds = 120", "budget_seconds = 0.001")
+    sp = tmp_path / "quick.toml"
+    sp.write_text(text)
+    out = tmp_path / "cert.json"
+    assert main(["certify", "run", str(sp), "--out", str(out), "--workers", "1"]) == 1
+    assert "worst remaining box" in capsys.readouterr().out
+    cert = json.loads(out.read_text())
+    assert cert["stop"] == "budget_seconds" and cert["worst_box"]["bound"] == cert["bound"]
+    assert main(["certify", "check", str(out)]) == 1
+    assert capsys.readouterr().out.startswith("valid: not certified")

@@ -83,6 +83,22 @@ TOLERANCES: dict[str, Tol] = {
         1e-10, "relative Frobenius difference between a float64 gradient on the device and attnreg's on the CPU",
         "both are float64 evaluations whose errors the arbiter measures at 1e-16 to 1e-14 on the benchmark data; "
         "1e-10 allows other summation orders at n = 16384 and still catches a float32 or TF32 slip (>= 1e-7)"),
+    # Certified bounds (verify/certify, verify/claims/certified.py).
+    "certify.claim_margin": Tol(
+        1e-12, "relative margin by which a certified bound must lie below a claim's constant (and a datum below "
+        "an assumption's bound) when these are evaluated in float64",
+        "the constant is an expression of a few dozen float64 operations (relative error far below 1e-13); the "
+        "margin makes the float comparison err on the side of not certifying"),
+    "certify.point_vs_reference": Tol(
+        1e-30, "the 1-norm of the matrix, for an entry of M at a point (128-bit balls) against the 40-digit "
+        "mpmath reference",
+        "both sides carry ≥ 38 correct digits; 1e-30 leaves 8 digits for the reference's rounding and still "
+        "catches any formula error"),
+    "certify.fd_derivative": Tol(
+        1e-20, "the 1-norm of the derivative matrix, for a derivative enclosure against a central difference with "
+        "step 1e-15 at 40 digits",
+        "the difference's truncation error is O(h²) ≈ 1e-30 and its rounding error ≈ 1e-40/h = 1e-25; a wrong "
+        "term changes entries by O(1)"),
 }
 
 

@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
     acts = p.add_subparsers(dest="action", required=True, metavar="ACTION")
     r = acts.add_parser("run", help="run the branch-and-bound and write a certificate",
                         description="Run the branch-and-bound of SPEC and write the certificate (JSON) atomically.")
-    r.add_argument("spec", metavar="SPEC.toml")
+    r.add_argument("spec", metavar="SPEC.toml", help="what to certify: quantity, data, box, target, budget "
+                                                     "(keys below and in docs/certify.md)")
     r.add_argument("--out", required=True, metavar="CERT.json", help="where to write the certificate")
     r.add_argument("--workers", type=int, default=None, metavar="N",
                    help="local worker processes (default: the number of cores; 1 = this process)")
@@ -35,7 +36,7 @@ def add_parser(sub) -> None:
     c = acts.add_parser("check", help="check a certificate independently",
                         description="Re-derive every bound of a certificate through code that does not share the "
                                     "bound computation with `run`, and check the boxes cover the domain.")
-    c.add_argument("cert", metavar="CERT.json")
+    c.add_argument("cert", metavar="CERT.json", help="a certificate written by `attnreg certify run`")
     c.add_argument("--spec", metavar="SPEC.toml", help="also require the certificate to be about this spec's "
                                                        "quantity, data, box and target")
     p.set_defaults(handler=run)
@@ -70,6 +71,8 @@ def _run(args) -> int:
 
     check_output("--out", args.out)
     spec = _load_spec(args.spec)
+    if args.workers is not None and args.scheduler:
+        _fail("give --workers or --scheduler, not both")
     if args.workers is not None and args.workers < 1:
         _fail(f"--workers must be a positive integer, got {args.workers}")
     start = time.monotonic()
@@ -128,6 +131,27 @@ class _progress:
         return False
 
 
+class _check_progress(_progress):
+    """A transient 'boxes checked' bar on a terminal."""
+
+    def __init__(self):
+        super().__init__(None)
+
+    def __enter__(self):
+        import sys
+
+        if not sys.stderr.isatty():
+            return None
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        self.bar = Progress(TextColumn("checking boxes"), BarColumn(), MofNCompleteColumn(),
+                            console=Console(stderr=True), transient=True)
+        self.bar.__enter__()
+        self.task = self.bar.add_task("check")
+        return lambda done, total: self.bar.update(self.task, completed=done, total=total)
+
+
 def _check(args) -> int:
     from attnreg.verify.certify import checker
     from attnreg.verify.certify.certificate import PROBLEM_KEYS
@@ -143,7 +167,8 @@ def _check(args) -> int:
             for key in PROBLEM_KEYS:
                 if cert.get(key) != want[key]:
                     raise checker.Rejected(f"its {key} differs from the spec {args.spec}")
-        summary = checker.check(cert)
+        with _check_progress() as progress:
+            summary = checker.check(cert, progress=progress)
     except checker.Rejected as exc:
         print(f"rejected: {exc}")
         return 1

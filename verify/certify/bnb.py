@@ -2,7 +2,8 @@ r"""Interval branch-and-bound: certify ``sup_{x ∈ box} ||M(x)||₂ ≤ target`
 
 Every box gets a rigorous upper bound (:mod:`.enclose` then :mod:`.specnorm`) and, at its centre, a
 rigorous lower bound of ``||M(centre)||₂``. Each round splits the ``BATCH`` worst boxes whose bound is
-above the target (worst first, ties broken by the box's integer coordinates) and evaluates the
+above the target (worst first, ties broken by the box's integer coordinates), each along the side that
+contributes most to the spread of its entries (``Σ |∂_k M| · rad X_k`` from the mean-value form), and evaluates the
 children as independent tasks on an :class:`concurrent.futures.Executor`. Which boxes are split
 depends only on the bounds, never on the number of workers or on timing, so the certificate is the
 same for any executor as long as the run ends before ``budget_seconds`` (``max_boxes`` is a budget
@@ -41,7 +42,8 @@ def _rows(prob):
 
 
 def evaluate(prob, boxes):
-    """For each box: ``(upper bound of sup ||M||₂ on it, lower bound of ||M(centre)||₂)`` as decimals.
+    """For each box: ``(upper bound of sup ||M||₂ on it, lower bound of ||M(centre)||₂, side to split)``, the
+    bounds as decimals.
 
     Top level and pure, so it can run in another process or on a Dask worker."""
     with _LOCK:
@@ -57,9 +59,10 @@ def _evaluate(prob, boxes):
         out = []
         for box in boxes:
             xc, X = P.geometry(prob, box)
-            ub = specnorm.upper(enclose.on_box(fn, rows, xc, X))
+            spread = [0.0] * len(box)
+            ub = specnorm.upper(enclose.on_box(fn, rows, xc, X, spread))
             lb, _ = specnorm.point_norm_lower(enclose.point(fn, rows, xc))
-            out.append((decimals.up(ub), decimals.down(lb)))
+            out.append((decimals.up(ub), decimals.down(lb), max(range(len(box)), key=lambda k: (spread[k], -k))))
         return out
     finally:
         flint.ctx.prec = old
@@ -89,8 +92,8 @@ def run(spec, executor=None, chunks=1, progress=None, clock=time.monotonic):
 
     def add(boxes, results):
         nonlocal best_lower, found
-        for box, (ub, lb) in zip(boxes, results):
-            heapq.heappush(heap, (-decimal.Decimal(ub), box, ub))
+        for box, (ub, lb, k) in zip(boxes, results):
+            heapq.heappush(heap, (-decimal.Decimal(ub), box, ub, k))
             if best_lower is None or decimal.Decimal(lb) > decimal.Decimal(best_lower[0]):
                 best_lower = (lb, box)
             if found is None and decimal.Decimal(lb) > t_high:
@@ -122,7 +125,7 @@ def run(spec, executor=None, chunks=1, progress=None, clock=time.monotonic):
                 heapq.heappush(heap, item)
             stop = "max_boxes"
             break
-        children = [c for item in picked for c in P.split(item[1])]
+        children = [c for item in picked for c in P.split(item[1], item[3])]
         add(children, _map(executor, prob, children, chunks))
         evaluated += len(children)
         if progress is not None:
@@ -147,7 +150,7 @@ def _counterexample(prob, box, t_high):
     through the mpmath reference (:mod:`.confirm`); else None."""
     from .confirm import norm_at
 
-    (_, lower), = evaluate(prob, [box])
+    (_, lower, _), = evaluate(prob, [box])
     if not decimal.Decimal(lower) > t_high:
         return None
     point = P.centre_text(prob, box)

@@ -5,7 +5,8 @@ derivative is written out by hand. For one row with
 logits ``s = A x``, ``S = diag(f) − f fᵀ`` and a direction ``v = A e_k`` (so ``ds = v``):
 
 * ``f_i = 1/Σ_j exp((a_j − a_i)·x)`` (no logit appears twice in a gap);
-* ``M = S A`` (Jacobian of ``f``); ``∂_k M = dS A`` with ``q = S v``, ``dS = diag(q) − q fᵀ − f qᵀ``;
+* ``M = S A`` (Jacobian of ``f``), evaluated as ``(SA)_ik = Σ_{j≠i} S_ij (A_jk − A_ik)`` (rows of ``S``
+  sum to 0); ``∂_k M = dS A`` with ``q = S v``, ``dS = diag(q) − q fᵀ − f qᵀ``;
 * normalized Hessian ``H = Aᵀ K A``, ``K_kl = S_kl (w_k − ⟨f,c⟩) − f_k f_l (w_l − ⟨f,w⟩)``,
   ``c = f − b``, ``w = f + c``; with ``df = q``, ``dw = 2q``,
   ``d⟨f,c⟩ = ⟨q, c⟩ + ⟨f, q⟩``, ``d⟨f,w⟩ = ⟨q, w⟩ + 2⟨f, q⟩``:
@@ -25,6 +26,17 @@ import flint
 ZERO = flint.arb(0)
 
 
+def _exp(t):
+    """exp of a ball by its endpoints (exp increases): stays positive however wide the ball is."""
+    return t.lower().exp().union(t.upper().exp())
+
+
+def _inverse(t):
+    """1/t for a sum t ≥ 1 (its j = i term is exp(0)); the lower end of a wide ball may dip below 1."""
+    lo = t.lower() if t.lower() >= 1 else flint.arb(1)
+    return (1 / lo).union(1 / t.upper())
+
+
 def _dot(a, b):
     return sum((x * y for x, y in zip(a, b)), ZERO)
 
@@ -41,10 +53,12 @@ def _t(P):
 def _row(A, b, x, version, need):
     """``(K or S, [dK_k or dS_k for each k])`` of one row: the middle factor and its derivatives."""
     n, p = len(A), len(x)
+    if n == 1 and version != "rescaled":  # f ≡ 1: S = 0 and K = 0 exactly
+        return [[ZERO]], [[[ZERO]] for _ in range(p)]
     s = [_dot(a, x) for a in A]
     V = [[A[i][k] for i in range(n)] for k in range(p)]  # v_k = A e_k
     if version == "rescaled":
-        u = [e.exp() for e in s]
+        u = [_exp(e) for e in s]
         alpha = sum(u, ZERO)
         h = [u[i] - alpha * b[i] for i in range(n)]
         beta, bb = _dot(h, b), _dot(b, b)
@@ -60,7 +74,7 @@ def _row(A, b, x, version, need):
                          - (du[k] * u[l] + u[k] * du[l]) * (b[k] + b[l] - bb) for l in range(n)] for k in range(n)])
         return K, dKs
     # f_i = 1 / Σ_j exp(s_j − s_i), each gap taken from x directly: its range over a box is then exact
-    f = [1 / sum(((_dot([aj - ai for aj, ai in zip(A[j], A[i])], x)).exp() for j in range(n)), ZERO)
+    f = [_inverse(sum((_exp(_dot([aj - ai for aj, ai in zip(A[j], A[i])], x)) for j in range(n)), ZERO))
          for i in range(n)]
     S = [[(f[k] if k == l else ZERO) - f[k] * f[l] for l in range(n)] for k in range(n)]
     dSs, qs = [], []
@@ -94,7 +108,10 @@ def matrix_and_derivatives(rows, x, quantity, version):
     for A, b in rows:
         mid, dmids = _row(A, b, x, ver, True)
         if quantity == "f":
-            M.extend(_mm(mid, A))
+            # rows of S sum to 0, so (SA)_ik = Σ_{j≠i} S_ij (A_jk − A_ik): no diagonal term, no cancellation
+            n = len(A)
+            M.extend([[sum((mid[i][j] * (A[j][k] - A[i][k]) for j in range(n) if j != i), ZERO)
+                       for k in range(p)] for i in range(n)])
             for k in range(p):
                 dM[k].extend(_mm(dmids[k], A))
         else:

@@ -25,7 +25,7 @@ import numpy as np
 from . import certificate as C
 from .check_formulas import enclosure, matrix_and_derivatives
 
-MAX_DEPTH = 8  # a box the checker cannot verify in 2^8 pieces is rejected
+MAX_DEPTH = 14  # a box the checker cannot verify in 2^14 pieces is rejected (a false bound fails fast: one path)
 
 
 class Rejected(ValueError):
@@ -200,8 +200,8 @@ def _holds(cert, rows, box, beta, depth) -> bool:
 
 def _norm_below(M, beta) -> bool:
     """``||M'||₂ < β`` for every member M' of M: ``β² I − MᵀM`` positive definite (LDLᵀ, Sylvester)."""
-    if not beta > 0:
-        return False
+    if not beta > 0:  # only the exact zero matrix has norm 0
+        return beta == 0 and all(e == 0 for row in M for e in row)
     cols = list(zip(*M))
     G = [[(beta * beta if i == j else 0) - sum((a * b for a, b in zip(cols[i], cols[j])), flint.arb(0))
           for j in range(len(cols))] for i in range(len(cols))]

@@ -43,8 +43,18 @@ def softmax(A, x):
         for k in range(n):
             if k != i:
                 denom = exp(linear([A[k][m] - A[i][m] for m in range(p)], x)) + denom
-        f.append(flint.arb(1) if isinstance(denom, int) else 1 / denom)  # n = 1: f = 1
+        f.append(flint.arb(1) if isinstance(denom, int) else _reciprocal_of_at_least_one(denom))  # n = 1: f = 1
     return f
+
+
+def _reciprocal_of_at_least_one(d):
+    """``1/d`` for ``d = 1 + Σ exp(·) ≥ 1``, from the endpoints. On a wide box the ball of ``d`` reaches below
+    1, even below 0 (``[e^−44, e^44]`` is stored as a midpoint and a 30-bit radius), and ``1/d`` would be
+    nan; clamping its lower end at 1 uses what is known, ``d ≥ 1``. ``d(1/d) = −(1/d)² dd``."""
+    v = d.v if isinstance(d, Jet) else d
+    lo = v.lower() if v.lower() >= 1 else flint.arb(1)
+    q = (1 / v.upper()).union(1 / lo)
+    return Jet(q, tuple(-q * q * a for a in d.g)) if isinstance(d, Jet) else q
 
 
 def _centred(A, f):
@@ -57,6 +67,9 @@ def jacobian_f(rows, x):
     """``J_f`` (``n·rows × p``) of the stacked softmax rows."""
     M = []
     for A, _ in rows:
+        if len(A) == 1:  # one logit: f ≡ 1, an exact zero row (in balls, A − ā would only be 0 ± rounding)
+            M.append([flint.arb(0)] * len(x))
+            continue
         f = softmax(A, x)
         At = _centred(A, f)
         M.extend([[f[i] * a for a in At[i]] for i in range(len(A))])
@@ -67,6 +80,8 @@ def hessian_normalized(rows, x):
     p = len(x)
     H = [[0] * p for _ in range(p)]
     for A, b in rows:
+        if len(A) == 1:  # f ≡ 1: the row's loss ½(1 − b)² is constant
+            continue
         f = softmax(A, x)
         At = _centred(A, f)
         gamma = sum((f[i] * (f[i] - b[i]) for i in range(len(A))), 0)
@@ -119,8 +134,11 @@ def point(fn, rows, x):
     return [[flint.arb(e) if isinstance(e, int) else e for e in row] for row in fn(rows, x)]
 
 
-def on_box(fn, rows, xc, X):
-    """Enclosure of ``{M(x) : x ∈ X}``: mean-value form about ``xc ∈ X``, intersected with the direct one."""
+def on_box(fn, rows, xc, X, spread=None):
+    """Enclosure of ``{M(x) : x ∈ X}``: mean-value form about ``xc ∈ X``, intersected with the direct one.
+
+    ``spread`` (a list of p zeros), if given, receives ``Σ_entries |∂_k M| · rad(X_k)`` per coordinate: how much
+    of the entries' spread each side of the box is responsible for (where bisecting helps most)."""
     p = len(X)
     Mc = fn(rows, xc)
     MJ = fn(rows, [Jet.variable(X[k], k, p) for k in range(p)])
@@ -133,6 +151,10 @@ def on_box(fn, rows, xc, X):
                 row.append(flint.arb(j) if isinstance(j, int) else j)
                 continue
             mv = c + sum((gk * dk for gk, dk in zip(j.g, D)), flint.arb(0))
+            if spread is not None:
+                for k in range(p):
+                    w = float((j.g[k].abs_upper() * D[k].abs_upper()).upper())
+                    spread[k] += w if w == w else float("inf")  # nan (an unbounded ball) counts as infinite
             row.append(mv.intersection(j.v) if mv.overlaps(j.v) else mv)
         out.append(row)
     return out

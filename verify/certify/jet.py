@@ -59,10 +59,19 @@ class Jet:
         return Jet(q, tuple(-q * a / self.v for a in self.g))
 
     def exp(self):
-        e = self.v.exp()
+        e = exp_ball(self.v)
         return Jet(e, tuple(e * a for a in self.g))
+
+
+def exp_ball(a):
+    """``exp`` of a ball through its endpoints: ``exp([−44, 44])`` is then ``[e^−44, e^44]``, positive,
+    where arb's ``exp`` of the midpoint-radius ball returns ``[± 4e15]`` (it contains 0, and ``1/(1 + e)``
+    becomes nan). Valid because exp is increasing."""
+    if a.rad() < 1:
+        return a.exp()
+    return a.lower().exp().union(a.upper().exp())
 
 
 def exp(z):
     """``exp`` of an arb or a :class:`Jet`."""
-    return z.exp()
+    return z.exp() if isinstance(z, Jet) else exp_ball(z)

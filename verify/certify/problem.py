@@ -31,9 +31,10 @@ def root(p: int):
     return tuple((0, ROOT_LEVEL) for _ in range(p))
 
 
-def split(box):
-    """Bisect the widest coordinate (the first among equals): two children, lower half first."""
-    k = min(range(len(box)), key=lambda j: (box[j][1], j))
+def split(box, k=None):
+    """Bisect coordinate ``k`` (default: the widest, the first among equals): two children, lower half first."""
+    if k is None:
+        k = min(range(len(box)), key=lambda j: (box[j][1], j))
     i, lvl = box[k]
     lo = box[:k] + ((2 * i, lvl + 1),) + box[k + 1:]
     hi = box[:k] + ((2 * i + 1, lvl + 1),) + box[k + 1:]

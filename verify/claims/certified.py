@@ -9,7 +9,8 @@ and the claim is reported **certified — for that data and that box only** when
   assumptions of the form ``norm(·) <= R`` (``norm(x)`` taken as its largest value on the box) and by
   ``R >= NUMBER``; step restrictions (``norm_inf(A(x-y)) <= ...``) only weaken a Lipschitz claim and
   are not needed;
-* the certified bound is below the claim's constant at ``(n, d, R*)`` by a relative margin of 1e-12
+* the certified bound is below the claim's constant at ``(n, d, R*)`` by the relative margin
+  ``certify.claim_margin`` of the tolerance table
   (the constant is evaluated in float64; twice the bound for a ``grad`` claim with
   ``loss_scale = "full"``: the gradient of ``2L``).
 
@@ -26,7 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ..tolerances import tol
 from .assume import NormBound, ParamBound, Simplex
+
+MARGIN = tol("certify.claim_margin").factor
 
 
 class NotApplicable(ValueError):
@@ -70,7 +74,7 @@ def certify(claim):
     scale = 2 if claim.quantity == "grad" and claim.loss_scale == "full" else 1
     bound = float(Fraction(cert["bound"])) * scale
     what = f"sup ||{'J_f' if claim.quantity == 'f' else 'Hessian'}||_2"
-    if not bound <= K * (1 - 1e-12):
+    if not bound <= K * (1 - MARGIN):
         return False, (f"{path} certifies {what} ≤ {cert['bound']}{' (×2, full loss)' if scale == 2 else ''}, "
                        f"not below the claimed constant {K:.6g} at {env_text}")
     return True, (f"for the data and box of {path} only: {what} ≤ {cert['bound']}"
@@ -128,7 +132,7 @@ def _R_star(claim, spec):
         if isinstance(a, NormBound):
             if a.target not in vals:
                 raise NotApplicable(f"assumption {a.text!r} names data the spec does not give")
-            ok = vals[a.target] <= a.bound.evaluate(env) * (1 + 1e-12) and not (
+            ok = vals[a.target] <= a.bound.evaluate(env) * (1 + MARGIN) and not (
                 a.strict and vals[a.target] >= a.bound.evaluate(env))
         elif isinstance(a, ParamBound):
             v, w = env[a.symbol], a.value.evaluate({})
