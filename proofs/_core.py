@@ -122,6 +122,9 @@ class Goal:
     rel: str
     rhs: sp.Expr
 
+    def __post_init__(self):
+        object.__setattr__(self, "rhs", sp.sympify(self.rhs))
+
     def renamed(self, mapping: dict) -> "Goal":
         sub = lambda e: sp.sympify(e).subs(mapping, simultaneous=True)  # noqa: E731
         return Goal(sub(self.lhs), self.rel, sub(self.rhs))
