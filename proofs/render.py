@@ -225,7 +225,15 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
         agrees, detail = witness(lemma, sizes[0] if sizes else lemma.sizes[0])
         out.append(f"- Witness z3 ({'agrees' if agrees else 'does not agree' if agrees is False else 'not run'}): "
                    f"{detail}")
-    out.append("- Witness Coq: none (no export of this lemma yet).")
+    from .export_coq import CHAINS
+
+    if lemma.id in CHAINS:
+        extra = " and the finite-sum identity of step 2 for every n (SoftmaxRowSum.v)" \
+            if lemma.id == "softmax_jacobian_half" else ""
+        out.append(f"- Witness Coq: the chain's composition{extra} is written by `attnreg proofs export --coq DIR` "
+                   "and compiled by coqc in the slow test tier when coqc is installed.")
+    else:
+        out.append("- Witness Coq: none (this lemma is not exported).")
     out.append("- Numeric layers: the lemma's own route and the checker's own sampling, both at 50+ digits; "
                + ("both pass." if verdict is not None and verdict.ok else "see Status."))
     return out

@@ -22,6 +22,12 @@ def add_parser(sub) -> None:
                        "(sizes below n = 3, d = 2 are ignored)")
     check.add_argument("--no-numeric", action="store_true", help="skip the 50-digit numeric layers (a lemma is then "
                        "reported 'steps-ok', never 'proved')")
+    export = acts.add_parser("export", help="write independent-witness files (Coq) for the chosen chains",
+                             description="Write Coq files (Reals, Psatz) with a Makefile into DIR: the finite-sum "
+                                         "identity of the softmax-½ chain for every n, and the composition of the "
+                                         "softmax-½, normalized-gradient-in-the-logits and normalized "
+                                         "gradient-Lipschitz chains. `make -C DIR` compiles them with coqc.")
+    export.add_argument("--coq", metavar="DIR", required=True, help="folder to write (created if missing)")
     p.set_defaults(handler=run)
 
 
@@ -46,6 +52,8 @@ def run(args) -> int:
         lemma = _lemma(LEMMAS, args.id)
         print(render(lemma, args.format, verify(lemma)), end="")
         return 0
+    if args.action == "export":
+        return _export(args.coq)
     if args.action == "check":
         return _check([_lemma(LEMMAS, i) for i in args.ids] or list(LEMMAS.values()), args)
     width = max(map(len, LEMMAS))
@@ -71,3 +79,20 @@ def _check(lemmas, args) -> int:
     tail = " (numeric layers skipped: nothing is reported proved)" if args.no_numeric else ""
     print(f"{len(lemmas) - failed} of {len(lemmas)} lemmas pass" + (f", {failed} FAILED" if failed else "") + tail)
     return 1 if failed else 0
+
+
+def _export(folder) -> int:
+    from pathlib import Path
+
+    from attnreg.cli import UsageError
+    from attnreg.proofs.export_coq import export
+
+    where = Path(folder)
+    if where.exists() and not where.is_dir():
+        raise UsageError(f"--coq {folder}: is a file; give a folder")
+    if not where.parent.is_dir():
+        raise UsageError(f"--coq {folder}: the folder {where.parent} does not exist")
+    for path in export(where):
+        print(path)
+    print(f"compile with: make -C {where}")
+    return 0
