@@ -1,15 +1,23 @@
-r"""Checking the proofs exactly: identity steps by sympy, estimates against their rules and citations,
-and the composition of a bound chain (see :mod:`._core` for what a step and an estimate are).
+r"""Checking the proofs: identity steps by sympy, estimates against their rules, citations and the
+checker's definitions, the composition of a bound chain, and the numeric layers (see :mod:`._core` for
+what a step and an estimate are).
 
 :func:`holds` decides ``lhs = rhs``: every ``exp(a + 2b)`` becomes a product of fresh positive symbols
 ``E_a E_b²`` (a formal substitution, so an identity of the resulting rational functions implies the
 original one), then ``sympy.cancel`` must return 0; a ``False`` means sympy could not show it (sound,
 never sampled). :func:`compose` substitutes the estimates into the goal's left side one by one, each time
-checking with sympy that the running bound is monotone in the replaced quantity in the right direction,
-and finally proves ``stated − composed ≥ 0``. What an estimate must satisfy besides its rule's name is
-listed in :mod:`._core`. A lemma is proved only if every lemma it requires is proved too
-(transitively): :func:`verify` reports "requires X, which fails" otherwise. Verdicts are cached per
-process, keyed by the lemma, the sizes and the lemmas it rests on (deterministic).
+checking with sympy that the running bound is monotone in the replaced quantity in the right direction
+("=" estimates included), and finally proves ``stated − composed ≥ 0``.
+
+What the checker decides, not the lemma: the sizes (:func:`checker_sizes`: always n = 3, d = 2, never
+smaller — ``J² = tr(J)·J`` holds at n = 2, ``vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(Xᵀ)`` at d = 1); the form of each
+rule (:mod:`._rules`, with :mod:`.definitions`); what a citation may rename (:mod:`._cite`); and the
+numeric layers — the lemma's own route *and* the checker's own sampling (:mod:`._goals` for a goal,
+:mod:`._points` for identity steps). A lemma is proved (``Verdict.ok``) only if every layer passes and every
+lemma it requires is proved too (transitively): :func:`verify` reports "requires X, which fails" otherwise.
+``attnreg proofs``, ``attnreg proofs check``, :func:`~attnreg.proofs.bound_lemmas` and the claims checker
+all use this one verdict. Verdicts are cached per process, keyed by the lemma, the sizes, the lemmas it
+rests on and whether the numeric layers ran (deterministic: seed 0).
 """
 from __future__ import annotations
 

@@ -245,3 +245,16 @@ def test_coq_files_compile(tmp_path):
     bad = subprocess.run(["coqc", "-q", name], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert bad.returncode != 0
     assert not any("dmit" in (tmp_path / f).read_text() for f in ("SoftmaxRowSum.v", name))  # nothing admitted
+
+
+# ---- identities for every n and d --------------------------------------------------------------------
+
+def test_gradient_identity_for_symbolic_n_and_d():
+    from attnreg.proofs import index_form as ix
+
+    ok, rest = ix.grad_normalized_all_n()
+    assert ok and rest == {}
+    grad = sp.diff(ix.loss_normalized(), ix.x[ix.m])
+    assert ix.remainder(grad, ix.gradient_formula(wrong=True))  # Aᵀ diag(f)(f − b) leaves terms
+    assert ix.remainder(grad, 2 * ix.gradient_formula())  # so does twice the right one
+    assert ix.normal_form(ix.loss_normalized())  # the normaliser does not send everything to 0
