@@ -16,8 +16,8 @@ elements without warning.
 
 An identity holds for all n and d when the normal form of ``lhs − rhs`` is empty (each rewrite is an exact
 identity of the sums, so the argument is sound; an expression it cannot reduce stays non-zero: incomplete,
-never wrong). :func:`grad_normalized_all_n` proves ``∇L_N = Aᵀ(diag f − f fᵀ)(f − b)`` this way and
-:func:`remainder` shows the wrong formula ``Aᵀ diag(f)(f − b)`` leaves terms.
+never wrong). :func:`grad_normalized_all_n` proves ``∇L_N = Aᵀ(diag f − f fᵀ)(f − b)`` this way (the wrong
+formula ``Aᵀ diag(f)(f − b)`` leaves terms), :func:`grad_rescaled_all_n` ``∇L_R = Aᵀ(u ∘ h − ⟨h, b⟩ u)``.
 """
 from __future__ import annotations
 
@@ -113,6 +113,31 @@ def gradient_formula(wrong: bool = False):
     if wrong:
         return sp.Sum(A[i, m] * F[i] * c(i), (i, 0, n - 1))
     return sp.Sum(A[i, m] * (F[i] * c(i) - F[i] * sp.Sum(F[k] * c(k), (k, 0, n - 1))), (i, 0, n - 1))
+
+
+def loss_rescaled():
+    """``L_R = ½ Σ_i (u_i − α b_i)²`` with ``u_i = exp(s_i)``, ``α = Σ_k u_k``, symbolic n and d."""
+    u = lambda r: sp.exp(_s(r))  # noqa: E731
+    total = sp.Sum(u(k), (k, 0, n - 1))
+    return sp.Sum((u(i) - total * b[i]) ** 2, (i, 0, n - 1)) / 2
+
+
+def gradient_rescaled(wrong: bool = False):
+    """``(Aᵀ(u ∘ h − ⟨h, b⟩ u))_m`` (or the wrong ``(Aᵀ(u ∘ h))_m``), ``u_i = α F_i``, ``h_i = u_i − α b_i``."""
+    u = lambda r: alpha * F[r]  # noqa: E731
+    h = lambda r: u(r) - alpha * b[r]  # noqa: E731
+    inner = 0 if wrong else sp.Sum(h(k) * b[k], (k, 0, n - 1)) * u(i)
+    return sp.Sum(A[i, m] * (u(i) * h(i) - inner), (i, 0, n - 1))
+
+
+def grad_rescaled_all_n() -> tuple[bool, dict]:
+    """``∂L_R/∂x_m = (Aᵀ(u ∘ h − ⟨h, b⟩ u))_m`` for symbolic n and d: ``(proved, remainder)``."""
+    rest = remainder(sp.diff(loss_rescaled(), x[m]), gradient_rescaled())
+    return not rest, rest
+
+
+ALL_N = {"grad_normalized": ("step 4, ∇L_N = Aᵀ(diag f − f fᵀ)(f − b)", "grad_normalized_all_n"),
+         "grad_rescaled": ("∇L_R = Aᵀ(u ∘ h − ⟨h, b⟩ u)", "grad_rescaled_all_n")}
 
 
 def grad_normalized_all_n() -> tuple[bool, dict]:

@@ -210,16 +210,17 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
     where = ", ".join(f"n={a}, d={b}" for a, b in sizes) or "(not checked)"
     steps = lemma.steps(*(sizes[0] if sizes else lemma.sizes[0]))
     idents = sum(isinstance(s, Step) for s in steps) + sum(len(getattr(s, "side", ())) for s in steps)
-    if lemma.id == "grad_normalized":
-        from .index_form import grad_normalized_all_n
+    from . import index_form
 
-        proved, _ = grad_normalized_all_n()
-        first = ("- Proved for all n and d: step 4, ∇L_N = Aᵀ(diag f − f fᵀ)(f − b), in index notation with "
-                 "symbolic n and d (proofs/index_form.py: sympy diff of Sum/Indexed and a normaliser); "
+    if lemma.id in index_form.ALL_N:
+        what, fn = index_form.ALL_N[lemma.id]
+        proved, _ = getattr(index_form, fn)()
+        first = (f"- Proved for all n and d: {what}, in index notation with symbolic n and d "
+                 "(proofs/index_form.py: sympy diff of Sum/Indexed and a normaliser); "
                  + ("the remainder is 0." if proved else "NOT shown: a remainder is left."))
     else:
         first = ("- Proved for all n and d: no step of this lemma by a symbolic-n argument (the index-form "
-                 "normaliser covers only grad_normalized so far).")
+                 "normaliser covers only the gradients grad_normalized and grad_rescaled so far).")
     out = [first,
            f"- At fixed sizes: {idents} exact identities (steps and side conditions) decided by sympy at {where}, "
            "the checker's sizes (never fewer than n = 3, d = 2). That does not by itself prove them for every n "

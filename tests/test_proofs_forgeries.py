@@ -258,3 +258,10 @@ def test_gradient_identity_for_symbolic_n_and_d():
     assert ix.remainder(grad, ix.gradient_formula(wrong=True))  # Aᵀ diag(f)(f − b) leaves terms
     assert ix.remainder(grad, 2 * ix.gradient_formula())  # so does twice the right one
     assert ix.normal_form(ix.loss_normalized())  # the normaliser does not send everything to 0
+
+
+def test_rescaled_gradient_for_symbolic_n_and_d():
+    from attnreg.proofs import index_form as ix
+
+    assert ix.grad_rescaled_all_n() == (True, {})
+    assert ix.remainder(sp.diff(ix.loss_rescaled(), ix.x[ix.m]), ix.gradient_rescaled(wrong=True))
