@@ -136,8 +136,32 @@ def grad_rescaled_all_n() -> tuple[bool, dict]:
     return not rest, rest
 
 
-ALL_N = {"grad_normalized": ("step 4, ∇L_N = Aᵀ(diag f − f fᵀ)(f − b)", "grad_normalized_all_n"),
-         "grad_rescaled": ("∇L_R = Aᵀ(u ∘ h − ⟨h, b⟩ u)", "grad_rescaled_all_n")}
+r = sp.Symbol("r", integer=True)  # the free row index of a derivative of an n-vector
+
+
+def derivatives():
+    """``{block: (∂block_r/∂x_m as sympy diff of the sums, the lemma's formula)}`` for u, α, f, c, h:
+    ``∂u_r = u_r A_rm``, ``∂α = Σ_k u_k A_km``, ``∂f_r = ∂c_r = f_r A_rm − f_r Σ_k f_k A_km`` (= (J A)_rm),
+    ``∂h_r = u_r A_rm − b_r Σ_k u_k A_km``."""
+    u = lambda q: sp.exp(_s(q))  # noqa: E731
+    total = sp.Sum(u(k), (k, 0, n - 1))
+    fa = sp.Sum(F[k] * A[k, m], (k, 0, n - 1))
+    Jr = F[r] * A[r, m] - F[r] * fa
+    return {"u": (sp.diff(u(r), x[m]), alpha * F[r] * A[r, m]), "alpha": (sp.diff(total, x[m]), alpha * fa),
+            "f": (sp.diff(u(r) / total, x[m]), Jr), "c": (sp.diff(u(r) / total - b[r], x[m]), Jr),
+            "h": (sp.diff(u(r) - total * b[r], x[m]), alpha * F[r] * A[r, m] - b[r] * alpha * fa)}
+
+
+def derivative_all_n(block: str) -> tuple[bool, dict]:
+    lhs, rhs = derivatives()[block]
+    rest = remainder(lhs, rhs)
+    return not rest, rest
+
+
+ALL_N = {"grad_normalized": ("step 4, ∇L_N = Aᵀ(diag f − f fᵀ)(f − b)", lambda: grad_normalized_all_n()),
+         "grad_rescaled": ("∇L_R = Aᵀ(u ∘ h − ⟨h, b⟩ u)", lambda: grad_rescaled_all_n()),
+         **{f"{q}_deriv": (f"the derivative of {q} in x (the lemma's formula, entry (r, m))",
+                           lambda q=q: derivative_all_n(q)) for q in ("u", "alpha", "f", "c", "h")}}
 
 
 def grad_normalized_all_n() -> tuple[bool, dict]:

@@ -214,13 +214,13 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
 
     if lemma.id in index_form.ALL_N:
         what, fn = index_form.ALL_N[lemma.id]
-        proved, _ = getattr(index_form, fn)()
+        proved, _ = fn()
         first = (f"- Proved for all n and d: {what}, in index notation with symbolic n and d "
                  "(proofs/index_form.py: sympy diff of Sum/Indexed and a normaliser); "
                  + ("the remainder is 0." if proved else "NOT shown: a remainder is left."))
     else:
         first = ("- Proved for all n and d: no step of this lemma by a symbolic-n argument (the index-form "
-                 "normaliser covers only the gradients grad_normalized and grad_rescaled so far).")
+                 "normaliser covers the vector gradients and the derivatives of u, α, f, c, h so far).")
     out = [first,
            f"- At fixed sizes: {idents} exact identities (steps and side conditions) decided by sympy at {where}, "
            "the checker's sizes (never fewer than n = 3, d = 2). That does not by itself prove them for every n "

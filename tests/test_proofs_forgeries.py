@@ -265,3 +265,12 @@ def test_rescaled_gradient_for_symbolic_n_and_d():
 
     assert ix.grad_rescaled_all_n() == (True, {})
     assert ix.remainder(sp.diff(ix.loss_rescaled(), ix.x[ix.m]), ix.gradient_rescaled(wrong=True))
+
+
+@pytest.mark.parametrize("block", ["u", "alpha", "f", "c", "h"])
+def test_derivatives_for_symbolic_n_and_d(block):
+    from attnreg.proofs import index_form as ix
+
+    assert ix.derivative_all_n(block) == (True, {})
+    lhs, rhs = ix.derivatives()[block]
+    assert ix.remainder(lhs, 2 * rhs)  # a wrong factor is not normalised away
