@@ -160,7 +160,8 @@ def derivative_all_n(block: str) -> tuple[bool, dict]:
 
 ALL_N = {"grad_normalized": ("step 4, ∇L_N = Aᵀ(diag f − f fᵀ)(f − b)", lambda: grad_normalized_all_n()),
          "grad_rescaled": ("∇L_R = Aᵀ(u ∘ h − ⟨h, b⟩ u)", lambda: grad_rescaled_all_n()),
-         **{f"{q}_deriv": (f"the derivative of {q} in x (the lemma's formula, entry (r, m))",
+         **{f"{q}_deriv": (f"the derivative in x, D{q}(x) entry (r, m) (the derivative in the data A is "
+                           "checked at the fixed sizes only)",
                            lambda q=q: derivative_all_n(q)) for q in ("u", "alpha", "f", "c", "h")}}
 
 
