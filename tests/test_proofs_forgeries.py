@@ -52,7 +52,16 @@ def test_renaming_n_is_rejected(monkeypatch, capsys):
                 requires=("alpha_upper",), assume=au.assume)
     assert "renames the dimension n to 64" in why(up)
     assert "renames the dimension n" in rejected_by_cli(up, monkeypatch, capsys, "--no-numeric")
-    assert up not in bound_lemmas()
+    # the same forgery with a claims-vocabulary Bound, registered as if it were a lemma module: not proved anywhere
+    from attnreg.proofs import Bound
+
+    b64 = Bound(quantity="alpha", form="vector", kind="upper", value=64 * sp.exp(R ** 2), assume=au.assume,
+                lemma="f_alpha_upper_64b")
+    up_b = Lemma(doc=DOC.format("f_alpha_upper_64b"), steps=lambda n_, d_: [cite(au, {n: 64})],
+                 goal=Goal.of(b64, au.goal.lhs), bound=b64, requires=("alpha_upper",))
+    monkeypatch.setitem(proofs.LEMMAS, up_b.id, up_b)
+    assert up_b in bound_lemmas(verified=False) and up_b not in bound_lemmas()
+    assert "renames the dimension n to 64" in "; ".join(verify(up_b).failures)
     # variants: d, a non-positive symbol spelled n, and n sent to an expression
     assert "renames the dimension d" in why(forged("f_d", [cite(au, {sp.Symbol("d", positive=True): 1})],
                                                    au.goal, requires=("alpha_upper",), assume=au.assume))
