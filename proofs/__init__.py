@@ -43,8 +43,10 @@ LEMMAS: dict[str, Lemma] = {name: importlib.import_module(f".{name}", __name__).
 
 def bound_lemmas(*, verified: bool = True) -> list[Lemma]:
     """The lemmas with a claims-vocabulary :class:`Bound`, in :data:`ORDER`. With ``verified`` (the default)
-    only those that :func:`verify` proves, which includes every lemma they require, transitively (about 8 s
-    the first time in a process; verdicts are cached); ``verified=False`` lists them without checking."""
+    only those that :func:`verify` proves — every layer: steps at the checker's sizes, rule patterns,
+    composition, the lemma's numeric route and the checker's own sampling — which includes every lemma they
+    require, transitively (about a minute the first time in a process on 2 cores; verdicts are cached);
+    ``verified=False`` lists them without checking."""
     found = [lem for lem in LEMMAS.values() if lem.bound is not None]
     return [lem for lem in found if verify(lem).ok] if verified else found
 

@@ -1,25 +1,32 @@
-r"""Checking the proofs exactly: identity steps by sympy, estimates against their rules and citations,
-and the composition of a bound chain (see :mod:`._core` for what a step and an estimate are).
+r"""Checking the proofs: identity steps by sympy, estimates against their rules, citations and the
+checker's definitions, the composition of a bound chain, and the numeric layers (see :mod:`._core` for
+what a step and an estimate are).
 
 :func:`holds` decides ``lhs = rhs``: every ``exp(a + 2b)`` becomes a product of fresh positive symbols
 ``E_a E_b²`` (a formal substitution, so an identity of the resulting rational functions implies the
 original one), then ``sympy.cancel`` must return 0; a ``False`` means sympy could not show it (sound,
 never sampled). :func:`compose` substitutes the estimates into the goal's left side one by one, each time
-checking with sympy that the running bound is monotone in the replaced quantity in the right direction,
-and finally proves ``stated − composed ≥ 0``. What an estimate must satisfy besides its rule's name is
-listed in :mod:`._core`. A lemma is proved only if every lemma it requires is proved too
-(transitively): :func:`verify` reports "requires X, which fails" otherwise. Verdicts are cached per
-process, keyed by the lemma, the sizes and the lemmas it rests on (deterministic).
+checking with sympy that the running bound is monotone in the replaced quantity in the right direction
+("=" estimates included), and finally proves ``stated − composed ≥ 0``.
+
+What the checker decides, not the lemma: the sizes (:func:`checker_sizes`: always n = 3, d = 2, never
+smaller — ``J² = tr(J)·J`` holds at n = 2, ``vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(Xᵀ)`` at d = 1); the form of each
+rule (:mod:`._rules`, with :mod:`.definitions`); what a citation may rename (:mod:`._cite`); and the
+numeric layers — the lemma's own route *and* the checker's own sampling (:mod:`._goals` for a goal,
+:mod:`._points` for identity steps). A lemma is proved (``Verdict.ok``) only if every layer passes and every
+lemma it requires is proved too (transitively): :func:`verify` reports "requires X, which fails" otherwise.
+``attnreg proofs``, ``attnreg proofs check``, :func:`~attnreg.proofs.bound_lemmas` and the claims checker
+all use this one verdict. Verdicts are cached per process, keyed by the lemma, the sizes, the lemmas it
+rests on and whether the numeric layers ran (deterministic: seed 0).
 """
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 
 import sympy as sp
 
-from ._core import INSTANCE, RELATIONS, RULES, Estimate, Goal, Lemma, Step
+from ._core import RELATIONS, RULES, Estimate, Goal, Lemma, Step
 
 
 def _as_list(v):
@@ -87,8 +94,24 @@ def holds(lhs, rhs) -> bool:
     return all(is_zero(x - y) for x, y in zip(_as_list(lhs), _as_list(rhs)))
 
 
+MIN_N, MIN_D = 3, 2  # the checker's smallest size: quadratic terms in a row need n ≥ 3, a vec(X) needs d ≥ 2
+BASE_SIZES = ((MIN_N, MIN_D),)
+
+
+def checker_sizes(lemma: Lemma, extra=()) -> tuple[tuple, tuple]:
+    """``(sizes, ignored)``: the sizes the checker verifies ``lemma`` at — always :data:`BASE_SIZES`, plus the
+    lemma's own ``sizes`` and any ``extra`` ones that are at least ``n = 3, d = 2`` — and the requested sizes
+    it ignores because they are smaller (a lemma never chooses to be checked at fewer or smaller sizes)."""
+    asked = tuple(dict.fromkeys(tuple(s) for s in (*lemma.sizes, *extra)))
+    ok = tuple(s for s in asked if s[0] >= MIN_N and s[1] >= MIN_D)
+    return tuple(dict.fromkeys(BASE_SIZES + ok)), tuple(s for s in asked if s not in ok)
+
+
 @dataclass(frozen=True)
 class Verdict:
+    """Every layer of a lemma's check. ``ok`` only if all pass: the steps at the checker's sizes, the
+    rules' patterns, the composition, the lemma's own numeric route and the checker's own sampling of the
+    goal (``numeric`` is "" when the numeric layers were skipped, and then ``ok`` is False: not proved)."""
     ok: bool
     sizes: tuple
     steps: int  # steps checked (all sizes)
@@ -96,20 +119,29 @@ class Verdict:
     composed: sp.Expr | None = None
     trail: tuple = ()  # running bound after each estimate
     seconds: float = 0.0
+    numeric: str = ""
+    symbolic_ok: bool = False
+    ignored: tuple = ()
 
     @property
     def detail(self) -> str:
         where = ", ".join(f"n={a}, d={b}" for a, b in self.sizes)
         head = f"{self.steps} steps verified by sympy at {where}"
+        if self.ignored:
+            head += " (ignored smaller sizes " + ", ".join(f"n={a}, d={b}" for a, b in self.ignored) + ")"
         if self.composed is not None:
             head += f"; composed bound {self.composed}"
-        return head if self.ok else head + "; FAILED: " + "; ".join(self.failures)
+        head += f"; numeric: {self.numeric}" if self.numeric else "; numeric route not run"
+        return head if not self.failures else head + "; FAILED: " + "; ".join(self.failures)
 
 
 CITING = ("lemma", "stacked_rows")  # the rules whose estimate is a cited lemma's goal
 
 
-def _check_estimate(lemma: Lemma, e: Estimate, known: dict) -> str | None:
+def _check_estimate(lemma: Lemma, e: Estimate, known: dict, size=BASE_SIZES[0]) -> str | None:
+    from ._cite import _assumption, _citation
+    from ._rules import rule_violation
+
     if e.rule not in RULES:
         return f"unknown rule {e.rule!r}"
     if e.rel not in RELATIONS or not isinstance(e.lhs, sp.Symbol):
@@ -123,8 +155,13 @@ def _check_estimate(lemma: Lemma, e: Estimate, known: dict) -> str | None:
             return why
     if e.rule in CITING and not e.cite:
         return f"estimate of {e.lhs} by rule {e.rule!r} cites no lemma"
+    if e.cite and e.rule not in CITING:
+        return f"estimate of {e.lhs} by rule {e.rule!r} carries a citation; only 'lemma' and 'stacked_rows' cite"
     if e.rule == "identity" and (e.rel != "=" or not e.side):
         return f"estimate of {e.lhs} by rule 'identity' needs relation '=' and a side identity"
+    why = rule_violation(lemma, e, size)
+    if why:
+        return why
     if e.cite:
         why = _citation(lemma, e, known)
         if why:
@@ -135,101 +172,21 @@ def _check_estimate(lemma: Lemma, e: Estimate, known: dict) -> str | None:
     return None
 
 
-def _assumption(lemma: Lemma, e: Estimate) -> str:
-    """Why the assumption step ``e`` does not state its hypothesis ("" if it does)."""
-    from .symbols import NORMS, hypothesis
-
-    if e.assume not in lemma.assume:
-        return f"hypothesis {e.assume!r} is not among the lemma's assumptions"
-    h = hypothesis(e.assume)
-    if h is None:
-        return f"hypothesis {e.assume!r} is not of the form '<norm> <= E' an assumption step can state"
-    norm, rel, bound = h
-    if e.lhs not in NORMS[norm]:
-        return f"the step bounds {e.lhs}, which is not a symbol for {norm} in hypothesis {e.assume!r}"
-    if (e.rel, e.rhs) != (rel, bound):
-        return f"the step states {e.lhs} {e.rel} {e.rhs}, the hypothesis {e.assume!r} says {rel} {bound}"
-    return ""
-
-
-def _citation(lemma: Lemma, e: Estimate, known: dict) -> str:
-    """Why the citation ``e.cite`` is not the cited lemma's goal with its hypotheses met ("" if it is)."""
-    from .symbols import NORMS, PARAMS, WRT_SYMBOL, hypothesis
-
-    cited, mapping = e.cite
-    mapping = dict(mapping)
-    if cited not in lemma.requires:
-        return "it is not in requires"
-    if cited not in known or known[cited].goal is None:
-        return "it is not a bound lemma"
-    lem = known[cited]
-    g = lem.goal.renamed(mapping)
-    if (g.lhs, g.rel) != (e.lhs, e.rel) or not is_zero(g.rhs - e.rhs):
-        return "the estimate does not match its goal"
-    for a, b in mapping.items():  # the variable a Lipschitz lemma moves, and the norms its hypotheses bound, stay
-        fixed = [aliases for aliases in (*NORMS.values(), *((w,) for w in WRT_SYMBOL.values())) if a in aliases]
-        if fixed and b not in fixed[0]:
-            return f"it renames {a} to {b}, which is not the same quantity"
-    renamed = [p for p in PARAMS.values() if p in mapping and sp.sympify(mapping[p]) != p]
-    for p in renamed:
-        if not sp.sympify(mapping[p]).is_positive:
-            return f"{p} := {mapping[p]} is not shown positive"
-    done = dict(e.discharge)
-    for h in done:
-        if h not in lem.assume:
-            return f"{h!r} is discharged but is not a hypothesis of {cited}"
-    for h in lem.assume:
-        by_ = done.get(h)
-        if by_ is None:
-            changed = [p for p in renamed if re.search(rf"\b{p}\b", h)]
-            if changed:
-                return f"its hypothesis {h!r} mentions {changed[0]}, which the citation renames, so it must be " \
-                       "discharged"
-            if h not in lemma.assume:
-                return f"its hypothesis {h!r} is neither assumed here nor discharged"
-        elif by_ == INSTANCE:
-            why = _instance(h, mapping, lem.assume)
-            if why:
-                return why
-        else:
-            if by_ not in lemma.requires or by_ not in known:
-                return f"{h!r} is discharged by {by_!r}, which is not in requires"
-            proof = known[by_]
-            if not set(proof.assume) <= set(lemma.assume):
-                return f"{h!r} is discharged by {by_}, whose hypotheses are not all assumed here"
-            parsed = hypothesis(h)
-            if parsed is None or parsed[1] != "<=":
-                return f"{h!r} is not of the form '<norm> <= E' that a lemma can discharge"
-            norm, _, bound = parsed
-            want = sp.sympify(bound).subs(mapping, simultaneous=True)
-            pg = proof.goal
-            if pg is None or pg.rel != "<=" or pg.lhs not in NORMS[norm] or not is_zero(pg.rhs - want):
-                shown = f"{pg.lhs} {pg.rel} {pg.rhs}" if pg is not None else "no bound"
-                return f"{h!r} with the renaming is {norm} <= {want}, but {by_} proves {shown}"
-    return ""
-
-
-def _instance(h: str, mapping: dict, hypotheses) -> str:
-    """Why instantiating R := ||T|| does not discharge ``h`` ("" if it does)."""
-    from .symbols import NORM_OF, R
-
-    m = re.fullmatch(r"norm\((.+)\) <= R", h)
-    if not m or m[1] not in NORM_OF or mapping.get(R) != NORM_OF[m[1]]:
-        return f"{h!r} is not discharged by R := ‖{m[1] if m else '?'}‖"
-    others = [o for o in hypotheses if o != h and re.search(r"\bR\b", o)]
-    return f"instantiating R also changes {others[0]!r}" if others else ""
-
-
 def compose(goal: Goal, estimates: list[Estimate]):
-    """Substitute the estimates into ``goal.lhs``; return ``(ok, composed, trail, failure)``."""
+    """Substitute the estimates into ``goal.lhs``; return ``(ok, composed, trail, failure)``. Every estimate,
+    "=" ones included, must enter the running bound monotonically in the goal's direction (so an "=" that is
+    in truth only "≤" still leaves a sound chain); a goal "=" takes only "=" estimates."""
     E, trail = goal.lhs, []
     for k, e in enumerate(estimates, 1):
         if e.lhs not in E.free_symbols:
             return False, E, tuple(trail), f"estimate {k} bounds {e.lhs}, which does not occur in {E}"
-        if e.rel != "=":
+        if goal.rel == "=":
+            if e.rel != "=":
+                return False, E, tuple(trail), f"estimate {k} ({e.lhs} {e.rel} …) cannot prove an equality"
+        else:
             slope = sp.diff(E, e.lhs)
-            rising = (goal.rel == "<=") == (e.rel == "<=")
-            if goal.rel == "=" or not (slope.is_nonnegative if rising else slope.is_nonpositive):
+            rising = (goal.rel == "<=") == (e.rel in ("<=", "="))
+            if not (slope.is_nonnegative if rising else slope.is_nonpositive):
                 return False, E, tuple(trail), f"estimate {k} ({e.lhs} {e.rel} …) is not monotone in {E}"
         E = sp.expand(E.subs(e.lhs, e.rhs))
         trail.append(E)
@@ -256,14 +213,42 @@ def _rests_on(lemma: Lemma, known: dict) -> tuple:
     return tuple(sorted(seen.items(), key=lambda kv: kv[0]))
 
 
-def verify(lemma: Lemma, sizes=None, known: dict | None = None) -> Verdict:
-    """Check every step at ``sizes`` (default ``lemma.sizes``) and, for bounds, the composition; every lemma
-    it requires must verify too (at its own sizes), or the verdict fails naming it."""
+def numeric_layers(lemma: Lemma) -> tuple[bool, str]:
+    """The lemma's own numeric route (if any) and the checker's own sampling (:mod:`._goals` for a goal,
+    :mod:`._points` for identity steps), at 50 digits with seed 0."""
+    import random
+
+    from ._goals import goal_ratio
+    from ._numeric import context
+    from ._points import steps_at_points
+
+    ok, parts = True, []
+    if lemma.numeric is not None and getattr(lemma.numeric, "func", None) is not _bound_ratio():
+        own = lemma.numeric(context(50), random.Random(0))
+        ok &= own.ok
+        parts.append(f"lemma's route {'confirmed' if own.ok else 'FAILED'}: {own.detail}")
+    mine = goal_ratio(context(50), random.Random(0), lemma) if lemma.goal is not None else steps_at_points(lemma)
+    ok &= mine.ok
+    parts.append(f"checker's sampling {'confirmed' if mine.ok else 'FAILED'}: {mine.detail}")
+    return ok, "; ".join(parts)
+
+
+def _bound_ratio():
+    from ._sample import bound_ratio
+
+    return bound_ratio
+
+
+def verify(lemma: Lemma, sizes=None, known: dict | None = None, *, numeric: bool = True) -> Verdict:
+    """Check ``lemma`` at the checker's sizes (:func:`checker_sizes`; ``sizes`` can only add larger ones):
+    every step, every rule's pattern, the composition of a bound, and with ``numeric`` the lemma's own
+    numeric route and the checker's own sampling. Every lemma it requires must verify too (the same layers),
+    or the verdict fails naming it. ``ok`` is True only when every layer ran and passed."""
     from . import LEMMAS
 
     known = LEMMAS if known is None else known
-    sizes = tuple(sizes or lemma.sizes)
-    key = (lemma, sizes, _rests_on(lemma, known))
+    sizes, ignored = checker_sizes(lemma, tuple(sizes or ()))
+    key = (lemma, sizes, _rests_on(lemma, known), numeric)
     if key in _CACHE:
         return _CACHE[key]
     start, count, failures, estimates = time.perf_counter(), 0, [], []
@@ -278,9 +263,11 @@ def verify(lemma: Lemma, sizes=None, known: dict | None = None) -> Verdict:
                     failures.append(f"step {k} at n={size[0]}, d={size[1]}: {s.claim}"
                                     + (f" (uses {bad}, not in requires)" if bad else ""))
             else:
-                why = _check_estimate(lemma, s, known)
+                why = _check_estimate(lemma, s, known, size)
                 if why:
                     failures.append(f"step {k}: {why}")
+    if lemma.kind == "identity" and any(isinstance(s, Estimate) for s in lemma.steps(*sizes[0])):
+        failures.append("an identity lemma (no goal) has estimate steps, which prove nothing here")
     composed, trail = None, ()
     if lemma.goal is not None:
         ok, composed, trail, why = compose(lemma.goal, estimates)
@@ -289,8 +276,18 @@ def verify(lemma: Lemma, sizes=None, known: dict | None = None) -> Verdict:
     for name in lemma.requires:
         if name not in known:
             failures.append(f"requires {name}, which is not a known lemma")
-        elif not verify(known[name], known=known).ok:
+            continue
+        sub = verify(known[name], known=known, numeric=numeric)
+        if not (sub.ok if numeric else sub.symbolic_ok):
             failures.append(f"requires {name}, which fails")
-    v = Verdict(not failures, sizes, count, tuple(failures), composed, trail, time.perf_counter() - start)
+    symbolic_ok = not failures
+    detail = ""
+    if numeric:
+        num_ok, detail = numeric_layers(lemma)
+        if not num_ok:
+            failures.append(f"numeric layer: {detail}")
+    ok = not failures and numeric
+    v = Verdict(ok, sizes, count, tuple(failures), composed, trail, time.perf_counter() - start, detail, symbolic_ok,
+                ignored)
     _CACHE[key] = v
     return v

@@ -3,7 +3,7 @@ r"""The data of the proofs: identity steps, rule applications (estimates), goals
 A lemma is a chain of steps. Two kinds:
 
 * :class:`Step` — an exact identity ``lhs = rhs`` between sympy expressions (or matrices) built at a
-  concrete small size (``n ∈ {2, 3}``, ``d ∈ {1, 2}``, entries as symbols), decided by
+  concrete size the checker chooses (at least ``n = 3``, ``d = 2``, entries as symbols), decided by
   :func:`._check.holds` (never by sampling).
 * :class:`Estimate` — one application of a named rule of :data:`RULES`: ``q ≤ expr`` (or ``≥``,
   ``=``), where ``q`` is a quantity symbol (a norm, a supremum) and ``expr`` is built from other
@@ -19,11 +19,14 @@ A lemma is a chain of steps. Two kinds:
     parameter (``n, d, R, M``) the renaming changes must be discharged, never assumed; a renamed
     parameter must stay positive; the distance a Lipschitz goal is stated in (``‖x − y‖``, …) is never
     renamed, and a norm a hypothesis bounds only to another symbol for the same norm;
-  - ``identity``: relation ``=`` and at least one side identity, which sympy verifies.
+  - ``identity``: relation ``=``, at least one side identity, which sympy verifies, and the two quantities
+    defined in :mod:`.definitions` and shown equal by the checker itself;
+  - every rule: its shape (:mod:`._rules`: which relations it gives, no constant or parameter of its own);
+    a citation renames ``n``, ``d`` never and quantities only to quantities that are instances of them
+    (:mod:`._cite`, :data:`.definitions.INSTANCES`).
 
-  Whether a named standard rule applies in the stated form, and whether renaming the cited lemma's
-  quantity symbols is the substitution its justification says (``s = Ax``), is for the reader, as in any
-  written proof.
+  Whether a shape-correct standard rule (triangle, submultiplicative, …) applies to the quantities its
+  names denote is still for the reader, as in any written proof; ``attnreg proofs show`` lists these.
 
 A bound lemma has a :class:`Goal` ``lhs ≤ rhs``; :func:`._check.compose` substitutes the estimates and
 proves the stated constant with sympy. A goal in the claims vocabulary is also a :class:`Bound` (issue
@@ -121,6 +124,9 @@ class Goal:
     lhs: sp.Symbol
     rel: str
     rhs: sp.Expr
+
+    def __post_init__(self):
+        object.__setattr__(self, "rhs", sp.sympify(self.rhs))
 
     def renamed(self, mapping: dict) -> "Goal":
         sub = lambda e: sp.sympify(e).subs(mapping, simultaneous=True)  # noqa: E731

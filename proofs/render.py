@@ -95,10 +95,11 @@ def citation_lines(e: Estimate, known: dict, fmt: str) -> list[str]:
 
 def steps_lines(lemma: Lemma, verdict: Verdict | None, fmt: str, known: dict) -> list[tuple[str, list[str]]]:
     """``(step, [justification lines])`` for every step, at the lemma's first symbolic size."""
-    where = ", ".join(f"n={a}, d={b}" for a, b in lemma.sizes)
+    sizes = verdict.sizes if verdict else lemma.sizes
+    where = ", ".join(f"n={a}, d={b}" for a, b in sizes)
     out, trail = [], list(verdict.trail) if verdict else []
     t = tex if fmt == "latex" else (lambda s: s)  # noqa: E731
-    for s in lemma.steps(*lemma.sizes[0]):
+    for s in lemma.steps(*sizes[0]):
         sub = []
         if isinstance(s, Estimate):
             head = _bound_line(s.lhs, s.rel, s.rhs, fmt)
@@ -135,6 +136,9 @@ def render(lemma: Lemma, fmt: str = "md", verdict: Verdict | None = None, numeri
     body = [f"Status: {status}" + (f" ({t(verdict.detail)})" if verdict else "")]
     if numeric is not None:
         body.append(f"Numeric route ({'confirmed' if numeric.ok else 'FAILED'}): {t(numeric.detail)}")
+    elif verdict is not None and verdict.numeric:
+        body.append(f"Numeric route ({'confirmed' if 'FAILED' not in verdict.numeric else 'FAILED'}): "
+                    f"{t(verdict.numeric)}")
     body += ["", "Statement", _section(lemma, "Statement", fmt), ""]
     if lemma.assume:
         body += ["Hypotheses (both points of a Lipschitz bound satisfy them): " + ", ".join(lemma.assume), ""]
@@ -156,11 +160,12 @@ def render(lemma: Lemma, fmt: str = "md", verdict: Verdict | None = None, numeri
     if lemma.requires:
         body += ["", "Lemmas used"] + [f"- {u}: {t(known[u].title)} — {t(known[u].claim)}" for u in lemma.requires]
     body += ["", "Check", _section(lemma, "Check", fmt)]
+    body += ["", "Trust base"] + [t(line) for line in trust_base(lemma, verdict)]
     if fmt == "latex":
         return _latex(lemma, body)
     head = [f"# Lemma {lemma.id} ({lemma.title})", "", f"**Claim.** {lemma.claim}", ""]
     return "\n".join(head + [("## " + b if b in ("Statement", "Proof", "Lemmas used",
-                                                 "Check") else b) for b in body]) + "\n"
+                                                 "Check", "Trust base") else b) for b in body]) + "\n"
 
 
 def _latex(lemma: Lemma, body: list[str]) -> str:
@@ -169,7 +174,7 @@ def _latex(lemma: Lemma, body: list[str]) -> str:
            rf"\textbf{{Claim.}} {tex(lemma.claim)}", ""]
     in_list = False
     for b in body:
-        if b in ("Statement", "Proof", "Lemmas used", "Check"):
+        if b in ("Statement", "Proof", "Lemmas used", "Check", "Trust base"):
             if in_list:
                 out.append(r"\end{enumerate}" if b != "Check" or not in_list else r"\end{enumerate}")
                 in_list = False
@@ -193,3 +198,52 @@ def _latex(lemma: Lemma, body: list[str]) -> str:
     if in_list:
         out.append(r"\end{enumerate}")
     return "\n".join(out) + "\n"
+
+
+def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
+    """What the verdict rests on: sizes of the identity steps, checked and trusted rules, witnesses."""
+    from ._core import Step
+    from ._rules import trusted_rules
+    from ._z3 import witness
+
+    sizes = verdict.sizes if verdict else ()
+    where = ", ".join(f"n={a}, d={b}" for a, b in sizes) or "(not checked)"
+    steps = lemma.steps(*(sizes[0] if sizes else lemma.sizes[0]))
+    idents = sum(isinstance(s, Step) for s in steps) + sum(len(getattr(s, "side", ())) for s in steps)
+    from . import index_form
+
+    if lemma.id in index_form.ALL_N:
+        what, fn = index_form.ALL_N[lemma.id]
+        proved, _ = fn()
+        first = (f"- Proved for all n and d: {what}, in index notation with symbolic n and d "
+                 "(proofs/index_form.py: sympy diff of Sum/Indexed and a normaliser); "
+                 + ("the remainder is 0." if proved else "NOT shown: a remainder is left."))
+    else:
+        first = ("- Proved for all n and d: no step of this lemma by a symbolic-n argument (the index-form "
+                 "normaliser covers the vector gradients and the derivatives of u, α, f, c, h so far).")
+    out = [first,
+           f"- At fixed sizes: {idents} exact identities (steps and side conditions) decided by sympy at {where}, "
+           "the checker's sizes (never fewer than n = 3, d = 2). That does not by itself prove them for every n "
+           "and d: the extension rests on each step being built by the same formula at every size, and on the "
+           "numeric route at larger sizes, which is evidence (confirmed), not proof."]
+    if lemma.goal is not None:
+        checked, trusted = trusted_rules(lemma, steps)
+        out.append("- Rules checked against statements or the checker's definitions: " + (", ".join(checked) or
+                                                                                          "none"))
+        out.append("- Rules checked for shape only, their applicability trusted as in a written proof: "
+                   + (", ".join(trusted) or "none"))
+        agrees, detail = witness(lemma, sizes[0] if sizes else lemma.sizes[0])
+        out.append(f"- Witness z3 ({'agrees' if agrees else 'does not agree' if agrees is False else 'not run'}): "
+                   f"{detail}")
+    from .export_coq import CHAINS
+
+    if lemma.id in CHAINS:
+        extra = " and the finite-sum identity of step 2 for every n (SoftmaxRowSum.v)" \
+            if lemma.id == "softmax_jacobian_half" else ""
+        out.append(f"- Witness Coq: the chain's composition{extra} is written by `attnreg proofs export --coq DIR` "
+                   "and compiled by coqc in the slow test tier when coqc is installed.")
+    else:
+        out.append("- Witness Coq: none (this lemma is not exported).")
+    out.append("- Numeric layers: the lemma's own route and the checker's own sampling, both at 50+ digits; "
+               + ("both pass." if verdict is not None and verdict.ok else "see Status."))
+    return out

@@ -24,7 +24,7 @@ def test_show_the_matrix_gradient_as_a_proof(capsys):
     out = capsys.readouterr().out
     for part in ("# Lemma matrix_grad_normalized", "## Statement", "## Proof", "## Lemmas used", "## Check",
                  "Status: proved", "A1ᵀ P A2", "uses Lemma grad_normalized", "uses Lemma kron_blocks",
-                 "exact identity, sympy at n=2, d=2", "Numeric route (confirmed)"):
+                 "exact identity, sympy at n=3, d=2", "## Trust base", "Numeric route (confirmed)"):
         assert part in out, part
     assert out.count("\n1. ") == 1 and "\n4. " in out
 

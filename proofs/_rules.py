@@ -1,0 +1,127 @@
+r"""Named rules as patterns: what an estimate by a rule may say, checked before its chain is composed.
+
+A written proof trusts "by the triangle inequality" because the reader checks that the step has that form.
+Here the checker does part of that reading itself (:func:`rule_violation`):
+
+* **shape** (every rule): which relations the rule can give (only ``exp_monotone`` and ``sum_of_terms`` give
+  lower bounds; only exact rules give ``=``), and what its right side may be built from. No rule other than a
+  citation, an assumption or ``square_nonnegative`` can introduce a number or a parameter: its right side is a
+  product of quantity symbols with coefficient 1 (a sum of such for ``triangle``), with ``√k`` allowed where
+  the rule says so (``‖1_k‖ = √k``: cauchy_schwarz, norm_comparison), ``k·q`` for sum_of_terms,
+  ``exp(±q)`` for exp_monotone and ``√q``, ``q²`` for spectral_norm (k ∈ {n, d}).
+* **definitions** (:mod:`.definitions`): ``identity`` needs ``q = q′`` with both quantities defined there
+  with the same norm, and the checker itself proves the defining columns equal at its size (the step's
+  own side identities are checked too, but do not decide what the step is about); ``probability`` applies
+  only to ``‖p‖ ≤ 1`` for a quantity declared the norm of a probability vector.
+
+What stays trusted (listed by :func:`trusted_rules`): that a shape-correct estimate by triangle,
+submultiplicative, cauchy_schwarz, hadamard, norm_comparison, mean_value, exp_monotone, sum_of_terms,
+schur_test, square_nonnegative, row_block, kron_spectrum, spectral_norm or homogeneity is an instance of the
+standard fact for the quantities its names denote. The shape check bounds what a wrong one can do: it cannot
+bring in a constant smaller than 1, a parameter, or a lower bound.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from .symbols import PARAMS, d, n
+
+RELS = {
+    "triangle": ("<=",), "submultiplicative": ("<=",), "cauchy_schwarz": ("<=",), "hadamard": ("<=", "="),
+    "norm_comparison": ("<=",), "mean_value": ("<=",), "exp_monotone": ("<=", ">="),
+    "sum_of_terms": ("<=", ">="), "schur_test": ("<=",), "square_nonnegative": ("<=",), "row_block": ("<=",),
+    "kron_spectrum": ("=",), "spectral_norm": ("=",), "probability": ("<=",), "homogeneity": ("=",),
+    "identity": ("=",),
+}
+CHECKED = ("assumption", "lemma", "stacked_rows", "identity", "probability")  # checked against statements
+_ROOTS = (sp.sqrt(n), sp.sqrt(d))
+
+
+def is_quantity(e) -> bool:
+    """A quantity symbol: a positive symbol that is not a parameter ``n, d, R, M``."""
+    return isinstance(e, sp.Symbol) and e.is_positive and e.name not in PARAMS
+
+
+def _monomial(e, extra=()) -> bool:
+    """``e`` is a product of quantity symbols (powers allowed), coefficient 1, factors in ``extra`` allowed."""
+    coeff, rest = sp.sympify(e).as_coeff_Mul()
+    if coeff != 1:
+        return False
+    for f in sp.Mul.make_args(rest):
+        base = f.base if f.is_Pow and f.exp.is_Integer and f.exp > 0 else f
+        if not (is_quantity(base) or f in extra):
+            return False
+    return rest != 1
+
+
+def _shape(rule: str, rhs) -> bool:
+    if rule == "triangle":
+        return rhs.is_Add and len(rhs.args) >= 2 and all(_monomial(t) for t in rhs.args)
+    if rule in ("cauchy_schwarz", "norm_comparison"):
+        return _monomial(rhs, _ROOTS)
+    if rule == "sum_of_terms":
+        coeff, q = rhs.as_independent(*[s for s in rhs.free_symbols if is_quantity(s)], as_Add=False)
+        return coeff in (n, d) and is_quantity(q)
+    if rule == "exp_monotone":
+        return isinstance(rhs, sp.exp) and (is_quantity(rhs.args[0]) or is_quantity(-rhs.args[0]))
+    if rule == "spectral_norm":
+        return _monomial(rhs) or (rhs.is_Pow and rhs.exp == sp.Rational(1, 2) and is_quantity(rhs.base))
+    if rule == "square_nonnegative":
+        return rhs.is_number
+    if rule == "probability":
+        return rhs == 1
+    return _monomial(rhs)
+
+
+def rule_violation(lemma, e, size) -> str:
+    """Why estimate ``e`` is not of its rule's form ("" if it is, or if the rule is a citation/assumption)."""
+    if e.rule in ("assumption", "lemma", "stacked_rows"):
+        return ""
+    if e.rel not in RELS.get(e.rule, ()):
+        return f"estimate of {e.lhs}: rule {e.rule!r} cannot give the relation {e.rel!r}"
+    if not is_quantity(e.lhs):
+        return f"estimate by {e.rule!r}: its left side {e.lhs} is not a quantity symbol"
+    if not _shape(e.rule, sp.sympify(e.rhs)):
+        return f"estimate {e.lhs} {e.rel} {e.rhs}: the right side is not of the form rule {e.rule!r} gives " \
+               "(a rule brings in no number or parameter of its own)"
+    if e.rule == "probability":
+        from .definitions import PROBABILITY
+
+        if e.rhs != 1 or e.lhs.name not in PROBABILITY:
+            return f"rule 'probability' gives ‖p‖ ≤ 1 for the norm of a probability vector; {e.lhs} <= {e.rhs} " \
+                   "is not that"
+    if e.rule == "identity":
+        return _identity(lemma, e, size)
+    return ""
+
+
+def _identity(lemma, e, size) -> str:
+    from ._check import holds
+    from .definitions import definition
+
+    form = lemma_form(lemma)
+    left, right = definition(e.lhs, *size, form), definition(e.rhs, *size, form)
+    missing = [str(q) for q, v in ((e.lhs, left), (e.rhs, right)) if v is None]
+    if missing:
+        return f"identity {e.lhs} = {e.rhs}: the checker has no definition of {missing[0]}, so it cannot tie " \
+               "the side identity to the step"
+    if left[0] != right[0]:
+        return f"identity {e.lhs} = {e.rhs}: one is a {left[0]}-norm, the other a {right[0]}-norm"
+    if not holds(left[1], right[1]):
+        return f"identity {e.lhs} = {e.rhs}: the checker's definitions of the two are not shown equal at " \
+               f"n={size[0]}, d={size[1]}"
+    return ""
+
+
+def lemma_form(lemma) -> str:
+    """"matrix" for a matrix-form lemma (its Bound's form, or an id starting ``matrix_``), else "vector"."""
+    if lemma.bound is not None:
+        return lemma.bound.form
+    return "matrix" if lemma.id.startswith("matrix_") else "vector"
+
+
+def trusted_rules(lemma, steps) -> tuple[list[str], list[str]]:
+    """``(checked, trusted)``: the rules a chain uses whose application the checker verifies against
+    statements or definitions, and those whose applicability it only checks for shape."""
+    used = list(dict.fromkeys(getattr(s, "rule", "identity step") for s in steps))
+    return [r for r in used if r in CHECKED], [r for r in used if r not in CHECKED and r != "identity step"]

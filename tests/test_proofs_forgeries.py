@@ -1,0 +1,285 @@
+"""The forgeries a formal-methods reviewer wrote as new lemma modules, and variants: each is rejected by the
+checker with the reason printed (by ``verify``, by ``attnreg proofs check``, and kept out of ``bound_lemmas()``)."""
+import dataclasses
+import random
+
+import pytest
+import sympy as sp
+
+from attnreg import proofs
+from attnreg.cli import main
+from attnreg.proofs import LEMMAS, Goal, Lemma, Step, bound_lemmas, verify
+from attnreg.proofs._chains import DSX
+from attnreg.proofs._check import compose
+from attnreg.proofs._core import Estimate, by, cite, given
+from attnreg.proofs._forms import jac, parts
+from attnreg.proofs._goals import goal_ratio
+from attnreg.proofs._numeric import Numeric, context
+from attnreg.proofs._ops import SYM, vec
+from attnreg.proofs.symbols import R, ds, dx, matrix, n, quantity, vector
+
+DOC = "Lemma {} (forgery): a false statement.\n\nStatement\n    s\nDerivation\n    d\nCheck\n    c\n"
+
+
+def forged(name, steps, goal=None, requires=(), assume=(), sizes=((3, 2),), numeric=None):
+    return Lemma(doc=DOC.format(name), steps=lambda n_, d_: steps(n_, d_) if callable(steps) else steps,
+                 goal=goal, requires=requires, assume=assume, sizes=sizes, numeric=numeric)
+
+
+def why(lemma, *, numeric=False) -> str:
+    """The reasons ``lemma`` is rejected ("" would mean it was accepted)."""
+    v = verify(lemma, known=dict(LEMMAS, **{lemma.id: lemma}), numeric=numeric)
+    accepted = v.ok if numeric else v.symbolic_ok
+    return "" if accepted else "; ".join(v.failures)
+
+
+def rejected_by_cli(lemma, monkeypatch, capsys, *args) -> str:
+    monkeypatch.setitem(proofs.LEMMAS, lemma.id, lemma)
+    assert main(["proofs", "check", lemma.id, *args]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED" in out
+    return out
+
+
+# ---- dimensions are never renamed --------------------------------------------------------------
+
+def test_renaming_n_is_rejected(monkeypatch, capsys):
+    ax, au = LEMMAS["alpha_lipschitz_x"], LEMMAS["alpha_upper"]
+    lip = forged("f_alpha_lip_n1", [cite(ax, {n: 1})], Goal(ax.goal.lhs, "<=", R * sp.exp(R ** 2) * dx),
+                 requires=("alpha_lipschitz_x",), assume=ax.assume)
+    assert "renames the dimension n to 1" in why(lip)
+    up = forged("f_alpha_upper_64", [cite(au, {n: 64})], Goal(au.goal.lhs, "<=", 64 * sp.exp(R ** 2)),
+                requires=("alpha_upper",), assume=au.assume)
+    assert "renames the dimension n to 64" in why(up)
+    assert "renames the dimension n" in rejected_by_cli(up, monkeypatch, capsys, "--no-numeric")
+    # the same forgery with a claims-vocabulary Bound, registered as if it were a lemma module: not proved anywhere
+    from attnreg.proofs import Bound
+
+    b64 = Bound(quantity="alpha", form="vector", kind="upper", value=64 * sp.exp(R ** 2), assume=au.assume,
+                lemma="f_alpha_upper_64b")
+    up_b = Lemma(doc=DOC.format("f_alpha_upper_64b"), steps=lambda n_, d_: [cite(au, {n: 64})],
+                 goal=Goal.of(b64, au.goal.lhs), bound=b64, requires=("alpha_upper",))
+    monkeypatch.setitem(proofs.LEMMAS, up_b.id, up_b)
+    assert up_b in bound_lemmas(verified=False) and up_b not in bound_lemmas()
+    assert "renames the dimension n to 64" in "; ".join(verify(up_b).failures)
+    # variants: d, a non-positive symbol spelled n, and n sent to an expression
+    assert "renames the dimension d" in why(forged("f_d", [cite(au, {sp.Symbol("d", positive=True): 1})],
+                                                   au.goal, requires=("alpha_upper",), assume=au.assume))
+    assert "renames the dimension n" in why(forged("f_n_plain", [cite(au, {sp.Symbol("n"): 2})], au.goal,
+                                                   requires=("alpha_upper",), assume=au.assume))
+    assert "renames the dimension n" in why(forged("f_n_expr", [cite(au, {n: sp.sqrt(n)})],
+                                                   Goal(au.goal.lhs, "<=", sp.sqrt(n) * sp.exp(R ** 2)),
+                                                   requires=("alpha_upper",), assume=au.assume))
+
+
+# ---- a citation maps a quantity symbol to a quantity symbol, at one pair of points ----------------
+
+def test_citation_maps_symbols_to_symbols():
+    from attnreg.proofs.f_lipschitz_x import DQ
+    from attnreg.proofs.softmax_lipschitz_logits import DF, LEMMA as SOFT
+
+    steps = lambda n_, d_: [cite(SOFT, {DF: DQ, ds: DSX / 2}), *LEMMAS["f_lipschitz_x"].steps(n_, d_)[1:]]  # noqa: E731
+    quarter = forged("f_quarter", steps, Goal(DQ, "<=", R / 4 * dx), requires=("softmax_lipschitz_logits",),
+                     assume=("norm(A) <= R",))
+    assert "maps the quantity ‖s − s′‖ to ‖Ax − Ay‖/2" in why(quarter)
+    # variants: the distance renamed to another symbol (‖x − y‖ skips ‖A‖), pairs mixed, an unknown quantity
+    skip = forged("f_skip_A", [cite(SOFT, {DF: DQ, ds: dx})], Goal(DQ, "<=", dx / 2),
+                  requires=("softmax_lipschitz_logits",))
+    assert "‖x − y‖ is not an instance of ‖s − s′‖" in why(skip)
+    from attnreg.proofs._chains import DSA
+
+    mixed = forged("f_mixed", [cite(SOFT, {DF: DQ, ds: DSA}), *LEMMAS["f_lipschitz_A"].steps(3, 2)[1:]],
+                   Goal(DQ, "<=", R / 2 * quantity("‖A − A′‖", "")), requires=("softmax_lipschitz_logits",),
+                   assume=("norm(x) <= R",))
+    assert "different pairs of points" in why(mixed)
+    other = quantity("‖w(x) − w(y)‖", "w")
+    assert "not an instance" in why(forged("f_other", [cite(SOFT, {DF: other, ds: DSX})], Goal(other, "<=", DSX / 2),
+                                           requires=("softmax_lipschitz_logits",)))
+
+
+# ---- identity steps must relate the two quantities of the step -----------------------------------
+
+def test_identity_needs_a_side_identity_about_its_quantities():
+    from attnreg.proofs.grad_lipschitz_normalized import DGS
+    from attnreg.proofs.softmax_jacobian_half import NJ
+
+    f = parts(SYM, vector("s", 3)).f
+    J = jac(SYM, f)
+    unrelated = (Step("J = Jᵀ", "symmetric", J, J.T),)
+    e = by("identity", DGS, "=", NJ * DSX / 2, "forged", side=unrelated)
+    lem = forged("f_identity", [e], Goal(DGS, "<=", NJ * DSX / 2))
+    assert "is not of the form rule 'identity' gives" in why(lem)
+    # variants: one quantity on each side, but the checker has no definition of them, or they differ
+    assert "has no definition of ‖g(Ax) − g(Ay)‖" in why(forged("f_identity_undefined", [
+        by("identity", DGS, "=", DSX, "forged", side=unrelated)], Goal(DGS, "<=", DSX)))
+    c_x, f_A = quantity("‖c(x) − c(y)‖", ""), quantity("‖f(A) − f(A′)‖", "")
+    assert "not shown equal" in why(forged("f_identity_wrong", [
+        by("identity", c_x, "=", f_A, "forged", side=unrelated)], Goal(c_x, "<=", f_A)))
+
+
+# ---- what a rule says is checked -----------------------------------------------------------------
+
+def test_probability_rule_and_rule_shapes():
+    from attnreg.proofs.softmax_jacobian_half import NJ, ROWSUM
+    from attnreg.proofs.softmax_lipschitz_logits import DF, SUPJ
+
+    chain = [by("schur_test", NJ, "<=", ROWSUM, "J symmetric"), by("probability", ROWSUM, "<=", sp.Rational(1, 4), "f")]
+    quarter = forged("f_prob", chain, Goal(NJ, "<=", sp.Rational(1, 4)), numeric=lambda ctx, rng: Numeric(
+        True, 0.0, 1.0, "the author's own route, which samples nothing"))
+    assert "not of the form rule 'probability' gives" in why(quarter)
+    assert "rule 'probability' gives ‖p‖ ≤ 1" in why(forged("f_prob_lhs", [
+        by("schur_test", NJ, "<=", ROWSUM, "J"), by("probability", ROWSUM, "<=", 1, "f")], Goal(NJ, "<=", 1)))
+    # no rule brings in its own constant or parameter, nor a lower bound it cannot give
+    for bad in (by("triangle", NJ, "<=", SUPJ / 4 + DF, "w"), by("submultiplicative", NJ, "<=", SUPJ / 4, "w"),
+                by("hadamard", NJ, "<=", R * SUPJ, "w"), by("mean_value", NJ, "<=", n * SUPJ, "w")):
+        assert "is not of the form rule" in why(forged("f_shape", [bad], Goal(NJ, "<=", bad.rhs))), bad
+    assert "cannot give the relation '>='" in why(forged("f_ge", [by("triangle", NJ, ">=", SUPJ + DF, "w")],
+                                                        Goal(NJ, ">=", SUPJ + DF)))
+
+
+def test_the_checker_samples_the_goal_itself():
+    """The ¼-Lipschitz softmax with an author's route that always passes: the checker's own sampling refutes it."""
+    from attnreg.proofs.softmax_lipschitz_logits import DF
+
+    liar = lambda ctx, rng: Numeric(True, 0.0, 1.0, "trust me")  # noqa: E731
+    lem = forged("f_soft_quarter", [], Goal(DF, "<=", ds / 4), numeric=liar)
+    r = goal_ratio(context(50), random.Random(0), lem)
+    assert not r.ok and r.measured > 1.9  # ½ / ¼: the tie at the top is sampled
+    assert "checker's sampling FAILED" in why(lem, numeric=True)
+    unknown = forged("f_unknown_goal", [], Goal(quantity("‖w(s) − w(s′)‖", ""), "<=", ds), numeric=liar)
+    assert "cannot evaluate" in goal_ratio(context(50), random.Random(0), unknown).detail
+
+
+# ---- sizes are the checker's ---------------------------------------------------------------------
+
+def test_sizes_are_the_checkers(monkeypatch, capsys):
+    s = vector("s", 1)
+    f = parts(SYM, s).f
+    tiny = forged("f_tiny", lambda n_, d_: [Step("∂f/∂s = 0", "forged", parts(SYM, vector("s", n_)).f.jacobian(
+        vector("s", n_)), sp.zeros(n_, n_))], sizes=((1, 1),))
+    assert f.jacobian(s) == sp.zeros(1, 1)  # true at n = 1, the size the forgery chose
+    assert "∂f/∂s = 0" in why(tiny) and verify(tiny, known={"f_tiny": tiny}, numeric=False).sizes[0] == (3, 2)
+    assert verify(tiny, known={"f_tiny": tiny}, numeric=False).ignored == ((1, 1),)
+    empty = dataclasses.replace(tiny, sizes=())
+    assert "∂f/∂s = 0" in why(empty)
+    # J² = tr(J) J holds at n = 2 and fails for n ≥ 3
+    def square(n_, d_):
+        J = jac(SYM, parts(SYM, vector("s", n_)).f)
+        return [Step("J² = tr(J) J", "forged", J * J, J.trace() * J)]
+    two = forged("f_square", square, sizes=((2, 1),))
+    assert all(sp.simplify(e) == 0 for e in (lambda J: J * J - J.trace() * J)(jac(SYM, parts(SYM, vector("s", 2)).f)))
+    assert "J² = tr(J) J" in why(two)
+    # vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(Xᵀ) holds at d = 1 only
+    def col(n_, d_):
+        A1, A2, X = matrix("A1", n_, d_), matrix("A2", n_, d_), matrix("X", d_, d_)
+        return [Step("vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(Xᵀ)", "forged", vec(A1 * X * A2.T, SYM),
+                     SYM.kron(A1, A2) * vec(X.T, SYM))]
+    assert "vec(A1 X A2ᵀ)" in why(forged("f_col", col, sizes=((3, 1),)))
+    assert "vec(A1 X A2ᵀ)" in rejected_by_cli(forged("f_col", col, sizes=((3, 1),)), monkeypatch, capsys,
+                                               "--no-numeric")
+
+
+# ---- every layer, one verdict --------------------------------------------------------------------
+
+def test_a_lemma_failing_its_numeric_route_is_not_proved(monkeypatch, capsys):
+    jac_lemma = LEMMAS["softmax_jacobian_half"]
+    wrong = lambda ctx, rng: Numeric(False, 2.0, 1.0, "the lemma's own route fails")  # noqa: E731
+    broken = dataclasses.replace(jac_lemma, numeric=wrong)
+    v = verify(broken)
+    assert v.symbolic_ok and not v.ok and "lemma's route FAILED" in v.detail
+    monkeypatch.setitem(proofs.LEMMAS, "softmax_jacobian_half", broken)
+    assert not verify(LEMMAS["f_lipschitz_x"]).ok  # rests on it
+    assert "f_lipschitz_x" not in {lem.id for lem in bound_lemmas()}
+    assert main(["proofs", "check", "softmax_jacobian_half"]) == 1
+    assert "lemma's route FAILED" in capsys.readouterr().out
+    assert main(["proofs"]) == 0
+    listed = {line.split()[0]: line.split()[1] for line in capsys.readouterr().out.splitlines()}
+    assert listed["softmax_jacobian_half"] == "FAILED" and listed["f_lipschitz_x"] == "FAILED"
+    assert listed["tensor_trick"] == "proved"
+
+
+def test_no_numeric_never_says_proved(capsys):
+    assert main(["proofs", "check", "tensor_trick", "--no-numeric"]) == 0
+    out = capsys.readouterr().out
+    assert "steps-ok" in out and "proved" not in out.split("\n")[0] and "nothing is reported proved" in out
+
+
+def test_equal_estimates_get_the_direction_check():
+    q, p = quantity("‖q‖", "q"), quantity("‖p‖", "p")
+    est = [Estimate("submultiplicative", q, "<=", 1 / p, "w"), Estimate("homogeneity", p, "=", sp.Integer(1), "w")]
+    ok, _, _, reason = compose(Goal(q, "<=", 1), est)
+    assert not ok and "not monotone" in reason
+    assert compose(Goal(q, "<=", 1), [Estimate("homogeneity", q, "=", p, "w"), given(p, "<=", 1, "x")])[0]
+
+
+@pytest.mark.parametrize("name", [k for k, v in LEMMAS.items() if v.goal is not None])
+def test_z3_confirms_every_chain_and_rejects_a_smaller_goal(name):
+    pytest.importorskip("z3")
+    from attnreg.proofs._z3 import witness
+
+    ok, detail = witness(LEMMAS[name])
+    assert ok, detail
+
+
+# ---- Coq: the exported files compile, and a changed constant does not --------------------------------
+
+def test_export_cli(tmp_path, capsys):
+    assert main(["proofs", "export", "--coq", str(tmp_path / "coq")]) == 0
+    names = {p.name for p in (tmp_path / "coq").iterdir()}
+    assert {"Makefile", "SoftmaxRowSum.v", "Chain_normalized_grad_lipschitz_logits.v",
+            "Chain_grad_lipschitz_normalized.v", "Chain_softmax_jacobian_half.v"} <= names
+    (tmp_path / "f").write_text("x")
+    assert main(["proofs", "export", "--coq", str(tmp_path / "f")]) == 2
+    assert "is a file" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_coq_files_compile(tmp_path):
+    import shutil
+    import subprocess
+
+    if shutil.which("coqc") is None or shutil.which("make") is None:
+        pytest.skip("coqc (Debian package coq) is not installed")
+    from attnreg.proofs.export_coq import export
+
+    export(tmp_path)
+    done = subprocess.run(["make", "-C", str(tmp_path)], capture_output=True, text=True, timeout=1200)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # the witness can fail: the normalized chain with its constant 7/4 + 3‖b‖/2 changed to 7/5 + 3‖b‖/2
+    name = "Chain_normalized_grad_lipschitz_logits.v"
+    text = (tmp_path / name).read_text()
+    goal = [line for line in text.splitlines() if line.strip().startswith("q0 <=") and line.endswith(".")][-1]
+    assert "(7 / 4)" in goal
+    (tmp_path / name).write_text(text.replace(goal, goal.replace("(7 / 4)", "(7 / 5)")))
+    bad = subprocess.run(["coqc", "-q", name], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert bad.returncode != 0
+    assert not any("dmit" in (tmp_path / f).read_text() for f in ("SoftmaxRowSum.v", name))  # nothing admitted
+
+
+# ---- identities for every n and d --------------------------------------------------------------------
+
+def test_gradient_identity_for_symbolic_n_and_d():
+    from attnreg.proofs import index_form as ix
+
+    ok, rest = ix.grad_normalized_all_n()
+    assert ok and rest == {}
+    grad = sp.diff(ix.loss_normalized(), ix.x[ix.m])
+    assert ix.remainder(grad, ix.gradient_formula(wrong=True))  # Aᵀ diag(f)(f − b) leaves terms
+    assert ix.remainder(grad, 2 * ix.gradient_formula())  # so does twice the right one
+    assert ix.normal_form(ix.loss_normalized())  # the normaliser does not send everything to 0
+
+
+def test_rescaled_gradient_for_symbolic_n_and_d():
+    from attnreg.proofs import index_form as ix
+
+    assert ix.grad_rescaled_all_n() == (True, {})
+    assert ix.remainder(sp.diff(ix.loss_rescaled(), ix.x[ix.m]), ix.gradient_rescaled(wrong=True))
+
+
+@pytest.mark.parametrize("block", ["u", "alpha", "f", "c", "h"])
+def test_derivatives_for_symbolic_n_and_d(block):
+    from attnreg.proofs import index_form as ix
+
+    assert ix.derivative_all_n(block) == (True, {})
+    lhs, rhs = ix.derivatives()[block]
+    assert ix.remainder(lhs, 2 * rhs)  # a wrong factor is not normalised away
