@@ -32,14 +32,16 @@ exactly and are not perturbed: the logits are computed (``A1 X A2ᵀ``, with rou
 kernels only through ``1 − b`` and products, and perturbing ``B`` would call every one-hot target
 ill-conditioned (a relative ``u`` on ``b_k = 1`` moves ``f_k − b_k`` by ``u``, far more than ``1 − f_k``
 itself at a gap of 40) — exactly the cases where the exact ``B`` makes a stable formula worth having.
-A value is *well-conditioned* when ``κ ≤ 10³`` (``WELL_CONDITIONED``); there the production float64 path must give at least 12 correct
+A value is *well-conditioned* when ``κ ≤ 10³`` (``WELL_CONDITIONED``); there the production float64 path
+must give at least 12 correct
 digits (``||q̂ − q||_∞ ≤ 10⁻¹²||q||_∞``), saturated rows and one-hot targets included, where the textbook
 formulas have none (``1 − f_k``, ``f_k − 1``, ``u_k − α``: all ``κ``-harmless, all catastrophic in float).
 Elsewhere the error must stay within ``16·(κ + n)·u`` (:func:`allowed`, ``vs_condition`` in
 :mod:`.tolerances`): ``κ·u`` for an evaluation backward stable in the logits, ``n·u`` for the rounding of the
 final n-term sums that no perturbation of the logits accounts for (``κ`` is ~0 where the value hardly
 depends on the logits, e.g. a row ``[0, −711]``, yet the loss ``½Σ(f − b)²`` still rounds). Note that ``κ``
-grows with ``|S|`` (``∂e^s/∂s·|s| = |s|e^s``): logits of a few thousand are ill-conditioned by this measure even when the shift-invariant normalized values are not.
+grows with ``|S|`` (``∂e^s/∂s·|s| = |s|e^s``): logits of a few thousand are ill-conditioned by this measure
+even when the shift-invariant normalized values are not.
 """
 from __future__ import annotations
 
