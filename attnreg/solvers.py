@@ -51,7 +51,7 @@ from . import blocks, matrix, vector
 from ._lbfgs import LBFGS, dot, norm
 from ._line_search import wolfe
 from ._newton_cg import NewtonCG
-from ._validate import check_solver_options, check_version, matrix_problem, namespace, vector_problem
+from ._validate import check_int, check_solver_options, check_version, matrix_problem, namespace, vector_problem
 from .solve_result import Asymptote, Escape, SolveResult
 
 METHODS = ("lbfgs", "newton-cg")
@@ -179,8 +179,7 @@ def _run(obj, x0, *, method, xp, tol, max_iter, callback, memory):
     if method not in METHODS:
         raise ValueError(f"method must be 'lbfgs' or 'newton-cg', got {method!r}")
     check_solver_options(max_iter, tol, callback)
-    if isinstance(memory, bool) or not isinstance(memory, int) or memory < 1:
-        raise ValueError(f"memory must be a positive integer (L-BFGS pairs kept), got {memory!r}")
+    memory = check_int("memory", memory, minimum=1)  # L-BFGS pairs kept
     n = x0.shape[0]
     # CG needs at most n = d² products in exact arithmetic; 250 caps the work per step for large d
     search = LBFGS(xp=xp, memory=memory) if method == "lbfgs" else NewtonCG(obj.hvp, xp=xp, max_cg=min(n, 250))
