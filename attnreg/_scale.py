@@ -34,11 +34,18 @@ def times_exp(z, t, *, xp):
     costs one rounding per ``exp``. ``|t| > 4H`` only occurs where the product overflows or underflows
     anyway (``|log|z|| ≤ 1.17·log(max)`` for every nonzero ``z``, subnormals included).
     """
-    top = 2.0 * math.floor(0.99 * math.log(float(xp.finfo(z.dtype).max)))
+    big = math.log(float(xp.finfo(z.dtype).max))
+    mag = xp.abs(z)
+    nonzero = mag > 0
+    # the product overflows: ±inf, without a floating-point warning
+    over = nonzero & (xp.log(xp.where(nonzero, mag, xp.ones_like(mag))) + t > big)
+    t = xp.where(over, xp.zeros_like(t), t)
+    top = 2.0 * math.floor(0.99 * big)
     t1 = xp.clip(t, -top, top)
     t2 = xp.clip(t - t1, -top, top)
     a, b = xp.exp(t1 / 2), xp.exp(t2 / 2)
-    return (((z * a) * a) * b) * b
+    inf = xp.full_like(z, math.inf)
+    return xp.where(over, xp.where(z < 0, -inf, inf), (((z * a) * a) * b) * b)
 
 
 def logmag(z, *, xp):

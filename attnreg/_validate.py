@@ -32,7 +32,7 @@ def namespace(**arrays):
     for name, a in arrays.items():
         if not xp.isdtype(a.dtype, "real floating"):
             raise TypeError(f"{name} must have a real floating-point dtype, got {a.dtype}")
-        if xp.finfo(a.dtype).bits > 64:  # np.longdouble: no exp/log kernels we can vouch for
+        if getattr(a.dtype, "itemsize", 8) > 8:  # np.longdouble: no exp/log kernels we can vouch for
             raise TypeError(f"{name} has the extended-precision dtype {a.dtype}, which the production path does "
                             f"not support; convert it to float64, or use attnreg.reference for more digits")
     for name, a in rest:

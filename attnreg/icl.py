@@ -40,7 +40,7 @@ from array_api_compat import device
 from ._rows import _rescaled_parts, shift as _shift
 from ._scale import times_exp
 from .blocks import f, softmax_rows
-from ._validate import check_finite, check_move, check_shape, check_version, namespace
+from ._validate import check_finite, check_int, check_move, check_shape, check_version, namespace
 
 __all__ = ["shifted_target", "shift", "Shift"]
 
@@ -100,6 +100,7 @@ class Shift:
 
 def shift(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None, iterations: int = 200) -> Shift:
     """Measure ``||B̃ − B||_F`` and the derived and paper-style bounds (module docstring)."""
+    iterations = check_int("iterations", iterations, minimum=1)
     Bt = shifted_target(A1, A2, B, X, version=version, A1_new=A1_new, A2_new=A2_new, X_new=X_new)
     xp, n, (A1n, A2n, Xn), kind = _problem(A1, A2, B, X, A1_new, A2_new, X_new)
     norm2 = lambda M: float(xp.linalg.matrix_norm(M, ord=2))  # noqa: E731

@@ -48,7 +48,7 @@ from ._lbfgs import LBFGS, dot, norm
 from ._line_search import wolfe
 from ._newton_cg import NewtonCG
 from ._objective import DENSE_MAX, MatrixObjective, VectorObjective, scale
-from ._validate import check_solver_options, check_version, matrix_problem, namespace, vector_problem
+from ._validate import check_int, check_solver_options, check_version, matrix_problem, namespace, vector_problem
 from .solve_result import Point, SolveResult, Stop
 
 METHODS = ("lbfgs", "newton-cg")
@@ -209,8 +209,7 @@ def _options(method, max_iter, tol, callback, memory, restarts, seed):
         raise ValueError(f"method must be 'lbfgs' or 'newton-cg', got {method!r}")
     check_solver_options(max_iter, tol, callback)
     for name, v, low in (("memory", memory, 1), ("restarts", restarts, 0), ("seed", seed, 0)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < low:
-            raise ValueError(f"{name} must be an integer ≥ {low}, got {v!r}")
+        check_int(name, v, minimum=low)
     return None if tol is None else float(tol)
 
 

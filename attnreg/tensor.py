@@ -21,7 +21,9 @@ True
 """
 from __future__ import annotations
 
-from ._validate import check_finite, namespace
+import numbers
+
+from ._validate import check_finite, check_int, namespace
 
 ORDERS = ("row", "col")
 
@@ -45,7 +47,12 @@ def unvec(x, shape, order="row"):
     """Inverse of :func:`vec`: ``shape`` is ``(rows, cols)`` or an int ``d`` for a square ``d × d``."""
     _check_order(order)
     xp = namespace(x=x)
-    rows, cols = (shape, shape) if isinstance(shape, int) else tuple(shape)
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        rows = cols = check_int("shape", shape, minimum=1)
+    elif isinstance(shape, (tuple, list)) and len(shape) == 2:
+        rows, cols = (check_int("shape", s, minimum=1) for s in shape)
+    else:
+        raise ValueError(f"shape must be (rows, cols) or an int d for d × d, got {shape!r}")
     if x.ndim != 1 or x.shape[0] != rows * cols:
         raise ValueError(f"x must be a vector of length {rows * cols} to unvec into {rows}×{cols}, "
                          f"got shape {tuple(x.shape)}")
@@ -84,6 +91,7 @@ class KronOperator:
     def dense(self, max_entries=2**24):
         """The explicit matrix; refuses above ``max_entries`` entries (the tensor trick exists to avoid it)."""
         rows, cols = self.shape
+        max_entries = check_int("max_entries", max_entries, minimum=1)
         if rows * cols > max_entries:
             raise ValueError(f"the dense Kronecker matrix would have {rows}×{cols} = {rows * cols} entries, "
                              f"above max_entries = {max_entries}; use matvec/rmatvec instead")

@@ -78,3 +78,46 @@ def test_conformance_check_catches_a_transposed_gradient(monkeypatch):
     (check,) = [c for c in registry.select("conformance.production.matrix.normalized")]
     result = registry.run(check, seed=0)
     assert result.status is registry.Status.FAIL and "transpose" in result.detail
+
+
+# --- the edge checks catch every production defect of the old numerics (tests/old_production.py) ----------
+
+def _old(monkeypatch):
+    import old_production as old
+
+    for name in ("loss", "grad", "hvp"):
+        monkeypatch.setattr(attnreg, name, getattr(old, name))
+    monkeypatch.setattr(attnreg.vector, "h", old.vector_h)
+    monkeypatch.setattr(attnreg.vector, "c", old.vector_c)
+    monkeypatch.setattr(attnreg.icl, "shifted_target", old.icl_shifted_target)
+
+
+@pytest.mark.parametrize("name,defect", [
+    ("prod.edges.rescaled.loss", "a saturated row swamps the others (common scale from the shifts)"),
+    ("prod.edges.rescaled.grad", "the gradient of the swamped rows vanishes"),
+    ("prod.edges.rescaled.hvp", "the HVP of the swamped rows vanishes"),
+    ("prod.edges.normalized.loss", "one-hot target with a logit gap ≥ 37: f_k − 1 rounds to 0 (factor-2 error)"),
+    ("prod.edges.normalized.grad", "saturated rows: ⟨f, c⟩ cancels, no correct digits"),
+    ("prod.edges.normalized.hvp", "saturated rows: 1 − f_k cancels in the HVP"),
+    ("prod.edges.rescaled.float32", "float32: a one-hot target on the argmax cancels; ordinary rows lost beside a "
+                                    "row shifted past ~44"),
+    ("prod.edges.blocks", "vector.h is nan past overflow; icl's rescaled shifted target cancels to 0 / nan"),
+])
+def test_edge_checks_catch_the_old_numerics(monkeypatch, name, defect):
+    _old(monkeypatch)
+    assert _status(name) is registry.Status.FAIL, defect
+
+
+def test_autograd_check_catches_op_by_op_autograd(monkeypatch):
+    """The old attnreg.loss under torch autograd: nan gradients on shifted rescaled rows."""
+    pytest.importorskip("torch")
+    import old_production as old
+
+    monkeypatch.setattr(attnreg, "loss", old.loss)
+    with np.errstate(all="ignore"):
+        assert _status("prod.edges.autograd.torch") is registry.Status.FAIL
+
+
+@pytest.mark.parametrize("name", [c.name for c in registry.select("prod.edges")])
+def test_edge_checks_pass_on_the_current_code(name):
+    assert _status(name) is registry.Status.PASS

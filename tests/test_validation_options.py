@@ -32,6 +32,10 @@ def test_integer_like_options_are_accepted_alike(value):
         attnreg.log_loss(A1, A2, B, X, version="rescaled", block_rows=2)
     assert attnreg.alpha(A1, A2, X, block_rows=value).shape == (4,)
     assert attnreg.hessian(A1, A2, B, X, version="normalized", max_entries=np.int64(16)).shape == (4, 4)
+    assert attnreg.kron_operator(A1, A2).dense(max_entries=value * 32).shape == (16, 4)
+    assert attnreg.unvec(attnreg.vec(X), value).shape == (2, 2)
+    assert attnreg.icl.shift(A1, A2, B, X, version="normalized", X_new=X * 1.1, iterations=value).step > 0
+    assert attnreg.solve(A1, A2, B, version="normalized", method="lbfgs", memory=value, max_iter=3).iterations <= 3
     r = attnreg.solve(A1, A2, B, version="normalized", max_iter=value)
     assert r.iterations <= 2
 
@@ -42,6 +46,10 @@ CALLS = [
     ("max_entries", lambda a, v: attnreg.vector.hessian(a[0], a[2][0], a[0][0], version="normalized",
                                                         max_entries=v)),
     ("max_iter", lambda a, v: attnreg.solve(*a[:3], version="normalized", max_iter=v)),
+    ("memory", lambda a, v: attnreg.solve(*a[:3], version="normalized", method="lbfgs", memory=v)),
+    ("max_entries", lambda a, v: attnreg.kron_operator(a[0], a[1]).dense(max_entries=v)),
+    ("iterations", lambda a, v: attnreg.icl.shift(*a, version="normalized", X_new=a[3] * 1.1, iterations=v)),
+    ("shape", lambda a, v: attnreg.unvec(attnreg.vec(a[3]), (v, 2))),
 ]
 BAD = ["x", 2.5, True, None, -1, np.float64(2.0)]
 

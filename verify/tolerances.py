@@ -48,11 +48,12 @@ TOLERANCES: dict[str, Tol] = {
         "B̃ = B + F(S) − F(S') (or its rescaled analogue) sums a few O(1) terms per entry, each a few ulps off; "
         "64 ulps is far above that and far below any formula error"),
     "vs_condition": Tol(
-        16.0, "κ·u: the relative condition number of verify.errormodel.condition (componentwise relative "
-        "perturbations of the logits and targets, ∞-norm) times the dtype's unit roundoff",
+        16.0, "(κ + n)·u: the relative condition number of verify.errormodel.condition (componentwise relative "
+        "perturbations of the logits, targets exact, ∞-norm) plus the row length n, times the dtype's unit roundoff",
         "a backward-stable evaluation has an error of at most κ times its backward error; the stable row kernels "
         "round each input-sized quantity a few times (logit differences, exp, one leave-one-out sum, a product), "
-        "so a backward error of a few u, and 16 covers the first-order constant with a factor ~2 spare"),
+        "so a backward error of a few u; n·u is the rounding of the final n-term sums, which no perturbation of the logits "
+        "accounts for; 16 covers the first-order constants with a factor ~2 spare"),
     # Solvers (verify/checks/solvers.py): targets of issue 4, with what the solvers actually reach.
     "solve.ref.grad": Tol(
         1e-40, "||∇L||_F at the reference solution (dps = 50)",

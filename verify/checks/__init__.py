@@ -4,6 +4,7 @@ from . import backends_agree  # noqa: F401
 from . import claims  # noqa: F401
 from . import conformance  # noqa: F401
 from . import derivatives  # noqa: F401
+from . import edges  # noqa: F401
 from . import identities  # noqa: F401
 from . import lemmas  # noqa: F401
 from . import production_vs_reference  # noqa: F401
