@@ -216,15 +216,15 @@ def _options(method, max_iter, tol, callback, memory, restarts, seed):
 
 def _restarted(make, x0, shape, *, version, method, xp, tol, max_iter, callback, memory, auto, restarts, seed, dev,
                dtype):
-    import numpy as np  # only the seeded starting points; the iterations stay in the input's library
+    import random  # the seeded starting points, library-neutral; the iterations stay in the input's library
 
     results = [_run(make, x0, version=version, method=method, xp=xp, tol=tol, max_iter=max_iter, callback=callback,
                     memory=memory, auto=auto)]
-    rng = np.random.default_rng(seed)
+    rng = random.Random(seed)
     for _ in range(restarts):
         if results[-1].point is Point.GLOBAL_MINIMUM:
             break
-        start = xp.asarray(rng.standard_normal(shape).tolist(), dtype=dtype, device=dev)
+        start = xp.asarray([rng.gauss(0.0, 1.0) for _ in range(shape[0])], dtype=dtype, device=dev)
         results.append(_run(make, start, version=version, method=method, xp=xp, tol=tol, max_iter=max_iter,
                             callback=callback, memory=memory, auto=version == "rescaled"))
     best = _best(results)
