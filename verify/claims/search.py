@@ -9,7 +9,9 @@ number of evaluations, a seed, an optional starting point) evaluated by the pure
 and on any number of workers, with the same result:
 
 1. *screening*: every grid point of :func:`.domain.grid` takes its structured starts (:mod:`.starts`),
-   random ones and a short ascent, with an equal share of a third of the work;
+   random ones and a short ascent, with an equal share of a third of the work (at least 4 evaluations
+   each, so a tiny budget may be overspent, deterministically; points dearer than :data:`MAX_COST` units
+   per evaluation are left out);
 2. *growth in n*: where the worst ratio still grows with n at the largest n searched (for some d, R),
    its growth exponent ``p`` (from the two largest n) extrapolates where the ratio would reach 1,
    ``n₁ = n_max·(1/r)^{1/p}``, and grid points at ``max(2 n_max, 1.2 n₁)`` are screened, up to
