@@ -8,16 +8,12 @@ working digits (rounded to ``dps`` digits, ``∇L`` at it would grow to about ``
 ``loss`` and ``grad_norm`` re-evaluated at ``X`` correct to ``dps`` digits (adaptive precision,
 :func:`.context.evaluate`).
 
-Precision ladder. Newton converges quadratically, so the work is done where it is cheap: the damped
-phase runs in a local ``FPContext`` (Python floats, ≈15 digits; ~15× faster than ``MPContext`` at any
-dps for these sizes), then the precision doubles (30, 60, ... up to ``dps + 10``) and each level needs
-only one or two Newton steps to reach its own rounding floor. The last level iterates to about
-``10^{−(dps+2)}`` times the gradient scale (the rounding floor), past the default ``tol``, so ``X`` is
-accurate to about ``dps`` digits when the minimiser is nondegenerate. Cost of one Newton step at
-n = 64, d = 8, 60 digits (measured, mpmath's pure-Python backend): Hessian 0.36 s, Cholesky of the
-64 × 64 system 0.05 s, loss and gradient 0.08 s per line-search trial; python-flint's ``arb_mat`` could
-only speed up the factorisation, about a tenth of the step, so it is not used. A whole solve takes
-3–7 s there (the float stage ~1 s, 2–3 steps at 30 and 60 digits, the final adaptive evaluation).
+Precision ladder. Newton converges quadratically, so the damped phase runs in a local ``FPContext``
+(Python floats, ~15× faster than ``MPContext``), then the precision doubles (30, 60, ... up to
+``dps + 10``), one or two Newton steps per level; the last level iterates to its rounding floor, past
+the default ``tol``, so ``X`` is accurate to about ``dps`` digits when the minimiser is nondegenerate.
+At n = 64, d = 8, 60 digits a Newton step costs 0.36 s (Hessian) + 0.05 s (Cholesky) + 0.08 s per
+line-search trial; a whole solve 3–7 s.
 The iteration itself is :mod:`.newton`; Hessians come from :mod:`.hessian_lowrank` (checked against
 :func:`.forms.matrix_hessian`).
 
@@ -69,7 +65,7 @@ class _Matrix:
         self.rows, self.size = len(data[0]), self.d ** 2
 
     def at(self, ctx):
-        return type(self)(_convert(ctx, self.data), self.version)
+        return type(self)([[[ctx.mpf(v) for v in r] for r in M] for M in self.data], self.version)
 
     def unflat(self, x):
         return [x[i * self.d:(i + 1) * self.d] for i in range(self.d)]
@@ -82,8 +78,7 @@ class _Matrix:
         return hessian_lowrank.matrix_hessian(ctx, *self.data, self.unflat(x), self.version)
 
     def scale(self, ctx, x):
-        """``||A1||_F ||A2||_F κ``, ``κ = 1`` (normalized) or ``max_j α_j²`` (rescaled), as in
-        :mod:`attnreg.stopping`."""
+        """``||A1||_F ||A2||_F κ``, ``κ = 1`` or ``max_j α_j²`` (rescaled), as in :mod:`attnreg.stopping`."""
         return _scale(ctx, self, self.data[:2], x)
 
     def row_terms(self, ctx, x):
@@ -100,8 +95,7 @@ class _Vector:
         self.data, self.d, self.version = data, len(data[0][0]), version
         self.rows, self.size = 1, self.d
 
-    def at(self, ctx):
-        return type(self)(_convert(ctx, self.data), self.version)
+    at = _Matrix.at  # the same conversion to ctx's numbers (no inheritance: the forms share no maths)
 
     def unflat(self, x):
         return x
@@ -118,10 +112,6 @@ class _Vector:
     def row_terms(self, ctx, x):
         blocks = forms.vector_blocks(ctx, self.data[0], x, self.data[1][0])
         return [_log(ctx, blocks["alpha"])], [ctx.fsum(ci * ci for ci in blocks["c"]) / 2]
-
-
-def _convert(ctx, data):
-    return [[[ctx.mpf(v) for v in r] for r in M] for M in data]
 
 
 def _scale(ctx, problem, mats, x):

@@ -124,6 +124,14 @@ FAILS_FROM_31 = dict(form="matrix", quantity="alpha", kind="lipschitz", wrt="X",
                      assume=["norm(kron(A1,A2)) <= R", "norm(X) <= R", "d <= 1"])
 
 
+def test_matrix_alpha_lipschitz_missing_sqrt_n_is_refuted(tmp_path):
+    """The adversarial review's case: 4.5·R·e^{R²} lacks a √n and fails for n ≥ 23; the old matrix grid
+    stopped at n = 12 and reported "survived" with slack 1.358."""
+    claim = _claim(**dict(FAILS_FROM_31, constant="4.5*R*exp(R**2)", assume=FAILS_FROM_31["assume"][:2]))
+    o = check_claim(claim, budget=1.0, seed=0, out_dir=tmp_path)
+    assert o.status == "refuted" and o.record["params"]["n"] >= 23, o.evidence
+
+
 def test_claim_failing_only_beyond_n_30_is_refuted_without_an_n_assumption(tmp_path):
     o = check_claim(_claim(**FAILS_FROM_31), budget=1.0, seed=0, out_dir=tmp_path)
     assert o.status == "refuted" and o.record["params"]["n"] > 30, o.evidence
@@ -135,7 +143,7 @@ def test_claim_failing_only_beyond_n_30_at_the_default_budget_and_true_below(tmp
     assert o.status == "refuted" and o.record["params"]["n"] > 30, o.evidence
     below = dict(FAILS_FROM_31, assume=FAILS_FROM_31["assume"] + ["n <= 30"])
     o = check_claim(_claim(**below), budget=5.0, seed=1, out_dir=tmp_path)
-    assert o.status == "survived" and "searched up to n ≤ 30" in o.evidence, o.evidence
+    assert o.status in ("proved", "survived") and "searched up to n ≤ 30" in o.evidence, o.evidence
 
 
 def test_growth_in_n_extends_the_grid(tmp_path):

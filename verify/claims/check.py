@@ -56,12 +56,14 @@ def slack(kind, K, obs):
     return None if not math.isfinite(r) or r == 0 else 1.0 / r
 
 
-def check_claim(claim, *, budget: float, seed: int = 0, out_dir=".", progress=None, available=None) -> Outcome:
-    """Decide, search, confirm; exceptions from a claim become an ``error`` outcome."""
+def check_claim(claim, *, budget: float, seed: int = 0, out_dir=".", progress=None, available=None,
+                map_fn=map) -> Outcome:
+    """Decide, search, confirm; exceptions from a claim become an ``error`` outcome. ``map_fn`` runs the
+    search's rounds of work items (e.g. an executor's ``map``; the result does not depend on it)."""
     try:
-        outcome = _check(claim, budget, seed, Path(out_dir), progress, available)
+        outcome = _check(claim, budget, seed, Path(out_dir), progress, available, map_fn)
         if claim.certificate:
-            from .certified import apply
+            from .certified import apply  # deferred: arb certificates load only for claims that name one
 
             outcome = apply(claim, outcome, Outcome)
         return outcome
@@ -74,13 +76,13 @@ def check_claim(claim, *, budget: float, seed: int = 0, out_dir=".", progress=No
 STOP_RATIO = 1.02  # a float64 violation this clear ends the search early, to be confirmed
 
 
-def _check(claim, budget, seed, out_dir, progress, available):
+def _check(claim, budget, seed, out_dir, progress, available, map_fn):
     decision = prove.decide(claim, available)
-    result = search.search(claim, budget=budget, seed=seed, progress=progress, stop_ratio=STOP_RATIO)
+    result = search.search(claim, budget=budget, seed=seed, progress=progress, stop_ratio=STOP_RATIO, map_fn=map_fn)
     outcome = _conclude(claim, budget, seed, out_dir, decision, result)
     if outcome.status != "refuted" and any("stopped early" in n for n in result.notes):
         # the early violation did not confirm: spend the whole budget and try again
-        result = search.search(claim, budget=budget, seed=seed, progress=progress)
+        result = search.search(claim, budget=budget, seed=seed, progress=progress, map_fn=map_fn)
         outcome = _conclude(claim, budget, seed, out_dir, decision, result)
     return outcome
 

@@ -3,13 +3,14 @@ r"""Adversarial search for the largest ratio a claim allows (float64, production
 Objective at a point of the domain: ``lipschitz`` — the operator norm of the Jacobian in the ``wrt``
 variable (power iteration / generalised power iteration for a spectral-norm input, see
 :func:`.jacobian.opnorm`), the sup of the local ratio; ``upper`` — the size of q; ``lower`` — minus
-it. The search runs in rounds; each round is a list of work items (:class:`Item`: one grid point, a
-number of evaluations, a seed, an optional starting point) evaluated by the pure function
-:func:`run_item`, so any ``map`` (a process pool, a cluster's executor) can run a round, in any order
-and on any number of workers, with the same result:
+it. The search runs in rounds of work items (:class:`Item`: a grid point, a number of evaluations, a seed,
+an optional start) evaluated by the pure function :func:`run_item`, so any ``map`` (a process pool, a
+cluster's executor) runs a round, in any order, on any number of workers, with the same result:
 
 1. *screening*: every grid point of :func:`.domain.grid` takes its structured starts (:mod:`.starts`),
-   random ones and a short ascent, with an equal share of a third of the work;
+   random ones and a short ascent, with an equal share of a third of the work (at least 4 evaluations
+   each, so a tiny budget may be overspent, deterministically; points dearer than :data:`MAX_COST` units
+   per evaluation are left out);
 2. *growth in n*: where the worst ratio still grows with n at the largest n searched (for some d, R),
    its growth exponent ``p`` (from the two largest n) extrapolates where the ratio would reach 1,
    ``n₁ = n_max·(1/r)^{1/p}``, and grid points at ``max(2 n_max, 1.2 n₁)`` are screened, up to
@@ -19,10 +20,9 @@ and on any number of workers, with the same result:
    moves all variables or one of them) from the best points of the most promising grid points, with
    fresh random starts in between, until the work is spent.
 
-Work is counted in units (an estimate of microseconds per evaluation from the problem's size,
-:func:`cost`), never in seconds, so the result is a function of the claim, ``seed`` and ``budget``
-alone, on any machine load; a wall-clock limit of :data:`WALL_FACTOR` times the budget (plus a minute)
-is only a safety net, and the result says when it was hit.
+Work is counted in units (estimated microseconds per evaluation, :func:`cost`), never in seconds: the
+result is a function of the claim, ``seed`` and ``budget`` alone, on any machine load; a wall-clock
+limit (:data:`WALL_FACTOR` × budget + 60 s) is only a safety net, and the result says when it was hit.
 """
 from __future__ import annotations
 
@@ -121,9 +121,7 @@ class Item:
 
 
 @dataclass
-class Found:
-    """What :func:`run_item` returns for one item."""
-
+class Found:  # what run_item returns for one item
     index: int
     obs: float
     v: dict | None
@@ -155,8 +153,7 @@ def run_item(item: Item) -> Found:
         return goal * obs if math.isfinite(obs) else -math.inf
 
     def done():
-        if time.time() > item.deadline:
-            st["capped"] = True
+        st["capped"] |= time.time() > item.deadline
         return st["capped"] or st["stopped"] or st["evals"] >= item.evals
 
     if item.start is None:  # screening: half the evaluations on structured and two random starts
@@ -195,10 +192,11 @@ def search(claim, *, budget: float, seed: int = 0, progress=None, stop_ratio: fl
     bests = [Best(pt) for pt in points]
     state = dict(spent=0.0, evals=0, capped=False, stopped=False)
 
+    goal = -1.0 if claim.kind == "lower" else 1.0
+
     def round_(items):
         for found in sorted(map_fn(run_item, items), key=lambda found: found.index):  # any order in
             b = bests[found.index]
-            goal = -1.0 if claim.kind == "lower" else 1.0
             if math.isfinite(found.obs) and (not math.isfinite(b.obs) or goal * found.obs > goal * b.obs):
                 b.obs, b.v, b.raw, b.direction = found.obs, found.v, found.raw, found.direction
             b.evals += found.evals
@@ -264,8 +262,7 @@ def _grow(claim, bests) -> list:
         ns = sorted(rs)
         if len(ns) < 2:
             continue
-        n1, n2 = ns[-2], ns[-1]
-        r1, r2 = rs[n1], rs[n2]
+        (n1, n2), (r1, r2) = ns[-2:], (rs[ns[-2]], rs[ns[-1]])
         if not (r2 > 0 and r1 > 0 and r2 > 1.01 * r1 and r2 >= max(rs.values()) * 0.999):
             continue
         p = math.log(r2 / r1) / math.log(n2 / n1)
