@@ -1,4 +1,4 @@
-"""Atomic file writes: a report or certificate is either whole or absent (DESIGN §6)."""
+"""Atomic file writes: a report or certificate is either whole or absent (docs/design.md §6)."""
 from __future__ import annotations
 
 import os

@@ -5,7 +5,7 @@ stopped when the residual falls below ``η ||∇L||`` with ``η = min(½, √||�
 convergence near a nondegenerate minimiser) or after ``max_cg`` products. Negative curvature: when a
 CG direction ``v`` has ``vᵀ∇²L v ≤ 0`` the iterate so far is returned (it is a descent
 direction), or ``−∇L`` if that happens at the first CG step. CG works in the Krylov space of ``∇L``,
-which is orthogonal to the null directions ``z ⊗ w`` of the normalized Hessian (DESIGN §2), so those
+which is orthogonal to the null directions ``z ⊗ w`` of the normalized Hessian (docs/design.md §2), so those
 do no harm.
 
 Small problems (``hessian`` given: at most a few hundred variables) take the exact Newton step of the

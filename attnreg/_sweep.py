@@ -1,4 +1,4 @@
-"""Row-blocked accumulation over the matrix form (DESIGN §5: no n×n temporaries beyond the inputs).
+"""Row-blocked accumulation over the matrix form (docs/design.md §5: no n×n temporaries beyond the inputs).
 
 For each block of rows: ``S_blk = A1_blk (X A2ᵀ)``, the row kernels of ``_rows``, then
 ``G += A1_blkᵀ P_blk``; at the end ``∇_X L = G A2``. Memory is O(block·n) besides the inputs.

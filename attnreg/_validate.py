@@ -1,4 +1,4 @@
-"""Validation at the public boundary (DESIGN §6): one clear sentence naming the argument."""
+"""Validation at the public boundary (docs/design.md §6): one clear sentence naming the argument."""
 from __future__ import annotations
 
 import math

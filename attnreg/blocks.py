@@ -1,4 +1,4 @@
-r"""The paper's building blocks in matrix form, row by row (DESIGN §2).
+r"""The paper's building blocks in matrix form, row by row (docs/design.md §2).
 
 Row j of each n × n result is the vector-form block of :mod:`attnreg.vector` for the data
 ``A_[j] = A1[j, :] ⊗ A2`` and ``x = vec(X)``, i.e. for the logits ``s_j = (A1 X A2ᵀ)[j, :]``:

@@ -1,6 +1,6 @@
 r"""In-context learning as a bounded shift of the target (matrix form, both versions).
 
-The in-context-learning theorems of 2307.02419 and its precursor 2304.13276 (DESIGN §2) say: moving
+The in-context-learning theorems of 2307.02419 and its precursor 2304.13276 (docs/design.md §2) say: moving
 the data ``(A1, A2) → (A1', A2')`` (what a prompt does) or the weights ``X → X'`` (a training step)
 is the same as solving the *old* problem with a shifted target ``B̃``, and ``||B̃ − B||`` is at most a
 factor times the move. With ``S = A1 X A2ᵀ``, ``S' = A1' X' A2'ᵀ``, ``U = exp(S)``, ``α = U 1``,
@@ -19,7 +19,7 @@ factor times the move. With ``S = A1 X A2ᵀ``, ``S' = A1' X' A2'ᵀ``, ``U = ex
 Bounds, stated for one step size ``δ`` shared with the paper-style factor: ``δ = ||X' − X||_F`` (weight
 shift) or ``δ = ||A1'⊗A2' − A1⊗A2||`` (data shift; spectral norm by power iteration, never formed),
 and ``R = max(||A1⊗A2||, ||A1'⊗A2'||, ||X||_F, ||X'||_F)``. Since ``||S' − S||_F ≤ R δ`` and every
-``|S_ij| ≤ R²`` (paper-notes §2.4, derived):
+``|S_ij| ≤ R²`` (derived):
 
 * normalized: ``||B̃ − B||_F = ||F(S) − F(S')||_F ≤ ½||S' − S||_F ≤ (R/2)·δ`` (softmax is ½-Lipschitz);
 * rescaled, with ``β = max_j ||b_j||`` (β ≤ 1 in the papers): ``dh_j = (diag(u_j) − b_j u_jᵀ) ds_j`` gives

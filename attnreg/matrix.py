@@ -1,7 +1,7 @@
 r"""Matrix form: losses, gradients, Hessian-vector products and the dense Hessian.
 
 With ``A1, A2 ∈ R^{n×d}``, ``B ∈ R^{n×n}``, ``X ∈ R^{d×d}``, ``S = A1 X A2ᵀ``, ``U = exp(S)``,
-``α = U 1ₙ``, ``D = diag(α)``, ``F = D⁻¹U`` (DESIGN §2; the ½ is ours, ``objective = 2·loss``):
+``α = U 1ₙ``, ``D = diag(α)``, ``F = D⁻¹U`` (docs/design.md §2; the ½ is ours, ``objective = 2·loss``):
 
 * normalized  ``L_N(X) = ½ ||D(X)⁻¹ exp(A1 X A2ᵀ) − B||_F²``,
   ``∇L_N = A1ᵀ P A2`` with ``P = F∘C − rowsum(F∘C)·F``, ``C = F − B``;

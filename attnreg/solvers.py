@@ -1,7 +1,7 @@
 r"""Production solvers: L-BFGS and Newton on the attention regression losses, array-API generic.
 
 ``solve(A1, A2, B, X0, version=, method="newton-cg" | "lbfgs")`` minimises ``L(X)`` (normalized or
-rescaled, with the ½; DESIGN §2) from ``X0`` until ``||∇L||_F`` is at its rounding floor and below
+rescaled, with the ½; docs/design.md §2) from ``X0`` until ``||∇L||_F`` is at its rounding floor and below
 ``tol``, in the dtype and on the device of the inputs, and returns a
 :class:`attnreg.solve_result.SolveResult`: ``X`` an array of the input library; ``loss``,
 ``grad_norm`` and the history in Python floats; ``stop`` (why it ended) and ``point`` (what it found:

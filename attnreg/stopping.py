@@ -15,7 +15,7 @@ far from stationary in the other rows (seen: ``||∇L|| = 0.456 ≤ tol = 0.698`
 falling). The iteration goes on until, over ``patience`` steps, ``||∇L||`` has not halved and the loss
 has not fallen by more than ``√eps·|L|``: only then is it at the floor.
 
-**Escapes** (rescaled, DESIGN §2). Row j of the rescaled loss is ``α_j² ℓ^N_j`` (``h = α c``):
+**Escapes** (rescaled, docs/design.md §2). Row j of the rescaled loss is ``α_j² ℓ^N_j`` (``h = α c``):
 driving ``α_j → 0`` lowers ``L_R`` without fitting row j. :class:`Escape` watches all rows going
 (``||X||`` grows, ``max_j α_j`` falls tenfold to below 1, ``L_N`` stays); :class:`Asymptote` any loss
 levelling off as ``||X|| → ∞`` (steps of undiminished length, ``||∇L||`` falling tenfold, ``L`` flat);

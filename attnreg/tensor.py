@@ -1,6 +1,6 @@
 r"""The tensor trick: ``vec``, ``unvec`` and a matrix-free ``A1 ⊗ A2``.
 
-Row-major vec (our convention, DESIGN §2): ``x[i·d2 + k] = X[i, k]``. Then
+Row-major vec (our convention, docs/design.md §2): ``x[i·d2 + k] = X[i, k]``. Then
 
     vec_row(A1 X A2ᵀ) = (A1 ⊗ A2) vec_row(X),      vec_col(A1 X A2ᵀ) = (A2 ⊗ A1) vec_col(X),
 

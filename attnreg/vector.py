@@ -1,6 +1,6 @@
 r"""Vector form (one softmax row): losses, gradient, Hessian-vector product, Hessian, building blocks.
 
-With ``A ∈ R^{n×d}``, ``b ∈ R^n``, ``x ∈ R^d`` and the paper's letters (DESIGN §2)
+With ``A ∈ R^{n×d}``, ``b ∈ R^n``, ``x ∈ R^d`` and the paper's letters (docs/design.md §2)
 ``u(x) = exp(Ax)``, ``α(x) = ⟨u(x), 1ₙ⟩``, ``f(x) = α(x)⁻¹ u(x)``, ``c(x) = f(x) − b``,
 ``h(x) = u(x) − α(x) b``:
 

@@ -1,6 +1,6 @@
 """Time the proven reference (ball arithmetic) against the mpmath route in the same run; print ratios.
 
-Target (issue: the reference must stay usable): a 50-digit gradient at n = 32, d = 8 within 2 s on one
+Target (the reference must stay usable): a 50-digit gradient at n = 32, d = 8 within 2 s on one
 core. Peer: the mpmath formulas of ``attnreg.reference.forms`` at the same precision (one run, no
 proof). Usage: ``python benchmarks/bench_reference.py [--n 32] [--d 8] [--dps 50] [--repeat 3]``.
 Timings are CPU seconds of one process (the minimum of ``--repeat`` runs).

@@ -29,8 +29,8 @@ A lemma is a chain of steps. Two kinds:
   names denote is still for the reader, as in any written proof; ``attnreg proofs show`` lists these.
 
 A bound lemma has a :class:`Goal` ``lhs ≤ rhs``; :func:`._check.compose` substitutes the estimates and
-proves the stated constant with sympy. A goal in the claims vocabulary is also a :class:`Bound` (issue
-5 consumes it); :class:`Lemma` refuses a Bound whose labels are not its goal (left side
+proves the stated constant with sympy. A goal in the claims vocabulary is also a :class:`Bound` (the claims
+checker consumes it); :class:`Lemma` refuses a Bound whose labels are not its goal (left side
 :func:`.symbols.bound_lhs` of the labels, right side ``constant · WRT_SYMBOL[wrt]``). Constants are
 ours ("derived"); none is a paper's.
 """
@@ -142,7 +142,7 @@ class Goal:
 
 @dataclass(frozen=True, kw_only=True)
 class Bound:
-    """A bound in the claims-file vocabulary (issue 5 consumes it), proved by lemma ``lemma``.
+    """A bound in the claims-file vocabulary, proved by lemma ``lemma``.
 
     lipschitz: ``||q(p) − q(p′)|| ≤ constant()·||p − p′||`` for all admissible p, p′ (both satisfy
     ``assume``); upper: ``||q|| ≤ constant()`` (matrix alpha: every row's α_j); lower: ``q ≥ constant()``

@@ -9,7 +9,7 @@ d = 3), and returns a :class:`Numeric`:
 * bounds: the largest ratio measured / stated must not exceed ``1 + 10^-40``; the ratio is reported, so a
   loose constant is visible.
 
-This is evidence "confirmed" (DESIGN §4), never a proof. Bounds in the claims vocabulary use
+This is evidence "confirmed" (docs/design.md §4), never a proof. Bounds in the claims vocabulary use
 :func:`._sample.bound_ratio`, which evaluates the Bound's own semantics.
 """
 from __future__ import annotations

@@ -1,7 +1,7 @@
 r"""Lemma grad_normalized (gradient of the normalized vector loss): ∇L_N(x) = Aᵀ (diag(f) − f fᵀ) c.
 
 Statement
-    For L_N(x) = ½ ||f(x) − b||² (with the ½, DESIGN §2) and c = f − b, J = diag(f) − f fᵀ:
+    For L_N(x) = ½ ||f(x) − b||² (with the ½, docs/design.md §2) and c = f − b, J = diag(f) − f fᵀ:
         ∇L_N(x) = Aᵀ J c = Aᵀ (f ∘ c − ⟨f, c⟩ f).
     In the logits s = Ax the row gradient is p_N(s) = ∂ℓ_N/∂s = J c = f ∘ c − ⟨f, c⟩ f.
 

@@ -2,7 +2,7 @@ r"""Damped Newton at one working precision, ``ctx`` first, on flat lists (``x = 
 
 Step. ``(∇²L + μI) p = −∇L`` by Cholesky, with the Levenberg–Marquardt shift ``μ = θ·||∇L||``:
 positive, so the singular directions of the normalized Hessian (``z ⊗ w`` when ``A2 w = 1ₙ``,
-DESIGN §2) and indefinite Hessians (rescaled, or far from a minimiser) still give a descent
+docs/design.md §2) and indefinite Hessians (rescaled, or far from a minimiser) still give a descent
 direction; ``μ`` is raised tenfold until the factorisation succeeds. Near a nondegenerate minimiser
 ``μ = O(||∇L||)`` keeps Newton's quadratic convergence; ``θ`` shrinks after full steps and grows after
 backtracking (Levenberg–Marquardt's trust rule).

@@ -35,7 +35,7 @@ def backend(request):
 
 @pytest.fixture(autouse=True)
 def global_mpmath_untouched():
-    """Library code must never change the global mpmath context (DESIGN §7)."""
+    """Library code must never change the global mpmath context (docs/design.md §7)."""
     before = (mpmath.mp.prec, mpmath.iv.prec)
     yield
     assert (mpmath.mp.prec, mpmath.iv.prec) == before, "the global mpmath precision was changed"

@@ -1,7 +1,7 @@
 """An independent high-precision oracle for the tests: mpmath straight from the definitions.
 
 Not attnreg.reference (a separate implementation): every quantity is written from the definitions in
-DESIGN §2 at a working precision chosen from the logits, so that no cancellation the float kernels
+docs/design.md §2 at a working precision chosen from the logits, so that no cancellation the float kernels
 must avoid can reach the digits compared. Rows are given by their logits ``S`` (k × n) and targets
 ``B``; with ``A1 = A2 = I`` the matrix form's gradient in ``X = S`` is ``P`` itself and its Hessian is
 block diagonal with the row Hessians ``K_j`` (taken here by central differences of the gradient, an

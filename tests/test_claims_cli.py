@@ -1,4 +1,4 @@
-"""``attnreg claims``: check (JSON exactly as issue 5 specifies, report, exit codes), list, replay, icl."""
+"""``attnreg claims``: check (the JSON format, report, exit codes), list, replay, icl."""
 import json
 
 import pytest
@@ -8,7 +8,7 @@ from attnreg.cli import main
 FILE = """\
 [[claim]]
 id = "f-lip-x"
-source = "DESIGN §2"
+source = "docs/design.md §2"
 provenance = "derived"
 form = "vector"
 quantity = "f"

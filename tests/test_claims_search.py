@@ -20,7 +20,7 @@ def make(cid, form, quantity, kind, constant, assume, wrt=None, version=None, **
     return claimfile.from_table(table, "test.toml")
 
 
-FALSE = [  # each differs from a true bound (DESIGN §2, paper-notes §2.2-2.4) by a factor
+FALSE = [  # each differs from a true bound (docs/design.md §2) by a factor
     make("alpha-upper-no-n", "vector", "alpha", "upper", "exp(R**2)", V),
     make("alpha-lip-no-sqrt-n", "vector", "alpha", "lipschitz", "R*exp(R**2)", V, wrt="x"),
     make("alpha-lip-a-no-sqrt-n", "vector", "alpha", "lipschitz", "R*exp(R**2)", V, wrt="A"),

@@ -1,5 +1,5 @@
 """Every source package is listed in pyproject.toml (a missing one would vanish from the wheel), and the
-layout rule of DESIGN §3 holds: the production package does not import numpy in its generic code."""
+layout rule of docs/design.md §3 holds: the production package does not import numpy in its generic code."""
 import ast
 import tomllib
 from pathlib import Path

@@ -58,7 +58,7 @@ def test_huge_logits_stay_finite_where_the_truth_is_representable():
 
 
 def test_matrix_gradient_is_the_sum_of_row_gradients():
-    """vec_row(∇_X L) = Σ_j A_[j]ᵀ p_j with A_[j] = A1[j, :] ⊗ A2 (DESIGN §2)."""
+    """vec_row(∇_X L) = Σ_j A_[j]ᵀ p_j with A_[j] = A1[j, :] ⊗ A2 (docs/design.md §2)."""
     case = cases.make_matrix(5, 2, 3.0, "real", 4)
     A1, A2, B, X = case.arrays
     for version in VERSIONS:
@@ -104,7 +104,7 @@ def test_building_blocks_in_paper_notation():
 
 
 def test_objective_is_twice_the_loss():
-    """The ½ convention: L = ½||·||², so the papers' objective ||·||² is 2·loss (DESIGN §2)."""
+    """The ½ convention: L = ½||·||², so the papers' objective ||·||² is 2·loss (docs/design.md §2)."""
     A1, A2, B, X = cases.make_matrix(3, 2, 1.0, "onehot", 8).arrays
     F = attnreg.f(A1, A2, X)
     assert np.isclose(2 * attnreg.loss(A1, A2, B, X, version="normalized"), np.sum((F - B) ** 2))

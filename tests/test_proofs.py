@@ -77,7 +77,7 @@ def test_steps_at_the_slow_sizes(name):
     assert v.ok, v.detail
 
 
-# ---- the interface of issue 5 ------------------------------------------------------------------
+# ---- the interface the claims use ------------------------------------------------------------------
 
 def test_bound_lemmas_and_their_bounds():
     found = bound_lemmas()

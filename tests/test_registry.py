@@ -1,5 +1,5 @@
 """Every registered check passes (quick tier here, slow tier under -m slow): pytest, the CLI and reports
-iterate the same registry (DESIGN §7)."""
+iterate the same registry (docs/design.md §7)."""
 import pytest
 
 from attnreg.verify import registry

@@ -1,4 +1,4 @@
-"""Bad input (DESIGN §6): a ValueError/TypeError whose one sentence names the argument."""
+"""Bad input (docs/design.md §6): a ValueError/TypeError whose one sentence names the argument."""
 import numpy as np
 import pytest
 

@@ -1,4 +1,4 @@
-"""Straightforward float64 NumPy implementations: the baseline of the ratio rule (DESIGN §5).
+"""Straightforward float64 NumPy implementations: the baseline of the ratio rule (docs/design.md §5).
 
 These are the textbook formulas written the obvious way (no row shift, no blocking, no scaling),
 as a careful user would first write them. They are *not* the production code and share nothing

@@ -1,7 +1,7 @@
 """One registry of checks with one ``Result`` type; pytest, the CLI and reports iterate it.
 
 A check is a function ``run(*, seed) -> Result`` registered with :func:`check`. It says what it
-verifies (``claim``) and with which evidence (DESIGN §4): ``proved``, ``certified``, ``confirmed``,
+verifies (``claim``) and with which evidence (docs/design.md §4): ``proved``, ``certified``, ``confirmed``,
 ``survived`` (and, on failure with a confirmed counterexample, ``refuted``).
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Result:
     measured: float | None = None  # what was observed: an error, a residual, a ratio
     bound: float | None = None  # what it must not exceed: a tolerance or a constant
     detail: str = ""  # one line a human can act on: what was compared, how, where
-    evidence: str | None = None  # DESIGN §4 word; filled from the check on PASS when left None
+    evidence: str | None = None  # docs/design.md §4 word; filled from the check on PASS when left None
     check: str = ""
     seconds: float = 0.0
 
@@ -50,7 +50,7 @@ class Result:
 class Check:
     name: str  # dotted and -k friendly: "prod.loss.normalized.vs_reference"
     claim: str  # what a pass establishes, in one sentence
-    evidence: str  # the DESIGN §4 word a pass earns
+    evidence: str  # the docs/design.md §4 word a pass earns
     run: Callable[..., Result]
     tier: str = "quick"
     lemma: str | None = None  # the proofs/ lemma id it exercises, if any

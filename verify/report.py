@@ -83,7 +83,7 @@ def to_markdown(results: list[Result], checks: dict[str, Check], meta: dict) -> 
     for r in results:
         lines.append(f"| `{r.check}` | {outcome(r)} | {esc(checks[r.check].claim)} | {esc(r.detail)} | "
                      f"{_fmt(r.measured)} | {_fmt(r.bound)} | {r.seconds:.1f} |")
-    lines += ["", "Evidence words (DESIGN §4): *proved* — derivation steps, each an exact sympy identity or a "
+    lines += ["", "Evidence words (docs/design.md §4): *proved* — derivation steps, each an exact sympy identity or a "
               "named inequality; *certified* — arb enclosure; *confirmed* — a ≥ 50-digit evaluation agrees (for "
               "float code: within a tolerance with a stated reason); *survived* — adversarial search found no "
               "violation; *refuted* — counterexample confirmed at ≥ 50 digits.", ""]

@@ -23,8 +23,8 @@ TOLERANCES: dict[str, Tol] = {
     "vs_naive": Tol(
         4.0, "the mean and the max, over a seeded sample of cases, of the error of the straightforward float64 "
         "implementation (verify.naive) against a 60-digit oracle, in units of the size of the terms",
-        "issue 2's acceptance rule; FlashAttention's tests use the same shape of rule with a factor 2-3 against a "
-        "same-dtype baseline (research/anchors.md §4). Applied to the distribution, not case by case: per case "
+        "the production path's acceptance rule; FlashAttention's tests use the same shape of rule with a factor "
+        "2-3 against a same-dtype baseline. Applied to the distribution, not case by case: per case "
         "either float64 algorithm can be lucky by 10-20x (verify/checks/accuracy.py)"),
     "reference.digits": Tol(
         5.0, "digits below dps: agreement to 10^-(dps-5) relative to the size of the terms",
@@ -54,16 +54,16 @@ TOLERANCES: dict[str, Tol] = {
         "round each input-sized quantity a few times (logit differences, exp, one leave-one-out sum, a product), "
         "so a backward error of a few u; n·u is the rounding of the final n-term sums, which no perturbation of the logits "
         "accounts for; 16 covers the first-order constants with a factor ~2 spare"),
-    # Solvers (verify/checks/solvers.py): targets of issue 4, with what the solvers actually reach.
+    # Solvers (verify/checks/solvers.py): the solvers' targets, with what the solvers actually reach.
     "solve.ref.grad": Tol(
         1e-40, "||∇L||_F at the reference solution (dps = 50)",
-        "issue 4: the gradient at the level 50 digits allow; the precision ladder reaches ~1e-55"),
+        "the solvers' target: the gradient at the level 50 digits allow; the precision ladder reaches ~1e-55"),
     "solve.ref.X": Tol(
         1e-35, "relative Frobenius error of the reference solution against X*",
-        "issue 4: X* to 35 digits; the minimiser is nondegenerate (n > d, no A2 w = 1ₙ family)"),
+        "the solvers' target: X* to 35 digits; the minimiser is nondegenerate (n > d, no A2 w = 1ₙ family)"),
     "solve.prod.X": Tol(
         1e-8, "relative Frobenius error of the production solution against X*",
-        "issue 4: X* to 1e-8; Newton-CG reaches ~1e-15 on these problems"),
+        "the solvers' target: X* to 1e-8; Newton-CG reaches ~1e-15 on these problems"),
     "solve.prod.loss_ulps": Tol(
         64, "ulps between the production loss and the reference minimum",
         "a sum of n² squares after the row shift costs ≲ log2(n²) + a few ulps (measured: ≤ 2)"),
@@ -111,8 +111,8 @@ TOLERANCES.update({
     "conformance.ratio": Tol(
         4.0, "the geometric mean, over the well-conditioned cases of a run, of (candidate error + floor) / "
         "(error of a straightforward same-dtype implementation, verify/conformance/baseline.py, + floor)",
-        "the ratio rule of FlashAttention's and PyTorch SDPA's tests (factor 2-4 against a same-dtype baseline, "
-        "research/anchors.md §4) with a high-precision gold; on the distribution because per case either "
+        "the ratio rule of FlashAttention's and PyTorch SDPA's tests (factor 2-4 against a same-dtype baseline) "
+        "with a high-precision gold; on the distribution because per case either "
         "algorithm can be lucky by 10-20x (verify/checks/accuracy.py). Geometric, not arithmetic: with the "
         "arithmetic mean one case dominated (attnreg's own rescaled loss at max|S| = 10: 8x the baseline, whose "
         "logits of dyadic inputs happened to round exactly) while every other case had a ratio near 1"),

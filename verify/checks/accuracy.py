@@ -1,4 +1,4 @@
-"""The ratio rule (DESIGN §5): production float64 is within 4× the error of a straightforward float64
+"""The ratio rule (docs/design.md §5): production float64 is within 4× the error of a straightforward float64
 implementation (:mod:`verify.naive`), both measured against a 60-digit oracle.
 
 The rule is applied to the error *distribution* over a seeded sample of cases, not case by case:

@@ -1,4 +1,4 @@
-"""Checks of issue 5: the built-in claims at a small search budget, and the in-context-learning
+"""Checks of the claims checker: the built-in claims at a small search budget, and the in-context-learning
 construction (``attnreg.icl``) at 50 digits and against its derived bound."""
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The reference's analytic derivatives against numerical differentiation at high precision.
 
-Two independent routes (DESIGN §7): the gradient ``A1ᵀ P A2`` (``Aᵀ p``) of :mod:`reference.forms`
+Two independent routes (docs/design.md §7): the gradient ``A1ᵀ P A2`` (``Aᵀ p``) of :mod:`reference.forms`
 against ``ctx.diff`` of the reference loss along every coordinate; the Hessian-vector product
 (``A1ᵀ dP A2`` with ``dp_j = K_j ds_j``) against ``ctx.diff`` of every gradient entry along a random
 direction; and the dense Hessian against the HVP on that direction, plus its symmetry. Everything

@@ -2,7 +2,7 @@ r"""The production path at the numerical edges (verify/edges.py), against mpmath
 
 Every case of :func:`verify.edges.deterministic` (saturated rows, one-hot targets on and off the argmax,
 mixed huge and small rows, logit gaps from 30 to beyond ``exp``'s overflow point, deep cancellation)
-is evaluated by the production path and by an oracle written here from the definitions (DESIGN §2)
+is evaluated by the production path and by an oracle written here from the definitions (docs/design.md §2)
 at a working precision chosen from the logits, so that no cancellation reaches the digits compared.
 A value passes when (:mod:`verify.errormodel`)
 

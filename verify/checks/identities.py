@@ -1,4 +1,4 @@
-"""Identities of DESIGN §2 as cross-checks between conventions, versions and paths.
+"""Identities of docs/design.md §2 as cross-checks between conventions, versions and paths.
 
 * tensor trick, exactly (Python fractions): ``vec_row(A1 X A2ᵀ) = (A1 ⊗ A2) vec_row(X)``,
   ``vec_col(A1 X A2ᵀ) = (A2 ⊗ A1) vec_col(X)``, block j of ``A1 ⊗ A2`` gives row j; the production

@@ -3,7 +3,7 @@
 For each case the production value must lie within ``2 ×`` the a-priori forward-error bound of
 :mod:`verify.errormodel` (tolerance ``vs_reference``), entry by entry; where the true value exceeds
 the dtype's range the production value must be ``±inf`` (never nan), and it must be finite wherever
-the true value is representable (DESIGN §5). The same measurement runs on other array libraries
+the true value is representable (docs/design.md §5). The same measurement runs on other array libraries
 (:mod:`.backends_agree`) and in float32.
 """
 from __future__ import annotations

@@ -14,9 +14,9 @@ r"""Test problems for the solvers, and the identifiability family ``X → X + z 
 * **non-realisable**: ``B = 0.7 F(X*) + 0.3 R`` with random stochastic rows ``R``.
 * **family**: one column of ``A2`` is all ones, so ``A2 e_k = 1ₙ`` and ``F(X + z e_kᵀ) = F(X)``
   (every row of the logits moves by a constant): the normalized minimisers form a d-dimensional
-  affine family and solutions agree only modulo ``{z wᵀ}`` (DESIGN §2, paper-notes §5.8).
+  affine family and solutions agree only modulo ``{z wᵀ}`` (docs/design.md §2).
 * **escape**: first columns of ``A1`` and ``A2`` all ones and non-realisable ``B``: along
-  ``X = −t e₁e₁ᵀ`` the logits are ``−t`` everywhere, so ``L_R → 0`` as ``t → ∞`` (paper-notes §5.7).
+  ``X = −t e₁e₁ᵀ`` the logits are ``−t`` everywhere, so ``L_R → 0`` as ``t → ∞``.
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Theorem-constant claims (issue 5): claim files, adversarial search, confirmed refutations, replay.
+"""Theorem-constant claims: claim files, adversarial search, confirmed refutations, replay.
 
 A claim file states bounds on the paper's building blocks in a small TOML vocabulary
 (:mod:`.claimfile`, :mod:`.assume`, :mod:`.expr`). :func:`check_claim` says whether a claim is

@@ -1,6 +1,6 @@
 r"""Check claims: the proved decision, the adversarial search, confirmation, and the JSON result.
 
-For each claim (issue 5): **proved** when a derived lemma covers it (:mod:`.prove`); in any case an
+For each claim: **proved** when a derived lemma covers it (:mod:`.prove`); in any case an
 adversarial search (:mod:`.search`) for the largest ratio; **refuted** only when a violation is
 confirmed at ≥ 50 digits (:mod:`.confirm`), the counterexample written atomically to
 ``counterexample-<id>.json`` (re-checked by ``attnreg claims replay``); otherwise **survived** with

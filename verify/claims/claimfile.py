@@ -1,7 +1,7 @@
 r"""Claim files (TOML, ``[[claim]]`` tables) read strictly into :class:`Claim` records.
 
 Every mistake is one :class:`ClaimError` sentence naming the file, the line (found by scanning the
-text: ``tomllib`` keeps no positions), the claim id and the key. Keys (issue 5)::
+text: ``tomllib`` keeps no positions), the claim id and the key. Keys::
 
     id          required, [a-z0-9-]+, unique      provenance  required: quoted | recalled | derived
     source      free text (optional)              form        required: vector | matrix

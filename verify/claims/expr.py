@@ -1,4 +1,4 @@
-r"""Claim-file expressions through an AST whitelist: nothing is ever ``eval``'ed (DESIGN §6).
+r"""Claim-file expressions through an AST whitelist: nothing is ever ``eval``'ed (docs/design.md §6).
 
 Grammar: numbers, the symbols ``n``, ``d``, ``R``, the operators ``+ - * / **`` (unary ``-``/``+``),
 parentheses and the functions ``exp``, ``log``, ``sqrt`` of one argument. The text is parsed with

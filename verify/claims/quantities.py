@@ -2,7 +2,7 @@ r"""The claimed quantities, in float64 (production path) for the search and at �
 (``attnreg.reference``) for confirmation.
 
 Variables are a dict: vector form ``A`` (n × d), ``x`` (d), ``b`` (n); matrix form ``A1``, ``A2``
-(n × d), ``X`` (d × d), ``B`` (n × n). The measured size of a quantity q (DESIGN §2, issue 5):
+(n × d), ``X`` (d × d), ``B`` (n × n). The measured size of a quantity q (docs/design.md §2):
 
 * ``lipschitz`` compares ``||q(p) − q(p')||`` (ℓ2 / Frobenius of the whole output);
 * ``upper`` / ``lower`` use ``||q||``, except that scalars (``alpha`` in vector form, ``loss``) are
