@@ -1,0 +1,33 @@
+"""Adversarial checks of the proven-digits reference against independent truths (closed forms, or mpmath
+straight from the definitions at several hundred digits). Each test pins a defect that was found and fixed."""
+import mpmath
+import pytest
+
+from attnreg import reference
+
+
+@pytest.mark.parametrize("x_new", [200.0, 400.0])
+def test_exactness_of_a_correct_target_when_the_new_residual_cancels_far_below_its_terms(x_new):
+    """Constant rows, ``B = ½``: the new rescaled residual ``h' = e^{x'} − 2e^{x'}·½`` is exactly 0 and
+    ``B̃ = (u − h')/α = ½`` exactly (closed form). Exactness used to be evaluated at a fixed ``dps + 20``
+    digits, where ``h'`` carries an error of ``e^{x'}·10^{−70}``: it reported 5.6e101 for this exact
+    construction."""
+    A, B, X = [[1.0], [1.0]], [[0.5, 0.5], [0.5, 0.5]], [[0.0]]
+    for version in ("normalized", "rescaled"):
+        Bt = reference.icl.shifted_target(A, A, B, X, X_new=[[x_new]], version=version, dps=50)
+        assert all(Bt[j, k] == mpmath.mpf(0.5) for j in range(2) for k in range(2))
+        assert reference.icl.exactness(A, A, B, X, X_new=[[x_new]], version=version, dps=50) <= 1e-45
+
+
+def test_exactness_still_flags_a_wrong_target(monkeypatch):
+    """The fix must not make exactness blind: a B̃ off by 1e-30 relative is reported at ≥ 1e-31."""
+    from attnreg.reference import icl
+    A, B, X = [[1.0], [1.0]], [[0.5, 0.5], [0.5, 0.5]], [[0.0]]
+    true = icl.shifted_target
+
+    def off(*a, **k):
+        Bt = true(*a, **k)
+        return mpmath.matrix([[Bt[j, k] + Bt[j, k] / 10**30 for k in range(Bt.cols)] for j in range(Bt.rows)])
+
+    monkeypatch.setattr(icl, "shifted_target", off)
+    assert icl.exactness(A, A, B, X, X_new=[[400.0]], version="rescaled", dps=50) >= 1e-31
