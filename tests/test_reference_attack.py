@@ -31,3 +31,19 @@ def test_exactness_still_flags_a_wrong_target(monkeypatch):
 
     monkeypatch.setattr(icl, "shifted_target", off)
     assert icl.exactness(A, A, B, X, X_new=[[400.0]], version="rescaled", dps=50) >= 1e-31
+
+
+@pytest.mark.parametrize("d, scale", [(1, 1.0), (1, 2e4), (3, 1.0), (3, 1e3)])
+def test_the_n1_normalized_hessian_is_an_exact_zero(d, scale):
+    """n = 1: f = 1 for every X, so L_N = ½(1 − b)² is constant and its gradient, HVP and Hessian are exactly 0
+    (closed form). They used to come back as unresolved zeros (f = u/u is a ball around 1), after running the
+    precision up to its cap (35,000 digits at |S| = 2e4), although an exact 0 is promised to come back exact."""
+    import numpy as np
+    rng = np.random.default_rng(d)
+    A1, A2, X = rng.standard_normal((1, d)) * scale, rng.standard_normal((1, d)), rng.standard_normal((d, d))
+    for fn, extra in ((reference.grad, ()), (reference.hvp, (X,)), (reference.hessian, ())):
+        rec = fn(A1, A2, [[0.25]], X, *extra, version="normalized", record=True)
+        entries = [rec.value[i, j] for i in range(rec.value.rows) for j in range(rec.value.cols)]
+        assert rec.unresolved == () and entries == [0] * len(entries) and rec.working_dps == 70
+    rec = reference.vector.hessian([[scale]], [1.0], [0.3], version="normalized", record=True)
+    assert rec.unresolved == () and rec.value[0, 0] == 0 and rec.radius[0, 0] == 0
