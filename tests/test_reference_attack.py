@@ -47,3 +47,12 @@ def test_the_n1_normalized_hessian_is_an_exact_zero(d, scale):
         assert rec.unresolved == () and entries == [0] * len(entries) and rec.working_dps == 70
     rec = reference.vector.hessian([[scale]], [1.0], [0.3], version="normalized", record=True)
     assert rec.unresolved == () and rec.value[0, 0] == 0 and rec.radius[0, 0] == 0
+
+
+def test_a_three_dimensional_input_is_named_as_such():
+    """A 3-D X used to be refused with "X must hold real numbers ..., got list"."""
+    import numpy as np
+    with pytest.raises(ValueError, match=r"^X must be a 2-D array, got one with more dimensions$"):
+        reference.loss([[1.0]], [[1.0]], [[1.0]], np.ones((1, 1, 1)), version="normalized")
+    with pytest.raises(ValueError, match=r"^A must be a 2-D array, got one with more dimensions$"):
+        reference.vector.grad(np.ones((2, 1, 1)), [0.5, 0.5], [1.0], version="rescaled")
