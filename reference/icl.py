@@ -51,7 +51,7 @@ def shifted_target(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=Non
     def compute(A1, A2, B, X, A1n, A2n, Xn):
         return ball_forms.shifted_target(A1, A2, B, X, A1n, A2n, Xn, version)
 
-    return proven(compute, _both, (A1, A2, B, X, A1n, A2n, Xn), dps, record=record)
+    return proven(compute, _both, (A1, A2, B, X, A1n, A2n, Xn), dps, record=record, deep=True)
 
 
 def exactness(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None, dps: int = 50):

@@ -56,3 +56,21 @@ def test_a_three_dimensional_input_is_named_as_such():
         reference.loss([[1.0]], [[1.0]], [[1.0]], np.ones((1, 1, 1)), version="normalized")
     with pytest.raises(ValueError, match=r"^A must be a 2-D array, got one with more dimensions$"):
         reference.vector.grad(np.ones((2, 1, 1)), [0.5, 0.5], [1.0], version="rescaled")
+
+
+def test_an_unprovable_zero_of_the_gradient_does_not_run_the_precision_away():
+    """A2's first column is all ones, so L_N is invariant under X → X + z e₀ᵀ and column 0 of ∇L_N is exactly
+    0 (closed form: ⟨∇L, z e₀ᵀ⟩ = 0 for every z). Balls cannot prove that 0 (P's row sums are 0 only in the
+    reals), so those entries are unresolved; the precision cap used to grow with the logits for the gradient
+    too: 11,900 working digits (5 s at n = 32, d = 8) at |S| ≈ 2,700 instead of 1,050."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    n, d = 6, 3
+    A1, A2, X = rng.standard_normal((n, d)) * 500, rng.standard_normal((n, d)), rng.standard_normal((d, d))
+    A2[:, 0] = 1.0
+    B = rng.dirichlet(np.ones(n), size=n)
+    assert np.abs(A1 @ X @ A2.T).max() > 1000
+    rec = reference.grad(A1, A2, B, X, version="normalized", record=True)
+    assert rec.unresolved == (0, 3, 6) and rec.working_dps == 1050
+    assert all(rec.value[i, 0] == 0 and 0 < rec.radius[i, 0] < mpmath.mpf(10) ** -900 for i in range(d))
+    assert all(rec.value[i, k] != 0 for i in range(d) for k in range(1, d))
