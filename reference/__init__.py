@@ -69,13 +69,13 @@ def grad(A1, A2, B, X, *, version, dps=50, record=False):
 def hvp(A1, A2, B, X, V, *, version, dps=50, record=False):
     """``∇²L(X)[V]`` as a d × d ``mpmath.matrix``."""
     require(A1=A1, A2=A2, B=B, X=X, V=V)
-    return proven(ball_forms.matrix_hvp, matrix_inputs, (A1, A2, B, X, V), dps, version, record)
+    return proven(ball_forms.matrix_hvp, matrix_inputs, (A1, A2, B, X, V), dps, version, record, deep=True)
 
 
 def hessian(A1, A2, B, X, *, version, dps=50, record=False):
     """The d² × d² Hessian in row-major ``vec(X)`` as an ``mpmath.matrix``."""
     require(A1=A1, A2=A2, B=B, X=X)
-    return proven(ball_forms.matrix_hessian, matrix_inputs, (A1, A2, B, X), dps, version, record)
+    return proven(ball_forms.matrix_hessian, matrix_inputs, (A1, A2, B, X), dps, version, record, deep=True)
 
 
 def _blocks(name, A1, A2, B, X, dps, record):

@@ -56,7 +56,10 @@ def softmax(s) -> Softmax:
     u = [t.exp() for t in s]
     rest = total(u[j] for j in range(len(u)) if j != m)
     alpha = u[m] + rest
-    return Softmax(u, alpha, [t / alpha for t in u], m, rest, rest / alpha)
+    f = [t / alpha for t in u]
+    if rest.is_zero():  # one term (n = 1, or every other u_j an exact 0): f_m = 1 exactly, not the ball u_m/u_m
+        f[m] = arb(1)
+    return Softmax(u, alpha, f, m, rest, rest / alpha)
 
 
 def residual_c(sm: Softmax, b) -> list:

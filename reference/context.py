@@ -89,6 +89,8 @@ def to_matrix(ctx, name: str, value, shape: tuple, leaf=None) -> list[list]:
         rows = [[value[i, j] for j in range(value.cols)] for i in range(value.rows)]
     if not isinstance(rows, list) or not all(isinstance(r, list) for r in rows) or len({len(r) for r in rows}) > 1:
         raise ValueError(f"{name} must be a 2-D array (a list of equal-length rows)")
+    if any(isinstance(v, list) for r in rows for v in r):
+        raise ValueError(f"{name} must be a 2-D array, got one with more dimensions")
     got = (len(rows), len(rows[0]) if rows else 0)
     if any(w is not None and g != w for g, w in zip(got, shape)):
         want = ", ".join("?" if s is None else str(s) for s in shape)

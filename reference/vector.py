@@ -40,13 +40,13 @@ def grad(A, b, x, *, version, dps=50, record=False):
 def hvp(A, b, x, v, *, version, dps=50, record=False):
     """``∇²L(x) v`` (d × 1)."""
     require(A=A, b=b, x=x, v=v)
-    return proven(ball_forms.vector_hvp, vector_inputs, (A, b, x, v), dps, version, record)
+    return proven(ball_forms.vector_hvp, vector_inputs, (A, b, x, v), dps, version, record, deep=True)
 
 
 def hessian(A, b, x, *, version, dps=50, record=False):
     """``∇²L(x) = Aᵀ K A`` (d × d)."""
     require(A=A, b=b, x=x)
-    return proven(ball_forms.vector_hessian, vector_inputs, (A, b, x), dps, version, record)
+    return proven(ball_forms.vector_hessian, vector_inputs, (A, b, x), dps, version, record, deep=True)
 
 
 def _blocks(name, A, b, x, dps, record):

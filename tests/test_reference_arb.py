@@ -211,10 +211,17 @@ def test_an_exact_zero_is_proven_exact():
 
 
 def test_a_zero_the_balls_cannot_separate_is_reported_not_invented():
-    """n = 1: the row Hessian is f − 2f² + f⁴·... = 0 for f = u/u = 1, but u/u is a ball around 1, not 1."""
-    rec = reference.vector.hessian([[1.0]], [1.0], [0.3], version="normalized", record=True)
-    assert rec.unresolved == (0,) and rec.value[0, 0] == 0
-    assert 0 < rec.radius[0, 0] < mpmath.mpf(10) ** -1000  # |true value| ≤ radius, ~1e-1000 of the terms (~1)
+    """A target that matches the softmax to 2000 digits (decimal strings, closed form f = (e, 1)/(e + 1)):
+    the true loss is nonzero but below 1e-3900, far below 10^{−50} of its terms (~1) even at the
+    working-precision cap, so it comes back as an unresolved 0 whose radius bounds the true value."""
+    ctx = _ctx(6000)
+    f = [ctx.e / (ctx.e + 1), 1 / (ctx.e + 1)]
+    b = [mpmath.nstr(t, 2000) for t in f]
+    truth = sum((t - ctx.mpf(s)) ** 2 for t, s in zip(f, b)) / 2
+    assert 0 < truth < ctx.mpf(10) ** -3900
+    rec = reference.vector.loss([["1"], ["0"]], b, ["1"], version="normalized", record=True)
+    assert rec.unresolved == (0,) and rec.value == 0
+    assert truth <= rec.radius < mpmath.mpf(10) ** -1000  # |true value| ≤ radius, ~1e-1000 of the terms (~1)
 
 
 def test_ball_inputs_enclose_every_point_of_the_box():
