@@ -198,10 +198,10 @@ def test_every_example_certifies_on_two_workers_and_checks(path, tmp_path):
 
 def test_registered_certify_check_fails_when_the_run_understates_its_bounds(monkeypatch):
     """Mutation: a run whose norm bound is 20 % too small writes box bounds the checker cannot verify."""
-    from attnreg.verify import registry
+    from attnreg.verify import catalogue, registry
     from attnreg.verify.certify import specnorm
 
-    (c,) = [c for c in registry.select("certify.f.vector") if c.name == "certify.f.vector"]
+    (c,) = [c for c in catalogue.select("certify.f.vector") if c.name == "certify.f.vector"]
     assert registry.run(c, seed=0).status is registry.Status.PASS
     real = specnorm.upper
     monkeypatch.setattr(specnorm, "upper", lambda M: real(M) * 0.8)

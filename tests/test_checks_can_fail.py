@@ -4,11 +4,11 @@ import pytest
 
 import attnreg
 from attnreg import _rows, reference
-from attnreg.verify import registry
+from attnreg.verify import catalogue, registry
 
 
 def _status(name):
-    (check,) = [c for c in registry.select(name) if c.name == name]
+    (check,) = [c for c in catalogue.select(name) if c.name == name]
     return registry.run(check, seed=0).status
 
 
@@ -75,7 +75,7 @@ def test_conformance_check_catches_a_transposed_gradient(monkeypatch):
         return L, G.T
 
     monkeypatch.setattr(attnreg, "loss_and_grad", transposed)
-    (check,) = [c for c in registry.select("conformance.production.matrix.normalized")]
+    (check,) = [c for c in catalogue.select("conformance.production.matrix.normalized")]
     result = registry.run(check, seed=0)
     assert result.status is registry.Status.FAIL and "transpose" in result.detail
 
@@ -118,6 +118,6 @@ def test_autograd_check_catches_op_by_op_autograd(monkeypatch):
         assert _status("prod.edges.autograd.torch") is registry.Status.FAIL
 
 
-@pytest.mark.parametrize("name", [c.name for c in registry.select("prod.edges")])
+@pytest.mark.parametrize("name", [c.name for c in catalogue.select("prod.edges")])
 def test_edge_checks_pass_on_the_current_code(name):
     assert _status(name) is registry.Status.PASS

@@ -11,11 +11,11 @@ from attnreg import reference
 from attnreg.reference import Certified, forms
 from attnreg.reference._inputs import matrix_inputs, run, vector_inputs
 from attnreg.reference.context import to_matrix
-from attnreg.verify import registry
+from attnreg.verify import catalogue, registry
 
 
 def _status(name):
-    (check,) = [c for c in registry.select(name) if c.name == name]
+    (check,) = [c for c in catalogue.select(name) if c.name == name]
     return registry.run(check, seed=0)
 
 

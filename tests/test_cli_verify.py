@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from attnreg.cli import main
-from attnreg.verify import registry
+from attnreg.verify import catalogue, registry
 
 
 def run_cli(*args):
@@ -18,7 +18,7 @@ def test_selected_checks_pass_and_reports_are_written(tmp_path, capsys):
     out_json, out_md = tmp_path / "r.json", tmp_path / "r.md"
     assert main(["verify", "-k", "identity.", "--json", str(out_json), "--report", str(out_md)]) == 0
     data = json.loads(out_json.read_text())
-    assert {r["check"] for r in data["results"]} == {c.name for c in registry.select("identity.")}
+    assert {r["check"] for r in data["results"]} == {c.name for c in catalogue.select("identity.")}
     assert all(r["status"] == "pass" and r["evidence"] == "confirmed" for r in data["results"])
     assert "| `identity.tensor_trick` | confirmed |" in out_md.read_text()
     printed = capsys.readouterr().out
@@ -77,7 +77,7 @@ def test_atomic_writes_have_ordinary_permissions(tmp_path):
 def test_one_line_per_check_whole_when_piped():
     code, out, err = run_cli("verify", "-k", "identity.")
     lines = out.strip().splitlines()
-    names = {c.name for c in registry.select("identity.")}
+    names = {c.name for c in catalogue.select("identity.")}
     assert code == 0 and len(lines) == len(names) + 1 and lines[-1] == f"{len(names)} checks: {len(names)} pass"
     assert {line.split()[1] for line in lines[:-1]} == names and "…" not in out
     assert err == ""  # no progress bar and no warning when stderr is not a terminal

@@ -117,9 +117,9 @@ def test_argument_errors(kw, message):
 
 
 def _run(name):
-    from attnreg.verify import registry
+    from attnreg.verify import catalogue, registry
 
-    (check,) = [c for c in registry.select(name) if c.name == name]
+    (check,) = [c for c in catalogue.select(name) if c.name == name]
     return registry.run(check, seed=0)
 
 

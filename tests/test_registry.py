@@ -2,10 +2,10 @@
 iterate the same registry (docs/design.md §7)."""
 import pytest
 
-from attnreg.verify import registry
+from attnreg.verify import catalogue, registry
 
-QUICK = registry.select(tiers=("quick",))
-SLOW = registry.select(tiers=("slow",))
+QUICK = catalogue.select(tiers=("quick",))
+SLOW = catalogue.select(tiers=("slow",))
 
 
 def _assert_passes(check):
@@ -27,7 +27,7 @@ def test_slow_check(check):
 
 
 def test_registry_is_well_formed():
-    names = [c.name for c in registry.select(tiers=registry.TIERS)]
+    names = [c.name for c in catalogue.select(tiers=registry.TIERS)]
     assert len(names) == len(set(names)) and len(QUICK) >= 20
     assert all(c.claim and c.evidence in registry.EVIDENCE for c in registry.REGISTRY.values())
 
@@ -41,6 +41,6 @@ def test_a_crashing_check_is_an_error_not_a_crash():
 
 
 def test_duplicate_names_are_refused():
-    name = registry.select()[0].name
+    name = catalogue.select()[0].name
     with pytest.raises(ValueError, match="registered twice"):
         registry.check(name, claim="x", evidence="confirmed")(lambda *, seed: None)

@@ -6,7 +6,6 @@ verifies (``claim``) and with which evidence (docs/design.md §4): ``proved``, `
 """
 from __future__ import annotations
 
-import fnmatch
 import time
 from dataclasses import dataclass, field, replace
 from enum import Enum
@@ -85,16 +84,6 @@ def run(c: Check, *, seed: int = 0) -> Result:
     if evidence is None and result.status is Status.PASS:
         evidence = c.evidence
     return replace(result, check=c.name, evidence=evidence, seconds=time.perf_counter() - start)
-
-
-def select(pattern: str | None = None, *, tiers=("quick",)) -> list[Check]:
-    """Registered checks of the given tiers whose name contains ``pattern`` (or matches it as a glob)."""
-    from . import checks  # noqa: F401  (the explicit import list registers everything)
-
-    chosen = [c for c in REGISTRY.values() if c.tier in tiers]
-    if pattern:
-        chosen = [c for c in chosen if pattern in c.name or fnmatch.fnmatchcase(c.name, pattern)]
-    return sorted(chosen, key=lambda c: c.name)
 
 
 def _num(x):

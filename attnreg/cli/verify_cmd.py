@@ -27,14 +27,14 @@ def run(args) -> int:
 
     from attnreg._io import atomic_write_text
     from attnreg.cli import UsageError, check_output
-    from attnreg.verify import registry, report
+    from attnreg.verify import catalogue, registry, report
 
     if not 0 <= args.seed < 2**32:
         raise UsageError(f"--seed must be an integer in 0 .. 2**32 - 1, got {args.seed}")
     for flag, path in (("--json", args.json), ("--report", args.report)):
         check_output(flag, path)
     tiers = ("quick", "slow") if args.slow else ("quick",)
-    chosen = registry.select(args.pattern, tiers=tiers)
+    chosen = catalogue.select(args.pattern, tiers=tiers)
     if not chosen:
         raise UsageError(f"no check matches -k {args.pattern!r} in the {' and '.join(tiers)} tier; "
                          "see `attnreg verify --list --slow`")
