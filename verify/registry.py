@@ -11,7 +11,9 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Callable
 
-EVIDENCE = ("proved", "certified", "confirmed", "survived", "refuted")
+from attnreg.evidence import Evidence
+
+EVIDENCE = tuple(Evidence)
 TIERS = ("quick", "slow")
 
 
@@ -28,7 +30,7 @@ class Result:
     measured: float | None = None  # what was observed: an error, a residual, a ratio
     bound: float | None = None  # what it must not exceed: a tolerance or a constant
     detail: str = ""  # one line a human can act on: what was compared, how, where
-    evidence: str | None = None  # docs/design.md §4 word; filled from the check on PASS when left None
+    evidence: Evidence | None = None  # filled from the check on PASS when left None
     check: str = ""
     seconds: float = 0.0
 
@@ -49,7 +51,7 @@ class Result:
 class Check:
     name: str  # dotted and -k friendly: "prod.loss.normalized.vs_reference"
     claim: str  # what a pass establishes, in one sentence
-    evidence: str  # the docs/design.md §4 word a pass earns
+    evidence: Evidence  # the word a pass earns
     run: Callable[..., Result]
     tier: str = "quick"
     lemma: str | None = None  # the proofs/ lemma id it exercises, if any
@@ -63,6 +65,7 @@ def check(name: str, *, claim: str, evidence: str, tier: str = "quick", lemma: s
     """Register ``fn(*, seed) -> Result`` under ``name``; names are unique."""
     if evidence not in EVIDENCE or tier not in TIERS:
         raise ValueError(f"check {name}: evidence must be one of {EVIDENCE} and tier one of {TIERS}")
+    evidence = Evidence(evidence)
 
     def register(fn):
         if name in REGISTRY:
@@ -80,7 +83,7 @@ def run(c: Check, *, seed: int = 0) -> Result:
         result = c.run(seed=seed)
     except Exception as exc:  # noqa: BLE001 - a broken check is reported, the run goes on
         result = Result(Status.ERROR, detail=f"{type(exc).__name__}: {exc}")
-    evidence = result.evidence
+    evidence = None if result.evidence is None else Evidence(result.evidence)
     if evidence is None and result.status is Status.PASS:
         evidence = c.evidence
     return replace(result, check=c.name, evidence=evidence, seconds=time.perf_counter() - start)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from attnreg._io import atomic_write_text
+from attnreg.evidence import Evidence
 
 from . import confirm, prove, search
 from .domain import DomainError
@@ -35,7 +36,7 @@ MAX_CONFIRM = 4  # grid points whose float64 violation is sent to high precision
 @dataclass
 class Outcome:
     claim: object
-    status: str  # proved | certified | survived | refuted | error
+    status: Evidence | str  # an evidence word, or "error"
     evidence: str
     worst: dict | None = None
     counterexample: str | None = None
@@ -80,7 +81,7 @@ def _check(claim, budget, seed, out_dir, progress, available, map_fn):
     decision = prove.decide(claim, available)
     result = search.search(claim, budget=budget, seed=seed, progress=progress, stop_ratio=STOP_RATIO, map_fn=map_fn)
     outcome = _conclude(claim, budget, seed, out_dir, decision, result)
-    if outcome.status != "refuted" and any("stopped early" in n for n in result.notes):
+    if outcome.status != Evidence.REFUTED and result.stopped_early:
         # the early violation did not confirm: spend the whole budget and try again
         result = search.search(claim, budget=budget, seed=seed, progress=progress, map_fn=map_fn)
         outcome = _conclude(claim, budget, seed, out_dir, decision, result)
@@ -123,7 +124,7 @@ def _conclude(claim, budget, seed, out_dir, decision, result):
             where = ", ".join(f"{k}={v:g}" for k, v in record["params"].items())
             relation = "<" if claim.kind == "lower" else ">"
             ratio = "inf" if record["ratio"] is None else record["ratio"][:8]
-            return Outcome(claim, "refuted",
+            return Outcome(claim, Evidence.REFUTED,
                            f"refuted at {where}: {record['lhs_meaning']} = {record['lhs'][:12]} {relation} "
                            f"{record['rhs_meaning']} = {record['rhs'][:12]}, confirmed at {record['dps']} digits "
                            f"(ratio {ratio}); search: {found}{notes}{against}; {saved}",
@@ -142,8 +143,8 @@ def _conclude(claim, budget, seed, out_dir, decision, result):
     searched = (f"search: {what} {best.obs:.6g} at {at} against constant {K:.6g} (slack "
                 f"{_fmt(worst['slack'])}); {found}{notes}{unconfirmed}")
     if decision.status == "proved":
-        return Outcome(claim, "proved", f"proved: {decision.reason} (decided symbolically); {searched}", **common)
-    return Outcome(claim, "survived", f"survived: {searched}; not proved: {decision.reason}", **common)
+        return Outcome(claim, Evidence.PROVED, f"proved: {decision.reason} (decided symbolically); {searched}", **common)
+    return Outcome(claim, Evidence.SURVIVED, f"survived: {searched}; not proved: {decision.reason}", **common)
 
 
 def _grid_text(result) -> str:

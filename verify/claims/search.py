@@ -58,6 +58,7 @@ class SearchResult:
     seconds: float
     capped: bool
     notes: list = field(default_factory=list)
+    stopped_early: bool = False  # a violation at least ``stop_ratio`` ended the search before its budget
 
     def ranked(self, claim) -> list:
         ok = [b for b in self.bests if math.isfinite(b.obs)]
@@ -246,7 +247,8 @@ def search(claim, *, budget: float, seed: int = 0, progress=None, stop_ratio: fl
     if state["capped"]:
         notes.append(f"stopped at the wall-clock safety limit of {WALL_FACTOR * budget + 60:g} s before the work "
                      f"budget was spent (the result then depends on the machine's speed)")
-    return SearchResult(bests, state["evals"], time.perf_counter() - start_time, state["capped"], notes)
+    return SearchResult(bests, state["evals"], time.perf_counter() - start_time, state["capped"], notes,
+                        stopped_early=bool(state["stopped"]))
 
 
 def _grow(claim, bests) -> list:
