@@ -9,6 +9,8 @@ Here the checker does part of that reading itself (:func:`rule_violation`):
   product of quantity symbols with coefficient 1 (a sum of such for ``triangle``), with ``√k`` allowed where
   the rule says so (``‖1_k‖ = √k``: cauchy_schwarz, norm_comparison), ``k·q`` for sum_of_terms,
   ``exp(±q)`` for exp_monotone and ``√q``, ``q²`` for spectral_norm (k ∈ {n, d}).
+* **square_nonnegative**: ``q ≤ c`` only for a quantity ``q = max P(t)`` with the checker's own polynomial
+  ``P`` (:data:`SQUARE_BOUNDS`), and only when ``c − P(t)`` is shown to be ``k (t − a)² + m``, k > 0, m ≥ 0.
 * **definitions** (:mod:`.definitions`): ``identity`` needs ``q = q′`` with both quantities defined there
   with the same norm, and the checker itself proves the defining columns equal at its size (the step's
   own side identities are checked too, but do not decide what the step is about); ``probability`` applies
@@ -16,7 +18,7 @@ Here the checker does part of that reading itself (:func:`rule_violation`):
 
 What stays trusted (listed by :func:`trusted_rules`): that a shape-correct estimate by triangle,
 submultiplicative, cauchy_schwarz, hadamard, norm_comparison, mean_value, exp_monotone, sum_of_terms,
-schur_test, square_nonnegative, row_block, kron_spectrum, spectral_norm or homogeneity is an instance of the
+schur_test, row_block, kron_spectrum, spectral_norm or homogeneity is an instance of the
 standard fact for the quantities its names denote. The shape check bounds what a wrong one can do: it cannot
 bring in a constant smaller than 1, a parameter, or a lower bound.
 """
@@ -33,7 +35,7 @@ RELS = {
     "kron_spectrum": ("=",), "spectral_norm": ("=",), "probability": ("<=",), "homogeneity": ("=",),
     "identity": ("=",),
 }
-CHECKED = ("assumption", "lemma", "stacked_rows", "identity", "probability")  # checked against statements
+CHECKED = ("assumption", "lemma", "stacked_rows", "identity", "probability", "square_nonnegative")  # checked against statements
 _ROOTS = (sp.sqrt(n), sp.sqrt(d))
 
 
@@ -90,8 +92,31 @@ def rule_violation(lemma, e, size) -> str:
         if e.rhs != 1 or e.lhs.name not in PROBABILITY:
             return f"rule 'probability' gives ‖p‖ ≤ 1 for the norm of a probability vector; {e.lhs} <= {e.rhs} " \
                    "is not that"
+    if e.rule == "square_nonnegative":
+        return _square(e)
     if e.rule == "identity":
         return _identity(lemma, e, size)
+    return ""
+
+
+_t = sp.Symbol("t", real=True)
+# quantity -> the checker's own polynomial P(t) it is the maximum of (t an entry of a probability vector)
+SQUARE_BOUNDS = {"max_i 2 f_i (1 − f_i)": 2 * _t * (1 - _t)}
+
+
+def _square(e) -> str:
+    """``q ≤ c`` by square_nonnegative: ``q`` is ``max P(t)`` for a polynomial the checker knows, and the
+    checker itself shows ``c − P(t)`` is a quadratic with positive leading coefficient and discriminant ≤ 0
+    (a non-negative multiple of a square plus a non-negative number) — never the number the step states."""
+    P = SQUARE_BOUNDS.get(e.lhs.name)
+    if P is None:
+        return f"rule 'square_nonnegative': the checker has no polynomial whose maximum is {e.lhs}, so {e.lhs} <= " \
+               f"{e.rhs} is not shown by it"
+    Q = sp.Poly(sp.expand(e.rhs - P), _t)
+    a, b, c = ([0] * 3 + Q.all_coeffs())[-3:]
+    if not (Q.degree() == 2 and a > 0 and b ** 2 - 4 * a * c <= 0):
+        return f"rule 'square_nonnegative': {e.rhs} − ({P}) is not a non-negative multiple of a square plus a " \
+               f"non-negative number, so {e.lhs} <= {e.rhs} does not follow"
     return ""
 
 

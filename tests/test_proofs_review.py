@@ -28,3 +28,27 @@ def test_a_lemma_citing_itself_or_a_cycle_is_rejected_not_a_crash():
                for f in verify(two, known=known, numeric=False).failures + verify(one, known=known,
                                                                                    numeric=False).failures)
     assert verify(LEMMAS["alpha_upper"]).ok  # real requires are untouched
+
+
+def test_square_nonnegative_is_checked_not_trusted():
+    """α ≤ 80 "by square_nonnegative" passed every layer: the rule took any number, and the checker's sampling
+    (n = 6, R ≤ 1.6, where α ≤ 6e^{2.56} < 78) cannot see that α grows with n."""
+    from attnreg.proofs import Bound
+    from attnreg.proofs._core import by
+    from attnreg.proofs.softmax_jacobian_half import NJ, PEAK, ROWSUM
+    from attnreg.proofs.symbols import bound_lhs
+
+    au = LEMMAS["alpha_upper"]
+    b = Bound(quantity="alpha", form="vector", kind="upper", value=sp.Integer(80), assume=au.assume, lemma="f_a80")
+    lhs = bound_lhs("alpha", "vector", "upper", None, None)
+    a80 = forged("f_a80", lambda n_, d_: [by("square_nonnegative", lhs, "<=", 80, "w")], Goal.of(b, lhs), bound=b)
+    v = verify(a80, known=dict(LEMMAS, f_a80=a80))
+    assert not v.ok and "no polynomial whose maximum is α(x)" in "; ".join(v.failures)
+    # on its own quantity the rule needs c − 2t(1 − t) ≥ 0 for every t: ½ is, ⅓ is not
+    third = forged("f_third", lambda n_, d_: [by("schur_test", NJ, "<=", ROWSUM, "J"),
+                                              by("identity", ROWSUM, "=", PEAK, "w", side=LEMMAS[
+                                                  "softmax_jacobian_half"].steps(n_, d_)[1].side),
+                                              by("square_nonnegative", PEAK, "<=", sp.Rational(1, 3), "w")],
+                   Goal(NJ, "<=", sp.Rational(1, 3)))
+    assert "is not a non-negative multiple of a square" in "; ".join(verify(third, numeric=False).failures)
+    assert verify(LEMMAS["softmax_jacobian_half"]).ok
