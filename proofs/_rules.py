@@ -9,6 +9,8 @@ Here the checker does part of that reading itself (:func:`rule_violation`):
   product of quantity symbols with coefficient 1 (a sum of such for ``triangle``), with ``√k`` allowed where
   the rule says so (``‖1_k‖ = √k``: cauchy_schwarz, norm_comparison), ``k·q`` for sum_of_terms,
   ``exp(±q)`` for exp_monotone and ``√q``, ``q²`` for spectral_norm (k ∈ {n, d}).
+* **sum_of_terms**: only for a quantity the checker knows as a sum (:data:`SUMS`), with its number of terms
+  and its own bound on each term.
 * **square_nonnegative**: ``q ≤ c`` only for a quantity ``q = max P(t)`` with the checker's own polynomial
   ``P`` (:data:`SQUARE_BOUNDS`), and only when ``c − P(t)`` is shown to be ``k (t − a)² + m``, k > 0, m ≥ 0.
 * **definitions** (:mod:`.definitions`): ``identity`` needs ``q = q′`` with both quantities defined there
@@ -17,7 +19,7 @@ Here the checker does part of that reading itself (:func:`rule_violation`):
   only to ``‖p‖ ≤ 1`` for a quantity declared the norm of a probability vector.
 
 What stays trusted (listed by :func:`trusted_rules`): that a shape-correct estimate by triangle,
-submultiplicative, cauchy_schwarz, hadamard, norm_comparison, mean_value, exp_monotone, sum_of_terms,
+submultiplicative, cauchy_schwarz, hadamard, norm_comparison, mean_value, exp_monotone,
 schur_test, row_block, kron_spectrum, spectral_norm or homogeneity is an instance of the
 standard fact for the quantities its names denote. The shape check bounds what a wrong one can do: it cannot
 bring in a constant smaller than 1, a parameter, or a lower bound.
@@ -35,7 +37,7 @@ RELS = {
     "kron_spectrum": ("=",), "spectral_norm": ("=",), "probability": ("<=",), "homogeneity": ("=",),
     "identity": ("=",),
 }
-CHECKED = ("assumption", "lemma", "stacked_rows", "identity", "probability", "square_nonnegative")  # checked against statements
+CHECKED = ("assumption", "lemma", "stacked_rows", "identity", "probability", "square_nonnegative", "sum_of_terms")  # checked against statements
 _ROOTS = (sp.sqrt(n), sp.sqrt(d))
 
 
@@ -94,8 +96,33 @@ def rule_violation(lemma, e, size) -> str:
                    "is not that"
     if e.rule == "square_nonnegative":
         return _square(e)
+    if e.rule == "sum_of_terms":
+        return _sum(e)
     if e.rule == "identity":
         return _identity(lemma, e, size)
+    return ""
+
+
+# a quantity that is a sum -> (its number of terms, {relation: the bound on every term it may use})
+SUMS = {
+    "α(x)": (n, {"<=": "max_i u_i(x)", ">=": "min_i u_i(x)"}),
+    "sup α": (n, {"<=": "sup ‖u‖_∞"}),
+    "max_j α_j": (n, {"<=": "max_jm u_jm"}),
+    "min_j α_j": (n, {">=": "min_jm u_jm"}),
+}
+
+
+def _sum(e) -> str:
+    """``Σ_{i≤k} t_i ≤ k·max`` (or ``≥ k·min``): the checker's own count of terms and its own term bound,
+    not the step's (α ≥ d·e^{−R²} "by sum_of_terms" passed every layer: sampled at n = 6 > d = 4)."""
+    known = SUMS.get(e.lhs.name)
+    if known is None:
+        return f"rule 'sum_of_terms': the checker does not know {e.lhs} as a sum, nor how many terms it has"
+    k, terms = known
+    coeff, q = sp.sympify(e.rhs).as_independent(*[s for s in e.rhs.free_symbols if is_quantity(s)], as_Add=False)
+    if coeff != k or getattr(q, "name", None) != terms.get(e.rel):
+        return f"rule 'sum_of_terms': {e.lhs} is a sum of {k} terms, each {e.rel} {terms.get(e.rel, '(no such bound)')}, " \
+               f"so it gives {e.lhs} {e.rel} {k}·{terms.get(e.rel, '?')}, not {e.rhs}"
     return ""
 
 

@@ -52,3 +52,32 @@ def test_square_nonnegative_is_checked_not_trusted():
                    Goal(NJ, "<=", sp.Rational(1, 3)))
     assert "is not a non-negative multiple of a square" in "; ".join(verify(third, numeric=False).failures)
     assert verify(LEMMAS["softmax_jacobian_half"]).ok
+
+
+def _alpha_lower_with(k, q=None):
+    import attnreg.proofs.alpha_lower as low
+    from attnreg.proofs import Bound
+    from attnreg.proofs._core import by
+    from attnreg.proofs.symbols import R
+
+    b = Bound(quantity="alpha", form="vector", kind="lower", value=k * sp.exp(-R ** 2),
+              assume=LEMMAS["alpha_lower"].bound.assume, lemma="f_low")
+    st = lambda n_, d_: [by("sum_of_terms", low.AL, ">=", k * (q or low.UMIN), "w"),  # noqa: E731
+                         *LEMMAS["alpha_lower"].steps(n_, d_)[1:]]
+    return forged("f_low", st, Goal.of(b, low.AL), requires=("logit_box",), bound=b)
+
+
+def test_sum_of_terms_counts_the_terms_itself():
+    """α ≥ d·e^{−R²} (false for d > n) "by sum_of_terms" with d terms passed every layer: the checker samples at
+    n = 6 > d = 4, where it is true."""
+    from attnreg.proofs.symbols import d, n, quantity
+
+    lem = _alpha_lower_with(d)
+    v = verify(lem, known=dict(LEMMAS, f_low=lem))
+    assert not v.ok and "α(x) is a sum of n terms" in "; ".join(v.failures)
+    assert "checker's sampling confirmed" in v.numeric  # only the rule check sees it
+    other = _alpha_lower_with(n, quantity("max_i u_i(x)", ""))  # the max as a lower bound on every term
+    assert "is a sum of n terms, each >= min_i u_i(x)" in "; ".join(verify(other, known=dict(LEMMAS, f_low=other),
+                                                                          numeric=False).failures)
+    assert all(verify(LEMMAS[k]).ok for k in ("alpha_upper", "alpha_lower", "matrix_alpha_upper",
+                                              "matrix_alpha_lower", "rescaled_grad_lipschitz_logits"))
