@@ -9,6 +9,7 @@ Here the checker does part of that reading itself (:func:`rule_violation`):
   product of quantity symbols with coefficient 1 (a sum of such for ``triangle``), with ``√k`` allowed where
   the rule says so (``‖1_k‖ = √k``: cauchy_schwarz, norm_comparison), ``k·q`` for sum_of_terms,
   ``exp(±q)`` for exp_monotone and ``√q``, ``q²`` for spectral_norm (k ∈ {n, d}).
+* **cauchy_schwarz, norm_comparison**: a factor √k only with the checker's own length k (:data:`ROOTS`).
 * **sum_of_terms**: only for a quantity the checker knows as a sum (:data:`SUMS`), with its number of terms
   and its own bound on each term.
 * **square_nonnegative**: ``q ≤ c`` only for a quantity ``q = max P(t)`` with the checker's own polynomial
@@ -18,7 +19,8 @@ Here the checker does part of that reading itself (:func:`rule_violation`):
   own side identities are checked too, but do not decide what the step is about); ``probability`` applies
   only to ``‖p‖ ≤ 1`` for a quantity declared the norm of a probability vector.
 
-What stays trusted (listed by :func:`trusted_rules`): that a shape-correct estimate by triangle,
+What stays trusted (listed by :func:`trusted_rules`), and only at the applications listed in
+:mod:`._reviewed` (any other is refused): that a shape-correct estimate by triangle,
 submultiplicative, cauchy_schwarz, hadamard, norm_comparison, mean_value, exp_monotone,
 schur_test, row_block, kron_spectrum, spectral_norm or homogeneity is an instance of the
 standard fact for the quantities its names denote. The shape check bounds what a wrong one can do: it cannot
@@ -37,7 +39,8 @@ RELS = {
     "kron_spectrum": ("=",), "spectral_norm": ("=",), "probability": ("<=",), "homogeneity": ("=",),
     "identity": ("=",),
 }
-CHECKED = ("assumption", "lemma", "stacked_rows", "identity", "probability", "square_nonnegative", "sum_of_terms")  # checked against statements
+# checked against statements or the checker's own tables
+CHECKED = ("assumption", "lemma", "stacked_rows", "identity", "probability", "square_nonnegative", "sum_of_terms")
 _ROOTS = (sp.sqrt(n), sp.sqrt(d))
 
 
@@ -98,8 +101,16 @@ def rule_violation(lemma, e, size) -> str:
         return _square(e)
     if e.rule == "sum_of_terms":
         return _sum(e)
+    if e.rule in ("cauchy_schwarz", "norm_comparison"):
+        return _root(e)
     if e.rule == "identity":
         return _identity(lemma, e, size)
+    if e.rule not in CHECKED:
+        from ._reviewed import REVIEWED
+
+        if (e.rule, e.lhs.name, e.rel, str(e.rhs)) not in REVIEWED:
+            return f"{e.lhs} {e.rel} {e.rhs} by the trusted rule {e.rule!r} is not one of the reviewed applications " \
+                   "(proofs/_reviewed.py): the checker cannot tell that the rule relates these quantities"
     return ""
 
 
@@ -112,6 +123,24 @@ SUMS = {
 }
 
 
+# a quantity whose rule may bring in √k (‖1_k‖₂ = √k, ‖v‖₂ ≤ √k ‖v‖_∞) -> k, the length of its vector
+ROOTS = {"‖u(x)‖": n, "sup ‖u‖₂": n, "|α(s) − α(s′)|": n}
+
+
+def _root(e) -> str:
+    """A factor √k only with the checker's own length k of the vector the step is about (‖u‖ ≤ √d ‖u‖_∞ for
+    u ∈ Rⁿ is false when n > d)."""
+    roots = [r for r in _ROOTS if sp.sympify(e.rhs).has(r)]
+    if not roots:
+        return ""
+    k = ROOTS.get(e.lhs.name)
+    if k is None or roots != [sp.sqrt(k)]:
+        where = f"{e.lhs} is about a vector of length {k}" if k is not None else \
+            f"the checker does not know the length of the vector {e.lhs} is about"
+        return f"rule {e.rule!r}: {e.lhs} <= {e.rhs} brings in {', '.join(map(str, roots))}, but {where}"
+    return ""
+
+
 def _sum(e) -> str:
     """``Σ_{i≤k} t_i ≤ k·max`` (or ``≥ k·min``): the checker's own count of terms and its own term bound,
     not the step's (α ≥ d·e^{−R²} "by sum_of_terms" passed every layer: sampled at n = 6 > d = 4)."""
@@ -121,7 +150,8 @@ def _sum(e) -> str:
     k, terms = known
     coeff, q = sp.sympify(e.rhs).as_independent(*[s for s in e.rhs.free_symbols if is_quantity(s)], as_Add=False)
     if coeff != k or getattr(q, "name", None) != terms.get(e.rel):
-        return f"rule 'sum_of_terms': {e.lhs} is a sum of {k} terms, each {e.rel} {terms.get(e.rel, '(no such bound)')}, " \
+        each = terms.get(e.rel, "(no such bound)")
+        return f"rule 'sum_of_terms': {e.lhs} is a sum of {k} terms, each {e.rel} {each}, " \
                f"so it gives {e.lhs} {e.rel} {k}·{terms.get(e.rel, '?')}, not {e.rhs}"
     return ""
 
