@@ -145,3 +145,14 @@ def test_steps_that_ignore_the_checkers_size_are_rejected():
 
     lem = forged("f_square_2", square)
     assert not verify(lem, known=dict(LEMMAS, f_square_2=lem)).ok
+
+
+def test_a_hypothesis_the_sampler_cannot_draw_fails_with_a_reason():
+    from attnreg.proofs import Bound
+
+    au = LEMMAS["alpha_upper"]
+    b = Bound(quantity="alpha", form="vector", kind="upper", value=au.bound.value,
+              assume=(*au.bound.assume, "R <= 1"), lemma="f_extra")
+    lem = forged("f_extra", au.steps, Goal.of(b, au.goal.lhs), requires=au.requires, bound=b)
+    v = verify(lem, known=dict(LEMMAS, f_extra=lem))  # was a ValueError out of verify
+    assert not v.ok and "cannot sample the hypothesis 'R <= 1'" in "; ".join(v.failures)
