@@ -199,6 +199,7 @@ def compose(goal: Goal, estimates: list[Estimate]):
 
 
 _CACHE: dict = {}
+_ACTIVE: list = []  # the ids whose verdict is being computed (outermost first): a cycle of requires is a failure
 
 
 def _rests_on(lemma: Lemma, known: dict) -> tuple:
@@ -277,7 +278,15 @@ def verify(lemma: Lemma, sizes=None, known: dict | None = None, *, numeric: bool
         if name not in known:
             failures.append(f"requires {name}, which is not a known lemma")
             continue
-        sub = verify(known[name], known=known, numeric=numeric)
+        if name == lemma.id or name in _ACTIVE:
+            loop = " → ".join([*_ACTIVE[_ACTIVE.index(name):], lemma.id, name]) if name in _ACTIVE else name
+            failures.append(f"requires {name}, a cycle ({loop}): a lemma cannot rest on itself")
+            continue
+        _ACTIVE.append(lemma.id)
+        try:
+            sub = verify(known[name], known=known, numeric=numeric)
+        finally:
+            _ACTIVE.pop()
         if not (sub.ok if numeric else sub.symbolic_ok):
             failures.append(f"requires {name}, which fails")
     symbolic_ok = not failures

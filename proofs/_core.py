@@ -26,7 +26,8 @@ A lemma is a chain of steps. Two kinds:
     (:mod:`._cite`, :data:`.definitions.INSTANCES`).
 
   Whether a shape-correct standard rule (triangle, submultiplicative, …) applies to the quantities its
-  names denote is still for the reader, as in any written proof; ``attnreg proofs show`` lists these.
+  names denote is still for the reader, as in any written proof; the checker accepts such a rule only at
+  the applications listed in :mod:`._reviewed`, and ``attnreg proofs show`` lists these rules.
 
 A bound lemma has a :class:`Goal` ``lhs ≤ rhs``; :func:`._check.compose` substitutes the estimates and
 proves the stated constant with sympy. A goal in the claims vocabulary is also a :class:`Bound` (the claims

@@ -113,7 +113,10 @@ def goal_ratio(ctx, rng, lemma) -> Numeric:
 
     goal = lemma.goal
     if lemma.bound is not None:
-        return bound_ratio(ctx, rng, lemma.bound)
+        try:
+            return bound_ratio(ctx, rng, lemma.bound)
+        except ValueError as exc:  # a hypothesis it cannot draw points for: not confirmed, not a crash
+            return Numeric(False, float("inf"), 1.0, f"{exc}, so the goal is not confirmed by its own sampling")
     draw = SAMPLERS.get(goal.lhs.name)
     if draw is None:
         return Numeric(False, float("inf"), 1.0, f"the checker cannot evaluate {goal.lhs} itself, so the goal is "

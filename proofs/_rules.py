@@ -9,14 +9,20 @@ Here the checker does part of that reading itself (:func:`rule_violation`):
   product of quantity symbols with coefficient 1 (a sum of such for ``triangle``), with ``√k`` allowed where
   the rule says so (``‖1_k‖ = √k``: cauchy_schwarz, norm_comparison), ``k·q`` for sum_of_terms,
   ``exp(±q)`` for exp_monotone and ``√q``, ``q²`` for spectral_norm (k ∈ {n, d}).
+* **cauchy_schwarz, norm_comparison**: a factor √k only with the checker's own length k (:data:`ROOTS`).
+* **sum_of_terms**: only for a quantity the checker knows as a sum (:data:`SUMS`), with its number of terms
+  and its own bound on each term.
+* **square_nonnegative**: ``q ≤ c`` only for a quantity ``q = max P(t)`` with the checker's own polynomial
+  ``P`` (:data:`SQUARE_BOUNDS`), and only when ``c − P(t)`` is shown to be ``k (t − a)² + m``, k > 0, m ≥ 0.
 * **definitions** (:mod:`.definitions`): ``identity`` needs ``q = q′`` with both quantities defined there
   with the same norm, and the checker itself proves the defining columns equal at its size (the step's
   own side identities are checked too, but do not decide what the step is about); ``probability`` applies
   only to ``‖p‖ ≤ 1`` for a quantity declared the norm of a probability vector.
 
-What stays trusted (listed by :func:`trusted_rules`): that a shape-correct estimate by triangle,
-submultiplicative, cauchy_schwarz, hadamard, norm_comparison, mean_value, exp_monotone, sum_of_terms,
-schur_test, square_nonnegative, row_block, kron_spectrum, spectral_norm or homogeneity is an instance of the
+What stays trusted (listed by :func:`trusted_rules`), and only at the applications listed in
+:mod:`._reviewed` (any other is refused): that a shape-correct estimate by triangle,
+submultiplicative, cauchy_schwarz, hadamard, norm_comparison, mean_value, exp_monotone,
+schur_test, row_block, kron_spectrum, spectral_norm or homogeneity is an instance of the
 standard fact for the quantities its names denote. The shape check bounds what a wrong one can do: it cannot
 bring in a constant smaller than 1, a parameter, or a lower bound.
 """
@@ -33,7 +39,8 @@ RELS = {
     "kron_spectrum": ("=",), "spectral_norm": ("=",), "probability": ("<=",), "homogeneity": ("=",),
     "identity": ("=",),
 }
-CHECKED = ("assumption", "lemma", "stacked_rows", "identity", "probability")  # checked against statements
+# checked against statements or the checker's own tables
+CHECKED = ("assumption", "lemma", "stacked_rows", "identity", "probability", "square_nonnegative", "sum_of_terms")
 _ROOTS = (sp.sqrt(n), sp.sqrt(d))
 
 
@@ -90,8 +97,83 @@ def rule_violation(lemma, e, size) -> str:
         if e.rhs != 1 or e.lhs.name not in PROBABILITY:
             return f"rule 'probability' gives ‖p‖ ≤ 1 for the norm of a probability vector; {e.lhs} <= {e.rhs} " \
                    "is not that"
+    if e.rule == "square_nonnegative":
+        return _square(e)
+    if e.rule == "sum_of_terms":
+        return _sum(e)
+    if e.rule in ("cauchy_schwarz", "norm_comparison"):
+        return _root(e)
     if e.rule == "identity":
         return _identity(lemma, e, size)
+    if e.rule not in CHECKED:
+        from ._reviewed import REVIEWED
+
+        if (e.rule, e.lhs.name, e.rel, str(e.rhs)) not in REVIEWED:
+            return f"{e.lhs} {e.rel} {e.rhs} by the trusted rule {e.rule!r} is not one of the reviewed applications " \
+                   "(proofs/_reviewed.py): the checker cannot tell that the rule relates these quantities"
+    return ""
+
+
+# a quantity that is a sum -> (its number of terms, {relation: the bound on every term it may use})
+SUMS = {
+    "α(x)": (n, {"<=": "max_i u_i(x)", ">=": "min_i u_i(x)"}),
+    "sup α": (n, {"<=": "sup ‖u‖_∞"}),
+    "max_j α_j": (n, {"<=": "max_jm u_jm"}),
+    "min_j α_j": (n, {">=": "min_jm u_jm"}),
+}
+
+
+# a quantity whose rule may bring in √k (‖1_k‖₂ = √k, ‖v‖₂ ≤ √k ‖v‖_∞) -> k, the length of its vector
+ROOTS = {"‖u(x)‖": n, "sup ‖u‖₂": n, "|α(s) − α(s′)|": n}
+
+
+def _root(e) -> str:
+    """A factor √k only with the checker's own length k of the vector the step is about (‖u‖ ≤ √d ‖u‖_∞ for
+    u ∈ Rⁿ is false when n > d)."""
+    roots = [r for r in _ROOTS if sp.sympify(e.rhs).has(r)]
+    if not roots:
+        return ""
+    k = ROOTS.get(e.lhs.name)
+    if k is None or roots != [sp.sqrt(k)]:
+        where = f"{e.lhs} is about a vector of length {k}" if k is not None else \
+            f"the checker does not know the length of the vector {e.lhs} is about"
+        return f"rule {e.rule!r}: {e.lhs} <= {e.rhs} brings in {', '.join(map(str, roots))}, but {where}"
+    return ""
+
+
+def _sum(e) -> str:
+    """``Σ_{i≤k} t_i ≤ k·max`` (or ``≥ k·min``): the checker's own count of terms and its own term bound,
+    not the step's (α ≥ d·e^{−R²} "by sum_of_terms" passed every layer: sampled at n = 6 > d = 4)."""
+    known = SUMS.get(e.lhs.name)
+    if known is None:
+        return f"rule 'sum_of_terms': the checker does not know {e.lhs} as a sum, nor how many terms it has"
+    k, terms = known
+    coeff, q = sp.sympify(e.rhs).as_independent(*[s for s in e.rhs.free_symbols if is_quantity(s)], as_Add=False)
+    if coeff != k or getattr(q, "name", None) != terms.get(e.rel):
+        each = terms.get(e.rel, "(no such bound)")
+        return f"rule 'sum_of_terms': {e.lhs} is a sum of {k} terms, each {e.rel} {each}, " \
+               f"so it gives {e.lhs} {e.rel} {k}·{terms.get(e.rel, '?')}, not {e.rhs}"
+    return ""
+
+
+_t = sp.Symbol("t", real=True)
+# quantity -> the checker's own polynomial P(t) it is the maximum of (t an entry of a probability vector)
+SQUARE_BOUNDS = {"max_i 2 f_i (1 − f_i)": 2 * _t * (1 - _t)}
+
+
+def _square(e) -> str:
+    """``q ≤ c`` by square_nonnegative: ``q`` is ``max P(t)`` for a polynomial the checker knows, and the
+    checker itself shows ``c − P(t)`` is a quadratic with positive leading coefficient and discriminant ≤ 0
+    (a non-negative multiple of a square plus a non-negative number) — never the number the step states."""
+    P = SQUARE_BOUNDS.get(e.lhs.name)
+    if P is None:
+        return f"rule 'square_nonnegative': the checker has no polynomial whose maximum is {e.lhs}, so {e.lhs} <= " \
+               f"{e.rhs} is not shown by it"
+    Q = sp.Poly(sp.expand(e.rhs - P), _t)
+    a, b, c = ([0] * 3 + Q.all_coeffs())[-3:]
+    if not (Q.degree() == 2 and a > 0 and b ** 2 - 4 * a * c <= 0):
+        return f"rule 'square_nonnegative': {e.rhs} − ({P}) is not a non-negative multiple of a square plus a " \
+               f"non-negative number, so {e.lhs} <= {e.rhs} does not follow"
     return ""
 
 

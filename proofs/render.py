@@ -230,7 +230,8 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
         checked, trusted = trusted_rules(lemma, steps)
         out.append("- Rules checked against statements or the checker's definitions: " + (", ".join(checked) or
                                                                                           "none"))
-        out.append("- Rules checked for shape only, their applicability trusted as in a written proof: "
+        out.append("- Rules checked for shape and accepted only at the reviewed applications of "
+                   "proofs/_reviewed.py, their applicability trusted as in a written proof: "
                    + (", ".join(trusted) or "none"))
         agrees, detail = witness(lemma, sizes[0] if sizes else lemma.sizes[0])
         out.append(f"- Witness z3 ({'agrees' if agrees else 'does not agree' if agrees is False else 'not run'}): "

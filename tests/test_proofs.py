@@ -162,7 +162,11 @@ def test_exact_identities_are_decided_not_sampled():
     assert _fails(_lemma("t_wrong_identity", [Step("exp′ = 2 exp", "wrong", sp.exp(x).diff(x), 2 * sp.exp(x))]))
 
 
-def test_wrong_chains_are_rejected():
+def test_wrong_chains_are_rejected(monkeypatch):
+    from attnreg.proofs import _reviewed
+
+    # ‖q‖ is made up: its trusted step is accepted only once listed as a reviewed application
+    monkeypatch.setattr(_reviewed, "REVIEWED", _reviewed.REVIEWED | {("submultiplicative", "‖q‖", "<=", "‖b‖")})
     half = sp.Rational(1, 2)
     goal = Goal(Q, "<=", half)
     assert not _fails(_lemma("t_ok", [by("submultiplicative", Q, "<=", P, "w"), given(P, "<=", 1, "norm(b) <= 1")],
