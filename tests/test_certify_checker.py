@@ -132,3 +132,16 @@ def test_a_domain_other_than_the_inf_norm_box_is_rejected(cert, domain):
     bad["domain"].update(domain)
     bad["digest"] = certificate.digest(bad)
     _rejected(bad, "∞-norm boxes only")
+
+
+@pytest.mark.parametrize("field", ["lower_bound", "counterexample"])
+def test_a_point_outside_the_domain_proves_nothing(cert, field):
+    """||J_f|| reaches 0.7499 at (−1.35, −3), outside ||x||∞ ≤ 0.5, where the sup is below 0.594."""
+    bad = copy.deepcopy(cert)
+    if field == "lower_bound":
+        bad["lower_bound"] = dict(value="0.69", point=["-1.35", "-3"], box=bad["lower_bound"]["box"])
+    else:  # a refutation of a target that holds on the domain
+        bad.update(target="0.7", status="not certified", counterexample=dict(point=["-1.35", "-3"]),
+                   worst_box=dict(bound=bad["bound"]))
+        bad["digest"] = certificate.digest(bad)
+    _rejected(bad, "outside the domain")

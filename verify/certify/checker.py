@@ -266,16 +266,26 @@ def _target_range(cert):
     return low.lower(), high.upper()
 
 
-def _at(cert, rows, point):
+def _at(cert, rows, point, where):
+    """``M(point)``, after checking exactly that the point is a list of decimals inside the domain: a value
+    attained outside it says nothing about the sup over the domain."""
+    dom = cert["domain"]
+    if not isinstance(point, list) or len(point) != len(dom["center"]):
+        raise Rejected(f"{where}: the point must list {len(dom['center'])} decimal strings")
+    r = Fraction(decimal.Decimal(dom["radius"]))
+    for k, (v, ck) in enumerate(zip(point, dom["center"])):
+        if abs(Fraction(decimal.Decimal(_decimal(v, where))) - Fraction(decimal.Decimal(ck))) > r:
+            raise Rejected(f"{where}: the point {point} lies outside the domain (coordinate {k})")
     x = [flint.arb(v) for v in point]
     return matrix_and_derivatives(rows, x, cert["quantity"], cert["version"])[0]
 
 
 def _lower_bound(cert, rows, target_high):
     lb = cert["lower_bound"]
-    if not _rayleigh_lower(_at(cert, rows, lb["point"])) >= flint.arb(_decimal(lb["value"], "lower_bound.value")):
+    value = flint.arb(_decimal(lb["value"], "lower_bound.value"))
+    if not _rayleigh_lower(_at(cert, rows, lb["point"], "lower_bound")) >= value:
         raise Rejected(f"the lower bound {lb['value']} does not hold at its point {lb['point']}")
     cx = cert.get("counterexample")
     if cx:
-        if not _rayleigh_lower(_at(cert, rows, cx["point"])) > target_high:
+        if not _rayleigh_lower(_at(cert, rows, cx["point"], "counterexample")) > target_high:
             raise Rejected(f"the counterexample at {cx['point']} does not exceed the target")
