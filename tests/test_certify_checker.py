@@ -112,3 +112,36 @@ def test_malformed_certificates_are_rejected_not_crashes(cert, edit):
     bad["digest"] = certificate.digest(bad)
     with pytest.raises(checker.Rejected):
         checker.check(bad)
+
+
+def test_repeated_keys_and_deep_nesting_are_refused_with_a_sentence(cert, tmp_path):
+    text = json.dumps(cert)
+    twice = tmp_path / "twice.json"  # parsers disagree on which 'status' counts: refuse the file
+    twice.write_text(text.replace('"status": "certified"', '"status": "not certified", "status": "certified"', 1))
+    with pytest.raises(checker.Rejected, match="appears twice"):
+        checker.load(twice)
+    deep = tmp_path / "deep.json"
+    deep.write_text(text.replace('"lower_bound": {', '"x": ' + "[" * 100_000 + "]" * 100_000 + ', "lower_bound": {', 1))
+    with pytest.raises(checker.Rejected, match="nested too deeply"):
+        checker.load(deep)
+
+
+@pytest.mark.parametrize("domain", [{"norm": "2"}, {"norm": None}, {"shape": "ball"}])
+def test_a_domain_other_than_the_inf_norm_box_is_rejected(cert, domain):
+    bad = copy.deepcopy(cert)
+    bad["domain"].update(domain)
+    bad["digest"] = certificate.digest(bad)
+    _rejected(bad, "∞-norm boxes only")
+
+
+@pytest.mark.parametrize("field", ["lower_bound", "counterexample"])
+def test_a_point_outside_the_domain_proves_nothing(cert, field):
+    """||J_f|| reaches 0.7499 at (−1.35, −3), outside ||x||∞ ≤ 0.5, where the sup is below 0.594."""
+    bad = copy.deepcopy(cert)
+    if field == "lower_bound":
+        bad["lower_bound"] = dict(value="0.69", point=["-1.35", "-3"], box=bad["lower_bound"]["box"])
+    else:  # a refutation of a target that holds on the domain
+        bad.update(target="0.7", status="not certified", counterexample=dict(point=["-1.35", "-3"]),
+                   worst_box=dict(bound=bad["bound"]))
+        bad["digest"] = certificate.digest(bad)
+    _rejected(bad, "outside the domain")

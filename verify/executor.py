@@ -64,9 +64,19 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    import threading
-
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1 else "spawn"
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and _threads() == 1 else "spawn"
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as ex:
         ex.submit(int).result()  # start every worker now, before any progress thread exists
         yield Pool(ex, workers, f"{workers} local processes")
+
+
+THREADED = ("jax", "torch", "tensorflow")  # start native thread pools at use, invisible to ``threading``
+
+
+def _threads() -> int:
+    """Python threads, plus one when a library that runs native thread pools is loaded: a fork while
+    those run may inherit a held lock (jax warns of a deadlock). Idle BLAS threads are fork-safe."""
+    import sys
+    import threading
+
+    return threading.active_count() + any(name in sys.modules for name in THREADED)

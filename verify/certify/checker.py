@@ -77,11 +77,23 @@ def _check(cert, progress):
 
 
 def load(path) -> dict:
+    """Parse strictly: a repeated key (which parsers resolve differently) and nesting too deep to parse are
+    refused with a sentence, like any other unreadable file."""
     try:
         with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise Rejected(f"{path}: cannot read the certificate ({exc.__class__.__name__}: {exc})") from None
+            return json.load(fh, object_pairs_hook=_no_repeated_keys)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        what = "nested too deeply" if isinstance(exc, RecursionError) else f"{exc.__class__.__name__}: {exc}"
+        raise Rejected(f"{path}: cannot read the certificate ({what})") from None
+
+
+def _no_repeated_keys(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise json.JSONDecodeError(f"the key {key!r} appears twice in one object", "", 0)
+        out[key] = value
+    return out
 
 
 def _shape(cert):
@@ -90,6 +102,9 @@ def _shape(cert):
     for key in (*C.PROBLEM_KEYS, "status", "bound", "boxes", "digest", "lower_bound"):
         if key not in cert:
             raise Rejected(f"missing field {key!r}")
+    if not isinstance(cert["domain"], dict) or sorted(cert["domain"]) != ["center", "norm", "radius"] \
+            or cert["domain"]["norm"] != "inf":
+        raise Rejected("domain must be {center, radius, norm: 'inf'}: the checker verifies ∞-norm boxes only")
     if cert["status"] not in ("certified", "not certified"):
         raise Rejected(f"status must be 'certified' or 'not certified', got {cert['status']!r}")
     if not isinstance(cert["boxes"], list) or not cert["boxes"]:
@@ -251,16 +266,26 @@ def _target_range(cert):
     return low.lower(), high.upper()
 
 
-def _at(cert, rows, point):
+def _at(cert, rows, point, where):
+    """``M(point)``, after checking exactly that the point is a list of decimals inside the domain: a value
+    attained outside it says nothing about the sup over the domain."""
+    dom = cert["domain"]
+    if not isinstance(point, list) or len(point) != len(dom["center"]):
+        raise Rejected(f"{where}: the point must list {len(dom['center'])} decimal strings")
+    r = Fraction(decimal.Decimal(dom["radius"]))
+    for k, (v, ck) in enumerate(zip(point, dom["center"])):
+        if abs(Fraction(decimal.Decimal(_decimal(v, where))) - Fraction(decimal.Decimal(ck))) > r:
+            raise Rejected(f"{where}: the point {point} lies outside the domain (coordinate {k})")
     x = [flint.arb(v) for v in point]
     return matrix_and_derivatives(rows, x, cert["quantity"], cert["version"])[0]
 
 
 def _lower_bound(cert, rows, target_high):
     lb = cert["lower_bound"]
-    if not _rayleigh_lower(_at(cert, rows, lb["point"])) >= flint.arb(_decimal(lb["value"], "lower_bound.value")):
+    value = flint.arb(_decimal(lb["value"], "lower_bound.value"))
+    if not _rayleigh_lower(_at(cert, rows, lb["point"], "lower_bound")) >= value:
         raise Rejected(f"the lower bound {lb['value']} does not hold at its point {lb['point']}")
     cx = cert.get("counterexample")
     if cx:
-        if not _rayleigh_lower(_at(cert, rows, cx["point"])) > target_high:
+        if not _rayleigh_lower(_at(cert, rows, cx["point"], "counterexample")) > target_high:
             raise Rejected(f"the counterexample at {cx['point']} does not exceed the target")

@@ -1,0 +1,27 @@
+"""The local process pool: fork only where no thread pool can be inherited mid-lock."""
+import pytest
+
+
+def test_a_pool_made_after_jax_ran_is_spawned_and_gives_the_same_certificate():
+    """jax's thread pools are native (``threading`` does not see them): forking then could deadlock."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("jax")
+    code = ("import jax.numpy as jnp; jnp.ones(3).sum().block_until_ready()\n"
+            "import dataclasses, multiprocessing as mp\n"
+            "from unittest import mock\n"
+            "from attnreg.verify import executor as E\n"
+            "from attnreg.verify.certify import bnb, certificate, spec\n"
+            "s = dataclasses.replace(spec.load('docs/examples/certify-f.toml'), refine_to=None)\n"
+            "seen = []\n"
+            "real = mp.get_context\n"
+            "with mock.patch.object(mp, 'get_context', lambda m=None: seen.append(m) or real(m)):\n"
+            "    with E.executor(workers=2) as pool:\n"
+            "        two = certificate.dumps(certificate.build(bnb.run(s, executor=pool.executor, chunks=2)))\n"
+            "one = certificate.dumps(certificate.build(bnb.run(s)))\n"
+            "print(seen, one == two)\n")
+    root = __import__("pathlib").Path(__file__).resolve().parent.parent
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "['spawn'] True"
