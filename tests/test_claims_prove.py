@@ -79,7 +79,8 @@ def test_derived_implications():
     lem = lemma(quantity="c", version="normalized", assume=("norm(A) <= R", "norm(b) <= 1"))
     assert prove.decide(claim(quantity="c", version="normalized", assume=["norm(A) <= R", "simplex(b)"]),
                         lem).status == "proved"
-    assert prove.decide(claim(assume=["norm(A) <= R"]), lemma(assume=("norm(A) <= R", "norm(b) <= 1"))).status == "proved"
+    covering = lemma(assume=("norm(A) <= R", "norm(b) <= 1"))
+    assert prove.decide(claim(assume=["norm(A) <= R"]), covering).status == "proved"
     mlem = lemma(form="matrix", wrt="X", assume=("norm(kron(A1,A2)) <= R",))
     mclaim = claim(form="matrix", wrt="X", assume=["norm(A1) <= sqrt(R)", "norm(A2) <= sqrt(R)"])
     assert prove.decide(mclaim, mlem).status == "proved"

@@ -52,7 +52,8 @@ TOLERANCES: dict[str, Tol] = {
         "perturbations of the logits, targets exact, ∞-norm) plus the row length n, times the dtype's unit roundoff",
         "a backward-stable evaluation has an error of at most κ times its backward error; the stable row kernels "
         "round each input-sized quantity a few times (logit differences, exp, one leave-one-out sum, a product), "
-        "so a backward error of a few u; n·u is the rounding of the final n-term sums, which no perturbation of the logits "
+        "so a backward error of a few u; n·u is the rounding of the final n-term sums, which no perturbation of the "
+        "logits "
         "accounts for; 16 covers the first-order constants with a factor ~2 spare"),
     # Solvers (verify/checks/solvers.py): the solvers' targets, with what the solvers actually reach.
     "solve.ref.grad": Tol(

@@ -33,7 +33,8 @@ def _ratio(value, exact, bound, fmax) -> float:
 
 def _worst(values, exacts, bounds, fmax):
     ratios = [_ratio(v, e, b, fmax) for v, e, b in zip(values, exacts, bounds)]
-    return max(ratios, key=lambda r: math.inf if math.isnan(r) else r), max(float(abs(e - v)) if math.isfinite(v) else math.inf for v, e in zip(values, exacts))
+    worst = max(ratios, key=lambda r: math.inf if math.isnan(r) else r)
+    return worst, max(float(abs(e - v)) if math.isfinite(v) else math.inf for v, e in zip(values, exacts))
 
 
 def measure(form, version, xp_name="numpy", dtype="float64"):

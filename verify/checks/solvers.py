@@ -92,7 +92,8 @@ def reference_realisable(*, seed):
 
 
 @check("solve.production.realisable", tier="quick", evidence="confirmed",
-       claim="On realisable problems (B = F(X*) in float64, n > d) L-BFGS and Newton-CG recover X* to 1e-8 "
+       claim="On realisable problems (B = F(X*) in float64, n > d) L-BFGS and Newton-CG "
+             "recover X* to 1e-8 "
              "relative, for both versions (rescaled started near X*), matrix (n=24, d=4) and vector form (n=8, d=3).")
 def production_realisable(*, seed):
     worst, where = 0.0, ""
@@ -101,7 +102,8 @@ def production_realisable(*, seed):
             p = sp.realisable(seed, 24, 4)
             A, b, xs = sp.vector_realisable(seed, 8, 3)
             X0, x0 = sp.start(p.X_star, version, seed), sp.start(xs, version, seed)
-            for name, r, truth in (("matrix", attnreg.solve(p.A1, p.A2, p.B, X0, version=version, method=method), p.X_star),
+            matrix = attnreg.solve(p.A1, p.A2, p.B, X0, version=version, method=method)
+            for name, r, truth in (("matrix", matrix, p.X_star),
                                    ("vector", solve_vector(A, b, x0, version=version, method=method), xs)):
                 e = float(np.linalg.norm(r.X - truth) / np.linalg.norm(truth))
                 if e >= worst:
@@ -181,7 +183,8 @@ def unbounded(*, seed):
 
 
 @check("solve.reference.realisable.large", tier="slow", evidence="confirmed",
-       claim="At n=64, d=8 (realisable, both versions, rescaled started near X*) the reference solver reaches ||∇L|| ≤ 1e-40 at 50 "
+       claim="At n=64, d=8 (realisable, both versions, rescaled started near X*) the reference solver reaches "
+             "||∇L|| ≤ 1e-40 at 50 "
              "digits and recovers X* to 35 digits.")
 def reference_realisable_large(*, seed):
     import time
@@ -203,8 +206,8 @@ def reference_realisable_large(*, seed):
 
 
 @check("solve.production.realisable.large", tier="slow", evidence="confirmed",
-       claim="At n=64, d=8 (realisable, both versions, 5 seeds, rescaled started near X*) L-BFGS and Newton-CG recover X* to 1e-8 "
-             "relative.")
+       claim="At n=64, d=8 (realisable, both versions, 5 seeds, rescaled started near X*) L-BFGS and Newton-CG "
+             "recover X* to 1e-8 relative.")
 def production_realisable_large(*, seed):
     worst, where = 0.0, ""
     for s in range(seed, seed + 5):

@@ -46,7 +46,8 @@ def apply(claim, outcome, outcome_type):
     except NotApplicable as exc:
         return outcome_type(claim, "error", f"error: certificate {claim.certificate}: {exc}")
     if outcome.status in ("survived",) and verdict[0]:
-        return outcome_type(claim, Evidence.CERTIFIED, f"certified: {verdict[1]}; {outcome.evidence}", worst=outcome.worst,
+        return outcome_type(claim, Evidence.CERTIFIED, f"certified: {verdict[1]}; {outcome.evidence}",
+                            worst=outcome.worst,
                             decision=outcome.decision, slack_by_R=outcome.slack_by_R)
     outcome.evidence += f"; certificate: {verdict[1]}"
     return outcome

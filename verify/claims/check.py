@@ -143,7 +143,8 @@ def _conclude(claim, budget, seed, out_dir, decision, result):
     searched = (f"search: {what} {best.obs:.6g} at {at} against constant {K:.6g} (slack "
                 f"{_fmt(worst['slack'])}); {found}{notes}{unconfirmed}")
     if decision.status == "proved":
-        return Outcome(claim, Evidence.PROVED, f"proved: {decision.reason} (decided symbolically); {searched}", **common)
+        return Outcome(claim, Evidence.PROVED, f"proved: {decision.reason} (decided symbolically); {searched}",
+                       **common)
     return Outcome(claim, Evidence.SURVIVED, f"survived: {searched}; not proved: {decision.reason}", **common)
 
 

@@ -52,7 +52,8 @@ def measure(sizes=(16, 64, 256), d: int = 4, R: float = 4.0, seed: int = 0, exac
                 A1, A2, B, X = instance(n, d, R, rng)
                 kw = move(kind, version, A1, A2, B, X, rng)
                 s = icl.shift(A1, A2, B, X, version=version, **kw)
-                exact = float(reference.icl.exactness(A1, A2, B, X, version=version, **kw)) if n <= exact_up_to else None
+                exact = (float(reference.icl.exactness(A1, A2, B, X, version=version, **kw)) if n <= exact_up_to
+                         else None)
                 rows.append(dict(s.as_dict(), d=d, exactness=exact))
     return rows
 
@@ -65,7 +66,8 @@ def to_markdown(rows, *, d: int, R: float, seed: int) -> str:
     lines = ["# attnreg claims icl: measured target shift against the bounds", "",
              f"d = {d}, nominal R = {R:g} (||A1⊗A2|| = ||X||_F = R before the move), seed {seed}. "
              "B̃ is the shifted target with residual(new problem, B) = residual(old problem, B̃) "
-             "(attnreg.icl). *derived*: our constant × δ — R/2 (normalized), ((1+β√n)/n)·e^{2R²}·R (rescaled; β = max row norm of B ≤ 1). "
+             "(attnreg.icl). *derived*: our constant × δ — R/2 (normalized), "
+             "((1+β√n)/n)·e^{2R²}·R (rescaled; β = max row norm of B ≤ 1). "
              "*paper-style*: n^1.5·exp(10R²) × δ (2304.13276, provenance recalled). δ = ||X'−X||_F (weight) or "
              "||A1'⊗A2' − A1⊗A2|| (data). *exact*: max |residual_new(B) − residual_old(B̃)| / max |residual| "
              "at 50 digits (attnreg.reference).", "",

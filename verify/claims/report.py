@@ -81,7 +81,8 @@ def to_markdown(outcomes, meta: dict, plot_name: str | None) -> str:
 def plot_png(outcomes) -> bytes | None:
     """PNG bytes: log10 of the smallest slack over (n, d) against R, one line per claim; derived claims
     on the left, the others (recalled, quoted: slacks up to 1e300) on the right. None if nothing to plot."""
-    groups = [[(o.claim.id, o.slack_by_R) for o in outcomes if o.slack_by_R and (o.claim.provenance == "derived") == left]
+    groups = [[(o.claim.id, o.slack_by_R) for o in outcomes
+               if o.slack_by_R and (o.claim.provenance == "derived") == left]
               for left in (True, False)]
     groups = [(g, title) for g, title in zip(groups, ("derived constants", "recalled / quoted constants")) if g]
     if not groups:
