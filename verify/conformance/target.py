@@ -39,7 +39,7 @@ def load(target: str):
             module = importlib.import_module(where)
     except TargetError:
         raise
-    except Exception as exc:  # the user's module failed to import: say why, in one line
+    except (Exception, SystemExit) as exc:  # the user's module failed to import: say why, in one line
         raise TargetError(f"TARGET {target!r}: importing {where} failed: {type(exc).__name__}: {exc}") from None
     fn = getattr(module, name, None)
     if not callable(fn):
@@ -86,6 +86,8 @@ def to_float64(v) -> np.ndarray:
 
 def split(result, grad_shape):
     """``(loss, grad or None)`` from what the function returned; raises TargetError on a wrong shape."""
+    if result is None or isinstance(result, str | bytes | dict):
+        raise TargetError(f"the function must return the loss or (loss, grad); it returned {type(result).__name__}")
     if isinstance(result, tuple | list):
         if len(result) != 2:
             raise TargetError(f"the function must return the loss or (loss, grad); it returned {len(result)} values")

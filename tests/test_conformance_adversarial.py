@@ -1,0 +1,69 @@
+"""check-impl against implementations written by a reviewer, independently of tests/impls: side effects,
+odd return values, process exits, constant factors, and the log-sum-exp softmax at float64."""
+import sys
+
+import numpy as np
+import pytest
+
+from attnreg.verify.conformance import check, target
+
+
+def _core(A1, A2, B, X):
+    S = A1 @ X @ A2.T
+    F = np.exp(S - S.max(axis=1, keepdims=True))
+    F = F / F.sum(axis=1, keepdims=True)
+    C = F - B
+    P = F * C - (F * C).sum(axis=1, keepdims=True) * F
+    return 0.5 * np.sum(C * C), A1.T @ P @ A2
+
+
+def run(fn, **kw):
+    return check.run(fn, version="normalized", examples=kw.pop("examples", 4), **kw)
+
+
+def test_sys_exit_inside_the_function_is_a_failed_case_not_a_pass():
+    def exits(*a):
+        sys.exit(0)
+
+    out = run(exits)
+    assert not out.ok and "SystemExit" in out.diagnosis[0]
+
+
+def test_sys_exit_at_import_is_a_target_error(tmp_path):
+    f = tmp_path / "exits.py"
+    f.write_text("import sys\nsys.exit(3)\n")
+    with pytest.raises(target.TargetError, match="SystemExit"):
+        target.load(f"{f}:fn")
+
+
+@pytest.mark.parametrize("value", [None, "0.5", {"loss": 0.5}])
+def test_none_str_dict_are_not_read_as_numbers(value):
+    with pytest.raises(target.TargetError, match="must return the loss"):
+        target.split(value, (2, 2))
+
+
+def test_mutating_the_inputs_fails_with_that_reason():
+    def mutates(A1, A2, B, X):
+        out = _core(A1, A2, B, X)
+        X *= 2.0
+        return out
+
+    out = run(mutates)
+    assert not out.ok and "modified its input X in place" in out.diagnosis[0]
+
+
+@pytest.mark.parametrize("q", ["loss", "grad"])
+def test_a_constant_factor_is_named_not_called_low_precision(q):
+    def off(*a):
+        L, G = _core(*a)
+        return (1.01 * L, G) if q == "loss" else (L, 1.01 * G)
+
+    out = run(off)
+    assert not out.ok
+    text = " ".join(out.diagnosis)
+    assert "1.01 × the true value on every case" in text and "float16" not in text and "bfloat16" not in text
+
+
+def test_correct_core_still_passes_undiagnosed():
+    out = run(_core)
+    assert out.ok and out.diagnosis == []
