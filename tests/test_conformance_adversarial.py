@@ -67,3 +67,21 @@ def test_a_constant_factor_is_named_not_called_low_precision(q):
 def test_correct_core_still_passes_undiagnosed():
     out = run(_core)
     assert out.ok and out.diagnosis == []
+
+
+def _lse_softmax(A1, A2, B, X):
+    """Softmax as exp(S − logsumexp(S)) (JAX's and torch's logsumexp idiom): correct, but the rounded
+    logsumexp carries an absolute error u·|S|, so at |S| ≈ 1000 it loses three digits against the shifted
+    softmax, within the a-priori bound."""
+    S = A1 @ X @ A2.T
+    m = S.max(axis=1, keepdims=True)
+    F = np.exp(S - (m + np.log(np.exp(S - m).sum(axis=1, keepdims=True))))
+    C = F - B
+    P = F * C - (F * C).sum(axis=1, keepdims=True) * F
+    return 0.5 * np.sum(C * C), A1.T @ P @ A2
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_logsumexp_softmax_is_correct_and_not_diagnosed(dtype):
+    out = run(_lse_softmax, dtype=dtype)
+    assert out.ok and out.diagnosis == []
