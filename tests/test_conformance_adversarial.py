@@ -85,3 +85,15 @@ def _lse_softmax(A1, A2, B, X):
 def test_logsumexp_softmax_is_correct_and_not_diagnosed(dtype):
     out = run(_lse_softmax, dtype=dtype)
     assert out.ok and out.diagnosis == []
+
+
+@pytest.mark.parametrize("backend,device", [("numpy", "cuda:0"), ("torch", "nonsense"), ("jax", "nonsense")])
+def test_a_device_the_library_lacks_is_one_line_exit_2(capsys, tmp_path, backend, device):
+    pytest.importorskip({"jax": "jax"}.get(backend, backend))
+    from attnreg.cli import main
+
+    f = tmp_path / "impl.py"
+    f.write_text("def fn(A1, A2, B, X):\n    return 0.0\n")
+    code = main(["check-impl", f"{f}:fn", "--backend", backend, "--device", device, "--examples", "0"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and f"--device {device}" in err and "Traceback" not in err

@@ -48,7 +48,24 @@ def load(target: str):
 
 
 def converter(backend: str, dtype: str, device=None):
-    """``(to_backend(float64 array) -> array of that library, library module)``."""
+    """``to_backend(float64 array) -> array of that library`` (on ``device``); a device the library does
+    not have is a :class:`TargetError`."""
+    if device is not None and backend == "numpy":
+        raise TargetError(f"--device {device}: NumPy arrays have no device; --device is for torch, jax, cupy")
+    if device is None:
+        return _converter(backend, dtype, device)
+    try:
+        convert = _converter(backend, dtype, device)
+        convert(np.zeros(1))
+    except TargetError:
+        raise
+    except Exception as exc:
+        raise TargetError(f"--device {device}: {backend} cannot use it ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    return convert
+
+
+def _converter(backend: str, dtype: str, device=None):
     if backend == "numpy":
         nd = numpy_dtype(dtype)
         return lambda a: np.asarray(a, dtype=np.float64).astype(nd)
