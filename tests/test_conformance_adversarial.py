@@ -97,3 +97,15 @@ def test_a_device_the_library_lacks_is_one_line_exit_2(capsys, tmp_path, backend
     code = main(["check-impl", f"{f}:fn", "--backend", backend, "--device", device, "--examples", "0"])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and f"--device {device}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("which", ["n", "d"])
+def test_a_bug_only_at_n_or_d_equal_1_fails_and_says_where(which):
+    def special(A1, A2, B, X):
+        L, G = _core(A1, A2, B, X)
+        if A1.shape[0 if which == "n" else 1] == 1:
+            return 1.5 * L + 1e-3, G + 1e-3
+        return L, G
+
+    out = run(special, examples=10)
+    assert not out.ok and f"every failing case has {which} = 1" in " ".join(out.diagnosis)
