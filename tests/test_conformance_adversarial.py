@@ -109,3 +109,12 @@ def test_a_bug_only_at_n_or_d_equal_1_fails_and_says_where(which):
 
     out = run(special, examples=10)
     assert not out.ok and f"every failing case has {which} = 1" in " ".join(out.diagnosis)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError,
+                   reason="no per-call time limit yet: a target that hangs hangs check-impl (Ctrl-C exits 130)")
+def test_a_hanging_function_is_stopped_with_a_reason():
+    import time
+
+    out = check.run(lambda *a: time.sleep(3600), version="normalized", examples=0, timeout=1.0)
+    assert not out.ok and "time limit" in out.diagnosis[0]
