@@ -118,3 +118,9 @@ def test_a_hanging_function_is_stopped_with_a_reason():
 
     out = check.run(lambda *a: time.sleep(3600), version="normalized", examples=0, timeout=1.0)
     assert not out.ok and "time limit" in out.diagnosis[0]
+
+
+def test_a_complex_result_with_an_imaginary_part_is_not_silently_truncated():
+    with pytest.raises(target.TargetError, match="imaginary"):
+        target.split((0.5 + 1e-3j, np.zeros((2, 2))), (2, 2))
+    assert target.split((0.5 + 0j, np.zeros((2, 2))), (2, 2))[0] == 0.5

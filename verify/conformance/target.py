@@ -98,7 +98,12 @@ def to_float64(v) -> np.ndarray:
         return v.detach().to(torch.float64).cpu().numpy()
     if hasattr(v, "get") and type(v).__module__.startswith("cupy"):
         v = v.get()
-    return np.asarray(v).astype(np.float64)
+    a = np.asarray(v)
+    if np.iscomplexobj(a):
+        if np.any(a.imag != 0):
+            raise TargetError("the function returned complex values with a nonzero imaginary part")
+        a = a.real
+    return a.astype(np.float64)
 
 
 def split(result, grad_shape):
