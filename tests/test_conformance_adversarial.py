@@ -124,3 +124,13 @@ def test_a_complex_result_with_an_imaginary_part_is_not_silently_truncated():
     with pytest.raises(target.TargetError, match="imaginary"):
         target.split((0.5 + 1e-3j, np.zeros((2, 2))), (2, 2))
     assert target.split((0.5 + 0j, np.zeros((2, 2))), (2, 2))[0] == 0.5
+
+
+def test_audit_refuses_a_device_numpy_lacks_in_one_line(capsys, tmp_path):
+    from attnreg.cli import main
+
+    f = tmp_path / "impl.py"
+    f.write_text("def fn(A1, A2, B, X):\n    return 0.0\n")
+    code = main(["audit", f"{f}:fn", "--device", "cuda:0", "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "--device cuda:0" in err and not (tmp_path / "out").exists()
