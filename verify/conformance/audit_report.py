@@ -153,6 +153,13 @@ def main(args) -> int:
     fn = load_target(args.target) if args.target else None
     fn_for = (lambda version, dt: fn) if fn else audit.production
     names = available_dtypes()
+    from . import target
+
+    try:  # a backend or device the libraries lack is a usage error, before any work
+        for dt in names:
+            target.converter(audit.backend_for(dt, args.backend, fn is None), dt, args.device)
+    except target.TargetError as exc:
+        raise UsageError(str(exc)) from None
     out.mkdir(parents=True, exist_ok=True)
     total = len(VERSIONS) * len(audit.SIZES) * len(audit.SCALES) * len(names)
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

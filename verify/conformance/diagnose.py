@@ -111,6 +111,33 @@ def _nonfinite(measured, version, dtype):
     return out
 
 
+def _factor(measured, dtype):
+    """``{quantity: c}`` where the value is ``c × gold`` on every well-conditioned case (``c`` ≠ 1, the same
+    to within the per-case rule): a constant factor, not rounding (rounding errors vary from case to case)."""
+    k, phi = tol("conformance.ratio.case").factor, judge.floor(dtype)
+    unit = dtypes.unit(dtype)
+    cut = unit.u ** tol("conformance.well_conditioned").factor
+    out = {}
+    for q in ("loss", "grad"):
+        ratios, bounds = [], []
+        for m in measured:
+            if m.status != "ok" or q not in m.err or not m.representable[q] or not math.isfinite(m.err[q]) \
+                    or not m.base_err[q] <= cut:
+                continue
+            hi = np.ravel(np.asarray(m.gold_q[q][0], dtype=np.float64))
+            v = np.ravel(np.asarray(m.loss if q == "loss" else m.grad, dtype=np.float64))
+            if runner.norm(hi) <= (m.grad_floor if q == "grad" else unit.tiny):
+                continue  # a gradient that cancels below its terms' size has no relative digits to compare
+            ratios.append(float(np.dot(v, hi) / np.dot(hi, hi)))
+            bounds.append(k * max(m.base_err[q], phi))
+        if len(ratios) < 4:
+            continue
+        c = statistics.median(ratios)
+        if abs(c - 1) > 4 * max(bounds) and all(abs(r - c) <= b * abs(c) for r, b in zip(ratios, bounds)):
+            out[q] = c
+    return out
+
+
 def _precision(measured, jd, dtype):
     """Most well-conditioned values agree to the digits of a lower precision, and no better."""
     cut = dtypes.unit(dtype).u ** tol("conformance.well_conditioned").factor
@@ -126,7 +153,7 @@ def _precision(measured, jd, dtype):
                                      if m.status == "ok" for q in m.err if math.isfinite(m.base_err[q]))
             return [f"agrees to only ~{digits:.0f} digits at {dtype} (the baseline: ~{min(base, own):.0f}), which is "
                     f"what {name} arithmetic gives: the function computes in {name} inside (a cast, a {name} "
-                    "constant or default dtype)"]
+                    "constant or default dtype) or returns " f"{name} values"]
     return []
 
 
@@ -152,9 +179,19 @@ def fd_check(fn, convert, case, version, seed=0):
 
         dot = float(np.sum(to_float64(G) * V))
         fd = sum(c * (float(to_float64(call(j * h)[0])) - float(to_float64(call(-j * h)[0]))) for j, c in STENCIL) / h
-    except Exception:
+    except (Exception, SystemExit):
         return None
     return fd, dot
+
+
+def _where(measured, jd) -> str:
+    """A shared trait of the failing cases that the passing ones lack (n = 1, d = 1), or ""."""
+    bad = [m.case for m, v in zip(measured, jd.cases) if not v.ok]
+    good = [m.case for m, v in zip(measured, jd.cases) if v.ok]
+    for name, of in (("n = 1", lambda c: c.n == 1), ("d = 1", lambda c: c.d == 1)):
+        if bad and all(of(c) for c in bad) and not all(of(c) for c in good):
+            return f"; every failing case has {name} (the others pass): look at that special case"
+    return ""
 
 
 def diagnose(measured, jd, *, form, version, dtype, fn=None, backend="numpy", device=None) -> list[str]:
@@ -167,10 +204,17 @@ def diagnose(measured, jd, *, form, version, dtype, fn=None, backend="numpy", de
     shape = [m for m in measured if m.status == "shape"]
     if shape:
         out.append(f"wrong return shape on {len(shape)} case(s): {shape[0].message}")
+    mutated = [m for m in measured if m.status == "mutated"]
+    if mutated:
+        out.append(f"{mutated[0].message} on {len(mutated)} case(s): the caller's arrays are changed")
     out += _nonfinite(measured, version, dtype)
     conv, loss_t, grad_t = _conventions(measured, form, dtype)
     out += conv
-    if not conv:
+    factors = {} if conv else _factor(measured, dtype)
+    for q, c in factors.items():
+        out.append(f"the {'gradient' if q == 'grad' else 'loss'} is {c:.6g} × the true value on every case: a constant "
+                   "factor, not rounding (rounding errors vary from case to case); look for a wrong constant")
+    if not conv and not factors:
         out += _precision(measured, jd, dtype)
     grad_bad = any("gradient" in r for v in jd.cases for r in v.reasons) or not jd.rule.get("grad", {}).get("ok", True)
     loss_bad = any(r.startswith("loss") for v in jd.cases for r in v.reasons) \
@@ -179,9 +223,10 @@ def diagnose(measured, jd, *, form, version, dtype, fn=None, backend="numpy", de
         from .target import converter
 
         convert = converter(backend, "float64", device)
-        small = [m.case for m in measured if m.status == "ok" and m.grad is not None and abs(m.case.max_logit) <= 8
-                 and m.case.n >= 2][:3]
-        for case in small:
+        # finite differences on failing cases only: a claim about the objective rests on a case where it is wrong
+        small = [(m.case, v) for m, v in zip(measured, jd.cases) if not v.ok and m.status == "ok"
+                 and m.grad is not None and abs(m.case.max_logit) <= 8 and m.case.n >= 2][:3]
+        for case, verdict in small:
             r = fd_check(fn, convert, case, version)
             if r is None:
                 continue
@@ -192,10 +237,11 @@ def diagnose(measured, jd, *, form, version, dtype, fn=None, backend="numpy", de
                            f"order-8 central difference of its loss gives {fd:.10g} and its gradient gives "
                            f"⟨∇, V⟩ = {dot:.10g} (case {case.id}); the loss is right, the gradient formula is not")
                 break
-            if agree and loss_bad:
+            if agree and any(r.startswith("loss") for r in verdict.reasons):
                 out.append(f"loss and gradient agree with each other (finite differences match, case {case.id}) but "
                            "not with the true objective: the function computes a different objective")
                 break
     if not out:
-        out.append("the errors exceed the ratio rule without matching a known bug: " + "; ".join(jd.reasons))
+        out.append("the errors exceed the ratio rule without matching a known bug: " + "; ".join(jd.reasons)
+                   + _where(measured, jd))
     return out

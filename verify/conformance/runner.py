@@ -24,7 +24,7 @@ from . import baseline, cases, dtypes, target
 @dataclass
 class Measured:
     case: cases.Case
-    status: str  # "ok" | "raised" | "shape"
+    status: str  # "ok" | "raised" | "shape" | "mutated"
     message: str = ""
     loss: float | None = None
     grad: np.ndarray | None = None
@@ -108,14 +108,23 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     f = 2.0 if scale == "full" else 1.0
     gfloor = max(unit.tiny, tol("conformance.grad_scale").factor * grad_size(case, version, Lh / f) * f)
     base = {"loss": rel_err(bL * f, Lh, Ll, unit.tiny), "grad": rel_err(bG * f, Gh, Gl, gfloor)}
+    inputs = [convert(a) for a in case.args]
+    before = [target.to_float64(a) for a in inputs]
     try:
         with np.errstate(all="ignore"):
-            out = fn(*(convert(a) for a in case.args))
-    except Exception as exc:
+            out = fn(*inputs)
+    except (Exception, SystemExit) as exc:  # sys.exit() inside the function is a failed case, not our exit
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return Measured(case, "raised", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})",
                         base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor,
                         scale=scale)
+    changed = [name for name, a, b in zip(("A1", "A2", "B", "X") if form == "matrix" else ("A", "b", "x"),
+                                          inputs, before)
+               if not np.array_equal(target.to_float64(a), b, equal_nan=True)]
+    if changed:
+        return Measured(case, "mutated", f"the function modified its input{'s' if len(changed) > 1 else ''} "
+                        f"{', '.join(changed)} in place", base_err=base, representable=rep, gold_q=gq,
+                        grad_floor=gfloor, scale=scale)
     try:
         L, G = target.split(out, grad_shape)
     except target.TargetError as exc:

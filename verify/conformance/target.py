@@ -39,7 +39,7 @@ def load(target: str):
             module = importlib.import_module(where)
     except TargetError:
         raise
-    except Exception as exc:  # the user's module failed to import: say why, in one line
+    except (Exception, SystemExit) as exc:  # the user's module failed to import: say why, in one line
         raise TargetError(f"TARGET {target!r}: importing {where} failed: {type(exc).__name__}: {exc}") from None
     fn = getattr(module, name, None)
     if not callable(fn):
@@ -48,7 +48,24 @@ def load(target: str):
 
 
 def converter(backend: str, dtype: str, device=None):
-    """``(to_backend(float64 array) -> array of that library, library module)``."""
+    """``to_backend(float64 array) -> array of that library`` (on ``device``); a device the library does
+    not have is a :class:`TargetError`."""
+    if device is not None and backend == "numpy":
+        raise TargetError(f"--device {device}: NumPy arrays have no device; --device is for torch, jax, cupy")
+    if device is None:
+        return _converter(backend, dtype, device)
+    try:
+        convert = _converter(backend, dtype, device)
+        convert(np.zeros(1))
+    except TargetError:
+        raise
+    except Exception as exc:
+        raise TargetError(f"--device {device}: {backend} cannot use it ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+    return convert
+
+
+def _converter(backend: str, dtype: str, device=None):
     if backend == "numpy":
         nd = numpy_dtype(dtype)
         return lambda a: np.asarray(a, dtype=np.float64).astype(nd)
@@ -81,11 +98,18 @@ def to_float64(v) -> np.ndarray:
         return v.detach().to(torch.float64).cpu().numpy()
     if hasattr(v, "get") and type(v).__module__.startswith("cupy"):
         v = v.get()
-    return np.asarray(v).astype(np.float64)
+    a = np.asarray(v)
+    if np.iscomplexobj(a):
+        if np.any(a.imag != 0):
+            raise TargetError("the function returned complex values with a nonzero imaginary part")
+        a = a.real
+    return a.astype(np.float64)
 
 
 def split(result, grad_shape):
     """``(loss, grad or None)`` from what the function returned; raises TargetError on a wrong shape."""
+    if result is None or isinstance(result, str | bytes | dict):
+        raise TargetError(f"the function must return the loss or (loss, grad); it returned {type(result).__name__}")
     if isinstance(result, tuple | list):
         if len(result) != 2:
             raise TargetError(f"the function must return the loss or (loss, grad); it returned {len(result)} values")
