@@ -37,7 +37,8 @@ def _gold(A1, A2, B, X, version):
 @pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
 def test_gold_is_the_correctly_rounded_40_digit_value(case):
     with mp.workdps(500):
-        A1, A2, B, X = ([[mp.mpf(float(s)) for s in r] for r in case["inputs"][k]] for k in ("A1", "A2", "B", "X"))
+        A1, A2, B, X = ([[mp.mpf(float.fromhex(s)) for s in r] for r in case["inputs"][k]]
+                        for k in ("A1", "A2", "B", "X"))
         for version, gold in case["gold"].items():
             mine = _gold(A1, A2, B, X, version)
             for v, s in zip(mine, [gold["loss"]] + [g for r in gold["grad"] for g in r]):

@@ -24,11 +24,11 @@ def test_file_covers_what_it_must():
                 assert v == "0" or len(v.split("e")[0].replace("-", "").replace(".", "")) == 40
 
 
-def test_inputs_are_exact_float64_strings():
+def test_inputs_are_exact_hexadecimal_floats():
     for c in golden.load()["cases"]:
         for rows in c["inputs"].values():
             for v in np.ravel(np.array(rows, dtype=object)):
-                assert repr(float(v)) == v
+                assert v.startswith(("0x", "-0x")) and golden.hexfloat(float.fromhex(v)) == v
 
 
 def test_regeneration_is_byte_for_byte_on_a_subset():

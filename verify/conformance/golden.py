@@ -1,7 +1,9 @@
 """The golden file: exact inputs with loss and gradient at 40 significant digits, both versions.
 
-Inputs are written with ``repr`` of each float64 (the shortest string that converts back to the same
-float64, so exact). Each gold value comes from the public reference (:mod:`attnreg.reference`) at
+Inputs are written as hexadecimal floats (:func:`hexfloat`: ``0x1.8p+1`` is 3 exactly), so that every
+reader — ``float.fromhex``, a C ``strtod``, a high-precision library — gets the same binary64 number, which a
+short decimal string does not promise (read at high precision, ``0.1`` is not the float64 ``0.1``).
+Each gold value comes from the public reference (:mod:`attnreg.reference`) at
 ``50 + 2·max|S|/ln 10`` digits (saturated rows cancel numbers of size ``e^{max S}``) and is checked
 against :mod:`.independent` at 300 + that many digits; a value the two do not agree on to 42 digits
 is not written (:class:`GoldMismatch`). Regenerate with
@@ -28,7 +30,7 @@ from attnreg import reference
 from . import goldcases, independent
 
 FORMAT = "attnreg-golden"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: inputs as hexadecimal floats (1: shortest decimal strings)
 DIGITS = 40
 AGREE = 42  # digits the reference and the independent evaluation must share before a value is written
 # A gradient entry below NOISE × the largest entry is written as 0 when both evaluations put it there:
@@ -106,7 +108,13 @@ def build_case(spec) -> dict:
 
 
 def _exact(a):
-    return [repr(float(v)) for v in a] if a.ndim == 1 else [[repr(float(v)) for v in r] for r in a]
+    return [hexfloat(v) for v in a] if a.ndim == 1 else [[hexfloat(v) for v in r] for r in a]
+
+
+def hexfloat(v) -> str:
+    """``float.hex`` without the mantissa's trailing zeros: ``0x1.8p+1``, ``-0x1p-3``, ``0x0p+0``."""
+    mantissa, exponent = float(v).hex().split("p")
+    return mantissa.rstrip("0").rstrip(".") + "p" + exponent
 
 
 def dumps_case(case: dict) -> str:
@@ -135,7 +143,8 @@ def load() -> dict:
 
 def arrays(case: dict) -> dict:
     """The exact float64 inputs of a loaded case as numpy arrays."""
-    return {k: np.array(v, dtype=object).astype(float) for k, v in case["inputs"].items()}
+    read = np.vectorize(float.fromhex, otypes=[float])
+    return {k: read(np.array(v, dtype=object)) for k, v in case["inputs"].items()}
 
 
 def main(argv=None) -> int:
