@@ -209,9 +209,9 @@ def _options(method, max_iter, tol, callback, memory, restarts, seed):
     if method not in METHODS:
         raise ValueError(f"method must be 'lbfgs' or 'newton-cg', got {method!r}")
     check_solver_options(max_iter, tol, callback)
-    for name, v, low in (("memory", memory, 1), ("restarts", restarts, 0), ("seed", seed, 0)):
-        check_int(name, v, minimum=low)
-    return None if tol is None else float(tol)
+    memory, restarts, seed = (check_int("memory", memory, minimum=1), check_int("restarts", restarts, minimum=0),
+                              check_int("seed", seed, minimum=0))
+    return None if tol is None else float(tol), memory, restarts, seed
 
 
 def _restarted(make, x0, shape, *, version, method, xp, tol, max_iter, callback, memory, auto, restarts, seed, dev,
@@ -237,7 +237,7 @@ def solve(A1, A2, B, X0=None, *, version, method="newton-cg", tol=None, max_iter
           memory=10, restarts=0, seed=0) -> SolveResult:
     """Minimise the matrix-form loss; ``callback(iteration, loss, grad_norm)`` after each step."""
     version = check_version(version)
-    tol = _options(method, max_iter, tol, callback, memory, restarts, seed)
+    tol, memory, restarts, seed = _options(method, max_iter, tol, callback, memory, restarts, seed)
     auto = X0 is None and version == "rescaled"
     if X0 is None:
         xp, d = namespace(A1=A1), A1.shape[-1] if A1.ndim == 2 else 1
@@ -256,7 +256,7 @@ def solve_vector(A, b, x0=None, *, version, method="newton-cg", tol=None, max_it
                  memory=10, restarts=0, seed=0) -> SolveResult:
     """Vector form of :func:`solve` for ``½||f(x) − b||²`` resp. ``½||u(x) − α(x) b||²``."""
     version = check_version(version)
-    tol = _options(method, max_iter, tol, callback, memory, restarts, seed)
+    tol, memory, restarts, seed = _options(method, max_iter, tol, callback, memory, restarts, seed)
     auto = x0 is None and version == "rescaled"
     if x0 is None:
         xp, d = namespace(A=A), A.shape[-1] if A.ndim == 2 else 1
