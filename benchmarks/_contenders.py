@@ -1,0 +1,155 @@
+"""The contenders: each builds, from NumPy inputs, a zero-argument call to time and a way to read its gradient.
+
+``build(name, arrays, version, op)`` returns ``(run, gradient)``: ``run()`` does the whole work of one call
+(loss and gradient for ``op == "grad"``, the Hessian-vector product for ``op == "hvp"``) and waits for it
+(jax is asynchronous); ``gradient(out)`` turns run's result into a float64 NumPy array outside the timing
+(None for the floors, whose "gradient" is not one). Inputs are converted to each library once, before timing.
+
+The floors are the work no implementation of the formulas can skip: the matrix products
+(``W = X A2ᵀ``, ``S = A1 W``, ``A1ᵀ E``, ``· A2``; for the HVP also ``dS = A1 (V A2ᵀ)``) plus one ``exp`` over
+the n² logits, done whole (one n × n array) and row-blocked (attnreg's default block, one reused buffer).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+NUMPY = ("floor", "floor-blocked", "attnreg-numpy", "naive-numpy")
+TORCH = ("attnreg-torch", "torch-autograd")
+JAX = ("jax-jit",)
+ALL = NUMPY + TORCH + JAX
+LIBRARY = {**{c: "numpy" for c in NUMPY}, **{c: "torch" for c in TORCH}, **{c: "jax" for c in JAX}}
+KEYS = ("A1", "A2", "B", "X")
+
+
+def build(name, arrays, version, op):
+    return _BUILDERS[name](arrays, version, op)
+
+
+def _floor(p, version, op):
+    A1, A2, X, V = p["A1"], p["A2"], p["X"], p["V"]
+
+    def run():
+        S = A1 @ (X @ A2.T)
+        if op == "hvp":
+            S += A1 @ (V @ A2.T)  # the extra product dS; adding it keeps one n × n buffer
+        np.exp(S, out=S)
+        return (A1.T @ S) @ A2
+
+    return run, lambda out: None
+
+
+def _floor_blocked(p, version, op):
+    import attnreg._validate as v
+
+    A1, A2, X, V = p["A1"], p["A2"], p["X"], p["V"]
+    n = A1.shape[0]
+    block = v.check_block_rows(None, n)
+    buf = np.empty((block, n), dtype=A1.dtype)
+    extra = np.empty((block, n), dtype=A1.dtype) if op == "hvp" else None
+
+    def run():
+        W = X @ A2.T
+        dW = V @ A2.T if op == "hvp" else None
+        G = np.zeros((A1.shape[1], n), dtype=A1.dtype)
+        for start in range(0, n, block):
+            Ab = A1[start:start + block]
+            S = np.matmul(Ab, W, out=buf[:Ab.shape[0]])
+            if dW is not None:
+                S += np.matmul(Ab, dW, out=extra[:Ab.shape[0]])
+            np.exp(S, out=S)
+            G += Ab.T @ S
+        return G @ A2
+
+    return run, lambda out: None
+
+
+def _attnreg_numpy(p, version, op):
+    import attnreg
+
+    A1, A2, B, X = (p[k] for k in KEYS)
+    if op == "hvp":
+        return (lambda: attnreg.hvp(A1, A2, B, X, p["V"], version=version)), lambda out: None
+    return (lambda: attnreg.loss_and_grad(A1, A2, B, X, version=version)), lambda out: np.asarray(out[1], np.float64)
+
+
+def _naive_numpy(p, version, op):
+    from attnreg.verify import naive
+
+    A1, A2, B, X = (p[k] for k in KEYS)
+    if op == "hvp":
+        return (lambda: naive.matrix_hvp(A1, A2, B, X, p["V"], version)), lambda out: None
+    return (lambda: naive.matrix_loss_and_grad(A1, A2, B, X, version)), lambda out: np.asarray(out[1], np.float64)
+
+
+def _torch_tensors(p):
+    import torch
+
+    return {k: torch.asarray(a) for k, a in p.items()}
+
+
+def _attnreg_torch(p, version, op):
+    import attnreg
+
+    t = _torch_tensors(p)
+    A1, A2, B, X = (t[k] for k in KEYS)
+    if op == "hvp":
+        return (lambda: attnreg.hvp(A1, A2, B, X, t["V"], version=version)), lambda out: None
+    return (lambda: attnreg.loss_and_grad(A1, A2, B, X, version=version)), lambda out: out[1].double().numpy()
+
+
+def torch_loss(xp_softmax, xp_exp):
+    """The loss written the way a user of an autodiff framework writes it (library functions passed in)."""
+    def loss(X, A1, A2, B, version):
+        S = A1 @ X @ A2.T
+        if version == "normalized":
+            return 0.5 * ((xp_softmax(S) - B) ** 2).sum()
+        U = xp_exp(S)
+        return 0.5 * ((U - U.sum(1, keepdims=True) * B) ** 2).sum()
+
+    return loss
+
+
+def _torch_autograd(p, version, op):
+    import torch
+
+    t = _torch_tensors(p)
+    A1, A2, B, X = (t[k] for k in KEYS)
+    loss = torch_loss(lambda S: torch.softmax(S, dim=1), torch.exp)
+    f = lambda Xv: loss(Xv, A1, A2, B, version)  # noqa: E731
+    if op == "hvp":  # forward-over-reverse, as jax's jvp of grad
+        return (lambda: torch.func.jvp(torch.func.grad(f), (X,), (t["V"],))[1]), lambda out: None
+
+    def run():
+        Xg = X.detach().requires_grad_(True)
+        value = f(Xg)
+        value.backward()
+        return value.detach(), Xg.grad
+
+    return run, lambda out: out[1].double().numpy()
+
+
+def _jax_jit(p, version, op):
+    import jax
+    import jax.numpy as jnp
+
+    jax.config.update("jax_enable_x64", True)
+    j = {k: jnp.asarray(a) for k, a in p.items()}
+    A1, A2, B, X = (j[k] for k in KEYS)
+    loss = torch_loss(lambda S: jax.nn.softmax(S, axis=1), jnp.exp)
+    f = lambda Xv, A1, A2, B: loss(Xv, A1, A2, B, version)  # noqa: E731
+    if op == "hvp":
+        hvp = jax.jit(lambda Xv, Vv, A1, A2, B: jax.jvp(lambda Y: jax.grad(f)(Y, A1, A2, B), (Xv,), (Vv,))[1])
+        return (lambda: hvp(X, j["V"], A1, A2, B).block_until_ready()), lambda out: None
+    vg = jax.jit(jax.value_and_grad(f))
+    return (lambda: jax.block_until_ready(vg(X, A1, A2, B))), lambda out: np.asarray(out[1], np.float64)
+
+
+_BUILDERS = {"floor": _floor, "floor-blocked": _floor_blocked, "attnreg-numpy": _attnreg_numpy,
+             "naive-numpy": _naive_numpy, "attnreg-torch": _attnreg_torch, "torch-autograd": _torch_autograd,
+             "jax-jit": _jax_jit}
+
+
+def available(name) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(LIBRARY[name]) is not None

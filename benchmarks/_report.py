@@ -1,0 +1,73 @@
+"""Render a benchmarks/run.py report as Markdown: the machine, then one table per setting."""
+from __future__ import annotations
+
+from itertools import groupby
+
+OP_LABEL = {"grad": "loss+grad", "hvp": "HVP"}
+
+
+def _num(x, fmt):
+    return "—" if x is None else format(x, fmt)
+
+
+def header(report) -> list[str]:
+    m = report["machine"]
+    lines = [f"machine: {m['cpu']}, {m['cores']} cores; {m['platform']}; Python {m['python']}, NumPy {m['numpy']}"]
+    pools = m.get("threadpools")
+    if isinstance(pools, list):
+        for p in pools:
+            lines.append(f"threadpool: {p['internal_api']} {p['version']} ({p['prefix']}), kernel "
+                         f"{p['architecture']}, {p['num_threads']} thread(s), {p['threading_layer']}")
+    else:
+        lines.append(f"threadpool: {pools}")
+    if "torch" in m:
+        t = m["torch"]
+        lines.append(f"torch {t['version']} (BLAS {t['blas']}), {t['threads']} thread(s)")
+    if "jax" in m:
+        j = m["jax"]
+        lines.append(f"jax {j['version']} on {j['backend']}" + (f", XLA_FLAGS={j['xla_flags']}" if j["xla_flags"]
+                                                              else ""))
+    env = report["openblas_env"]
+    set_ = {k: v for k, v in env["before"].items() if v is not None}
+    lines.append("OpenBLAS env: " + (", ".join(f"{k}={v}" for k, v in set_.items()) + (
+        " (removed for the benchmark workers)" if env["removed_for_workers"] else " (kept)") if set_ else "none set"))
+    lines.append("thread counts run: " + ", ".join(str(r["threads"]) for r in report["runs"])
+                 + " (each worker pinned to that many cores; BLAS, torch and XLA told the same)")
+    load = m.get("load_average")
+    lines.append(f"load average at start: {', '.join(f'{x:.1f}' for x in load) if load else 'unknown'}; "
+                 f"first touch of fresh memory {m.get('first_touch_ms_per_mib', float('nan')):.2f} ms/MiB; "
+                 f"OMP_WAIT_POLICY {report.get('omp_wait_policy', '?')}")
+    lines.append(f"gradient arbiter: {report['arbiter']}")
+    skipped = sorted({c for r in report["runs"] for c in r["skipped"]})
+    if skipped:
+        lines.append("not installed, skipped: " + ", ".join(skipped))
+    return lines
+
+
+def render(report, *, ratios_only=False) -> str:
+    lines = header(report) + [""]
+    rows = [r for run in report["runs"] for r in run["results"]]
+    key = lambda r: (r["threads"], r["dtype"], r["d"], r["version"], r["op"])  # noqa: E731
+    for (threads, dtype, d, version, op), group in groupby(sorted(rows, key=key), key=key):
+        lines.append(f"### {threads} thread(s), {dtype}, d = {d}, {version}, {OP_LABEL[op]}")
+        lines.append("")
+        cols = ["n", "contender"] + ([] if ratios_only else ["median ms"]) + [
+            "× floor", "× attnreg", "peak extra MiB", "grad rel. error"]
+        lines += ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+        for r in sorted(group, key=lambda r: r["n"]):
+            how = "tm" if r["memory"] == "tracemalloc" else "rss"
+            mem = "—" if r["peak_mib"] is None else f"{r['peak_mib']:.0f} ({how})"
+            cells = [str(r["n"]), r["contender"]] + ([] if ratios_only else [f"{r['median_s'] * 1e3:.1f}"]) + [
+                _num(r["x_floor"], ".2f"), _num(r["x_attnreg"], ".2f"), mem, _num(r["grad_rel_error"], ".1e")]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    lines.append("peak extra MiB: (tm) tracemalloc in process, (rss) peak RSS in a child process; "
+                 f"total {report['seconds']} s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # re-render a saved report: python benchmarks/_report.py OUT.json [--ratios-only]
+    import json
+    import sys
+
+    print(render(json.loads(open(sys.argv[1]).read()), ratios_only="--ratios-only" in sys.argv))
