@@ -77,10 +77,10 @@ class NumpyOps:
     def where(self, c, a, b):
         return self.np.where(c, a, b)
 
-    def acc(self, G, AbT, P, tmp):
-        """``G += AbT @ P`` through the reusable ``tmp`` (NumPy has no GEMM with β = 1)."""
-        self.np.matmul(AbT, P, out=tmp)
-        G += tmp
+    def acc(self, G, AbT, P, A2, tmp):
+        """``G += AbT (P A2)`` (d × d), ``P A2`` into the reusable k × d ``tmp``."""
+        self.np.matmul(P, A2, out=tmp)
+        G += AbT @ tmp
 
 
 class TorchOps(NumpyOps):
@@ -117,8 +117,9 @@ class TorchOps(NumpyOps):
     def rowmin(self, a):
         return a.amin(dim=1)
 
-    def acc(self, G, AbT, P, tmp):
-        G.addmm_(AbT, P)
+    def acc(self, G, AbT, P, A2, tmp):
+        self.t.matmul(P, A2, out=tmp)
+        G.addmm_(AbT, tmp)
 
 
 def ops_for(xp):

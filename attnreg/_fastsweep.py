@@ -12,6 +12,10 @@ of B is, and those sums are added up as they come. Only when the bound or that s
 inputs scanned (:func:`attnreg._validate.check_finite`), to raise the bad-input error or to find that the
 value merely overflowed. On torch this is two scalar reads per call, none per block.
 
+**Accumulation in d × d.** ``∇L = Σ_blocks A1_bᵀ (P_b A2)``: the product ``P_b A2`` (k × d) costs what
+``A1_bᵀ P_b`` (d × n) would, and the accumulator is d × d instead of d × n, so the memory besides the inputs
+is the kernels' k × n buffers per lane, flat in n for a fixed block size in bytes.
+
 **Rows the fast kernels cannot vouch for** (flagged, see :mod:`attnreg._fastrows`) are recomputed by the
 stable kernels of :mod:`attnreg._rows`: at once for NumPy (only those rows; rescaled ones are accumulated
 under a common scale as in :mod:`attnreg._sweep`), and for torch by running the stable sweep for the whole
@@ -69,8 +73,8 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         S, C = o.empty((k0, n), A1), o.empty((k0, n), A1)
         dS = o.empty((k0, n), A1) if hvp else None
         T = o.empty((k0, n), A1) if hvp and not normalized else None
-        G = o.zeros((d, n), A1) if with_p else None
-        tmp = o.empty((d, n), A1) if with_p and torch_mod is None else None
+        G = o.zeros((d, d), A1) if with_p else None
+        tmp = o.empty((k0, d), A1) if with_p else None
         sums, witness, flagged = {}, 0.0, False
         sl, sg = Scaled(xp), Scaled(xp)
         with o.quiet():
@@ -98,14 +102,14 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                 if fix_now:
                     idx = o.np.flatnonzero(flags)
                     if idx.size:
-                        _fix(idx, Ab, Bb, rows, Ck, sl, sg, xp=xp, W=W, dW=dW, normalized=normalized,
+                        _fix(idx, Ab, Bb, rows, Ck, sl, sg, xp=xp, W=W, dW=dW, A2=A2, normalized=normalized,
                              want_p=want_p)
                 else:
                     flagged = flagged | xp.any(flags)
                 if rows is not None:
                     sums[b] = xp.sum(rows)
                 if with_p:
-                    o.acc(G, Ab.T, Ck, tmp)
+                    o.acc(G, Ab.T, Ck, A2, tmp[:k])
         return sums, G, witness, flagged, sl, sg
 
     with _threads.limited(lanes, torch_mod):
@@ -134,13 +138,13 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         for p in parts[1:]:
             G += p[1]
     if normalized:
-        return Sweep(loss, G)
+        return Sweep(loss, G, G_right=True)
     loss, loss_M = _merge(xp, loss, [p[4] for p in parts], A1)
     G, G_M = _merge(xp, G, [p[5] for p in parts], A1)
-    return Sweep(loss, G, loss_M, G_M)
+    return Sweep(loss, G, loss_M, G_M, G_right=True)
 
 
-def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, W, dW, normalized, want_p):
+def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, W, dW, A2, normalized, want_p):
     """Recompute the flagged rows ``idx`` of a NumPy block with the stable kernels."""
     Ax, Bx = Ab[idx, :], Bb[idx, :]
     Sx = Ax @ W
@@ -160,7 +164,7 @@ def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, W, dW, normalized, want_p):
     else:
         mu, P = _rows.rescaled_hvp(Sx, Bx, Ax @ dW, xp=xp)
     if P is not None:
-        sg.add(mu, P, lambda Pw: Ax.T @ Pw)
+        sg.add(mu, P, lambda Pw: Ax.T @ (Pw @ A2))
 
 
 def _merge(xp, plain, parts, like):

@@ -28,6 +28,12 @@ class Sweep:
     G_scaled: object
     loss_M: object = None
     G_M: object = None
+    G_right: bool = False  # G_scaled is already ``A1ᵀ P A2`` (d × d), not ``A1ᵀ P``
+
+
+def right(s, A2):
+    """``G_scaled A2`` (the scaled ``A1ᵀ P A2``), whichever way the sweep accumulated it."""
+    return s.G_scaled if s.G_right else s.G_scaled @ A2
 
 
 class Scaled:

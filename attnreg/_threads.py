@@ -3,15 +3,18 @@
 Block ``b`` of a call goes to lane ``b mod L`` (``L`` = the thread count, at most the number of blocks); a
 lane walks its blocks in increasing order into its own accumulator, and the lanes' accumulators are added
 in lane order. The result is therefore the same to the last bit from run to run for a given thread count;
-different thread counts sum ``A1ᵀP`` in a different order (a few ulps apart). While more than one lane
-runs, BLAS (and torch's intra-op pool) is limited to ``max(1, cores // threads)`` threads, so threads
-× BLAS threads never exceed the cores.
+different thread counts add the blocks' gradient terms in another order (a few ulps apart; the normalized
+loss, summed per block in block order, keeps its bits). While more than one lane runs, BLAS (and torch's
+intra-op pool) is limited to ``max(1, cores // threads)`` threads, so threads × BLAS threads never exceed
+the cores.
 
-The block size: one k × n buffer of about :data:`BLOCK_BYTES` bytes (``k`` at least 32 rows for the matrix
-products' efficiency). Measured with benchmarks/run.py's problems (float64, d = 128, n = 2048 and 4096,
-numpy 2.4 / OpenBLAS, 1 MiB L2 per core): blocks of 1–4 MiB (the L2 to a few times it) were fastest, within
-noise of each other; 8 MiB blocks were 5–10% slower and 0.25 MiB blocks 10–20% slower (the matrix
-products get thin). The default follows the L2 size read from the operating system, times two.
+The block size: one k × n buffer of about :data:`BLOCK_BYTES` bytes, at least ``MIN_ROWS`` rows (thinner
+blocks make the matrix products slow). Measured on this project's CPU machine (float64, d = 128, one thread,
+benchmarks/_data.py problems, CPU time of loss_and_grad over the whole-matrix floor; the machine was shared, so
+±15%): blocks of 32 rows 1.5–2.0×, 64 rows 1.6–1.9×, 128 rows 1.3–1.6×, 256 rows 1.4–1.7×, 512 rows 1.2–1.6×
+at n = 2048 and 4096 — i.e. blocks of 2 MiB or more (twice the 1 MiB L2 and up) and at least 64 rows were
+fastest, within noise of each other. The default is four times the L2 size read from the operating system
+(4 MiB here: 256 rows at n = 2048, 128 at n = 4096, the 64-row minimum from n = 8192 on).
 """
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from ._validate import check_int
 
-MIN_ROWS = 32
+MIN_ROWS = 64
 
 
 def cores() -> int:
@@ -42,7 +45,7 @@ def _l2_bytes() -> int:
         return 2**20
 
 
-BLOCK_BYTES = 2 * _l2_bytes()
+BLOCK_BYTES = 4 * _l2_bytes()
 
 
 def block_rows(n: int, itemsize: int) -> int:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from . import _autograd, _rows, _threads
 from ._scale import lowest, times_exp
-from ._sweep import sweep, unscale
+from ._sweep import right, sweep, unscale
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem
 
 
@@ -69,7 +69,7 @@ def loss_and_grad(A1, A2, B, X, *, version, block_rows=None, threads=None):
     ``threads``: CPU threads over row blocks (default: every core this process may use; NumPy and torch
     CPU tensors). The result is the same to the last bit from run to run for a given thread count."""
     xp, s = _sweep(A1, A2, B, X, version, block_rows, threads=threads)
-    return unscale(s.loss_scaled, s.loss_M, xp=xp), unscale(s.G_scaled @ A2, s.G_M, xp=xp)
+    return unscale(s.loss_scaled, s.loss_M, xp=xp), unscale(right(s, A2), s.G_M, xp=xp)
 
 
 def grad(A1, A2, B, X, *, version, block_rows=None, threads=None):
@@ -81,7 +81,7 @@ def hvp(A1, A2, B, X, V, *, version, block_rows=None, threads=None):
     """Hessian-vector product ``∇²L(X)[V] = A1ᵀ dP A2``, ``dP`` the derivative of ``P`` along
     ``dS = A1 V A2ᵀ`` (exact, no finite differences)."""
     xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V, threads=threads)
-    return unscale(s.G_scaled @ A2, s.G_M, xp=xp)
+    return unscale(right(s, A2), s.G_M, xp=xp)
 
 
 def hessian(A1, A2, B, X, *, version, max_entries=2**24):
