@@ -22,16 +22,15 @@ window is flagged instead.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 
 
 class NumpyOps:
-    """In-place primitives on NumPy arrays (``out=`` everywhere)."""
+    """In-place primitives on NumPy arrays (``out=`` everywhere); ``lib`` is the numpy module."""
 
-    def __init__(self):
-        import numpy as np
-
-        self.np = np
+    def __init__(self, lib):
+        self.np = lib
 
     def empty(self, shape, like):
         return self.np.empty(shape, dtype=like.dtype)
@@ -84,12 +83,10 @@ class NumpyOps:
 
 
 class TorchOps(NumpyOps):
-    """The same primitives on torch tensors (no host transfers, no scalar reads)."""
+    """The same primitives on torch tensors (no host transfers, no scalar reads); ``lib`` is the torch module."""
 
-    def __init__(self):
-        import torch
-
-        self.np = self.t = torch
+    def __init__(self, lib):
+        self.np = self.t = lib
 
     def empty(self, shape, like):
         return self.t.empty(shape, dtype=like.dtype, device=like.device)
@@ -98,8 +95,6 @@ class TorchOps(NumpyOps):
         return self.t.zeros(shape, dtype=like.dtype, device=like.device)
 
     def quiet(self):
-        import contextlib
-
         return contextlib.nullcontext()
 
     def exp_(self, a):
@@ -122,13 +117,17 @@ class TorchOps(NumpyOps):
         G.addmm_(AbT, tmp)
 
 
-def ops_for(xp):
-    """The in-place primitives for ``xp`` (NumPy or torch), or None for the other libraries."""
+def ops_for(xp, array):
+    """The in-place primitives for ``array``'s library when it is NumPy or torch (the library module is taken
+    from the array's type, not imported here: the core stays array-API only), else None."""
+    import sys
+
     name = getattr(xp, "__name__", "")
+    lib = sys.modules.get(type(array).__module__.split(".")[0])
     if name.endswith("numpy") and "strict" not in name and "jax" not in name and "cupy" not in name:
-        return NumpyOps()
+        return NumpyOps(lib)
     if name.endswith("torch"):
-        return TorchOps()
+        return TorchOps(lib)
     return None
 
 

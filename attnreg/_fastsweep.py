@@ -44,7 +44,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
     """A :class:`attnreg._sweep.Sweep` for NumPy / torch inputs, None for other libraries."""
     from ._sweep import Scaled, Sweep, _generic
 
-    o = _fastrows.ops_for(xp)
+    o = _fastrows.ops_for(xp, A1)
     if o is None:
         return None
     inputs = {k: a for k, a in dict(A1=A1, A2=A2, X=X, V=V).items() if a is not None}
