@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from . import _rows
 from ._scale import lowest, times_exp
+from ._validate import check_finite
 
 
 @dataclass
@@ -27,6 +28,12 @@ class Sweep:
     G_scaled: object
     loss_M: object = None
     G_M: object = None
+    G_right: bool = False  # G_scaled is already ``A1ᵀ P A2`` (d × d), not ``A1ᵀ P``
+
+
+def right(s, A2):
+    """``G_scaled A2`` (the scaled ``A1ᵀ P A2``), whichever way the sweep accumulated it."""
+    return s.G_scaled if s.G_right else s.G_scaled @ A2
 
 
 class Scaled:
@@ -48,7 +55,26 @@ class Scaled:
         self.M, self.total = new, part
 
 
-def sweep(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:
+def sweep(A1, A2, B, X, *, version, xp, block, want_p=True, V=None, threads=None, checked=True) -> Sweep:
+    """Loss and/or ``A1ᵀP`` (or ``A1ᵀ dP`` along ``V``) over row blocks of ``block`` rows.
+
+    NumPy and torch take the buffer-reusing kernels of :mod:`attnreg._fastrows` on ``threads`` lanes
+    (:mod:`attnreg._threads`); every other library the stable kernels one block after another. When
+    ``checked`` is False the inputs' finiteness is this function's to check (in O(1) passes, see
+    :mod:`attnreg._fastsweep`)."""
+    from . import _fastsweep
+
+    fast = _fastsweep.run(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V,
+                          threads=threads, checked=checked)
+    if fast is not None:
+        return fast
+    if not checked:
+        check_finite(xp, **{k: a for k, a in dict(A1=A1, A2=A2, B=B, X=X, V=V).items() if a is not None})
+    return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V)
+
+
+def _generic(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:
+    """The stable kernels of :mod:`attnreg._rows`, block after block (every library)."""
     n = A1.shape[0]
     W = X @ A2.T
     dW = None if V is None else V @ A2.T

@@ -106,8 +106,9 @@ def _fmt(shape) -> str:
     return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def matrix_problem(A1, A2, X, B=None, V=None):
-    """Validate the matrix form's (A1, A2, X[, B][, V]) and return (xp, n, d)."""
+def matrix_problem(A1, A2, X, B=None, V=None, finite=True):
+    """Validate the matrix form's (A1, A2, X[, B][, V]) and return (xp, n, d); ``finite=False`` leaves the
+    finiteness check to the caller (the row sweep does it in O(1) passes)."""
     arrays = {k: a for k, a in dict(A1=A1, A2=A2, B=B, X=X, V=V).items() if a is not None or k in ("A1", "A2", "X")}
     xp = namespace(**arrays)
     if A1.ndim != 2:
@@ -117,7 +118,8 @@ def matrix_problem(A1, A2, X, B=None, V=None):
                   V=((d, d), "(d, d)"))
     for name, a in arrays.items():
         check_shape(name, a, *shapes[name])
-    check_finite(xp, **arrays)
+    if finite:
+        check_finite(xp, **arrays)
     return xp, n, d
 
 

@@ -21,20 +21,23 @@ of ``block_rows`` (memory O(block_rows·n)); ``A1 ⊗ A2`` is never formed.
 """
 from __future__ import annotations
 
-from . import _autograd, _rows
+from . import _autograd, _rows, _threads
 from ._scale import lowest, times_exp
-from ._sweep import sweep, unscale
+from ._sweep import right, sweep, unscale
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem
 
 
-def _sweep(A1, A2, B, X, version, block_rows, V=None, want_p=True):
+def _sweep(A1, A2, B, X, version, block_rows, V=None, want_p=True, threads=None):
     version = check_version(version)
-    xp, n, _ = matrix_problem(A1, A2, X, B=B, V=V)
-    return xp, sweep(A1, A2, B, X, version=version, xp=xp, block=check_block_rows(block_rows, n), want_p=want_p,
-                     V=V)
+    threads = _threads.check_threads(threads)
+    xp, n, _ = matrix_problem(A1, A2, X, B=B, V=V, finite=False)  # the sweep checks finiteness in O(1) passes
+    block = (_threads.block_rows(n, xp.finfo(A1.dtype).bits // 8) if block_rows is None
+             else check_block_rows(block_rows, n))
+    return xp, sweep(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, threads=threads,
+                     checked=False)
 
 
-def loss(A1, A2, B, X, *, version, block_rows=None):
+def loss(A1, A2, B, X, *, version, block_rows=None, threads=None):
     """The loss ``L(X)`` (with the ½) as a 0-D array; for ``rescaled`` it is ``inf`` only when the
     true value exceeds the dtype's range (use :func:`log_loss` there).
 
@@ -43,39 +46,42 @@ def loss(A1, A2, B, X, *, version, block_rows=None):
     kind = _autograd.route(dict(A1=A1, A2=A2, B=B), _sweep_input_check(A1, A2, B, X, version))
     if kind is not None:
         return _autograd.through(kind, lambda Z: loss_and_grad(A1, A2, B, Z, version=version,
-                                                               block_rows=block_rows), X)
-    xp, s = _sweep(A1, A2, B, X, version, block_rows, want_p=False)
+                                                               block_rows=block_rows, threads=threads), X)
+    xp, s = _sweep(A1, A2, B, X, version, block_rows, want_p=False, threads=threads)
     return unscale(s.loss_scaled, s.loss_M, xp=xp)
 
 
 def _sweep_input_check(A1, A2, B, X, version):
     check_version(version)
-    matrix_problem(A1, A2, X, B=B)
+    matrix_problem(A1, A2, X, B=B, finite=False)
     return X
 
 
-def log_loss(A1, A2, B, X, *, version, block_rows=None):
+def log_loss(A1, A2, B, X, *, version, block_rows=None, threads=None):
     """``log L(X)``, finite even where ``L`` itself over- or underflows (rescaled with large logits)."""
-    xp, s = _sweep(A1, A2, B, X, version, block_rows, want_p=False)
+    xp, s = _sweep(A1, A2, B, X, version, block_rows, want_p=False, threads=threads)
     return xp.log(s.loss_scaled) if s.loss_M is None else s.loss_M + xp.log(s.loss_scaled)
 
 
-def loss_and_grad(A1, A2, B, X, *, version, block_rows=None):
-    """``(L(X), ∇_X L(X))`` in one pass over the rows; the gradient is ``A1ᵀ P A2`` (d × d)."""
-    xp, s = _sweep(A1, A2, B, X, version, block_rows)
-    return unscale(s.loss_scaled, s.loss_M, xp=xp), unscale(s.G_scaled @ A2, s.G_M, xp=xp)
+def loss_and_grad(A1, A2, B, X, *, version, block_rows=None, threads=None):
+    """``(L(X), ∇_X L(X))`` in one pass over the rows; the gradient is ``A1ᵀ P A2`` (d × d).
+
+    ``threads``: CPU threads over row blocks (default: every core this process may use; NumPy and torch
+    CPU tensors). The result is the same to the last bit from run to run for a given thread count."""
+    xp, s = _sweep(A1, A2, B, X, version, block_rows, threads=threads)
+    return unscale(s.loss_scaled, s.loss_M, xp=xp), unscale(right(s, A2), s.G_M, xp=xp)
 
 
-def grad(A1, A2, B, X, *, version, block_rows=None):
+def grad(A1, A2, B, X, *, version, block_rows=None, threads=None):
     """``∇_X L(X) = A1ᵀ P A2`` (d × d); see the module docstring for ``P``."""
-    return loss_and_grad(A1, A2, B, X, version=version, block_rows=block_rows)[1]
+    return loss_and_grad(A1, A2, B, X, version=version, block_rows=block_rows, threads=threads)[1]
 
 
-def hvp(A1, A2, B, X, V, *, version, block_rows=None):
+def hvp(A1, A2, B, X, V, *, version, block_rows=None, threads=None):
     """Hessian-vector product ``∇²L(X)[V] = A1ᵀ dP A2``, ``dP`` the derivative of ``P`` along
     ``dS = A1 V A2ᵀ`` (exact, no finite differences)."""
-    xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V)
-    return unscale(s.G_scaled @ A2, s.G_M, xp=xp)
+    xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V, threads=threads)
+    return unscale(right(s, A2), s.G_M, xp=xp)
 
 
 def hessian(A1, A2, B, X, *, version, max_entries=2**24):

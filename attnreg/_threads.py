@@ -1,0 +1,105 @@
+"""Threads over row blocks on CPU: a fixed partition, fixed lanes, BLAS limited so threads × BLAS ≤ cores.
+
+Block ``b`` of a call goes to lane ``b mod L`` (``L`` = the thread count, at most the number of blocks); a
+lane walks its blocks in increasing order into its own accumulator, and the lanes' accumulators are added
+in lane order. The result is therefore the same to the last bit from run to run for a given thread count;
+different thread counts add the blocks' gradient terms in another order (a few ulps apart; the normalized
+loss, summed per block in block order, keeps its bits). While more than one lane runs, BLAS (and torch's
+intra-op pool) is limited to ``max(1, cores // threads)`` threads, so threads × BLAS threads never exceed
+the cores.
+
+The block size: one k × n buffer of about :data:`BLOCK_BYTES` bytes, at least ``MIN_ROWS`` rows (thinner
+blocks make the matrix products slow). Measured on this project's CPU machine (float64, d = 128, one thread,
+benchmarks/_data.py problems, CPU time of loss_and_grad over the whole-matrix floor; the machine was shared, so
+±15%): blocks of 32 rows 1.5–2.0×, 64 rows 1.6–1.9×, 128 rows 1.3–1.6×, 256 rows 1.4–1.7×, 512 rows 1.2–1.6×
+at n = 2048 and 4096 — i.e. blocks of 2 MiB or more (twice the 1 MiB L2 and up) and at least 64 rows were
+fastest, within noise of each other. The default is four times the L2 size read from the operating system
+(4 MiB here: 256 rows at n = 2048, 128 at n = 4096, the 64-row minimum from n = 8192 on).
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+from ._validate import check_int
+
+MIN_ROWS = 64
+
+
+def cores() -> int:
+    """CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def _l2_bytes() -> int:
+    try:
+        with open("/sys/devices/system/cpu/cpu0/cache/index2/size") as fh:
+            text = fh.read().strip()
+        scale = {"K": 2**10, "M": 2**20}.get(text[-1], 1)
+        return int(text.rstrip("KM")) * scale
+    except (OSError, ValueError):
+        return 2**20
+
+
+BLOCK_BYTES = 4 * _l2_bytes()
+
+
+def block_rows(n: int, itemsize: int) -> int:
+    """Default rows per block: a k × n buffer of about :data:`BLOCK_BYTES`, at least ``MIN_ROWS`` rows."""
+    return max(1, min(n, max(MIN_ROWS, BLOCK_BYTES // (itemsize * n))))
+
+
+def check_threads(threads) -> int | None:
+    """``threads`` option: None (default: every core) or a positive integer."""
+    return None if threads is None else check_int("threads", threads, minimum=1)
+
+
+def resolve(threads, nblocks: int, *, cpu: bool) -> int:
+    """Lanes for a call: 1 off the CPU, else ``threads`` (default: the cores), at most the blocks."""
+    if not cpu:
+        return 1
+    return max(1, min(nblocks, cores() if threads is None else threads))
+
+
+_CONTROLLER = None
+
+
+@contextlib.contextmanager
+def limited(lanes: int, torch_module=None):
+    """Limit BLAS (and torch's intra-op threads) so that ``lanes`` × their threads ≤ the cores."""
+    global _CONTROLLER
+    if lanes <= 1:
+        yield
+        return
+    inner = max(1, cores() // lanes)
+    stack = contextlib.ExitStack()
+    try:
+        from threadpoolctl import ThreadpoolController
+
+        if _CONTROLLER is None:
+            _CONTROLLER = ThreadpoolController()
+        stack.enter_context(_CONTROLLER.limit(limits=inner, user_api="blas"))
+    except ImportError:  # pragma: no cover - threadpoolctl is a dependency
+        pass
+    before = None
+    if torch_module is not None:
+        before = torch_module.get_num_threads()
+        torch_module.set_num_threads(inner)
+    try:
+        with stack:
+            yield
+    finally:
+        if before is not None:
+            torch_module.set_num_threads(before)
+
+
+def run_lanes(work, lanes: int):
+    """``[work(0), …, work(lanes − 1)]``, on ``lanes`` threads when more than one."""
+    if lanes == 1:
+        return [work(0)]
+    with ThreadPoolExecutor(max_workers=lanes) as pool:
+        return list(pool.map(work, range(lanes)))

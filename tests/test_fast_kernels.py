@@ -1,0 +1,137 @@
+"""The buffer-reusing kernels (NumPy, torch) against the stable generic kernels and the 40-digit reference;
+threads: same bits run to run, the option validated; finiteness of B found without an isfinite pass."""
+import array_api_strict
+import numpy as np
+import pytest
+
+import attnreg
+from attnreg import _fastrows, _sweep, _threads
+from attnreg import reference
+from attnreg.verify import errormodel
+from attnreg.verify.tolerances import tol
+
+torch = pytest.importorskip("torch")
+
+
+def mixed(n=40, d=3, seed=0, big=False):
+    """Ordinary rows, dominated rows (f_max > ½), one-hot targets on and off the argmax, and optionally a row
+    past exp's overflow (shift needed / flagged)."""
+    rng = np.random.default_rng(seed)
+    A1, A2 = rng.standard_normal((n, d)) / np.sqrt(d), rng.standard_normal((n, d)) / np.sqrt(d)
+    X, V = rng.standard_normal((d, d)), rng.standard_normal((d, d))
+    A1[::5] *= 12.0                              # saturated rows
+    B = rng.dirichlet(np.ones(n), size=n)
+    B[1::7] = np.eye(n)[np.argmax(A1[1::7] @ X @ A2.T, axis=1)]   # one-hot on the argmax
+    B[3::7] = np.eye(n)[(np.arange(3, n, 7) * 5) % n]             # one-hot elsewhere
+    if big:
+        A1[2] *= 400.0
+    return A1, A2, B, X, V
+
+
+def generic(A1, A2, B, X, version, V=None, block=7):
+    xp = array_api_strict
+    a = [xp.asarray(M) for M in (A1, A2, B, X)] + ([] if V is None else [xp.asarray(V)])
+    if V is None:
+        s = _sweep._generic(*a, version=version, xp=xp, block=block)
+        L = _sweep.unscale(s.loss_scaled, s.loss_M, xp=xp)
+        G = _sweep.unscale(s.G_scaled @ a[1], s.G_M, xp=xp)
+        return float(L), np.asarray(G)
+    s = _sweep._generic(*a[:4], version=version, xp=xp, block=block, V=a[4])
+    return np.asarray(_sweep.unscale(s.G_scaled @ a[1], s.G_M, xp=xp))
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["moderate", "past-overflow"])
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_fast_and_generic_agree_within_the_error_bound(version, big):
+    """Each of fast (NumPy, torch, 1 and 2 threads) and generic is within ``vs_reference`` × the a-priori bound
+    of the truth, so they differ by at most twice that."""
+    A1, A2, B, X, _ = mixed(big=big)
+    if big and version == "rescaled":
+        A1[2] /= 4.0                             # keep the rescaled loss inside float64's range
+    bounds = errormodel.matrix_bounds(A1, A2, B, X, version)
+    k = 2 * tol("vs_reference").factor
+    L0, G0 = generic(A1, A2, B, X, version)
+    runs = [attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=br, threads=th)
+            for br, th in ((7, 1), (7, 2), (None, None))]
+    Lt, Gt = attnreg.loss_and_grad(*(torch.asarray(M) for M in (A1, A2, B, X)), version=version, block_rows=7)
+    runs.append((float(Lt), Gt.numpy()))
+    for L, G in runs:
+        assert abs(float(L) - L0) <= k * bounds.loss
+        assert np.all(np.abs(np.asarray(G) - G0) <= k * bounds.grad)
+
+
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_fast_hvp_as_accurate_as_the_stable_one(version):
+    """HVP against the 40-digit reference: the fast kernels' error is within ``vs_naive``'s factor of the
+    stable kernels' error plus a round-off floor of n·u·max|HVP|."""
+    A1, A2, B, X, V = mixed(n=14, d=2, seed=3)
+    exact = np.array(reference.hvp(A1, A2, B, X, V, version=version, dps=40).tolist(), dtype=float)
+    floor = A1.shape[0] * np.finfo(float).eps * np.abs(exact).max()
+    base = np.abs(generic(A1, A2, B, X, version, V=V) - exact).max()
+    for H in (attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=4, threads=th) for th in (1, 2)):
+        assert np.abs(H - exact).max() <= tol("vs_naive").factor * base + floor
+    Ht = attnreg.hvp(*(torch.asarray(M) for M in (A1, A2, B, X, V)), version=version, block_rows=4)
+    assert np.abs(Ht.numpy() - exact).max() <= tol("vs_naive").factor * base + floor
+
+
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_threads_same_bits_run_to_run_and_loss_for_any_thread_count(version):
+    A1, A2, B, X, V = mixed(n=90, d=4, seed=1)
+    first = attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=8, threads=2)
+    for _ in range(3):
+        again = attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=8, threads=2)
+        assert float(again[0]) == float(first[0]) and np.array_equal(again[1], first[1])
+    one = attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=8, threads=1)
+    if version == "normalized":  # per-block loss sums are added in block order whatever the lanes
+        assert float(one[0]) == float(first[0])
+    assert np.allclose(one[1], first[1], rtol=1e-13, atol=0)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_threads_option_is_checked(bad):
+    A1, A2, B, X, _ = mixed(n=6, d=2)
+    with pytest.raises(ValueError, match="^threads must be a positive integer"):
+        attnreg.loss(A1, A2, B, X, version="normalized", threads=bad)
+
+
+def test_threads_accepts_integer_like_and_limits_blas():
+    A1, A2, B, X, _ = mixed(n=6, d=2)
+    attnreg.loss(A1, A2, B, X, version="normalized", threads=np.int64(2))
+    from threadpoolctl import threadpool_info
+
+    with _threads.limited(2):
+        inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+    assert all(t * 2 <= max(2, _threads.cores()) for t in inside)
+
+
+@pytest.mark.parametrize("lib", ["numpy", "torch"])
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_nonfinite_B_found_without_scanning_it_first(value, version, lib):
+    A1, A2, B, X, V = mixed(n=20, d=2)
+    B = B.copy()
+    B[13, 4] = value
+    conv = (lambda M: M) if lib == "numpy" else torch.asarray
+    args = [conv(M) for M in (A1, A2, B, X)]
+    for call in (lambda: attnreg.loss_and_grad(*args, version=version),
+                 lambda: attnreg.hvp(*args, conv(V), version=version)):
+        with pytest.raises(ValueError, match="^B contains non-finite entries"):
+            call()
+
+
+def test_huge_finite_B_is_not_an_error():
+    """The row sums overflow (so B is scanned) but B is finite: the value is returned."""
+    A1, A2, B, X, _ = mixed(n=10, d=2)
+    B = B * 1e300
+    L = attnreg.loss(A1, A2, B, X, version="normalized")
+    assert L == np.inf
+
+
+def test_bound_skips_the_shift_only_when_it_proves_the_window():
+    A1, A2, B, X, _ = mixed(n=12, d=2)
+    W = X @ A2.T
+    bound = np.sqrt(np.max(np.sum(A1 * A1, axis=1)) * np.max(np.sum(W * W, axis=0)))
+    assert np.abs(A1 @ W).max() <= bound
+    lo, hi = _fastrows.limits(float(np.finfo(float).max), float(np.finfo(float).smallest_normal), 12, "normalized")
+    assert bound < min(hi, -lo)
+    assert _fastrows.ops_for(array_api_strict, array_api_strict.asarray(A1)) is None
