@@ -1,4 +1,5 @@
-r"""The row sweep on NumPy arrays and torch tensors: buffer-reusing kernels, lanes of threads, O(1) checks.
+r"""The row sweep: :func:`sweep` picks the fast path on NumPy arrays and torch tensors (buffer-reusing
+kernels, lanes of threads, O(1) checks) and the generic one of :mod:`attnreg._sweep` for every other library.
 
 **Shift passes.** ``|S_jk| = |a_jᵀ w_k| ≤ ‖a_j‖·‖w_k‖`` (``a_j`` row j of ``A1``, ``w_k`` column k of
 ``W = X A2ᵀ``), so one O(nd) bound ``max_j‖a_j‖ · max_k‖w_k‖`` inside the safe window of
@@ -27,6 +28,7 @@ from __future__ import annotations
 import math
 
 from . import _fastrows, _rows, _threads
+from ._sweep import Scaled, Sweep, _generic
 from ._validate import check_finite
 
 
@@ -40,10 +42,24 @@ def _probe(A1, A2, X, V, W, xp):
     return r1 * r2 + 0 * extra
 
 
+def sweep(A1, A2, B, X, *, version, xp, block, want_p=True, V=None, threads=None, checked=True) -> Sweep:
+    """Loss and/or ``A1ᵀP`` (or ``A1ᵀ dP`` along ``V``) over row blocks of ``block`` rows.
+
+    NumPy and torch take the buffer-reusing kernels of :mod:`attnreg._fastrows` on ``threads`` lanes
+    (:mod:`attnreg._threads`); every other library the stable kernels one block after another. When
+    ``checked`` is False the inputs' finiteness is this function's to check (in O(1) passes, see
+    :mod:`attnreg._fastsweep`)."""
+    fast = run(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V,
+                          threads=threads, checked=checked)
+    if fast is not None:
+        return fast
+    if not checked:
+        check_finite(xp, **{k: a for k, a in dict(A1=A1, A2=A2, B=B, X=X, V=V).items() if a is not None})
+    return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V)
+
+
 def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
     """A :class:`attnreg._sweep.Sweep` for NumPy / torch inputs, None for other libraries."""
-    from ._sweep import Scaled, Sweep, _generic
-
     o = _fastrows.ops_for(xp, A1)
     if o is None:
         return None
@@ -169,8 +185,6 @@ def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, W, dW, A2, normalized, want_p):
 
 def _merge(xp, plain, parts, like):
     """``plain`` (log-scale 0) plus the lanes' scaled sums, as ``(total, M)``; M None when nothing was scaled."""
-    from ._sweep import Scaled
-
     if plain is None or all(p.M is None for p in parts):
         return plain, None
     acc = Scaled(xp)

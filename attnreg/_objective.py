@@ -12,7 +12,8 @@ from __future__ import annotations
 import math
 from typing import Protocol
 
-from . import blocks, matrix, vector
+from . import _vector as vector
+from . import blocks, matrix
 from ._lbfgs import norm
 
 DENSE_MAX = 256  # variables: up to here the dense Hessian (d⁴ ≤ 65536 entries) is cheap next to a solve

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 
 from . import _rows
 from ._scale import lowest, times_exp
-from ._validate import check_finite
 
 
 @dataclass
@@ -53,24 +52,6 @@ class Scaled:
         if self.total is not None:
             part = part + times_exp(self.total, self.M - new, xp=xp)
         self.M, self.total = new, part
-
-
-def sweep(A1, A2, B, X, *, version, xp, block, want_p=True, V=None, threads=None, checked=True) -> Sweep:
-    """Loss and/or ``A1ᵀP`` (or ``A1ᵀ dP`` along ``V``) over row blocks of ``block`` rows.
-
-    NumPy and torch take the buffer-reusing kernels of :mod:`attnreg._fastrows` on ``threads`` lanes
-    (:mod:`attnreg._threads`); every other library the stable kernels one block after another. When
-    ``checked`` is False the inputs' finiteness is this function's to check (in O(1) passes, see
-    :mod:`attnreg._fastsweep`)."""
-    from . import _fastsweep
-
-    fast = _fastsweep.run(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V,
-                          threads=threads, checked=checked)
-    if fast is not None:
-        return fast
-    if not checked:
-        check_finite(xp, **{k: a for k, a in dict(A1=A1, A2=A2, B=B, X=X, V=V).items() if a is not None})
-    return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V)
 
 
 def _generic(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:

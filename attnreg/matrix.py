@@ -23,7 +23,8 @@ from __future__ import annotations
 
 from . import _autograd, _rows, _threads
 from ._scale import lowest, times_exp
-from ._sweep import right, sweep, unscale
+from ._fastsweep import sweep
+from ._sweep import right, unscale
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem
 
 

@@ -1,0 +1,138 @@
+r"""The vector form's numerics (one softmax row); the public module is :mod:`attnreg.vector`.
+
+Losses, gradient, Hessian-vector product, Hessian, building blocks.
+
+With ``A ∈ R^{n×d}``, ``b ∈ R^n``, ``x ∈ R^d`` and the paper's letters (docs/design.md §2)
+``u(x) = exp(Ax)``, ``α(x) = ⟨u(x), 1ₙ⟩``, ``f(x) = α(x)⁻¹ u(x)``, ``c(x) = f(x) − b``,
+``h(x) = u(x) − α(x) b``:
+
+* normalized  ``L_N(x) = ½ ||⟨exp(Ax), 1ₙ⟩⁻¹ exp(Ax) − b||² = ½||c||²``,
+  ``∇L_N = Aᵀ (diag(f) − f fᵀ) c``;
+* rescaled    ``L_R(x) = ½ ||exp(Ax) − ⟨exp(Ax), 1ₙ⟩ b||² = ½||h||²``,
+  ``∇L_R = Aᵀ (u∘h − ⟨h, b⟩ u)``.
+
+``h = α c``, so ``L_R = α² L_N``. The matrix form of :mod:`attnreg.matrix` is ``n`` such rows sharing
+``x = vec(X)`` with data ``A_[j] = A1[j, :] ⊗ A2``.
+
+>>> import numpy as np
+>>> from attnreg import vector
+>>> A, b, x = np.eye(4), np.full(4, 0.25), np.zeros(4)
+>>> float(vector.loss(A, b, x, version="normalized"))
+0.0
+>>> float(vector.loss(A, b, x, version="rescaled"))      # u = 1, α = 4, h = 1 − 4·(1/4) = 0
+0.0
+"""
+from __future__ import annotations
+
+from . import _autograd, _rows
+from ._sweep import unscale
+from ._validate import check_max_entries, check_version, vector_problem
+from .blocks import residual_rows, row_sums, softmax_rows
+
+
+def _row(A, x, b, *, xp):
+    n = A.shape[0]
+    return xp.reshape(A @ x, (1, n)), xp.reshape(b, (1, n))
+
+
+def _loss_parts(A, b, x, version, xp, with_p):
+    """``(ℓ̃, P̃, t, μ)``: ``L = e^t ℓ̃`` and ``p = e^μ P̃[0]`` (``t, μ`` None for normalized)."""
+    S, Bv = _row(A, x, b, xp=xp)
+    if version == "normalized":
+        rows, P = _rows.normalized(S, Bv, xp=xp, with_p=with_p)
+        return rows[0], P, None, None
+    t, rows, mu, P = _rows.rescaled(S, Bv, xp=xp, with_p=with_p)
+    return rows[0], P, t[0], None if mu is None else mu[0]
+
+
+def loss(A, b, x, *, version):
+    """The loss (with the ½) as a 0-D array; differentiable in ``x`` by torch autograd and ``jax.grad`` with
+    attnreg's stable gradient as the derivative (see :mod:`attnreg._autograd`)."""
+    version = check_version(version)
+    xp, _, _ = vector_problem(A, x, b=b)
+    kind = _autograd.route(dict(A=A, b=b), x)
+    if kind is not None:
+        return _autograd.through(kind, lambda z: loss_and_grad(A, b, z, version=version), x)
+    value, _, t, _ = _loss_parts(A, b, x, version, xp, with_p=False)
+    return unscale(value, t, xp=xp)
+
+
+def log_loss(A, b, x, *, version):
+    """``log L(x)``, finite where ``L`` over- or underflows (rescaled with large logits)."""
+    version = check_version(version)
+    xp, _, _ = vector_problem(A, x, b=b)
+    value, _, t, _ = _loss_parts(A, b, x, version, xp, with_p=False)
+    return xp.log(value) if t is None else t + xp.log(value)
+
+
+def loss_and_grad(A, b, x, *, version):
+    """``(L(x), ∇L(x))`` with ``∇L = Aᵀ p``; ``p`` as in the module docstring."""
+    version = check_version(version)
+    xp, _, _ = vector_problem(A, x, b=b)
+    value, P, t, mu = _loss_parts(A, b, x, version, xp, with_p=True)
+    return unscale(value, t, xp=xp), unscale(A.T @ P[0, :], mu, xp=xp)
+
+
+def grad(A, b, x, *, version):
+    """``∇L(x)`` (length d)."""
+    return loss_and_grad(A, b, x, version=version)[1]
+
+
+def hvp(A, b, x, v, *, version):
+    """``∇²L(x) v = Aᵀ K A v``, ``K`` the Hessian of the loss in the logits ``s = Ax``."""
+    version = check_version(version)
+    xp, _, _ = vector_problem(A, x, b=b, v=v)
+    S, Bv = _row(A, x, b, xp=xp)
+    dS = xp.reshape(A @ v, S.shape)
+    if version == "normalized":
+        return A.T @ _rows.normalized_hvp(S, Bv, dS, xp=xp)[0, :]
+    mu, dP = _rows.rescaled_hvp(S, Bv, dS, xp=xp)
+    return unscale(A.T @ dP[0, :], mu[0], xp=xp)
+
+
+def hessian(A, b, x, *, version, max_entries=2**24):
+    """Dense Hessian ``Aᵀ K A`` (d × d), ``K A`` as d Hessian-vector products in the logits (``K`` is
+    never formed); refuses when ``n·d > max_entries`` or ``d² > max_entries``."""
+    version = check_version(version)
+    max_entries = check_max_entries(max_entries)
+    xp, n, d = vector_problem(A, x, b=b)
+    if max(n * d, d * d) > max_entries:
+        raise ValueError(f"the dense Hessian needs an array of {max(n * d, d * d)} entries, above max_entries = "
+                         f"{max_entries}; use attnreg.vector.hvp instead")
+    S, Bv = _row(A, x, b, xp=xp)
+    t, KA = _rows.row_hvps(S, Bv, A.T[None, :, :], version=version, xp=xp)
+    return unscale(KA[0, :, :] @ A, None if t is None else t[0], xp=xp)
+
+
+def u(A, x):
+    """``u(x) = exp(Ax)`` (overflows to inf exactly where the true entry exceeds the dtype's range)."""
+    xp, _, _ = vector_problem(A, x)
+    return xp.exp(A @ x)
+
+
+def alpha(A, x):
+    """``α(x) = ⟨exp(Ax), 1ₙ⟩``, as ``e^c ⟨exp(Ax − c), 1ₙ⟩`` (``c`` the maximum where the entries could
+    over- or underflow)."""
+    xp, _, _ = vector_problem(A, x)
+    return row_sums(xp.reshape(A @ x, (1, -1)), xp=xp)[0]
+
+
+def f(A, x):
+    """``f(x) = α(x)⁻¹ exp(Ax)`` (the softmax of ``Ax``; shifted by its maximum where it could overflow)."""
+    xp, _, _ = vector_problem(A, x)
+    return softmax_rows(xp.reshape(A @ x, (1, -1)), xp=xp)[0, :]
+
+
+def c(A, b, x):
+    """``c(x) = f(x) − b``, the normalized residual, as ``(u∘(1 − b) − b∘(α − u))/α`` entrywise (no
+    cancellation where ``f_k ≈ b_k = 1``)."""
+    xp, n, _ = vector_problem(A, x, b=b)
+    return residual_rows(xp.reshape(A @ x, (1, -1)), xp.reshape(b, (1, n)), version="normalized", xp=xp)[0, :]
+
+
+def h(A, b, x):
+    """``h(x) = u(x) − α(x) b = α(x) c(x)``, the rescaled residual, entrywise as ``u_i(1 − b_i) − b_i Σ_{j≠i}u_j``
+    with each term carried at its own scale: finite and accurate wherever the true entry is representable
+    (``h`` of logits ``[800, 0]`` and ``b = [1, 0]`` is ``[−1, 1]``)."""
+    xp, n, _ = vector_problem(A, x, b=b)
+    return residual_rows(xp.reshape(A @ x, (1, -1)), xp.reshape(b, (1, n)), version="rescaled", xp=xp)[0, :]
