@@ -21,7 +21,7 @@ from array_api_compat import is_jax_array, is_torch_array
 def route(data, X):
     """``"torch"`` or ``"jax"`` when the loss must go through the registered primitive, else None."""
     if is_torch_array(X):
-        import torch
+        import torch  # deferred: optional dependency, present when X is a torch tensor
 
         names = [name for name, a in data.items() if a.requires_grad]
         if names:
@@ -37,7 +37,7 @@ def through(kind, loss_and_grad, X):
     """The loss at ``X`` with ``loss_and_grad(X) -> (L, ∇L)`` as its derivative rule (module docstring)."""
     if kind == "torch":
         return _torch_function().apply(X, loss_and_grad)
-    import jax
+    import jax  # deferred: optional dependency, present when X is a jax array
 
     @jax.custom_vjp
     def loss(X):
@@ -59,7 +59,7 @@ _FUNCTION = None
 def _torch_function():
     global _FUNCTION
     if _FUNCTION is None:
-        import torch
+        import torch  # deferred: optional dependency, built on the first torch call
 
         class Loss(torch.autograd.Function):
             @staticmethod

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 
 
 class NumpyOps:
@@ -120,8 +121,6 @@ class TorchOps(NumpyOps):
 def ops_for(xp, array):
     """The in-place primitives for ``array``'s library when it is NumPy or torch (the library module is taken
     from the array's type, not imported here: the core stays array-API only), else None."""
-    import sys
-
     name = getattr(xp, "__name__", "")
     lib = sys.modules.get(type(array).__module__.split(".")[0])
     if name.endswith("numpy") and "strict" not in name and "jax" not in name and "cupy" not in name:

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import math
 
+from array_api_compat import device
+
 from ._scale import lin, loo, lowest, others, row_scale, times_exp
 
 
@@ -156,11 +158,6 @@ def row_hessians(S, B, *, version, xp):
     """Per-row Hessians ``K_j`` (k × n × n) as :func:`row_hvps` along the unit vectors (``K_j`` is
     symmetric, so row i of ``K_j`` is ``K_j e_i``); ``(t, K̃)`` with ``K_j = e^{t_j} K̃_j`` for rescaled."""
     k, n = S.shape
-    eye = xp.eye(n, dtype=S.dtype, device=_device(S))
+    eye = xp.eye(n, dtype=S.dtype, device=device(S))
     return row_hvps(S, B, xp.broadcast_to(eye[None, :, :], (k, n, n)), version=version, xp=xp)
 
-
-def _device(a):
-    from array_api_compat import device
-
-    return device(a)

@@ -22,6 +22,8 @@ import contextlib
 import os
 from concurrent.futures import ThreadPoolExecutor
 
+from threadpoolctl import ThreadpoolController
+
 from ._validate import check_int
 
 MIN_ROWS = 64
@@ -78,8 +80,6 @@ def limited(lanes: int, torch_module=None):
     inner = max(1, cores() // lanes)
     stack = contextlib.ExitStack()
     try:
-        from threadpoolctl import ThreadpoolController
-
         if _CONTROLLER is None:
             _CONTROLLER = ThreadpoolController()
         stack.enter_context(_CONTROLLER.limit(limits=inner, user_api="blas"))
