@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Goal, Lemma, Step, by, cite
 from ._forms import parts
 from ._numeric import norm2, within
 from ._ops import SYM
-from .exp_lipschitz_box import BOX, DU, LEMMA as EXPBOX
+from .exp_lipschitz_box import BOX, DU
+from .exp_lipschitz_box import LEMMA as EXPBOX
 from .symbols import M, ds, n, quantity, vector
 
 DALPHA = quantity("|α(s) − α(s′)|", r"|\alpha(s)-\alpha(s')|")
@@ -40,8 +43,6 @@ def steps(n_, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     nv, ratios = 8, []
     eye = [[ctx.one if i == j else ctx.zero for j in range(nv)] for i in range(nv)]
     a = lambda s: forms.vector_blocks(ctx, eye, s)["alpha"]  # noqa: E731

@@ -19,12 +19,16 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Goal, Lemma, Step, by, cite
 from ._forms import parts
 from ._numeric import norm2, rand_vector, with_norm, within
 from ._ops import SYM
-from .alpha_lipschitz_logits import DALPHA, LEMMA as ALPHA
-from .exp_lipschitz_box import BOX, DU, LEMMA as EXPBOX
+from .alpha_lipschitz_logits import DALPHA
+from .alpha_lipschitz_logits import LEMMA as ALPHA
+from .exp_lipschitz_box import BOX, DU
+from .exp_lipschitz_box import LEMMA as EXPBOX
 from .symbols import M, ds, n, norm_b, quantity, vector
 
 DH = quantity("‖h(s) − h(s′)‖", r"\|h(s)-h(s')\|")
@@ -43,8 +47,6 @@ def steps(n_, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     nv, ratios = 8, []
     eye = [[ctx.one if i == j else ctx.zero for j in range(nv)] for i in range(nv)]
     for _ in range(12):

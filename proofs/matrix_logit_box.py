@@ -21,10 +21,12 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Goal, Lemma, Step, by, given
 from ._numeric import matrix_point, norm2, spectral, within
 from ._ops import SYM, vec
-from .symbols import KRON, logit_inf_rows, matrix, norm_X, norm_x, quantity, R
+from .symbols import KRON, R, logit_inf_rows, matrix, norm_X, norm_x, quantity
 
 INFJ = logit_inf_rows
 TWOJ = quantity("max_j ‖A_[j] x‖₂", r"\max_j\|A_{[j]}x\|_2")
@@ -51,8 +53,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     ratios = []
     for _ in range(10):
         ops, A1, A2, B, X = matrix_point(ctx, rng)

@@ -25,11 +25,14 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import rows
+
 from ._core import Goal, Lemma, Step, by, cite
 from ._forms import jac, p_normalized, parts
 from ._numeric import norm2, rand_vector, with_norm, within
 from ._ops import SYM
-from .softmax_jacobian_half import LEMMA as JACOBIAN, NJ
+from .softmax_jacobian_half import LEMMA as JACOBIAN
+from .softmax_jacobian_half import NJ
 from .softmax_lipschitz_logits import SUPJ
 from .symbols import ds, norm_b, quantity, vector
 
@@ -70,8 +73,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import rows
-
     nv, ratios = 8, []
     for _ in range(12):
         b = with_norm(ctx, rand_vector(ctx, rng, nv), ctx.mpf(rng.uniform(0.1, 1)), norm2)

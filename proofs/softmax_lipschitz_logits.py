@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Goal, Lemma, by, cite
 from ._numeric import norm2, rand_vector, within
-from .softmax_jacobian_half import LEMMA as JACOBIAN, NJ
+from .softmax_jacobian_half import LEMMA as JACOBIAN
+from .softmax_jacobian_half import NJ
 from .symbols import ds, quantity
 
 DF = quantity("‖f(s) − f(s′)‖", r"\|f(s)-f(s')\|")
@@ -36,8 +39,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     n, ratios = 8, []
     eye = [[ctx.one if i == j else ctx.zero for j in range(n)] for i in range(n)]
     f = lambda s: forms.vector_blocks(ctx, eye, s)["f"]  # noqa: E731
