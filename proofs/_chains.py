@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ._core import Step, by
 from ._ops import SYM, vec
-from .symbols import KRON, dA, dS, dX, dx, matrix, norm_A, norm_x, quantity, vector
+from .symbols import dA, dS, dX, dx, KRON, matrix, norm_A, norm_x, quantity, vector
 
 DSX = quantity("‖Ax − Ay‖", r"\|Ax-Ay\|")
 DSA = quantity("‖Ax − A′x‖", r"\|Ax-A'x\|")

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._chains import DSA, logits_in_A
 from ._core import Bound, Goal, Lemma, cite, given
-from .alpha_lipschitz_logits import DALPHA as ALPHA_LIPSCHITZ_LOGITS_LHS
-from .alpha_lipschitz_logits import LEMMA as LOGIT
-from .symbols import M, R, dA, ds, n, norm_x, quantity
+from ._chains import DSA, logits_in_A
+from .alpha_lipschitz_logits import DALPHA as ALPHA_LIPSCHITZ_LOGITS_LHS, LEMMA as LOGIT
+from .symbols import dA, ds, M, n, norm_x, quantity, R
 
 DQ = quantity("|α(A) − α(A′)|", r"|\alpha(A)-\alpha(A')|")
 BOUND = Bound(quantity="alpha", form="vector", kind="lipschitz", wrt="A", value=sp.sqrt(n) * R * sp.exp(R ** 2),

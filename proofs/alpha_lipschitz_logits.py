@@ -24,8 +24,7 @@ from ._core import Goal, Lemma, Step, by, cite
 from ._forms import parts
 from ._numeric import norm2, within
 from ._ops import SYM
-from .exp_lipschitz_box import BOX, DU
-from .exp_lipschitz_box import LEMMA as EXPBOX
+from .exp_lipschitz_box import BOX, DU, LEMMA as EXPBOX
 from .symbols import M, ds, n, quantity, vector
 
 DALPHA = quantity("|α(s) − α(s′)|", r"|\alpha(s)-\alpha(s')|")

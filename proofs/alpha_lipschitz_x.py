@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._chains import DSX, logits_in_x
 from ._core import Bound, Goal, Lemma, cite, given
-from .alpha_lipschitz_logits import DALPHA as ALPHA_LIPSCHITZ_LOGITS_LHS
-from .alpha_lipschitz_logits import LEMMA as LOGIT
-from .symbols import M, R, ds, dx, n, norm_A, quantity
+from ._chains import DSX, logits_in_x
+from .alpha_lipschitz_logits import DALPHA as ALPHA_LIPSCHITZ_LOGITS_LHS, LEMMA as LOGIT
+from .symbols import ds, dx, M, n, norm_A, quantity, R
 
 DQ = quantity("|α(x) − α(y)|", r"|\alpha(x)-\alpha(y)|")
 BOUND = Bound(quantity="alpha", form="vector", kind="lipschitz", wrt="x", value=sp.sqrt(n) * R * sp.exp(R ** 2),

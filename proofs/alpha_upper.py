@@ -20,9 +20,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ._core import Bound, Goal, Lemma, by, cite
-from .logit_box import INF
-from .logit_box import LEMMA as BOX
 from .symbols import R, n, quantity
+from .logit_box import INF, LEMMA as BOX
 
 AL, UMAX = quantity("α(x)", r"\alpha(x)"), quantity("max_i u_i(x)", r"\max_i u_i(x)")
 BOUND = Bound(quantity="alpha", form="vector", kind="upper", value=n * sp.exp(R ** 2),

@@ -18,8 +18,7 @@ from __future__ import annotations
 from ._core import Bound, Goal, Lemma, Step, by, cite
 from ._forms import parts
 from ._ops import SYM
-from .f_lipschitz_A import DQ as DF
-from .f_lipschitz_A import LEMMA as F_LIPSCHITZ
+from .f_lipschitz_A import DQ as DF, LEMMA as F_LIPSCHITZ
 from .symbols import R, dA, matrix, quantity, vector
 
 DC = quantity("‖c(A) − c(A′)‖", r"\|c(A)-c(A')\|")

@@ -18,11 +18,11 @@ Check
 """
 from __future__ import annotations
 
-from ._chains import DSA, logits_in_A
+
 from ._core import Bound, Goal, Lemma, cite, given
-from .softmax_lipschitz_logits import DF as SOFTMAX_LIPSCHITZ_LOGITS_LHS
-from .softmax_lipschitz_logits import LEMMA as LOGIT
-from .symbols import R, dA, ds, norm_x, quantity
+from ._chains import DSA, logits_in_A
+from .softmax_lipschitz_logits import DF as SOFTMAX_LIPSCHITZ_LOGITS_LHS, LEMMA as LOGIT
+from .symbols import dA, ds, norm_x, quantity, R
 
 DQ = quantity("‖f(A) − f(A′)‖", r"\|f(A)-f(A')\|")
 BOUND = Bound(quantity="f", form="vector", kind="lipschitz", wrt="A", value=R / 2,

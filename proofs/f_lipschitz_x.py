@@ -17,11 +17,11 @@ Check
 """
 from __future__ import annotations
 
-from ._chains import DSX, logits_in_x
+
 from ._core import Bound, Goal, Lemma, cite, given
-from .softmax_lipschitz_logits import DF as SOFTMAX_LIPSCHITZ_LOGITS_LHS
-from .softmax_lipschitz_logits import LEMMA as LOGIT
-from .symbols import R, ds, dx, norm_A, quantity
+from ._chains import DSX, logits_in_x
+from .softmax_lipschitz_logits import DF as SOFTMAX_LIPSCHITZ_LOGITS_LHS, LEMMA as LOGIT
+from .symbols import ds, dx, norm_A, quantity, R
 
 DQ = quantity("‖f(x) − f(y)‖", r"\|f(x)-f(y)\|")
 BOUND = Bound(quantity="f", form="vector", kind="lipschitz", wrt="x", value=R / 2,

@@ -26,8 +26,7 @@ from ._chains import DSX, logits_in_x
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
 from ._forms import p_normalized, parts
 from ._ops import SYM
-from .normalized_grad_lipschitz_logits import LEMMA as LOGIT
-from .normalized_grad_lipschitz_logits import Q as LQ
+from .normalized_grad_lipschitz_logits import LEMMA as LOGIT, Q as LQ
 from .symbols import R, ds, dx, matrix, norm_A, norm_b, quantity, vector
 
 DGRAD = quantity("‖∇L_N(x) − ∇L_N(y)‖", r"\|\nabla L_N(x)-\nabla L_N(y)\|")

@@ -25,10 +25,8 @@ import sympy as sp
 
 from ._chains import DSA, logits_in_A
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
-from .normalized_grad_lipschitz_logits import LEMMA as LOGIT
-from .normalized_grad_lipschitz_logits import Q as LQ
-from .softmax_jacobian_half import LEMMA as JACOBIAN
-from .softmax_jacobian_half import NJ
+from .normalized_grad_lipschitz_logits import LEMMA as LOGIT, Q as LQ
+from .softmax_jacobian_half import LEMMA as JACOBIAN, NJ
 from .softmax_lipschitz_logits import SUPJ
 from .symbols import R, dA, ds, matrix, norm_Ap, norm_b, norm_x, quantity, vector
 

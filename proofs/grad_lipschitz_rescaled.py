@@ -28,8 +28,7 @@ from ._core import Bound, Goal, Lemma, Step, by, cite, given
 from ._forms import p_rescaled, parts
 from ._ops import SYM
 from .exp_lipschitz_box import BOX
-from .rescaled_grad_lipschitz_logits import LEMMA as LOGIT
-from .rescaled_grad_lipschitz_logits import Q as LQ
+from .rescaled_grad_lipschitz_logits import LEMMA as LOGIT, Q as LQ
 from .symbols import M, R, ds, dx, matrix, n, norm_A, norm_b, quantity, vector
 
 DGRAD = quantity("‖∇L_R(x) − ∇L_R(y)‖", r"\|\nabla L_R(x)-\nabla L_R(y)\|")

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._chains import DSA, logits_in_A
 from ._core import Bound, Goal, Lemma, cite, given
-from .h_lipschitz_logits import DH as H_LIPSCHITZ_LOGITS_LHS
-from .h_lipschitz_logits import LEMMA as LOGIT
-from .symbols import M, R, dA, ds, n, norm_b, norm_x, quantity
+from ._chains import DSA, logits_in_A
+from .h_lipschitz_logits import DH as H_LIPSCHITZ_LOGITS_LHS, LEMMA as LOGIT
+from .symbols import dA, ds, M, n, norm_b, norm_x, quantity, R
 
 DQ = quantity("‖h(A) − h(A′)‖", r"\|h(A)-h(A')\|")
 BOUND = Bound(quantity="h", form="vector", kind="lipschitz", wrt="A", value=(1 + sp.sqrt(n)) * R * sp.exp(R ** 2),

@@ -25,10 +25,8 @@ from ._core import Goal, Lemma, Step, by, cite
 from ._forms import parts
 from ._numeric import norm2, rand_vector, with_norm, within
 from ._ops import SYM
-from .alpha_lipschitz_logits import DALPHA
-from .alpha_lipschitz_logits import LEMMA as ALPHA
-from .exp_lipschitz_box import BOX, DU
-from .exp_lipschitz_box import LEMMA as EXPBOX
+from .alpha_lipschitz_logits import DALPHA, LEMMA as ALPHA
+from .exp_lipschitz_box import BOX, DU, LEMMA as EXPBOX
 from .symbols import M, ds, n, norm_b, quantity, vector
 
 DH = quantity("‖h(s) − h(s′)‖", r"\|h(s)-h(s')\|")

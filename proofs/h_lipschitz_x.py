@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._chains import DSX, logits_in_x
 from ._core import Bound, Goal, Lemma, cite, given
-from .h_lipschitz_logits import DH as H_LIPSCHITZ_LOGITS_LHS
-from .h_lipschitz_logits import LEMMA as LOGIT
-from .symbols import M, R, ds, dx, n, norm_A, norm_b, quantity
+from ._chains import DSX, logits_in_x
+from .h_lipschitz_logits import DH as H_LIPSCHITZ_LOGITS_LHS, LEMMA as LOGIT
+from .symbols import ds, dx, M, n, norm_A, norm_b, quantity, R
 
 DQ = quantity("‖h(x) − h(y)‖", r"\|h(x)-h(y)\|")
 BOUND = Bound(quantity="h", form="vector", kind="lipschitz", wrt="x", value=(1 + sp.sqrt(n)) * R * sp.exp(R ** 2),

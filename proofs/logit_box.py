@@ -21,7 +21,7 @@ from __future__ import annotations
 from attnreg.reference import forms
 
 from ._core import Goal, Lemma, by, given
-from ._numeric import norm2, rand_matrix, rand_vector, spectral, with_norm, within
+from ._numeric import rand_matrix, rand_vector, spectral, norm2, with_norm, within
 from .symbols import R, logit_inf, norm_A, norm_x, quantity
 
 INF = logit_inf

@@ -26,10 +26,9 @@ import sympy as sp
 
 from ._chains import logits_in_X
 from ._core import Bound, Goal, Lemma, cite, given
-from .alpha_lipschitz_logits import DALPHA
-from .alpha_lipschitz_logits import LEMMA as LOGIT
 from .exp_lipschitz_box import BOX
-from .symbols import KRON, M, R, dS, ds, dX, n, quantity
+from .alpha_lipschitz_logits import DALPHA, LEMMA as LOGIT
+from .symbols import dS, ds, dX, KRON, M, n, quantity, R
 
 DQ = quantity("‖α(X) − α(Y)‖₂", r"\|\alpha(X)-\alpha(Y)\|_2")
 BOUND = Bound(quantity="alpha", form="matrix", kind="lipschitz", wrt="X", value=sp.sqrt(n) * R * sp.exp(R ** 2),

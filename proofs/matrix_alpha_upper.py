@@ -19,8 +19,7 @@ from __future__ import annotations
 import sympy as sp
 
 from ._core import Bound, Goal, Lemma, by, cite
-from .matrix_logit_box import INFJ
-from .matrix_logit_box import LEMMA as BOX
+from .matrix_logit_box import INFJ, LEMMA as BOX
 from .symbols import R, n, quantity
 
 AL, UMAX = quantity("max_j α_j", r"\max_j\alpha_j"), quantity("max_jm u_jm", r"\max_{jm}u_{jm}")

@@ -18,8 +18,7 @@ from __future__ import annotations
 from ._core import Bound, Goal, Lemma, Step, by, cite
 from ._forms import matrix_rows, stack
 from ._ops import SYM
-from .matrix_f_lipschitz_X import DQ as DF
-from .matrix_f_lipschitz_X import LEMMA as F_LIPSCHITZ
+from .matrix_f_lipschitz_X import DQ as DF, LEMMA as F_LIPSCHITZ
 from .symbols import R, dX, matrix, quantity
 
 DC = quantity("‖C(X) − C(Y)‖_F", r"\|C(X)-C(Y)\|_F")

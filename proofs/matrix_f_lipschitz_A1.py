@@ -18,11 +18,10 @@ Check
 """
 from __future__ import annotations
 
-from ._chains import NXA2
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
-from .softmax_lipschitz_logits import DF
-from .softmax_lipschitz_logits import LEMMA as LOGIT
-from .symbols import N2, R, dA1, dS, ds, matrix, norm_X, quantity
+from ._chains import NXA2
+from .softmax_lipschitz_logits import DF, LEMMA as LOGIT
+from .symbols import dA1, dS, ds, matrix, N2, norm_X, quantity, R
 
 DQ = quantity("‖F(A1) − F(A1′)‖_F", r"\|F(A_1)-F(A_1')\|_F")
 BOUND = Bound(quantity="f", form="matrix", kind="lipschitz", wrt="A1", wrt_norm="spectral", value=R ** 2 / 2,

@@ -19,9 +19,8 @@ Check
 from __future__ import annotations
 
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
-from .softmax_lipschitz_logits import DF
-from .softmax_lipschitz_logits import LEMMA as LOGIT
-from .symbols import N1, R, dA2, dS, ds, matrix, norm_X, quantity
+from .softmax_lipschitz_logits import DF, LEMMA as LOGIT
+from .symbols import dA2, dS, ds, matrix, N1, norm_X, quantity, R
 
 DQ = quantity("‖F(A2) − F(A2′)‖_F", r"\|F(A_2)-F(A_2')\|_F")
 NXD = quantity("‖X (A2 − A2′)ᵀ‖_F", r"\|X(A_2-A_2')^\top\|_F")

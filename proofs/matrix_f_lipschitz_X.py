@@ -24,9 +24,8 @@ from __future__ import annotations
 
 from ._chains import logits_in_X
 from ._core import Bound, Goal, Lemma, cite, given
-from .softmax_lipschitz_logits import DF
-from .softmax_lipschitz_logits import LEMMA as LOGIT
-from .symbols import KRON, R, dS, ds, dX, quantity
+from .softmax_lipschitz_logits import DF, LEMMA as LOGIT
+from .symbols import dS, ds, dX, KRON, quantity, R
 
 DQ = quantity("‖F(X) − F(Y)‖_F", r"\|F(X)-F(Y)\|_F")
 BOUND = Bound(quantity="f", form="matrix", kind="lipschitz", wrt="X", value=R / 2,

@@ -31,9 +31,8 @@ import sympy as sp
 from ._chains import logits_in_X
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
 from ._ops import SYM, vec
-from .normalized_grad_lipschitz_logits import LEMMA as LOGIT
-from .normalized_grad_lipschitz_logits import Q as LQ
-from .symbols import KRON, R, dS, ds, dX, matrix, norm_b, norm_brows, quantity
+from .normalized_grad_lipschitz_logits import LEMMA as LOGIT, Q as LQ
+from .symbols import dS, ds, dX, KRON, matrix, norm_b, norm_brows, quantity, R
 
 DGRAD = quantity("‖∇L_N(X) − ∇L_N(Y)‖_F", r"\|\nabla L_N(X)-\nabla L_N(Y)\|_F")
 DP = quantity("‖P(X) − P(Y)‖_F", r"\|P(X)-P(Y)\|_F")

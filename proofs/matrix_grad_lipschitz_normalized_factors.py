@@ -24,8 +24,7 @@ import sympy as sp
 
 from ._core import INSTANCE, Bound, Goal, Lemma, cite, given
 from .kron_norm import LEMMA as KRON_NORM
-from .matrix_grad_lipschitz_normalized import DGRAD
-from .matrix_grad_lipschitz_normalized import LEMMA as MATRIX_GRAD
+from .matrix_grad_lipschitz_normalized import DGRAD, LEMMA as MATRIX_GRAD
 from .symbols import KRON, N1, N2, R, dX
 
 BOUND = Bound(quantity="grad", form="matrix", kind="lipschitz", wrt="X", value=sp.Rational(13, 4) * R ** 4,

@@ -30,9 +30,8 @@ from ._chains import logits_in_X
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
 from ._ops import SYM, vec
 from .exp_lipschitz_box import BOX
-from .rescaled_grad_lipschitz_logits import LEMMA as LOGIT
-from .rescaled_grad_lipschitz_logits import Q as LQ
-from .symbols import KRON, M, R, dS, ds, dX, matrix, n, norm_b, norm_brows, quantity
+from .rescaled_grad_lipschitz_logits import LEMMA as LOGIT, Q as LQ
+from .symbols import dS, ds, dX, KRON, M, matrix, n, norm_b, norm_brows, quantity, R
 
 DGRAD = quantity("‖∇L_R(X) − ∇L_R(Y)‖_F", r"\|\nabla L_R(X)-\nabla L_R(Y)\|_F")
 DP = quantity("‖P_R(X) − P_R(Y)‖_F", r"\|P_R(X)-P_R(Y)\|_F")

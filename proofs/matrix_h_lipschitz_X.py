@@ -28,9 +28,8 @@ import sympy as sp
 from ._chains import logits_in_X
 from ._core import Bound, Goal, Lemma, cite, given
 from .exp_lipschitz_box import BOX
-from .h_lipschitz_logits import DH
-from .h_lipschitz_logits import LEMMA as LOGIT
-from .symbols import KRON, M, R, dS, ds, dX, n, norm_b, norm_brows, quantity
+from .h_lipschitz_logits import DH, LEMMA as LOGIT
+from .symbols import dS, ds, dX, KRON, M, n, norm_b, norm_brows, quantity, R
 
 DQ = quantity("‖H(X) − H(Y)‖_F", r"\|H(X)-H(Y)\|_F")
 BOUND = Bound(quantity="h", form="matrix", kind="lipschitz", wrt="X", value=(1 + sp.sqrt(n)) * R * sp.exp(R ** 2),

@@ -26,7 +26,7 @@ import sympy as sp
 from attnreg.reference import forms
 
 from ._core import Lemma, Step
-from ._forms import LOSS, K, matrix_rows
+from ._forms import K, LOSS, matrix_rows
 from ._numeric import agree, directional, matrix_point, shifted
 from ._ops import SYM, entries, row, vec
 from .symbols import matrix

@@ -26,7 +26,7 @@ from attnreg.reference import forms
 from ._core import Goal, Lemma, Step, by, given
 from ._numeric import matrix_point, norm2, spectral, within
 from ._ops import SYM, vec
-from .symbols import KRON, R, logit_inf_rows, matrix, norm_X, norm_x, quantity
+from .symbols import KRON, logit_inf_rows, matrix, norm_X, norm_x, quantity, R
 
 INFJ = logit_inf_rows
 TWOJ = quantity("max_j ‖A_[j] x‖₂", r"\max_j\|A_{[j]}x\|_2")

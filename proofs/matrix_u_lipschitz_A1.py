@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._chains import NXA2
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
-from .exp_lipschitz_box import BOX, DU
-from .exp_lipschitz_box import LEMMA as LOGIT
-from .symbols import N2, M, R, dA1, dS, ds, matrix, norm_X, quantity
+from ._chains import NXA2
+from .exp_lipschitz_box import BOX, DU, LEMMA as LOGIT
+from .symbols import dA1, dS, ds, M, matrix, N2, norm_X, quantity, R
 
 DQ = quantity("‖U(A1) − U(A1′)‖_F", r"\|U(A_1)-U(A_1')\|_F")
 BOUND = Bound(quantity="u", form="matrix", kind="lipschitz", wrt="A1", wrt_norm="spectral",

@@ -26,9 +26,9 @@ import sympy as sp
 
 from ._chains import logits_in_X
 from ._core import Bound, Goal, Lemma, cite, given
-from .exp_lipschitz_box import BOX, DU
-from .exp_lipschitz_box import LEMMA as LOGIT
-from .symbols import KRON, M, R, dS, ds, dX, quantity
+from .exp_lipschitz_box import BOX
+from .exp_lipschitz_box import DU, LEMMA as LOGIT
+from .symbols import dS, ds, dX, KRON, M, quantity, R
 
 DQ = quantity("‖U(X) − U(Y)‖_F", r"\|U(X)-U(Y)\|_F")
 BOUND = Bound(quantity="u", form="matrix", kind="lipschitz", wrt="X", value=R * sp.exp(R ** 2),

@@ -31,8 +31,7 @@ from ._core import Goal, Lemma, Step, by, cite
 from ._forms import jac, p_normalized, parts
 from ._numeric import norm2, rand_vector, with_norm, within
 from ._ops import SYM
-from .softmax_jacobian_half import LEMMA as JACOBIAN
-from .softmax_jacobian_half import NJ
+from .softmax_jacobian_half import LEMMA as JACOBIAN, NJ
 from .softmax_lipschitz_logits import SUPJ
 from .symbols import ds, norm_b, quantity, vector
 

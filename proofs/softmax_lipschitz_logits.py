@@ -22,8 +22,7 @@ from attnreg.reference import forms
 
 from ._core import Goal, Lemma, by, cite
 from ._numeric import norm2, rand_vector, within
-from .softmax_jacobian_half import LEMMA as JACOBIAN
-from .softmax_jacobian_half import NJ
+from .softmax_jacobian_half import LEMMA as JACOBIAN, NJ
 from .symbols import ds, quantity
 
 DF = quantity("‖f(s) − f(s′)‖", r"\|f(s)-f(s')\|")

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._chains import DSA, logits_in_A
 from ._core import Bound, Goal, Lemma, cite, given
-from .exp_lipschitz_box import DU as EXP_LIPSCHITZ_BOX_LHS
-from .exp_lipschitz_box import LEMMA as LOGIT
-from .symbols import M, R, dA, ds, norm_x, quantity
+from ._chains import DSA, logits_in_A
+from .exp_lipschitz_box import DU as EXP_LIPSCHITZ_BOX_LHS, LEMMA as LOGIT
+from .symbols import dA, ds, M, norm_x, quantity, R
 
 DQ = quantity("‖u(A) − u(A′)‖", r"\|u(A)-u(A')\|")
 BOUND = Bound(quantity="u", form="vector", kind="lipschitz", wrt="A", value=R * sp.exp(R ** 2),

@@ -20,11 +20,10 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._chains import DSX, logits_in_x
 from ._core import Bound, Goal, Lemma, cite, given
-from .exp_lipschitz_box import DU as EXP_LIPSCHITZ_BOX_LHS
-from .exp_lipschitz_box import LEMMA as LOGIT
-from .symbols import M, R, ds, dx, norm_A, quantity
+from ._chains import DSX, logits_in_x
+from .exp_lipschitz_box import DU as EXP_LIPSCHITZ_BOX_LHS, LEMMA as LOGIT
+from .symbols import ds, dx, M, norm_A, quantity, R
 
 DQ = quantity("‖u(x) − u(y)‖", r"\|u(x)-u(y)\|")
 BOUND = Bound(quantity="u", form="vector", kind="lipschitz", wrt="x", value=R * sp.exp(R ** 2),

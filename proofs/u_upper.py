@@ -19,9 +19,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ._core import Bound, Goal, Lemma, by, cite
-from .logit_box import INF
-from .logit_box import LEMMA as BOX
 from .symbols import R, n, quantity
+from .logit_box import INF, LEMMA as BOX
 
 U2, UMAX = quantity("‖u(x)‖", r"\|u(x)\|"), quantity("max_i u_i(x)", r"\max_i u_i(x)")
 BOUND = Bound(quantity="u", form="vector", kind="upper", value=sp.sqrt(n) * sp.exp(R ** 2),
