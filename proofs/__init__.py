@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import importlib
 
-from ._check import Verdict, holds, verify
+from . import _check
+from ._check import Verdict, holds
 from ._core import RULES, Bound, Estimate, Goal, Lemma, Step
 
 ORDER = (
@@ -39,6 +40,14 @@ ORDER = (
 )
 
 LEMMAS: dict[str, Lemma] = {name: importlib.import_module(f".{name}", __name__).LEMMA for name in ORDER}
+
+
+def verify(lemma: Lemma, sizes=None, known: dict | None = None, *, numeric: bool = True) -> Verdict:
+    """Check ``lemma`` at the checker's sizes (``sizes`` can only add larger ones): every step, every rule's
+    pattern, the composition of a bound, and with ``numeric`` the lemma's own numeric route and the checker's
+    own sampling; every lemma it requires must verify too. ``known`` (default :data:`LEMMAS`) maps the ids a
+    citation or a ``requires`` may name. See :func:`._check.verify`."""
+    return _check.verify(lemma, sizes, LEMMAS if known is None else known, numeric=numeric)
 
 
 def bound_lemmas(*, verified: bool = True) -> list[Lemma]:

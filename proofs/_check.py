@@ -21,90 +21,23 @@ rests on and whether the numeric layers ran (deterministic: seed 0).
 """
 from __future__ import annotations
 
+import random
 import time
 from dataclasses import dataclass
 
 import sympy as sp
 
-from ._core import RELATIONS, RULES, Estimate, Goal, Lemma, Step
+from ._algebra import BASE_SIZES, MIN_D, MIN_N, checker_sizes, compose, holds, is_zero
+from ._cite import _assumption, _citation
+from ._core import RELATIONS, RULES, Estimate, Lemma, Step
+from ._goals import goal_ratio
+from ._numeric import context
+from ._points import steps_at_points
+from ._rules import rule_violation
+from ._sample import bound_ratio
 
-
-def _as_list(v):
-    if isinstance(v, sp.MatrixBase):
-        return list(v)
-    if isinstance(v, list | tuple):
-        return [y for x in v for y in _as_list(x)]
-    return [v]
-
-
-def _atomize(expr, table: dict):
-    """Replace ``exp(Σ c_k m_k)`` (rational c_k, monomials m_k) by ``Π E_k^{c_k}`` with fresh symbols."""
-    def rep(arg):
-        out = sp.Integer(1)
-        for term in sp.Add.make_args(sp.expand(arg)):
-            coeff, mono = term.as_coeff_Mul()
-            if mono not in table:
-                table[mono] = sp.Symbol(f"E{len(table)}", positive=True)
-            out *= table[mono] ** coeff
-        return out
-
-    return expr.replace(sp.exp, rep)
-
-
-_ZEROS: set = set()  # expressions already shown to be 0 (exactly) in this process
-
-
-def _known_zero(expr) -> bool:
-    """``expr`` is 0 by algebra alone from expressions already shown 0: it is one of them, a product with
-    such a factor, or a sum of such terms (so ``A1ᵀ dP A2 = 0`` follows from ``dP = 0`` shown before)."""
-    if expr in _ZEROS:
-        return True
-    if expr.is_Mul:
-        return any(_known_zero(f) for f in expr.args if f.is_Add or f in _ZEROS)
-    if expr.is_Add:
-        return all(_known_zero(t) for t in expr.args)
-    return False
-
-
-def is_zero(expr) -> bool:
-    """Exact zero test (sound; a ``False`` means sympy could not show it)."""
-    expr = sp.sympify(expr)
-    if expr == 0 or _known_zero(expr):
-        return True
-    if sp.cancel(_atomize(expr, {})) == 0 or sp.count_ops(expr) < 400 and sp.simplify(expr) == 0:
-        _ZEROS.add(expr)
-        return True
-    return False
-
-
-def _shape(v):
-    """The shape of a matrix (rows, cols), of a list (its items' shapes), or ``()`` for a scalar."""
-    if isinstance(v, sp.MatrixBase):
-        return ("matrix", v.shape)
-    if isinstance(v, list | tuple):
-        return ("list", tuple(_shape(x) for x in v))
-    return ()
-
-
-def holds(lhs, rhs) -> bool:
-    """``lhs = rhs`` exactly: the same shape (a 3 × 1 matrix is not a 1 × 3 one, nor a list), then entry by
-    entry."""
-    if _shape(lhs) != _shape(rhs):
-        return False
-    return all(is_zero(x - y) for x, y in zip(_as_list(lhs), _as_list(rhs)))
-
-
-MIN_N, MIN_D = 3, 2  # the checker's smallest size: quadratic terms in a row need n ≥ 3, a vec(X) needs d ≥ 2
-BASE_SIZES = ((MIN_N, MIN_D),)
-
-
-def checker_sizes(lemma: Lemma, extra=()) -> tuple[tuple, tuple]:
-    """``(sizes, ignored)``: the sizes the checker verifies ``lemma`` at — always :data:`BASE_SIZES`, plus the
-    lemma's own ``sizes`` and any ``extra`` ones that are at least ``n = 3, d = 2`` — and the requested sizes
-    it ignores because they are smaller (a lemma never chooses to be checked at fewer or smaller sizes)."""
-    asked = tuple(dict.fromkeys(tuple(s) for s in (*lemma.sizes, *extra)))
-    ok = tuple(s for s in asked if s[0] >= MIN_N and s[1] >= MIN_D)
-    return tuple(dict.fromkeys(BASE_SIZES + ok)), tuple(s for s in asked if s not in ok)
+__all__ = ["BASE_SIZES", "MIN_D", "MIN_N", "Verdict", "checker_sizes", "compose", "holds", "is_zero",
+           "numeric_layers", "verify"]
 
 
 @dataclass(frozen=True)
@@ -139,9 +72,6 @@ CITING = ("lemma", "stacked_rows")  # the rules whose estimate is a cited lemma'
 
 
 def _check_estimate(lemma: Lemma, e: Estimate, known: dict, size=BASE_SIZES[0]) -> str | None:
-    from ._cite import _assumption, _citation
-    from ._rules import rule_violation
-
     if e.rule not in RULES:
         return f"unknown rule {e.rule!r}"
     if e.rel not in RELATIONS or not isinstance(e.lhs, sp.Symbol):
@@ -172,32 +102,6 @@ def _check_estimate(lemma: Lemma, e: Estimate, known: dict, size=BASE_SIZES[0]) 
     return None
 
 
-def compose(goal: Goal, estimates: list[Estimate]):
-    """Substitute the estimates into ``goal.lhs``; return ``(ok, composed, trail, failure)``. Every estimate,
-    "=" ones included, must enter the running bound monotonically in the goal's direction (so an "=" that is
-    in truth only "≤" still leaves a sound chain); a goal "=" takes only "=" estimates."""
-    E, trail = goal.lhs, []
-    for k, e in enumerate(estimates, 1):
-        if e.lhs not in E.free_symbols:
-            return False, E, tuple(trail), f"estimate {k} bounds {e.lhs}, which does not occur in {E}"
-        if goal.rel == "=":
-            if e.rel != "=":
-                return False, E, tuple(trail), f"estimate {k} ({e.lhs} {e.rel} …) cannot prove an equality"
-        else:
-            slope = sp.diff(E, e.lhs)
-            rising = (goal.rel == "<=") == (e.rel in ("<=", "="))
-            if not (slope.is_nonnegative if rising else slope.is_nonpositive):
-                return False, E, tuple(trail), f"estimate {k} ({e.lhs} {e.rel} …) is not monotone in {E}"
-        E = sp.expand(E.subs(e.lhs, e.rhs))
-        trail.append(E)
-    extra = E.free_symbols - goal.rhs.free_symbols
-    if extra:
-        return False, E, tuple(trail), f"composed bound {E} still contains {sorted(map(str, extra))}"
-    gap = sp.simplify(goal.rhs - E if goal.rel != ">=" else E - goal.rhs)
-    ok = gap == 0 or (goal.rel != "=" and bool(gap.is_nonnegative))
-    return ok, E, tuple(trail), "" if ok else f"composed {E} is not shown {goal.rel} the stated {goal.rhs}"
-
-
 _CACHE: dict = {}
 _ACTIVE: list = []  # the ids whose verdict is being computed (outermost first): a cycle of requires is a failure
 
@@ -217,14 +121,8 @@ def _rests_on(lemma: Lemma, known: dict) -> tuple:
 def numeric_layers(lemma: Lemma) -> tuple[bool, str]:
     """The lemma's own numeric route (if any) and the checker's own sampling (:mod:`._goals` for a goal,
     :mod:`._points` for identity steps), at 50 digits with seed 0."""
-    import random
-
-    from ._goals import goal_ratio
-    from ._numeric import context
-    from ._points import steps_at_points
-
     ok, parts = True, []
-    if lemma.numeric is not None and getattr(lemma.numeric, "func", None) is not _bound_ratio():
+    if lemma.numeric is not None and getattr(lemma.numeric, "func", None) is not bound_ratio:
         own = lemma.numeric(context(50), random.Random(0))
         ok &= own.ok
         parts.append(f"lemma's route {'confirmed' if own.ok else 'FAILED'}: {own.detail}")
@@ -234,20 +132,12 @@ def numeric_layers(lemma: Lemma) -> tuple[bool, str]:
     return ok, "; ".join(parts)
 
 
-def _bound_ratio():
-    from ._sample import bound_ratio
-
-    return bound_ratio
-
-
-def verify(lemma: Lemma, sizes=None, known: dict | None = None, *, numeric: bool = True) -> Verdict:
+def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict:
     """Check ``lemma`` at the checker's sizes (:func:`checker_sizes`; ``sizes`` can only add larger ones):
     every step, every rule's pattern, the composition of a bound, and with ``numeric`` the lemma's own
     numeric route and the checker's own sampling. Every lemma it requires must verify too (the same layers),
-    or the verdict fails naming it. ``ok`` is True only when every layer ran and passed."""
-    from . import LEMMAS
-
-    known = LEMMAS if known is None else known
+    or the verdict fails naming it. ``ok`` is True only when every layer ran and passed. ``known`` maps ids to
+    the lemmas a citation or a ``requires`` may name (:func:`attnreg.proofs.verify` passes :data:`LEMMAS`)."""
     sizes, ignored = checker_sizes(lemma, tuple(sizes or ()))
     key = (lemma, sizes, _rests_on(lemma, known), numeric)
     if key in _CACHE:
@@ -284,7 +174,7 @@ def verify(lemma: Lemma, sizes=None, known: dict | None = None, *, numeric: bool
             continue
         _ACTIVE.append(lemma.id)
         try:
-            sub = verify(known[name], known=known, numeric=numeric)
+            sub = verify(known[name], None, known, numeric=numeric)
         finally:
             _ACTIVE.pop()
         if not (sub.ok if numeric else sub.symbolic_ok):

@@ -18,16 +18,17 @@ import re
 
 import sympy as sp
 
-from ._check import is_zero
+from ._algebra import is_zero
 from ._core import INSTANCE, Estimate, Lemma
+from ._rules import is_quantity
+from .definitions import instance_violation
+from .symbols import NORM_OF, NORMS, PARAMS, WRT_SYMBOL, R, hypothesis
 
 DIMENSIONS = ("n", "d")
 
 
 def _assumption(lemma: Lemma, e: Estimate) -> str:
     """Why the assumption step ``e`` does not state its hypothesis ("" if it does)."""
-    from .symbols import NORMS, hypothesis
-
     if e.assume not in lemma.assume:
         return f"hypothesis {e.assume!r} is not among the lemma's assumptions"
     h = hypothesis(e.assume)
@@ -43,8 +44,6 @@ def _assumption(lemma: Lemma, e: Estimate) -> str:
 
 def _citation(lemma: Lemma, e: Estimate, known: dict) -> str:
     """Why the citation ``e.cite`` is not the cited lemma's goal with its hypotheses met ("" if it is)."""
-    from .symbols import NORMS, PARAMS, WRT_SYMBOL, hypothesis
-
     cited, mapping = e.cite
     mapping = dict(mapping)
     if cited not in lemma.requires:
@@ -63,8 +62,6 @@ def _citation(lemma: Lemma, e: Estimate, known: dict) -> str:
         fixed = [aliases for aliases in (*NORMS.values(), *((w,) for w in WRT_SYMBOL.values())) if a in aliases]
         if fixed and b not in fixed[0]:
             return f"it renames {a} to {b}, which is not the same quantity"
-    from .definitions import instance_violation
-
     why = instance_violation({a: b for a, b in mapping.items() if getattr(a, "name", None) not in PARAMS})
     if why:
         return why
@@ -109,8 +106,6 @@ def _citation(lemma: Lemma, e: Estimate, known: dict) -> str:
 
 def _instance(h: str, mapping: dict, hypotheses) -> str:
     """Why instantiating R := ||T|| does not discharge ``h`` ("" if it does)."""
-    from .symbols import NORM_OF, R
-
     m = re.fullmatch(r"norm\((.+)\) <= R", h)
     if not m or m[1] not in NORM_OF or mapping.get(R) != NORM_OF[m[1]]:
         return f"{h!r} is not discharged by R := ‖{m[1] if m else '?'}‖"
@@ -122,9 +117,6 @@ def _instance(h: str, mapping: dict, hypotheses) -> str:
 
 def _renaming(a, b) -> str:
     """Why the citation may not rename ``a`` to ``b`` ("" if it may)."""
-    from ._rules import is_quantity
-    from .symbols import PARAMS
-
     name = getattr(a, "name", None)
     if not isinstance(a, sp.Symbol):
         return f"it renames the expression {a}; a citation renames symbols only"

@@ -44,6 +44,9 @@ from typing import Callable
 
 import sympy as sp
 
+from ._sample import bound_ratio
+from .symbols import WRT_SYMBOL, bound_lhs
+
 RULES: dict[str, str] = {
     "assumption": "a hypothesis of the lemma",
     "lemma": "the conclusion of a cited lemma, with its symbols renamed",
@@ -179,8 +182,6 @@ class Bound:
 
 def _goal_mismatch(bound: Bound, goal: Goal | None) -> str:
     """Why ``goal`` is not the statement of ``bound`` ("" if it is)."""
-    from .symbols import WRT_SYMBOL, bound_lhs
-
     if goal is None:
         return "there is no goal"
     lhs = bound_lhs(bound.quantity, bound.form, bound.kind, bound.wrt, bound.version)
@@ -230,8 +231,6 @@ class Lemma:
             if why:
                 raise ValueError(f"lemma {self.id}: its Bound does not state its goal: {why}")
             if self.numeric is None:
-                from ._sample import bound_ratio
-
                 object.__setattr__(self, "numeric", functools.partial(bound_ratio, bound=self.bound))
 
     @property

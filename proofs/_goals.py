@@ -19,7 +19,10 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms, rows
+
 from ._numeric import Numeric, flat, norm2, rand_matrix, rand_vector, spectral, with_norm, within
+from ._sample import bound_ratio
 
 SAMPLES, SIZE = 12, 6
 
@@ -47,8 +50,6 @@ def _diff(a, b):
 
 def _logit_pair(kind):
     def draw(ctx, rng, k):
-        from attnreg.reference import rows
-
         s, s2 = _pair(ctx, rng, k)
         b = _target(ctx, rng, k)
         val = {
@@ -65,8 +66,6 @@ def _logit_pair(kind):
 
 
 def _jacobian(ctx, rng, k):
-    from attnreg.reference import rows
-
     s = rand_vector(ctx, rng, k, rng.uniform(0.1, 5))
     if rng.random() < 0.4:  # near (½, ½, 0, …), where the bound ½ is attained
         s = [ctx.mpf(rng.gauss(0, 0.01)), ctx.mpf(rng.gauss(0, 0.01))] + [ctx.mpf(-60)] * (k - 2)
@@ -92,8 +91,6 @@ def _box(ctx, rng, k):
 
 
 def _matrix_box(ctx, rng, k):
-    from attnreg.reference import forms
-
     A1, A2, X = rand_matrix(ctx, rng, 4, 3), rand_matrix(ctx, rng, 4, 3), rand_matrix(ctx, rng, 3, 3)
     S = forms.logits(ctx, A1, A2, X)
     return {"lhs": max(abs(v) for v in flat(S)), "R": max(spectral(ctx, A1) * spectral(ctx, A2), norm2(ctx, X))}
@@ -109,8 +106,6 @@ SAMPLERS = {
 
 def goal_ratio(ctx, rng, lemma) -> Numeric:
     """The checker's sampling of ``lemma``'s goal (see the module docstring)."""
-    from ._sample import bound_ratio
-
     goal = lemma.goal
     if lemma.bound is not None:
         try:

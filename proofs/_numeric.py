@@ -15,11 +15,14 @@ This is evidence "confirmed" (docs/design.md §4), never a proof. Bounds in the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import sympy as sp
 
 from attnreg.reference import forms, make_context
 
+from ._forms import P, matrix_rows, stack
+from ._ops import MpOps, entries, vec
 from .symbols import R, d, n
 
 RESIDUAL_DIGITS = 40
@@ -117,10 +120,7 @@ def shifted(p, t, v):
 def derivative_route(ctx, rng, name, along_x, along_A, n=6, d=4):
     """Directional derivatives of the reference block ``name`` in x (along v) and in A (along V), by
     ``ctx.diff``, against the formulas ``along_x(ops, r, A, v)`` and ``along_A(ops, r, V, x)``."""
-    from types import SimpleNamespace
 
-
-    from ._ops import MpOps, entries
 
     ops = MpOps(ctx)
     A, V = rand_matrix(ctx, rng, n, d), rand_matrix(ctx, rng, n, d)
@@ -139,10 +139,7 @@ def derivative_route(ctx, rng, name, along_x, along_A, n=6, d=4):
 
 def vector_point(ctx, rng, n=6, d=4):
     """Random ``A, b, x`` (lists of mpf) and the reference blocks as ``ops`` columns."""
-    from types import SimpleNamespace
 
-
-    from ._ops import MpOps
 
     ops = MpOps(ctx)
     A, b, x = rand_matrix(ctx, rng, n, d), rand_vector(ctx, rng, n, 0.5), rand_vector(ctx, rng, d)
@@ -154,7 +151,6 @@ def vector_point(ctx, rng, n=6, d=4):
 def gradient_route(ctx, rng, version, formula, n=6, d=4):
     """``ctx.diff`` of the reference vector loss along each coordinate vs ``formula(ops, r, A)``."""
 
-    from ._ops import entries
 
     ops, A, b, x, r = vector_point(ctx, rng, n, d)
     got = [ctx.diff(lambda t, k=k: forms.vector_loss(ctx, A, b, [xi + (t if i == k else 0) for i, xi in enumerate(x)],
@@ -167,7 +163,6 @@ def gradient_route(ctx, rng, version, formula, n=6, d=4):
 def hessian_route(ctx, rng, version, formula, n=6, d=4):
     """``ctx.diff`` of the reference vector gradient along a random v vs ``formula(ops, r, A) v``."""
 
-    from ._ops import entries
 
     ops, A, b, x, r = vector_point(ctx, rng, n, d)
     v = rand_vector(ctx, rng, d)
@@ -179,8 +174,6 @@ def hessian_route(ctx, rng, version, formula, n=6, d=4):
 
 def matrix_point(ctx, rng, n=4, d=3):
     """Random ``A1, A2, B, X`` as ``ops`` matrices (B rows of norm about 0.5)."""
-    from ._ops import MpOps
-
     ops = MpOps(ctx)
     A1, A2, X = (ops.matrix(rand_matrix(ctx, rng, r, c, 0.7)) for r, c in ((n, d), (n, d), (d, d)))
     B = ops.matrix(rand_matrix(ctx, rng, n, n, 0.3))
@@ -191,8 +184,6 @@ def matrix_gradient_route(ctx, rng, version, n=4, d=3):
     """``ctx.diff`` of the reference matrix loss along each X entry, and the sum of per-row reference
     vector gradients with data A_[j] = A1[j,:] ⊗ A2, against ``A1ᵀ P A2`` (rows p_j from the lemma)."""
 
-    from ._forms import P, matrix_rows, stack
-    from ._ops import entries, vec
 
     ops, A1, A2, B, X = matrix_point(ctx, rng, n, d)
     L = lambda Y: forms.matrix_loss(ctx, A1.tolist(), A2.tolist(), B.tolist(), Y, version)  # noqa: E731

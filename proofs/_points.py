@@ -12,6 +12,8 @@ import random
 
 import sympy as sp
 
+from ._algebra import BASE_SIZES
+from ._core import Estimate, Step
 from ._numeric import RESIDUAL_DIGITS, Numeric
 
 DIGITS = 60
@@ -33,9 +35,6 @@ def _entries(v):
 
 def steps_at_points(lemma, size=None, seed: int = 0) -> Numeric:
     """Largest relative residual of the lemma's identity steps (and side identities) at a random point."""
-    from ._check import BASE_SIZES
-    from ._core import Estimate, Step
-
     rng = random.Random(seed)
     steps = lemma.steps(*(size or BASE_SIZES[0]))
     pairs = [(s.lhs, s.rhs) for s in steps if isinstance(s, Step)]

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import sympy as sp
 
+from ._core import Estimate
+
 TIMEOUT_MS = 120000
 
 
 def _encoder():
-    import z3
+    import z3  # deferred: z3 is optional
 
     names, side, atoms = {}, [], {}
 
@@ -73,7 +75,7 @@ def _encoder():
 
     def monotone():
         """exp is increasing: m ≤ m′ ⇒ E_m ≤ E_m′ for every pair of exponents met so far."""
-        import z3
+        import z3  # deferred: z3 is optional
 
         keys = list(atoms)
         return [z3.Implies(enc(atoms[a]) <= enc(atoms[b]), names[("exp", a)] <= names[("exp", b)])
@@ -87,7 +89,7 @@ def _rel(a, rel, b):
 
 
 def _negated(a, rel, b):
-    import z3
+    import z3  # deferred: z3 is optional
 
     return a > b if rel == "<=" else a < b if rel == ">=" else z3.Not(a == b)
 
@@ -95,7 +97,7 @@ def _negated(a, rel, b):
 def z3_check(goal, estimates, shrink=sp.Integer(1)) -> str:
     """``"unsat"`` (the estimates imply ``goal`` with its right side times ``shrink``), ``"sat"`` or
     ``"unknown"``."""
-    import z3
+    import z3  # deferred: z3 is optional
 
     enc, side, monotone = _encoder()
     s = z3.Solver()
@@ -112,10 +114,8 @@ def z3_check(goal, estimates, shrink=sp.Integer(1)) -> str:
 def witness(lemma, size=(3, 2)) -> tuple[bool | None, str]:
     """``(agrees, detail)``: z3 confirms the chain's composition and rejects the goal shrunk by 1% (for a
     lower bound: grown by 1%); ``None`` when z3 is not installed or a chain is not encodable."""
-    from ._core import Estimate
-
     try:
-        import z3  # noqa: F401
+        import z3  # noqa: F401  # deferred: z3 is optional
     except ImportError:
         return None, "z3 is not installed"
     if lemma.goal is None:

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Goal, Lemma, Step, by, cite
 from ._forms import parts
 from ._numeric import norm2, within
@@ -40,8 +42,6 @@ def steps(n_, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     nv, ratios = 8, []
     eye = [[ctx.one if i == j else ctx.zero for j in range(nv)] for i in range(nv)]
     a = lambda s: forms.vector_blocks(ctx, eye, s)["alpha"]  # noqa: E731

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from ._forms import jac, parts, stack
+from ._forms import jac, matrix_rows, parts, stack
 from ._ops import SYM, vec
 from .symbols import matrix, vector
 
@@ -50,8 +50,6 @@ def _c_minus_A(n, d, form, which):
 
 
 def _matrix_minus(n, d, form, which):
-    from ._forms import matrix_rows
-
     A1, A2, B, X, Y = (matrix(m, r, c) for m, r, c in (("A1", n, d), ("A2", n, d), ("B", n, n), ("X", d, d),
                                                        ("Y", d, d)))
     P, Q = matrix_rows(SYM, A1, A2, X, B)[1], matrix_rows(SYM, A1, A2, Y, B)[1]

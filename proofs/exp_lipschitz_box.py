@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Goal, Lemma, by, given
 from ._numeric import norm2, within
 from .symbols import M, ds, quantity, sup_inf
@@ -42,8 +44,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     n, ratios = 8, []
     eye = [[ctx.one if i == j else ctx.zero for j in range(n)] for i in range(n)]
     u = lambda s: forms.vector_blocks(ctx, eye, s)["u"]  # noqa: E731

@@ -20,6 +20,12 @@ from pathlib import Path
 
 import sympy as sp
 
+from attnreg._io import atomic_write_text
+
+from . import LEMMAS
+from ._algebra import compose
+from ._core import Estimate
+
 CHAINS = ("softmax_jacobian_half", "normalized_grad_lipschitz_logits", "grad_lipschitz_normalized")
 
 SOFTMAX_ROW_SUM = r"""(* The softmax-1/2 chain, for every n: sum_j |J_ij| = 2 f_i (1 - f_i) and 2 t (1 - t) <= 1/2,
@@ -142,9 +148,6 @@ def _rel(rel):
 
 def chain_file(lemma, size=(3, 2)) -> str:
     """The composition of ``lemma``'s chain as a Coq theorem (see the module docstring)."""
-    from ._check import compose
-    from ._core import Estimate
-
     estimates = [s for s in lemma.steps(*size) if isinstance(s, Estimate)]
     ok, composed, trail, why = compose(lemma.goal, estimates)
     if not ok:
@@ -194,8 +197,6 @@ def chain_file(lemma, size=(3, 2)) -> str:
 
 
 def _symbols(lemma, size):
-    from ._core import Estimate
-
     out = set(lemma.goal.lhs.free_symbols | lemma.goal.rhs.free_symbols)
     for s in lemma.steps(*size):
         if isinstance(s, Estimate):
@@ -205,10 +206,6 @@ def _symbols(lemma, size):
 
 def export(directory, ids=CHAINS) -> list[Path]:
     """Write ``SoftmaxRowSum.v``, one ``Chain_<id>.v`` per id and a Makefile into ``directory``."""
-    from attnreg._io import atomic_write_text
-
-    from . import LEMMAS
-
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     files = {"SoftmaxRowSum.v": SOFTMAX_ROW_SUM}

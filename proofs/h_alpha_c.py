@@ -15,6 +15,8 @@ Check
 """
 from __future__ import annotations
 
+from attnreg.reference import forms
+
 from ._core import Lemma, Step
 from ._forms import matrix_rows, parts, stack
 from ._numeric import agree, matrix_point, vector_point
@@ -37,8 +39,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     _, _, _, _, r = vector_point(ctx, rng)
     ops, A1, A2, B, X = matrix_point(ctx, rng)
     m = forms.matrix_blocks(ctx, A1.tolist(), A2.tolist(), X.tolist(), B.tolist())

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Lemma, Step
 from ._numeric import agree, rand_matrix
 from ._ops import SYM, MpOps, row, vec
@@ -53,8 +55,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     ops, n, d = MpOps(ctx), 5, 4
     A1, A2, X, P = (ops.matrix(rand_matrix(ctx, rng, r, c)) for r, c in ((n, d), (n, d), (d, d), (n, n)))
     S = ops.matrix(forms.logits(ctx, A1.tolist(), A2.tolist(), X.tolist()))

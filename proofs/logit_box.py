@@ -18,6 +18,8 @@ Check
 """
 from __future__ import annotations
 
+from attnreg.reference import forms
+
 from ._core import Goal, Lemma, by, given
 from ._numeric import rand_matrix, rand_vector, spectral, norm2, with_norm, within
 from .symbols import R, logit_inf, norm_A, norm_x, quantity
@@ -37,8 +39,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     ratios = []
     for _ in range(12):
         Rv = ctx.mpf(rng.uniform(0.3, 2))

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Lemma, Step
 from ._forms import K, LOSS, matrix_rows
 from ._numeric import agree, directional, matrix_point, shifted
@@ -61,8 +63,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     pairs = []
     for version in ("normalized", "rescaled"):
         ops, A1, A2, B, X = matrix_point(ctx, rng)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Goal, Lemma, Step, by, given
 from ._numeric import matrix_point, norm2, spectral, within
 from ._ops import SYM, vec
@@ -51,8 +53,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     ratios = []
     for _ in range(10):
         ops, A1, A2, B, X = matrix_point(ctx, rng)

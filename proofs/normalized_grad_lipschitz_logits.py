@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import rows
+
 from ._core import Goal, Lemma, Step, by, cite
 from ._forms import jac, p_normalized, parts
 from ._numeric import norm2, rand_vector, with_norm, within
@@ -70,8 +72,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import rows
-
     nv, ratios = 8, []
     for _ in range(12):
         b = with_norm(ctx, rand_vector(ctx, rng, nv), ctx.mpf(rng.uniform(0.1, 1)), norm2)

@@ -13,8 +13,12 @@ import re
 
 import sympy as sp
 
+from . import LEMMAS, index_form
 from ._check import Verdict
-from ._core import INSTANCE, RULES, Estimate, Lemma
+from ._core import INSTANCE, RULES, Estimate, Lemma, Step
+from ._rules import trusted_rules
+from ._z3 import witness
+from .export_coq import CHAINS
 from .symbols import TEX, hypothesis
 
 REL = {"<=": "≤", ">=": "≥", "=": "="}
@@ -128,8 +132,6 @@ def _section(lemma, name, fmt):
 def render(lemma: Lemma, fmt: str = "md", verdict: Verdict | None = None, numeric=None,
            known: dict | None = None) -> str:
     """The whole proof of ``lemma`` in ``fmt`` ("md" or "latex")."""
-    from . import LEMMAS
-
     known = LEMMAS if known is None else known
     t = tex if fmt == "latex" else (lambda s: s)  # noqa: E731
     status = ("proved" if verdict.ok else "FAILED") if verdict else "not checked"
@@ -202,16 +204,10 @@ def _latex(lemma: Lemma, body: list[str]) -> str:
 
 def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
     """What the verdict rests on: sizes of the identity steps, checked and trusted rules, witnesses."""
-    from ._core import Step
-    from ._rules import trusted_rules
-    from ._z3 import witness
-
     sizes = verdict.sizes if verdict else ()
     where = ", ".join(f"n={a}, d={b}" for a, b in sizes) or "(not checked)"
     steps = lemma.steps(*(sizes[0] if sizes else lemma.sizes[0]))
     idents = sum(isinstance(s, Step) for s in steps) + sum(len(getattr(s, "side", ())) for s in steps)
-    from . import index_form
-
     if lemma.id in index_form.ALL_N:
         what, fn = index_form.ALL_N[lemma.id]
         proved, _ = fn()
@@ -236,8 +232,6 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
         agrees, detail = witness(lemma, sizes[0] if sizes else lemma.sizes[0])
         out.append(f"- Witness z3 ({'agrees' if agrees else 'does not agree' if agrees is False else 'not run'}): "
                    f"{detail}")
-    from .export_coq import CHAINS
-
     if lemma.id in CHAINS:
         extra = " and the finite-sum identity of step 2 for every n (SoftmaxRowSum.v)" \
             if lemma.id == "softmax_jacobian_half" else ""

@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import rows
+
 from ._core import Goal, Lemma, Step, by, given
 from ._forms import p_rescaled, parts
 from ._numeric import norm2, rand_vector, with_norm, within
@@ -82,8 +84,6 @@ def steps(n_, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import rows
-
     nv, ratios = 8, []
     for _ in range(12):
         Mv = ctx.mpf(rng.uniform(0.2, 2))

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Lemma, Step
 from ._forms import jac, p_rescaled, parts
 from ._numeric import agree, vector_point
@@ -45,8 +47,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     ops, A, b, x, r = vector_point(ctx, rng)
     LN, gN = forms.vector_loss_and_grad(ctx, A, b, x, "normalized")
     LR, gR = forms.vector_loss_and_grad(ctx, A, b, x, "rescaled")

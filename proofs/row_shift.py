@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Lemma, Step
 from ._forms import LOSS, jac, k_normalized, parts
 from ._numeric import agree, rand_vector
@@ -45,8 +47,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     n = 8
     eye = [[ctx.one if i == j else ctx.zero for j in range(n)] for i in range(n)]
     s, b, t = rand_vector(ctx, rng, n, 2), rand_vector(ctx, rng, n, 0.4), ctx.mpf(rng.uniform(-3, 3))

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Goal, Lemma, Step, by
 from ._forms import jac
 from ._numeric import rand_vector, within
@@ -53,8 +55,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     ops, n, ratios = MpOps(ctx), 8, []
     eye = [[ctx.one if i == j else ctx.zero for j in range(n)] for i in range(n)]
     logits = [rand_vector(ctx, rng, n, rng.uniform(0.1, 5)) for _ in range(10)]

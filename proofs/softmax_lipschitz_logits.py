@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Goal, Lemma, by, cite
 from ._numeric import norm2, rand_vector, within
 from .softmax_jacobian_half import LEMMA as JACOBIAN, NJ
@@ -36,8 +38,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     n, ratios = 8, []
     eye = [[ctx.one if i == j else ctx.zero for j in range(n)] for i in range(n)]
     f = lambda s: forms.vector_blocks(ctx, eye, s)["f"]  # noqa: E731

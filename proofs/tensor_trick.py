@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Lemma, Step
 from ._numeric import agree, rand_matrix
 from ._ops import SYM, MpOps, vec
@@ -44,8 +46,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     ops, n, d = MpOps(ctx), 5, 4
     A1, A2, X = (rand_matrix(ctx, rng, r, c) for r, c in ((n, d), (n, d), (d, d)))
     S = ops.matrix(forms.logits(ctx, A1, A2, X))

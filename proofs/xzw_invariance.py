@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import sympy as sp
 
+from attnreg.reference import forms
+
 from ._core import Lemma, Step
 from ._forms import LOSS, k_normalized, matrix_rows, parts, stack
 from ._numeric import agree, matrix_point, rand_vector
@@ -65,8 +67,6 @@ def steps(n, d):
 
 
 def numeric(ctx, rng):
-    from attnreg.reference import forms
-
     ops, A1, A2, B, X = matrix_point(ctx, rng)
     n, d = A2.rows, A2.cols
     w, z = ops.col(rand_vector(ctx, rng, d)), ops.col(rand_vector(ctx, rng, d))

@@ -59,7 +59,7 @@ def _is_extended_float(value) -> bool:
     # finite extended floats only: nan and inf fall through to the finiteness check's sentence
     if type(value).__module__ != "numpy" or getattr(value, "dtype", None) is None:
         return False
-    import numpy as np
+    import numpy as np  # deferred: numpy, only for numpy inputs (the reference needs mpmath alone)
 
     return value.dtype.kind == "f" and value.dtype.itemsize > 8 and bool(np.isfinite(value))
 
@@ -72,7 +72,7 @@ def _nested(value):
         if hasattr(value, "detach"):  # torch
             value = value.detach().cpu()
         if type(value).__module__.startswith("array_api_strict"):
-            import numpy as np
+            import numpy as np  # deferred: numpy, only for numpy inputs (the reference needs mpmath alone)
 
             value = np.asarray(value)
         return value.tolist()

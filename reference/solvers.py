@@ -46,6 +46,7 @@ from __future__ import annotations
 from mpmath.ctx_fp import FPContext
 
 from attnreg import stopping
+from attnreg._validate import check_solver_options, check_version
 from attnreg.solve_result import SolveResult, Stop
 
 from . import forms, hessian_lowrank, newton
@@ -261,8 +262,6 @@ def _staged(problem, x0, *, version, auto, work, tol, max_iter, callback):
 
 
 def _check(version, max_iter, tol, callback):
-    from attnreg._validate import check_solver_options, check_version
-
     check_version(version)
     check_solver_options(max_iter, tol, callback)
 

@@ -51,14 +51,14 @@ import numpy as np
 
 from attnreg.reference import forms, make_context, rows
 
+from .tolerances import tol
+
 WELL_CONDITIONED = 1e3  # κ at or below which float64 must give 12 correct digits
 WELL_CONDITIONED_DIGITS = 12
 
 
 def allowed(kappa: float, n: int, u: float) -> float:
     """The error allowed for a value with condition number ``κ`` in rows of length ``n`` (module docstring)."""
-    from .tolerances import tol
-
     bound = tol("vs_condition").factor * (kappa + n) * u
     if u == 2.0**-53 and kappa <= WELL_CONDITIONED:
         bound = min(bound, 10.0**-WELL_CONDITIONED_DIGITS)

@@ -12,7 +12,11 @@ Callers must make results independent of the executor (fixed task lists, order-p
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
 import os
+import sys
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 
 
@@ -39,7 +43,7 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
     """Yield a :class:`Pool`; everything it started is shut down on exit."""
     if scheduler:
         try:
-            import distributed
+            import distributed  # deferred: dask, an optional dependency
         except ImportError:
             raise ExecutorError("--scheduler needs dask: pip install 'attnreg[dask]'") from None
         try:
@@ -56,14 +60,9 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
     if not isinstance(workers, int) or workers < 1:
         raise ExecutorError(f"--workers must be a positive integer, got {workers!r}")
     if workers == 1:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(max_workers=1) as ex:
             yield Pool(ex, 1, "1 worker (this process)")
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and _threads() == 1 else "spawn"
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as ex:
         ex.submit(int).result()  # start every worker now, before any progress thread exists
@@ -76,7 +75,4 @@ THREADED = ("jax", "torch", "tensorflow")  # start native thread pools at use, i
 def _threads() -> int:
     """Python threads, plus one when a library that runs native thread pools is loaded: a fork while
     those run may inherit a held lock (jax warns of a deadlock). Idle BLAS threads are fork-safe."""
-    import sys
-    import threading
-
     return threading.active_count() + any(name in sys.modules for name in THREADED)

@@ -7,13 +7,15 @@ import platform
 import sys
 from datetime import datetime, timezone
 
+import mpmath
+import numpy
+from rich.markup import escape
+
 from .registry import Check, Result, Status
 
 
 def header(seed: int, tiers) -> dict:
-    import mpmath
-    import numpy
-    import sympy
+    import sympy  # deferred: sympy, only for its version in the header
 
     return dict(created=datetime.now(timezone.utc).isoformat(timespec="seconds"), seed=seed, tiers=list(tiers),
                 python=sys.version.split()[0], platform=platform.platform(), numpy=numpy.__version__,
@@ -41,8 +43,6 @@ def render_text(results: list[Result], checks: dict[str, Check], console, *, ver
 
     Lines are never wrapped or cut (``soft_wrap``), so a pipe gets them whole; ``verbose`` adds, under each
     line, what the check verified and how."""
-    from rich.markup import escape
-
     name_w = max((len(r.check) for r in results), default=0)
     word_w = max((len(outcome(r)) for r in results), default=0)
     for r in results:

@@ -18,6 +18,8 @@ True
 """
 from __future__ import annotations
 
+from attnreg.verify.conformance import check
+
 from . import strategies
 from .strategies import Problem, problems
 
@@ -32,8 +34,6 @@ def assert_conforms(fn, *, version, form="matrix", dtype="float64", backend="num
     inputs arrive as ``backend`` arrays of ``dtype``. ``scale="full"``: ``fn`` computes the papers'
     objective without ½. Returns the run's JSON summary when it passes.
     """
-    from attnreg.verify.conformance import check
-
     out = check.run(fn, version=version, form=form, dtype=dtype, backend=backend, device=device, scale=scale,
                     seed=seed, examples=examples)
     if not out.ok:

@@ -23,6 +23,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from attnreg.verify.conformance.dtypes import NAMES, numpy_dtype
+
 B_KINDS = ("simplex", "onehot", "argmax", "zero", "real", "uniform")
 LOGIT_SCALES = (0.5, 2.0, 8.0, 30.0, 120.0)
 
@@ -70,8 +72,6 @@ def _targets(draw, kind, S):
 def problems(*, form="matrix", version=None, n=st.integers(1, 8), d=st.integers(1, 4),
              logit_scale=st.sampled_from(LOGIT_SCALES), b_kind=st.sampled_from(B_KINDS), dtype="float64"):
     """Strategy for consistent inputs ``(A1, A2, B, X)`` (``form="matrix"``) or ``(A, b, x)`` (``"vector"``)."""
-    from attnreg.verify.conformance.dtypes import NAMES
-
     if form not in ("matrix", "vector"):
         raise ValueError(f"form must be 'matrix' or 'vector', got {form!r}")
     if isinstance(dtype, str) and dtype not in NAMES:
@@ -83,8 +83,6 @@ def problems(*, form="matrix", version=None, n=st.integers(1, 8), d=st.integers(
 
 @st.composite
 def _problems(draw, form, version, n, d, logit_scale, b_kind, dtype):
-    from attnreg.verify.conformance.dtypes import NAMES, numpy_dtype
-
     dtype = draw(_strategy(dtype))
     if dtype not in NAMES:
         raise ValueError(f"dtype must be one of {', '.join(NAMES)}, got {dtype!r}")

@@ -25,8 +25,11 @@ import threading
 import time
 
 import flint
+import mpmath
 
-from . import decimals, enclose, problem as P, specnorm
+from . import decimals, enclose, specnorm
+from . import problem as P
+from .confirm import norm_at
 
 BATCH = 64  # boxes split per round: fixed, so results do not depend on the number of workers
 _ROWS = {}
@@ -148,8 +151,6 @@ def run(spec, executor=None, chunks=1, progress=None, clock=time.monotonic):
 def _counterexample(prob, box, t_high):
     """The centre of ``box`` if ``||M||₂`` there provably exceeds the target (arb) and does so at 50 digits
     through the mpmath reference (:mod:`.confirm`); else None."""
-    from .confirm import norm_at
-
     (_, lower, _), = evaluate(prob, [box])
     if not decimal.Decimal(lower) > t_high:
         return None
@@ -161,6 +162,4 @@ def _counterexample(prob, box, t_high):
 
 
 def _digits(v) -> str:
-    import mpmath
-
     return mpmath.nstr(v, 50, strip_zeros=False)

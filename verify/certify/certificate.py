@@ -22,6 +22,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+from attnreg._io import atomic_write_text
+
 FORMAT = "attnreg-certificate/1"
 PROBLEM_KEYS = ("quantity", "form", "version", "data", "domain", "target", "precision_bits")
 
@@ -54,6 +56,4 @@ def dumps(cert: dict) -> str:
 
 
 def write(path, cert: dict):
-    from attnreg._io import atomic_write_text
-
     return atomic_write_text(path, dumps(cert))

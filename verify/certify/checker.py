@@ -24,6 +24,7 @@ import numpy as np
 
 from . import certificate as C
 from .check_formulas import enclosure, matrix_and_derivatives
+from .spec import SpecError, factors, from_dict
 
 MAX_DEPTH = 14  # a box the checker cannot verify in 2^14 pieces is rejected (a false bound fails fast: one path)
 
@@ -112,8 +113,6 @@ def _shape(cert):
 
 
 def _validate_problem(cert):
-    from .spec import SpecError, from_dict
-
     raw = dict(quantity=cert["quantity"], form=cert["form"], center=_nest(cert), radius=cert["domain"]["radius"],
                target=cert["target"], budget_seconds=1, precision_bits=cert["precision_bits"], **cert["data"])
     if cert["version"] is not None:
@@ -244,8 +243,6 @@ def _rayleigh_lower(M):
 def _target_range(cert):
     """Exact arbs ``(low, high)`` around the target; spectral norms enclosed by a Rayleigh quotient from below
     and the positive-definiteness test from above."""
-    from .spec import factors
-
     text = cert["target"]
     try:
         value = flint.arb(str(decimal.Decimal(text)))

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import mpmath
 
-from attnreg.reference import forms, rows as R
+from attnreg.reference import forms
+from attnreg.reference import rows as R
+
+from .spec import factors
 
 
 def _rows(ctx, prob):
@@ -45,8 +48,6 @@ def norm2(ctx, M):
 
 
 def target_at(ctx, prob):
-    from .spec import factors
-
     text = prob["target"]
     try:
         return ctx.mpf(text)

@@ -6,9 +6,13 @@ certificate's boxes are stated exactly and their cover of the domain can be chec
 """
 from __future__ import annotations
 
+import decimal
 from fractions import Fraction
 
 import flint
+
+from .spec import factors
+from .specnorm import point_norm_lower, point_norm_upper
 
 ROOT_LEVEL = 0
 
@@ -73,8 +77,6 @@ def centre_text(problem, box) -> list[str]:
 
 
 def _fraction_text(q: Fraction) -> str:
-    import decimal
-
     with decimal.localcontext() as ctx:
         ctx.prec = 1000
         text = format(decimal.Decimal(q.numerator) / decimal.Decimal(q.denominator), "f")
@@ -83,16 +85,11 @@ def _fraction_text(q: Fraction) -> str:
 
 def spectral_lower(M):
     """Rigorous lower bound of ``||M||₂`` for an exact matrix (Rayleigh quotient at a float singular vector)."""
-    from .specnorm import point_norm_lower
-
     return point_norm_lower(M)[0]
 
 
 def target_enclosure(problem):
     """An arb ball containing the target (a decimal, or a product of decimals and spectral norms)."""
-    from .spec import factors
-    from .specnorm import point_norm_upper
-
     text = problem["target"]
     try:
         return flint.arb(str(Fraction(text).numerator)) / Fraction(text).denominator

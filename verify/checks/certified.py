@@ -2,6 +2,8 @@
 independent checker. Data: n = 3, d = 2 (vector form), the box ||x||∞ ≤ 1/2; the matrix form in the slow tier."""
 from __future__ import annotations
 
+import json
+
 from ..registry import Result, check
 
 A = [["1.2", "-0.4"], ["0.3", "0.9"], ["-0.8", "0.5"]]
@@ -9,9 +11,7 @@ B_ROW = ["0.2", "0.5", "0.3"]
 
 
 def _certify(raw) -> Result:
-    import json
-
-    from attnreg.verify.certify import bnb, certificate, checker, spec
+    from attnreg.verify.certify import bnb, certificate, checker, spec  # deferred: python-flint, when run
 
     s = spec.from_dict(dict(raw, budget_seconds=120), "check")
     cert = json.loads(certificate.dumps(certificate.build(bnb.run(s))))

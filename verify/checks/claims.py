@@ -8,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..claims import builtin, check_claim
+from attnreg import icl, reference
+
+from ..claims import builtin, check_claim, icl_report
 from ..registry import Result, Status, check
 from ..tolerances import tol
 
@@ -41,8 +43,6 @@ for _claim in builtin():
 
 
 def _icl_instance(seed, version, kind, n=5, d=3):
-    from ..claims import icl_report
-
     rng = np.random.default_rng([seed, n, d])
     A1, A2, B, X = icl_report.instance(n, d, 1.5, rng)
     return (A1, A2, B, X), icl_report.move(kind, version, A1, A2, B, X, rng, logit_step=0.05)
@@ -50,8 +50,6 @@ def _icl_instance(seed, version, kind, n=5, d=3):
 
 def _icl_exact(version, kind):
     def run(*, seed):
-        from attnreg import reference
-
         args, kw = _icl_instance(seed, version, kind)
         err = float(reference.icl.exactness(*args, version=version, dps=50, **kw))
         bound = 10.0 ** -(50 - tol("reference.digits").factor)
@@ -63,8 +61,6 @@ def _icl_exact(version, kind):
 
 def _icl_bound(version, kind):
     def run(*, seed):
-        from attnreg import icl, reference
-
         args, kw = _icl_instance(seed, version, kind)
         s = icl.shift(*args, version=version, **kw)
         Bt = icl.shifted_target(*args, version=version, **kw)

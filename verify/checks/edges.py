@@ -18,6 +18,7 @@ explores in the tests.
 """
 from __future__ import annotations
 
+import importlib.util
 import math
 
 import mpmath
@@ -171,8 +172,6 @@ def _blocks(*, seed):
 
 def _autograd(library):
     """torch ``loss.backward()`` or ``jax.grad`` through attnreg.loss against attnreg.grad, both versions."""
-    import importlib.util
-
     if not importlib.util.find_spec(library):
         return Result(status=Status.SKIP, detail=f"{library} is not installed")
     A1, A2, B, X = edges.make("mixed", 4, 500.0, 505.0, 3).matrix()
@@ -181,13 +180,13 @@ def _autograd(library):
         want = attnreg.grad(A1, A2, B, X, version=version)
         scale = float(np.max(np.abs(want)))
         if library == "torch":
-            import torch
+            import torch  # deferred: torch, an optional dependency
 
             Xt = torch.asarray(X).requires_grad_(True)
             attnreg.loss(*(torch.asarray(a) for a in (A1, A2, B)), Xt, version=version).backward()
             errs.append(_rel(Xt.grad.numpy(), want, scale))
         else:
-            import jax
+            import jax  # deferred: jax, an optional dependency
 
             with jax.enable_x64(True):
                 J = [jax.numpy.asarray(a) for a in (A1, A2, B)]

@@ -26,6 +26,8 @@ import numpy as np
 
 import attnreg
 
+from ..tolerances import tol
+
 
 @dataclass
 class Problem:
@@ -102,7 +104,5 @@ def recovery(n, d, k) -> Problem:
 
 def reached(X, X_star) -> bool:
     """``||X − X*||_F ≤ tol·||X*||_F`` (verify/tolerances.py, "solve.recover.X")."""
-    from ..tolerances import tol
-
     X = np.asarray(X.tolist() if hasattr(X, "tolist") and not isinstance(X, np.ndarray) else X, dtype=float)
     return bool(np.linalg.norm(X - X_star) <= tol("solve.recover.X").factor * np.linalg.norm(X_star))

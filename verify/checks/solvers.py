@@ -11,6 +11,8 @@ r"""Cross-validation of the solvers: production (L-BFGS, Newton-CG, float64) aga
 """
 from __future__ import annotations
 
+import time
+
 import mpmath
 import numpy as np
 
@@ -187,8 +189,6 @@ def unbounded(*, seed):
              "||∇L|| ≤ 1e-40 at 50 "
              "digits and recovers X* to 35 digits.")
 def reference_realisable_large(*, seed):
-    import time
-
     worst_g = worst_x = 0.0
     lines = []
     for version in attnreg.VERSIONS:

@@ -55,8 +55,9 @@ def apply(claim, outcome, outcome_type):
 
 def certify(claim):
     """``(certified?, evidence)``; raise :class:`NotApplicable` for a spec about something else."""
-    from attnreg.verify.certify import bnb, certificate, checker
-    from attnreg.verify.certify.spec import SpecError, load
+    # python-flint (imported by the certify modules) is loaded only for a claim with a certificate
+    from attnreg.verify.certify import bnb, certificate, checker  # deferred: python-flint
+    from attnreg.verify.certify.spec import SpecError, load  # deferred: python-flint
 
     path = Path(claim.file).parent / claim.certificate
     try:

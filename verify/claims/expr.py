@@ -122,7 +122,7 @@ def _check_powers(tree, src):
 
 
 def _sympy(node):
-    import sympy
+    import sympy  # deferred: sympy, only when a claim is proved (parsing and sampling do not need it)
 
     if isinstance(node, ast.Constant):
         return sympy.Integer(node.value) if isinstance(node.value, int) else sympy.Rational(repr(node.value))

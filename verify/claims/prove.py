@@ -42,7 +42,7 @@ class Decision:
 def lemmas() -> list:
     """``(id, lemma)`` of every bound lemma of ``attnreg.proofs`` that verifies, with every lemma it requires
     (transitively): "proved" rests on checked chains. The first call in a process re-checks them (about 8 s)."""
-    from attnreg import proofs
+    from attnreg import proofs  # deferred: the whole proof machinery (sympy, every lemma), only when proving
 
     found = proofs.bound_lemmas(verified=True)
     names = {id(v): k for k, v in getattr(proofs, "LEMMAS", {}).items()}

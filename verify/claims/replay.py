@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from attnreg.reference import make_context
+
 from . import confirm
 from .claimfile import ClaimError, from_table
 
@@ -109,8 +111,6 @@ def _check_sizes(claim, params, inputs, p_prime) -> None:
 
 
 def _agree(a, b) -> bool:
-    from attnreg.reference import make_context
-
     if not isinstance(b, str):
         return False
     ctx = make_context(50)

@@ -28,7 +28,7 @@ def proved_value(outcome):
     d = outcome.decision
     if d is None or d.status != "proved" or outcome.worst is None:
         return None
-    import sympy
+    import sympy  # deferred: sympy, only for a proved constant
 
     p = outcome.worst["params"]
     subs = {sympy.Symbol(k, positive=True): v for k, v in p.items()}
@@ -87,8 +87,8 @@ def plot_png(outcomes) -> bytes | None:
     groups = [(g, title) for g, title in zip(groups, ("derived constants", "recalled / quoted constants")) if g]
     if not groups:
         return None
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import FigureCanvasAgg  # deferred: matplotlib, only for the figure
+    from matplotlib.figure import Figure  # deferred: matplotlib, only for the figure
 
     fig = Figure(figsize=(6 * len(groups), 5), dpi=100)
     FigureCanvasAgg(fig)

@@ -16,6 +16,9 @@ import math
 
 import numpy as np
 
+import attnreg
+from attnreg import reference
+
 from .. import errormodel
 from ..tolerances import tol
 from . import cases, dtypes, runner, target
@@ -39,8 +42,6 @@ def problem(n: int, scale: float, seed: int = 0):
 
 def production(version, dtype):
     """attnreg's own path, on NumPy (float64/float32) or torch (float16/bfloat16, where installed)."""
-    import attnreg
-
     return lambda A1, A2, B, X: attnreg.loss_and_grad(A1, A2, B, X, version=version)
 
 
@@ -63,9 +64,6 @@ def _state(value, gold_hi, unit):
 
 
 def softmax_point(n, scale, dtype):
-    import attnreg
-    from attnreg import reference
-
     rng = np.random.default_rng([n, int(scale), 7])
     S = rng.integers(-64, 65, size=(n, n)) / 64 * scale  # dyadic: exact in every dtype up to 2048
     conv = target.converter(backend_for(dtype, "numpy"), dtype)

@@ -1,10 +1,19 @@
 """``attnreg audit``: run the sweep of :mod:`.audit` and write report.md, report.json and PNG plots into a folder."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import sys
+import warnings
 from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from attnreg._io import atomic_write_text
+from attnreg.cli import UsageError
+from attnreg.cli.check_impl_cmd import check_seed, load_target
 
 from . import audit, dtypes
 
@@ -13,8 +22,6 @@ COLORS = {"float64": "tab:blue", "float32": "tab:orange", "float16": "tab:green"
 
 
 def available_dtypes() -> list[str]:
-    import importlib.util
-
     low = [d for d in ("float16", "bfloat16") if d == "float16" or importlib.util.find_spec("torch")
            or importlib.util.find_spec("ml_dtypes")]
     return ["float64", "float32", *low]
@@ -41,10 +48,10 @@ def summary(points, version, dt):
 
 
 def plots(points, soft, out: Path, title: str) -> list[Path]:
-    import matplotlib
+    import matplotlib  # deferred: matplotlib, only for the figures
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # deferred: matplotlib, only for the figures
 
     files = []
     for version in [v for v in VERSIONS if any(p["version"] == v for p in points)]:
@@ -134,15 +141,6 @@ def markdown(points, soft, meta) -> str:
 
 
 def main(args) -> int:
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    from attnreg._io import atomic_write_text
-    from attnreg.cli import UsageError
-    from attnreg.cli.check_impl_cmd import check_seed, load_target
-
-    import warnings
-
     check_seed(args.seed)
     warnings.simplefilter("ignore")  # overflow warnings of the code under audit are measured, not printed
     out = Path(args.out)

@@ -16,7 +16,7 @@ from .dtypes import numpy_dtype, provider
 
 def _lib(dtype: str):
     if provider(dtype) == "torch":
-        import torch
+        import torch  # deferred: torch, an optional dependency
 
         t = getattr(torch, dtype)
         return (lambda a: torch.asarray(np.asarray(a, dtype=np.float64)).to(t)), torch, \

@@ -16,11 +16,11 @@ def hypothesis_cases(form: str, version: str, dtype: str, count: int, seed: int,
     """``count`` cases drawn by Hypothesis from :func:`attnreg.testing.strategies.problems`, seeded."""
     if count <= 0:
         return []
-    from hypothesis import HealthCheck, Phase, given, settings
-    from hypothesis import seed as hseed
-    from hypothesis import strategies as st
+    from hypothesis import HealthCheck, Phase, given, settings  # deferred: hypothesis, only to draw cases
+    from hypothesis import seed as hseed  # deferred: hypothesis, as above
+    from hypothesis import strategies as st  # deferred: hypothesis, as above
 
-    from attnreg.testing.strategies import problems
+    from attnreg.testing.strategies import problems  # deferred: the strategies import hypothesis
 
     drawn = []
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..tolerances import tol
 from . import dtypes, judge, runner
+from .target import converter, to_float64
 
 STENCIL = ((1, 4 / 5), (2, -1 / 5), (3, 4 / 105), (4, -1 / 280))  # order-8 central first derivative
 DIGITS = {"float32": 7.2, "float16": 3.3, "bfloat16": 2.4}  # -log10(u) of the lower precisions
@@ -175,8 +176,6 @@ def fd_check(fn, convert, case, version, seed=0):
 
     try:
         L0, G = call(0.0)
-        from .target import to_float64
-
         dot = float(np.sum(to_float64(G) * V))
         fd = sum(c * (float(to_float64(call(j * h)[0])) - float(to_float64(call(-j * h)[0]))) for j, c in STENCIL) / h
     except (Exception, SystemExit):
@@ -220,8 +219,6 @@ def diagnose(measured, jd, *, form, version, dtype, fn=None, backend="numpy", de
     loss_bad = any(r.startswith("loss") for v in jd.cases for r in v.reasons) \
         or not jd.rule.get("loss", {}).get("ok", True)
     if fn is not None and grad_bad and grad_t is None and not out:
-        from .target import converter
-
         convert = converter(backend, "float64", device)
         # finite differences on failing cases only: a claim about the objective rests on a case where it is wrong
         small = [(m.case, v) for m, v in zip(measured, jd.cases) if not v.ok and m.status == "ok"

@@ -17,7 +17,7 @@ NAMES = ("float64", "float32", "float16", "bfloat16")
 
 def numpy_dtype(name: str):
     if name == "bfloat16":
-        import ml_dtypes
+        import ml_dtypes  # deferred: ml_dtypes, an optional dependency
 
         return np.dtype(ml_dtypes.bfloat16)
     return np.dtype(name)
@@ -39,7 +39,7 @@ class Unit:
 
 
 def unit(name: str) -> Unit:
-    import ml_dtypes
+    import ml_dtypes  # deferred: ml_dtypes, an optional dependency
 
     info = ml_dtypes.finfo(numpy_dtype(name)) if name == "bfloat16" else np.finfo(numpy_dtype(name))
     big = float(info.max)

@@ -26,6 +26,7 @@ import numpy as np
 from mpmath.libmp import to_str
 
 from attnreg import reference
+from attnreg._io import atomic_write_text
 
 from . import goldcases, independent
 
@@ -160,8 +161,6 @@ def main(argv=None) -> int:
         print(f"golden: refused: {exc}", file=sys.stderr)
         return 1
     if args.out:
-        from attnreg._io import atomic_write_text
-
         atomic_write_text(args.out, text)
     else:
         sys.stdout.write(text)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import errormodel
 from ..tolerances import tol
 from . import baseline, cases, dtypes, target
 
@@ -75,8 +76,6 @@ def grad_size(case, version, loss: float) -> float:
 def apriori(m, version: str, dtype: str) -> dict:
     """The first-order a-priori relative error bound (attnreg.verify.errormodel, times its ``vs_reference``
     factor) of loss and gradient for a computation in ``dtype``; inf where it cannot be evaluated."""
-    from .. import errormodel
-
     (Lh, _), (Gh, _) = m.gold_q["loss"], m.gold_q["grad"]
     f = 2.0 if m.scale == "full" else 1.0
     try:

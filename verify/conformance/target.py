@@ -77,7 +77,7 @@ def _converter(backend: str, dtype: str, device=None):
         t = getattr(lib, dtype)
         return lambda a: lib.asarray(np.asarray(a, dtype=np.float64)).to(dtype=t, device=device or "cpu")
     if backend == "jax":
-        import jax
+        import jax  # deferred: jax, an optional dependency
 
         if dtype == "float64":
             jax.config.update("jax_enable_x64", True)
@@ -93,7 +93,7 @@ def _converter(backend: str, dtype: str, device=None):
 def to_float64(v) -> np.ndarray:
     """Any array-like (NumPy, torch, JAX, CuPy, Python number) as a float64 NumPy array."""
     if hasattr(v, "detach"):  # torch: bfloat16 has no NumPy dtype, so widen first
-        import torch
+        import torch  # deferred: torch, an optional dependency
 
         return v.detach().to(torch.float64).cpu().numpy()
     if hasattr(v, "get") and type(v).__module__.startswith("cupy"):
