@@ -15,7 +15,7 @@ from attnreg._io import atomic_write_text
 from attnreg.cli import UsageError
 from attnreg.cli.check_impl_cmd import check_seed, load_target
 
-from . import audit, dtypes
+from . import audit, dtypes, target
 
 VERSIONS = ("normalized", "rescaled")
 COLORS = {"float64": "tab:blue", "float32": "tab:orange", "float16": "tab:green", "bfloat16": "tab:red"}
@@ -151,8 +151,6 @@ def main(args) -> int:
     fn = load_target(args.target) if args.target else None
     fn_for = (lambda version, dt: fn) if fn else audit.production
     names = available_dtypes()
-    from . import target
-
     try:  # a backend or device the libraries lack is a usage error, before any work
         for dt in names:
             target.converter(audit.backend_for(dt, args.backend, fn is None), dt, args.device)
