@@ -9,14 +9,17 @@ direction. The first step, with no pairs yet, is ``−∇L / ||∇L||`` (unit le
 from __future__ import annotations
 
 import math
+import operator
 from collections import deque
 
+from ._types import Array, Namespace
 
-def dot(a, b, *, xp) -> float:
+
+def dot(a: Array, b: Array, *, xp: Namespace) -> float:
     return float(xp.sum(a * b))
 
 
-def norm(a, *, xp) -> float:
+def norm(a: Array, *, xp: Namespace) -> float:
     """``||a||₂`` scaled by ``max|a|``: ``sqrt(Σ a²)`` is 0 below ~1e-154 in float64 (and inf above ~1e154),
     which once made a solver report convergence at a gradient of 1e-174."""
     top = float(xp.max(xp.abs(a)))
@@ -29,14 +32,16 @@ class LBFGS:
     name = "lbfgs"
     patience = 30  # polishing below the default tol: steps allowed without halving ||∇L||
 
-    def __init__(self, *, xp, memory: int = 10):
-        self.xp, self.pairs = xp, deque(maxlen=memory)
+    def __init__(self, *, xp: Namespace, memory: int = 10) -> None:
+        self.xp = xp
+        # index(): an integer-like memory (np.int64(2), validated by the caller) is an int for deque
+        self.pairs: deque[tuple[Array, Array, float]] = deque(maxlen=operator.index(memory))
 
-    def direction(self, x, g):
+    def direction(self, x: Array, g: Array) -> Array:
         xp = self.xp
         if not self.pairs:
             return -g / norm(g, xp=xp)
-        q, alphas = g, []
+        q, alphas = g, list[float]()
         for s, y, rho in reversed(self.pairs):
             a = rho * dot(s, q, xp=xp)
             alphas.append(a)
@@ -47,7 +52,7 @@ class LBFGS:
             r = r + s * (a - rho * dot(y, r, xp=xp))
         return -r
 
-    def update(self, s, y) -> None:
+    def update(self, s: Array, y: Array) -> None:
         xp = self.xp
         sy = dot(s, y, xp=xp)
         if sy > 1e-10 * norm(s, xp=xp) * norm(y, xp=xp):  # curvature condition, with a relative margin

@@ -16,22 +16,29 @@ evaluated twice.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import TypeVar
+
+P = TypeVar("P")  # the payload that phi hands back with φ(t), φ'(t)
+Phi = Callable[[float], tuple[float, float, P]]
+Trial = tuple[float, float, float, P | None]  # (t, φ(t), φ'(t), payload); no payload at t = 0
 
 C1, C2 = 1e-4, 0.9
 EPS = 2.0**-52
 
 
-def _ok(f, f0, d, d0, t, tiny):
+def _ok(f: float, f0: float, d: float, d0: float, t: float, tiny: float) -> bool:
     armijo = f <= f0 + C1 * t * d0
     approx = f <= f0 + tiny and d <= (2 * C1 - 1) * d0
     return armijo or approx
 
 
-def wolfe(phi, f0: float, d0: float, t: float = 1.0, *, max_evals: int = 40, eps: float = EPS):
+def wolfe(phi: Phi[P], f0: float, d0: float, t: float = 1.0, *, max_evals: int = 40,
+          eps: float = EPS) -> tuple[float, P] | None:
     """Return ``(t, payload)`` satisfying the (approximate) strong Wolfe conditions; when the bracket
     collapses first, the best point found that has sufficient decrease (Armijo only); None if there is none."""
     tiny = 256 * eps * abs(f0)
-    lo = (0.0, f0, d0, None)
+    lo: Trial[P] = (0.0, f0, d0, None)
     for i in range(max_evals):
         f, d, pay = phi(t)
         if not math.isfinite(f) or not _ok(f, f0, d, d0, t, tiny) or (i > 0 and f >= lo[1]):
@@ -44,7 +51,8 @@ def wolfe(phi, f0: float, d0: float, t: float = 1.0, *, max_evals: int = 40, eps
     return None
 
 
-def _zoom(phi, lo, hi, f0, d0, tiny, evals):
+def _zoom(phi: Phi[P], lo: Trial[P], hi: Trial[P], f0: float, d0: float, tiny: float,
+          evals: int) -> tuple[float, P] | None:
     """Shrink ``[lo, hi]`` (``lo`` the best point that satisfies the decrease test) by safeguarded
     cubic interpolation, bisection when the cubic is unusable or ``hi`` is non-finite."""
     for _ in range(max(evals, 0)):
@@ -63,7 +71,7 @@ def _zoom(phi, lo, hi, f0, d0, tiny, evals):
     return (lo[0], lo[3]) if lo[3] is not None else None
 
 
-def _cubic(lo, hi):
+def _cubic(lo: Trial[P], hi: Trial[P]) -> float:
     (a, fa, da, _), (b, fb, db, _) = lo, hi
     mid, width = (a + b) / 2, abs(b - a)
     if a == b or not (math.isfinite(fb) and math.isfinite(db)):

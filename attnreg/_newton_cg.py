@@ -17,18 +17,21 @@ the rounding floor where truncated CG crawls.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from ._lbfgs import dot, norm
+from ._types import Array, Namespace
 
 
 class NewtonCG:
     name = "newton-cg"
     patience = 10  # polishing below the default tol: steps allowed without halving ||∇L||
 
-    def __init__(self, hvp, *, xp, max_cg: int, hessian=None):
+    def __init__(self, hvp: Callable[[Array, Array], Array], *, xp: Namespace, max_cg: int,
+                 hessian: Callable[[Array], Array] | None = None) -> None:
         self.hvp, self.xp, self.max_cg, self.hessian = hvp, xp, max_cg, hessian
 
-    def direction(self, x, g):
+    def direction(self, x: Array, g: Array) -> Array:
         xp = self.xp
         if self.hessian is not None:
             p = self._dense(x, g)
@@ -51,11 +54,12 @@ class NewtonCG:
             if math.sqrt(rr_new) <= stop:
                 break
             v, rr = -r + (rr_new / rr) * v, rr_new
-        return gn * z
+        return gn * (-g if z is None else z)  # z is None only when max_cg = 0: the steepest descent
 
-    def _dense(self, x, g):
-        xp = self.xp
-        H = self.hessian(x)
+    def _dense(self, x: Array, g: Array) -> Array | None:
+        xp, hessian = self.xp, self.hessian
+        assert hessian is not None  # direction() calls this only with a Hessian
+        H = hessian(x)
         if not bool(xp.all(xp.isfinite(H))):
             return None  # out of float range: truncated CG on Hessian-vector products instead
         lam, V = xp.linalg.eigh((H + H.T) / 2)
@@ -67,7 +71,7 @@ class NewtonCG:
         w = xp.where(w > mu, w, xp.full_like(w, mu))
         return -(V @ ((V.T @ g) / w))
 
-    def update(self, s, y) -> None:
+    def update(self, s: Array, y: Array) -> None:
         return None
 
     def reset(self) -> bool:

@@ -15,24 +15,27 @@ from typing import Protocol
 from . import _vector as vector
 from . import blocks, matrix
 from ._lbfgs import norm
+from ._types import Array, Namespace
 
 DENSE_MAX = 256  # variables: up to here the dense Hessian (d⁴ ≤ 65536 entries) is cheap next to a solve
 
 
 class Objective(Protocol):
     version: str
-    xp: object
+    xp: Namespace
     rows: int
+    size: int
+    norms: float
 
-    def X(self, x): ...
-    def flat(self, G): ...
-    def value_and_grad(self, x) -> tuple[float, object]: ...
-    def hvp(self, x, v): ...
-    def hessian(self, x): ...
-    def row_terms(self, x) -> tuple[list, list]: ...
+    def X(self, x: Array) -> Array: ...
+    def flat(self, G: Array) -> Array: ...
+    def value_and_grad(self, x: Array) -> tuple[float, Array]: ...
+    def hvp(self, x: Array, v: Array) -> Array: ...
+    def hessian(self, x: Array) -> Array: ...
+    def row_terms(self, x: Array) -> tuple[list[float], list[float]]: ...
 
 
-def scale(obj, x) -> float:
+def scale(obj: Objective, x: Array) -> float:
     """``||A1||_F ||A2||_F κ`` with ``κ = max_j α_j²`` (rescaled) or 1; inf when it overflows."""
     if obj.version == "normalized":
         return obj.norms
@@ -44,29 +47,29 @@ def scale(obj, x) -> float:
 
 
 class MatrixObjective:
-    def __init__(self, A1, A2, B, version, xp):
+    def __init__(self, A1: Array, A2: Array, B: Array, version: str, xp: Namespace) -> None:
         self.A1, self.A2, self.B, self.version, self.xp = A1, A2, B, version, xp
         d = A1.shape[1]
         self.shape, self.rows, self.size = (d, d), A1.shape[0], d * d
         self.norms = norm(A1, xp=xp) * norm(A2, xp=xp)  # scaled: no overflow of the sum of squares
 
-    def X(self, x):
+    def X(self, x: Array) -> Array:
         return self.xp.reshape(x, self.shape)
 
-    def flat(self, G):
+    def flat(self, G: Array) -> Array:
         return self.xp.reshape(G, (-1,))
 
-    def value_and_grad(self, x):
+    def value_and_grad(self, x: Array) -> tuple[float, Array]:
         loss, G = matrix.loss_and_grad(self.A1, self.A2, self.B, self.X(x), version=self.version)
         return float(loss), self.flat(G)
 
-    def hvp(self, x, v):
+    def hvp(self, x: Array, v: Array) -> Array:
         return self.flat(matrix.hvp(self.A1, self.A2, self.B, self.X(x), self.X(v), version=self.version))
 
-    def hessian(self, x):
+    def hessian(self, x: Array) -> Array:
         return matrix.hessian(self.A1, self.A2, self.B, self.X(x), version=self.version)
 
-    def row_terms(self, x):
+    def row_terms(self, x: Array) -> tuple[list[float], list[float]]:
         """``(log α_j, ℓ^N_j)`` for every row, as lists of floats (by row blocks for log α)."""
         xp = self.xp
         lse = blocks.log_alpha(self.A1, self.A2, self.X(x))
@@ -76,28 +79,28 @@ class MatrixObjective:
 
 
 class VectorObjective:
-    def __init__(self, A, b, version, xp):
+    def __init__(self, A: Array, b: Array, version: str, xp: Namespace) -> None:
         self.A, self.b, self.version, self.xp = A, b, version, xp
         self.rows, self.size = 1, A.shape[1]
         self.norms = norm(A, xp=xp)
 
-    def X(self, x):
+    def X(self, x: Array) -> Array:
         return x
 
-    def flat(self, G):
+    def flat(self, G: Array) -> Array:
         return G
 
-    def value_and_grad(self, x):
+    def value_and_grad(self, x: Array) -> tuple[float, Array]:
         loss, g = vector.loss_and_grad(self.A, self.b, x, version=self.version)
         return float(loss), g
 
-    def hvp(self, x, v):
+    def hvp(self, x: Array, v: Array) -> Array:
         return vector.hvp(self.A, self.b, x, v, version=self.version)
 
-    def hessian(self, x):
+    def hessian(self, x: Array) -> Array:
         return vector.hessian(self.A, self.b, x, version=self.version)
 
-    def row_terms(self, x):
+    def row_terms(self, x: Array) -> tuple[list[float], list[float]]:
         xp = self.xp
         s = self.A @ x
         m = xp.max(s)

@@ -16,18 +16,19 @@ from __future__ import annotations
 
 from ._rows import _rescaled_parts, shift
 from ._scale import loo, times_exp
+from ._types import Array, Namespace
 from ._validate import check_block_rows, matrix_problem
 
 __all__ = ["u", "alpha", "log_alpha", "f", "c", "h"]
 
 
-def softmax_rows(S, *, xp):
+def softmax_rows(S: Array, *, xp: Namespace) -> Array:
     """Row softmax of the k × n logits ``S``, shifted by the row maximum where entries could overflow."""
     _, E = shift(S, xp=xp, version="normalized")
     return E / xp.sum(E, axis=1, keepdims=True)
 
 
-def row_sums(S, *, xp, log=False):
+def row_sums(S: Array, *, xp: Namespace, log: bool = False) -> Array:
     """``α_j = Σ_k e^{S_jk}`` as ``e^{c_j} Σ_k e^{S_jk − c_j}``, or ``log α_j = m_j + log1p(Σ_{k≠k*} e^{S_jk − m_j})``
     (``m_j`` the row maximum at ``k*``: accurate also when ``α_j = 1 + 10⁻¹⁸``)."""
     if log:
@@ -38,7 +39,7 @@ def row_sums(S, *, xp, log=False):
     return times_exp(xp.sum(E, axis=1, keepdims=True), c, xp=xp)[:, 0]
 
 
-def residual_rows(S, B, *, version, xp):
+def residual_rows(S: Array, B: Array, *, version: str, xp: Namespace) -> Array:
     """``C = F − B`` or ``H = U − D B`` for the k × n logits ``S``, entrywise without cancellation:
     ``c_i = (u_i(1 − b_i) − b_i R_i)/α`` and ``h_i = u_i(1 − b_i) − b_i R_i``, ``R_i = Σ_{j≠i} u_j``.
     ``h`` carries each term at its own scale (``u_i = e^{s_i}``, ``R_i`` scaled by the largest logit
@@ -50,49 +51,49 @@ def residual_rows(S, B, *, version, xp):
     return times_exp(q["hh"], q["k"], xp=xp)
 
 
-def _logits(A1, A2, X, B=None):
+def _logits(A1: Array, A2: Array, X: Array, B: Array | None = None) -> tuple[Namespace, Array]:
     xp, _, _ = matrix_problem(A1, A2, X, B=B)
     return xp, A1 @ (X @ A2.T)
 
 
-def u(A1, A2, X):
+def u(A1: Array, A2: Array, X: Array) -> Array:
     """``exp(A1 X A2ᵀ)`` entrywise (inf exactly where the true entry exceeds the dtype's range)."""
     xp, S = _logits(A1, A2, X)
     return xp.exp(S)
 
 
-def alpha(A1, A2, X, *, block_rows=None):
+def alpha(A1: Array, A2: Array, X: Array, *, block_rows: int | None = None) -> Array:
     """Row sums ``α_j = ⟨exp(s_j), 1ₙ⟩``, as ``e^{c_j}⟨exp(s_j − c_j), 1ₙ⟩`` (``c_j`` the row maximum where
     entries could over- or underflow), by blocks of rows (memory O(block_rows·n))."""
     return _row_sums(A1, A2, X, block_rows, log=False)
 
 
-def log_alpha(A1, A2, X, *, block_rows=None):
+def log_alpha(A1: Array, A2: Array, X: Array, *, block_rows: int | None = None) -> Array:
     """``log α_j`` for every row (log-sum-exp of the logits), finite for any logits, by blocks of rows."""
     return _row_sums(A1, A2, X, block_rows, log=True)
 
 
-def _row_sums(A1, A2, X, block_rows, *, log):
+def _row_sums(A1: Array, A2: Array, X: Array, block_rows: int | None, *, log: bool) -> Array:
     xp, n, _ = matrix_problem(A1, A2, X)
-    block, W, parts = check_block_rows(block_rows, n), X @ A2.T, []
+    block, W, parts = check_block_rows(block_rows, n), X @ A2.T, list[Array]()
     for start in range(0, n, block):
         parts.append(row_sums(A1[start:min(start + block, n), :] @ W, xp=xp, log=log))
     return xp.concat(parts) if len(parts) > 1 else parts[0]
 
 
-def f(A1, A2, X):
+def f(A1: Array, A2: Array, X: Array) -> Array:
     """Row softmax ``D(X)⁻¹ exp(A1 X A2ᵀ)``; rows that could overflow are shifted by their maximum."""
     xp, S = _logits(A1, A2, X)
     return softmax_rows(S, xp=xp)
 
 
-def c(A1, A2, B, X):
+def c(A1: Array, A2: Array, B: Array, X: Array) -> Array:
     """``f(X) − B``, entrywise as ``(u(1 − b) − b(α − u))/α`` (see :func:`residual_rows`)."""
     xp, S = _logits(A1, A2, X, B=B)
     return residual_rows(S, B, version="normalized", xp=xp)
 
 
-def h(A1, A2, B, X):
+def h(A1: Array, A2: Array, B: Array, X: Array) -> Array:
     """``exp(A1 X A2ᵀ) − D(X) B``, finite and accurate wherever the entry is representable
     (see :func:`residual_rows`)."""
     xp, S = _logits(A1, A2, X, B=B)

@@ -39,13 +39,15 @@ from array_api_compat import device
 
 from ._rows import _rescaled_parts, shift as _shift
 from ._scale import times_exp
+from ._types import Array, Namespace
 from .blocks import f, softmax_rows
 from ._validate import check_finite, check_int, check_move, check_shape, check_version, namespace
 
 __all__ = ["shifted_target", "shift", "Shift"]
 
 
-def _problem(A1, A2, B, X, A1_new, A2_new, X_new):
+def _problem(A1: Array, A2: Array, B: Array, X: Array, A1_new: Array | None, A2_new: Array | None,
+             X_new: Array | None) -> tuple[Namespace, int, tuple[Array, Array, Array], str]:
     kind = check_move(A1_new, A2_new, X_new)
     arrays = dict(A1=A1, A2=A2, B=B, X=X, A1_new=A1_new, A2_new=A2_new, X_new=X_new)
     arrays = {k: a for k, a in arrays.items() if a is not None}
@@ -61,7 +63,8 @@ def _problem(A1, A2, B, X, A1_new, A2_new, X_new):
     return xp, n, new, kind
 
 
-def shifted_target(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None):
+def shifted_target(A1: Array, A2: Array, B: Array, X: Array, *, version: str, A1_new: Array | None = None,
+                   A2_new: Array | None = None, X_new: Array | None = None) -> Array:
     """``B̃`` with residual(new problem, B) = residual(old problem, B̃) (module docstring)."""
     version = check_version(version)
     xp, _, (A1n, A2n, Xn), _ = _problem(A1, A2, B, X, A1_new, A2_new, X_new)
@@ -94,17 +97,23 @@ class Shift:
     def paper_bound(self) -> float:
         return self.paper_constant * self.step
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return dict(asdict(self), derived_bound=self.derived_bound, paper_bound=self.paper_bound)
 
 
-def shift(A1, A2, B, X, *, version, A1_new=None, A2_new=None, X_new=None, iterations: int = 200) -> Shift:
+def shift(A1: Array, A2: Array, B: Array, X: Array, *, version: str, A1_new: Array | None = None,
+          A2_new: Array | None = None, X_new: Array | None = None, iterations: int = 200) -> Shift:
     """Measure ``||B̃ − B||_F`` and the derived and paper-style bounds (module docstring)."""
     iterations = check_int("iterations", iterations, minimum=1)
     Bt = shifted_target(A1, A2, B, X, version=version, A1_new=A1_new, A2_new=A2_new, X_new=X_new)
     xp, n, (A1n, A2n, Xn), kind = _problem(A1, A2, B, X, A1_new, A2_new, X_new)
-    norm2 = lambda M: float(xp.linalg.matrix_norm(M, ord=2))  # noqa: E731
-    fro = lambda M: float(xp.linalg.matrix_norm(M, ord="fro"))  # noqa: E731
+
+    def norm2(M: Array) -> float:
+        return float(xp.linalg.matrix_norm(M, ord=2))
+
+    def fro(M: Array) -> float:
+        return float(xp.linalg.matrix_norm(M, ord="fro"))
+
     dS = A1n @ (Xn @ A2n.T) - A1 @ (X @ A2.T)
     R = max(norm2(A1) * norm2(A2), norm2(A1n) * norm2(A2n), fro(X), fro(Xn))
     step = fro(Xn - X) if kind == "weight" else _kron_difference_norm(xp, A1, A2, A1n, A2n, iterations)
@@ -121,7 +130,7 @@ def _exp(x: float) -> float:
     return math.exp(x) if x < 709 else math.inf
 
 
-def _kron_difference_norm(xp, A1, A2, A1n, A2n, iterations):
+def _kron_difference_norm(xp: Namespace, A1: Array, A2: Array, A1n: Array, A2n: Array, iterations: int) -> float:
     """``||A1'⊗A2' − A1⊗A2||₂`` by power iteration on ``V ↦ A1' V A2'ᵀ − A1 V A2ᵀ`` and its adjoint, until the
     estimate settles to 1e-12 or after ``iterations`` steps (a lower estimate of the norm when cut short)."""
     d = A1.shape[1]

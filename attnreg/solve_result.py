@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class Stop(enum.Enum):
@@ -57,9 +58,9 @@ class SolveResult:
     iterations: int
     converged: bool
     reason: str
-    history: list = field(repr=False)
+    history: list[tuple[Any, ...]] = field(repr=False)
     method: str = ""
     version: str = ""
-    info: dict = field(default_factory=dict, repr=False)
+    info: dict[str, Any] = field(default_factory=dict, repr=False)
     stop: Stop = Stop.MAX_ITER
     point: Point = Point.NOT_STATIONARY

@@ -41,6 +41,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
+from typing import Any, TypeAlias
 
 from array_api_compat import device
 
@@ -48,19 +50,31 @@ from . import stopping
 from ._lbfgs import LBFGS, dot, norm
 from ._line_search import wolfe
 from ._newton_cg import NewtonCG
-from ._objective import DENSE_MAX, MatrixObjective, VectorObjective, scale
+from ._objective import DENSE_MAX, MatrixObjective, Objective, VectorObjective, scale
+from ._types import Array, Namespace
 from ._validate import check_int, check_solver_options, check_version, matrix_problem, namespace, vector_problem
 from .solve_result import Point, SolveResult, Stop
 
+__all__ = ["solve", "solve_vector", "SolveResult", "METHODS"]
+
 METHODS = ("lbfgs", "newton-cg")
 
+Search: TypeAlias = LBFGS | NewtonCG  # the direction of a step
+Callback: TypeAlias = Callable[[int, float, float], object]  # (iteration, loss, ||∇L||) after each step
+History: TypeAlias = list[tuple[int, float, float]]  # (iteration, loss, ||∇L||) per accepted iterate
+# What a run hands to _conclude: (x, loss, ||∇L||, steps, Stop, message, history, tol used)
+Parts: TypeAlias = tuple[Array, float, float, int, Stop, str, History, float]
+MakeObjective: TypeAlias = Callable[[str], Objective]  # the objective of a version
 
-def _minimise(obj, x, search, *, xp, tol, max_iter, callback, k0=0):
+
+def _minimise(obj: Objective, x: Array, search: Search, *, xp: Namespace, tol: float | None, max_iter: int,
+              callback: Callback | None, k0: int = 0) -> Parts:
     """Iterate from ``x``; returns ``(x, f, ||∇L||, steps, Stop, message, history, tol used)``."""
     eps = float(xp.finfo(x.dtype).eps)
     f, g = obj.value_and_grad(x)
     gn = norm(g, xp=xp)
-    history, k, stop, msg, steepest, target = [(k0, f, gn)], 0, None, "", False, math.nan
+    history: History = [(k0, f, gn)]
+    k, stop, msg, steepest, target = 0, None, "", False, math.nan
     escape = stopping.Escape() if obj.version == "rescaled" else None
     asymptote, floor, polishing = stopping.Asymptote(), stopping.Floor(search.patience, eps), False
     if not (math.isfinite(f) and math.isfinite(gn)):
@@ -87,7 +101,7 @@ def _minimise(obj, x, search, *, xp, tol, max_iter, callback, k0=0):
         if not d0 < 0:  # not a descent direction (rounding): fall back
             p, d0 = -g / gn, -gn
 
-        def phi(t, x=x, p=p):
+        def phi(t: float, x: Array = x, p: Array = p) -> tuple[float, float, tuple[Array, float, Array]]:
             xt = x + t * p
             with warnings.catch_warnings():  # trial steps may overflow (rescaled): inf means "too far"
                 warnings.simplefilter("ignore", RuntimeWarning)
@@ -124,14 +138,15 @@ def _minimise(obj, x, search, *, xp, tol, max_iter, callback, k0=0):
         if msg:
             stop = Stop.UNBOUNDED
             break
+    assert stop is not None  # every break above sets it
     return x, f, gn, k, stop, msg, history, target
 
 
-def _conclude(obj, parts, search_name, *, xp, stages):
+def _conclude(obj: Objective, parts: Parts, search_name: str, *, xp: Namespace, stages: list[str]) -> SolveResult:
     """Classify the last iterate (:func:`attnreg.stopping.classify`) and build the result."""
     x, f, gn, k, stop, msg, history, target = parts
     eps = float(xp.finfo(x.dtype).eps)
-    info = dict(tol=target, stages=stages)
+    info: dict[str, Any] = dict(tol=target, stages=stages)
     point, what = Point.NOT_STATIONARY, ""
     if stop is not Stop.NON_FINITE:
         with warnings.catch_warnings():
@@ -162,7 +177,7 @@ def _conclude(obj, parts, search_name, *, xp, stages):
                        info, stop, point)
 
 
-def _search(obj, method, memory, xp):
+def _search(obj: Objective, method: str, memory: int, xp: Namespace) -> Search:
     if method == "lbfgs":
         return LBFGS(xp=xp, memory=memory)
     dense = obj.hessian if obj.size <= DENSE_MAX and hasattr(xp, "linalg") else None
@@ -170,7 +185,7 @@ def _search(obj, method, memory, xp):
     return NewtonCG(obj.hvp, xp=xp, max_cg=min(obj.size, 250), hessian=dense)
 
 
-def _run(make, x0, **kw):
+def _run(make: MakeObjective, x0: Array, **kw: Any) -> SolveResult:
     """:func:`_stages` with float overflow warnings silenced: every non-finite value is handled (a
     step too far, a Hessian out of range, a scale that overflows) and reported in the result."""
     with warnings.catch_warnings():
@@ -178,9 +193,11 @@ def _run(make, x0, **kw):
         return _stages(make, x0, **kw)
 
 
-def _stages(make, x0, *, version, method, xp, tol, max_iter, callback, memory, auto):
+def _stages(make: MakeObjective, x0: Array, *, version: str, method: str, xp: Namespace, tol: float | None,
+            max_iter: int, callback: Callback | None, memory: int, auto: bool) -> SolveResult:
     """Solve from ``x0``; with ``auto`` (rescaled, no start given) the normalized problem first."""
-    stages, k0, history = [], 0, []
+    stages: list[str] = []
+    k0, history = 0, History()
     if auto:
         first = _minimise(make("normalized"), x0, _search(make("normalized"), method, memory, xp), xp=xp,
                           tol=None, max_iter=max_iter, callback=callback)
@@ -196,16 +213,17 @@ def _stages(make, x0, *, version, method, xp, tol, max_iter, callback, memory, a
     return _conclude(obj, parts, method, xp=xp, stages=stages)
 
 
-def _best(results):
+def _best(results: list[SolveResult]) -> SolveResult:
     """A global minimum first, then a finished run with the lowest normalized loss."""
-    def rank(r):
+    def rank(r: SolveResult) -> tuple[bool, bool, float]:
         return (r.point is not Point.GLOBAL_MINIMUM, not r.converged,
                 r.info.get("loss_normalized", math.inf) if math.isfinite(r.info.get("loss_normalized", math.inf))
                 else math.inf)
     return min(results, key=rank)
 
 
-def _options(method, max_iter, tol, callback, memory, restarts, seed):
+def _options(method: str, max_iter: int, tol: float | None, callback: Callback | None, memory: int, restarts: int,
+             seed: int) -> float | None:
     if method not in METHODS:
         raise ValueError(f"method must be 'lbfgs' or 'newton-cg', got {method!r}")
     check_solver_options(max_iter, tol, callback)
@@ -214,8 +232,9 @@ def _options(method, max_iter, tol, callback, memory, restarts, seed):
     return None if tol is None else float(tol), memory, restarts, seed
 
 
-def _restarted(make, x0, shape, *, version, method, xp, tol, max_iter, callback, memory, auto, restarts, seed, dev,
-               dtype):
+def _restarted(make: MakeObjective, x0: Array, shape: tuple[int], *, version: str, method: str, xp: Namespace,
+               tol: float | None, max_iter: int, callback: Callback | None, memory: int, auto: bool, restarts: int,
+               seed: int, dev: object, dtype: object) -> SolveResult:
     import random  # the seeded starting points, library-neutral; the iterations stay in the input's library
 
     results = [_run(make, x0, version=version, method=method, xp=xp, tol=tol, max_iter=max_iter, callback=callback,
@@ -233,8 +252,9 @@ def _restarted(make, x0, shape, *, version, method, xp, tol, max_iter, callback,
     return best
 
 
-def solve(A1, A2, B, X0=None, *, version, method="newton-cg", tol=None, max_iter=1000, callback=None,
-          memory=10, restarts=0, seed=0) -> SolveResult:
+def solve(A1: Array, A2: Array, B: Array, X0: Array | None = None, *, version: str, method: str = "newton-cg",
+          tol: float | None = None, max_iter: int = 1000, callback: Callback | None = None, memory: int = 10,
+          restarts: int = 0, seed: int = 0) -> SolveResult:
     """Minimise the matrix-form loss; ``callback(iteration, loss, grad_norm)`` after each step."""
     version = check_version(version)
     tol, memory, restarts, seed = _options(method, max_iter, tol, callback, memory, restarts, seed)
@@ -244,7 +264,7 @@ def solve(A1, A2, B, X0=None, *, version, method="newton-cg", tol=None, max_iter
         X0 = xp.zeros((d, d), dtype=A1.dtype, device=device(A1))
     xp, _, d = matrix_problem(A1, A2, X0, B=B)
 
-    def make(v):
+    def make(v: str) -> Objective:
         return MatrixObjective(A1, A2, B, v, xp)
 
     return _restarted(make, xp.reshape(X0, (-1,)), (d * d,), version=version, method=method, xp=xp, tol=tol,
@@ -252,8 +272,9 @@ def solve(A1, A2, B, X0=None, *, version, method="newton-cg", tol=None, max_iter
                       dev=device(A1), dtype=A1.dtype)
 
 
-def solve_vector(A, b, x0=None, *, version, method="newton-cg", tol=None, max_iter=1000, callback=None,
-                 memory=10, restarts=0, seed=0) -> SolveResult:
+def solve_vector(A: Array, b: Array, x0: Array | None = None, *, version: str, method: str = "newton-cg",
+                 tol: float | None = None, max_iter: int = 1000, callback: Callback | None = None,
+                 memory: int = 10, restarts: int = 0, seed: int = 0) -> SolveResult:
     """Vector form of :func:`solve` for ``½||f(x) − b||²`` resp. ``½||u(x) − α(x) b||²``."""
     version = check_version(version)
     tol, memory, restarts, seed = _options(method, max_iter, tol, callback, memory, restarts, seed)
@@ -263,7 +284,7 @@ def solve_vector(A, b, x0=None, *, version, method="newton-cg", tol=None, max_it
         x0 = xp.zeros((d,), dtype=A.dtype, device=device(A))
     xp, _, d = vector_problem(A, x0, b=b)
 
-    def make(v):
+    def make(v: str) -> Objective:
         return VectorObjective(A, b, v, xp)
 
     return _restarted(make, x0, (d,), version=version, method=method, xp=xp, tol=tol, max_iter=max_iter,

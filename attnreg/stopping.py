@@ -58,7 +58,7 @@ class Floor:
 
     patience: int
     eps: float
-    trace: list = field(default_factory=list)
+    trace: list[tuple[float, float]] = field(default_factory=list)
 
     def reached(self, grad_norm: float, loss: float) -> bool:
         self.trace.append((float(grad_norm), float(loss)))
@@ -77,9 +77,9 @@ class Escape:
     """Watch ``(||X||, log max_j α_j, L_N)`` along the accepted iterates (rescaled version only)."""
 
     window: int = 5
-    trace: list = field(default_factory=list)
+    trace: list[tuple[float, float, float]] = field(default_factory=list)
 
-    def update(self, x_norm, log_alpha_max, loss_normalized) -> str | None:
+    def update(self, x_norm: float, log_alpha_max: float, loss_normalized: float) -> str | None:
         """Record one iterate; return the message when the escape signature is present."""
         self.trace.append((float(x_norm), float(log_alpha_max), float(loss_normalized)))
         run = 1  # length of the trailing run with ||X|| growing and max α falling at every step
@@ -100,9 +100,9 @@ class Asymptote:
     """Watch ``(||X||, ||Δx||, ||∇L||, L)`` along the accepted iterates (both versions)."""
 
     window: int = 8
-    trace: list = field(default_factory=list)
+    trace: list[tuple[float, ...]] = field(default_factory=list)
 
-    def update(self, x_norm, step, grad_norm, loss) -> str | None:
+    def update(self, x_norm: float, step: float, grad_norm: float, loss: float) -> str | None:
         self.trace.append(tuple(float(v) for v in (x_norm, step, grad_norm, loss)))
         if len(self.trace) <= self.window:
             return None
@@ -118,7 +118,7 @@ class Asymptote:
                 f"infimum only as ||X|| → ∞ and no minimiser is in reach")
 
 
-def partial_escape(log_alpha: list, row_loss: list, eps: float) -> str | None:
+def partial_escape(log_alpha: list[float], row_loss: list[float], eps: float) -> str | None:
     """Rows that have left the rescaled loss unfitted (module docstring), as a message, or None."""
     top = max(log_alpha)
     gone = [j for j, (a, ell) in enumerate(zip(log_alpha, row_loss))
@@ -132,7 +132,8 @@ def partial_escape(log_alpha: list, row_loss: list, eps: float) -> str | None:
             f"precision, and driving their α_j → 0 lowers it further, so this is no minimiser that fits B")
 
 
-def classify(stop: Stop, *, loss_normalized: float, n: int, eps: float, eigenvalues=None, size: int = 1):
+def classify(stop: Stop, *, loss_normalized: float, n: int, eps: float,
+             eigenvalues: tuple[float, float] | None = None, size: int = 1) -> tuple[Point, str]:
     """``(Point, sentence)`` for the last iterate; ``eigenvalues = (λ_min, λ_max)`` of the ``size × size``
     Hessian, or None."""
     if stop is Stop.UNBOUNDED:

@@ -23,18 +23,19 @@ from __future__ import annotations
 
 import numbers
 
+from ._types import Array
 from ._validate import check_finite, check_int, namespace
 
 ORDERS = ("row", "col")
 
 
-def _check_order(order):
+def _check_order(order: str) -> str:
     if order not in ORDERS:
         raise ValueError(f"order must be 'row' or 'col', got {order!r}")
     return order
 
 
-def vec(X, order="row"):
+def vec(X: Array, order: str = "row") -> Array:
     """Stack the entries of the 2-D array ``X`` into a vector, row by row (default) or column by column."""
     _check_order(order)
     xp = namespace(X=X)
@@ -43,7 +44,7 @@ def vec(X, order="row"):
     return xp.reshape(X if order == "row" else X.T, (-1,))
 
 
-def unvec(x, shape, order="row"):
+def unvec(x: Array, shape: int | tuple[int, int] | list[int], order: str = "row") -> Array:
     """Inverse of :func:`vec`: ``shape`` is ``(rows, cols)`` or an int ``d`` for a square ``d × d``."""
     _check_order(order)
     xp = namespace(x=x)
@@ -64,7 +65,7 @@ class KronOperator:
     on ``vec(X, order)``, ``X ∈ R^{d1×d2}``, without forming it: ``matvec`` costs two small matrix
     products, ``O(n1 d1 d2 + n1 n2 d2)``, instead of ``n1 n2 d1 d2``."""
 
-    def __init__(self, A1, A2, order="row"):
+    def __init__(self, A1: Array, A2: Array, order: str = "row") -> None:
         self.order = _check_order(order)
         self.xp = namespace(A1=A1, A2=A2)
         for name, a in (("A1", A1), ("A2", A2)):
@@ -75,20 +76,20 @@ class KronOperator:
         (n1, d1), (n2, d2) = A1.shape, A2.shape
         self.shape = (n1 * n2, d1 * d2)
 
-    def matvec(self, x):
+    def matvec(self, x: Array) -> Array:
         """``vec(A1 X A2ᵀ, order)`` for ``x = vec(X, order)``."""
         X = unvec(x, (self.A1.shape[1], self.A2.shape[1]), self.order)
         return vec(self.A1 @ X @ self.A2.T, self.order)
 
-    def rmatvec(self, y):
+    def rmatvec(self, y: Array) -> Array:
         """The transpose applied to ``y = vec(Y, order)``: ``vec(A1ᵀ Y A2, order)``."""
         Y = unvec(y, (self.A1.shape[0], self.A2.shape[0]), self.order)
         return vec(self.A1.T @ Y @ self.A2, self.order)
 
-    def __matmul__(self, x):
+    def __matmul__(self, x: Array) -> Array:
         return self.matvec(x)
 
-    def dense(self, max_entries=2**24):
+    def dense(self, max_entries: int = 2**24) -> Array:
         """The explicit matrix; refuses above ``max_entries`` entries (the tensor trick exists to avoid it)."""
         rows, cols = self.shape
         max_entries = check_int("max_entries", max_entries, minimum=1)
@@ -100,11 +101,11 @@ class KronOperator:
         (p, r), (q, s) = P.shape, Q.shape
         return xp.reshape(xp.reshape(P, (p, 1, r, 1)) * xp.reshape(Q, (1, q, 1, s)), (p * q, r * s))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         kron = "A1 ⊗ A2" if self.order == "row" else "A2 ⊗ A1"
         return f"KronOperator({kron}, shape={self.shape}, order={self.order!r})"
 
 
-def kron_operator(A1, A2, order="row") -> KronOperator:
+def kron_operator(A1: Array, A2: Array, order: str = "row") -> KronOperator:
     """A matrix-free ``A1 ⊗ A2`` acting on ``vec(X, order)`` (``A2 ⊗ A1`` for ``order="col"``)."""
     return KronOperator(A1, A2, order)

@@ -133,7 +133,7 @@ def _table(outcomes) -> None:
         table.add_row(o.claim.id, f"[{style.get(o.status, '')}]{o.status}[/]", slack, o.evidence)
     console = Console()
     console.print(table)
-    counts = {}
+    counts: dict[str, int] = {}
     for o in outcomes:
         counts[o.status] = counts.get(o.status, 0) + 1
     console.print(f"{len(outcomes)} claims: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())))

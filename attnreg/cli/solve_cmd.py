@@ -123,7 +123,7 @@ def run(args) -> int:
     _validate(args.data, form, arrays)
     options = {k: v for k, v in dict(tol=args.tol, max_iter=args.max_iter).items() if v is not None}
     if method == "reference":
-        from attnreg import reference
+        import attnreg.reference as reference
 
         options["dps"] = 50 if args.dps is None else args.dps
         solver = reference.solve if form == "matrix" else reference.vector.solve
