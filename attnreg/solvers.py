@@ -40,6 +40,7 @@ above; it converges quadratically. L-BFGS needs gradients only but crawls on res
 from __future__ import annotations
 
 import math
+import random  # the seeded restarts' starting points: library-neutral, the iterations stay in the input's library
 import warnings
 from collections.abc import Callable
 from typing import Any, TypeAlias
@@ -223,7 +224,7 @@ def _best(results: list[SolveResult]) -> SolveResult:
 
 
 def _options(method: str, max_iter: int, tol: float | None, callback: Callback | None, memory: int, restarts: int,
-             seed: int) -> float | None:
+             seed: int) -> tuple[float | None, int, int, int]:
     if method not in METHODS:
         raise ValueError(f"method must be 'lbfgs' or 'newton-cg', got {method!r}")
     check_solver_options(max_iter, tol, callback)
@@ -235,8 +236,6 @@ def _options(method: str, max_iter: int, tol: float | None, callback: Callback |
 def _restarted(make: MakeObjective, x0: Array, shape: tuple[int], *, version: str, method: str, xp: Namespace,
                tol: float | None, max_iter: int, callback: Callback | None, memory: int, auto: bool, restarts: int,
                seed: int, dev: object, dtype: object) -> SolveResult:
-    import random  # the seeded starting points, library-neutral; the iterations stay in the input's library
-
     results = [_run(make, x0, version=version, method=method, xp=xp, tol=tol, max_iter=max_iter, callback=callback,
                     memory=memory, auto=auto)]
     rng = random.Random(seed)
