@@ -111,13 +111,44 @@ def test_a_bug_only_at_n_or_d_equal_1_fails_and_says_where(which):
     assert not out.ok and f"every failing case has {which} = 1" in " ".join(out.diagnosis)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="no per-call time limit yet: a target that hangs hangs check-impl (Ctrl-C exits 130)")
 def test_a_hanging_function_is_stopped_with_a_reason():
     import time
 
-    out = check.run(lambda *a: time.sleep(3600), version="normalized", examples=0, timeout=1.0)
+    calls = []
+
+    def hangs(*a):
+        calls.append(1)
+        time.sleep(3600)
+
+    start = time.perf_counter()
+    out = check.run(hangs, version="normalized", examples=3, timeout=0.5)
+    assert time.perf_counter() - start < 30
+    assert not out.ok and "time limit of 0.5 s" in out.diagnosis[0] and "later case(s) were not run" in out.diagnosis[0]
+    assert len(calls) == 1 and out.measured[0].status == "timeout" and out.meta["cases_run"] == 1
+
+
+def test_a_function_that_swallows_exceptions_still_times_out():
+    import time
+
+    def stubborn(*a):
+        try:
+            time.sleep(3600)
+        except Exception:  # the limit is a BaseException: a candidate's own handler does not catch it
+            return 0.0
+
+    out = check.run(stubborn, version="normalized", examples=0, timeout=0.3)
     assert not out.ok and "time limit" in out.diagnosis[0]
+
+
+def test_the_limit_does_not_touch_a_function_that_returns_in_time():
+    from attnreg.verify.conformance import timelimit
+
+    with timelimit.limit(5.0):
+        pass
+    import signal
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    out = check.run(_core, version="normalized", examples=2, timeout=30.0)
+    assert out.ok and all(m.status == "ok" for m in out.measured)
 
 
 def test_a_complex_result_with_an_imaginary_part_is_not_silently_truncated():
@@ -134,3 +165,37 @@ def test_audit_refuses_a_device_numpy_lacks_in_one_line(capsys, tmp_path):
     code = main(["audit", f"{f}:fn", "--device", "cuda:0", "--out", str(tmp_path / "out")])
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "--device cuda:0" in err and not (tmp_path / "out").exists()
+
+
+def test_check_impl_cli_stops_a_hanging_target_and_refuses_a_bad_timeout(capsys, tmp_path):
+    import time
+
+    from attnreg.cli import main
+
+    f = tmp_path / "hang.py"
+    f.write_text("import time\ndef fn(A1, A2, B, X):\n    time.sleep(3600)\n")
+    start = time.perf_counter()
+    assert main(["check-impl", f"{f}:fn", "--timeout", "0.3", "--examples", "1"]) == 1
+    assert time.perf_counter() - start < 60
+    assert "diagnosis: the function did not return within the time limit of 0.3 s" in capsys.readouterr().out
+    for bad in ("-1", "nan", "inf"):
+        assert main(["check-impl", f"{f}:fn", "--timeout", bad]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "--timeout" in err
+
+
+def test_audit_sweep_calls_nothing_after_a_timeout():
+    import time
+
+    from attnreg.verify.conformance import audit
+
+    calls = []
+
+    def hangs(*a):
+        calls.append(1)
+        time.sleep(3600)
+
+    points = audit.sweep(lambda v, dt: hangs, "normalized", ["float64", "float32"], sizes=[8], scales=[1.0, 4.0],
+                         timeout=0.3)
+    assert len(calls) == 1 and [p["status"] for p in points] == ["timeout"] * 4
+    assert all("not called" in p["message"] for p in points[1:])

@@ -19,6 +19,9 @@ def add_common(p) -> None:
                    help="half: ½||·||² (attnreg's convention); full: the papers' objective without ½, so the "
                         "expected loss and gradient are doubled (default half)")
     p.add_argument("--seed", type=int, default=0, help="seed of the Hypothesis-generated cases (default 0)")
+    p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
+                   help="stop when one call of TARGET runs longer than this (default 60; 0: no limit); the "
+                        "verdict is then FAIL, naming the case")
 
 
 def add_parser(sub) -> None:
@@ -39,11 +42,16 @@ def add_parser(sub) -> None:
     p.set_defaults(handler=run)
 
 
-def check_seed(seed) -> None:
+def check_seed(seed, timeout=0.0) -> None:
+    """Refuse a seed outside 0 .. 2**32 − 1 and a negative or non-finite ``--timeout``."""
+    import math
+
     from attnreg.cli import UsageError
 
     if not 0 <= seed < 2**32:
         raise UsageError(f"--seed must be an integer in 0 .. 2**32 - 1, got {seed}")
+    if not (math.isfinite(timeout) and timeout >= 0):
+        raise UsageError(f"--timeout must be a number of seconds ≥ 0 (0: no limit), got {timeout}")
 
 
 def load_target(name):
@@ -60,13 +68,15 @@ def smoke(fn, args) -> None:
     """Call once on the first golden case: a wrong return type or shape is a usage error, not a failed case."""
     from attnreg.cli import UsageError
     from attnreg.verify.conformance import cases, target
+    from attnreg.verify.conformance.timelimit import CallTimeout, limit
 
     first = cases.golden_cases(args.form, args.dtype)[0]
     convert = target.converter(args.backend, args.dtype, args.device)
     try:
-        out = fn(*(convert(a) for a in first.args))
-    except (Exception, SystemExit):
-        return  # raising is judged per case, with its reason
+        with limit(args.timeout):
+            out = fn(*(convert(a) for a in first.args))
+    except (Exception, SystemExit, CallTimeout):
+        return  # raising and running past the limit are judged per case, with the reason
     try:
         target.split(out, (first.d, first.d) if args.form == "matrix" else (first.d,))
     except target.TargetError as exc:
@@ -87,7 +97,7 @@ def run(args) -> int:
     from attnreg.cli import UsageError, check_output
     from attnreg.verify.conformance import check, target
 
-    check_seed(args.seed)
+    check_seed(args.seed, args.timeout)
     check_output("--json", args.json)
     if not 0 <= args.examples <= 10_000:
         raise UsageError(f"--examples must be between 0 and 10000, got {args.examples}")
@@ -104,7 +114,7 @@ def run(args) -> int:
         task = progress.add_task("cases", total=total)
         out = check.run(fn, version=args.version, form=args.form, dtype=args.dtype, backend=args.backend,
                         device=args.device, scale=args.scale, seed=args.seed, examples=args.examples,
-                        target_name=args.target,
+                        target_name=args.target, timeout=args.timeout or None,
                         progress=lambda c: progress.update(task, advance=1, description=c.id))
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     table = Table(title=f"{args.target}: {args.version} {args.form}, {args.dtype} on {args.backend} "

@@ -84,8 +84,10 @@ def softmax_point(n, scale, dtype):
 
 
 def sweep(fn_for, version, dtype_names, backend="numpy", device=None, progress=None, sizes=None, scales=None,
-          production=True):
-    points = []
+          production=True, timeout: float | None = 60.0):
+    """Measure every (n, logit scale, dtype) point; after a call that runs past ``timeout`` seconds the
+    later points are not called (status ``timeout``, saying so)."""
+    points, late = [], ""
     for n in sizes or SIZES:
         for scale in scales or SCALES:
             case = problem(n, scale)
@@ -93,7 +95,9 @@ def sweep(fn_for, version, dtype_names, backend="numpy", device=None, progress=N
                 unit = dtypes.unit(dt)
                 be = backend_for(dt, backend, production)
                 m = runner.measure(fn_for(version, dt), case, form="matrix", version=version, dtype=dt, backend=be,
-                                   device=device)
+                                   device=device, timeout=None if late else timeout, skip=late)
+                if m.status == "timeout" and not late:
+                    late = f"not called: an earlier call (n = {n}, max|S| = {scale:g}, {dt}) {m.message[13:]}"
                 (Lh, _), (Gh, _) = m.gold_q["loss"], m.gold_q["grad"]
                 try:
                     bnd = errormodel.matrix_bounds(*case.args, version, dtype=dtypes.numpy_dtype(dt))

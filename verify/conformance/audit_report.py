@@ -141,7 +141,7 @@ def markdown(points, soft, meta) -> str:
 
 
 def main(args) -> int:
-    check_seed(args.seed)
+    check_seed(args.seed, args.timeout)
     warnings.simplefilter("ignore")  # overflow warnings of the code under audit are measured, not printed
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -164,7 +164,7 @@ def main(args) -> int:
         points = []
         for version in (args.version,) if args.target else VERSIONS:
             points += audit.sweep(fn_for, version, names, backend=args.backend, device=args.device,
-                                  production=fn is None,
+                                  production=fn is None, timeout=args.timeout or None,
                                   progress=lambda p: progress.update(task, advance=1,
                                                                      description=f"{p['version']} {p['dtype']}"))
     soft = None if fn else {dt: [{"scale": s, **audit.softmax_point(8, s, dt)} for s in audit.SCALES] for dt in names}

@@ -80,23 +80,33 @@ class Outcome:
 
 
 def run(fn, *, version, form="matrix", dtype="float64", backend="numpy", device=None, scale="half", seed=0,
-        examples=20, target_name=None, progress=None) -> Outcome:
+        examples=20, target_name=None, progress=None, timeout: float | None = 60.0) -> Outcome:
+    """Measure ``fn`` on the golden and Hypothesis cases and judge it. Each call has ``timeout`` seconds
+    (``None``: no limit); the first call that runs past it ends the run: the cases after it are not called,
+    and the verdict is a failure whose first diagnosis says so."""
     convert = target.converter(backend, dtype, device)
     cs = cases_mod.golden_cases(form, dtype) + hypothesis_cases(form, version, dtype, examples, seed)
     measured = []
     for c in cs:
         measured.append(runner.measure(fn, c, form=form, version=version, dtype=dtype, backend=backend,
-                                       device=device, scale=scale, convert=convert))
+                                       device=device, scale=scale, convert=convert, timeout=timeout))
         if progress:
             progress(c)
+        if measured[-1].status == "timeout":
+            break
     jd = judge.judge(measured, dtype, version)
-    diag = diagnose.diagnose(measured, jd, form=form, version=version, dtype=dtype, fn=fn, backend=backend,
-                             device=device)
+    late = [m for m in measured if m.status == "timeout"]
+    diag = [f"{late[0].message} on case {late[0].case.id} (n={late[0].case.n}, d={late[0].case.d}); "
+            f"{len(cs) - len(measured)} later case(s) were not run"] if late else []
+    rest = [m for m in measured if m.status != "timeout"]  # what the cases that returned say on their own
+    diag += diagnose.diagnose(rest, judge.judge(rest, dtype, version) if late else jd, form=form, version=version,
+                              dtype=dtype, fn=fn, backend=backend, device=device) if rest else []
     meta = {"target": target_name or getattr(fn, "__qualname__", repr(fn)), "version": version, "form": form,
             "dtype": dtype, "backend": backend, "device": device, "scale": scale, "seed": seed,
             "low_precision_arithmetic": dtypes.provider(dtype), "golden_file": "attnreg/verify/data/golden.json",
             "cases_golden": sum(c.source == "golden" for c in cs),
-            "cases_hypothesis": sum(c.source != "golden" for c in cs)}
+            "cases_hypothesis": sum(c.source != "golden" for c in cs), "cases_run": len(measured),
+            "timeout_s": timeout}
     return Outcome(jd.ok, diag, measured, jd, meta)
 
 

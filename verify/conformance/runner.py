@@ -20,12 +20,13 @@ import numpy as np
 from .. import errormodel
 from ..tolerances import tol
 from . import baseline, cases, dtypes, target
+from .timelimit import CallTimeout, limit
 
 
 @dataclass
 class Measured:
     case: cases.Case
-    status: str  # "ok" | "raised" | "shape" | "mutated"
+    status: str  # "ok" | "raised" | "shape" | "mutated" | "timeout"
     message: str = ""
     loss: float | None = None
     grad: np.ndarray | None = None
@@ -95,7 +96,10 @@ def gold_scaled(case, version, scale):
     return (g.loss[0] * f, g.loss[1] * f), (g.grad[0] * f, g.grad[1] * f)
 
 
-def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, scale="half", convert=None) -> Measured:
+def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, scale="half", convert=None,
+            timeout: float | None = None, skip: str = "") -> Measured:
+    """Call ``fn`` on ``case`` (at most ``timeout`` seconds; see :mod:`.timelimit`) and measure its errors;
+    a non-empty ``skip`` does not call it and records status ``timeout`` with that message."""
     unit = dtypes.unit(dtype)
     (Lh, Ll), (Gh, Gl) = gold_scaled(case, version, scale)
     grad_shape = (case.d, case.d) if form == "matrix" else (case.d,)
@@ -107,11 +111,17 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     f = 2.0 if scale == "full" else 1.0
     gfloor = max(unit.tiny, tol("conformance.grad_scale").factor * grad_size(case, version, Lh / f) * f)
     base = {"loss": rel_err(bL * f, Lh, Ll, unit.tiny), "grad": rel_err(bG * f, Gh, Gl, gfloor)}
+    if skip:
+        return Measured(case, "timeout", skip, base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor,
+                        scale=scale)
     inputs = [convert(a) for a in case.args]
     before = [target.to_float64(a) for a in inputs]
     try:
-        with np.errstate(all="ignore"):
+        with np.errstate(all="ignore"), limit(timeout):
             out = fn(*inputs)
+    except CallTimeout as exc:
+        return Measured(case, "timeout", f"the function {exc}", base_err=base, representable=rep, gold_q=gq,
+                        grad_floor=gfloor, scale=scale)
     except (Exception, SystemExit) as exc:  # sys.exit() inside the function is a failed case, not our exit
         where = traceback.extract_tb(exc.__traceback__)[-1]
         return Measured(case, "raised", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})",
