@@ -199,3 +199,15 @@ def test_audit_sweep_calls_nothing_after_a_timeout():
                          timeout=0.3)
     assert len(calls) == 1 and [p["status"] for p in points] == ["timeout"] * 4
     assert all("not called" in p["message"] for p in points[1:])
+
+
+def test_a_target_that_prints_does_not_write_into_the_report(capsys, tmp_path):
+    from attnreg.cli import main
+
+    f = tmp_path / "chatty.py"
+    f.write_text("import sys\nfrom attnreg import matrix\n"
+                 "def fn(A1, A2, B, X):\n    print('CHATTER'); print('NOISE', file=sys.stderr)\n"
+                 "    return matrix.loss_and_grad(A1, A2, B, X, version='normalized')\n")
+    assert main(["check-impl", f"{f}:fn", "--examples", "1"]) == 0
+    out, err = capsys.readouterr()
+    assert "CHATTER" not in out + err and "NOISE" not in out + err and "verdict: PASS" in out

@@ -66,6 +66,9 @@ def load_target(name):
 
 def smoke(fn, args) -> None:
     """Call once on the first golden case: a wrong return type or shape is a usage error, not a failed case."""
+    import contextlib
+    import io
+
     from attnreg.cli import UsageError
     from attnreg.verify.conformance import cases, target
     from attnreg.verify.conformance.timelimit import CallTimeout, limit
@@ -73,7 +76,7 @@ def smoke(fn, args) -> None:
     first = cases.golden_cases(args.form, args.dtype)[0]
     convert = target.converter(args.backend, args.dtype, args.device)
     try:
-        with limit(args.timeout):
+        with limit(args.timeout), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             out = fn(*(convert(a) for a in first.args))
     except (Exception, SystemExit, CallTimeout):
         return  # raising and running past the limit are judged per case, with the reason

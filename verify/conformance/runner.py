@@ -11,6 +11,8 @@ papers' objective without ½). A value is *representable* when its gold is below
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import traceback
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ class Measured:
     gold_q: dict | None = None  # "loss"/"grad" -> (hi, lo) of the (scaled) gold
     grad_floor: float = 0.0  # the gradient error's denominator is max(‖g‖, grad_floor)
     scale: str = "half"
+    printed: str = ""  # what the function wrote to stdout/stderr (kept out of our report; first 500 characters)
 
 
 def norm(a) -> float:
@@ -116,8 +119,10 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
                         scale=scale)
     inputs = [convert(a) for a in case.args]
     before = [target.to_float64(a) for a in inputs]
+    said = io.StringIO()
     try:
-        with np.errstate(all="ignore"), limit(timeout):
+        with np.errstate(all="ignore"), limit(timeout), contextlib.redirect_stdout(said), \
+                contextlib.redirect_stderr(said):
             out = fn(*inputs)
     except CallTimeout as exc:
         return Measured(case, "timeout", f"the function {exc}", base_err=base, representable=rep, gold_q=gq,
@@ -143,4 +148,4 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     if G is not None:
         err["grad"] = rel_err(G, Gh, Gl, gfloor)
     return Measured(case, "ok", loss=L, grad=G, err=err, base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor,
-                        scale=scale)
+                    scale=scale, printed=said.getvalue()[:500])
