@@ -78,7 +78,7 @@ def _run(args) -> int:
     start = time.monotonic()
     try:
         with executor(args.workers, args.scheduler) as pool, _progress(spec) as progress:
-            body = bnb.run(spec, pool.executor, chunks=2 * pool.slots, progress=progress)
+            body = bnb.run(spec, pool, progress=progress)
             kind = pool.kind
     except ExecutorError as exc:
         _fail(exc)
