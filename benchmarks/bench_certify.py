@@ -1,14 +1,20 @@
 """Time the branch-and-bound of ``attnreg certify run`` with 1 and with N workers; print the ratio, the
 CPU time behind it, and check that the certificates are identical (byte for byte).
 
-Usage: ``python benchmarks/bench_certify.py [SPEC.toml ...] [--workers 2] [--repeat 5] [--refine-to R]``
+Usage: ``python benchmarks/bench_certify.py [SPEC.toml ...] [--workers 2] [--repeat 5] [--refine-to R] [--warm]``
 (default: the example specs in docs/examples, each as written and without its ``refine_to``).
 
 Each timing is the median (and the minimum) over ``--repeat`` runs, 1 and N workers alternating, and
-includes starting and stopping the worker processes (not Python's start-up or the imports). Next to it: the CPU seconds
-of this process and of its worker processes (``cpu``) — the work done, which load on the machine does
-not change much — the work over the wall time (``par``: ≤ N, how many CPUs the run kept busy), and the
-load averages, since other jobs on the machine change the wall-clock ratio.
+includes starting and stopping the worker processes (not Python's start-up or the imports). Next to
+it, the CPU-time view, which load on the machine changes much less than the wall clock: the CPU
+seconds of this process and of its worker processes (``cpu``: the work done), the work over the wall
+time (``par``: ≤ N, how many CPUs the run kept busy), and the CPU-time critical path (``path``: this
+process's CPU seconds outside the rounds, plus per round the most CPU seconds any one process spent
+on it — what the wall time would be on idle cores), with the speed-up it gives; and the load averages.
+
+``--warm`` times the branch-and-bound alone on a pool started beforehand (a long-lived pool, or a Dask
+cluster, pays its start-up once): the parallel efficiency of the rounds without process start-up.
+Worker CPU is not counted then (the workers are not reaped between runs).
 """
 from __future__ import annotations
 
@@ -32,11 +38,19 @@ def _cpu() -> float:
     return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime  # children: once reaped (pool shut down)
 
 
-def once(s, workers):
-    cpu, start = _cpu(), time.perf_counter()
-    with executor(workers) as pool:
-        body = bnb.run(s, pool)
-    return time.perf_counter() - start, _cpu() - cpu, certificate.dumps(certificate.build(body)), body
+def once(s, workers, warm=None):
+    """``(wall, cpu, critical, certificate text, body)``: ``critical`` is the CPU-time critical path, this
+    process's CPU seconds outside the rounds plus, per round, the most any one process spent on it — the
+    wall time on otherwise idle cores, process start-up in this process included."""
+    me, cpu, start, rounds = time.process_time(), _cpu(), time.perf_counter(), []
+    if warm is not None:
+        body = bnb.run(s, warm[workers], cpu=rounds)
+    else:
+        with executor(workers) as pool:
+            body = bnb.run(s, pool, cpu=rounds)
+    wall, me = time.perf_counter() - start, time.process_time() - me
+    critical = me - sum(r.get(os.getpid(), 0.0) for r in rounds) + sum(max(r.values()) for r in rounds)
+    return wall, _cpu() - cpu, critical, certificate.dumps(certificate.build(body)), body
 
 
 def variants(path, refine_to):
@@ -55,7 +69,15 @@ def main():
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--refine-to", help="also time each spec with this refine_to (e.g. 1.01: a tighter sandwich)")
+    ap.add_argument("--warm", action="store_true", help="time on pools started beforehand (no process start-up)")
     args = ap.parse_args()
+    if not args.warm:
+        return _bench(args, None)
+    with executor(1) as one, executor(args.workers) as many:
+        return _bench(args, {1: one, args.workers: many})
+
+
+def _bench(args, warm):
     print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; median of {args.repeat}; "
           f"load averages before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     for path in args.specs:
@@ -63,18 +85,22 @@ def main():
             runs = {1: [], args.workers: []}
             for _ in range(args.repeat):
                 for w in runs:
-                    runs[w].append(once(s, w))
+                    runs[w].append(once(s, w, warm))
             wall = {w: statistics.median(r[0] for r in rs) for w, rs in runs.items()}
             fast = {w: min(r[0] for r in rs) for w, rs in runs.items()}
             cpu = {w: statistics.median(r[1] for r in rs) for w, rs in runs.items()}
-            same = len({r[2] for rs in runs.values() for r in rs}) == 1
-            body = runs[1][0][3]
+            crit = {w: statistics.median(r[2] for r in rs) for w, rs in runs.items()}
+            same = len({r[3] for rs in runs.values() for r in rs}) == 1
+            body = runs[1][0][4]
             n = args.workers
+            cpus = (f"cpu {cpu[1]:.3f} s", f"cpu {cpu[n]:.3f} s, par {cpu[n] / wall[n]:.2f}") if warm is None else \
+                ("warm", "warm pool")
+            cpus = (f"{cpus[0]}, path {crit[1]:.3f} s", f"{cpus[1]}, path {crit[n]:.3f} s")
             print(f"{name}: {body['status']}, bound {body['bound']} (lower {body['lower_bound']['value']}), "
-                  f"{body['boxes_evaluated']} boxes; 1 worker {wall[1]:.3f} s (cpu {cpu[1]:.3f} s), {n} workers "
-                  f"{wall[n]:.3f} s (cpu {cpu[n]:.3f} s, par {cpu[n] / wall[n]:.2f}): speed-up "
+                  f"{body['boxes_evaluated']} boxes; 1 worker {wall[1]:.3f} s ({cpus[0]}), {n} workers "
+                  f"{wall[n]:.3f} s ({cpus[1]}): speed-up "
                   f"{wall[1] / wall[n]:.2f}x (fastest runs: {fast[1]:.3f} s / {fast[n]:.3f} s = "
-                  f"{fast[1] / fast[n]:.2f}x); "
+                  f"{fast[1] / fast[n]:.2f}x; CPU critical path {crit[1] / crit[n]:.2f}x); "
                   f"same certificate: {same}; load {os.getloadavg()[0]:.2f}")
 
 

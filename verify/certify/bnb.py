@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import decimal
 import heapq
+import os
+import sys
 import threading
 import time
 from concurrent import futures
@@ -118,51 +120,71 @@ def _subtree(prob, rows, fn, box, K, goal, rho, floor, t_high):
     return leaves, n, best, found
 
 
-def _map(pool, prob, rnd, tasks):
-    """:func:`expand` over the tasks, results in task order, whatever runs them."""
+def _map(pool, prob, rnd, tasks, cpu):
+    """:func:`expand` over the tasks, results in task order, whatever runs them. ``cpu`` (a dict or None)
+    receives the CPU seconds each process spent on this round, by process id."""
     executor = getattr(pool, "executor", None)
     if executor is None or len(tasks) < 2:
-        return expand(prob, rnd, tasks)
-    slots = pool.slots
-    nparts = min(len(tasks), PARTS_PER_SLOT * slots)
-    parts = [tasks[j::nparts] for j in range(nparts)]  # interleaved: the worst boxes' subtrees spread out
-    if pool.caller_works:
-        done = _share(executor, slots - 1, prob, rnd, parts)
+        parts = [tasks]
+        done = [_timed(prob, rnd, tasks)]
     else:
-        done = list(executor.map(expand, [prob] * nparts, [rnd] * nparts, parts))
+        nparts = min(len(tasks), PARTS_PER_SLOT * pool.slots)
+        parts = [tasks[j::nparts] for j in range(nparts)]  # interleaved: the worst boxes' subtrees spread out
+        if pool.caller_works:
+            done = _share(executor, pool.slots - 1, prob, rnd, parts)
+        else:
+            done = list(executor.map(_timed, [prob] * nparts, [rnd] * nparts, parts))
     out = [None] * len(tasks)
-    for j, res in enumerate(done):
-        out[j::nparts] = res
+    for j, (res, pid, seconds) in enumerate(done):
+        out[j::len(parts)] = res
+        if cpu is not None:
+            cpu[pid] = cpu.get(pid, 0.0) + seconds
     return out
 
 
 PARTS_PER_SLOT = 4  # parts per worker and round: enough to balance uneven subtrees, few messages
 
 
+def _timed(prob, rnd, tasks):
+    """:func:`expand`, with the process that ran it and the CPU seconds it took there."""
+    start = time.process_time()
+    out = expand(prob, rnd, tasks)
+    return out, os.getpid(), time.process_time() - start
+
+
 def _share(executor, remote, prob, rnd, parts):
     """Parts run on ``remote`` executor workers and in this process at once: the executor takes parts from
     the front (keeping one queued behind each running one), this process from the back, until none is left."""
     results = [None] * len(parts)
-    front, back, flying = 0, len(parts), {}
-    while front < back or flying:
-        while front < back - 1 and len(flying) < 2 * remote:  # one queued behind each running; one left here
-            flying[executor.submit(expand, prob, rnd, parts[front])] = front
-            front += 1
-        if front < back:
-            back -= 1
-            results[back] = expand(prob, rnd, parts[back])
-            ready = [f for f in flying if f.done()]
-        else:
-            ready, _ = futures.wait(flying, return_when=futures.FIRST_COMPLETED)
-        for f in ready:
-            results[flying.pop(f)] = f.result()
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH)  # the executor's threads here pass parts on only while they hold the GIL
+    try:
+        front, back, flying = 0, len(parts), {}
+        while front < back or flying:
+            while front < back - 1 and len(flying) < 2 * remote:  # one queued behind each running; one left here
+                flying[executor.submit(_timed, prob, rnd, parts[front])] = front
+                front += 1
+            if front < back:
+                back -= 1
+                results[back] = _timed(prob, rnd, parts[back])
+                ready = [f for f in flying if f.done()]
+            else:
+                ready, _ = futures.wait(flying, return_when=futures.FIRST_COMPLETED)
+            for f in ready:
+                results[flying.pop(f)] = f.result()
+    finally:
+        sys.setswitchinterval(switch)
     return results
 
 
-def run(spec, pool=None, progress=None, clock=time.monotonic):
+SWITCH = 2e-4  # seconds: how long this process's computing thread keeps the GIL from the executor's threads
+
+
+def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
     """Branch-and-bound for a :class:`.spec.Spec`; returns the certificate body (a dict, JSON-ready).
 
-    ``pool``: a :class:`attnreg.verify.executor.Pool` (None: everything in this process)."""
+    ``pool``: a :class:`attnreg.verify.executor.Pool` (None: everything in this process). ``cpu``: a list
+    that receives, per round, ``{process id: CPU seconds}`` (the benchmark's view of the critical path)."""
     prob = spec.problem()
     with _precision(prob["precision_bits"]):
         target = P.target_enclosure(prob)
@@ -187,7 +209,7 @@ def run(spec, pool=None, progress=None, clock=time.monotonic):
                 found = hit
 
     rnd = (str(t_low), None, None, str(t_high))
-    merge(expand(prob, rnd, [(root, 1)]))
+    merge(_map(None, prob, rnd, [(root, 1)], None))
     stop = None
     while True:
         if found is not None:
@@ -211,7 +233,10 @@ def run(spec, pool=None, progress=None, clock=time.monotonic):
         children = [c for item in picked for c in P.split(item[1], item[3])]
         K = max(1, min(KMAX, ROUND // len(children), (spec.max_boxes - evaluated) // len(children)))
         rnd = (str(g), None if rho is None else str(rho), best_lower[0], str(t_high))
-        merge(_map(pool, prob, rnd, [(c, K) for c in children]))
+        spent = None if cpu is None else {}
+        merge(_map(pool, prob, rnd, [(c, K) for c in children], spent))
+        if cpu is not None:
+            cpu.append(spent)
         if progress is not None:
             progress(evaluated, -heap[0][0], clock() - start)
     leaves = sorted(heap, key=lambda item: item[1])
@@ -244,3 +269,4 @@ def _counterexample(prob, box, t_high):
 
 def _digits(v) -> str:
     return mpmath.nstr(v, 50, strip_zeros=False)
+
