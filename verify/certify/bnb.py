@@ -82,19 +82,23 @@ def evaluate(prob, boxes):
 
 
 def expand(prob, rnd, tasks):
-    """Run a round's tasks ``[(box, K), ...]`` (``rnd``: the round's goal, ``refine_to``, best lower bound and
-    target's upper end, as decimal strings or None). For each task: ``(leaves, evaluated, best, found)`` —
-    the subtree's leaves ``(box, bound, side)`` in evaluation order, how many boxes it evaluated, its best
-    centre ``(lower, box)`` and its first counterexample ``(box, lower)`` or None.
+    """Run a round's tasks ``[(box, K), ...]`` (``rnd``: the target's lower end, ``refine_to``, the best
+    lower bound so far and the target's upper end, as decimal strings or None). For each task:
+    ``(leaves, evaluated, best, found)`` — the subtree's leaves ``(box, bound, side)`` in evaluation order,
+    how many boxes it evaluated, its best centre ``(lower, box)`` and its first counterexample
+    ``(box, lower)`` or None.
 
     Top level and pure, so it can run in another process or on a Dask worker."""
-    goal, rho, floor, t_high = (None if v is None else D(v) for v in rnd)
+    t_low, rho, floor, t_high = (None if v is None else D(v) for v in rnd)
     with _LOCK, _precision(prob["precision_bits"]):
         rows, fn = _rows(prob), enclose.formula(prob["quantity"], prob["version"])
-        return [_subtree(prob, rows, fn, box, K, goal, rho, floor, t_high) for box, K in tasks]
+        return [_subtree(prob, rows, fn, box, K, t_low, rho, floor, t_high) for box, K in tasks]
 
 
-def _subtree(prob, rows, fn, box, K, goal, rho, floor, t_high):
+def _subtree(prob, rows, fn, box, K, t_low, rho, floor, t_high):
+    """Evaluate ``box`` and bisect inside it, worst box first, while it has budget and a box is above the
+    goal: ``t_low``, or with ``refine_to`` ``min(t_low, ρ · best lower bound)`` — the round's best raised by
+    what this subtree finds (only this subtree's own boxes, so the task depends on nothing else)."""
     heap, order, best, found, n = [], 0, None, None, 0
 
     def visit(b):
@@ -110,13 +114,13 @@ def _subtree(prob, rows, fn, box, K, goal, rho, floor, t_high):
 
     visit(box)
     while found is None and n + 2 <= K:
-        g = goal if rho is None else min(goal, rho * max(floor, D(best[0])))
+        g = t_low if rho is None else min(t_low, rho * max(floor, D(best[0])))
         if -heap[0][0] <= g:
             break
         _, b, _, _, k = heapq.heappop(heap)
         for child in P.split(b, k):
             visit(child)
-    leaves = [(b, ub, k) for _, b, order_, ub, k in sorted(heap, key=lambda item: item[2])]
+    leaves = [(b, ub, k) for _, b, _, ub, k in sorted(heap, key=lambda item: item[2])]
     return leaves, n, best, found
 
 
@@ -232,7 +236,7 @@ def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
             break
         children = [c for item in picked for c in P.split(item[1], item[3])]
         K = max(1, min(KMAX, ROUND // len(children), (spec.max_boxes - evaluated) // len(children)))
-        rnd = (str(g), None if rho is None else str(rho), best_lower[0], str(t_high))
+        rnd = (str(t_low), None if rho is None else str(rho), best_lower[0], str(t_high))
         spent = None if cpu is None else {}
         merge(_map(pool, prob, rnd, [(c, K) for c in children], spent))
         if cpu is not None:
