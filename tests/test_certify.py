@@ -341,3 +341,14 @@ def test_random_problems_are_sound_and_checkable():
 @pytest.mark.slow
 def test_random_problems_are_sound_and_checkable_many():
     _sweep(150, seed=123)
+
+
+def test_rounds_report_the_cpu_each_process_spent():
+    """The benchmark's CPU-time view: one entry per round after the root, keyed by process, in seconds."""
+    import os
+
+    s = spec.load(EXAMPLES / "certify-f.toml")
+    rounds = []
+    body = bnb.run(s, cpu=rounds)
+    assert rounds and all(set(r) == {os.getpid()} and r[os.getpid()] > 0 for r in rounds)
+    assert certificate.dumps(certificate.build(body)) == certificate.dumps(certificate.build(bnb.run(s)))
