@@ -172,8 +172,52 @@ def test_results_do_not_depend_on_the_number_of_workers():
     s = dataclasses.replace(spec.load(EXAMPLES / "certify-f.toml"), target="0.6")
     one = certificate.dumps(certificate.build(bnb.run(s)))
     with executor(2) as pool:
-        two = certificate.dumps(certificate.build(bnb.run(s, pool.executor, chunks=2 * pool.slots)))
+        assert pool.caller_works and pool.slots == 2
+        two = certificate.dumps(certificate.build(bnb.run(s, pool)))
     assert one == two
+
+
+RUNS = {  # every way a run ends, with subtrees cut by the task budget K and by the goal
+    "refined": dict(refine_to="1.01"),
+    "counterexample": dict(target="0.585", refine_to=None),
+    "max_boxes": dict(target="0.5911", max_boxes=150, refine_to=None),
+    "grad": dict(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNS))
+@pytest.mark.parametrize("slots,caller_works", [(2, True), (3, False), (7, True)])
+def test_results_do_not_depend_on_how_tasks_are_shared(name, slots, caller_works):
+    """Byte-for-byte the same certificate in this process alone and on pools cut into other numbers of parts
+    (threads here: only the task lists and the merge order matter, and they must not depend on the pool)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from attnreg.verify.executor import Pool
+
+    path = EXAMPLES / ("certify-grad.toml" if name == "grad" else "certify-f.toml")
+    s = dataclasses.replace(spec.load(path), **RUNS[name])
+    one = certificate.dumps(certificate.build(bnb.run(s)))
+    with ThreadPoolExecutor(slots) as ex:
+        many = certificate.dumps(certificate.build(bnb.run(s, Pool(ex, slots, "threads", caller_works))))
+    assert one == many
+    assert json.loads(one)["stop"] == {"counterexample": "counterexample", "max_boxes": "max_boxes"}.get(name,
+                                                                                                     "certified")
+
+
+def test_a_task_is_a_function_of_its_box_goal_and_budget():
+    """The subdivision inside a task is deterministic per box: the same task gives the same subtree whether
+    it runs alone or among others, and a larger budget only refines what a smaller one left."""
+    s = spec.load(EXAMPLES / "certify-f.toml")
+    prob = s.problem()
+    kids = P.split(P.root(2), 0)
+    rnd = ("0.7934", "1.01", "0.578", "0.7935")
+    alone = [bnb.expand(prob, rnd, [(k, 40)])[0] for k in kids]
+    assert bnb.expand(prob, rnd, [(k, 40) for k in kids]) == alone
+    small, big = bnb.expand(prob, rnd, [(kids[0], 9), (kids[0], 41)])
+    assert small[1] <= 9 and big[1] <= 41 and big[1] > small[1]
+    cover = lambda leaves: {b for b, _, _ in leaves}  # noqa: E731
+    assert all(any(all(a[1] >= c[1] and a[0] >> (a[1] - c[1]) == c[0] for a, c in zip(fine, coarse))
+                   for coarse in cover(small[0])) for fine in cover(big[0]))
 
 
 def test_matrix_form_is_certified_and_checked():
@@ -297,3 +341,14 @@ def test_random_problems_are_sound_and_checkable():
 @pytest.mark.slow
 def test_random_problems_are_sound_and_checkable_many():
     _sweep(150, seed=123)
+
+
+def test_rounds_report_the_cpu_each_process_spent():
+    """The benchmark's CPU-time view: one entry per round after the root, keyed by process, in seconds."""
+    import os
+
+    s = spec.load(EXAMPLES / "certify-f.toml")
+    rounds = []
+    body = bnb.run(s, cpu=rounds)
+    assert rounds and all(set(r) == {os.getpid()} and r[os.getpid()] > 0 for r in rounds)
+    assert certificate.dumps(certificate.build(body)) == certificate.dumps(certificate.build(bnb.run(s)))

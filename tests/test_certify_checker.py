@@ -145,3 +145,73 @@ def test_a_point_outside_the_domain_proves_nothing(cert, field):
                    worst_box=dict(bound=bad["bound"]))
         bad["digest"] = certificate.digest(bad)
     _rejected(bad, "outside the domain")
+
+
+@pytest.fixture(scope="module")
+def unfinished():
+    """Not certified: the box budget ends first, so the certificate names its worst box."""
+    s = dataclasses.replace(spec.load(EXAMPLES / "certify-f.toml"), target="0.5911", max_boxes=40, refine_to=None)
+    return json.loads(certificate.dumps(certificate.build(bnb.run(s))))
+
+
+@pytest.fixture(scope="module")
+def refuted():
+    """Not certified: a target below the supremum (≈ 0.5929), refuted at a box centre."""
+    s = dataclasses.replace(spec.load(EXAMPLES / "certify-f.toml"), target="0.585", refine_to=None)
+    return json.loads(certificate.dumps(certificate.build(bnb.run(s))))
+
+
+def _other_box(cert, box):
+    """A valid box of the certificate other than ``box``."""
+    return next(b["box"] for b in cert["boxes"] if b["box"] != box)
+
+
+def test_not_certified_certificates_are_accepted_as_valid(unfinished, refuted):
+    assert unfinished["stop"] == "max_boxes" and checker.check(copy.deepcopy(unfinished)).startswith("not certified")
+    assert refuted["stop"] == "counterexample" and refuted["counterexample"] is not None
+    assert checker.check(copy.deepcopy(refuted)).startswith("not certified")
+
+
+DESCRIPTIVE = {  # an edit of a field that states rather than proves -> the reason the checker gives
+    "lower_bound.box": (lambda c: c["lower_bound"].__setitem__("box", _other_box(c, c["lower_bound"]["box"])),
+                        "not the centre of its box"),
+    "lower_bound.extra": (lambda c: c["lower_bound"].__setitem__("note", "tight"), "exactly the fields"),
+    "statement": (lambda c: c.__setitem__("statement", c["statement"].replace("at most", "at least")),
+                  "statement"),
+    "stop": (lambda c: c.__setitem__("stop", "max_boxes"), "does not go with status"),
+    "target_enclosure": (lambda c: c.__setitem__("target_enclosure", ["0.1", "0.2"]), "does not enclose"),
+    "boxes_evaluated": (lambda c: c.__setitem__("boxes_evaluated", 3), "boxes_evaluated"),
+    "unknown field": (lambda c: c.__setitem__("verified_by", "me"), "unknown field"),
+    "box entry extra": (lambda c: c["boxes"][0].__setitem__("lower", "0.1"), "exactly the fields"),
+    "worst box on certified": (lambda c: c.__setitem__("worst_box", dict(box=c["boxes"][0]["box"], bound=c["bound"])),
+                               "has no 'worst_box'"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(DESCRIPTIVE))
+def test_edited_descriptive_fields_are_rejected(cert, name):
+    edit, match = DESCRIPTIVE[name]
+    bad = copy.deepcopy(cert)
+    edit(bad)
+    _rejected(bad, match)
+
+
+def test_an_edited_worst_box_is_rejected(unfinished):
+    bad = copy.deepcopy(unfinished)
+    bad["worst_box"]["box"] = _other_box(bad, bad["worst_box"]["box"])
+    _rejected(bad, "worst box .* is not one of the boxes")
+    bad = copy.deepcopy(unfinished)
+    bad["worst_box"]["box"] = [[0, 0]] * len(bad["worst_box"]["box"])  # the whole domain: not a leaf
+    _rejected(bad, "worst box .* is not one of the boxes")
+
+
+def test_an_edited_counterexample_is_rejected(refuted):
+    bad = copy.deepcopy(refuted)
+    bad["counterexample"]["box"] = _other_box(bad, bad["counterexample"]["box"])
+    _rejected(bad, "not the centre of its box")
+    bad = copy.deepcopy(refuted)
+    bad["counterexample"]["value"] = "0.5"
+    _rejected(bad, "counterexample's value")
+    bad = copy.deepcopy(refuted)
+    bad["stop"] = "budget_seconds"
+    _rejected(bad, "stop 'counterexample'")

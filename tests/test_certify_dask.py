@@ -24,7 +24,7 @@ def test_local_cluster_gives_the_same_certificate(tmp_path, capsys):
     with _cluster(processes=False) as cluster:
         with executor(scheduler=cluster.scheduler_address) as pool:
             assert pool.slots == 2
-            remote = certificate.dumps(certificate.build(bnb.run(s, pool.executor, chunks=2 * pool.slots)))
+            remote = certificate.dumps(certificate.build(bnb.run(s, pool)))
         out = tmp_path / "cert.json"
         assert main(["certify", "run", str(EXAMPLES / "certify-f.toml"), "--out", str(out),
                      "--scheduler", cluster.scheduler_address]) == 0
@@ -38,7 +38,7 @@ def test_local_cluster_with_worker_processes():
     s = dataclasses.replace(spec.load(EXAMPLES / "certify-f.toml"), target="0.6")
     local = certificate.dumps(certificate.build(bnb.run(s)))
     with _cluster(processes=True) as cluster, executor(scheduler=cluster.scheduler_address) as pool:
-        assert certificate.dumps(certificate.build(bnb.run(s, pool.executor, chunks=2 * pool.slots))) == local
+        assert certificate.dumps(certificate.build(bnb.run(s, pool))) == local
 
 
 def test_unreachable_scheduler_is_a_clear_error():

@@ -18,7 +18,7 @@ def test_a_pool_made_after_jax_ran_is_spawned_and_gives_the_same_certificate():
             "real = mp.get_context\n"
             "with mock.patch.object(mp, 'get_context', lambda m=None: seen.append(m) or real(m)):\n"
             "    with E.executor(workers=2) as pool:\n"
-            "        two = certificate.dumps(certificate.build(bnb.run(s, executor=pool.executor, chunks=2)))\n"
+            "        two = certificate.dumps(certificate.build(bnb.run(s, pool)))\n"
             "one = certificate.dumps(certificate.build(bnb.run(s)))\n"
             "print(seen, one == two)\n")
     root = __import__("pathlib").Path(__file__).resolve().parent.parent

@@ -1,13 +1,16 @@
 r"""One :class:`concurrent.futures.Executor` for independent tasks (branch-and-bound boxes, search points).
 
-* ``workers = 1``: tasks run one after another in this process (a one-thread executor), no start-up cost;
-* ``workers = N > 1``: ``N`` local processes, forked at once while this process has no other threads (so
-  no lock is inherited held; a later fork could not promise that), elsewhere ``spawn``ed;
+* ``workers = 1``: no executor: tasks run one after another in this process, no start-up cost;
+* ``workers = N > 1``: this process and ``N − 1`` local processes, forked at once while this process has
+  no other threads (so no lock is inherited held; a later fork could not promise that), elsewhere
+  ``spawn``ed. ``caller_works`` tells the caller to run tasks itself while the executor runs others: one
+  process fewer to start, and the caller's warm state does work instead of waiting;
 * ``scheduler = "tcp://host:8786"``: a Dask cluster, through ``distributed.Client(ADDRESS).get_executor()``
   (``pip install "attnreg[dask]"``). Workers must have attnreg installed at the same version.
 
-Callers must make results independent of the executor (fixed task lists, order-preserving ``map``);
-``slots`` says how many tasks run at once, for cutting work into chunks only.
+Callers must make results independent of the executor (fixed task lists, results in task order);
+``slots`` says how many tasks run at once (the caller included when ``caller_works``), for cutting work
+into chunks only.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ import multiprocessing
 import os
 import sys
 import threading
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 
@@ -26,9 +29,10 @@ class ExecutorError(ValueError):
 
 @dataclass
 class Pool:
-    executor: object  # a concurrent.futures.Executor
-    slots: int
+    executor: object  # a concurrent.futures.Executor, or None: everything runs in the caller
+    slots: int  # tasks that run at once, the caller's included when caller_works
     kind: str
+    caller_works: bool = False  # the caller runs tasks too (it is one of the slots)
 
 
 def cores() -> int:
@@ -60,13 +64,14 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
     if not isinstance(workers, int) or workers < 1:
         raise ExecutorError(f"--workers must be a positive integer, got {workers!r}")
     if workers == 1:
-        with ThreadPoolExecutor(max_workers=1) as ex:
-            yield Pool(ex, 1, "1 worker (this process)")
+        yield Pool(None, 1, "1 worker (this process)", caller_works=True)
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() and _threads() == 1 else "spawn"
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as ex:
-        ex.submit(int).result()  # start every worker now, before any progress thread exists
-        yield Pool(ex, workers, f"{workers} local processes")
+    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context(method)) as ex:
+        if method == "fork":
+            ex.submit(int)  # fork every worker now (submit forks them), before any progress thread exists
+        yield Pool(ex, workers, f"{workers} workers (this process and {workers - 1} more, {method})",
+                   caller_works=True)
 
 
 THREADED = ("jax", "torch", "tensorflow")  # start native thread pools at use, invisible to ``threading``

@@ -11,9 +11,10 @@ actions:
   check CERT.json [--spec SPEC]   re-derive every box's bound by separate code; exit 0 only for a valid
                                   certificate whose status is certified, 1 otherwise, 2 if unreadable
 
-spec keys: quantity (f|grad), form (vector|matrix), version (normalized|rescaled), A, b | A1, A2, B,
-center, radius (inf-norm), target (number or e.g. "1.01 * 0.5 * norm(A)"), budget_seconds,
-precision_bits (optional), max_boxes (optional). Formats and an example: docs/certify.md."""
+spec keys: quantity (f|grad), form (vector|matrix), version (normalized|rescaled; grad only), A, b |
+A1, A2, B, center, radius (inf-norm), target (>= 0: a number or e.g. "1.01 * 0.5 * norm(A)"),
+budget_seconds, precision_bits (optional), max_boxes (optional), refine_to (optional). Formats and an
+example: docs/certify.md."""
 
 
 def add_parser(sub) -> None:
@@ -30,7 +31,8 @@ def add_parser(sub) -> None:
                                                      "(keys below and in docs/certify.md)")
     r.add_argument("--out", required=True, metavar="CERT.json", help="where to write the certificate")
     r.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="local worker processes (default: the number of cores; 1 = this process)")
+                   help="workers: this process and N-1 forked ones (default: the number of cores; 1 = this "
+                        "process alone, nothing started)")
     r.add_argument("--scheduler", metavar="ADDRESS", help="run the boxes on a Dask cluster, e.g. tcp://host:8786 "
                                                           "(needs pip install 'attnreg[dask]')")
     c = acts.add_parser("check", help="check a certificate independently",
@@ -78,7 +80,7 @@ def _run(args) -> int:
     start = time.monotonic()
     try:
         with executor(args.workers, args.scheduler) as pool, _progress(spec) as progress:
-            body = bnb.run(spec, pool.executor, chunks=2 * pool.slots, progress=progress)
+            body = bnb.run(spec, pool, progress=progress)
             kind = pool.kind
     except ExecutorError as exc:
         _fail(exc)

@@ -1,28 +1,33 @@
 r"""Interval branch-and-bound: certify ``sup_{x ∈ box} ||M(x)||₂ ≤ target`` (``run`` side).
 
 Every box gets a rigorous upper bound (:mod:`.enclose` then :mod:`.specnorm`) and, at its centre, a
-rigorous lower bound of ``||M(centre)||₂``. Each round splits the ``BATCH`` worst boxes whose bound is
-above the target (worst first, ties broken by the box's integer coordinates), each along the side that
-contributes most to the spread of its entries (``Σ |∂_k M| · rad X_k`` from the mean-value form), and evaluates the
-children as independent tasks on an :class:`concurrent.futures.Executor`. Which boxes are split
-depends only on the bounds, never on the number of workers or on timing, so the certificate is the
-same for any executor as long as the run ends before ``budget_seconds`` (``max_boxes`` is a budget
-that does not depend on speed). The run stops when
+rigorous lower bound of ``||M(centre)||₂``. The run goes in rounds. A round fixes its goal ``g`` (the
+target's lower end; with ``refine_to = ρ``, ``min(target, ρ · best lower bound so far)``), takes the
+``BATCH`` worst boxes above ``g`` (worst first, ties broken by the box's integer coordinates), bisects
+each along the side that contributes most to the spread of its entries (``Σ |∂_k M| · rad X_k`` from
+the mean-value form) and hands every child to a task. A task evaluates its child and goes on
+bisecting inside that subtree, worst box first, until its boxes are below the goal or it has spent
+its ``K`` evaluations; with ``refine_to`` it may raise its own goal by the lower bounds found in its
+subtree. ``K`` is fixed by the round (``ROUND // tasks``, between 1 and ``KMAX``): a task is a
+deterministic function of its box, the round's goal and ``K``, and a round's results are merged in
+task order, so the certificate is byte for byte the same for any executor and any number of workers
+as long as the run ends before ``budget_seconds`` (``max_boxes`` is a budget that does not depend on
+speed). Subtrees make few, large tasks: few synchronisations per box. The run stops when
 
 * every box's bound is ``≤`` the target's lower end: **certified**, the bound is the largest box bound;
 * a centre's lower bound exceeds the target's upper end: **not certified**, a counterexample (confirmed
-  again at 50 digits by the reference, :mod:`.confirm`);
+  again at 50 digits by the reference, :mod:`.confirm`); a task stops at the first one;
 * the budget is spent: **not certified**, with the best bound reached and the worst remaining box.
-
-With ``refine_to = ρ`` in the spec, splitting goes on after the target is met until the bound is within
-``ρ`` times the best lower bound (or the budget ends; the result is then still certified).
 """
 from __future__ import annotations
 
 import decimal
 import heapq
+import os
+import sys
 import threading
 import time
+from concurrent import futures
 
 import flint
 import mpmath
@@ -31,9 +36,12 @@ from . import decimals, enclose, specnorm
 from . import problem as P
 from .confirm import norm_at
 
-BATCH = 64  # boxes split per round: fixed, so results do not depend on the number of workers
+BATCH = 64  # boxes split per round (their children are the round's tasks)
+ROUND = 256  # evaluations a round aims at: K = ROUND // tasks per task
+KMAX = 64  # at most this many evaluations per task
 _ROWS = {}
 _LOCK = threading.Lock()  # arb's precision is process-global: one evaluation at a time per process
+D = decimal.Decimal
 
 
 def _rows(prob):
@@ -44,71 +52,168 @@ def _rows(prob):
     return _ROWS[key]
 
 
+class _precision:
+    def __init__(self, bits):
+        self.bits = bits
+
+    def __enter__(self):
+        self.old = flint.ctx.prec
+        flint.ctx.prec = self.bits
+
+    def __exit__(self, *exc):
+        flint.ctx.prec = self.old
+        return False
+
+
+def _one(prob, rows, fn, box):
+    xc, X = P.geometry(prob, box)
+    spread = [0.0] * len(box)
+    ub = specnorm.upper(enclose.on_box(fn, rows, xc, X, spread))
+    lb, _ = specnorm.point_norm_lower(enclose.point(fn, rows, xc))
+    return decimals.up(ub), decimals.down(lb), max(range(len(box)), key=lambda k: (spread[k], -k))
+
+
 def evaluate(prob, boxes):
     """For each box: ``(upper bound of sup ||M||₂ on it, lower bound of ||M(centre)||₂, side to split)``, the
-    bounds as decimals.
+    bounds as decimals."""
+    with _LOCK, _precision(prob["precision_bits"]):
+        rows, fn = _rows(prob), enclose.formula(prob["quantity"], prob["version"])
+        return [_one(prob, rows, fn, box) for box in boxes]
+
+
+def expand(prob, rnd, tasks):
+    """Run a round's tasks ``[(box, K), ...]`` (``rnd``: the target's lower end, ``refine_to``, the best
+    lower bound so far and the target's upper end, as decimal strings or None). For each task:
+    ``(leaves, evaluated, best, found)`` — the subtree's leaves ``(box, bound, side)`` in evaluation order,
+    how many boxes it evaluated, its best centre ``(lower, box)`` and its first counterexample
+    ``(box, lower)`` or None.
 
     Top level and pure, so it can run in another process or on a Dask worker."""
-    with _LOCK:
-        return _evaluate(prob, boxes)
+    t_low, rho, floor, t_high = (None if v is None else D(v) for v in rnd)
+    with _LOCK, _precision(prob["precision_bits"]):
+        rows, fn = _rows(prob), enclose.formula(prob["quantity"], prob["version"])
+        return [_subtree(prob, rows, fn, box, K, t_low, rho, floor, t_high) for box, K in tasks]
 
 
-def _evaluate(prob, boxes):
-    old = flint.ctx.prec
-    flint.ctx.prec = prob["precision_bits"]
+def _subtree(prob, rows, fn, box, K, t_low, rho, floor, t_high):
+    """Evaluate ``box`` and bisect inside it, worst box first, while it has budget and a box is above the
+    goal: ``t_low``, or with ``refine_to`` ``min(t_low, ρ · best lower bound)`` — the round's best raised by
+    what this subtree finds (only this subtree's own boxes, so the task depends on nothing else)."""
+    heap, order, best, found, n = [], 0, None, None, 0
+
+    def visit(b):
+        nonlocal order, best, found, n
+        ub, lb, k = _one(prob, rows, fn, b)
+        n += 1
+        order += 1
+        heapq.heappush(heap, (-D(ub), b, order, ub, k))
+        if best is None or D(lb) > D(best[0]):
+            best = (lb, b)
+        if found is None and D(lb) > t_high:
+            found = (b, lb)
+
+    visit(box)
+    while found is None and n + 2 <= K:
+        g = t_low if rho is None else min(t_low, rho * max(floor, D(best[0])))
+        if -heap[0][0] <= g:
+            break
+        _, b, _, _, k = heapq.heappop(heap)
+        for child in P.split(b, k):
+            visit(child)
+    leaves = [(b, ub, k) for _, b, _, ub, k in sorted(heap, key=lambda item: item[2])]
+    return leaves, n, best, found
+
+
+def _map(pool, prob, rnd, tasks, cpu):
+    """:func:`expand` over the tasks, results in task order, whatever runs them. ``cpu`` (a dict or None)
+    receives the CPU seconds each process spent on this round, by process id."""
+    executor = getattr(pool, "executor", None)
+    if executor is None or len(tasks) < 2:
+        parts = [tasks]
+        done = [_timed(prob, rnd, tasks)]
+    else:
+        nparts = min(len(tasks), PARTS_PER_SLOT * pool.slots)
+        parts = [tasks[j::nparts] for j in range(nparts)]  # interleaved: the worst boxes' subtrees spread out
+        if pool.caller_works:
+            done = _share(executor, pool.slots - 1, prob, rnd, parts)
+        else:
+            done = list(executor.map(_timed, [prob] * nparts, [rnd] * nparts, parts))
+    out = [None] * len(tasks)
+    for j, (res, pid, seconds) in enumerate(done):
+        out[j::len(parts)] = res
+        if cpu is not None:
+            cpu[pid] = cpu.get(pid, 0.0) + seconds
+    return out
+
+
+PARTS_PER_SLOT = 4  # parts per worker and round: enough to balance uneven subtrees, few messages
+
+
+def _timed(prob, rnd, tasks):
+    """:func:`expand`, with the process that ran it and the CPU seconds it took there."""
+    start = time.process_time()
+    out = expand(prob, rnd, tasks)
+    return out, os.getpid(), time.process_time() - start
+
+
+def _share(executor, remote, prob, rnd, parts):
+    """Parts run on ``remote`` executor workers and in this process at once: the executor takes parts from
+    the front (keeping one queued behind each running one), this process from the back, until none is left."""
+    results = [None] * len(parts)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH)  # the executor's threads here pass parts on only while they hold the GIL
     try:
-        rows = _rows(prob)
-        fn = enclose.formula(prob["quantity"], prob["version"])
-        out = []
-        for box in boxes:
-            xc, X = P.geometry(prob, box)
-            spread = [0.0] * len(box)
-            ub = specnorm.upper(enclose.on_box(fn, rows, xc, X, spread))
-            lb, _ = specnorm.point_norm_lower(enclose.point(fn, rows, xc))
-            out.append((decimals.up(ub), decimals.down(lb), max(range(len(box)), key=lambda k: (spread[k], -k))))
-        return out
+        front, back, flying = 0, len(parts), {}
+        while front < back or flying:
+            while front < back - 1 and len(flying) < 2 * remote:  # one queued behind each running; one left here
+                flying[executor.submit(_timed, prob, rnd, parts[front])] = front
+                front += 1
+            if front < back:
+                back -= 1
+                results[back] = _timed(prob, rnd, parts[back])
+                ready = [f for f in flying if f.done()]
+            else:
+                ready, _ = futures.wait(flying, return_when=futures.FIRST_COMPLETED)
+            for f in ready:
+                results[flying.pop(f)] = f.result()
     finally:
-        flint.ctx.prec = old
+        sys.setswitchinterval(switch)
+    return results
 
 
-def _map(executor, prob, boxes, chunks):
-    if executor is None or len(boxes) < 2:
-        return evaluate(prob, boxes)
-    size = -(-len(boxes) // max(1, chunks))
-    parts = [boxes[i:i + size] for i in range(0, len(boxes), size)]
-    return [r for part in executor.map(evaluate, [prob] * len(parts), parts) for r in part]
+SWITCH = 2e-4  # seconds: how long this process's computing thread keeps the GIL from the executor's threads
 
 
-def run(spec, executor=None, chunks=1, progress=None, clock=time.monotonic):
-    """Branch-and-bound for a :class:`.spec.Spec`; returns the certificate body (a dict, JSON-ready)."""
+def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
+    """Branch-and-bound for a :class:`.spec.Spec`; returns the certificate body (a dict, JSON-ready).
+
+    ``pool``: a :class:`attnreg.verify.executor.Pool` (None: everything in this process). ``cpu``: a list
+    that receives, per round, ``{process id: CPU seconds}`` (the benchmark's view of the critical path)."""
     prob = spec.problem()
-    old = flint.ctx.prec
-    flint.ctx.prec = prob["precision_bits"]
-    try:
+    with _precision(prob["precision_bits"]):
         target = P.target_enclosure(prob)
-        t_low, t_high = decimal.Decimal(decimals.down(target)), decimal.Decimal(decimals.up(target))
-    finally:
-        flint.ctx.prec = old
+        t_low, t_high = D(decimals.down(target)), D(decimals.up(target))
     start = clock()
     root = P.root(spec.p)
     heap, evaluated, best_lower, found = [], 0, None, None
-
-    def add(boxes, results):
-        nonlocal best_lower, found
-        for box, (ub, lb, k) in zip(boxes, results):
-            heapq.heappush(heap, (-decimal.Decimal(ub), box, ub, k))
-            if best_lower is None or decimal.Decimal(lb) > decimal.Decimal(best_lower[0]):
-                best_lower = (lb, box)
-            if found is None and decimal.Decimal(lb) > t_high:
-                found = (box, lb)
+    rho = None if spec.refine_to is None else D(spec.refine_to)
 
     def goal():  # split boxes above this; with refine_to, keep going until bound <= refine_to * lower bound
-        if spec.refine_to is None:
-            return t_low
-        return min(t_low, decimal.Decimal(spec.refine_to) * decimal.Decimal(best_lower[0]))
+        return t_low if rho is None else min(t_low, rho * D(best_lower[0]))
 
-    add([root], evaluate(prob, [root]))
-    evaluated = 1
+    def merge(results):
+        nonlocal best_lower, found, evaluated
+        for leaves, n, best, hit in results:
+            for box, ub, k in leaves:
+                heapq.heappush(heap, (-D(ub), box, ub, k))
+            evaluated += n
+            if best_lower is None or D(best[0]) > D(best_lower[0]):
+                best_lower = best
+            if found is None and hit is not None:
+                found = hit
+
+    rnd = (str(t_low), None, None, str(t_high))
+    merge(_map(None, prob, rnd, [(root, 1)], None))
     stop = None
     while True:
         if found is not None:
@@ -120,8 +225,9 @@ def run(spec, executor=None, chunks=1, progress=None, clock=time.monotonic):
         if clock() - start > spec.budget_seconds:
             stop = "budget_seconds"
             break
+        g = goal()
         picked = []
-        while heap and -heap[0][0] > goal() and len(picked) < BATCH:
+        while heap and -heap[0][0] > g and len(picked) < BATCH:
             picked.append(heapq.heappop(heap))
         if evaluated + 2 * len(picked) > spec.max_boxes:
             for item in picked:
@@ -129,8 +235,12 @@ def run(spec, executor=None, chunks=1, progress=None, clock=time.monotonic):
             stop = "max_boxes"
             break
         children = [c for item in picked for c in P.split(item[1], item[3])]
-        add(children, _map(executor, prob, children, chunks))
-        evaluated += len(children)
+        K = max(1, min(KMAX, ROUND // len(children), (spec.max_boxes - evaluated) // len(children)))
+        rnd = (str(t_low), None if rho is None else str(rho), best_lower[0], str(t_high))
+        spent = None if cpu is None else {}
+        merge(_map(pool, prob, rnd, [(c, K) for c in children], spent))
+        if cpu is not None:
+            cpu.append(spent)
         if progress is not None:
             progress(evaluated, -heap[0][0], clock() - start)
     leaves = sorted(heap, key=lambda item: item[1])
@@ -163,3 +273,4 @@ def _counterexample(prob, box, t_high):
 
 def _digits(v) -> str:
     return mpmath.nstr(v, 50, strip_zeros=False)
+

@@ -4,10 +4,10 @@ Keys::
 
     quantity        "f" (spectral norm of the Jacobian of f) | "grad" (of the Hessian of the loss)
     form            "vector" (A n×d, b n) | "matrix" (A1, A2 n×d, B n×n; x = vec(X) row-major)
-    version         "normalized" | "rescaled"      (required for "grad"; the loss carries the ½)
+    version         "normalized" | "rescaled"      (required for "grad", refused for "f"; the loss carries the ½)
     A, b / A1, A2, B  nested arrays of decimal strings or numbers (b, B: required for "grad" only)
     center          x (d numbers) or X (d×d)       radius   ∞-norm radius of the box, > 0
-    target          the constant to certify: a number, or a product such as "1.01 * 0.5 * norm(A)" or
+    target          the constant to certify, ≥ 0: a number, or a product such as "1.01 * 0.5 * norm(A)" or
                     "3.25 * norm(A)^2" (norm = spectral norm; matrix form: norm(A1), norm(A2))
     budget_seconds  wall-clock budget of the branch-and-bound, > 0
     precision_bits  arb working precision (optional, default 128; 53..4096)
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import decimal
+import re
 import tomllib
 from dataclasses import dataclass
 
@@ -30,6 +31,7 @@ KEYS = ("quantity", "form", "version", "A", "b", "A1", "A2", "B", "center", "rad
         "precision_bits", "max_boxes", "refine_to")
 DATA = {"vector": ("A", "b"), "matrix": ("A1", "A2", "B")}
 MAX_N, MAX_P = 32, 16  # the branch-and-bound is exponential in p = d (vector) or d² (matrix)
+MAX_TARGET = 200  # characters of a target product
 
 
 class SpecError(ValueError):
@@ -106,6 +108,8 @@ def from_dict(raw: dict, filename: str = "<spec>") -> Spec:
         fail("version", f"{version!r} is not one of normalized, rescaled")
     if quantity == "grad" and version is None:
         raise SpecError(f"{filename}: missing required key 'version' (needed for quantity 'grad')")
+    if quantity == "f" and version is not None:
+        fail("version", "is for quantity 'grad' only (f does not depend on the loss's version): remove it")
     need = DATA[form] if quantity == "grad" else DATA[form][:-1]
     for key in DATA["matrix" if form == "vector" else "vector"]:
         if key in raw:
@@ -129,7 +133,8 @@ def from_dict(raw: dict, filename: str = "<spec>") -> Spec:
         fail("radius", f"must be positive, got {radius}")
     target = _target(raw["target"], form, fail)
     budget = raw["budget_seconds"]
-    if isinstance(budget, bool) or not isinstance(budget, (int, decimal.Decimal)) or not 0 < budget < 1e7:
+    if (isinstance(budget, bool) or not isinstance(budget, (int, decimal.Decimal))
+            or (isinstance(budget, decimal.Decimal) and not budget.is_finite()) or not 0 < budget < 10 ** 7):
         fail("budget_seconds", f"must be a positive number of seconds, got {budget!r}")
     prec = raw.get("precision_bits", 128)
     if isinstance(prec, bool) or not isinstance(prec, int) or not 53 <= prec <= 4096:
@@ -194,15 +199,24 @@ def _shapes(form, data, fail):
 
 
 def _target(v, form, fail) -> str:
-    """A number, or a product of numbers and norm(...)/norm(...)^k factors (parsed, never evaluated)."""
+    """A number ``≥ 0``, or a product of positive numbers and norm(...)/norm(...)^k factors (parsed, never
+    evaluated)."""
     if not isinstance(v, str):
-        return _number(v, "target", fail)
+        text = _number(v, "target", fail)
+    else:
+        text = " ".join(v.split())
+        try:
+            decimal.Decimal(text)
+            text = _number(text, "target", fail)
+        except decimal.InvalidOperation:
+            text = None
+    if text is not None:
+        if decimal.Decimal(text) < 0:
+            fail("target", f"must not be negative (a Lipschitz constant is >= 0), got {text}")
+        return "0" if decimal.Decimal(text) == 0 else text
     text = " ".join(v.split())
-    try:
-        decimal.Decimal(text)
-        return _number(text, "target", fail)
-    except decimal.InvalidOperation:
-        pass
+    if len(text) > MAX_TARGET:
+        fail("target", f"is {len(text)} characters long; a product of at most {MAX_TARGET} characters is allowed")
     try:
         factors(text, form)
     except ValueError as exc:
@@ -215,7 +229,7 @@ def factors(text: str, form: str):
     names = ("A",) if form == "vector" else ("A1", "A2")
     try:
         tree = ast.parse(text.replace("^", "**"), mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
         raise ValueError(f"{text!r} is neither a number nor a product like '1.01 * 0.5 * norm(A)'") from None
     nums, powers = [], {}
 
@@ -227,7 +241,8 @@ def factors(text: str, form: str):
               and isinstance(node.right, ast.Constant) and type(node.right.value) is int
               and 1 <= node.right.value <= 4):
             walk(node.left, node.right.value)
-        elif isinstance(node, ast.Constant) and type(node.value) in (int, float) and power == 1 and node.value > 0:
+        elif (isinstance(node, ast.Constant) and type(node.value) in (int, float) and power == 1
+              and _plain_positive(ast.get_source_segment(text.replace("^", "**"), node))):
             nums.append(ast.get_source_segment(text.replace("^", "**"), node))
         elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "norm"
               and len(node.args) == 1 and not node.keywords and isinstance(node.args[0], ast.Name)
@@ -236,8 +251,23 @@ def factors(text: str, form: str):
         else:
             raise ValueError(f"{text!r}: only positive numbers, norm({'|'.join(names)}), * and ^1..4 are allowed")
 
-    walk(tree)
+    try:
+        walk(tree)
+    except RecursionError:
+        raise ValueError(f"{text[:40]!r}...: nested too deeply") from None
     return nums, powers
+
+
+PLAIN = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def _plain_positive(text) -> bool:
+    """A positive decimal in plain notation with exponent in range (no ``0x10``, ``1_0``: other readers of
+    the target, arb's among them, do not take those)."""
+    if text is None or not PLAIN.fullmatch(text):
+        return False
+    value = decimal.Decimal(text)
+    return value > 0 and abs(value.adjusted()) <= 300
 
 
 def _lists(v):
