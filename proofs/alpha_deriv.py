@@ -4,10 +4,6 @@ Statement
     For α(x) = ⟨exp(Ax), 1ₙ⟩: ∇α(x) = Aᵀ u(x) (u = exp(Ax)); with x fixed, the derivative in A
     along V is ⟨u, V x⟩.
 
-Derivation
-    1. α = Σ_i u_i, so ∂α/∂x_k = Σ_i ∂u_i/∂x_k = Σ_i u_i A[i, k] (Lemma u_deriv) = (Aᵀ u)_k.
-    2. In A: d/dt α(A + tV)|₀ = ⟨1ₙ, u ∘ (V x)⟩ (Lemma u_deriv) = ⟨u, V x⟩.
-
 Check
     sympy at n = 3, d = 2 (slow: n ∈ {2, 3}, d ∈ {1, 2}); numeric: ctx.diff of the reference α along random
     directions at 60 digits, n = 6, d = 4.

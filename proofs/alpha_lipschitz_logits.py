@@ -4,12 +4,6 @@ Statement
     For α(s) = ⟨exp(s), 1ₙ⟩ and s, s′ in the box ||·||_∞ ≤ M:  |α(s) − α(s′)| ≤ √n e^M ||s − s′||₂.
     The √n is Cauchy–Schwarz against 1ₙ and is tight when all coordinates move together.
 
-Derivation
-    1. α(s) − α(s′) = ⟨1ₙ, exp(s) − exp(s′)⟩ and ||1ₙ||₂ = √n, so
-       |α(s) − α(s′)| ≤ √n ||exp(s) − exp(s′)||                        [cauchy_schwarz]
-    2. ||exp(s) − exp(s′)|| ≤ e^M ||s − s′|| (Lemma exp_lipschitz_box)  [lemma]
-    Composed: √n e^M ||s − s′||.
-
 Check
     Side identity by sympy at n = 3; numeric: 60-digit reference α (attnreg.reference.forms.vector_blocks,
     A = I) at random pairs in the box, n = 8, including pairs s′ = s + t 1 (the tight direction).

@@ -4,12 +4,6 @@ Statement
     If ||A||₂ ≤ R and ||x||₂ ≤ R then α(x) = ⟨exp(Ax), 1ₙ⟩ ≤ n e^{R²}. (Note the factor n: a bound
     α ≤ e^{R²} without it is false for n ≥ 2.)
 
-Derivation
-    1. α = Σ_i u_i ≤ n max_i u_i                  [sum_of_terms]
-    2. u_i = exp((Ax)_i) ≤ exp(||Ax||_∞)          [exp_monotone]
-    3. ||Ax||_∞ ≤ R² (Lemma logit_box)             [lemma]
-    Composed: n e^{R²}.
-
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself evaluated through
     attnreg.reference.forms at 60 digits (n = 6, d = 4) at random admissible points — norms drawn up to and at

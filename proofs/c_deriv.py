@@ -4,10 +4,6 @@ Statement
     For the normalized residual c(x) = f(x) − b (b fixed): Dc = Df = J A with J = diag(f) − f fᵀ, and
     with x fixed, d/dt c(A + tV)|₀ = J V x.
 
-Derivation
-    1. b does not depend on x or A, so Dc = Df.
-    2. Lemma f_deriv.
-
 Check
     sympy at n = 3, d = 2 (slow: n ∈ {2, 3}, d ∈ {1, 2}); numeric: ctx.diff of the reference c along random
     directions at 60 digits, n = 6, d = 4.

@@ -4,14 +4,6 @@ Statement
     For s, s′ ∈ Rⁿ with ||s||_∞ ≤ M and ||s′||_∞ ≤ M (u = exp entrywise):
         ||u(s) − u(s′)||₂ ≤ e^M ||s − s′||₂.
 
-Derivation
-    1. The box is convex and D exp(z) = diag(exp(z)) (Lemma u_deriv with A = I), so
-       ||u(s) − u(s′)|| ≤ sup_z ||diag(exp(z))|| ||s − s′||          [mean_value]
-    2. ||diag(exp(z))||₂ = max_i exp(z_i)                              [hadamard]
-    3. exp(z_i) ≤ exp(||z||_∞)                                          [exp_monotone]
-    4. ||z||_∞ ≤ M on the segment (the box is convex)                   [assumption]
-    Composed: e^M ||s − s′||.
-
 Check
     The chain by sympy; numeric: 60-digit reference u (attnreg.reference.forms.vector_blocks, A = I) at random
     pairs in the box (n = 8, M in [0.2, 3]); the largest ratio is reported.

@@ -5,13 +5,6 @@ Statement
         ∂f/∂x_k = f ∘ A[:, k] − ⟨f, A[:, k]⟩ f,   i.e.   Df(x) = J A;
     with x fixed, d/dt f(A + tV)|₀ = J V x. In the logits s = Ax: ∂f/∂s = J.
 
-Derivation
-    1. Quotient rule: ∂f/∂x_k = (∂u/∂x_k)/α − u (∂α/∂x_k)/α².
-    2. ∂u/∂x_k = u ∘ A[:, k] (Lemma u_deriv), ∂α/∂x_k = ⟨u, A[:, k]⟩ (Lemma alpha_deriv); divide by α:
-       ∂f/∂x_k = f ∘ A[:, k] − ⟨f, A[:, k]⟩ f.
-    3. Collected: Df = (diag(f) − f fᵀ) A = J A.
-    4. In A the logits move by V x, so the same computation gives J V x.
-
 Check
     sympy at n = 3, d = 2 (slow: n ∈ {2, 3}, d ∈ {1, 2}); numeric: ctx.diff of the reference softmax along random
     directions at 60 digits, n = 6, d = 4.

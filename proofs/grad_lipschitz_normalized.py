@@ -5,14 +5,6 @@ Statement
         ||∇L_N(x) − ∇L_N(y)||₂ ≤ (13/4) R² ||x − y||₂.
     (With the paper-style objective 2·L_N the constant doubles: loss_scale "full".)
 
-Derivation
-    1. ∇L_N(x) = Aᵀ g(Ax) with g = p_N (Lemma grad_normalized), so
-       ||∇L_N(x) − ∇L_N(y)|| ≤ ||A|| ||g(Ax) − g(Ay)||                                [submultiplicative]
-    2. ||g(s) − g(s′)|| ≤ (¼ + 3(1 + ||b||)/2) ||s − s′|| (Lemma normalized_grad_lipschitz_logits)  [lemma]
-    3. ||Ax − Ay|| ≤ ||A|| ||x − y||                                                     [submultiplicative]
-    4. ||b|| ≤ 1, ||A|| ≤ R                                                              [assumption]
-    Composed: (¼ + 3) R² = 3.25 R².
-
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself evaluated through
     attnreg.reference.forms.vector_loss_and_grad at 60 digits (n = 6, d = 4) at random admissible pairs

@@ -5,15 +5,6 @@ Statement
         ||∇L_R(x) − ∇L_R(y)||₂ ≤ (3n + 3√n + 2) e^{2R²} R² ||x − y||₂.
     The ball matters: L_R = α² L_N has no global Lipschitz gradient (Lemma rescaled_vs_normalized).
 
-Derivation
-    1. ∇L_R(x) = Aᵀ G(Ax) with G = p_R (Lemma grad_rescaled), so
-       ||∇L_R(x) − ∇L_R(y)|| ≤ ||A|| ||G(Ax) − G(Ay)||                                  [submultiplicative]
-    2. Ax, Ay lie in the box ||·||_∞ ≤ R² (Lemma logit_box), so (Lemma rescaled_grad_lipschitz_logits, M = R²)
-       ||G(Ax) − G(Ay)|| ≤ e^{2R²}(2 + (n + 3√n)||b|| + 2n||b||²) ||Ax − Ay||          [lemma]
-    3. ||Ax − Ay|| ≤ ||A|| ||x − y||                                                      [submultiplicative]
-    4. ||b|| ≤ 1, ||A|| ≤ R                                                               [assumption]
-    Composed: (3n + 3√n + 2) e^{2R²} R².
-
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself evaluated through
     attnreg.reference.forms.vector_loss_and_grad at 60 digits (n = 6, d = 4) at random admissible pairs

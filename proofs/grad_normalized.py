@@ -5,12 +5,6 @@ Statement
         ∇L_N(x) = Aᵀ J c = Aᵀ (f ∘ c − ⟨f, c⟩ f).
     In the logits s = Ax the row gradient is p_N(s) = ∂ℓ_N/∂s = J c = f ∘ c − ⟨f, c⟩ f.
 
-Derivation
-    1. Product rule: ∂L_N/∂x_k = ⟨c, ∂c/∂x_k⟩.
-    2. ∂c/∂x_k = J A[:, k] (Lemma c_deriv), so ∂L_N/∂x_k = ⟨c, J A[:, k]⟩ = (Aᵀ Jᵀ c)_k.
-    3. J is symmetric, so ∇L_N = Aᵀ J c; expanded, J c = f ∘ c − ⟨f, c⟩ f.
-    4. With A = I (logit coordinates) the same gives p_N(s) = J c.
-
 Check
     sympy at n = 3, d = 2 (slow: n ∈ {2, 3}, d ∈ {1, 2}); numeric: ctx.diff of attnreg.reference.forms.vector_loss at
     60 digits along each coordinate, n = 6, d = 4.

@@ -5,12 +5,6 @@ Statement
         ∇L_R(x) = Aᵀ (diag(u) − u bᵀ) h = Aᵀ (u ∘ h − ⟨h, b⟩ u).
     In the logits s = Ax the row gradient is p_R(s) = u ∘ h − ⟨h, b⟩ u.
 
-Derivation
-    1. Product rule: ∂L_R/∂x_k = ⟨h, ∂h/∂x_k⟩.
-    2. ∂h/∂x_k = (diag(u) − b uᵀ) A[:, k] (Lemma h_deriv), so ∇L_R = Aᵀ (diag(u) − u bᵀ) h.
-    3. (diag(u) − u bᵀ) h = u ∘ h − ⟨b, h⟩ u.
-    4. With A = I: p_R(s) = u ∘ h − ⟨h, b⟩ u.
-
 Check
     sympy at n = 3, d = 2 (slow: n ∈ {2, 3}, d ∈ {1, 2}); numeric: ctx.diff of attnreg.reference.forms.vector_loss at
     60 digits along each coordinate, n = 6, d = 4.

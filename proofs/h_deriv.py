@@ -5,11 +5,6 @@ Statement
         ∂h/∂x_k = u ∘ A[:, k] − ⟨u, A[:, k]⟩ b,   i.e.   Dh(x) = (diag(u) − b uᵀ) A;
     with x fixed, d/dt h(A + tV)|₀ = (diag(u) − b uᵀ) V x.
 
-Derivation
-    1. Dh = Du − b ∇αᵀ (b constant).
-    2. Du = diag(u) A (Lemma u_deriv), ∇α = Aᵀ u (Lemma alpha_deriv): Dh = diag(u) A − b uᵀ A.
-    3. In A the logits move by V x: the same with A replaced by V x.
-
 Check
     sympy at n = 3, d = 2 (slow: n ∈ {2, 3}, d ∈ {1, 2}); numeric: ctx.diff of the reference h along random
     directions at 60 digits, n = 6, d = 4.

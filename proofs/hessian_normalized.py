@@ -5,12 +5,6 @@ Statement
         K_N[k, l] = ∂²ℓ_N/∂s_k∂s_l = J[k, l] (w_k − ⟨f, c⟩) − f_k f_l (w_l − ⟨f, w⟩),
     and ∇²L_N(x) = Aᵀ K_N(Ax) A (K_N is symmetric).
 
-Derivation
-    1. ∂ℓ_N/∂s = p_N(s) = f ∘ c − ⟨f, c⟩ f (Lemma grad_normalized, logit form).
-    2. Differentiate p_N along e_l with ∂f/∂s_l = J e_l (Lemma f_deriv) and ∂c/∂s_l = J e_l: the product
-       rule gives column l of K_N as stated.
-    3. Chain rule for the linear inner map s = Ax: ∇²_x L_N = Aᵀ (∂²ℓ_N/∂s²) A.
-
 Check
     sympy: the logit Hessian and the chain rule end to end at n = 2, d = 2 (slow tier: n = 3, d = 2 and
     n ∈ {2, 3}, d = 1); numeric: ctx.diff of the reference gradient along a random direction at 60 digits,

@@ -5,12 +5,6 @@ Statement
         K_R[k, l] = δ_kl u_l (h_l + u_l − ⟨h, b⟩) − u_k u_l (b_k + b_l − ||b||²),
     and ∇²L_R(x) = Aᵀ K_R(Ax) A (K_R is symmetric).
 
-Derivation
-    1. ∂ℓ_R/∂s = p_R(s) = u ∘ h − ⟨h, b⟩ u (Lemma grad_rescaled, logit form).
-    2. Along e_l: ∂u/∂s_l = u_l e_l (Lemma u_deriv) and ∂h/∂s_l = u_l (e_l − b) (Lemma h_deriv); the
-       product rule gives column l of K_R as stated.
-    3. Chain rule for the linear inner map s = Ax: ∇²_x L_R = Aᵀ (∂²ℓ_R/∂s²) A.
-
 Check
     sympy: the logit Hessian and the chain rule end to end at n = 2, d = 2 (slow tier: n = 3, d = 2 and
     n ∈ {2, 3}, d = 1); numeric: ctx.diff of the reference gradient along a random direction at 60 digits,

@@ -4,12 +4,6 @@ Statement
     The row sums α_j = Σ_m exp((A1 X A2ᵀ)_jm) of the matrix problem satisfy α_j ≥ n e^{−R²} for every j,
     if ||A1 ⊗ A2||₂ ≤ R and ||X||_F ≤ R. Each row has its own α_j; D(X) = diag(α_1, …, α_n).
 
-Derivation
-    1. α_j = Σ_m u_jm ≥ n min_m u_jm                       [sum_of_terms]
-    2. u_jm = exp(s_jm) ≥ exp(−max_j ||s_j||_∞)           [exp_monotone]
-    3. max_j ||s_j||_∞ ≤ R² (Lemma matrix_logit_box)        [lemma]
-    Composed: n e^{−R²} (the bound decreases in the box radius).
-
 Check
     The chain by sympy; numeric: the Bound itself through attnreg.reference.forms.matrix_blocks at 60 digits
     (n = 4, d = 3) at random admissible points (_sample.bound_ratio).

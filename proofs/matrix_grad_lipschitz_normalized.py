@@ -9,16 +9,6 @@ Statement
     3.25 Σ_j ||A_[j]||² = 3.25 ||A1||_F² ||A2||² (up to rank(A1) times larger). With ||A1||, ||A2|| ≤ R
     separately, ||A1 ⊗ A2|| ≤ R² (Lemma kron_norm) and the constant is 3.25 R⁴.
 
-Derivation
-    1. vec ∇L_N(X) = (A1 ⊗ A2)ᵀ vec P(X) (Lemmas matrix_grad_normalized, kron_blocks), so
-       ||∇L_N(X) − ∇L_N(Y)||_F ≤ ||A1 ⊗ A2|| ||P(X) − P(Y)||_F                        [submultiplicative]
-    2. Row j of P is g(s_j) with target b_j; ||g(s_j) − g(s′_j)|| ≤ (¼ + 3(1 + ||b_j||)/2) ||s_j − s′_j||
-       (Lemma normalized_grad_lipschitz_logits) with one constant for all rows         [stacked_rows]
-    3. max_j ||b_j|| ≤ 1                                                                 [assumption]
-    4. ||S(X) − S(Y)||_F = ||(A1 ⊗ A2) vec(X − Y)|| ≤ ||A1 ⊗ A2|| ||X − Y||_F          [identity, submultiplicative]
-    5. ||A1 ⊗ A2|| ≤ R                                                                   [assumption]
-    Composed: 3.25 R².
-
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself through
     attnreg.reference.forms.matrix_loss_and_grad at 60 digits (n = 4, d = 3) at random admissible pairs

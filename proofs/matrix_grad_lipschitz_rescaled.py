@@ -6,17 +6,6 @@ Statement
         ||∇L_R(X) − ∇L_R(Y)||_F ≤ (3n + 3√n + 2) e^{2R²} R² ||X − Y||_F,
     the vector constant (rows are stacked, block-diagonal, not summed).
 
-Derivation
-    1. vec ∇L_R(X) = (A1 ⊗ A2)ᵀ vec P(X) (Lemmas matrix_grad_rescaled, kron_blocks), so
-       ||∇L_R(X) − ∇L_R(Y)||_F ≤ ||A1 ⊗ A2|| ||P(X) − P(Y)||_F                         [submultiplicative]
-    2. Row j of P is G(s_j) = u∘h − ⟨h, b_j⟩u; every s_j lies in the box ||·||_∞ ≤ R² (Lemma
-       matrix_logit_box), so ||G(s_j) − G(s′_j)|| ≤ e^{2R²}(2 + (n + 3√n)||b_j|| + 2n||b_j||²) ||s_j − s′_j||
-       (Lemma rescaled_grad_lipschitz_logits), one constant for all rows                    [stacked_rows]
-    3. max_j ||b_j|| ≤ 1                                                                    [assumption]
-    4. ||S(X) − S(Y)||_F ≤ ||A1 ⊗ A2|| ||X − Y||_F (Lemma tensor_trick)                    [identity, submultiplicative]
-    5. ||A1 ⊗ A2|| ≤ R                                                                      [assumption]
-    Composed: (3n + 3√n + 2) e^{2R²} R².
-
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself through
     attnreg.reference.forms.matrix_loss_and_grad at 60 digits (n = 4, d = 3) at random admissible pairs

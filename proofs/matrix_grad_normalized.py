@@ -7,14 +7,6 @@ Statement
         vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j = Σ_j ∇_x ½||f(A_[j] x) − b_j||²,
     the sum of the gradients of the n vector problems that share x.
 
-Derivation
-    1. Row decomposition: L_N(X) = Σ_j ½ ||f(s_j) − b_j||² with s_j = A_[j] x = (row j of A1 X A2ᵀ)ᵀ
-       (Lemma kron_blocks).
-    2. Each term is a vector normalized loss with data A_[j]: its gradient is A_[j]ᵀ p_j (Lemma
-       grad_normalized); the gradient of the sum is the sum.
-    3. Σ_j A_[j]ᵀ p_j = vec(A1ᵀ P A2) (Lemma kron_blocks, adjoint form).
-    4. Row j of P is f_j ∘ c_j − ⟨f_j, c_j⟩ f_j, i.e. P = F∘C − rowsum(F∘C)·F.
-
 Check
     sympy end to end at n = 2, d = 2 (slow: n = 3, d = 2 and d = 1); numeric: ctx.diff of
     attnreg.reference.forms.matrix_loss per entry of X, and the sum of reference vector gradients with data

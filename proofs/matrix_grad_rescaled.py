@@ -6,12 +6,6 @@ Statement
     and vec(∇_X L_R) = Σ_j A_[j]ᵀ p_j = Σ_j ∇_x ½||u(A_[j] x) − α_j b_j||² (x = vec(X), A_[j] = A1[j,:] ⊗ A2).
     Each row has its own α_j: D(X) holds n different scalars.
 
-Derivation
-    1. Row decomposition: L_R(X) = Σ_j ½ ||u(s_j) − α(s_j) b_j||², s_j = A_[j] x (Lemma kron_blocks).
-    2. Gradient of each term: A_[j]ᵀ p_j (Lemma grad_rescaled); the gradient of the sum is the sum.
-    3. Σ_j A_[j]ᵀ p_j = vec(A1ᵀ P A2) (Lemma kron_blocks, adjoint form).
-    4. Row j of P is u_j ∘ h_j − ⟨h_j, b_j⟩ u_j, i.e. P = U∘H − rowsum(H∘B)·U.
-
 Check
     sympy end to end at n = 2, d = 2 (slow: n = 3, d = 2 and d = 1); numeric: ctx.diff of
     attnreg.reference.forms.matrix_loss per entry of X, and the sum of reference vector gradients with data

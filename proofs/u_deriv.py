@@ -6,11 +6,6 @@ Statement
     and with x fixed, the derivative in A along a direction V ∈ R^{n×d} is
         d/dt u(A + tV)|_{t=0} = u ∘ (V x).
 
-Derivation
-    1. u_i = exp(⟨A[i, :], x⟩); chain rule with exp′ = exp: ∂u_i/∂x_k = u_i A[i, k].
-    2. Collected: Du = diag(u) A.
-    3. In A: ∂u_i/∂A[i, k] = u_i x_k and ∂u_i/∂A[j, k] = 0 for j ≠ i, so Σ_{j,k} V[j, k] ∂u/∂A[j, k] = u ∘ (V x).
-
 Check
     sympy at n = 3, d = 2 (slow: n ∈ {2, 3}, d ∈ {1, 2}); numeric: ctx.diff of attnreg.reference.forms.vector_blocks
     along random directions at 60 digits, n = 6, d = 4.
