@@ -17,6 +17,8 @@ id, in the order of :data:`SHAPES`.
 """
 from __future__ import annotations
 
+import textwrap
+
 import sympy as sp
 
 from . import alpha_lipschitz_logits, exp_lipschitz_box, h_lipschitz_logits, softmax_lipschitz_logits
@@ -86,13 +88,16 @@ def _doc(ident: str, quantity: str, wrt: str, form: str, dq: sp.Symbol, value: s
               "A1": "The spectral norm of A1 − A1′; S = A1 X A2ᵀ, the rows of the quantity stacked.",
               "A2": "The spectral norm of A2 − A2′; S = A1 X A2ᵀ, the rows of the quantity stacked."}.get(wrt, "")
     extra = " (c = f − b, b fixed)" if quantity == "c" else ""
+    check = ("The chain and its side identities by sympy at the checker's sizes; numeric: the Bound itself evaluated "
+             "through attnreg.reference.forms at 60 digits at random admissible points — norms drawn up to and at the "
+             "limits, near and far pairs — reporting the largest ratio measured / stated (_sample.bound_ratio).")
     return (f"Lemma {ident} ({name} is Lipschitz in {where}): {claim}.\n\n"
             f"Statement\n    With {_FIXED[wrt]} fixed{extra}, for all {wrt}, {wrt}′ that both satisfy "
-            f"{', '.join(assume) or 'no hypothesis'}:\n        {claim}.\n    {remark}\n\n"
-            "Check\n    The chain and its side identities by sympy at the checker's sizes; numeric: the Bound "
-            "itself evaluated through attnreg.reference.forms at 60 digits at random admissible points — norms "
-            "drawn up to and at the limits, near and far pairs — reporting the largest ratio measured / stated "
-            "(_sample.bound_ratio).\n")
+            f"{', '.join(assume) or 'no hypothesis'}:\n        {claim}.\n{_wrap(remark)}\n\nCheck\n{_wrap(check)}\n")
+
+
+def _wrap(text: str) -> str:
+    return textwrap.fill(text, 110, initial_indent="    ", subsequent_indent="    ")
 
 
 def _moves(wrt: str):

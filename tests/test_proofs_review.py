@@ -56,7 +56,7 @@ def test_square_nonnegative_is_checked_not_trusted():
 
 
 def _alpha_lower_with(k, q=None):
-    import attnreg.proofs.alpha_lower as low
+    import attnreg.proofs.alpha_bounds as low
     from attnreg.proofs import Bound
     from attnreg.proofs._core import by
     from attnreg.proofs.symbols import R
