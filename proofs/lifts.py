@@ -11,7 +11,11 @@ Every lift is the same chain, built here by one factory, :func:`lift`, the way S
 3. the hypotheses that bound what step 2 leaves (``‖A‖, ‖x‖, ‖A1 ⊗ A2‖, ‖A1‖, ‖A2‖, ‖X‖_F ≤ R``, ``‖b‖ ≤ 1``).
 
 The residual c = f − b moves as f does (b is fixed): its lift is the identity ``c(p) − c(p′) = f(p) − f(p′)``
-and the lift of f. The constant of each lift is the logit lemma's at ``M = R²``, times what step 2 leaves
+and the lift of f. The gradient lifts (:func:`grad_lift`) put one step in front: ``∇L = Aᵀ p(Ax)`` (vector,
+Lemma grad_<version>) or ``vec ∇L = (A1 ⊗ A2)ᵀ vec P`` (matrix, Lemma matrix_grad_<version>), so
+``‖∇L − ∇L′‖ ≤ ‖A‖ ‖p − p′‖``; then the row gradient's logit-space lemma (normalized_grad_lipschitz_logits,
+rescaled_grad_lipschitz_logits) and steps 2–3. The constant of each lift is the logit lemma's at ``M = R²``,
+times what step 2 leaves
 (``R``, or ``R²`` in A1 / A2); the checker composes the chain and proves it. :data:`LEMMAS` holds the lifts by
 id, in the order of :data:`SHAPES`.
 """
@@ -21,11 +25,12 @@ import textwrap
 
 import sympy as sp
 
-from . import alpha_lipschitz_logits, exp_lipschitz_box, h_lipschitz_logits, softmax_lipschitz_logits
+from . import (alpha_lipschitz_logits, exp_lipschitz_box, h_lipschitz_logits, normalized_grad_lipschitz_logits,
+               rescaled_grad_lipschitz_logits, softmax_lipschitz_logits)
 from ._chains import DSA, DSX, logits_in_A, logits_in_A1, logits_in_A2, logits_in_X, logits_in_x
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
-from ._forms import matrix_rows, parts, stack
-from ._ops import SYM
+from ._forms import matrix_rows, p_normalized, p_rescaled, parts, stack
+from ._ops import SYM, vec
 from .symbols import (KRON, M, N1, N2, WRT_SYMBOL, R, bound_lhs, ds, dS, matrix, norm_A, norm_b, norm_brows,
                       norm_X, norm_x, quantity, vector)
 
@@ -45,6 +50,7 @@ _NAME = {"u": "u", "alpha": "α", "f": "f", "c": "c", "h": "h"}
 _DIST = {"x": "‖x − y‖₂", "A": "‖A − A′‖₂", "X": "‖X − Y‖_F", "A1": "‖A1 − A1′‖₂", "A2": "‖A2 − A2′‖₂"}
 _FIXED = {"x": "A", "A": "x", "X": "A1, A2", "A1": "A2, X", "A2": "A1, X"}
 _VERSION = {"c": "normalized", "h": "rescaled"}
+_POINT = {"vector": "x", "matrix": "X"}
 
 
 def _id(quantity: str, wrt: str, form: str) -> str:
@@ -186,11 +192,100 @@ def quantity_of(text: str) -> sp.Symbol:
     return quantity(text, _tex(text))
 
 
+_GRAD_LOGIT = {"normalized": normalized_grad_lipschitz_logits, "rescaled": rescaled_grad_lipschitz_logits}
+_GRAD_DOC = {  # (claim, statement) of each gradient lift; the remarks are part of the statement
+    ("normalized", "vector"): (
+        "(normalized gradient is Lipschitz): Lip ≤ 3.25 R² for ||A|| ≤ R, ||b|| ≤ 1.",
+        "For L_N(x) = ½ ||f(x) − b||² with ||A||₂ ≤ R and ||b||₂ ≤ 1, for all x, y ∈ R^d (no ball, no n, no exp): "
+        "||∇L_N(x) − ∇L_N(y)||₂ ≤ (13/4) R² ||x − y||₂. (With the paper-style objective 2·L_N the constant "
+        "doubles: loss_scale \"full\".)"),
+    ("rescaled", "vector"): (
+        "(rescaled gradient is Lipschitz on the ball): Lip ≤ (3n + 3√n + 2) e^{2R²} R².",
+        "For L_R(x) = ½ ||u(x) − α(x) b||² with ||A||₂ ≤ R, ||b||₂ ≤ 1 and x, y in the ball ||·||₂ ≤ R: "
+        "||∇L_R(x) − ∇L_R(y)||₂ ≤ (3n + 3√n + 2) e^{2R²} R² ||x − y||₂. The ball matters: L_R = α² L_N has no "
+        "global Lipschitz gradient (Lemma rescaled_vs_normalized)."),
+    ("normalized", "matrix"): (
+        "(normalized matrix gradient is Lipschitz): Lip ≤ 3.25 R², not n times.",
+        "For L_N(X) = ½ ||D(X)⁻¹ exp(A1 X A2ᵀ) − B||_F², if ||A1 ⊗ A2||₂ = ||A1|| ||A2|| ≤ R and every row of B "
+        "has ||b_j||₂ ≤ 1, then for all X, Y (no ball, no n, no exp): ||∇L_N(X) − ∇L_N(Y)||_F ≤ (13/4) R² "
+        "||X − Y||_F. The constant is the vector one, not n times it: vec ∇L_N = Aᵀ G(Ax) with G block-diagonal "
+        "in the rows (one block g(s_j) per row), so Lip(G) = max_j Lip(g_j). Summing the per-row bounds would "
+        "instead give 3.25 Σ_j ||A_[j]||² = 3.25 ||A1||_F² ||A2||² (up to rank(A1) times larger). With ||A1||, "
+        "||A2|| ≤ R separately, ||A1 ⊗ A2|| ≤ R² (Lemma kron_norm) and the constant is 3.25 R⁴."),
+    ("rescaled", "matrix"): (
+        "(rescaled matrix gradient): Lip ≤ (3n + 3√n + 2) e^{2R²} R².",
+        "For L_R(X) = ½ ||exp(A1 X A2ᵀ) − D(X) B||_F², if ||A1 ⊗ A2||₂ ≤ R, every row ||b_j||₂ ≤ 1, and "
+        "||X||_F, ||Y||_F ≤ R: ||∇L_R(X) − ∇L_R(Y)||_F ≤ (3n + 3√n + 2) e^{2R²} R² ||X − Y||_F, the vector "
+        "constant (rows are stacked, block-diagonal, not summed)."),
+}
+
+
+def grad_lift(version: str, form: str) -> Lemma:
+    """Lemma ``[matrix_]grad_lipschitz_<version>``: the gradient Lipschitz in x (vector) or X (matrix)."""
+    ident, wrt = ("matrix_" if form == "matrix" else "") + f"grad_lipschitz_{version}", _POINT[form]
+    module, rescaled, k = _GRAD_LOGIT[version], version == "rescaled", version[0].upper()
+    logit, dg = module.LEMMA, module.Q["DG"]
+    dgrad = quantity_of(bound_lhs("grad", form, "lipschitz", wrt, version).name)
+    value = logit.goal.rhs.subs({ds: 1, M: R ** 2, norm_b: 1}) * R ** 2
+    assume = (("norm(A) <= R", *(("norm(x) <= R",) * rescaled)) if form == "vector" else
+              ("norm(kron(A1,A2)) <= R", *(("norm(X) <= R",) * rescaled))) + ("norm(b) <= 1",)
+    bound = Bound(quantity="grad", form=form, kind="lipschitz", wrt=wrt, value=value, version=version, assume=assume,
+                  lemma=ident)
+    box = {M: R ** 2} if rescaled else {}
+    g = "G" if rescaled else "g"
+    if form == "vector":
+        dq = quantity(f"‖{g}(Ax) − {g}(Ay)‖", rf"\|{g}(Ax)-{g}(Ay)\|")
+        why = "s = Ax, s′ = Ay in the box of radius R²" if rescaled else "s = Ax, s′ = Ay; no box needed"
+        requires = (f"grad_{version}", logit.id, *(("logit_box",) * rescaled))
+    else:
+        dq = quantity("‖P_R(X) − P_R(Y)‖_F" if rescaled else "‖P(X) − P(Y)‖_F",
+                      r"\|P_R(X)-P_R(Y)\|_F" if rescaled else r"\|P(X)-P(Y)\|_F")
+        why = (f"row j of P is {g}(s_j) with target b_j" + (", s_j in the box of radius R²" if rescaled else "")
+               + "; the constant increases with ‖b_j‖, so max_j ‖b_j‖ serves every row")
+        requires = (f"matrix_grad_{version}", "kron_blocks", logit.id, *(("matrix_logit_box",) * rescaled),
+                    "tensor_trick")
+
+    def steps(n, d):
+        if form == "vector":
+            A, x, b = matrix("A", n, d), vector("x", d), vector("b", n)
+            p = parts(SYM, A * x, b)
+            res, row = (p.h, p_rescaled(SYM, p.u, p.h, b)) if rescaled else (p.c, p_normalized(SYM, p.f, p.c))
+            side = Step(f"∇L_{k}(z) = Aᵀ {g}(Az) at z = x and at z = y", f"Lemma grad_{version}; the difference "
+                        "follows", sp.Matrix([SYM.dot(res, res) / 2]).jacobian(x).T, A.T * row,
+                        uses=(f"grad_{version}",))
+            return [by("submultiplicative", dgrad, "<=", norm_A * dq, "‖Aᵀw‖ ≤ ‖Aᵀ‖ ‖w‖ = ‖A‖ ‖w‖", side=(side,),
+                       uses=(f"grad_{version}",)),
+                    cite(logit, {dg: dq, ds: DSX, **box}, why,
+                         discharge={exp_lipschitz_box.BOX: "logit_box"} if rescaled else None),
+                    *logits_in_x(n, d), given(norm_b, "<=", 1, "norm(b) <= 1"), given(norm_A, "<=", R, "norm(A) <= R")]
+        A1, A2, P, Q = matrix("A1", n, d), matrix("A2", n, d), matrix("P", n, n), matrix("Q", n, n)
+        side = Step("vec(A1ᵀ (P − P′) A2) = (A1 ⊗ A2)ᵀ vec(P − P′)", "Lemma kron_blocks (adjoint form), P, P′ free "
+                    "symbols", vec(A1.T * (P - Q) * A2, SYM), SYM.kron(A1, A2).T * vec(P - Q, SYM),
+                    uses=("kron_blocks",))
+        return [by("submultiplicative", dgrad, "<=", KRON * dq, f"∇L_{k} = A1ᵀ P A2 (Lemma matrix_grad_{version}) and "
+                   "‖Aᵀw‖ ≤ ‖A‖ ‖w‖", side=(side,), uses=(f"matrix_grad_{version}", "kron_blocks")),
+                cite(logit, {dg: dq, ds: dS, **box, norm_b: norm_brows}, why, rule="stacked_rows",
+                     discharge={exp_lipschitz_box.BOX: "matrix_logit_box"} if rescaled else None),
+                given(norm_brows, "<=", 1, "norm(b) <= 1", "hypothesis norm(b) <= 1 for every row"),
+                *logits_in_X(n, d), given(KRON, "<=", R, "norm(kron(A1,A2)) <= R")]
+
+    claim, statement = _GRAD_DOC[version, form]
+    check = ("The chain and its side identities by sympy at the checker's sizes; numeric: the Bound itself evaluated "
+             f"through attnreg.reference.forms.{form}_loss_and_grad at 60 digits at random admissible pairs "
+             "(_sample.bound_ratio).")
+    doc = f"Lemma {ident} {claim}\n\nStatement\n{_wrap(statement)}\n\nCheck\n{_wrap(check)}\n"
+    return Lemma(doc=doc, steps=steps, requires=requires, goal=Goal.of(bound, dgrad, WRT_SYMBOL[wrt]), bound=bound)
+
+
 def _build() -> dict[str, Lemma]:
     out: dict[str, Lemma] = {}
     for q, form, wrt in SHAPES:
         lem = lift(q, wrt, form, out)
         out[lem.id] = lem
+    for version in ("normalized", "rescaled"):
+        for form in ("vector", "matrix"):
+            lem = grad_lift(version, form)
+            out[lem.id] = lem
     return out
 
 

@@ -17,8 +17,11 @@ import sympy as sp
 
 from ._core import INSTANCE, Bound, Goal, Lemma, cite, given
 from .kron_norm import LEMMA as KRON_NORM
-from .matrix_grad_lipschitz_normalized import DGRAD, LEMMA as MATRIX_GRAD
+from .lifts import LEMMAS as LIFTS
 from .symbols import KRON, N1, N2, R, dX
+
+MATRIX_GRAD = LIFTS["matrix_grad_lipschitz_normalized"]
+DGRAD = MATRIX_GRAD.goal.lhs
 
 BOUND = Bound(quantity="grad", form="matrix", kind="lipschitz", wrt="X", value=sp.Rational(13, 4) * R ** 4,
               version="normalized", assume=("norm(A1) <= R", "norm(A2) <= R", "norm(b) <= 1"),

@@ -100,7 +100,7 @@ def test_citation_maps_symbols_to_symbols():
 # ---- identity steps must relate the two quantities of the step -----------------------------------
 
 def test_identity_needs_a_side_identity_about_its_quantities():
-    from attnreg.proofs.grad_lipschitz_normalized import DGS
+    DGS = LEMMAS["grad_lipschitz_normalized"].steps(3, 2)[1].lhs  # ‖g(Ax) − g(Ay)‖
     from attnreg.proofs.softmax_jacobian_half import NJ
 
     f = parts(SYM, vector("s", 3)).f
