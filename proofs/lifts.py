@@ -32,7 +32,7 @@ from ._core import Bound, Goal, Lemma, Step, by, cite, given
 from ._forms import matrix_rows, p_normalized, p_rescaled, parts, stack
 from ._ops import SYM, vec
 from .symbols import (KRON, M, N1, N2, WRT_SYMBOL, R, bound_lhs, ds, dS, matrix, norm_A, norm_b, norm_brows,
-                      norm_X, norm_x, quantity, vector)
+                      named, norm_X, norm_x, quantity, vector)
 
 # The logit-space lemma of each quantity; the box hypothesis ‖s‖_∞ ≤ M is needed where its constant has M.
 LOGIT = {"u": exp_lipschitz_box.LEMMA, "alpha": alpha_lipschitz_logits.LEMMA, "f": softmax_lipschitz_logits.LEMMA,
@@ -55,13 +55,6 @@ _POINT = {"vector": "x", "matrix": "X"}
 
 def _id(quantity: str, wrt: str, form: str) -> str:
     return ("matrix_" if form == "matrix" else "") + f"{quantity}_lipschitz_{wrt}"
-
-
-def _tex(text: str) -> str:
-    for a, b in (("‖", r"\|"), ("α", r"\alpha"), ("′", "'"), (" − ", "-"), ("₂", "_2"), ("A1", "A_1"),
-                 ("A2", "A_2")):
-        text = text.replace(a, b)
-    return text
 
 
 def _pretty(e: sp.Expr) -> str:
@@ -189,7 +182,7 @@ def lift(quantity: str, wrt: str, form: str, known: dict[str, Lemma] | None = No
 
 def quantity_of(text: str) -> sp.Symbol:
     """The quantity symbol named ``text`` (the Bound's left side), with its LaTeX."""
-    return quantity(text, _tex(text))
+    return named(text)
 
 
 _GRAD_LOGIT = {"normalized": normalized_grad_lipschitz_logits, "rescaled": rescaled_grad_lipschitz_logits}
