@@ -199,11 +199,11 @@ _HEAD = re.compile(r"Lemma (?P<id>[A-Za-z0-9_]+) \((?P<title>[^)]*)\): (?P<claim
 
 @dataclass(frozen=True, kw_only=True)
 class Lemma:
-    """One lemma: the module docstring (first line ``Lemma <id> (<name>): <claim>``, sections
-    Statement, Derivation, Check), ``steps(n, d)``, the lemmas it ``requires``, a ``numeric`` second
-    route ``(ctx, rng) -> Numeric`` at ≥ 50 digits, and for bounds the ``goal`` (and ``bound``). With a
-    ``bound`` and no ``numeric``, the numeric route is the Bound's own semantics,
-    :func:`._sample.bound_ratio`."""
+    """One lemma: the docstring (first line ``Lemma <id> (<name>): <claim>``, sections Statement and
+    Check; the derivation is ``steps(n, d)``, which :mod:`.render` turns into prose), the lemmas it
+    ``requires``, a ``numeric`` second route ``(ctx, rng) -> Numeric`` at ≥ 50 digits, and for bounds the
+    ``goal`` (and ``bound``). With a ``bound`` and no ``numeric``, the numeric route is the Bound's own
+    semantics, :func:`._sample.bound_ratio`."""
     doc: str
     steps: Callable[[int, int], list]
     numeric: Callable | None = None
@@ -242,7 +242,7 @@ class Lemma:
         return "identity" if self.goal is None else "bound"
 
     def section(self, name: str) -> str:
-        """The text of a docstring section (``Statement``, ``Derivation``, ``Check``)."""
+        """The text of a docstring section (``Statement``, ``Check``)."""
         lines, out, inside = self.doc.splitlines(), [], False
         for line in lines:
             if line.strip() in ("Statement", "Derivation", "Check"):

@@ -4,16 +4,6 @@ Statement
     With x fixed (||x||₂ ≤ R), ||b||₂ ≤ 1, and all A, A′ with ||A||₂, ||A′||₂ ≤ R, the gradient in x of
     L_N = ½ ||f(Ax) − b||² satisfies  ||∇_x L_N(A) − ∇_x L_N(A′)||₂ ≤ (1 + (13/4) R²) ||A − A′||₂.
 
-Derivation
-    1. ∇_x L_N(A) = Aᵀ g(Ax) (Lemma grad_normalized), and Aᵀg(Ax) − A′ᵀg(A′x) =
-       (A − A′)ᵀ g(Ax) + A′ᵀ (g(Ax) − g(A′x))                                           [triangle]
-    2. ||(A − A′)ᵀ g|| ≤ ||A − A′|| ||g||, ||A′ᵀ w|| ≤ ||A′|| ||w||                       [submultiplicative]
-    3. ||g(Ax) − g(A′x)|| ≤ 3.25 ||Ax − A′x|| (Lemma normalized_grad_lipschitz_logits, ||b|| ≤ 1)
-       and ||Ax − A′x|| ≤ ||A − A′|| ||x||                                               [lemma, submultiplicative]
-    4. ||g|| = ||J c|| ≤ ||J|| ||c|| ≤ ½ (||f|| + ||b||) ≤ 1 (Lemma softmax_jacobian_half)   [submultiplicative, …]
-    5. ||A′|| ≤ R, ||x|| ≤ R, ||b|| ≤ 1                                                   [assumption]
-    Composed: 1 + 3.25 R².
-
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself through
     attnreg.reference.forms.vector_loss_and_grad at 60 digits (n = 6, d = 4) at random admissible pairs

@@ -4,11 +4,6 @@ Statement
     For u = exp(s), α = ⟨u, 1ₙ⟩, f = u/α, c = f − b and h = u − α b:  h = α c.
     In matrix form, row by row: H = D(X) C, i.e. exp(A1 X A2ᵀ) − D(X) B = D(X) (F − B).
 
-Derivation
-    1. u = α f (definition of f).
-    2. h = α f − α b = α (f − b) = α c.
-    3. Matrix form: apply 2 to each row j with its own α_j (D(X) = diag(α_1, …, α_n)).
-
 Check
     sympy at n = 3 (vector) and n = 3, d = 2 (matrix); numeric: attnreg.reference.forms.vector_blocks and
     matrix_blocks at 60 digits, n = 6, d = 4 and n = 4, d = 3.

@@ -4,13 +4,6 @@ Statement
     For the rescaled residual h(s) = exp(s) − α(s) b (b fixed) and s, s′ in the box ||·||_∞ ≤ M:
         ||h(s) − h(s′)||₂ ≤ (1 + √n ||b||₂) e^M ||s − s′||₂.
 
-Derivation
-    1. h(s) − h(s′) = (u(s) − u(s′)) − (α(s) − α(s′)) b, so
-       ||h(s) − h(s′)|| ≤ ||u(s) − u(s′)|| + |α(s) − α(s′)| ||b||     [triangle]
-    2. ||u(s) − u(s′)|| ≤ e^M ||s − s′|| (Lemma exp_lipschitz_box)      [lemma]
-    3. |α(s) − α(s′)| ≤ √n e^M ||s − s′|| (Lemma alpha_lipschitz_logits) [lemma]
-    Composed: (1 + √n ||b||) e^M ||s − s′||.
-
 Check
     Side identity by sympy at n = 3; numeric: 60-digit reference h (attnreg.reference.forms.vector_blocks,
     A = I) at random pairs in the box, n = 8, ||b|| ≤ 1.

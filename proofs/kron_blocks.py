@@ -7,13 +7,6 @@ Statement
         Aᵀ vec(P) = Σ_j A_[j]ᵀ p_j = vec(A1ᵀ P A2).
     So the matrix problem is n coupled vector problems sharing x, row j with data A_[j].
 
-Derivation
-    1. Rows j·n + m of A1 ⊗ A2 are A1[j, i] A2[m, k] at column i·d + k: exactly A1[j, :] ⊗ A2.
-    2. A_[j] x = rows j·n … of (A1 ⊗ A2) x = rows of vec(A1 X A2ᵀ) (Lemma tensor_trick) = row j of S.
-    3. Row j of A1 X A2ᵀ, transposed, is A2 Xᵀ A1[j, :]ᵀ.
-    4. Aᵀ vec(P) = Σ_j A_[j]ᵀ p_j (split the rows of A into blocks), and entry (i, k) of both sides
-       is Σ_{j,m} A1[j, i] P[j, m] A2[m, k] = (A1ᵀ P A2)[i, k].
-
 Check
     sympy at n = 3, d = 2 with P a matrix of free symbols (slow tier: all n ∈ {2, 3}, d ∈ {1, 2}); numeric:
     60 digits at n = 5, d = 4, logits from attnreg.reference.forms.logits.

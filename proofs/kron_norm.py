@@ -4,14 +4,6 @@ Statement
     For any real matrices A1, A2 (spectral norms): ||A1 ⊗ A2|| = ||A1|| ||A2||. With x = vec(X) this
     turns a hypothesis ||A1|| ≤ r1, ||A2|| ≤ r2 into ||A|| ≤ r1 r2 for A = A1 ⊗ A2.
 
-Derivation
-    1. ||A1 ⊗ A2||² = λ_max((A1 ⊗ A2)ᵀ(A1 ⊗ A2))                      [spectral_norm]
-    2. (A1 ⊗ A2)ᵀ(A1 ⊗ A2) = (A1ᵀA1) ⊗ (A2ᵀA2) (mixed product; sympy), and (P ⊗ Q)(v ⊗ w) = (Pv) ⊗ (Qw),
-       so eigenvectors v ⊗ w give the eigenvalues λ_i μ_k; both factors are positive semidefinite,
-       so the largest product is λ_max(A1ᵀA1) λ_max(A2ᵀA2)           [kron_spectrum]
-    3. λ_max(A_iᵀA_i) = ||A_i||²                                        [spectral_norm]
-    Composed: ||A1 ⊗ A2|| = (||A1||² ||A2||²)^{1/2} = ||A1|| ||A2||.
-
 Check
     Side identities by sympy at n = 3, d = 2 with vectors v, w of free symbols; composition by sympy;
     numeric: 60-digit singular values (mpmath svd_r) of A1 ⊗ A2 at n = 4, d = 3.

@@ -6,12 +6,6 @@ Statement
     holds for A and A′ with ||A||, ||A′|| ≤ R at a fixed x. (If instead ||A|| ≤ R only bounds the factors
     of A = A1 ⊗ A2 separately, the logits are bounded by R³; see matrix_logit_box.)
 
-Derivation
-    1. ||Ax||_∞ ≤ ||Ax||₂                      [norm_comparison]
-    2. ||Ax||₂ ≤ ||A||₂ ||x||₂                 [submultiplicative]
-    3. ||A|| ≤ R, ||x|| ≤ R                    [assumption]
-    Composed: R².
-
 Check
     The chain by sympy; numeric: attnreg.reference.forms.matvec at random A, x scaled to the hypotheses, 60
     digits (n = 6, d = 4); the largest ratio ||Ax||_∞ / R² is reported.

@@ -7,13 +7,6 @@ Statement
     instead of on A1 ⊗ A2, changes R² into R⁴ (and, with ||X||_F ≤ R, the logit box R² into R³, so e^{R²}
     into e^{R³} for the exp-type bounds; Lemma matrix_logit_box).
 
-Derivation
-    1. Lemma matrix_grad_lipschitz_normalized holds for every R > 0 with ||A1 ⊗ A2|| ≤ R; take R := ||A1 ⊗ A2||:
-       ||∇L_N(X) − ∇L_N(Y)||_F ≤ 3.25 ||A1 ⊗ A2||² ||X − Y||_F                        [lemma]
-    2. ||A1 ⊗ A2|| = ||A1|| ||A2|| (Lemma kron_norm)                                  [lemma]
-    3. ||A1|| ≤ R, ||A2|| ≤ R                                                          [assumption]
-    Composed: 3.25 R⁴.
-
 Check
     The chain by sympy; numeric: the Bound itself through attnreg.reference.forms.matrix_loss_and_grad at 60
     digits (n = 4, d = 3) at random admissible pairs (_sample.bound_ratio).
@@ -24,8 +17,11 @@ import sympy as sp
 
 from ._core import INSTANCE, Bound, Goal, Lemma, cite, given
 from .kron_norm import LEMMA as KRON_NORM
-from .matrix_grad_lipschitz_normalized import DGRAD, LEMMA as MATRIX_GRAD
+from .lifts import LEMMAS as LIFTS
 from .symbols import KRON, N1, N2, R, dX
+
+MATRIX_GRAD = LIFTS["matrix_grad_lipschitz_normalized"]
+DGRAD = MATRIX_GRAD.goal.lhs
 
 BOUND = Bound(quantity="grad", form="matrix", kind="lipschitz", wrt="X", value=sp.Rational(13, 4) * R ** 4,
               version="normalized", assume=("norm(A1) <= R", "norm(A2) <= R", "norm(b) <= 1"),

@@ -6,14 +6,6 @@ Statement
         ∇²L(X)[V] = A1ᵀ dP A2,   dS = A1 V A2ᵀ,   dp_j = K_j ds_j   (ds_j = row j of dS).
     In x = vec(X) (row-major): ∇²L = Σ_j A_[j]ᵀ K_j A_[j] = Σ_j (a_j a_jᵀ) ⊗ (A2ᵀ K_j A2), a_j = A1[j,:]ᵀ.
 
-Derivation
-    1. The logits are linear in X: d/dt S(X + tV)|₀ = A1 V A2ᵀ.
-    2. L = Σ_j ℓ(A_[j] x) (Lemma kron_blocks); the Hessian of each term is A_[j]ᵀ K_j A_[j]
-       (vector Hessian lemmas with data A_[j]); the Hessian of a sum is the sum.
-    3. Σ_j A_[j]ᵀ K_j A_[j] vec(V) = vec(A1ᵀ dP A2) with dp_j = K_j A_[j] vec(V) = K_j ds_j (Lemma
-       kron_blocks, both forms; an identity linear in the K_j, verified with K_j of free symbols).
-    4. A_[j]ᵀ K_j A_[j] = (a_j ⊗ A2)ᵀ K_j (a_jᵀ ⊗ A2) = (a_j a_jᵀ) ⊗ (A2ᵀ K_j A2) (mixed product).
-
 Check
     sympy: steps 1, 3, 4 at n = 3, d = 2; step 2 end to end for both losses at n = 2, d = 1 (slow: n = 2,
     d = 2); numeric: ctx.diff of the reference matrix gradient along a random V at 60 digits, n = 4, d = 3,

@@ -5,14 +5,6 @@ Statement
     s_j = A_[j] x of S = A1 X A2ᵀ has ||s_j||_∞ ≤ R², for every j. (If only ||A1||, ||A2|| ≤ R are known,
     then ||A|| ≤ R² (Lemma kron_norm) and the box becomes R³: every e^{R²} below turns into e^{R³}.)
 
-Derivation
-    1. ||A_[j] x||_∞ ≤ ||A_[j] x||₂                               [norm_comparison]
-    2. ||A_[j] x||₂ ≤ ||A_[j]|| ||x||                             [submultiplicative]
-    3. A_[j] = A1[j,:] ⊗ A2 is a block of rows of A (Lemma kron_blocks): ||A_[j]|| ≤ ||A||   [row_block]
-    4. ||x||₂ = ||X||_F (Lemma tensor_trick)                        [identity]
-    5. ||A1 ⊗ A2|| ≤ R, ||X||_F ≤ R                                  [assumption]
-    Composed: R².
-
 Check
     Side identities by sympy at n = 3, d = 2; numeric: random A1, A2, X within the hypotheses at 60 digits
     (n = 4, d = 3); the largest ratio max_jm |S_jm| / R² is reported.

@@ -4,18 +4,7 @@ Statement
     For the row gradient g(s) = p_N(s) = J(s) c(s) of ℓ_N = ½||f(s) − b||² (Lemma grad_normalized;
     J = diag f − f fᵀ, c = f − b) and all s, s′ ∈ Rⁿ (no box, no n, no exp):
         ||g(s) − g(s′)||₂ ≤ (¼ + 3(1 + ||b||₂)/2) ||s − s′||₂   (= 3.25 ||s − s′|| when ||b|| ≤ 1).
-
-Derivation
-    Write sup for the supremum over z on the segment [s, s′] and unit vectors v.
-    1. g is C¹ with Dg(z)[v] = J (J v) + DJ[v] c, DJ[v] = diag(Jv) − (Jv) fᵀ − f (Jv)ᵀ (sympy;
-       Lemmas f_deriv, grad_normalized): ||g(s) − g(s′)|| ≤ sup ||Dg[v]|| ||s − s′||   [mean_value]
-    2. sup ||Dg[v]|| ≤ sup ||J (Jv)|| + sup ||DJ[v] c||                               [triangle]
-    3. ||J (Jv)|| ≤ ||J|| ||Jv||                                                        [submultiplicative]
-    4. DJ[v] c = (Jv) ∘ c − (Jv) ⟨f, c⟩ − f ⟨Jv, c⟩ (sympy), three norms             [triangle]
-    5. ||(Jv) ∘ c|| ≤ ||Jv||_∞ ||c||, and ||Jv||_∞ ≤ ||Jv||                           [hadamard, norm_comparison]
-    6. ||(Jv) ⟨f, c⟩|| ≤ ||f|| ||c|| ||Jv||, ||f ⟨Jv, c⟩|| ≤ ||f|| ||Jv|| ||c||        [cauchy_schwarz]
-    7. ||c|| ≤ ||f|| + ||b||, ||f|| ≤ 1, ||Jv|| ≤ ||J||, ||J|| ≤ ½ (Lemma softmax_jacobian_half)
-    Composed: ¼ + 3 · ½ · (1 + ||b||).
+    In the proof, sup is the supremum over z on the segment [s, s′] and unit vectors v.
 
 Check
     Side identities by sympy at n = 2 (slow: n = 3); numeric: the reference row gradient

@@ -5,18 +5,7 @@ Statement
     h = u − α b) and s, s′ in the box ||·||_∞ ≤ M:
         ||G(s) − G(s′)||₂ ≤ e^{2M} (2 + (n + 3√n) ||b|| + 2n ||b||²) ||s − s′||₂,
     which is (3n + 3√n + 2) e^{2M} ||s − s′|| when ||b|| ≤ 1.
-
-Derivation
-    Write sup for the supremum over z on the segment and unit vectors v; all bounds hold on the box.
-    1. DG(z)[v] = (u∘v)∘h + u∘Dh[v] − ⟨Dh[v], b⟩ u − ⟨h, b⟩ (u∘v), Dh[v] = u∘v − ⟨u, v⟩ b (sympy;
-       Lemmas grad_rescaled, u_deriv, h_deriv); mean value theorem on the convex box   [mean_value]
-    2. Four terms                                                                          [triangle]
-    3. ||(u∘v)∘h|| ≤ ||u||_∞ ||h||_∞, ||u∘Dh[v]|| ≤ ||u||_∞ ||Dh[v]||                     [hadamard]
-    4. ||⟨Dh[v], b⟩ u|| ≤ ||Dh[v]|| ||b|| ||u||, ||⟨h, b⟩ (u∘v)|| ≤ ||h|| ||b|| ||u||_∞  [homogeneity,
-       cauchy_schwarz, hadamard]
-    5. ||Dh[v]|| ≤ ||u||_∞ + ||u|| ||b||, ||h||_∞ ≤ ||u||_∞ + α ||b||, ||h|| ≤ ||u|| + α ||b||  [triangle, …]
-    6. α ≤ n ||u||_∞, ||u|| ≤ √n ||u||_∞, ||u||_∞ ≤ e^M                  [sum_of_terms, norm_comparison, exp_monotone]
-    Composed: e^{2M} ((1 + n||b||) + (1 + √n||b||) + (1 + √n||b||)√n||b|| + (√n + n||b||)||b||).
+    In the proof, sup is the supremum over z on the segment and unit vectors v; all bounds hold on the box.
 
 Check
     Side identities by sympy at n = 3 (slow: n = 2); numeric: the reference row gradient

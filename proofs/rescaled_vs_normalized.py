@@ -5,12 +5,6 @@ Statement
         ∇L_R(x) = α(x)² ∇L_N(x) + 2 α(x) L_N(x) Aᵀ u(x).
     (So without a bound on x, L_R → 0 as α → 0 with no fit to b: the ball ||x|| ≤ R matters.)
 
-Derivation
-    1. ||h||² = α² ||c||² (Lemma h_alpha_c), so L_R = α² L_N.
-    2. Product rule: ∇(α² L_N) = α² ∇L_N + 2 α L_N ∇α, and ∇α = Aᵀ u (Lemma alpha_deriv).
-    3. With the closed forms (Lemmas grad_normalized, grad_rescaled): Aᵀ(u∘h − ⟨h, b⟩u) =
-       α² Aᵀ J c + α ||c||² Aᵀ u.
-
 Check
     sympy at n = 3, d = 2 (slow: n ∈ {2, 3}, d ∈ {1, 2}); numeric: attnreg.reference.forms.vector_loss_and_grad of
     both versions at 60 digits, n = 6, d = 4.

@@ -8,11 +8,6 @@ Statement
     production path relies on this (subtract the row max before exp); the rescaled loss has no such
     invariance (it scales by e^{2t_j} per row).
 
-Derivation
-    1. exp(s_i + t) = eᵗ exp(s_i); sum over i.
-    2. f = u/α: the factor eᵗ cancels; c, ℓ_N follow. h = eᵗ u − eᵗ α b = eᵗ h.
-    3. J 1 = f − f ⟨f, 1⟩ = 0 because ⟨f, 1⟩ = 1; K_N 1 = 0 because ℓ_N is constant along 1.
-
 Check
     sympy at n = 3 with t a free symbol (slow: n = 2); numeric: attnreg.reference.forms.vector_blocks with
     A = I at s and s + t1, 60 digits, n = 8.

@@ -5,13 +5,6 @@ Statement
     softmax Jacobian J = diag(f) − f fᵀ (Lemma f_deriv: ∂f/∂s = J) satisfies ||J||₂ ≤ ½, for every n.
     The constant is attained: f = (½, ½, 0, …, 0) gives the eigenvalue ½ on (1, −1, 0, …, 0).
 
-Derivation
-    1. J is symmetric, so ||J||₂ ≤ max_i Σ_j |J_ij|                               [schur_test]
-    2. J_ii = f_i (1 − f_i) ≥ 0 and J_ij = −f_i f_j ≤ 0 (i ≠ j) for a probability vector, so
-       Σ_j |J_ij| = J_ii − Σ_{j≠i} J_ij = f_i (1 − f_i) + f_i (1 − f_i) = 2 f_i (1 − f_i)  [identity]
-    3. ½ − 2t(1 − t) = 2 (t − ½)² ≥ 0, so 2 f_i (1 − f_i) ≤ ½                     [square_nonnegative]
-    Composed: ||J||₂ ≤ ½.
-
 Check
     Side identities by sympy at n = 3 with f = u/Σu, u_i > 0 symbols, so that sympy itself takes the absolute
     values |J_ij| of the factored entries (slow: n = 2); this covers every f > 0, and a probability vector with

@@ -4,12 +4,6 @@ Statement
     For all s, s′ ∈ Rⁿ (no bound on the logits, no n, no exp): ||f(s) − f(s′)||₂ ≤ ½ ||s − s′||₂.
     The ½ is attained in the limit (s = (ε, −ε, −∞, …) as ε → 0).
 
-Derivation
-    1. f is C¹ on Rⁿ (convex) with Df(z) = J(z) = diag(f(z)) − f(z) f(z)ᵀ (Lemma f_deriv, logit form), so
-       ||f(s) − f(s′)|| ≤ sup_z ||J(z)|| ||s − s′||                        [mean_value]
-    2. f(z) is a probability vector, so ||J(z)|| ≤ ½ (Lemma softmax_jacobian_half)      [lemma]
-    Composed: ½ ||s − s′||.
-
 Check
     The chain by sympy; numeric: 60-digit reference softmax (attnreg.reference.forms.vector_blocks, A = I) at
     random pairs (n = 8), and near the extremal direction; the largest ratio to ½||s − s′|| is reported.

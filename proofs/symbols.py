@@ -42,21 +42,24 @@ def quantity(text: str, tex: str) -> sp.Symbol:
     return q
 
 
-# Quantities shared by many lemmas (one symbol each, so citations line up).
-norm_A = quantity("‖A‖", r"\|A\|")
-norm_x = quantity("‖x‖", r"\|x\|")
-norm_b = quantity("‖b‖", r"\|b\|")
-dx = quantity("‖x − y‖", r"\|x-y\|")
-dA = quantity("‖A − A′‖", r"\|A-A'\|")
-ds = quantity("‖s − s′‖", r"\|s-s'\|")
-dX = quantity("‖X − Y‖_F", r"\|X-Y\|_F")
-dS = quantity("‖S − S′‖_F", r"\|S-S'\|_F")
-norm_X = quantity("‖X‖_F", r"\|X\|_F")
-norm_brows = quantity("max_j ‖b_j‖", r"\max_j\|b_j\|")
-dA1 = quantity("‖A1 − A1′‖", r"\|A_1-A_1'\|")
-dA2 = quantity("‖A2 − A2′‖", r"\|A_2-A_2'\|")
-KRON = quantity("‖A1 ⊗ A2‖", r"\|A_1\otimes A_2\|")
-N1, N2 = quantity("‖A1‖", r"\|A_1\|"), quantity("‖A2‖", r"\|A_2\|")
+def tex_of(text: str) -> str:
+    """The LaTeX of a quantity written in the Unicode of the proofs: ``‖A1 − A1′‖`` → ``\\|A_1-A_1'\\|``."""
+    for a, b in (("‖", r"\|"), ("α", r"\alpha"), ("′", "'"), (" − ", "-"), ("₂", "_2"), (" ⊗ ", r"\otimes "),
+                 ("A1", "A_1"), ("A2", "A_2"), ("max_j ", r"\max_j")):
+        text = text.replace(a, b)
+    return text
+
+
+def named(text: str) -> sp.Symbol:
+    """:func:`quantity` with the LaTeX of :func:`tex_of`."""
+    return quantity(text, tex_of(text))
+
+
+# Quantities shared by many lemmas (one symbol each, so citations line up): norms, and distances of pairs.
+norm_A, norm_x, norm_b, N1, N2, KRON = (named(f"‖{t}‖") for t in ("A", "x", "b", "A1", "A2", "A1 ⊗ A2"))
+dx, dA, ds, dA1, dA2 = (named(f"‖{p} − {p2}‖") for p, p2 in (("x", "y"), ("A", "A′"), ("s", "s′"), ("A1", "A1′"),
+                                                             ("A2", "A2′")))
+dX, dS, norm_X, norm_brows = named("‖X − Y‖_F"), named("‖S − S′‖_F"), named("‖X‖_F"), named("max_j ‖b_j‖")
 
 norm_Ap = quantity("‖A′‖", r"\|A'\|")  # the second point of a Lipschitz pair in A satisfies norm(A) <= R too
 sup_inf = quantity("sup_z ‖z‖_∞", r"\sup_z\|z\|_\infty")  # z on the segment [s, s′] of the convex box

@@ -7,14 +7,6 @@ Statement
     vec_col(Y) = vec(Yᵀ) the identity needs the other order: vec_col(A1 X A2ᵀ) = (A2 ⊗ A1) vec_col(X)
     (column-major vec with A1 ⊗ A2 is wrong in general: a classic silent bug). Also ||vec(X)||₂ = ||X||_F.
 
-Derivation
-    1. (A1 X A2ᵀ)[j, m] = Σ_{i,k} A1[j, i] X[i, k] A2[m, k]  (matrix product).
-    2. Row j·n + m of A1 ⊗ A2 holds A1[j, i] A2[m, k] in column i·d + k (definition of ⊗), so its
-       product with vec(X) is the sum of step 1: vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(X).
-    3. vec_col(A1 X A2ᵀ) = vec((A1 X A2ᵀ)ᵀ) = vec(A2 Xᵀ A1ᵀ) = (A2 ⊗ A1) vec(Xᵀ) = (A2 ⊗ A1) vec_col(X)
-       (step 2 with A2, A1, Xᵀ).
-    4. ||vec(X)||₂² = Σ_{i,k} X[i, k]² = tr(XᵀX) = ||X||_F².
-
 Check
     sympy at n = 3, d = 2 (slow tier: every n ∈ {2, 3}, d ∈ {1, 2}); numeric: 60-digit mpmath at n = 5,
     d = 4, logits from attnreg.reference.forms.logits against the Kronecker product built entry by entry.

@@ -3,12 +3,6 @@ r"""Lemma u_upper (upper bound on u): ||u(x)||₂ ≤ √n e^{R²} when ||A|| �
 Statement
     If ||A||₂ ≤ R and ||x||₂ ≤ R then ||exp(Ax)||₂ ≤ √n e^{R²}.
 
-Derivation
-    1. ||u||₂ ≤ √n ||u||_∞ = √n max_i u_i          [norm_comparison]
-    2. u_i = exp((Ax)_i) ≤ exp(||Ax||_∞)           [exp_monotone]
-    3. ||Ax||_∞ ≤ R² (Lemma logit_box)              [lemma]
-    Composed: √n e^{R²}.
-
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself evaluated through
     attnreg.reference.forms at 60 digits (n = 6, d = 4) at random admissible points — norms drawn up to and at

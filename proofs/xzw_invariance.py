@@ -7,13 +7,6 @@ Statement
     So any "the Hessian is positive definite" claim for the matrix problem needs a regularizer or an
     assumption excluding 1ₙ ∈ range(A2).
 
-Derivation
-    1. A1 (X + z wᵀ) A2ᵀ = A1 X A2ᵀ + (A1 z)(A2 w)ᵀ = S + (A1 z) 1ₙᵀ: row j shifts by t_j = (A1 z)_j.
-    2. Softmax is invariant under a row shift (Lemma row_shift): F and L_N are unchanged.
-    3. dS = A1 (z wᵀ) A2ᵀ = (A1 z) 1ₙᵀ, so dp_j = K_j t_j 1ₙ = 0 (K_N 1 = 0, Lemma row_shift) and
-       ∇²L_N[z wᵀ] = A1ᵀ dP A2 = 0 (Lemma matrix_hvp).
-    4. vec(z wᵀ) = z ⊗ w (row-major vec).
-
 Check
     sympy at n = 3, d = 2 with the last column of A2 solved from A2 w = 1ₙ; numeric:
     attnreg.reference.forms.matrix_loss and matrix_hvp at 60 digits, n = 4, d = 3.

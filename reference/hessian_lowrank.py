@@ -1,15 +1,11 @@
-r"""Lemma (row Hessian structure): ``K = diag(g) − v eᵀ − e vᵀ + κ e eᵀ``, diagonal plus rank 2.
+r"""The row Hessian as diagonal plus rank 2, ``K = diag(g) − v eᵀ − e vᵀ + κ e eᵀ``, and the Hessians built on it.
 
-Statement. For one softmax row (logits ``s``, target ``b``; letters of :mod:`.rows`) the Hessian
-``K = ∂²ℓ/∂s²`` of the row loss is
+The structure is proved, not stated here: it is step 3 of Lemma hessian_normalized and Lemma hessian_rescaled
+(``attnreg proofs show hessian_normalized``; the family :mod:`attnreg.proofs.twins`). For one softmax row
+(logits ``s``, target ``b``; letters of :mod:`.rows`):
 
 * normalized: ``g = f∘(f + c − ⟨f, c⟩)``, ``v = g``, ``e = f``, ``κ = ||f||²``;
 * rescaled:   ``g = u∘(h + u − ⟨h, b⟩)``, ``v = u∘b``, ``e = u``, ``κ = ||b||²``.
-
-Derivation. Normalized: :mod:`.rows` has ``K_kl = J_kl (w_k − ⟨f,c⟩) − f_k f_l (w_l − ⟨f,w⟩)`` with
-``J = diag f − f fᵀ``, ``w = f + c``; so ``K = diag(g) − g fᵀ − f rᵀ`` with ``r = f∘(w − ⟨f,w⟩)``, and
-``g − r = (⟨f,w⟩ − ⟨f,c⟩) f = ||f||² f`` gives the symmetric form. Rescaled: expand
-``K_kl = δ_kl u_l (h_l + u_l − ⟨h,b⟩) − u_k u_l (b_k + b_l − ||b||²)``.
 
 Consequence (why it exists). In ``x = vec(X)`` (row-major) the matrix Hessian is
 ``Σ_j (a_j a_jᵀ) ⊗ M_j`` with ``M_j = A2ᵀ K_j A2

@@ -75,7 +75,7 @@ def test_renaming_n_is_rejected(monkeypatch, capsys):
 # ---- a citation maps a quantity symbol to a quantity symbol, at one pair of points ----------------
 
 def test_citation_maps_symbols_to_symbols():
-    from attnreg.proofs.f_lipschitz_x import DQ
+    DQ = LEMMAS["f_lipschitz_x"].goal.lhs
     from attnreg.proofs.softmax_lipschitz_logits import DF, LEMMA as SOFT
 
     steps = lambda n_, d_: [cite(SOFT, {DF: DQ, ds: DSX / 2}), *LEMMAS["f_lipschitz_x"].steps(n_, d_)[1:]]  # noqa: E731
@@ -100,7 +100,7 @@ def test_citation_maps_symbols_to_symbols():
 # ---- identity steps must relate the two quantities of the step -----------------------------------
 
 def test_identity_needs_a_side_identity_about_its_quantities():
-    from attnreg.proofs.grad_lipschitz_normalized import DGS
+    DGS = LEMMAS["grad_lipschitz_normalized"].steps(3, 2)[1].lhs  # ‖g(Ax) − g(Ay)‖
     from attnreg.proofs.softmax_jacobian_half import NJ
 
     f = parts(SYM, vector("s", 3)).f

@@ -56,7 +56,7 @@ def test_square_nonnegative_is_checked_not_trusted():
 
 
 def _alpha_lower_with(k, q=None):
-    import attnreg.proofs.alpha_lower as low
+    import attnreg.proofs.alpha_bounds as low
     from attnreg.proofs import Bound
     from attnreg.proofs._core import by
     from attnreg.proofs.symbols import R
@@ -107,7 +107,6 @@ def test_a_trusted_rule_only_at_its_reviewed_applications():
     """f is ½-Lipschitz in x (false for ‖A‖ > 1) passed every layer with ‖Ax − Ay‖ = ‖x − y‖ "by homogeneity"
     (or by spectral_norm, kron_spectrum, hadamard; ≤ by submultiplicative): shape-correct, the sampling at
     R ≤ 1.6 measured 0.28."""
-    import attnreg.proofs.f_lipschitz_x as fx
     from attnreg.proofs import Bound
     from attnreg.proofs._chains import DSX
     from attnreg.proofs._core import Step, by
@@ -115,14 +114,15 @@ def test_a_trusted_rule_only_at_its_reviewed_applications():
     from attnreg.proofs.softmax_lipschitz_logits import DF, LEMMA as SOFT
     from attnreg.proofs.symbols import ds, dx, matrix, vector
 
-    b = Bound(quantity="f", form="vector", kind="lipschitz", wrt="x", value=sp.Rational(1, 2), assume=fx.BOUND.assume,
+    fx = LEMMAS["f_lipschitz_x"]
+    b = Bound(quantity="f", form="vector", kind="lipschitz", wrt="x", value=sp.Rational(1, 2), assume=fx.bound.assume,
               lemma="f_half")
     for rule, rel in (("homogeneity", "="), ("spectral_norm", "="), ("hadamard", "="), ("submultiplicative", "<=")):
         def steps(n_, d_, rule=rule, rel=rel):
             A, x, y = matrix("A", n_, d_), vector("x", d_), vector("y", d_)
-            return [cite(SOFT, {DF: fx.DQ, ds: DSX}),
+            return [cite(SOFT, {DF: fx.goal.lhs, ds: DSX}),
                     by(rule, DSX, rel, dx, "w", side=(Step("Ax − Ay = A(x − y)", "lin", A * x - A * y, A * (x - y)),))]
-        lem = forged("f_half", steps, Goal.of(b, fx.DQ, dx), requires=("softmax_lipschitz_logits",), bound=b)
+        lem = forged("f_half", steps, Goal.of(b, fx.goal.lhs, dx), requires=("softmax_lipschitz_logits",), bound=b)
         v = verify(lem, known=dict(LEMMAS, f_half=lem))
         assert not v.ok and "is not one of the reviewed applications" in "; ".join(v.failures), rule
     assert "checker's sampling confirmed" in v.numeric  # the sampling alone does not see it
