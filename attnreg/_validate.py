@@ -135,3 +135,14 @@ def vector_problem(A, x, b=None, v=None):
         check_shape(name, a, *shapes[name])
     check_finite(xp, **arrays)
     return xp, n, d
+
+
+def omitted_b(B, X, x_name="X"):
+    """``(B, X)`` for a building block called ``(A1, A2, B, X)`` like every block and loss, or with the
+    target left out, ``(A1, A2, X)``, by the blocks that do not use it (``u``, ``alpha``, ``f``): then the
+    third argument is ``X``. Same for the vector form's ``(A, b, x)`` / ``(A, x)``."""
+    if X is None:
+        if B is None:
+            raise TypeError(f"{x_name} is required: pass an array of real numbers, got None")
+        return None, B
+    return B, X

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from . import _autograd, _rows
 from ._sweep import unscale
-from ._validate import check_max_entries, check_version, vector_problem
+from ._validate import check_max_entries, check_version, omitted_b, vector_problem
 from .blocks import residual_rows, row_sums, softmax_rows
 
 
@@ -104,22 +104,26 @@ def hessian(A, b, x, *, version, max_entries=2**24):
     return unscale(KA[0, :, :] @ A, None if t is None else t[0], xp=xp)
 
 
-def u(A, x):
-    """``u(x) = exp(Ax)`` (overflows to inf exactly where the true entry exceeds the dtype's range)."""
-    xp, _, _ = vector_problem(A, x)
+def u(A, b=None, x=None):
+    """``u(x) = exp(Ax)`` (overflows to inf exactly where the true entry exceeds the dtype's range). Like every
+    block, called ``(A, b, x)``; ``u``, ``alpha``, ``f`` do not use ``b`` and may be called ``(A, x)``."""
+    b, x = omitted_b(b, x, "x")
+    xp, _, _ = vector_problem(A, x, b=b)
     return xp.exp(A @ x)
 
 
-def alpha(A, x):
+def alpha(A, b=None, x=None):
     """``α(x) = ⟨exp(Ax), 1ₙ⟩``, as ``e^c ⟨exp(Ax − c), 1ₙ⟩`` (``c`` the maximum where the entries could
     over- or underflow)."""
-    xp, _, _ = vector_problem(A, x)
+    b, x = omitted_b(b, x, "x")
+    xp, _, _ = vector_problem(A, x, b=b)
     return row_sums(xp.reshape(A @ x, (1, -1)), xp=xp)[0]
 
 
-def f(A, x):
+def f(A, b=None, x=None):
     """``f(x) = α(x)⁻¹ exp(Ax)`` (the softmax of ``Ax``; shifted by its maximum where it could overflow)."""
-    xp, _, _ = vector_problem(A, x)
+    b, x = omitted_b(b, x, "x")
+    xp, _, _ = vector_problem(A, x, b=b)
     return softmax_rows(xp.reshape(A @ x, (1, -1)), xp=xp)[0, :]
 
 

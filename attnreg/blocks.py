@@ -9,6 +9,9 @@ Row j of each n × n result is the vector-form block of :mod:`attnreg.vector` fo
 * ``c(X) = f(X) − B``                          (n × n) normalized residual
 * ``h(X) = exp(A1 X A2ᵀ) − D(X) B = D(X) c(X)`` (n × n) rescaled residual
 
+Every block is called like the losses, ``(A1, A2, B, X)``; ``u``, ``alpha``, ``log_alpha`` and ``f`` do not use
+the target ``B`` (it is validated when given) and may also be called without it, ``(A1, A2, X)``.
+
 The n × n blocks return full n × n matrices (they are the outputs); ``alpha`` and ``log_alpha`` work
 by blocks of rows, and the losses in :mod:`attnreg.matrix` never form an n × n matrix.
 """
@@ -17,7 +20,7 @@ from __future__ import annotations
 from ._rows import _rescaled_parts, shift
 from ._scale import loo, times_exp
 from ._types import Array, Namespace
-from ._validate import check_block_rows, matrix_problem
+from ._validate import check_block_rows, matrix_problem, omitted_b
 
 __all__ = ["u", "alpha", "log_alpha", "f", "c", "h"]
 
@@ -56,34 +59,40 @@ def _logits(A1: Array, A2: Array, X: Array, B: Array | None = None) -> tuple[Nam
     return xp, A1 @ (X @ A2.T)
 
 
-def u(A1: Array, A2: Array, X: Array) -> Array:
+def u(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None) -> Array:
     """``exp(A1 X A2ᵀ)`` entrywise (inf exactly where the true entry exceeds the dtype's range)."""
-    xp, S = _logits(A1, A2, X)
+    B, X = omitted_b(B, X)
+    xp, S = _logits(A1, A2, X, B=B)
     return xp.exp(S)
 
 
-def alpha(A1: Array, A2: Array, X: Array, *, block_rows: int | None = None) -> Array:
+def alpha(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None, *,
+          block_rows: int | None = None) -> Array:
     """Row sums ``α_j = ⟨exp(s_j), 1ₙ⟩``, as ``e^{c_j}⟨exp(s_j − c_j), 1ₙ⟩`` (``c_j`` the row maximum where
     entries could over- or underflow), by blocks of rows (memory O(block_rows·n))."""
-    return _row_sums(A1, A2, X, block_rows, log=False)
+    B, X = omitted_b(B, X)
+    return _row_sums(A1, A2, B, X, block_rows, log=False)
 
 
-def log_alpha(A1: Array, A2: Array, X: Array, *, block_rows: int | None = None) -> Array:
+def log_alpha(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None, *,
+              block_rows: int | None = None) -> Array:
     """``log α_j`` for every row (log-sum-exp of the logits), finite for any logits, by blocks of rows."""
-    return _row_sums(A1, A2, X, block_rows, log=True)
+    B, X = omitted_b(B, X)
+    return _row_sums(A1, A2, B, X, block_rows, log=True)
 
 
-def _row_sums(A1: Array, A2: Array, X: Array, block_rows: int | None, *, log: bool) -> Array:
-    xp, n, _ = matrix_problem(A1, A2, X)
+def _row_sums(A1: Array, A2: Array, B: Array | None, X: Array, block_rows: int | None, *, log: bool) -> Array:
+    xp, n, _ = matrix_problem(A1, A2, X, B=B)
     block, W, parts = check_block_rows(block_rows, n), X @ A2.T, list[Array]()
     for start in range(0, n, block):
         parts.append(row_sums(A1[start:min(start + block, n), :] @ W, xp=xp, log=log))
     return xp.concat(parts) if len(parts) > 1 else parts[0]
 
 
-def f(A1: Array, A2: Array, X: Array) -> Array:
+def f(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None) -> Array:
     """Row softmax ``D(X)⁻¹ exp(A1 X A2ᵀ)``; rows that could overflow are shifted by their maximum."""
-    xp, S = _logits(A1, A2, X)
+    B, X = omitted_b(B, X)
+    xp, S = _logits(A1, A2, X, B=B)
     return softmax_rows(S, xp=xp)
 
 

@@ -44,6 +44,8 @@ from typing import Callable
 
 import sympy as sp
 
+from attnreg.statement import Statement, StatementError
+
 from ._sample import bound_ratio
 from .symbols import WRT_SYMBOL, bound_lhs
 
@@ -71,9 +73,6 @@ RULES: dict[str, str] = {
 }
 RELATIONS = ("<=", ">=", "=")
 INSTANCE = "instance"  # discharge marker: the hypothesis "norm(T) <= R" holds with R := ||T||
-QUANTITIES = ("u", "alpha", "f", "c", "h", "loss", "grad")
-KINDS = ("lipschitz", "upper", "lower")
-WRT = {"vector": ("x", "A"), "matrix": ("X", "A1", "A2")}
 
 
 @dataclass(frozen=True)
@@ -145,36 +144,24 @@ class Goal:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Bound:
-    """A bound in the claims-file vocabulary, proved by lemma ``lemma``.
+class Bound(Statement):
+    """A :class:`~attnreg.statement.Statement` proved by lemma ``lemma``, with the constant ``value``.
 
     lipschitz: ``||q(p) − q(p′)|| ≤ constant()·||p − p′||`` for all admissible p, p′ (both satisfy
     ``assume``); upper: ``||q|| ≤ constant()`` (matrix alpha: every row's α_j); lower: ``q ≥ constant()``
     (every α_j). Matrix-form quantities are row-wise, stacked n × n (Frobenius norm); matrix alpha is
     the n-vector of row sums. Losses carry the ½ (``loss_scale="half"``).
     """
-    quantity: str
-    form: str
-    kind: str
     value: sp.Expr = field(repr=False)
-    version: str | None = None
-    wrt: str | None = None
-    wrt_norm: str | None = None
-    loss_scale: str = "half"
-    assume: tuple[str, ...] = ()
     lemma: str = ""
 
     def __post_init__(self):
-        bad = (self.quantity not in QUANTITIES or self.form not in WRT or self.kind not in KINDS
-               or (self.kind == "lipschitz") != (self.wrt in WRT[self.form])
-               or (self.version is None) == (self.quantity in ("c", "h", "loss", "grad"))
-               or self.version not in (None, "normalized", "rescaled") or self.loss_scale not in ("half", "full"))
-        if bad or not self.value.free_symbols <= set(sp.symbols("n d R", positive=True)):
-            raise ValueError(f"Bound {self!r} is outside the claims vocabulary")
-        norm = "fro" if self.wrt in ("x", "X") else (self.wrt_norm or "spectral")
-        if self.wrt_norm not in (None, norm) or norm not in ("spectral", "fro"):
-            raise ValueError(f"Bound {self!r}: {self.wrt} is measured in the {norm} norm")
-        object.__setattr__(self, "wrt_norm", norm)
+        try:
+            super().__post_init__()
+        except StatementError as exc:
+            raise ValueError(f"Bound {self!r} is outside the claims vocabulary: {exc}") from None
+        if not self.value.free_symbols <= set(sp.symbols("n d R", positive=True)):
+            raise ValueError(f"Bound {self!r} is outside the claims vocabulary: its constant is not in n, d, R")
 
     def constant(self) -> sp.Expr:
         return self.value

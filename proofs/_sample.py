@@ -1,11 +1,10 @@
 r"""The numeric route of a :class:`~._core.Bound`: its own semantics evaluated at ≥ 50 digits.
 
 :func:`bound_ratio` draws admissible inputs for the Bound's hypotheses (norms drawn up to and often at
-their limits), evaluates the Bound's quantity through :mod:`attnreg.reference.forms` exactly as the
-claims vocabulary defines it (ℓ2 / Frobenius norms of the row-wise quantities; matrix α: every α_j;
-Lipschitz pairs near and far, both admissible; the ``wrt`` distance in ``wrt_norm``) and returns the
-largest ratio measured / stated. A ratio above 1 refutes the stated constant at a sampled point; a ratio
-below 1 says little more: with seed 0 the ratios range from 1.0 down to 0.006
+their limits; Lipschitz pairs near and far, both admissible), measures the Bound's statement with the
+claims checker's own evaluator, :mod:`attnreg.reference.measure` (proven digits at the context's
+precision), and returns the largest ratio measured / stated. A ratio above 1 refutes the stated constant
+at a sampled point; a ratio below 1 says little more: with seed 0 the ratios range from 1.0 down to 0.006
 (matrix_grad_lipschitz_normalized_factors), so a Bound with the wrong labels or a constant n times
 too small can still pass here (the u_lipschitz_x Bound relabelled as f gives 0.11). That a Bound
 states what its lemma proves is checked symbolically instead (:class:`~._core.Lemma` refuses a Bound
@@ -15,9 +14,9 @@ from __future__ import annotations
 
 import sympy as sp
 
-from attnreg.reference import forms
+from attnreg.reference import measure
 
-from ._numeric import Numeric, flat, mp, norm2, rand_matrix, rand_vector, scaled, simplex, spectral, with_norm, within
+from ._numeric import Numeric, mp, norm2, rand_matrix, rand_vector, scaled, simplex, spectral, with_norm, within
 
 VECTOR_SIZE, MATRIX_SIZE = (6, 4), (4, 3)
 
@@ -86,22 +85,6 @@ def _moved(ctx, rng, bound, lim, sizes, p):
     return q
 
 
-def evaluate(ctx, bound, p):
-    """The quantity of ``bound`` at inputs ``p`` (lists of mpf; nested for matrices)."""
-    qty, v = bound.quantity, bound.version
-    if bound.form == "vector":
-        if qty == "loss":
-            return forms.vector_loss(ctx, p["A"], p["b"], p["x"], v)
-        if qty == "grad":
-            return forms.vector_loss_and_grad(ctx, p["A"], p["b"], p["x"], v)[1]
-        return forms.vector_blocks(ctx, p["A"], p["x"], p["b"])[qty]
-    if qty == "loss":
-        return forms.matrix_loss(ctx, p["A1"], p["A2"], p["B"], p["X"], v)
-    if qty == "grad":
-        return forms.matrix_loss_and_grad(ctx, p["A1"], p["A2"], p["B"], p["X"], v)[1]
-    return forms.matrix_blocks(ctx, p["A1"], p["A2"], p["X"], p["B"])[qty]
-
-
 def bound_ratio(ctx, rng, bound, samples: int = 12) -> Numeric:
     """Largest measured/stated ratio of ``bound`` over random admissible points (pairs for lipschitz)."""
     sizes = VECTOR_SIZE if bound.form == "vector" else MATRIX_SIZE
@@ -111,19 +94,8 @@ def bound_ratio(ctx, rng, bound, samples: int = 12) -> Numeric:
         lim = _limits(bound, Rv)
         C = mp(ctx, bound.constant(), n=sizes[0], d=sizes[1], R=sp.Float(str(Rv), ctx.dps))
         p = _inputs(ctx, rng, bound, lim, sizes)
-        q = evaluate(ctx, bound, p)
-        if bound.kind == "upper":
-            ratios.append((max(q) if bound.quantity == "alpha" and bound.form == "matrix" else norm2(ctx, q)) / C)
-        elif bound.kind == "lower":
-            ratios.append(C / (min(q) if isinstance(q, list) else q))
-        else:
-            p2 = _moved(ctx, rng, bound, lim, sizes, p)
-            diff = [a - b for a, b in zip(flat(evaluate(ctx, bound, p2)), flat(q))]
-            w = bound.wrt
-            delta = [[a - b for a, b in zip(ra, rb)] for ra, rb in zip(p2[w], p[w])] if isinstance(p[w][0], list) \
-                else [a - b for a, b in zip(p2[w], p[w])]
-            dist = spectral(ctx, delta) if bound.wrt_norm == "spectral" else norm2(ctx, delta)
-            ratios.append(norm2(ctx, diff) / (C * dist))
+        p2 = _moved(ctx, rng, bound, lim, sizes, p) if bound.kind == "lipschitz" else None
+        ratios.append(measure.ratio(bound, C, p, p2, ctx=ctx))
     shape = "n={}, d={}".format(*sizes)
     return within(ctx, ratios, f"{bound.kind} bound on {bound.quantity} ({bound.form}) at {shape}, R in [0.4, 1.6], "
                                "admissible points drawn at and inside the hypotheses")

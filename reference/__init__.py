@@ -28,6 +28,8 @@ kept as the independent second implementation; ``attnreg verify`` cross-checks t
 """
 from __future__ import annotations
 
+from attnreg._validate import omitted_b
+
 from . import ball_forms, balls, forms, rows, vector
 from ._inputs import log_of, matrix_inputs, proven, require
 from .balls import Certified
@@ -83,29 +85,33 @@ def _blocks(name, A1, A2, B, X, dps, record):
                   matrix_inputs, (A1, A2, B, X), dps, record=record)
 
 
-def u(A1, A2, X, *, dps=50, record=False):
+def u(A1, A2, B=None, X=None, *, dps=50, record=False):
     """``exp(A1 X A2ᵀ)`` (n × n)."""
+    B, X = omitted_b(B, X)
     require(A1=A1, A2=A2, X=X)
-    return _blocks("u", A1, A2, None, X, dps, record)
+    return _blocks("u", A1, A2, B, X, dps, record)
 
 
-def alpha(A1, A2, X, *, dps=50, record=False):
+def alpha(A1, A2, B=None, X=None, *, dps=50, record=False):
     """Row sums ``α_j`` of ``exp(A1 X A2ᵀ)`` (n × 1)."""
+    B, X = omitted_b(B, X)
     require(A1=A1, A2=A2, X=X)
-    return _blocks("alpha", A1, A2, None, X, dps, record)
+    return _blocks("alpha", A1, A2, B, X, dps, record)
 
 
-def log_alpha(A1, A2, X, *, dps=50, record=False):
+def log_alpha(A1, A2, B=None, X=None, *, dps=50, record=False):
     """``log α_j`` of every row (n × 1), for logits of any size."""
+    B, X = omitted_b(B, X)
     require(A1=A1, A2=A2, X=X)
-    return proven(lambda A1, A2, B, X: ball_forms.matrix_log_alpha(A1, A2, X), matrix_inputs, (A1, A2, None, X),
+    return proven(lambda A1, A2, B, X: ball_forms.matrix_log_alpha(A1, A2, X), matrix_inputs, (A1, A2, B, X),
                   dps, record=record)
 
 
-def f(A1, A2, X, *, dps=50, record=False):
+def f(A1, A2, B=None, X=None, *, dps=50, record=False):
     """Row softmax ``D(X)⁻¹ exp(A1 X A2ᵀ)`` (n × n)."""
+    B, X = omitted_b(B, X)
     require(A1=A1, A2=A2, X=X)
-    return _blocks("f", A1, A2, None, X, dps, record)
+    return _blocks("f", A1, A2, B, X, dps, record)
 
 
 def c(A1, A2, B, X, *, dps=50, record=False):

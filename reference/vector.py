@@ -6,6 +6,8 @@ zeros). The mpmath second implementation is :mod:`.forms` (``vector_*``).
 """
 from __future__ import annotations
 
+from attnreg._validate import omitted_b
+
 from . import ball_forms
 from ._inputs import log_of, proven, require, vector_inputs
 from .solvers import solve_vector as solve
@@ -54,22 +56,25 @@ def _blocks(name, A, b, x, dps, record):
                   record=record)
 
 
-def u(A, x, *, dps=50, record=False):
+def u(A, b=None, x=None, *, dps=50, record=False):
     """``exp(Ax)`` (n × 1)."""
+    b, x = omitted_b(b, x, "x")
     require(A=A, x=x)
-    return _blocks("u", A, None, x, dps, record)
+    return _blocks("u", A, b, x, dps, record)
 
 
-def alpha(A, x, *, dps=50, record=False):
+def alpha(A, b=None, x=None, *, dps=50, record=False):
     """``⟨exp(Ax), 1ₙ⟩``."""
+    b, x = omitted_b(b, x, "x")
     require(A=A, x=x)
-    return _blocks("alpha", A, None, x, dps, record)
+    return _blocks("alpha", A, b, x, dps, record)
 
 
-def f(A, x, *, dps=50, record=False):
+def f(A, b=None, x=None, *, dps=50, record=False):
     """``α(x)⁻¹ exp(Ax)`` (n × 1)."""
+    b, x = omitted_b(b, x, "x")
     require(A=A, x=x)
-    return _blocks("f", A, None, x, dps, record)
+    return _blocks("f", A, b, x, dps, record)
 
 
 def c(A, b, x, *, dps=50, record=False):

@@ -5,7 +5,8 @@ import itertools
 import numpy as np
 import pytest
 
-from attnreg.verify.claims import jacobian, quantities
+from attnreg.reference import measure
+from attnreg.verify.claims import jacobian
 from attnreg.verify.claims.claimfile import from_table
 
 CASES = [(form, q, wrt, version)
@@ -42,7 +43,7 @@ def test_jacobian_matches_central_differences(form, q, wrt, version):
         plus, minus = dict(v), dict(v)
         plus[wrt] = p + e.reshape(p.shape)
         minus[wrt] = p - e.reshape(p.shape)
-        cols.append((np.ravel(quantities.value(claim, plus)) - np.ravel(quantities.value(claim, minus))) / (2 * h))
+        cols.append((np.ravel(measure.value(claim, plus)) - np.ravel(measure.value(claim, minus))) / (2 * h))
     fd = np.stack(cols, axis=1)
     assert J.shape == fd.shape
     np.testing.assert_allclose(J, fd, rtol=1e-6, atol=1e-8 * max(1.0, np.abs(fd).max()))

@@ -97,7 +97,8 @@ def test_bound_lemmas_and_their_bounds():
         assert isinstance(b, Bound) and b.lemma == lem.id and b.assume == lem.assume
         assert b.constant().free_symbols <= {n, d, R}
         assert all(VOCAB.fullmatch(a) for a in b.assume), b.assume
-        assert b.wrt_norm == "fro" if b.wrt in ("x", "X") else b.wrt_norm in ("spectral", "fro")
+        assert b.wrt_norm == ("fro" if b.wrt in ("x", "X") else None if b.wrt is None else b.wrt_norm)
+        assert b.wrt_norm in ((None,) if b.wrt is None else ("spectral", "fro"))  # no distance without a wrt
         assert (b.version is not None) == (b.quantity in ("c", "h", "loss", "grad")) and b.loss_scale == "half"
         g = lem.goal  # the goal the chain proves is exactly the Bound's statement
         if b.kind == "lipschitz":

@@ -87,8 +87,8 @@ def test_inputs_from_other_libraries():
 def test_reference_and_production_tell_the_same_story(version):
     case = cases.make_matrix(5, 2, 3.0, "simplex", 3)
     for name in ("u", "alpha", "f"):
-        ref = np.array(getattr(reference, name)(*case.arrays[:2], case.X, dps=30).tolist(), dtype=float)
-        assert np.allclose(ref.reshape(-1), np.ravel(getattr(attnreg, name)(*case.arrays[:2], case.X)), rtol=1e-13)
+        ref = np.array(getattr(reference, name)(*case.arrays, dps=30).tolist(), dtype=float)
+        assert np.allclose(ref.reshape(-1), np.ravel(getattr(attnreg, name)(*case.arrays)), rtol=1e-13)
     for name in ("c", "h"):
         ref = np.array(getattr(reference, name)(*case.arrays, dps=30).tolist(), dtype=float)
         assert np.allclose(ref, getattr(attnreg, name)(*case.arrays), rtol=1e-12, atol=1e-15)

@@ -144,7 +144,7 @@ def _list(args) -> int:
 
     for c in claims.builtin():
         form = c.form + (f", {c.version}" if c.version else "")
-        print(f"{c.id}  [{c.provenance}]  {c.statement()}  ({form}; assume {', '.join(a.text for a in c.assume)})")
+        print(f"{c.id}  [{c.provenance}]  {c.statement()}  ({form}; assume {', '.join(c.assume)})")
         print(f"    source: {c.source}")
     return 0
 

@@ -88,13 +88,10 @@ def _oracle(e: Edge, name: str, version: str):
 def _proven(e: Edge, name: str, version: str):
     ns = reference if e.form == "matrix" else reference.vector
     fn = getattr(ns, name)
-    args = e.args
-    if name in ("u", "alpha", "log_alpha", "f"):
-        args = (args[0], args[1], args[3]) if e.form == "matrix" else (args[0], args[2])
     if name in ("loss", "log_loss", "grad", "hvp", "hessian"):
         extra = (e.V,) if name == "hvp" else ()
-        return fn(*args, *extra, version=version, dps=DPS, record=True)
-    return fn(*args, dps=DPS, record=True)
+        return fn(*e.args, *extra, version=version, dps=DPS, record=True)
+    return fn(*e.args, dps=DPS, record=True)  # every block takes the losses' arguments
 
 
 def _flat(value):

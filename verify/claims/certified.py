@@ -118,7 +118,7 @@ def _values(spec):
 def _R_star(claim, spec):
     vals = _values(spec)
     R = 0.0
-    for a in claim.assume:
+    for a in claim.hypotheses:
         if claim.quantity == "f" and getattr(a, "target", None) == "b":
             continue
         if isinstance(a, NormBound) and a.bound.text.replace(" ", "") == "R":
@@ -129,7 +129,7 @@ def _R_star(claim, spec):
             R = max(R, a.value.evaluate({}))
     env = dict(n=spec.n, d=spec.d, R=R)
     env_text = f"n={spec.n}, d={spec.d}, R={R:.6g}"
-    for a in claim.assume:
+    for a in claim.hypotheses:
         ok = True
         if claim.quantity == "f" and (isinstance(a, Simplex) or getattr(a, "target", None) == "b"):
             continue  # f does not involve b

@@ -6,7 +6,7 @@ text: ``tomllib`` keeps no positions), the claim id and the key. Keys::
     id          required, [a-z0-9-]+, unique      provenance  required: quoted | recalled | derived
     source      free text (optional)              form        required: vector | matrix
     quantity    required: u alpha f c h loss grad  kind        required: lipschitz | upper | lower
-    version     normalized | rescaled (required for c, h, loss, grad)
+    version     normalized | rescaled (required for c, h, loss, grad; ignored for u, alpha, f)
     wrt         lipschitz only; vector: x | A, matrix: X | A1 | A2
     wrt_norm    spectral (default for A, A1, A2) | fro     loss_scale  half (default) | full
     assume      list of strings (see :mod:`.assume`)      constant    expression in n, d, R
@@ -19,47 +19,36 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from attnreg.statement import (
+    FORMS, KINDS, LOSS_SCALES, NEEDS_VERSION, QUANTITIES, VERSIONS, WRT, WRT_NORMS, Statement, StatementError,
+)
+
 from .assume import AssumeError, parse_assumption
 from .expr import Expr, ExprError, parse
 
-QUANTITIES = ("u", "alpha", "f", "c", "h", "loss", "grad")
-NEEDS_VERSION = ("c", "h", "loss", "grad")
-NEEDS_B = ("c", "h", "loss", "grad")
-KINDS = ("lipschitz", "upper", "lower")
-WRT = {"vector": ("x", "A"), "matrix": ("X", "A1", "A2")}
 KEYS = ("id", "source", "provenance", "form", "version", "quantity", "kind", "wrt", "wrt_norm", "loss_scale",
         "assume", "constant", "certificate")
 REQUIRED = ("id", "provenance", "form", "quantity", "kind", "constant")
-CHOICES = dict(provenance=("quoted", "recalled", "derived"), form=("vector", "matrix"),
-               version=("normalized", "rescaled"), quantity=QUANTITIES, kind=KINDS,
-               wrt_norm=("spectral", "fro"), loss_scale=("half", "full"))
+CHOICES = dict(provenance=("quoted", "recalled", "derived"), form=FORMS, version=VERSIONS, quantity=QUANTITIES,
+               kind=KINDS, wrt_norm=WRT_NORMS, loss_scale=LOSS_SCALES)
 
 
 class ClaimError(ValueError):
     """A malformed claim file; ``str()`` is the one line the CLI prints."""
 
 
-@dataclass(frozen=True)
-class Claim:
+@dataclass(frozen=True, kw_only=True)
+class Claim(Statement):
+    """A :class:`~attnreg.statement.Statement` read from a claims file, with its ``constant`` (an
+    expression in n, d, R), where it comes from, and ``hypotheses``: ``assume`` parsed (:mod:`.assume`)."""
     id: str
     provenance: str
-    form: str
-    quantity: str
-    kind: str
     constant: Expr
     source: str = ""
-    version: str | None = None
-    wrt: str | None = None  # set for lipschitz claims only
-    wrt_norm: str | None = None  # "spectral" | "fro" for a matrix wrt, "fro" for x / X
-    loss_scale: str = "half"
-    assume: tuple = ()
+    hypotheses: tuple = ()  # the parsed ``assume``, one object per text
     file: str = ""
     certificate: str | None = None  # a certificate spec, relative to ``file``
     raw: dict = field(default_factory=dict, compare=False, repr=False)
-
-    @property
-    def matrix_wrt(self) -> bool:
-        return self.wrt in ("A", "A1", "A2")
 
     def statement(self) -> str:
         """The inequality in words, e.g. ``||f(x) − f(x')|| ≤ R/2 · ||x − x'||``."""
@@ -157,7 +146,7 @@ def from_table(table: dict, filename: str = "<claims>", line_of=lambda key, text
     if kind == "lipschitz" and wrt is None:
         fail(None, "missing required key 'wrt' (needed for kind 'lipschitz')")
     wrt = wrt if kind == "lipschitz" else None  # upper/lower bounds have no wrt; a stray one is inert
-    wrt_norm = table.get("wrt_norm")
+    wrt_norm = table.get("wrt_norm") if wrt is not None else None
     if wrt in ("x", "X"):
         if wrt_norm == "spectral":
             fail("wrt_norm", f"{wrt} is measured in the ℓ2/Frobenius norm; wrt_norm 'spectral' applies to A, A1, A2")
@@ -177,10 +166,14 @@ def from_table(table: dict, filename: str = "<claims>", line_of=lambda key, text
         constant = parse(table["constant"])
     except ExprError as exc:
         fail("constant", str(exc))
-    return Claim(id=table["id"], provenance=table["provenance"], form=form, quantity=quantity, kind=kind,
-                 constant=constant, source=table.get("source", ""), version=version, wrt=wrt, wrt_norm=wrt_norm,
-                 loss_scale=table.get("loss_scale", "half"), assume=tuple(parsed), file=filename,
-                 certificate=table.get("certificate"), raw=dict(table))
+    version = version if quantity in NEEDS_VERSION else None  # u, alpha, f do not depend on it: a stray one is inert
+    try:
+        return Claim(id=table["id"], provenance=table["provenance"], form=form, quantity=quantity, kind=kind,
+                     constant=constant, source=table.get("source", ""), version=version, wrt=wrt, wrt_norm=wrt_norm,
+                     loss_scale=table.get("loss_scale", "half"), assume=tuple(a.text for a in parsed),
+                     hypotheses=tuple(parsed), file=filename, certificate=table.get("certificate"), raw=dict(table))
+    except StatementError as exc:  # the checks above should leave nothing for the record's own validation
+        fail(None, str(exc))
 
 
 class _Lines:

@@ -16,9 +16,9 @@ import math
 
 import numpy as np
 
-from attnreg.reference import forms, make_context
+from attnreg.reference import forms, make_context, measure
 
-from . import domain, quantities
+from . import domain
 from .assume import NormBound, ParamBound, Simplex, StepBound
 
 DPS = 60
@@ -61,16 +61,15 @@ def _record(claim, pt, inputs, p_prime, dps) -> dict:
     params = pt.params
     K = claim.constant.evaluate(params, ctx=ctx)
     failed = _failed_assumptions(claim, pt, ctx, inputs, p_prime)
-    q0 = quantities.reference_value(claim, inputs, dps)
     if p_prime is None:
-        lhs = quantities.reference_size(claim, ctx, q0)
+        lhs = measure.measure(claim, inputs, ctx=ctx)
         rhs = K
         violated = lhs < rhs if claim.kind == "lower" else lhs > rhs
         meaning = ("the value", "the constant")
     else:
-        q1 = quantities.reference_value(claim, dict(inputs, **{claim.wrt: p_prime}), dps)
-        lhs = quantities.l2(ctx, [ctx.mpf(a) - ctx.mpf(b) for a, b in zip(q1, q0)])
-        rhs = K * _step_norm(claim, ctx, inputs[claim.wrt], p_prime)
+        moved = dict(inputs, **{claim.wrt: p_prime})
+        lhs = measure.measure(claim, inputs, moved, ctx=ctx)
+        rhs = K * measure.step(claim, inputs, moved, ctx=ctx)
         violated = lhs > rhs
         meaning = (f"||q({claim.wrt}') - q({claim.wrt})||", f"constant * ||{claim.wrt}' - {claim.wrt}||")
     return dict(format=FORMAT, id=claim.id, statement=claim.statement(), claim=claim.raw, params=params,
@@ -117,22 +116,12 @@ def _radius(claim, pt, v) -> float:
     return min(pt.r(p), pt.r("kron") / max(np.linalg.norm(other, 2), 1e-300))
 
 
-def _step_norm(claim, ctx, p0, p1):
-    """``||p₁ − p₀||`` in the ``wrt`` norm, from the exact float inputs."""
-    p0, p1 = np.asarray(p0, dtype=float), np.asarray(p1, dtype=float)
-    delta = [ctx.mpf(float(a)) - ctx.mpf(float(b)) for a, b in zip(p1.ravel(), p0.ravel())]
-    if claim.matrix_wrt and claim.wrt_norm == "spectral":
-        cols = p0.shape[1]
-        return quantities.spectral(ctx, [delta[i:i + cols] for i in range(0, len(delta), cols)])
-    return quantities.l2(ctx, delta)
-
-
 def _failed_assumptions(claim, pt, ctx, v, p_prime) -> list:
     """The assumptions (texts) that do not hold at high precision."""
     env = pt.params
     failed = []
     points = [v] if p_prime is None else [v, dict(v, **{claim.wrt: p_prime})]
-    for a in claim.assume:
+    for a in claim.hypotheses:
         if isinstance(a, ParamBound):
             ok = _OPS[a.op](ctx.mpf(env[a.symbol]), a.value.evaluate({}, ctx=ctx))
         elif isinstance(a, Simplex):
@@ -151,13 +140,13 @@ def _failed_assumptions(claim, pt, ctx, v, p_prime) -> list:
 
 def _norm(claim, ctx, target, v):
     if target in ("x", "X"):
-        return quantities.l2(ctx, np.ravel(v[target]).tolist())
+        return measure.l2(ctx, np.ravel(v[target]).tolist())
     if target == "b":
         rows = np.atleast_2d(v.get("b", v.get("B")) if ("b" in v or "B" in v) else np.zeros((0, 1)))
-        return max((quantities.l2(ctx, r.tolist()) for r in rows), default=None)
+        return max((measure.l2(ctx, r.tolist()) for r in rows), default=None)
     if target == "kron":
-        return quantities.spectral(ctx, v["A1"]) * quantities.spectral(ctx, v["A2"])
-    return quantities.spectral(ctx, v[target])
+        return measure.spectral(ctx, v["A1"]) * measure.spectral(ctx, v["A2"])
+    return measure.spectral(ctx, v[target])
 
 
 def _step_ok(claim, ctx, a: StepBound, v, p_prime, env) -> bool:

@@ -23,8 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from attnreg.statement import NEEDS_B
+
 from .assume import NormBound, ParamBound, Simplex, StepBound
-from .claimfile import NEEDS_B
 from .expr import ExprError
 
 LOGIT_CAP = 80.0
@@ -71,7 +72,7 @@ def exp_type(claim) -> bool:
 def _ranges(claim) -> dict:
     """``symbol -> [(low, strict), (high, strict)]`` from the claim's ``n/d/R`` assumptions."""
     ranges = {s: [(-math.inf, False), (math.inf, False)] for s in "ndR"}
-    for a in claim.assume:
+    for a in claim.hypotheses:
         if isinstance(a, ParamBound):
             v = a.value.evaluate({})
             side = 0 if a.op in (">=", ">") else 1
@@ -139,7 +140,7 @@ def point(claim, n: int, d: int, R: float) -> Point | None:
     except ExprError:
         return None
     radius, steps, simplex = {}, {}, False
-    for a in claim.assume:
+    for a in claim.hypotheses:
         if isinstance(a, Simplex):
             simplex = True
         elif isinstance(a, NormBound | StepBound):

@@ -28,7 +28,6 @@ import numpy as np
 import attnreg
 from attnreg import _rows, vector
 
-from .quantities import scale
 
 
 def logits(claim, v):
@@ -75,11 +74,11 @@ def jacobian(claim, v, L=None) -> np.ndarray:
     (rows × n × k) the chain runs through it instead of :func:`maps` (``L = I`` gives ``∂q/∂s``)."""
     q = claim.quantity
     if q == "grad":
-        return _grad_jacobian(claim, v) * scale(claim)
+        return _grad_jacobian(claim, v) * claim.scale
     S, B = logits(claim, v)
     L = maps(claim, v) if L is None else L
     if q == "loss":
-        return np.einsum("jn,jnk->k", _p(claim, S, B), L)[None, :] * scale(claim)
+        return np.einsum("jn,jnk->k", _p(claim, S, B), L)[None, :] * claim.scale
     if claim.form == "vector":
         U = vector.u(v["A"], v["x"])[None, :] if q in ("u", "h", "alpha") else None
         F = vector.f(v["A"], v["x"])[None, :] if q in ("f", "c") else None

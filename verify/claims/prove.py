@@ -25,8 +25,9 @@ from dataclasses import dataclass
 
 import sympy
 
+from attnreg.statement import NEEDS_B
+
 from .assume import AssumeError, NormBound, ParamBound, Simplex, StepBound, parse_assumption
-from .claimfile import NEEDS_B
 
 _SYM = {name: sympy.Symbol(name, positive=True) for name in ("n", "d", "R")}
 
@@ -56,7 +57,7 @@ def decide(claim, available=None) -> Decision:
     reasons = []
     for name, lem in available:
         bound = lem.bound
-        if not _same_statement(bound, claim):
+        if not claim.measures_same(bound):
             continue
         missing = [h for h in bound.assume if not _implied(h, claim, lows)]
         if missing:
@@ -73,17 +74,6 @@ def decide(claim, available=None) -> Decision:
     return Decision("undecided", reason="; ".join(reasons) or "no lemma covers this quantity, kind and wrt")
 
 
-def _same_statement(b, claim) -> bool:
-    if (b.quantity, b.form, b.kind) != (claim.quantity, claim.form, claim.kind):
-        return False
-    if claim.quantity in ("loss", "grad") and b.version != claim.version:
-        return False  # u, α, f, c = f − b, h = u − αb do not depend on the version
-    if claim.kind == "lipschitz":
-        norm = getattr(b, "wrt_norm", None) or ("fro" if b.wrt in ("x", "X") else "spectral")
-        return b.wrt == claim.wrt and norm == claim.wrt_norm
-    return True
-
-
 def _scale(b, claim):
     if claim.quantity not in ("loss", "grad"):
         return sympy.Integer(1)
@@ -93,7 +83,7 @@ def _scale(b, claim):
 
 def _lower_ends(claim) -> dict:
     lows = dict(n=sympy.Integer(1), d=sympy.Integer(1), R=sympy.Integer(0))
-    for a in claim.assume:
+    for a in claim.hypotheses:
         if isinstance(a, ParamBound) and a.op in (">=", ">"):
             v = a.value.to_sympy()
             if a.symbol in "nd":
@@ -117,14 +107,14 @@ def _implied(text, claim, lows) -> bool:
         return any(isinstance(a, ParamBound) and a.symbol == h.symbol and a.op in ("<=", "<")
                    and (bool(a.value.to_sympy() < h.value.to_sympy())
                         or bool(sympy.Eq(a.value.to_sympy(), h.value.to_sympy())) and (h.op == "<=" or a.op == "<"))
-                   for a in claim.assume)
+                   for a in claim.hypotheses)
     if isinstance(h, Simplex):
-        return not uses_b or any(isinstance(a, Simplex) for a in claim.assume)
+        return not uses_b or any(isinstance(a, Simplex) for a in claim.hypotheses)
     if isinstance(h, StepBound):
         moving = "x" if claim.wrt in ("x", "X") else "A"
         return claim.kind != "lipschitz" or h.step != moving or any(
             isinstance(a, StepBound) and a.step == h.step and (a.strict or not h.strict)
-            and leq(a.bound.to_sympy(), h.bound.to_sympy(), lows) for a in claim.assume)
+            and leq(a.bound.to_sympy(), h.bound.to_sympy(), lows) for a in claim.hypotheses)
     if h.target == "b" and not uses_b:
         return True
     # A strict hypothesis (norm(A) < R) is implied only by a strict bound of the claim (conservative:
@@ -138,7 +128,7 @@ def _implied(text, claim, lows) -> bool:
 def _norm_bounds(claim, target, *, strict_only=False):
     """Every upper bound on ``target``'s norm that the claim's assumptions give (only strict ones if asked)."""
     norms = {}
-    for a in claim.assume:
+    for a in claim.hypotheses:
         if isinstance(a, NormBound) and (a.strict or not strict_only):
             norms.setdefault(a.target, []).append(a.bound.to_sympy())
         elif isinstance(a, Simplex) and not strict_only:

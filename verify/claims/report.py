@@ -68,7 +68,7 @@ def to_markdown(outcomes, meta: dict, plot_name: str | None) -> str:
         lines += [f"### `{c.id}` — {o.status}", "",
                   f"- statement: {_esc(c.statement())}; form {c.form}"
                   + (f", version {c.version}" if c.version else "") + "; assumptions: "
-                  + (", ".join(f"`{a.text}`" for a in c.assume) or "none"),
+                  + (", ".join(f"`{a}`" for a in c.assume) or "none"),
                   f"- source: {_esc(c.source) or '(none given)'} — provenance **{c.provenance}**"
                   + (f" (file {c.file})" if c.file else ""),
                   f"- evidence: {_esc(o.evidence)}"]

@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import domain, jacobian, quantities, starts
+from attnreg.reference import measure
+
+from . import domain, jacobian, starts
 
 UNITS_PER_SECOND = 6e5  # one unit ≈ one microsecond of evaluation; 0.6 s of it per second leaves room for load
 WALL_FACTOR = 20  # the wall-clock safety net: 20 × budget + 60 s (a loaded machine runs far slower than the units)
@@ -83,7 +85,7 @@ def evaluate(claim, pt, v, rng):
             J = jacobian.jacobian(claim, v)
             shape = v[claim.wrt].shape if claim.matrix_wrt and claim.wrt_norm == "spectral" else None
             return jacobian.opnorm(J, shape, rng=rng, iterations=10, starts=1)
-        obs = quantities.size(claim, quantities.value(claim, v))
+        obs = measure.measure(claim, v)
     return (obs if math.isfinite(obs) else math.nan), None
 
 
