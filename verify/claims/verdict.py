@@ -1,4 +1,4 @@
-r"""Check claims: the proved decision, the adversarial search, confirmation, and the JSON result.
+r"""The verdict on each claim: the proved decision, the adversarial search, confirmation, and the JSON result.
 
 For each claim: **proved** when a derived lemma covers it (:mod:`.prove`); in any case an
 adversarial search (:mod:`.search`) for the largest ratio; **refuted** only when a violation is
