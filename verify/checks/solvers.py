@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import time
 
-import mpmath
 import numpy as np
 
 import attnreg
 from attnreg import reference
+from attnreg.reference.norms import l2
 from attnreg.solve_result import Stop
 from attnreg.solvers import solve_vector
 
@@ -41,14 +41,10 @@ def _entries(Z) -> list:
     return [CTX.mpf(Z[i, j]) for i in range(Z.rows) for j in range(Z.cols)]
 
 
-def _norm(v) -> mpmath.mpf:
-    return CTX.sqrt(CTX.fsum(x * x for x in v))
-
-
 def _rel(X, Y) -> float:
     """``||X − Y||_F / ||Y||_F`` at 80 digits (numpy arrays or mpmath matrices of any context)."""
     x, y = _entries(X), _entries(Y)
-    return float(_norm([a - b for a, b in zip(x, y)]) / _norm(y))
+    return float(l2(CTX, [a - b for a, b in zip(x, y)]) / l2(CTX, y))
 
 
 def off_grid(X):
@@ -67,7 +63,7 @@ def _modulo(X, Y, A2) -> float:
     w = [w[i] for i in range(d)]
     ww = CTX.fdot(w, w)
     rows = [D[i * d:(i + 1) * d] for i in range(d)]
-    return float(_norm([r[j] - CTX.fdot(r, w) * w[j] / ww for r in rows for j in range(d)]))
+    return float(l2(CTX, [r[j] - CTX.fdot(r, w) * w[j] / ww for r in rows for j in range(d)]))
 
 
 @check("solve.reference.realisable", tier="quick", evidence="confirmed",
@@ -134,7 +130,7 @@ def cross_non_realisable(*, seed):
             ulps = abs(r.loss - float(ref.loss)) / (U * float(ref.loss))
             # The solver said "converged: ||∇L|| ≤ tol"; the gradient at its X, evaluated independently at 50
             # digits, must meet that same tol: this checks that the solver's claim is honest.
-            g_true = float(_norm(_entries(reference.grad(p.A1, p.A2, p.B, r.X, version=version, dps=50))))
+            g_true = float(l2(CTX, _entries(reference.grad(p.A1, p.A2, p.B, r.X, version=version, dps=50))))
             dX = _rel(r.X, ref.X)
             ok &= r.converged and ulps <= TOL["prod.loss_ulps"] and g_true <= r.info["tol"] and dX <= TOL["agree.X"]
             worst = max(worst, dX)

@@ -17,6 +17,7 @@ import numpy as np
 
 import attnreg
 from attnreg import reference, vector
+from attnreg.reference import norms
 
 _VECTOR = dict(u=lambda v: vector.u(v["A"], v["x"]), alpha=lambda v: vector.alpha(v["A"], v["x"]),
                f=lambda v: vector.f(v["A"], v["x"]), c=lambda v: vector.c(v["A"], v["b"], v["x"]),
@@ -81,14 +82,5 @@ def reference_size(claim, ctx, flat) -> object:
     return l2(ctx, flat)
 
 
-def l2(ctx, flat):
-    return ctx.sqrt(ctx.fsum(ctx.mpf(x) ** 2 for x in flat))
-
-
-def spectral(ctx, M) -> object:
-    """Spectral norm of a real matrix (nested lists / array) at ``ctx``'s precision (eigsy of MᵀM)."""
-    rows = [[ctx.mpf(float(x)) if not hasattr(x, "_mpf_") else x for x in r] for r in np.asarray(M, dtype=object)]
-    G = ctx.matrix(rows)
-    small = G.T * G if G.cols <= G.rows else G * G.T
-    eigenvalues = ctx.eigsy(small, eigvals_only=True)
-    return ctx.sqrt(max(max(eigenvalues), ctx.zero))
+l2 = norms.l2  # ctx-first ℓ2 and spectral norms: one home, reference/norms.py
+spectral = norms.spectral
