@@ -24,16 +24,20 @@ def add_target_parser(sub, name: str, *, help: str, description: str, target_hel
     return p
 
 
+DESCRIPTION = " ".join("""
+Call TARGET (path/to/file.py:function or package.module:function) as fn(A1, A2, B, X) or, with --form vector,
+fn(A, b, x); it returns the loss or (loss, grad). Its relative errors against high-precision gold (the shipped
+golden cases plus Hypothesis-generated ones) are judged by the ratio rule: within a stated multiple of the
+error of a straightforward same-dtype implementation plus a round-off floor (factors and reasons in
+attnreg/verify/tolerances.py). On failure it says which known bug the numbers fit. Exit 0 pass, 1 fail, 2
+usage error.
+""".split())  # argparse rewraps it
+
+
 def add_parser(sub) -> None:
     p = add_target_parser(
         sub, "check-impl", help="test another implementation of the loss (and gradient) against golden values",
-        description="Call TARGET (path/to/file.py:function or package.module:function) as fn(A1, A2, B, X) or, "
-                    "with --form vector, fn(A, b, x); it returns the loss or (loss, grad). Its relative errors "
-                    "against high-precision gold (the shipped golden cases plus Hypothesis-generated ones) are "
-                    "judged by the ratio rule: within a stated multiple of the error of a straightforward "
-                    "same-dtype implementation plus a round-off floor (factors and reasons in "
-                    "attnreg/verify/tolerances.py). On failure it says which known bug the numbers fit. "
-                    "Exit 0 pass, 1 fail, 2 usage error.",
+        description=DESCRIPTION,
         target_help="path/to/file.py:function or package.module:function")
     p.add_argument("--dtype", choices=DTYPES, default="float64", help="dtype of the inputs (default float64)")
     p.add_argument("--examples", type=int, default=20, help="Hypothesis-generated cases (default 20)")

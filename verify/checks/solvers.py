@@ -66,6 +66,15 @@ def _modulo(X, Y, A2) -> float:
     return float(l2(CTX, [r[j] - CTX.fdot(r, w) * w[j] / ww for r in rows for j in range(d)]))
 
 
+def _reference_recovery(seed, n, d, version):
+    """``(result, X*)``: the reference solver at 50 digits on the realisable problem whose ``X*`` is off the
+    float grid (:func:`off_grid`; ``B = F(X*)`` at 70 digits), started near ``X*``."""
+    p = sp.realisable(seed, n, d)
+    X_star = off_grid(p.X_star)
+    B = reference.f(p.A1, p.A2, X_star, dps=70)
+    return reference.solve(p.A1, p.A2, B, sp.start(p.X_star, version, seed), version=version, dps=50), X_star
+
+
 @check("solve.reference.realisable", tier="quick", evidence="confirmed",
        claim="On realisable problems (B = F(X*), n > d) the reference solver reaches ||∇L|| ≤ 1e-40 at 50 digits "
              "and recovers X* to 35 digits, for both versions (rescaled started near X*, see solver_problems), matrix "
@@ -73,10 +82,7 @@ def _modulo(X, Y, A2) -> float:
 def reference_realisable(*, seed):
     worst_g = worst_x = 0.0
     for version in attnreg.VERSIONS:
-        p = sp.realisable(seed, 12, 3)
-        X_star = off_grid(p.X_star)
-        B = reference.f(p.A1, p.A2, X_star, dps=70)
-        r = reference.solve(p.A1, p.A2, B, sp.start(p.X_star, version, seed), version=version, dps=50)
+        r, X_star = _reference_recovery(seed, 12, 3, version)
         A, _, xs = sp.vector_realisable(seed, 6, 3)
         x_star = off_grid(xs).T
         rv = reference.vector.solve(A, reference.vector.f(A, x_star, dps=70), sp.start(xs, version, seed),
@@ -191,17 +197,13 @@ def unbounded(*, seed):
 
 @check("solve.reference.realisable.large", tier="slow", evidence="confirmed",
        claim="At n=64, d=8 (realisable, both versions, rescaled started near X*) the reference solver reaches "
-             "||∇L|| ≤ 1e-40 at 50 "
-             "digits and recovers X* to 35 digits.")
+             "||∇L|| ≤ 1e-40 at 50 digits and recovers X* to 35 digits.")
 def reference_realisable_large(*, seed):
     worst_g = worst_x = 0.0
     lines = []
     for version in attnreg.VERSIONS:
-        p = sp.realisable(seed, 64, 8)
-        X_star = off_grid(p.X_star)
-        B = reference.f(p.A1, p.A2, X_star, dps=70)
         start = time.perf_counter()
-        r = reference.solve(p.A1, p.A2, B, sp.start(p.X_star, version, seed), version=version, dps=50)
+        r, X_star = _reference_recovery(seed, 64, 8, version)
         e = _rel(r.X, X_star)
         worst_g, worst_x = max(worst_g, float(r.grad_norm)), max(worst_x, e)
         lines.append(f"{version}: {time.perf_counter() - start:.1f} s, {r.iterations} Newton steps "
