@@ -15,6 +15,7 @@ from attnreg._io import atomic_write_text
 from attnreg.cli import UsageError
 from attnreg.cli.check_impl_cmd import check_seed, load_target
 
+from ..text import number
 from . import audit, dtypes, target
 
 VERSIONS = ("normalized", "rescaled")
@@ -28,7 +29,7 @@ def available_dtypes() -> list[str]:
 
 
 def _fmt(e):
-    return "—" if e is None else ("inf/NaN" if not math.isfinite(e) else f"{e:.1e}")
+    return number(e, ".1e", "—", nonfinite="inf/NaN")
 
 
 def summary(points, version, dt):
