@@ -12,10 +12,19 @@ difference is an integer, so the moves are exact up to one rounding of ``exp``.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from . import _rows
 from ._scale import lowest, times_exp
+
+
+def row_blocks(n: int, block: int) -> Iterator[slice]:
+    """The rows ``0..n-1`` in consecutive slices of ``block`` rows (the last one shorter): the one row-block
+    loop of the generic sweep, the blocked building blocks and the dense Hessian. Each stop is within
+    range (out-of-range slice stops are not in the array API)."""
+    for start in range(0, n, block):
+        yield slice(start, min(start + block, n))
 
 
 @dataclass
@@ -61,9 +70,8 @@ def _generic(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:
     dW = None if V is None else V @ A2.T
     if version == "normalized":
         total = G = None
-        for start in range(0, n, block):
-            stop = min(start + block, n)  # out-of-range slice stops are not in the array API
-            Ab, Bb = A1[start:stop, :], B[start:stop, :]
+        for rows in row_blocks(n, block):
+            Ab, Bb = A1[rows, :], B[rows, :]
             S = Ab @ W
             if V is None:
                 rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)
@@ -74,9 +82,8 @@ def _generic(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:
                 G = Ab.T @ P if G is None else G + Ab.T @ P
         return Sweep(total, G)
     loss, grad = Scaled(xp), Scaled(xp)
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        Ab, Bb = A1[start:stop, :], B[start:stop, :]
+    for rows in row_blocks(n, block):
+        Ab, Bb = A1[rows, :], B[rows, :]
         S = Ab @ W
         if V is None:
             t, rows, mu, P = _rows.rescaled(S, Bb, xp=xp, with_p=want_p)

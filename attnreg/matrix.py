@@ -24,7 +24,7 @@ from __future__ import annotations
 from . import _autograd, _rows, _threads
 from ._scale import lowest, times_exp
 from ._fastsweep import sweep
-from ._sweep import right, unscale
+from ._sweep import right, row_blocks, unscale
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem
 
 
@@ -103,12 +103,11 @@ def hessian(A1, A2, B, X, *, version, max_entries=2**24):
     block = max(1, BLOCK_ELEMENTS // (n * d))
     W, acc, M = X @ A2.T, None, None
     directions = A2.T[None, :, :]
-    for start in range(0, n, block):
-        stop = min(start + block, n)  # out-of-range slice stops are not in the array API
-        Ab = A1[start:stop, :]
+    for rows in row_blocks(n, block):
+        Ab = A1[rows, :]
         k = Ab.shape[0]
         D = xp.broadcast_to(directions, (k, d, n))
-        t, KA = _rows.row_hvps(Ab @ W, B[start:stop, :], D, version=version, xp=xp)  # K_j A2, as (k, d, n)
+        t, KA = _rows.row_hvps(Ab @ W, B[rows, :], D, version=version, xp=xp)  # K_j A2, as (k, d, n)
         Mj = KA @ A2  # (k, d, d): A2ᵀ K_j A2 (symmetric)
         Q = xp.reshape(Ab, (k, d, 1)) * xp.reshape(Ab, (k, 1, d))
         if t is not None:  # common scale from the rows' magnitudes (see attnreg._sweep)
