@@ -49,7 +49,7 @@ def namespace(**arrays: Array) -> Namespace:
 def check_shape(name: str, a: Array, shape: tuple[int | None, ...], meaning: str) -> None:
     """`shape` holds ints or None (free); `meaning` spells it in the paper's letters, e.g. '(n, d)'."""
     if a.ndim != len(shape) or any(want is not None and got != want for got, want in zip(a.shape, shape)):
-        raise ValueError(f"{name} must have shape {meaning} = {_fmt(shape)}, got {tuple(a.shape)}")
+        raise ValueError(f"{name} must have shape {meaning} = {_shape_text(shape)}, got {tuple(a.shape)}")
     if any(s == 0 for s in a.shape):
         raise ValueError(f"{name} is empty (shape {tuple(a.shape)}); n and d must be at least 1")
 
@@ -104,7 +104,7 @@ def check_move(A1_new: Array | None, A2_new: Array | None, X_new: Array | None) 
     return "weight" if X_new is not None else "data"
 
 
-def _fmt(shape: tuple[int | None, ...]) -> str:
+def _shape_text(shape: tuple[int | None, ...]) -> str:
     return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
