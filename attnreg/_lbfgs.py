@@ -8,24 +8,15 @@ direction. The first step, with no pairs yet, is ``−∇L / ||∇L||`` (unit le
 """
 from __future__ import annotations
 
-import math
 import operator
 from collections import deque
 
+from ._norms import l2
 from ._types import Array, Namespace
 
 
 def dot(a: Array, b: Array, *, xp: Namespace) -> float:
     return float(xp.sum(a * b))
-
-
-def norm(a: Array, *, xp: Namespace) -> float:
-    """``||a||₂`` scaled by ``max|a|``: ``sqrt(Σ a²)`` is 0 below ~1e-154 in float64 (and inf above ~1e154),
-    which once made a solver report convergence at a gradient of 1e-174."""
-    top = float(xp.max(xp.abs(a)))
-    if top == 0 or not math.isfinite(top):
-        return top
-    return top * math.sqrt(dot(a / top, a / top, xp=xp))
 
 
 class LBFGS:
@@ -40,7 +31,7 @@ class LBFGS:
     def direction(self, x: Array, g: Array) -> Array:
         xp = self.xp
         if not self.pairs:
-            return -g / norm(g, xp=xp)
+            return -g / l2(g, xp=xp)
         q, alphas = g, list[float]()
         for s, y, rho in reversed(self.pairs):
             a = rho * dot(s, q, xp=xp)
@@ -55,7 +46,7 @@ class LBFGS:
     def update(self, s: Array, y: Array) -> None:
         xp = self.xp
         sy = dot(s, y, xp=xp)
-        if sy > 1e-10 * norm(s, xp=xp) * norm(y, xp=xp):  # curvature condition, with a relative margin
+        if sy > 1e-10 * l2(s, xp=xp) * l2(y, xp=xp):  # curvature condition, with a relative margin
             self.pairs.append((s, y, 1.0 / sy))
 
     def reset(self) -> bool:

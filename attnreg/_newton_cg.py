@@ -19,7 +19,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from ._lbfgs import dot, norm
+from ._lbfgs import dot
+from ._norms import l2
 from ._types import Array, Namespace
 
 
@@ -37,7 +38,7 @@ class NewtonCG:
             p = self._dense(x, g)
             if p is not None:
                 return p
-        gn = norm(g, xp=xp)
+        gn = l2(g, xp=xp)
         # CG is linear in g: run it on g/||g|| (no underflow for tiny gradients), scale the result back.
         g = g / gn
         stop = min(0.5, math.sqrt(gn))

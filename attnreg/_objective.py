@@ -14,7 +14,7 @@ from typing import Protocol
 
 from . import _vector as vector
 from . import blocks, matrix
-from ._lbfgs import norm
+from ._norms import l2
 from ._types import Array, Namespace
 
 DENSE_MAX = 256  # variables: up to here the dense Hessian (d⁴ ≤ 65536 entries) is cheap next to a solve
@@ -51,7 +51,7 @@ class MatrixObjective:
         self.A1, self.A2, self.B, self.version, self.xp = A1, A2, B, version, xp
         d = A1.shape[1]
         self.shape, self.rows, self.size = (d, d), A1.shape[0], d * d
-        self.norms = norm(A1, xp=xp) * norm(A2, xp=xp)  # scaled: no overflow of the sum of squares
+        self.norms = l2(A1, xp=xp) * l2(A2, xp=xp)  # scaled: no overflow of the sum of squares
 
     def X(self, x: Array) -> Array:
         return self.xp.reshape(x, self.shape)
@@ -82,7 +82,7 @@ class VectorObjective:
     def __init__(self, A: Array, b: Array, version: str, xp: Namespace) -> None:
         self.A, self.b, self.version, self.xp = A, b, version, xp
         self.rows, self.size = 1, A.shape[1]
-        self.norms = norm(A, xp=xp)
+        self.norms = l2(A, xp=xp)
 
     def X(self, x: Array) -> Array:
         return x

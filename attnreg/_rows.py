@@ -40,9 +40,10 @@ import math
 from array_api_compat import device
 
 from ._scale import lin, loo, lowest, others, row_scale, times_exp
+from ._types import Array, Namespace
 
 
-def window(S, *, xp, version):
+def window(S: Array, *, xp: Namespace, version: str) -> Array:
     """Rows (k × 1 booleans) that must be shifted: some logit outside the safe window.
 
     Safe window (``n`` = row length, dtype range ``[tiny, big]``): normalized ``log(tiny) + 1 ≤ s ≤
@@ -58,14 +59,14 @@ def window(S, *, xp, version):
     return (xp.max(S, axis=1, keepdims=True) > hi) | (xp.min(S, axis=1, keepdims=True) < lo)
 
 
-def shift(S, *, xp, version):
+def shift(S: Array, *, xp: Namespace, version: str) -> tuple[Array, Array]:
     """Return ``(c, exp(S − c))`` with ``c_j`` the row maximum on the rows :func:`window` marks, else 0."""
     m = xp.max(S, axis=1, keepdims=True)
     c = xp.where(window(S, xp=xp, version=version), m, xp.zeros_like(m))
     return c, xp.exp(S - c)
 
 
-def _softmax_parts(S, B, *, xp):
+def _softmax_parts(S: Array, B: Array, *, xp: Namespace) -> tuple[Array, Array, Array]:
     """``(f, r, c)``: softmax, ``r = 1 − f`` and ``c = f − b``, each without cancellation."""
     _, E = shift(S, xp=xp, version="normalized")
     total = xp.sum(E, axis=1, keepdims=True)
@@ -73,7 +74,7 @@ def _softmax_parts(S, B, *, xp):
     return E / total, R / total, (E * (1 - B) - B * R) / total
 
 
-def normalized(S, B, *, xp, with_p=True):
+def normalized(S: Array, B: Array, *, xp: Namespace, with_p: bool = True) -> tuple[Array, Array | None]:
     """Return ``(ℓ, P)`` for the normalized loss; ``P`` is None unless ``with_p``."""
     F, r, C = _softmax_parts(S, B, xp=xp)
     loss = 0.5 * xp.sum(C * C, axis=1)
@@ -82,7 +83,7 @@ def normalized(S, B, *, xp, with_p=True):
     return loss, F * (r * C - loo(F * C, xp=xp))
 
 
-def normalized_hvp(S, B, dS, *, xp):
+def normalized_hvp(S: Array, B: Array, dS: Array, *, xp: Namespace) -> Array:
     """Return ``dP`` (stable forms in the module docstring)."""
     F, r, C = _softmax_parts(S, B, xp=xp)
     G = r * C - loo(F * C, xp=xp)
@@ -91,7 +92,7 @@ def normalized_hvp(S, B, dS, *, xp):
     return dF * G + F * dG
 
 
-def _rescaled_parts(S, B, *, xp):
+def _rescaled_parts(S: Array, B: Array, *, xp: Namespace) -> dict[str, Array]:
     """Per-entry pieces of a rescaled row: ``u = e^a x``, ``h = e^λ H``, ``g = e^λ Gb`` (λ per row)."""
     shifted = window(S, xp=xp, version="rescaled")
     base = xp.where(shifted, xp.max(S, axis=1, keepdims=True), xp.zeros_like(S[:, :1]))
@@ -104,13 +105,14 @@ def _rescaled_parts(S, B, *, xp):
     return dict(shifted=shifted, base=base, a=a, x=x, lam=lam, H=H, G=H * (1 - B) - loo(H * B, xp=xp), k=k, hh=hh)
 
 
-def _scaled_rows(t, z, *, xp):
+def _scaled_rows(t: Array, z: Array, *, xp: Namespace) -> tuple[Array, Array]:
     """Rows ``e^t z`` (t k × n or k × 1) as ``(μ, e^{t − μ} z)`` with a log-scale μ per row."""
     mu = row_scale(t, z, xp=xp)
     return mu, times_exp(z, t - mu[:, None], xp=xp)
 
 
-def rescaled(S, B, *, xp, with_p=True):
+def rescaled(S: Array, B: Array, *, xp: Namespace,
+             with_p: bool = True) -> tuple[Array, Array, Array | None, Array | None]:
     """Return ``(t, ℓ̃, μ, P̃)`` with ``ℓ_j = e^{t_j} ℓ̃_j`` and ``p_j = e^{μ_j} p̃_j`` (``μ, P̃`` None unless
     ``with_p``); ``t, μ`` are integer-valued log-scales (k,)."""
     q = _rescaled_parts(S, B, xp=xp)
@@ -121,7 +123,7 @@ def rescaled(S, B, *, xp, with_p=True):
     return 2 * q["lam"], loss, mu, P
 
 
-def rescaled_hvp(S, B, dS, *, xp):
+def rescaled_hvp(S: Array, B: Array, dS: Array, *, xp: Namespace) -> tuple[Array, Array]:
     """Return ``(μ, dP̃)`` with ``dp_j = e^{μ_j} dp̃_j`` (stable forms in the module docstring)."""
     q = _rescaled_parts(S, B, xp=xp)
     a, x = q["a"], q["x"]
@@ -134,7 +136,7 @@ def rescaled_hvp(S, B, dS, *, xp):
     return _scaled_rows(a + k3, x * w, xp=xp)
 
 
-def row_hvps(S, B, D, *, version, xp):
+def row_hvps(S: Array, B: Array, D: Array, *, version: str, xp: Namespace) -> tuple[Array | None, Array]:
     """``K_j D[j, i, :]`` for every row j and direction i (D is k × r × n), ``K_j = ∂²ℓ_j/∂s_j²``.
 
     Returns ``(t, Y)`` with ``K_j D[j, i, :] = e^{t_j} Y[j, i, :]`` for ``rescaled`` (one log-scale per
@@ -154,7 +156,7 @@ def row_hvps(S, B, D, *, version, xp):
     return t, times_exp(Y, (live - t[:, None])[:, :, None], xp=xp)
 
 
-def row_hessians(S, B, *, version, xp):
+def row_hessians(S: Array, B: Array, *, version: str, xp: Namespace) -> tuple[Array | None, Array]:
     """Per-row Hessians ``K_j`` (k × n × n) as :func:`row_hvps` along the unit vectors (``K_j`` is
     symmetric, so row i of ``K_j`` is ``K_j e_i``); ``(t, K̃)`` with ``K_j = e^{t_j} K̃_j`` for rescaled."""
     k, n = S.shape

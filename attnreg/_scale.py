@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import math
 
+from ._types import Array, Namespace
 
-def lowest(xp, dtype) -> float:
+
+def lowest(xp: Namespace, dtype: object) -> float:
     """The most negative finite number: a log-scale that stands for "no term" and never makes nan."""
     return float(xp.finfo(dtype).min)
 
 
-def times_exp(z, t, *, xp):
+def times_exp(z: Array, t: Array | float, *, xp: Namespace) -> Array:
     """``z·e^t`` (``t`` broadcasts against ``z``): finite whenever the product is, ``0`` for ``z = 0``.
 
     ``t`` is split as ``t₁ + t₂`` with ``|t₁| ≤ 2H``, ``H = ⌊0.99·log(max)⌋`` (702 in float64, 87 in float32),
@@ -48,14 +50,14 @@ def times_exp(z, t, *, xp):
     return xp.where(over, xp.where(z < 0, -inf, inf), (((z * a) * a) * b) * b)
 
 
-def logmag(z, *, xp):
+def logmag(z: Array, *, xp: Namespace) -> Array:
     """``log|z|`` entrywise, with :func:`lowest` for exact zeros (no warning, no ``-inf``)."""
     mag = xp.abs(z)
     pos = mag > 0
     return xp.where(pos, xp.log(xp.where(pos, mag, xp.ones_like(mag))), lowest(xp, z.dtype))
 
 
-def loo(W, *, xp):
+def loo(W: Array, *, xp: Namespace) -> Array:
     """``Σ_{j≠i} W[r, j]`` for every entry of the k × n array ``W``, without cancellation (module docstring)."""
     mag = xp.abs(W)
     top = mag == xp.max(mag, axis=1, keepdims=True)
@@ -65,7 +67,7 @@ def loo(W, *, xp):
     return xp.where(top, rest + (tied - W), (rest + tied) - W)
 
 
-def others(S, W, *, xp, base, shifted):
+def others(S: Array, W: Array, *, xp: Namespace, base: Array, shifted: Array) -> tuple[Array, Array]:
     """``(σ, V)`` with ``Σ_{j≠i} e^{S_rj} W_rj = e^{σ_ri} V_ri`` (k × n each).
 
     ``base`` (k × 1) is the row's scale: 0 for rows whose exponentials are all comfortably
@@ -87,7 +89,7 @@ def others(S, W, *, xp, base, shifted):
     return sigma, xp.where(second, V2, V1)
 
 
-def lin(a, x, b, y, *, xp):
+def lin(a: Array, x: Array, b: Array, y: Array, *, xp: Namespace) -> tuple[Array, Array]:
     """``(κ, z)`` with ``e^a x + e^b y = e^κ z``, ``κ`` the larger scale among the nonzero terms."""
     low = lowest(xp, x.dtype)
     a = xp.where(x != 0, a, low)
@@ -97,7 +99,7 @@ def lin(a, x, b, y, *, xp):
     return k, x * xp.exp(a - k) + y * xp.exp(b - k)
 
 
-def row_scale(t, z, *, xp):
+def row_scale(t: Array, z: Array, *, xp: Namespace) -> Array:
     """A log-scale per row (k,) for entries ``e^t z`` (k × n): 0 when the row's largest entry is within
     ``e^{±0.4·log(max)}`` (then nothing needs scaling and no rounding is added), else the integer
     ``⌈max log|e^t z|⌉``; 0 for an all-zero row."""

@@ -12,10 +12,20 @@ difference is an integer, so the moves are exact up to one rounding of ``exp``.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from . import _rows
 from ._scale import lowest, times_exp
+from ._types import Array, Namespace
+
+
+def row_blocks(n: int, block: int) -> Iterator[slice]:
+    """The rows ``0..n-1`` in consecutive slices of ``block`` rows (the last one shorter): the one row-block
+    loop of the generic sweep, the blocked building blocks and the dense Hessian. Each stop is within
+    range (out-of-range slice stops are not in the array API)."""
+    for start in range(0, n, block):
+        yield slice(start, min(start + block, n))
 
 
 @dataclass
@@ -23,14 +33,14 @@ class Sweep:
     """``loss = e^{loss_M}·loss_scaled`` and ``A1ᵀ P A2 = e^{G_M}·G_scaled A2``; the scales are None for
     the normalized version. ``loss_scaled`` is None for an HVP sweep, ``G_scaled`` when not asked."""
 
-    loss_scaled: object
-    G_scaled: object
-    loss_M: object = None
-    G_M: object = None
+    loss_scaled: Array | None
+    G_scaled: Array | None
+    loss_M: Array | None = None
+    G_M: Array | None = None
     G_right: bool = False  # G_scaled is already ``A1ᵀ P A2`` (d × d), not ``A1ᵀ P``
 
 
-def right(s, A2):
+def right(s: Sweep, A2: Array) -> Array:
     """``G_scaled A2`` (the scaled ``A1ᵀ P A2``), whichever way the sweep accumulated it."""
     return s.G_scaled if s.G_right else s.G_scaled @ A2
 
@@ -38,10 +48,12 @@ def right(s, A2):
 class Scaled:
     """A running sum of rows ``e^{t_j} v_j`` kept as ``e^M·total``."""
 
-    def __init__(self, xp):
-        self.xp, self.M, self.total = xp, None, None
+    def __init__(self, xp: Namespace) -> None:
+        self.xp: Namespace = xp
+        self.M: Array | None = None
+        self.total: Array | None = None
 
-    def add(self, t, v, reduce):
+    def add(self, t: Array, v: Array, reduce: Callable[[Array], Array]) -> None:
         """Add rows ``v`` (k, …) with log-scales ``t`` (k,); ``reduce`` sums the weighted rows."""
         xp = self.xp
         nonzero = xp.any(xp.reshape(v != 0, (v.shape[0], -1)), axis=1)
@@ -54,16 +66,16 @@ class Scaled:
         self.M, self.total = new, part
 
 
-def _generic(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:
+def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Namespace, block: int,
+             want_p: bool = True, V: Array | None = None) -> Sweep:
     """The stable kernels of :mod:`attnreg._rows`, block after block (every library)."""
     n = A1.shape[0]
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
     if version == "normalized":
         total = G = None
-        for start in range(0, n, block):
-            stop = min(start + block, n)  # out-of-range slice stops are not in the array API
-            Ab, Bb = A1[start:stop, :], B[start:stop, :]
+        for rows in row_blocks(n, block):
+            Ab, Bb = A1[rows, :], B[rows, :]
             S = Ab @ W
             if V is None:
                 rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)
@@ -74,9 +86,8 @@ def _generic(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:
                 G = Ab.T @ P if G is None else G + Ab.T @ P
         return Sweep(total, G)
     loss, grad = Scaled(xp), Scaled(xp)
-    for start in range(0, n, block):
-        stop = min(start + block, n)
-        Ab, Bb = A1[start:stop, :], B[start:stop, :]
+    for rows in row_blocks(n, block):
+        Ab, Bb = A1[rows, :], B[rows, :]
         S = Ab @ W
         if V is None:
             t, rows, mu, P = _rows.rescaled(S, Bb, xp=xp, with_p=want_p)
@@ -84,10 +95,10 @@ def _generic(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:
         else:
             mu, P = _rows.rescaled_hvp(S, Bb, Ab @ dW, xp=xp)
         if P is not None:
-            grad.add(mu, P, lambda Pw, Ab=Ab: Ab.T @ Pw)
+            grad.add(mu, P, lambda Pw: Ab.T @ Pw)  # called at once: the loop variable is current
     return Sweep(loss.total, grad.total, loss.M, grad.M)
 
 
-def unscale(value, M, *, xp):
+def unscale(value: Array, M: Array | None, *, xp: Namespace) -> Array:
     """``e^M·value``: finite whenever the result is representable; exact zeros stay zero."""
     return value if M is None else times_exp(value, M, xp=xp)

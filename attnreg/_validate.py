@@ -6,16 +6,18 @@ import numbers
 
 from array_api_compat import array_namespace, device, is_array_api_obj, is_lazy_array
 
+from ._types import Array, Namespace
+
 VERSIONS = ("normalized", "rescaled")
 
 
-def check_version(version) -> str:
+def check_version(version: object) -> str:
     if version not in VERSIONS:
         raise ValueError(f"version must be 'normalized' or 'rescaled', got {version!r}")
     return version
 
 
-def namespace(**arrays):
+def namespace(**arrays: Array) -> Namespace:
     """Resolve the one array namespace of the named arrays, checking type, dtype and device."""
     for name, a in arrays.items():
         if not is_array_api_obj(a):
@@ -44,22 +46,22 @@ def namespace(**arrays):
     return xp
 
 
-def check_shape(name: str, a, shape: tuple, meaning: str) -> None:
+def check_shape(name: str, a: Array, shape: tuple[int | None, ...], meaning: str) -> None:
     """`shape` holds ints or None (free); `meaning` spells it in the paper's letters, e.g. '(n, d)'."""
     if a.ndim != len(shape) or any(want is not None and got != want for got, want in zip(a.shape, shape)):
-        raise ValueError(f"{name} must have shape {meaning} = {_fmt(shape)}, got {tuple(a.shape)}")
+        raise ValueError(f"{name} must have shape {meaning} = {_shape_text(shape)}, got {tuple(a.shape)}")
     if any(s == 0 for s in a.shape):
         raise ValueError(f"{name} is empty (shape {tuple(a.shape)}); n and d must be at least 1")
 
 
-def check_finite(xp, **arrays) -> None:
+def check_finite(xp: Namespace, **arrays: Array) -> None:
     for name, a in arrays.items():
         # A traced (lazy) array has no values yet; its finiteness cannot be known here.
         if not is_lazy_array(a) and not bool(xp.all(xp.isfinite(a))):
             raise ValueError(f"{name} contains non-finite entries (nan or inf)")
 
 
-def check_int(name: str, value, *, minimum: int) -> int:
+def check_int(name: str, value: object, *, minimum: int) -> int:
     """An integer option: any integral number (``int``, ``numpy.int64``, …, not ``bool``) ``≥ minimum``,
     returned as ``int``; otherwise one sentence naming the option."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
@@ -68,13 +70,13 @@ def check_int(name: str, value, *, minimum: int) -> int:
     return int(value)
 
 
-def check_block_rows(block_rows, n: int) -> int:
+def check_block_rows(block_rows: object, n: int) -> int:
     if block_rows is None:
         return max(1, min(n, BLOCK_ELEMENTS // n))
     return min(check_int("block_rows", block_rows, minimum=1), n)
 
 
-def check_max_entries(max_entries) -> int:
+def check_max_entries(max_entries: object) -> int:
     return check_int("max_entries", max_entries, minimum=1)
 
 
@@ -82,7 +84,7 @@ def check_max_entries(max_entries) -> int:
 BLOCK_ELEMENTS = 2**20
 
 
-def check_solver_options(max_iter, tol, callback) -> None:
+def check_solver_options(max_iter: object, tol: object, callback: object) -> None:
     """The options both solvers share: ``max_iter`` a non-negative int, ``tol`` None or a positive finite
     real number, ``callback`` None or callable."""
     check_int("max_iter", max_iter, minimum=0)
@@ -93,7 +95,7 @@ def check_solver_options(max_iter, tol, callback) -> None:
         raise TypeError(f"callback must be callable as callback(iteration, loss, grad_norm), got {callback!r}")
 
 
-def check_move(A1_new, A2_new, X_new) -> str:
+def check_move(A1_new: Array | None, A2_new: Array | None, X_new: Array | None) -> str:
     """The in-context-learning move: ``"data"`` (A1_new and/or A2_new) or ``"weight"`` (X_new), not both."""
     if A1_new is None and A2_new is None and X_new is None:
         raise ValueError("give a data shift (A1_new and/or A2_new) or a weight shift (X_new)")
@@ -102,11 +104,12 @@ def check_move(A1_new, A2_new, X_new) -> str:
     return "weight" if X_new is not None else "data"
 
 
-def _fmt(shape) -> str:
+def _shape_text(shape: tuple[int | None, ...]) -> str:
     return "(" + ", ".join("?" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def matrix_problem(A1, A2, X, B=None, V=None, finite=True):
+def matrix_problem(A1: Array, A2: Array, X: Array, B: Array | None = None, V: Array | None = None,
+                   finite: bool = True) -> tuple[Namespace, int, int]:
     """Validate the matrix form's (A1, A2, X[, B][, V]) and return (xp, n, d); ``finite=False`` leaves the
     finiteness check to the caller (the row sweep does it in O(1) passes)."""
     arrays = {k: a for k, a in dict(A1=A1, A2=A2, B=B, X=X, V=V).items() if a is not None or k in ("A1", "A2", "X")}
@@ -123,7 +126,8 @@ def matrix_problem(A1, A2, X, B=None, V=None, finite=True):
     return xp, n, d
 
 
-def vector_problem(A, x, b=None, v=None):
+def vector_problem(A: Array, x: Array, b: Array | None = None,
+                   v: Array | None = None) -> tuple[Namespace, int, int]:
     """Validate the vector form's (A, x[, b][, v]) and return (xp, n, d)."""
     arrays = {k: a for k, a in dict(A=A, b=b, x=x, v=v).items() if a is not None or k in ("A", "x")}
     xp = namespace(**arrays)
@@ -137,7 +141,7 @@ def vector_problem(A, x, b=None, v=None):
     return xp, n, d
 
 
-def omitted_b(B, X, x_name="X"):
+def omitted_b(B: Array | None, X: Array | None, x_name: str = "X") -> tuple[Array | None, Array]:
     """``(B, X)`` for a building block called ``(A1, A2, B, X)`` like every block and loss, or with the
     target left out, ``(A1, A2, X)``, by the blocks that do not use it (``u``, ``alpha``, ``f``): then the
     third argument is ``X``. Same for the vector form's ``(A, b, x)`` / ``(A, x)``."""

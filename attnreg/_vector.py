@@ -26,16 +26,18 @@ from __future__ import annotations
 
 from . import _autograd, _rows
 from ._sweep import unscale
+from ._types import Array, Namespace
 from ._validate import check_max_entries, check_version, omitted_b, vector_problem
 from .blocks import residual_rows, row_sums, softmax_rows
 
 
-def _row(A, x, b, *, xp):
+def _row(A: Array, x: Array, b: Array, *, xp: Namespace) -> tuple[Array, Array]:
     n = A.shape[0]
     return xp.reshape(A @ x, (1, n)), xp.reshape(b, (1, n))
 
 
-def _loss_parts(A, b, x, version, xp, with_p):
+def _loss_parts(A: Array, b: Array, x: Array, version: str, xp: Namespace,
+                with_p: bool) -> tuple[Array, Array | None, Array | None, Array | None]:
     """``(ℓ̃, P̃, t, μ)``: ``L = e^t ℓ̃`` and ``p = e^μ P̃[0]`` (``t, μ`` None for normalized)."""
     S, Bv = _row(A, x, b, xp=xp)
     if version == "normalized":
@@ -45,7 +47,7 @@ def _loss_parts(A, b, x, version, xp, with_p):
     return rows[0], P, t[0], None if mu is None else mu[0]
 
 
-def loss(A, b, x, *, version):
+def loss(A: Array, b: Array, x: Array, *, version: str) -> Array:
     """The loss (with the ½) as a 0-D array; differentiable in ``x`` by torch autograd and ``jax.grad`` with
     attnreg's stable gradient as the derivative (see :mod:`attnreg._autograd`)."""
     version = check_version(version)
@@ -57,7 +59,7 @@ def loss(A, b, x, *, version):
     return unscale(value, t, xp=xp)
 
 
-def log_loss(A, b, x, *, version):
+def log_loss(A: Array, b: Array, x: Array, *, version: str) -> Array:
     """``log L(x)``, finite where ``L`` over- or underflows (rescaled with large logits)."""
     version = check_version(version)
     xp, _, _ = vector_problem(A, x, b=b)
@@ -65,20 +67,21 @@ def log_loss(A, b, x, *, version):
     return xp.log(value) if t is None else t + xp.log(value)
 
 
-def loss_and_grad(A, b, x, *, version):
+def loss_and_grad(A: Array, b: Array, x: Array, *, version: str) -> tuple[Array, Array]:
     """``(L(x), ∇L(x))`` with ``∇L = Aᵀ p``; ``p`` as in the module docstring."""
     version = check_version(version)
     xp, _, _ = vector_problem(A, x, b=b)
     value, P, t, mu = _loss_parts(A, b, x, version, xp, with_p=True)
+    assert P is not None  # asked for with with_p=True
     return unscale(value, t, xp=xp), unscale(A.T @ P[0, :], mu, xp=xp)
 
 
-def grad(A, b, x, *, version):
+def grad(A: Array, b: Array, x: Array, *, version: str) -> Array:
     """``∇L(x)`` (length d)."""
     return loss_and_grad(A, b, x, version=version)[1]
 
 
-def hvp(A, b, x, v, *, version):
+def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     """``∇²L(x) v = Aᵀ K A v``, ``K`` the Hessian of the loss in the logits ``s = Ax``."""
     version = check_version(version)
     xp, _, _ = vector_problem(A, x, b=b, v=v)
@@ -90,7 +93,7 @@ def hvp(A, b, x, v, *, version):
     return unscale(A.T @ dP[0, :], mu[0], xp=xp)
 
 
-def hessian(A, b, x, *, version, max_entries=2**24):
+def hessian(A: Array, b: Array, x: Array, *, version: str, max_entries: int = 2**24) -> Array:
     """Dense Hessian ``Aᵀ K A`` (d × d), ``K A`` as d Hessian-vector products in the logits (``K`` is
     never formed); refuses when ``n·d > max_entries`` or ``d² > max_entries``."""
     version = check_version(version)
@@ -104,7 +107,7 @@ def hessian(A, b, x, *, version, max_entries=2**24):
     return unscale(KA[0, :, :] @ A, None if t is None else t[0], xp=xp)
 
 
-def u(A, b=None, x=None):
+def u(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     """``u(x) = exp(Ax)`` (overflows to inf exactly where the true entry exceeds the dtype's range). Like every
     block, called ``(A, b, x)``; ``u``, ``alpha``, ``f`` do not use ``b`` and may be called ``(A, x)``."""
     b, x = omitted_b(b, x, "x")
@@ -112,7 +115,7 @@ def u(A, b=None, x=None):
     return xp.exp(A @ x)
 
 
-def alpha(A, b=None, x=None):
+def alpha(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     """``α(x) = ⟨exp(Ax), 1ₙ⟩``, as ``e^c ⟨exp(Ax − c), 1ₙ⟩`` (``c`` the maximum where the entries could
     over- or underflow)."""
     b, x = omitted_b(b, x, "x")
@@ -120,21 +123,21 @@ def alpha(A, b=None, x=None):
     return row_sums(xp.reshape(A @ x, (1, -1)), xp=xp)[0]
 
 
-def f(A, b=None, x=None):
+def f(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     """``f(x) = α(x)⁻¹ exp(Ax)`` (the softmax of ``Ax``; shifted by its maximum where it could overflow)."""
     b, x = omitted_b(b, x, "x")
     xp, _, _ = vector_problem(A, x, b=b)
     return softmax_rows(xp.reshape(A @ x, (1, -1)), xp=xp)[0, :]
 
 
-def c(A, b, x):
+def c(A: Array, b: Array, x: Array) -> Array:
     """``c(x) = f(x) − b``, the normalized residual, as ``(u∘(1 − b) − b∘(α − u))/α`` entrywise (no
     cancellation where ``f_k ≈ b_k = 1``)."""
     xp, n, _ = vector_problem(A, x, b=b)
     return residual_rows(xp.reshape(A @ x, (1, -1)), xp.reshape(b, (1, n)), version="normalized", xp=xp)[0, :]
 
 
-def h(A, b, x):
+def h(A: Array, b: Array, x: Array) -> Array:
     """``h(x) = u(x) − α(x) b = α(x) c(x)``, the rescaled residual, entrywise as ``u_i(1 − b_i) − b_i Σ_{j≠i}u_j``
     with each term carried at its own scale: finite and accurate wherever the true entry is representable
     (``h`` of logits ``[800, 0]`` and ``b = [1, 0]`` is ``[−1, 1]``)."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from ._rows import _rescaled_parts, shift
 from ._scale import loo, times_exp
+from ._sweep import row_blocks
 from ._types import Array, Namespace
 from ._validate import check_block_rows, matrix_problem, omitted_b
 
@@ -84,8 +85,8 @@ def log_alpha(A1: Array, A2: Array, B: Array | None = None, X: Array | None = No
 def _row_sums(A1: Array, A2: Array, B: Array | None, X: Array, block_rows: int | None, *, log: bool) -> Array:
     xp, n, _ = matrix_problem(A1, A2, X, B=B)
     block, W, parts = check_block_rows(block_rows, n), X @ A2.T, list[Array]()
-    for start in range(0, n, block):
-        parts.append(row_sums(A1[start:min(start + block, n), :] @ W, xp=xp, log=log))
+    for rows in row_blocks(n, block):
+        parts.append(row_sums(A1[rows, :] @ W, xp=xp, log=log))
     return xp.concat(parts) if len(parts) > 1 else parts[0]
 
 

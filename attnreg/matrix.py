@@ -24,11 +24,13 @@ from __future__ import annotations
 from . import _autograd, _rows, _threads
 from ._scale import lowest, times_exp
 from ._fastsweep import sweep
-from ._sweep import right, unscale
+from ._sweep import Sweep, right, row_blocks, unscale
+from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem
 
 
-def _sweep(A1, A2, B, X, version, block_rows, V=None, want_p=True, threads=None):
+def _sweep(A1: Array, A2: Array, B: Array, X: Array, version: str, block_rows: int | None, V: Array | None = None,
+           want_p: bool = True, threads: int | None = None) -> tuple[Namespace, Sweep]:
     version = check_version(version)
     threads = _threads.check_threads(threads)
     xp, n, _ = matrix_problem(A1, A2, X, B=B, V=V, finite=False)  # the sweep checks finiteness in O(1) passes
@@ -38,7 +40,8 @@ def _sweep(A1, A2, B, X, version, block_rows, V=None, want_p=True, threads=None)
                      checked=False)
 
 
-def loss(A1, A2, B, X, *, version, block_rows=None, threads=None):
+def loss(A1: Array, A2: Array, B: Array, X: Array, *, version: str, block_rows: int | None = None,
+         threads: int | None = None) -> Array:
     """The loss ``L(X)`` (with the ½) as a 0-D array; for ``rescaled`` it is ``inf`` only when the
     true value exceeds the dtype's range (use :func:`log_loss` there).
 
@@ -52,19 +55,21 @@ def loss(A1, A2, B, X, *, version, block_rows=None, threads=None):
     return unscale(s.loss_scaled, s.loss_M, xp=xp)
 
 
-def _sweep_input_check(A1, A2, B, X, version):
+def _sweep_input_check(A1: Array, A2: Array, B: Array, X: Array, version: str) -> Array:
     check_version(version)
     matrix_problem(A1, A2, X, B=B, finite=False)
     return X
 
 
-def log_loss(A1, A2, B, X, *, version, block_rows=None, threads=None):
+def log_loss(A1: Array, A2: Array, B: Array, X: Array, *, version: str, block_rows: int | None = None,
+             threads: int | None = None) -> Array:
     """``log L(X)``, finite even where ``L`` itself over- or underflows (rescaled with large logits)."""
     xp, s = _sweep(A1, A2, B, X, version, block_rows, want_p=False, threads=threads)
     return xp.log(s.loss_scaled) if s.loss_M is None else s.loss_M + xp.log(s.loss_scaled)
 
 
-def loss_and_grad(A1, A2, B, X, *, version, block_rows=None, threads=None):
+def loss_and_grad(A1: Array, A2: Array, B: Array, X: Array, *, version: str, block_rows: int | None = None,
+                  threads: int | None = None) -> tuple[Array, Array]:
     """``(L(X), ∇_X L(X))`` in one pass over the rows; the gradient is ``A1ᵀ P A2`` (d × d).
 
     ``threads``: CPU threads over row blocks (default: every core this process may use; NumPy and torch
@@ -73,19 +78,21 @@ def loss_and_grad(A1, A2, B, X, *, version, block_rows=None, threads=None):
     return unscale(s.loss_scaled, s.loss_M, xp=xp), unscale(right(s, A2), s.G_M, xp=xp)
 
 
-def grad(A1, A2, B, X, *, version, block_rows=None, threads=None):
+def grad(A1: Array, A2: Array, B: Array, X: Array, *, version: str, block_rows: int | None = None,
+         threads: int | None = None) -> Array:
     """``∇_X L(X) = A1ᵀ P A2`` (d × d); see the module docstring for ``P``."""
     return loss_and_grad(A1, A2, B, X, version=version, block_rows=block_rows, threads=threads)[1]
 
 
-def hvp(A1, A2, B, X, V, *, version, block_rows=None, threads=None):
+def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, block_rows: int | None = None,
+        threads: int | None = None) -> Array:
     """Hessian-vector product ``∇²L(X)[V] = A1ᵀ dP A2``, ``dP`` the derivative of ``P`` along
     ``dS = A1 V A2ᵀ`` (exact, no finite differences)."""
     xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V, threads=threads)
     return unscale(right(s, A2), s.G_M, xp=xp)
 
 
-def hessian(A1, A2, B, X, *, version, max_entries=2**24):
+def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entries: int = 2**24) -> Array:
     r"""Dense Hessian in ``x = vec(X)`` (row-major), a ``d² × d²`` array.
 
     ``∇²L = Σ_j (a_j a_jᵀ) ⊗ (A2ᵀ K_j A2)`` with ``a_j = A1[j, :]`` and ``K_j`` the Hessian of row
@@ -103,12 +110,11 @@ def hessian(A1, A2, B, X, *, version, max_entries=2**24):
     block = max(1, BLOCK_ELEMENTS // (n * d))
     W, acc, M = X @ A2.T, None, None
     directions = A2.T[None, :, :]
-    for start in range(0, n, block):
-        stop = min(start + block, n)  # out-of-range slice stops are not in the array API
-        Ab = A1[start:stop, :]
+    for rows in row_blocks(n, block):
+        Ab = A1[rows, :]
         k = Ab.shape[0]
         D = xp.broadcast_to(directions, (k, d, n))
-        t, KA = _rows.row_hvps(Ab @ W, B[start:stop, :], D, version=version, xp=xp)  # K_j A2, as (k, d, n)
+        t, KA = _rows.row_hvps(Ab @ W, B[rows, :], D, version=version, xp=xp)  # K_j A2, as (k, d, n)
         Mj = KA @ A2  # (k, d, d): A2ᵀ K_j A2 (symmetric)
         Q = xp.reshape(Ab, (k, d, 1)) * xp.reshape(Ab, (k, 1, d))
         if t is not None:  # common scale from the rows' magnitudes (see attnreg._sweep)

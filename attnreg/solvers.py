@@ -48,7 +48,8 @@ from typing import Any, TypeAlias
 from array_api_compat import device
 
 from . import stopping
-from ._lbfgs import LBFGS, dot, norm
+from ._lbfgs import LBFGS, dot
+from ._norms import l2
 from ._line_search import wolfe
 from ._newton_cg import NewtonCG
 from ._objective import DENSE_MAX, MatrixObjective, Objective, VectorObjective, scale
@@ -73,7 +74,7 @@ def _minimise(obj: Objective, x: Array, search: Search, *, xp: Namespace, tol: f
     """Iterate from ``x``; returns ``(x, f, ||∇L||, steps, Stop, message, history, tol used)``."""
     eps = float(xp.finfo(x.dtype).eps)
     f, g = obj.value_and_grad(x)
-    gn = norm(g, xp=xp)
+    gn = l2(g, xp=xp)
     history: History = [(k0, f, gn)]
     k, stop, msg, steepest, target = 0, None, "", False, math.nan
     escape = stopping.Escape() if obj.version == "rescaled" else None
@@ -122,16 +123,16 @@ def _minimise(obj: Objective, x: Array, search: Search, *, xp: Namespace, tol: f
             break
         _, (x_new, f, g_new) = found
         search.update(x_new - x, g_new - g)
-        step = norm(x_new - x, xp=xp)
+        step = l2(x_new - x, xp=xp)
         x, g, steepest, k = x_new, g_new, False, k + 1
-        gn = norm(g, xp=xp)
+        gn = l2(g, xp=xp)
         history.append((k0 + k, f, gn))
         if callback is not None:
             callback(k0 + k, f, gn)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             size = scale(obj, x)
-        x_norm = norm(x, xp=xp)
+        x_norm = l2(x, xp=xp)
         if escape is not None:
             lse, ell = obj.row_terms(x)
             msg = escape.update(x_norm, max(lse), sum(ell)) or ""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
+from attnreg.reference import rows
+
 from ._ops import entries
 
 
@@ -37,21 +39,24 @@ def p_rescaled(ops, u, h, b):
     return ops.had(u, h) - ops.dot(h, b) * u
 
 
+class _Dots:
+    """The one ``ctx`` method the row-Hessian formula of reference/rows.py uses, for any ``ops``."""
+
+    def __init__(self, ops):
+        self.ops = ops
+
+    def fdot(self, a, b):
+        return self.ops.dot(self.ops.col(a), self.ops.col(b))
+
+
 def k_normalized(ops, f, c):
-    """``K_kl = J_kl (w_k − ⟨f, c⟩) − f_k f_l (w_l − ⟨f, w⟩)``, ``w = f + c``."""
-    k = len(entries(f))
-    w = f + c
-    fc, fw = ops.dot(f, c), ops.dot(f, w)
-    J = jac(ops, f)
-    return ops.matrix([[J[a, l] * (w[a] - fc) - f[a] * f[l] * (w[l] - fw) for l in range(k)] for a in range(k)])
+    """``K = diag(g) − g fᵀ − f gᵀ + ||f||² f fᵀ``, ``g = f∘(f + c − ⟨f, c⟩)`` (reference/rows.py's formula)."""
+    return ops.matrix(rows.dense(*rows.normalized_terms(_Dots(ops), entries(f), entries(c))))
 
 
 def k_rescaled(ops, u, h, b):
-    """``K_kl = δ_kl u_l (h_l + u_l − ⟨h, b⟩) − u_k u_l (b_k + b_l − ||b||²)``."""
-    k = len(entries(u))
-    hb, bb = ops.dot(h, b), ops.dot(b, b)
-    return ops.matrix([[(u[l] * (h[l] + u[l] - hb) if a == l else 0) - u[a] * u[l] * (b[a] + b[l] - bb)
-                        for l in range(k)] for a in range(k)])
+    """``K = diag(g) − v uᵀ − u vᵀ + ||b||² u uᵀ``, ``g = u∘(h + u − ⟨h, b⟩)``, ``v = u∘b`` (reference/rows.py)."""
+    return ops.matrix(rows.dense(*rows.rescaled_terms(_Dots(ops), entries(u), entries(h), entries(b))))
 
 
 P = {"normalized": lambda ops, r: p_normalized(ops, r.f, r.c), "rescaled": lambda ops,

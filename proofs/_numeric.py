@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import sympy as sp
 
-from attnreg.reference import forms, make_context
+from attnreg.reference import forms, make_context, norms
 
 from ._forms import P, matrix_rows, stack
 from ._ops import MpOps, entries, vec
@@ -80,12 +80,8 @@ def rand_vector(ctx, rng, size, scale=1.0):
     return [ctx.mpf(rng.gauss(0, scale)) for _ in range(size)]
 
 
-def norm2(ctx, v):
-    return ctx.sqrt(ctx.fsum(x * x for x in flat(v)))
-
-
-def spectral(ctx, A):
-    return max(ctx.svd_r(ctx.matrix(A), compute_uv=False))
+norm2 = norms.l2  # ctx-first ℓ2 / Frobenius and spectral norms: one home, reference/norms.py
+spectral = norms.spectral
 
 
 def scaled(v, factor):

@@ -21,21 +21,7 @@ Check. ``tests/test_solve.py`` compares both Hessians with :func:`.forms.matrix_
 from __future__ import annotations
 
 from .forms import logits, matmul, matvec, transpose
-
-
-def row_terms(ctx, s, b, version):
-    """``(g, v, e, κ)`` of the Statement for one row."""
-    u = [ctx.exp(t) for t in s]
-    alpha = ctx.fsum(u)
-    if version == "normalized":
-        f = [t / alpha for t in u]
-        c = [fi - bi for fi, bi in zip(f, b)]
-        fc = ctx.fdot(f, c)
-        g = [fi * (fi + ci - fc) for fi, ci in zip(f, c)]
-        return g, g, f, ctx.fdot(f, f)
-    h = [ui - alpha * bi for ui, bi in zip(u, b)]
-    hb = ctx.fdot(h, b)
-    return [ui * (hi + ui - hb) for ui, hi in zip(u, h)], [ui * bi for ui, bi in zip(u, b)], u, ctx.fdot(b, b)
+from .rows import hessian_terms
 
 
 def _sandwich(G, VA, EA, kappa, square, d):
@@ -47,7 +33,7 @@ def _sandwich(G, VA, EA, kappa, square, d):
 def matrix_hessian(ctx, A1, A2, B, X, version):
     """The d² × d² Hessian in row-major ``vec(X)`` (same value as :func:`.forms.matrix_hessian`)."""
     d = len(X)
-    G, V, E, kappa = zip(*(row_terms(ctx, s, b, version) for s, b in zip(logits(ctx, A1, A2, X), B)))
+    G, V, E, kappa = zip(*(hessian_terms(ctx, s, b, version) for s, b in zip(logits(ctx, A1, A2, X), B)))
     W = [[r[l] * r[m] for l in range(d) for m in range(d)] for r in A2]
     M = _sandwich(G, matmul(ctx, V, A2), matmul(ctx, E, A2), kappa, matmul(ctx, G, W), d)
     Q = [[r[i] * r[i2] for i in range(d) for i2 in range(d)] for r in A1]
@@ -58,7 +44,7 @@ def matrix_hessian(ctx, A1, A2, B, X, version):
 def vector_hessian(ctx, A, b, x, version):
     """``Aᵀ K A`` (d × d; same value as :func:`.forms.vector_hessian`)."""
     d = len(x)
-    g, v, e, kappa = row_terms(ctx, matvec(ctx, A, x), b, version)
+    g, v, e, kappa = hessian_terms(ctx, matvec(ctx, A, x), b, version)
     At = transpose(A)
     va, ea = matvec(ctx, At, v), matvec(ctx, At, e)
     W = [[r[l] * r[m] for l in range(d) for m in range(d)] for r in A]

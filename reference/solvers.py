@@ -52,6 +52,7 @@ from attnreg.solve_result import SolveResult, Stop
 from . import forms, hessian_lowrank, newton
 from ._inputs import matrix_inputs, run, vector_inputs
 from .context import check_dps, make_context, to_matrix
+from .norms import l2
 
 GUARD = 10  # working digits above dps
 _FP_ERRORS = (OverflowError, ZeroDivisionError, ValueError)  # float range trouble in the FPContext stage
@@ -116,7 +117,7 @@ class _Vector:
 
 
 def _scale(ctx, problem, mats, x):
-    norms = ctx.fprod(ctx.sqrt(ctx.fsum(v * v for r in M for v in r)) for M in mats)
+    norms = ctx.fprod(l2(ctx, M) for M in mats)
     return norms if problem.version == "normalized" else norms * ctx.exp(2 * max(problem.row_terms(ctx, x)[0]))
 
 
@@ -165,12 +166,12 @@ def newton_ladder(problem, x0, *, work, tol, max_iter, callback=None, float_only
                     break
                 local = new.grad_norm <= ctx.sqrt(ctx.eps) * size  # where Newton must converge fast
                 slow = slow + 1 if local and new.grad_norm > it.grad_norm / 2 else 0
-                step_len = ctx.sqrt(ctx.fsum((a - b) ** 2 for a, b in zip(new.x, it.x)))
+                step_len = l2(ctx, [a - b for a, b in zip(new.x, it.x)])
                 it, steps, taken = new, steps + 1, taken + 1
                 history.append((steps, top.mpf(it.loss), top.mpf(it.grad_norm)))
                 if callback is not None:
                     callback(steps, it.loss, it.grad_norm)
-                norm = ctx.sqrt(ctx.fdot(it.x, it.x))
+                norm = l2(ctx, it.x)
                 if problem.version == "rescaled":
                     lse, ell = P.row_terms(ctx, it.x)
                     reason = escape.update(norm, max(lse), ctx.fsum(ell))
@@ -202,7 +203,7 @@ def _finish(kind, problem, args, x, steps, reason, history, ladder, tol, dps, ve
     fn, convert = (forms.matrix_loss_and_grad, matrix_inputs) if kind == "matrix" else \
         (forms.vector_loss_and_grad, vector_inputs)
     loss, grad = run(fn, convert, (*args, X), dps, version)
-    grad_norm = out.sqrt(out.fsum(v * v for v in grad))
+    grad_norm = l2(out, grad)
     stop, msg = reason if reason is not None else (Stop.CONVERGED, "")
     if stop is Stop.STALLED and grad_norm <= tol:  # stalled at the top rung's rounding floor, below tol
         stop = Stop.CONVERGED

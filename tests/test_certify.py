@@ -99,7 +99,7 @@ def test_box_bounds_dominate_sampled_points(form, quantity, version):
         worst = 0
         for _ in range(12):
             x = [a + w * t for a, w, t in zip(lo, width, rng.random(p))]
-            worst = max(worst, float(confirm.norm2(ctx, confirm.matrix_at(ctx, prob, [ctx.mpf(v) for v in x]))))
+            worst = max(worst, float(confirm.spectral(ctx, confirm.matrix_at(ctx, prob, [ctx.mpf(v) for v in x]))))
         assert worst <= float(bound)
         assert float(lower) <= float(bound)
 
@@ -282,7 +282,7 @@ def test_hardest_inputs_are_sound_and_checked(name):
     ctx.dps = 40
     rng = np.random.default_rng(11)
     c, r = [float(v) for v in raw["center"]], float(raw["radius"])
-    worst = max(float(confirm.norm2(ctx, confirm.matrix_at(ctx, cert, [ctx.mpf(ci + r * t) for ci, t in
+    worst = max(float(confirm.spectral(ctx, confirm.matrix_at(ctx, cert, [ctx.mpf(ci + r * t) for ci, t in
                                                                       zip(c, rng.uniform(-1, 1, 2))])))
                 for _ in range(20))
     assert worst <= float(cert["bound"])
@@ -324,9 +324,9 @@ def _sweep(trials, seed):
             lo = [ci + r * (2 * i / 2 ** lvl - 1) for ci, (i, lvl) in zip(c, b)]
             for _ in range(6):
                 x = [a + r * 2 / 2 ** lvl * t for a, (_, lvl), t in zip(lo, b, rng.random(p))]
-                assert confirm.norm2(ctx, confirm.matrix_at(ctx, prob, [ctx.mpf(v) for v in x])) <= ctx.mpf(ub)
+                assert confirm.spectral(ctx, confirm.matrix_at(ctx, prob, [ctx.mpf(v) for v in x])) <= ctx.mpf(ub)
             centre = [ctx.mpf(v) for v in P.centre_text(prob, b)]
-            assert confirm.norm2(ctx, confirm.matrix_at(ctx, prob, centre)) >= ctx.mpf(lb)
+            assert confirm.spectral(ctx, confirm.matrix_at(ctx, prob, centre)) >= ctx.mpf(lb)
             old, flint.ctx.prec = flint.ctx.prec, prob["precision_bits"]
             try:
                 assert checker._holds(prob, checker._rows(prob), b, ub, checker.MAX_DEPTH), (trial, prob, b, ub)

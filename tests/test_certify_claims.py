@@ -5,7 +5,7 @@ import pytest
 
 from attnreg.verify import claims
 from attnreg.verify.claims import certified
-from attnreg.verify.claims.check import Outcome
+from attnreg.verify.claims.verdict import Outcome
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 

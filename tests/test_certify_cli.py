@@ -21,12 +21,19 @@ def test_documented_examples_certify_and_check(name, tmp_path, capsys):
     assert capsys.readouterr().out.startswith("valid: certified")
 
 
-def test_not_certified_exits_1_and_check_exits_1(tmp_path, capsys):
-    text = (EXAMPLES / "certify-f.toml").read_text().replace('target = "1.01 * 0.5 * norm(A)"', 'target = "0.5"')
-    sp = tmp_path / "low.toml"
-    sp.write_text(text)
+def _run_edited(tmp_path, example, old, new):
+    """``(exit code, certificate path)`` of ``certify run`` on the documented ``example`` with ``old`` → ``new``."""
+    text = (EXAMPLES / example).read_text()
+    assert old in text
+    sp = tmp_path / "edited.toml"
+    sp.write_text(text.replace(old, new))
     out = tmp_path / "cert.json"
-    assert main(["certify", "run", str(sp), "--out", str(out), "--workers", "1"]) == 1
+    return main(["certify", "run", str(sp), "--out", str(out), "--workers", "1"]), out
+
+
+def test_not_certified_exits_1_and_check_exits_1(tmp_path, capsys):
+    rc, out = _run_edited(tmp_path, "certify-f.toml", 'target = "1.01 * 0.5 * norm(A)"', 'target = "0.5"')
+    assert rc == 1
     printed = capsys.readouterr().out
     assert printed.startswith("not certified") and "counterexample" in printed
     assert main(["certify", "check", str(out)]) == 1
@@ -111,11 +118,8 @@ def test_the_spec_shown_in_the_docs_is_the_example_the_tests_run():
 
 
 def test_time_budget_spent_is_not_certified_with_the_worst_box(tmp_path, capsys):
-    text = (EXAMPLES / "certify-matrix-f.toml").read_text().replace("budget_seconds = 120", "budget_seconds = 0.001")
-    sp = tmp_path / "quick.toml"
-    sp.write_text(text)
-    out = tmp_path / "cert.json"
-    assert main(["certify", "run", str(sp), "--out", str(out), "--workers", "1"]) == 1
+    rc, out = _run_edited(tmp_path, "certify-matrix-f.toml", "budget_seconds = 120", "budget_seconds = 0.001")
+    assert rc == 1
     assert "worst remaining box" in capsys.readouterr().out
     cert = json.loads(out.read_text())
     assert cert["stop"] == "budget_seconds" and cert["worst_box"]["bound"] == cert["bound"]

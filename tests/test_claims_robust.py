@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from attnreg.cli import main
-from attnreg.verify.claims import check, check_claim, claimfile, search, to_json
+from attnreg.verify.claims import check_claim, claimfile, search, to_json, verdict
 
 BASE = """\
 [[claim]]
@@ -88,7 +88,7 @@ def test_unwritable_out_folder(tmp_path, capsys, monkeypatch):
     def refuse(*a, **k):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(check, "atomic_write_text", refuse)  # the folder became unwritable during the run
+    monkeypatch.setattr(verdict, "atomic_write_text", refuse)  # the folder became unwritable during the run
     o = check_claim(_claim(constant="exp(R**2)"), budget=0.3, seed=0, out_dir=tmp_path)
     assert o.status == "refuted" and "could not be written" in o.evidence and o.counterexample is None
 

@@ -32,8 +32,7 @@ def _production(case, quantity, version, dtype=np.float64):
 
 def _oracle(case, quantity, version):
     ctx = mo.context(case.S)
-    q = {"loss": mo.q_loss(ctx, version), "grad": mo.q_grad(ctx, version),
-         "hvp": mo.q_hvp(ctx, version, _direction(case)) if quantity == "hvp" else None}[quantity]
+    q = mo.quantity(ctx, quantity, version, _direction(case) if quantity == "hvp" else None)
     return q, ctx
 
 

@@ -15,7 +15,7 @@ U64 = 2.0**-53
 def _judge(case, quantity, version):
     """error / allowed for one case (0 when the true value is outside float64's range and we return ±inf/0)."""
     ctx = mo.context(case.S)
-    q = mo.q_loss(ctx, version) if quantity == "loss" else mo.q_grad(ctx, version)
+    q = mo.quantity(ctx, "loss" if quantity == "loss" else "grad", version)
     exact = q(mo.mp_rows(ctx, case.S), mo.mp_rows(ctx, case.B))
     size = max(abs(v) for v in exact)
     A1, A2, B, X = case.matrix()
@@ -58,8 +58,7 @@ def test_a_larger_mixed_problem(version, n):
     dS = np.random.default_rng(1).standard_normal(case.S.shape)
     for quantity in ("loss", "grad", "hvp"):
         ctx = mo.context(case.S)
-        q = {"loss": mo.q_loss(ctx, version), "grad": mo.q_grad(ctx, version),
-             "hvp": mo.q_hvp(ctx, version, dS)}[quantity]
+        q = mo.quantity(ctx, quantity, version, dS)
         exact = q(mo.mp_rows(ctx, case.S), mo.mp_rows(ctx, case.B))
         value = {"loss": lambda: attnreg.loss(A1, A2, B, X, version=version),
                  "grad": lambda: attnreg.grad(A1, A2, B, X, version=version),

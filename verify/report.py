@@ -12,6 +12,7 @@ import numpy
 from rich.markup import escape
 
 from .registry import Check, Result, Status
+from .text import cell, number
 
 
 def header(seed: int, tiers) -> dict:
@@ -20,10 +21,6 @@ def header(seed: int, tiers) -> dict:
     return dict(created=datetime.now(timezone.utc).isoformat(timespec="seconds"), seed=seed, tiers=list(tiers),
                 python=sys.version.split()[0], platform=platform.platform(), numpy=numpy.__version__,
                 mpmath=mpmath.__version__, sympy=sympy.__version__)
-
-
-def _fmt(x) -> str:
-    return "" if x is None else f"{x:.3g}"
 
 
 def outcome(r: Result) -> str:
@@ -46,7 +43,7 @@ def render_text(results: list[Result], checks: dict[str, Check], console, *, ver
     name_w = max((len(r.check) for r in results), default=0)
     word_w = max((len(outcome(r)) for r in results), default=0)
     for r in results:
-        figures = f"{_fmt(r.measured)} / {_fmt(r.bound)}" if r.measured is not None else ""
+        figures = f"{number(r.measured, '.3g', '')} / {number(r.bound, '.3g', '')}" if r.measured is not None else ""
         console.print(f"[{STYLE[r.status]}]{outcome(r):<{word_w}}[/]  {escape(r.check):<{name_w}}  "
                       f"{figures:>21}  {r.seconds:6.1f} s", highlight=False, soft_wrap=True)
         if verbose:
@@ -79,10 +76,9 @@ def to_markdown(results: list[Result], checks: dict[str, Check], meta: dict) -> 
              " · ".join(f"{k}: {v}" for k, v in meta.items()), "", f"**{summary(results)}**", "",
              "| check | result | what it verified | how | measured | bound | s |",
              "|---|---|---|---|---:|---:|---:|"]
-    esc = lambda s: str(s).replace("|", "\\|").replace("\n", " ")  # noqa: E731
     for r in results:
-        lines.append(f"| `{r.check}` | {outcome(r)} | {esc(checks[r.check].claim)} | {esc(r.detail)} | "
-                     f"{_fmt(r.measured)} | {_fmt(r.bound)} | {r.seconds:.1f} |")
+        lines.append(f"| `{r.check}` | {outcome(r)} | {cell(checks[r.check].claim)} | {cell(r.detail)} | "
+                     f"{number(r.measured, '.3g', '')} | {number(r.bound, '.3g', '')} | {r.seconds:.1f} |")
     lines += ["", "Evidence words (docs/design.md §4): *proved* — derivation steps, each an exact sympy identity or a "
               "named inequality; *certified* — arb enclosure; *confirmed* — a ≥ 50-digit evaluation agrees (for "
               "float code: within a tolerance with a stated reason); *survived* — adversarial search found no "

@@ -7,8 +7,10 @@ FORMS, VERSIONS = ("matrix", "vector"), ("normalized", "rescaled")
 DTYPES = ("float64", "float32", "float16", "bfloat16")
 
 
-def add_common(p) -> None:
-    """Options shared with ``attnreg audit``."""
+def add_target_parser(sub, name: str, *, help: str, description: str, target_help: str, optional: bool = False):
+    """The subcommand ``name`` with TARGET and the options shared by ``attnreg check-impl`` and ``attnreg audit``."""
+    p = sub.add_parser(name, help=help, description=description)
+    p.add_argument("target", metavar="TARGET", nargs="?" if optional else None, help=target_help)
     p.add_argument("--version", choices=VERSIONS, default="normalized", help="which loss (default normalized)")
     p.add_argument("--form", choices=FORMS, default="matrix",
                    help="matrix: fn(A1, A2, B, X); vector: fn(A, b, x) (default matrix)")
@@ -22,20 +24,24 @@ def add_common(p) -> None:
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
                    help="stop when one call of TARGET runs longer than this (default 60; 0: no limit); the "
                         "verdict is then FAIL, naming the case")
+    return p
+
+
+DESCRIPTION = " ".join("""
+Call TARGET (path/to/file.py:function or package.module:function) as fn(A1, A2, B, X) or, with --form vector,
+fn(A, b, x); it returns the loss or (loss, grad). Its relative errors against high-precision gold (the shipped
+golden cases plus Hypothesis-generated ones) are judged by the ratio rule: within a stated multiple of the
+error of a straightforward same-dtype implementation plus a round-off floor (factors and reasons in
+attnreg/verify/tolerances.py). On failure it says which known bug the numbers fit. Exit 0 pass, 1 fail, 2
+usage error.
+""".split())  # argparse rewraps it
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser(
-        "check-impl", help="test another implementation of the loss (and gradient) against golden values",
-        description="Call TARGET (path/to/file.py:function or package.module:function) as fn(A1, A2, B, X) or, "
-                    "with --form vector, fn(A, b, x); it returns the loss or (loss, grad). Its relative errors "
-                    "against high-precision gold (the shipped golden cases plus Hypothesis-generated ones) are "
-                    "judged by the ratio rule: within a stated multiple of the error of a straightforward "
-                    "same-dtype implementation plus a round-off floor (factors and reasons in "
-                    "attnreg/verify/tolerances.py). On failure it says which known bug the numbers fit. "
-                    "Exit 0 pass, 1 fail, 2 usage error.")
-    p.add_argument("target", metavar="TARGET", help="path/to/file.py:function or package.module:function")
-    add_common(p)
+    p = add_target_parser(
+        sub, "check-impl", help="test another implementation of the loss (and gradient) against golden values",
+        description=DESCRIPTION,
+        target_help="path/to/file.py:function or package.module:function")
     p.add_argument("--dtype", choices=DTYPES, default="float64", help="dtype of the inputs (default float64)")
     p.add_argument("--examples", type=int, default=20, help="Hypothesis-generated cases (default 20)")
     p.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")

@@ -10,6 +10,7 @@ import mpmath
 
 from attnreg.reference import forms
 from attnreg.reference import rows as R
+from attnreg.reference.norms import spectral
 
 from .spec import factors
 
@@ -43,10 +44,6 @@ def matrix_at(ctx, prob, x):
     return H
 
 
-def norm2(ctx, M):
-    return max(ctx.svd_r(M, compute_uv=False))
-
-
 def target_at(ctx, prob):
     text = prob["target"]
     try:
@@ -58,7 +55,7 @@ def target_at(ctx, prob):
     for s in nums:
         value *= ctx.mpf(s)
     for name, k in powers.items():
-        value *= norm2(ctx, ctx.matrix([[ctx.mpf(v) for v in r] for r in prob["data"][name]])) ** k
+        value *= spectral(ctx, ctx.matrix([[ctx.mpf(v) for v in r] for r in prob["data"][name]])) ** k
     return value
 
 
@@ -67,4 +64,4 @@ def norm_at(prob, point, dps=50):
     ctx = mpmath.MPContext()
     ctx.dps = dps + 10
     x = [ctx.mpf(v) for v in point]
-    return norm2(ctx, matrix_at(ctx, prob, x)), target_at(ctx, prob)
+    return spectral(ctx, matrix_at(ctx, prob, x)), target_at(ctx, prob)

@@ -2,6 +2,7 @@
 from . import accuracy  # noqa: F401
 from . import backends_agree  # noqa: F401
 from . import claims  # noqa: F401
+from . import icl  # noqa: F401
 from . import conformance  # noqa: F401
 from . import derivatives  # noqa: F401
 from . import edges  # noqa: F401

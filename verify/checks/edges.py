@@ -2,9 +2,9 @@ r"""The production path at the numerical edges (verify/edges.py), against mpmath
 
 Every case of :func:`verify.edges.deterministic` (saturated rows, one-hot targets on and off the argmax,
 mixed huge and small rows, logit gaps from 30 to beyond ``exp``'s overflow point, deep cancellation)
-is evaluated by the production path and by an oracle written here from the definitions (docs/design.md §2)
-at a working precision chosen from the logits, so that no cancellation reaches the digits compared.
-A value passes when (:mod:`verify.errormodel`)
+is evaluated by the production path and by the oracle of :mod:`verify.oracle`, written from the definitions
+(docs/design.md §2) at a working precision chosen from the logits, so that no cancellation reaches the digits
+compared. A value passes when (:mod:`verify.errormodel`)
 
 * its relative error (∞-norm) is at most ``16·(κ + n)·u`` (:func:`verify.errormodel.allowed`), ``κ`` its
   relative condition number in the logits, and at most ``10⁻¹²`` where ``κ ≤ 10³`` (float64: 12 correct digits where
@@ -21,54 +21,14 @@ from __future__ import annotations
 import importlib.util
 import math
 
-import mpmath
 import numpy as np
 
 import attnreg
 
-from .. import edges, errormodel
+from .. import edges, errormodel, oracle
 from ..registry import Result, Status, check
 
 QUANTITIES = ("loss", "grad", "hvp")
-
-
-def _ctx(S):
-    ctx = mpmath.MPContext()
-    ctx.dps = int(2 * float(np.max(np.abs(S))) / 2.3) + 420
-    return ctx
-
-
-def _row(ctx, s, b, version):
-    """``(ℓ, p)`` of one row from the definitions: ``p = (diag f − ffᵀ)(f − b)`` or ``u∘h − ⟨h, b⟩u``."""
-    u = [ctx.exp(v) for v in s]
-    a = ctx.fsum(u)
-    if version == "normalized":
-        f = [v / a for v in u]
-        c = [fi - bi for fi, bi in zip(f, b)]
-        fc = ctx.fsum(fi * ci for fi, ci in zip(f, c))
-        return ctx.fsum(ci * ci for ci in c) / 2, [fi * ci - fc * fi for fi, ci in zip(f, c)]
-    h = [ui - a * bi for ui, bi in zip(u, b)]
-    hb = ctx.fsum(hi * bi for hi, bi in zip(h, b))
-    return ctx.fsum(hi * hi for hi in h) / 2, [ui * hi - hb * ui for ui, hi in zip(u, h)]
-
-
-def oracle(ctx, quantity, version, dS=None):
-    """``q(S, B) -> flat list of mpf`` for the matrix form with ``A1 = A2 = I`` (the gradient is ``P``)."""
-    if quantity == "loss":
-        return lambda S, B: [ctx.fsum(_row(ctx, s, b, version)[0] for s, b in zip(S, B))]
-    if quantity == "grad":
-        return lambda S, B: [v for s, b in zip(S, B) for v in _row(ctx, s, b, version)[1]]
-    step = ctx.mpf(10) ** (-(ctx.dps // 3))
-    dS = [[ctx.mpf(float(v)) for v in r] for r in dS]
-
-    def hvp(S, B):  # central difference of the gradient: an independent route to the second derivative
-        out = []
-        for s, b, ds in zip(S, B, dS):
-            plus = _row(ctx, [v + step * w for v, w in zip(s, ds)], b, version)[1]
-            minus = _row(ctx, [v - step * w for v, w in zip(s, ds)], b, version)[1]
-            out.extend((p - m) / (2 * step) for p, m in zip(plus, minus))
-        return out
-    return hvp
 
 
 def _production(case, quantity, version, dtype, dS):
@@ -85,12 +45,10 @@ def judge(case, quantity, version, dtype=np.float64):
     """``(ratio, note)``: error / allowed (≤ 1 passes) for one case and quantity."""
     case = edges.EdgeCase(case.S.astype(dtype).astype(np.float64), case.B.astype(dtype).astype(np.float64),
                           case.label, case.params)  # the oracle's inputs are the dtype's rounded values
-    ctx = _ctx(case.S)
+    ctx = oracle.context(case.S)
     dS = np.random.default_rng(case.params.get("seed", 0)).standard_normal(case.S.shape)
-    q = oracle(ctx, quantity, version, dS)
-    S = [[ctx.mpf(float(v)) for v in r] for r in case.S]
-    B = [[ctx.mpf(float(v)) for v in r] for r in case.B]
-    exact = q(S, B)
+    q = oracle.quantity(ctx, quantity, version, dS)
+    exact = q(oracle.mp_rows(ctx, case.S), oracle.mp_rows(ctx, case.B))
     size = max(abs(v) for v in exact)
     info = np.finfo(dtype)
     value = np.asarray(_production(case, quantity, version, dtype, dS), dtype=np.float64).ravel().tolist()

@@ -64,42 +64,32 @@ def measure(form, version, xp_name="numpy", dtype="float64"):
     return run
 
 
-def _register(version):
-    @check(f"prod.matrix.{version}.vs_reference",
-           claim=f"float64 {version} matrix loss and gradient agree with the 50-digit reference within 2× the "
-                 "a-priori forward-error bound, entry by entry, and are finite wherever the true value is",
-           evidence="confirmed")
-    def matrix(*, seed):
-        return over_cases(measure("matrix", version), make=cases.make_matrix, params=cases.parameters(),
-                          examples=12, seed=seed, stress=cases.stress_matrix(version),
-                          what="attnreg.loss_and_grad vs reference.loss_and_grad(dps=50)")
+def _register(name, form, version, *, claim, examples, params, dtype="float64", stress=True, tier="quick"):
+    """Register ``name``: the worst ratio of :func:`measure` over the stress cases and sampled inputs."""
+    make, stress_cases = ((cases.make_matrix, cases.stress_matrix) if form == "matrix" else
+                          (cases.make_vector, cases.stress_vector))
+    prefix = "" if form == "matrix" else "vector."
+    what = (f"attnreg.{prefix}loss_and_grad{' on float32 arrays' if dtype == 'float32' else ''} vs "
+            f"reference.{prefix}loss_and_grad(dps=50)")
 
-    @check(f"prod.vector.{version}.vs_reference",
-           claim=f"float64 {version} vector loss and gradient agree with the 50-digit reference within 2× the "
-                 "a-priori forward-error bound, entry by entry",
-           evidence="confirmed")
-    def vector(*, seed):
-        return over_cases(measure("vector", version), make=cases.make_vector, params=cases.parameters(max_n=12),
-                          examples=12, seed=seed, stress=cases.stress_vector(version),
-                          what="attnreg.vector.loss_and_grad vs reference.vector.loss_and_grad(dps=50)")
-
-    @check(f"prod.matrix.{version}.float32_vs_reference",
-           claim=f"float32 {version} matrix loss and gradient agree with the 50-digit reference (on the float32 "
-                 "inputs) within 2× the error model at u = 2^-24, with inf exactly where float32 overflows",
-           evidence="confirmed")
-    def float32(*, seed):
-        return over_cases(measure("matrix", version, dtype="float32"), make=cases.make_matrix,
-                          params=cases.parameters(), examples=8, seed=seed, stress=cases.stress_matrix(version),
-                          what="attnreg.loss_and_grad on float32 arrays vs reference.loss_and_grad(dps=50)")
-
-    @check(f"prod.matrix.{version}.vs_reference.many", tier="slow",
-           claim=f"as prod.matrix.{version}.vs_reference, on 200 cases up to n = 24, d = 5",
-           evidence="confirmed")
-    def many(*, seed):
-        return over_cases(measure("matrix", version), make=cases.make_matrix,
-                          params=cases.parameters(max_n=24, max_d=5, scales=(0.1, 1.0, 4.0, 20.0, 80.0, 300.0)),
-                          examples=200, seed=seed, what="attnreg.loss_and_grad vs reference.loss_and_grad(dps=50)")
+    @check(name, claim=claim, evidence="confirmed", tier=tier)
+    def run(*, seed):
+        return over_cases(measure(form, version, dtype=dtype), make=make, params=params, examples=examples,
+                          seed=seed, stress=stress_cases(version) if stress else (), what=what)
 
 
 for _version in attnreg.VERSIONS:
-    _register(_version)
+    _register(f"prod.matrix.{_version}.vs_reference", "matrix", _version, examples=12, params=cases.parameters(),
+              claim=f"float64 {_version} matrix loss and gradient agree with the 50-digit reference within 2× the "
+                    "a-priori forward-error bound, entry by entry, and are finite wherever the true value is")
+    _register(f"prod.vector.{_version}.vs_reference", "vector", _version, examples=12,
+              params=cases.parameters(max_n=12),
+              claim=f"float64 {_version} vector loss and gradient agree with the 50-digit reference within 2× the "
+                    "a-priori forward-error bound, entry by entry")
+    _register(f"prod.matrix.{_version}.float32_vs_reference", "matrix", _version, examples=8, dtype="float32",
+              params=cases.parameters(),
+              claim=f"float32 {_version} matrix loss and gradient agree with the 50-digit reference (on the float32 "
+                    "inputs) within 2× the error model at u = 2^-24, with inf exactly where float32 overflows")
+    _register(f"prod.matrix.{_version}.vs_reference.many", "matrix", _version, examples=200, stress=False,
+              tier="slow", params=cases.parameters(max_n=24, max_d=5, scales=(0.1, 1.0, 4.0, 20.0, 80.0, 300.0)),
+              claim=f"as prod.matrix.{_version}.vs_reference, on 200 cases up to n = 24, d = 5")

@@ -10,7 +10,7 @@ and ``precursor.toml`` (the recalled factor of 2304.13276).
 """
 from pathlib import Path
 
-from .check import Outcome, check_claim, to_json
+from .verdict import Outcome, check_claim, to_json
 from .claimfile import Claim, ClaimError, load, loads
 from .replay import ReplayError, replay
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from attnreg.statement import NEEDS_B
+from attnreg._norms import l2, spectral
 
 from .assume import NormBound, ParamBound, Simplex, StepBound
 from .expr import ExprError
@@ -182,7 +183,7 @@ def project(claim, pt: Point, raw: dict) -> dict:
         v["x"] = _l2_ball(raw["x"], pt.cap("x"))
     else:
         A1, A2 = _spectral_ball(raw["A1"], pt.cap("A1")), _spectral_ball(raw["A2"], pt.cap("A2"))
-        prod = np.linalg.norm(A1, 2) * np.linalg.norm(A2, 2)
+        prod = spectral(A1, xp=np) * spectral(A2, xp=np)
         if prod > pt.r("kron"):
             t = math.sqrt(pt.r("kron") / prod)
             A1, A2 = A1 * t, A2 * t
@@ -201,12 +202,12 @@ def _targets(claim):
 
 
 def _spectral_ball(A, r):
-    s = np.linalg.norm(A, 2) if A.size else 0.0
+    s = spectral(A, xp=np)
     return A * (r / s) if s > r else A.copy()
 
 
 def _l2_ball(x, r):
-    s = np.linalg.norm(x)
+    s = l2(x, xp=np)
     return x * (r / s) if s > r else x.copy()
 
 

@@ -27,6 +27,7 @@ import numpy as np
 
 import attnreg
 from attnreg import _rows, vector
+from attnreg._norms import l2, power_iteration
 
 
 
@@ -143,7 +144,7 @@ def top_singular(J: np.ndarray, iterations: int = 60):
     its vector is ill-determined (close top singular values)."""
     m, k = J.shape
     if m == 1:
-        s = float(np.linalg.norm(J))
+        s = l2(J, xp=np)
         return s, (J[0] / s if s > 0 else np.eye(k)[0])
     if min(m, k) <= 24:
         if k <= m:
@@ -154,13 +155,8 @@ def top_singular(J: np.ndarray, iterations: int = 60):
         return s, (J.T @ U[:, -1] / s if s > 0 else np.eye(k)[0])
     best = (-1.0, None)
     for v in (np.full(k, 1 / np.sqrt(k)), np.eye(k)[int(np.argmax(np.sum(J * J, axis=0)))]):
-        for _ in range(iterations):
-            w = J.T @ (J @ v)
-            nw = float(np.linalg.norm(w))
-            if nw == 0.0:
-                break
-            v = w / nw
-        s = float(np.linalg.norm(J @ v))
+        _, v = power_iteration(lambda v: J.T @ (J @ v), v, xp=np, iterations=iterations)
+        s = l2(J @ v, xp=np)
         if s > best[0]:
             best = (s, v)
     return best

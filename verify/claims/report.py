@@ -14,13 +14,7 @@ from pathlib import Path
 
 from attnreg._io import atomic_write_bytes, atomic_write_text
 
-
-def _fmt(x, digits=4) -> str:
-    return "–" if x is None else f"{x:.{digits}g}"
-
-
-def _esc(s) -> str:
-    return str(s).replace("|", "\\|").replace("\n", " ")
+from ..text import cell, number
 
 
 def proved_value(outcome):
@@ -54,8 +48,8 @@ def to_markdown(outcomes, meta: dict, plot_name: str | None) -> str:
             proved = proved_value(o)
             if proved is not None and found:
                 s2 = found / proved if c.kind == "lower" else proved / found
-        lines.append(f"| `{c.id}` | {c.provenance} | {_esc(c.statement())} | {o.status} | {_fmt(found)}{where} | "
-                     f"{_fmt(proved)} | {_fmt(claimed)} | {_fmt(s1)} | {_fmt(s2)} |")
+        lines.append(f"| `{c.id}` | {c.provenance} | {cell(c.statement())} | {o.status} | {number(found)}{where} | "
+                     f"{number(proved)} | {number(claimed)} | {number(s1)} | {number(s2)} |")
     lines += ["", "*found*: the largest ratio (lipschitz) or value (upper) the search found, a lower bound on the "
               "supremum; for lower claims the smallest value found. *claimed/found* < 1 means a violation "
               "(for lower claims the table shows found/claimed). *proved bound*: the constant of the covering "
@@ -66,12 +60,12 @@ def to_markdown(outcomes, meta: dict, plot_name: str | None) -> str:
     for o in outcomes:
         c = o.claim
         lines += [f"### `{c.id}` — {o.status}", "",
-                  f"- statement: {_esc(c.statement())}; form {c.form}"
+                  f"- statement: {cell(c.statement())}; form {c.form}"
                   + (f", version {c.version}" if c.version else "") + "; assumptions: "
                   + (", ".join(f"`{a}`" for a in c.assume) or "none"),
-                  f"- source: {_esc(c.source) or '(none given)'} — provenance **{c.provenance}**"
+                  f"- source: {cell(c.source) or '(none given)'} — provenance **{c.provenance}**"
                   + (f" (file {c.file})" if c.file else ""),
-                  f"- evidence: {_esc(o.evidence)}"]
+                  f"- evidence: {cell(o.evidence)}"]
         if o.counterexample:
             lines.append(f"- counterexample: `{o.counterexample}` (replay: `attnreg claims replay {o.counterexample}`)")
         lines.append("")

@@ -15,6 +15,7 @@ from attnreg._io import atomic_write_text
 from attnreg.cli import UsageError
 from attnreg.cli.check_impl_cmd import check_seed, load_target
 
+from ..text import number
 from . import audit, dtypes, target
 
 VERSIONS = ("normalized", "rescaled")
@@ -27,8 +28,8 @@ def available_dtypes() -> list[str]:
     return ["float64", "float32", *low]
 
 
-def _fmt(e):
-    return "—" if e is None else ("inf/NaN" if not math.isfinite(e) else f"{e:.1e}")
+def _err(e):
+    return number(e, ".1e", "—", nonfinite="inf/NaN")
 
 
 def summary(points, version, dt):
@@ -125,9 +126,9 @@ def markdown(points, soft, meta) -> str:
                 lines.append(f"| {p['dtype']} | {p['n']} | {p['scale']:g} | {p['message']} | | | | |")
                 continue
             dl = "/".join("—" if v is None else f"{v:.1f}" for v in p["digits_lost"].values())
-            lines.append(f"| {p['dtype']} | {p['n']} | {p['scale']:g} | {_fmt(p['error']['loss'])} | "
-                         f"{_fmt(p['error'].get('grad'))} | {dl} | {'/'.join(str(v) for v in p['state'].values())} | "
-                         f"{_fmt(p['bound']['loss'])}/{_fmt(p['bound']['grad'])} |")
+            lines.append(f"| {p['dtype']} | {p['n']} | {p['scale']:g} | {_err(p['error']['loss'])} | "
+                         f"{_err(p['error'].get('grad'))} | {dl} | {'/'.join(str(v) for v in p['state'].values())} | "
+                         f"{_err(p['bound']['loss'])}/{_err(p['bound']['grad'])} |")
         lines.append("")
     if soft:
         lines += ["## softmax step (production path)", "", "| dtype | max|s| | measured | BHH bound | within |",
@@ -135,7 +136,7 @@ def markdown(points, soft, meta) -> str:
         for dt, rows in soft.items():
             for r in rows:
                 if r.get("measured") is not None:
-                    lines.append(f"| {dt} | {r['scale']:g} | {_fmt(r['measured'])} | {r['bound']:.1e} | "
+                    lines.append(f"| {dt} | {r['scale']:g} | {_err(r['measured'])} | {r['bound']:.1e} | "
                                  f"{'yes' if r['measured'] <= r['bound'] else 'NO'} |")
     return "\n".join(lines) + "\n"
 

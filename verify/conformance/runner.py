@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from attnreg._norms import l2
+
 from .. import errormodel
 from ..tolerances import tol
 from . import baseline, cases, dtypes, target
@@ -42,12 +44,9 @@ class Measured:
 
 
 def norm(a) -> float:
-    """Frobenius norm without overflow of the squares (values near 1e300 occur in the rescaled loss)."""
-    a = np.ravel(np.asarray(a, dtype=np.float64))
-    top = float(np.abs(a).max(initial=0.0))
-    if top == 0 or not math.isfinite(top):
-        return top
-    return top * float(np.linalg.norm(a / top))
+    """Frobenius norm of a scalar or array without overflow of the squares (values near 1e300 occur in the
+    rescaled loss): :func:`attnreg._norms.l2` of its float64 values."""
+    return l2(np.asarray(a, dtype=np.float64), xp=np)
 
 
 def rel_err(v, hi, lo, tiny: float) -> float:

@@ -1,4 +1,4 @@
-r"""Check claims: the proved decision, the adversarial search, confirmation, and the JSON result.
+r"""The verdict on each claim: the proved decision, the adversarial search, confirmation, and the JSON result.
 
 For each claim: **proved** when a derived lemma covers it (:mod:`.prove`); in any case an
 adversarial search (:mod:`.search`) for the largest ratio; **refuted** only when a violation is
@@ -26,6 +26,7 @@ from pathlib import Path
 from attnreg._io import atomic_write_text
 from attnreg.evidence import Evidence
 
+from ..text import number
 from . import confirm, prove, search
 from .domain import DomainError
 from .expr import ExprError
@@ -141,7 +142,7 @@ def _conclude(claim, budget, seed, out_dir, decision, result):
     what = "largest ratio" if claim.kind == "lipschitz" else ("smallest value" if claim.kind == "lower" else
                                                              "largest value")
     searched = (f"search: {what} {best.obs:.6g} at {at} against constant {K:.6g} (slack "
-                f"{_fmt(worst['slack'])}); {found}{notes}{unconfirmed}")
+                f"{number(worst['slack'], missing='n/a')}); {found}{notes}{unconfirmed}")
     if decision.status == "proved":
         return Outcome(claim, Evidence.PROVED, f"proved: {decision.reason} (decided symbolically); {searched}",
                        **common)
@@ -154,10 +155,6 @@ def _grid_text(result) -> str:
     top = ", ".join(f"{k} ≤ {max(getattr(p, k) for p in pts):g}" for k in "ndR")
     return (f"{len(pts)} grid points (searched up to {top}; n in {{{vals('n')}}}, d in {{{vals('d')}}}, "
             f"R in {{{vals('R')}}})")
-
-
-def _fmt(x) -> str:
-    return "n/a" if x is None else f"{x:.4g}"
 
 
 def to_json(outcomes) -> str:
