@@ -29,6 +29,7 @@ from attnreg import vector as production_vector
 from attnreg.statement import LOSSES
 
 from . import vector as reference_vector
+from .norms import l2, spectral
 
 _ARGS = {"vector": ("A", "b", "x"), "matrix": ("A1", "A2", "B", "X")}
 
@@ -100,17 +101,3 @@ def ratio(s, constant, p: dict, p1: dict | None = None, ctx=None):
     if s.kind == "lower":
         return constant / lhs
     return lhs / (constant * step(s, p, p1, ctx))
-
-
-def l2(ctx, flat):
-    """``sqrt(Σ x²)`` at ``ctx``'s precision."""
-    return ctx.sqrt(ctx.fsum(ctx.mpf(x) ** 2 for x in flat))
-
-
-def spectral(ctx, M):
-    """Spectral norm of a real matrix (nested lists / array) at ``ctx``'s precision (eigsy of MᵀM)."""
-    rows = [[ctx.mpf(float(x)) if not hasattr(x, "_mpf_") else x for x in r] for r in np.asarray(M, dtype=object)]
-    G = ctx.matrix(rows)
-    small = G.T * G if G.cols <= G.rows else G * G.T
-    eigenvalues = ctx.eigsy(small, eigvals_only=True)
-    return ctx.sqrt(max(max(eigenvalues), ctx.zero))
