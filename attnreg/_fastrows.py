@@ -77,8 +77,8 @@ class NumpyOps:
     def where(self, c, a, b):
         return self.np.where(c, a, b)
 
-    def acc(self, G, AbT, P, A2, tmp):
-        """``G += AbT (P A2)`` (d × d), ``P A2`` into the reusable k × d ``tmp``."""
+    def acc(self, G, AbT, P, A2, tmp, bad=None):
+        """``G += AbT (P A2)`` (d × d), ``P A2`` into the reusable k × d ``tmp`` (``bad`` is for torch)."""
         self.np.matmul(P, A2, out=tmp)
         G += AbT @ tmp
 
@@ -113,8 +113,11 @@ class TorchOps(NumpyOps):
     def rowmin(self, a):
         return a.amin(dim=1)
 
-    def acc(self, G, AbT, P, A2, tmp):
+    def acc(self, G, AbT, P, A2, tmp, bad=None):
+        """As for NumPy; a block whose 0-D ``bad`` is true adds zero (no scalar read: a device keeps going)."""
         self.t.matmul(P, A2, out=tmp)
+        if bad is not None:
+            tmp.masked_fill_(bad, 0)
         G.addmm_(AbT, tmp)
 
 
@@ -187,13 +190,20 @@ def _calm(o, ss, n, big):
     return (ss < math.exp(2 * calm)) & (ss > n * math.exp(-2 * calm))
 
 
-def rescaled(o, S, Bb, C, *, lo, hi, big, with_p=True):
-    """Rows ``ℓ`` at log-scale 0, ``P`` (in ``C``, log-scale 0; ``S`` becomes ``u``) and the flags."""
-    n = S.shape[1]
-    m, mn = o.rowmax(S), o.rowmin(S)
+def _rescaled_u(o, S, Bb, *, safe, lo, hi):
+    """``S ← u = e^S`` in place; returns ``α`` and the flags of rows that are dominated, outside the window
+    (not looked for when ``safe``) or have a target entry above ½."""
+    m = o.rowmax(S)
+    window = 0 * m > 1 if safe else (m > hi) | (o.rowmin(S) < lo)
     o.exp_(S)
     total = o.rowsum(S)
-    flags = (2 * o.exp(m) > total) | (m > hi) | (mn < lo) | (o.rowmax(Bb) > 0.5)
+    return total, (2 * o.exp(m) > total) | window | (o.rowmax(Bb) > 0.5)
+
+
+def rescaled(o, S, Bb, C, *, safe, lo, hi, big, with_p=True):
+    """Rows ``ℓ`` at log-scale 0, ``P`` (in ``C``, log-scale 0; ``S`` becomes ``u``) and the flags."""
+    n = S.shape[1]
+    total, flags = _rescaled_u(o, S, Bb, safe=safe, lo=lo, hi=hi)
     o.mul(Bb, total[:, None], C)
     o.sub(S, C, C)                                     # h = u − α b
     hh = o.dot_rows(C, C)
@@ -206,13 +216,10 @@ def rescaled(o, S, Bb, C, *, lo, hi, big, with_p=True):
     return loss, flags
 
 
-def rescaled_hvp(o, S, Bb, C, dS, T, *, lo, hi, big):
+def rescaled_hvp(o, S, Bb, C, dS, T, *, safe, lo, hi, big):
     """``dP`` (in ``C``, log-scale 0), the flags and ``Σ h²`` per row; buffers ``S, C, dS, T`` (k × n)."""
     n = S.shape[1]
-    m, mn = o.rowmax(S), o.rowmin(S)
-    o.exp_(S)
-    total = o.rowsum(S)
-    flags = (2 * o.exp(m) > total) | (m > hi) | (mn < lo) | (o.rowmax(Bb) > 0.5)
+    total, flags = _rescaled_u(o, S, Bb, safe=safe, lo=lo, hi=hi)
     o.mul(Bb, total[:, None], C)
     o.sub(S, C, C)                                     # h
     hh = o.dot_rows(C, C)

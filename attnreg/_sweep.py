@@ -54,14 +54,16 @@ class Scaled:
         self.M, self.total = new, part
 
 
-def _generic(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:
-    """The stable kernels of :mod:`attnreg._rows`, block after block (every library)."""
+def _generic(A1, A2, B, X, *, version, xp, block, want_p=True, V=None, starts=None) -> Sweep:
+    """The stable kernels of :mod:`attnreg._rows`, block after block (every library); ``starts``: only
+    the blocks that start at these rows (default: all)."""
     n = A1.shape[0]
+    starts = range(0, n, block) if starts is None else starts
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
     if version == "normalized":
         total = G = None
-        for start in range(0, n, block):
+        for start in starts:
             stop = min(start + block, n)  # out-of-range slice stops are not in the array API
             Ab, Bb = A1[start:stop, :], B[start:stop, :]
             S = Ab @ W
@@ -74,7 +76,7 @@ def _generic(A1, A2, B, X, *, version, xp, block, want_p=True, V=None) -> Sweep:
                 G = Ab.T @ P if G is None else G + Ab.T @ P
         return Sweep(total, G)
     loss, grad = Scaled(xp), Scaled(xp)
-    for start in range(0, n, block):
+    for start in starts:
         stop = min(start + block, n)
         Ab, Bb = A1[start:stop, :], B[start:stop, :]
         S = Ab @ W

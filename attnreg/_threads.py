@@ -1,12 +1,11 @@
 """Threads over row blocks on CPU: a fixed partition, fixed lanes, BLAS limited so threads × BLAS ≤ cores.
 
-Block ``b`` of a call goes to lane ``b mod L`` (``L`` = the thread count, at most the number of blocks); a
-lane walks its blocks in increasing order into its own accumulator, and the lanes' accumulators are added
-in lane order. The result is therefore the same to the last bit from run to run for a given thread count;
-different thread counts add the blocks' gradient terms in another order (a few ulps apart; the normalized
-loss, summed per block in block order, keeps its bits). While more than one lane runs, BLAS (and torch's
-intra-op pool) is limited to ``max(1, cores // threads)`` threads, so threads × BLAS threads never exceed
-the cores.
+Block ``b`` of a call goes to partial sum ``b mod P`` (``P`` = :data:`attnreg._fastsweep.PARTS`, at most
+the number of blocks), which walks its blocks in increasing order; the ``L`` lanes (the thread count, at
+most ``P``) take the partial sums ``l, l + L, …`` and the partial sums are added in their fixed order. The
+result is therefore the same to the last bit for any thread count (and from run to run). While more than
+one lane runs, BLAS (and torch's intra-op pool) is limited to ``max(1, cores // threads)`` threads, so
+threads × BLAS threads never exceed the cores.
 
 The block size: one k × n buffer of about :data:`BLOCK_BYTES` bytes, at least ``MIN_ROWS`` rows (thinner
 blocks make the matrix products slow). Measured on this project's CPU machine (float64, d = 128, one thread,
