@@ -25,6 +25,42 @@ from __future__ import annotations
 import contextlib
 import math
 import sys
+import threading
+
+
+class BufferPool:
+    """Block buffers kept from one NumPy call to the next, at most :attr:`keep` of them.
+
+    A first touch of fresh memory costs a page fault per page (0.2–0.5 ms per MiB on this project's shared
+    CPU machine): four 4-MiB block buffers freshly allocated on each call cost a quarter of a loss+gradient
+    at n = 1024. A call takes buffers (:meth:`take`) and gives them back when done (:meth:`give`); calls
+    running at the same time get different buffers (the pool grows instead). :meth:`release` frees them;
+    only buffers of at most :attr:`max_bytes` are kept."""
+
+    def __init__(self, keep=8, max_bytes=2**25):
+        self.keep, self.max_bytes, self.free, self.lock = keep, max_bytes, [], threading.Lock()
+
+    def take(self, np, shape, dtype):
+        """An array of ``shape`` and ``dtype`` (contents undefined), and the flat buffer it lives in."""
+        size = math.prod(shape)
+        with self.lock:
+            fits = [i for i, b in enumerate(self.free) if b.dtype == dtype and b.size >= size]
+            buf = self.free.pop(min(fits, key=lambda i: self.free[i].size)) if fits else None
+        if buf is None:
+            buf = np.empty(size, dtype=dtype)
+        return buf[:size].reshape(shape), buf
+
+    def give(self, bufs):
+        kept = [b for b in bufs if b.nbytes <= self.max_bytes]
+        with self.lock:
+            self.free = (kept + self.free)[:self.keep]
+
+    def release(self):
+        with self.lock:
+            self.free = []
+
+
+POOL = BufferPool()
 
 
 class NumpyOps:
@@ -32,9 +68,17 @@ class NumpyOps:
 
     def __init__(self, lib):
         self.np = lib
+        self.taken = []
 
     def empty(self, shape, like):
-        return self.np.empty(shape, dtype=like.dtype)
+        a, buf = POOL.take(self.np, shape, like.dtype)
+        self.taken.append(buf)
+        return a
+
+    def done(self):
+        """Give this call's buffers back to the pool (the call no longer uses them)."""
+        POOL.give(self.taken)
+        self.taken = []
 
     def zeros(self, shape, like):
         return self.np.zeros(shape, dtype=like.dtype)
@@ -91,6 +135,9 @@ class TorchOps(NumpyOps):
 
     def empty(self, shape, like):
         return self.t.empty(shape, dtype=like.dtype, device=like.device)
+
+    def done(self):
+        """Nothing kept: a device's caching allocator already reuses memory."""
 
     def zeros(self, shape, like):
         return self.t.zeros(shape, dtype=like.dtype, device=like.device)

@@ -102,7 +102,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
     safe = math.isfinite(bound) and math.sqrt(bound) * (1 + 2**-20) <= min(hi, -lo)
     starts = list(range(0, n, block))
     parts = min(len(starts), PARTS)
-    lanes = min(parts, _threads.resolve(threads, len(starts), cpu=cpu))
+    lanes, inner = _threads.resolve(threads, parts, cpu=cpu)
     fix_now = torch_mod is None
     hvp, with_p = V is not None, want_p or V is not None
     normalized = version == "normalized"
@@ -159,8 +159,11 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                 out[q] = (sums, G, witness, bad, sl, sg)
         return out
 
-    with _threads.limited(lanes, torch_mod):
-        done = _threads.run_lanes(lane, lanes)
+    with _threads.limited(lanes, inner, torch_mod):
+        try:
+            done = _threads.run_lanes(lane, lanes)
+        finally:
+            o.done()
     got = {q: r for part in done for q, r in part.items()}
     ordered = [got[q] for q in range(parts)]  # parts in a fixed order: the same bits for any thread count
     witness = sum((p[2] for p in ordered[1:]), ordered[0][2])

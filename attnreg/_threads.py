@@ -59,24 +59,28 @@ def check_threads(threads) -> int | None:
     return None if threads is None else check_int("threads", threads, minimum=1)
 
 
-def resolve(threads, nblocks: int, *, cpu: bool) -> int:
-    """Lanes for a call: 1 off the CPU, else ``threads`` (default: the cores), at most the blocks."""
+def resolve(threads, parts: int, *, cpu: bool) -> tuple[int, int | None]:
+    """``(lanes, BLAS threads per lane)`` for a call: ``(1, None)`` off the CPU (nothing limited); on the CPU
+    ``threads`` (default: the cores) spread as lanes over at most ``parts`` partial sums, and the rest of
+    ``threads`` to BLAS inside each lane (so ``threads=1`` runs BLAS on one thread too)."""
     if not cpu:
-        return 1
-    return max(1, min(nblocks, cores() if threads is None else threads))
+        return 1, None
+    total = cores() if threads is None else threads
+    lanes = max(1, min(parts, total))
+    return lanes, max(1, total // lanes)
 
 
 _CONTROLLER = None
 
 
 @contextlib.contextmanager
-def limited(lanes: int, torch_module=None):
-    """Limit BLAS (and torch's intra-op threads) so that ``lanes`` × their threads ≤ the cores."""
+def limited(lanes: int, inner: int | None, torch_module=None):
+    """Limit BLAS (and torch's intra-op threads) to ``inner`` threads while ``lanes`` lanes run (nothing
+    when ``inner`` is None); ``lanes × inner`` is at most the threads asked for."""
     global _CONTROLLER
-    if lanes <= 1:
+    if inner is None:
         yield
         return
-    inner = max(1, cores() // lanes)
     stack = contextlib.ExitStack()
     try:
         if _CONTROLLER is None:

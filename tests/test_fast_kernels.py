@@ -154,9 +154,33 @@ def test_threads_accepts_integer_like_and_limits_blas():
     attnreg.loss(A1, A2, B, X, version="normalized", threads=np.int64(2))
     from threadpoolctl import threadpool_info
 
-    with _threads.limited(2):
-        inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
-    assert all(t * 2 <= max(2, _threads.cores()) for t in inside)
+    for threads in (1, 2, None):
+        lanes, inner = _threads.resolve(threads, 8, cpu=True)
+        with _threads.limited(lanes, inner):
+            inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        total = _threads.cores() if threads is None else threads
+        assert lanes <= total and all(t * lanes <= max(lanes, total) for t in inside)
+    assert _threads.resolve(1, 8, cpu=True) == (1, 1)      # one thread: BLAS on one thread too
+    assert _threads.resolve(4, 2, cpu=True) == (2, 2) and _threads.resolve(None, 8, cpu=False) == (1, None)
+
+
+def test_block_buffers_are_reused_and_never_shared():
+    """The second call takes the first call's buffers; two calls at once get different ones; release()."""
+    pool, xp = _fastrows.BufferPool(keep=2), np
+    a, ba = pool.take(xp, (3, 4), np.float64)
+    b, bb = pool.take(xp, (2, 5), np.float64)
+    assert not np.shares_memory(a, b)
+    pool.give([ba, bb])
+    c, bc = pool.take(xp, (2, 6), np.float64)            # 12 entries: the smallest kept buffer that fits
+    assert bc is ba and c.shape == (2, 6)
+    d, bd = pool.take(xp, (2, 6), np.float64)
+    assert bd is not bc and not np.shares_memory(c, d)
+    e, be = pool.take(xp, (2, 2), np.float32)            # another dtype: a new buffer
+    assert be.dtype == np.float32
+    pool.give([bc, bd, be])
+    assert len(pool.free) == 2
+    pool.release()
+    assert pool.free == []
 
 
 @pytest.mark.parametrize("lib", ["numpy", "torch"])
