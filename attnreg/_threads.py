@@ -12,8 +12,11 @@ blocks make the matrix products slow). Measured on this project's CPU machine (f
 benchmarks/_data.py problems, CPU time of loss_and_grad over the whole-matrix floor; the machine was shared, so
 ±15%): blocks of 32 rows 1.5–2.0×, 64 rows 1.6–1.9×, 128 rows 1.3–1.6×, 256 rows 1.4–1.7×, 512 rows 1.2–1.6×
 at n = 2048 and 4096 — i.e. blocks of 2 MiB or more (twice the 1 MiB L2 and up) and at least 64 rows were
-fastest, within noise of each other. The default is four times the L2 size read from the operating system
-(4 MiB here: 256 rows at n = 2048, 128 at n = 4096, the 64-row minimum from n = 8192 on).
+fastest, within noise of each other. Remeasured with the kept buffers and fixed partial sums (CPU time, one
+thread, load average ≈ 10, both versions): n = 1024 best at 256–512 rows (1.36–1.48× the floor; 64 rows
+1.64–1.79×), n = 2048 at 256 rows (1.28–1.42×; 128 and 512 rows +0.04–0.16×). The default is four times
+the L2 size read from the operating system (4 MiB here: 512 rows at n = 1024, 256 at n = 2048, 128 at
+n = 4096, the 64-row minimum from n = 8192 on).
 """
 from __future__ import annotations
 

@@ -214,3 +214,19 @@ def test_bound_skips_the_shift_only_when_it_proves_the_window():
     lo, hi = _fastrows.limits(float(np.finfo(float).max), float(np.finfo(float).smallest_normal), 12, "normalized")
     assert bound < min(hi, -lo)
     assert _fastrows.ops_for(array_api_strict, array_api_strict.asarray(A1)) is None
+
+
+def test_calls_at_the_same_time_do_not_share_buffers():
+    """Concurrent calls (the pool hands each its own buffers) give what the same calls give one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    problems = [mixed(n=60, d=3, seed=s) for s in range(6)]
+
+    def call(p):
+        return attnreg.loss_and_grad(*p[:4], version="rescaled", block_rows=8, threads=2)
+
+    alone = [call(p) for p in problems]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        together = list(pool.map(call, problems * 3))
+    for (L, G), (L1, G1) in zip(alone * 3, together):
+        assert float(L) == float(L1) and np.array_equal(G, G1)
