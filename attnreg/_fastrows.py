@@ -35,9 +35,9 @@ class BufferPool:
     CPU machine): four 4-MiB block buffers freshly allocated on each call cost a quarter of a loss+gradient
     at n = 1024. A call takes buffers (:meth:`take`) and gives them back when done (:meth:`give`); calls
     running at the same time get different buffers (the pool grows instead). :meth:`release` frees them;
-    only buffers of at most :attr:`max_bytes` are kept."""
+    at most :attr:`keep` buffers of :attr:`max_bytes` in all are kept (the most recently given first)."""
 
-    def __init__(self, keep=8, max_bytes=2**25):
+    def __init__(self, keep=8, max_bytes=2**26):
         self.keep, self.max_bytes, self.free, self.lock = keep, max_bytes, [], threading.Lock()
 
     def take(self, np, shape, dtype):
@@ -51,9 +51,13 @@ class BufferPool:
         return buf[:size].reshape(shape), buf
 
     def give(self, bufs):
-        kept = [b for b in bufs if b.nbytes <= self.max_bytes]
         with self.lock:
-            self.free = (kept + self.free)[:self.keep]
+            kept, total = [], 0
+            for b in list(bufs) + self.free:
+                if len(kept) < self.keep and total + b.nbytes <= self.max_bytes:
+                    kept.append(b)
+                    total += b.nbytes
+            self.free = kept
 
     def release(self):
         with self.lock:

@@ -181,6 +181,9 @@ def test_block_buffers_are_reused_and_never_shared():
     assert len(pool.free) == 2
     pool.release()
     assert pool.free == []
+    small = _fastrows.BufferPool(keep=8, max_bytes=200)
+    small.give([small.take(xp, (10,), np.float64)[1] for _ in range(4)])   # 80 bytes each: two fit
+    assert len(small.free) == 2
 
 
 @pytest.mark.parametrize("lib", ["numpy", "torch"])
