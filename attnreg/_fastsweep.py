@@ -19,27 +19,42 @@ is the kernels' k × n buffers per lane, flat in n for a fixed block size in byt
 
 **Rows the fast kernels cannot vouch for** (flagged, see :mod:`attnreg._fastrows`) are recomputed by the
 stable kernels of :mod:`attnreg._rows`: at once for NumPy (only those rows; rescaled ones are accumulated
-under a common scale as in :mod:`attnreg._sweep`), and for torch by running the stable sweep for the whole
-call when any row of any block was flagged (deciding per block would need a scalar read per block, a
-device synchronisation on a GPU).
+under a common scale as in :mod:`attnreg._sweep`). On a device, where finding the rows would need a scalar
+read per block (a synchronisation), a flagged block adds zero to the sums (selected by ``where`` on the
+device) and, after the sweep, the flagged blocks alone are redone by the stable kernels: one read of the
+blocks' flags, on calls that have any.
+
+**Torch CPU tensors** take the NumPy sweep on NumPy views of their memory (:func:`host_views`, no copy):
+NumPy's ``exp`` is about 2.4× torch's in float64 on CPU and its other passes are no slower, so a tensor
+costs what an array costs. The results come back as tensors.
+
+**Fixed partial sums.** The blocks are dealt to :data:`PARTS` partial sums (block ``b`` to part
+``b mod PARTS``, each walked in increasing block order), the threads take whole parts, and the parts are
+added in part order: loss, gradient and HVP keep their bits for any thread count (:mod:`attnreg._threads`).
 """
 from __future__ import annotations
 
 import math
+import sys
+
+from array_api_compat import array_namespace
 
 from . import _fastrows, _rows, _threads
-from ._sweep import Scaled, Sweep, _generic
+from ._sweep import Scaled, Sweep, _generic, right
 from ._validate import check_finite
 
 
-def _probe(A1, A2, X, V, W, xp):
-    """``max_j‖a_j‖² · max_k‖w_k‖² + 0·(…)`` as a 0-D array (module docstring)."""
-    r1 = xp.max(xp.sum(A1 * A1, axis=1))
-    r2 = xp.max(xp.sum(W * W, axis=0))
-    extra = xp.max(xp.sum(A2 * A2, axis=1)) + xp.sum(X)
+def _probe(o, A1, A2, X, V, W, xp):
+    """``max_j‖a_j‖² · max_k‖w_k‖² + 0·(…)`` as a 0-D array (module docstring); no n × d temporaries."""
+    r1 = xp.max(o.dot_rows(A1, A1))
+    r2 = xp.max(o.dot_rows(W.T, W.T))
+    extra = xp.max(o.dot_rows(A2, A2)) + xp.sum(X)
     if V is not None:
         extra = extra + xp.sum(V)
     return r1 * r2 + 0 * extra
+
+
+PARTS = 8  # fixed partial sums over the blocks (independent of the thread count); at most this many lanes
 
 
 def sweep(A1, A2, B, X, *, version, xp, block, want_p=True, V=None, threads=None, checked=True) -> Sweep:
@@ -67,18 +82,27 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
     torch_mod = o.t if isinstance(o, _fastrows.TorchOps) else None
     if torch_mod is not None and torch_mod.is_grad_enabled() and any(a.requires_grad for a in (B, *inputs.values())):
         return None  # in-place kernels do not record a graph: op-by-op autograd takes the stable kernels
+    if torch_mod is not None:
+        host = host_views(torch_mod, A1, A2, B, X, V)
+        if host is not None:
+            s = run(*host[:4], version=version, xp=array_namespace(host[0]), block=block, want_p=want_p,
+                    V=host[4], threads=threads, checked=checked)
+            np = sys.modules[type(host[0]).__module__.split(".")[0]]
+            return Sweep(*(None if v is None else torch_mod.from_numpy(np.asarray(v))
+                           for v in (s.loss_scaled, s.G_scaled, s.loss_M, s.G_M)), G_right=s.G_right)
     cpu = torch_mod is None or A1.device.type == "cpu"
     n, d = A1.shape
     info = xp.finfo(A1.dtype)
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
-    bound = float(_probe(A1, A2, X, V, W, xp))  # the one scalar read before the sweep
+    bound = float(_probe(o, A1, A2, X, V, W, xp))  # the one scalar read before the sweep
     if not math.isfinite(bound) and not checked:
         check_finite(xp, **inputs)  # raises for a non-finite input; else the bound merely overflowed
     lo, hi = _fastrows.limits(float(info.max), float(info.smallest_normal), n, version)
     safe = math.isfinite(bound) and math.sqrt(bound) * (1 + 2**-20) <= min(hi, -lo)
     starts = list(range(0, n, block))
-    lanes = _threads.resolve(threads, len(starts), cpu=cpu)
+    parts = min(len(starts), PARTS)
+    lanes, inner = _threads.resolve(threads, parts, cpu=cpu)
     fix_now = torch_mod is None
     hvp, with_p = V is not None, want_p or V is not None
     normalized = version == "normalized"
@@ -89,75 +113,112 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         S, C = o.empty((k0, n), A1), o.empty((k0, n), A1)
         dS = o.empty((k0, n), A1) if hvp else None
         T = o.empty((k0, n), A1) if hvp and not normalized else None
-        G = o.zeros((d, d), A1) if with_p else None
         tmp = o.empty((k0, d), A1) if with_p else None
-        sums, witness, flagged = {}, 0.0, False
-        sl, sg = Scaled(xp), Scaled(xp)
+        out = {}
         with o.quiet():
-            for b in range(i, len(starts), lanes):
-                start = starts[b]
-                stop = min(start + block, n)
-                k = stop - start
-                Ab, Bb, Sk, Ck = A1[start:stop, :], B[start:stop, :], S[:k], C[:k]
-                o.mm(Ab, W, Sk)
-                rows = None
-                if not hvp:
-                    if normalized:
-                        rows, flags = _fastrows.normalized(o, Sk, Bb, Ck, safe=safe, lo=lo, hi=hi, with_p=want_p)
+            for q in range(i, parts, lanes):  # part q: blocks q, q + parts, …, in increasing order
+                G = o.zeros((d, d), A1) if with_p else None
+                sums, bad, witness, sl, sg = {}, {}, 0.0, Scaled(xp), Scaled(xp)
+                for b in range(q, len(starts), parts):
+                    start = starts[b]
+                    stop = min(start + block, n)
+                    k = stop - start
+                    Ab, Bb, Sk, Ck = A1[start:stop, :], B[start:stop, :], S[:k], C[:k]
+                    o.mm(Ab, W, Sk)
+                    rows = None
+                    if not hvp:
+                        if normalized:
+                            rows, flags = _fastrows.normalized(o, Sk, Bb, Ck, safe=safe, lo=lo, hi=hi,
+                                                               with_p=want_p)
+                        else:
+                            rows, flags = _fastrows.rescaled(o, Sk, Bb, Ck, safe=safe, lo=lo, hi=hi, big=big,
+                                                             with_p=want_p)
+                        wit = xp.sum(rows)
                     else:
-                        rows, flags = _fastrows.rescaled(o, Sk, Bb, Ck, lo=lo, hi=hi, big=big, with_p=want_p)
-                    wit = xp.sum(rows)
-                else:
-                    o.mm(Ab, dW, dS[:k])
-                    if normalized:
-                        flags, w = _fastrows.normalized_hvp(o, Sk, Bb, Ck, dS[:k], safe=safe, lo=lo, hi=hi)
-                    else:
-                        flags, w = _fastrows.rescaled_hvp(o, Sk, Bb, Ck, dS[:k], T[:k], lo=lo, hi=hi, big=big)
-                    wit = xp.sum(w)
-                witness = witness + wit
-                if fix_now:
-                    idx = o.np.flatnonzero(flags)
-                    if idx.size:
-                        _fix(idx, Ab, Bb, rows, Ck, sl, sg, xp=xp, W=W, dW=dW, A2=A2, normalized=normalized,
-                             want_p=want_p)
-                else:
-                    flagged = flagged | xp.any(flags)
-                if rows is not None:
-                    sums[b] = xp.sum(rows)
-                if with_p:
-                    o.acc(G, Ab.T, Ck, A2, tmp[:k])
-        return sums, G, witness, flagged, sl, sg
+                        o.mm(Ab, dW, dS[:k])
+                        if normalized:
+                            flags, w = _fastrows.normalized_hvp(o, Sk, Bb, Ck, dS[:k], safe=safe, lo=lo, hi=hi)
+                        else:
+                            flags, w = _fastrows.rescaled_hvp(o, Sk, Bb, Ck, dS[:k], T[:k], safe=safe, lo=lo,
+                                                              hi=hi, big=big)
+                        wit = xp.sum(w)
+                    witness = witness + wit
+                    if fix_now:
+                        idx = o.np.flatnonzero(flags)
+                        if idx.size:
+                            _fix(idx, Ab, Bb, rows, Ck, sl, sg, xp=xp, W=W, dW=dW, A2=A2, normalized=normalized,
+                                 want_p=want_p)
+                    else:  # no scalar read per block: a flagged block counts zero here, redone after the sweep
+                        bad[b] = xp.any(flags)
+                    if rows is not None:
+                        sums[b] = xp.sum(rows)
+                        if not fix_now:
+                            sums[b] = xp.where(bad[b], xp.zeros_like(sums[b]), sums[b])
+                    if with_p:
+                        o.acc(G, Ab.T, Ck, A2, tmp[:k], None if fix_now else bad[b])
+                out[q] = (sums, G, witness, bad, sl, sg)
+        return out
 
-    with _threads.limited(lanes, torch_mod):
-        parts = _threads.run_lanes(lane, lanes)
-    witness = sum((p[2] for p in parts[1:]), parts[0][2])
-    flagged = parts[0][3]
-    for p in parts[1:]:
-        flagged = flagged | p[3]
+    with _threads.limited(lanes, inner, torch_mod):
+        try:
+            done = _threads.run_lanes(lane, lanes)
+        finally:
+            o.done()
+    got = {q: r for part in done for q, r in part.items()}
+    ordered = [got[q] for q in range(parts)]  # parts in a fixed order: the same bits for any thread count
+    witness = sum((p[2] for p in ordered[1:]), ordered[0][2])
     if torch_mod is not None:
-        if bool(flagged | ~torch_mod.isfinite(witness)):  # the one scalar read after the sweep
+        order = [b for p in ordered for b in p[3]]
+        bad = xp.stack([p[3][b] for p in ordered for b in p[3]])
+        flagged = []
+        if bool(xp.any(bad) | ~torch_mod.isfinite(witness)):  # the one scalar read after the sweep
             if not checked and not bool(torch_mod.isfinite(witness)):
                 check_finite(xp, B=B)
-            if bool(flagged):
-                return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V)
-    elif not checked and not math.isfinite(float(witness)):
-        check_finite(xp, B=B)
+            flagged = sorted(b for b, f in zip(order, bad.tolist()) if f)  # one transfer, flagged calls only
+    else:
+        if not checked and not math.isfinite(float(witness)):
+            check_finite(xp, B=B)
+        flagged = []
     loss = None
     if not hvp:
-        sums = {b: s for p in parts for b, s in p[0].items()}
+        sums = {b: s for p in ordered for b, s in p[0].items()}
         loss = sums[0]
-        for b in range(1, len(starts)):  # block order: the same bits for any thread count
+        for b in range(1, len(starts)):  # block order
             loss = loss + sums[b]
     G = None
     if with_p:
-        G = parts[0][1]
-        for p in parts[1:]:
+        G = ordered[0][1]
+        for p in ordered[1:]:
             G += p[1]
+    sl, sg = [p[4] for p in ordered], [p[5] for p in ordered]
+    if flagged:  # torch: the flagged blocks by the stable kernels, after the sweep
+        g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V,
+                     starts=[starts[b] for b in flagged])
+        gl, gg = Scaled(xp), Scaled(xp)
+        gl.M, gl.total = g.loss_M, g.loss_scaled
+        gg.M, gg.total = g.G_M, None if g.G_scaled is None else right(g, A2)
+        if normalized:
+            loss = loss if gl.total is None else loss + gl.total
+            G = G if gg.total is None else G + gg.total
+        else:
+            sl, sg = sl + [gl], sg + [gg]
     if normalized:
         return Sweep(loss, G, G_right=True)
-    loss, loss_M = _merge(xp, loss, [p[4] for p in parts], A1)
-    G, G_M = _merge(xp, G, [p[5] for p in parts], A1)
+    loss, loss_M = _merge(xp, loss, sl, A1)
+    G, G_M = _merge(xp, G, sg, A1)
     return Sweep(loss, G, loss_M, G_M, G_right=True)
+
+
+def host_views(torch, *arrays):
+    """NumPy views of CPU tensors (``Tensor.numpy()`` shares the memory: nothing is copied), or None for
+    tensors on another device or of a dtype NumPy lacks. On CPU NumPy's kernels are the faster ones (its
+    ``exp`` about 2.4× torch's in float64, its reductions no slower), so torch CPU tensors take the NumPy
+    sweep and get their results back as tensors; devices keep torch's own in-place kernels."""
+    present = [a for a in arrays if a is not None]
+    if any(a.device.type != "cpu" or a.dtype not in (torch.float32, torch.float64) or a.layout != torch.strided
+           or a.is_conj() or a.is_neg() for a in present):
+        return None
+    return [None if a is None else a.detach().numpy() for a in arrays]
 
 
 def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, W, dW, A2, normalized, want_p):

@@ -12,7 +12,7 @@ difference is an integer, so the moves are exact up to one rounding of ``exp``.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from . import _rows
@@ -20,11 +20,11 @@ from ._scale import lowest, times_exp
 from ._types import Array, Namespace
 
 
-def row_blocks(n: int, block: int) -> Iterator[slice]:
+def row_blocks(n: int, block: int, starts: Iterable[int] | None = None) -> Iterator[slice]:
     """The rows ``0..n-1`` in consecutive slices of ``block`` rows (the last one shorter): the one row-block
     loop of the generic sweep, the blocked building blocks and the dense Hessian. Each stop is within
-    range (out-of-range slice stops are not in the array API)."""
-    for start in range(0, n, block):
+    range (out-of-range slice stops are not in the array API). ``starts``: only the blocks starting there."""
+    for start in range(0, n, block) if starts is None else starts:
         yield slice(start, min(start + block, n))
 
 
@@ -67,15 +67,16 @@ class Scaled:
 
 
 def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Namespace, block: int,
-             want_p: bool = True, V: Array | None = None) -> Sweep:
-    """The stable kernels of :mod:`attnreg._rows`, block after block (every library)."""
+             want_p: bool = True, V: Array | None = None, starts: Iterable[int] | None = None) -> Sweep:
+    """The stable kernels of :mod:`attnreg._rows`, block after block (every library); ``starts``: only
+    the blocks that start at these rows (default: all)."""
     n = A1.shape[0]
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
     if version == "normalized":
         total = G = None
-        for rows in row_blocks(n, block):
-            Ab, Bb = A1[rows, :], B[rows, :]
+        for sl in row_blocks(n, block, starts):
+            Ab, Bb = A1[sl, :], B[sl, :]
             S = Ab @ W
             if V is None:
                 rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)
@@ -86,8 +87,8 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
                 G = Ab.T @ P if G is None else G + Ab.T @ P
         return Sweep(total, G)
     loss, grad = Scaled(xp), Scaled(xp)
-    for rows in row_blocks(n, block):
-        Ab, Bb = A1[rows, :], B[rows, :]
+    for sl in row_blocks(n, block, starts):
+        Ab, Bb = A1[sl, :], B[sl, :]
         S = Ab @ W
         if V is None:
             t, rows, mu, P = _rows.rescaled(S, Bb, xp=xp, with_p=want_p)

@@ -1,20 +1,22 @@
 """Threads over row blocks on CPU: a fixed partition, fixed lanes, BLAS limited so threads × BLAS ≤ cores.
 
-Block ``b`` of a call goes to lane ``b mod L`` (``L`` = the thread count, at most the number of blocks); a
-lane walks its blocks in increasing order into its own accumulator, and the lanes' accumulators are added
-in lane order. The result is therefore the same to the last bit from run to run for a given thread count;
-different thread counts add the blocks' gradient terms in another order (a few ulps apart; the normalized
-loss, summed per block in block order, keeps its bits). While more than one lane runs, BLAS (and torch's
-intra-op pool) is limited to ``max(1, cores // threads)`` threads, so threads × BLAS threads never exceed
-the cores.
+Block ``b`` of a call goes to partial sum ``b mod P`` (``P`` = :data:`attnreg._fastsweep.PARTS`, at most
+the number of blocks), which walks its blocks in increasing order; the ``L`` lanes (the thread count, at
+most ``P``) take the partial sums ``l, l + L, …`` and the partial sums are added in their fixed order. The
+result is therefore the same to the last bit for any thread count (and from run to run). While more than
+one lane runs, BLAS (and torch's intra-op pool) is limited to ``max(1, cores // threads)`` threads, so
+threads × BLAS threads never exceed the cores.
 
 The block size: one k × n buffer of about :data:`BLOCK_BYTES` bytes, at least ``MIN_ROWS`` rows (thinner
 blocks make the matrix products slow). Measured on this project's CPU machine (float64, d = 128, one thread,
 benchmarks/_data.py problems, CPU time of loss_and_grad over the whole-matrix floor; the machine was shared, so
 ±15%): blocks of 32 rows 1.5–2.0×, 64 rows 1.6–1.9×, 128 rows 1.3–1.6×, 256 rows 1.4–1.7×, 512 rows 1.2–1.6×
 at n = 2048 and 4096 — i.e. blocks of 2 MiB or more (twice the 1 MiB L2 and up) and at least 64 rows were
-fastest, within noise of each other. The default is four times the L2 size read from the operating system
-(4 MiB here: 256 rows at n = 2048, 128 at n = 4096, the 64-row minimum from n = 8192 on).
+fastest, within noise of each other. Remeasured with the kept buffers and fixed partial sums (CPU time, one
+thread, load average ≈ 10, both versions): n = 1024 best at 256–512 rows (1.36–1.48× the floor; 64 rows
+1.64–1.79×), n = 2048 at 256 rows (1.28–1.42×; 128 and 512 rows +0.04–0.16×). The default is four times
+the L2 size read from the operating system (4 MiB here: 512 rows at n = 1024, 256 at n = 2048, 128 at
+n = 4096, the 64-row minimum from n = 8192 on).
 """
 from __future__ import annotations
 
@@ -60,24 +62,28 @@ def check_threads(threads) -> int | None:
     return None if threads is None else check_int("threads", threads, minimum=1)
 
 
-def resolve(threads, nblocks: int, *, cpu: bool) -> int:
-    """Lanes for a call: 1 off the CPU, else ``threads`` (default: the cores), at most the blocks."""
+def resolve(threads, parts: int, *, cpu: bool) -> tuple[int, int | None]:
+    """``(lanes, BLAS threads per lane)`` for a call: ``(1, None)`` off the CPU (nothing limited); on the CPU
+    ``threads`` (default: the cores) spread as lanes over at most ``parts`` partial sums, and the rest of
+    ``threads`` to BLAS inside each lane (so ``threads=1`` runs BLAS on one thread too)."""
     if not cpu:
-        return 1
-    return max(1, min(nblocks, cores() if threads is None else threads))
+        return 1, None
+    total = cores() if threads is None else threads
+    lanes = max(1, min(parts, total))
+    return lanes, max(1, total // lanes)
 
 
 _CONTROLLER = None
 
 
 @contextlib.contextmanager
-def limited(lanes: int, torch_module=None):
-    """Limit BLAS (and torch's intra-op threads) so that ``lanes`` × their threads ≤ the cores."""
+def limited(lanes: int, inner: int | None, torch_module=None):
+    """Limit BLAS (and torch's intra-op threads) to ``inner`` threads while ``lanes`` lanes run (nothing
+    when ``inner`` is None); ``lanes × inner`` is at most the threads asked for."""
     global _CONTROLLER
-    if lanes <= 1:
+    if inner is None:
         yield
         return
-    inner = max(1, cores() // lanes)
     stack = contextlib.ExitStack()
     try:
         if _CONTROLLER is None:

@@ -39,11 +39,11 @@ def _floor(p, version, op):
 
 
 def _floor_blocked(p, version, op):
-    import attnreg._validate as v
+    import attnreg._threads as t
 
     A1, A2, X, V = p["A1"], p["A2"], p["X"], p["V"]
     n = A1.shape[0]
-    block = v.check_block_rows(None, n)
+    block = t.block_rows(n, A1.dtype.itemsize)
     buf = np.empty((block, n), dtype=A1.dtype)
     extra = np.empty((block, n), dtype=A1.dtype) if op == "hvp" else None
 

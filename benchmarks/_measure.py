@@ -9,7 +9,8 @@ torch and jax allocate outside Python's view, so they are measured in a fresh ch
 (``python _measure.py rss SPEC``): after the warm-up calls the kernel's high-water mark is reset
 (``/proc/self/clear_refs``), and the peak RSS during one call minus the RSS before it is reported. The
 child runs with ``MALLOC_MMAP_THRESHOLD_`` fixed at 64 KiB, so freed large buffers go back to the
-system and the baseline does not hide reused memory. Linux only; elsewhere the RSS figure is None.
+system and the baseline does not hide reused memory. Linux only; elsewhere the RSS figure is None. Both
+free attnreg's kept block buffers first, so that its figure includes them.
 """
 from __future__ import annotations
 
@@ -45,7 +46,16 @@ def interleaved(runs: dict, *, max_rounds: int, min_rounds: int, budget_s: float
     return times
 
 
+def _release_buffers():
+    """attnreg keeps its block buffers from one call to the next (``attnreg._fastrows.BufferPool``): free them
+    before the measured call, so that it allocates what it uses and the figure counts it."""
+    module = sys.modules.get("attnreg._fastrows")
+    if module is not None:
+        module.POOL.release()
+
+
 def tracemalloc_peak_mib(run) -> float:
+    _release_buffers()
     gc.collect()
     tracemalloc.start()
     try:
@@ -67,6 +77,7 @@ def _rss_peak_mib(run):
     for _ in range(2):
         out = run()
     del out
+    _release_buffers()
     gc.collect()
     try:
         Path("/proc/self/clear_refs").write_text("5")     # reset the high-water mark (Linux ≥ 4.0)

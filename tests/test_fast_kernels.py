@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import attnreg
-from attnreg import _fastrows, _sweep, _threads
+from attnreg import _fastrows, _fastsweep, _sweep, _threads
 from attnreg import reference
 from attnreg.verify import errormodel
 from attnreg.verify.tolerances import tol
@@ -60,10 +60,14 @@ def test_fast_and_generic_agree_within_the_error_bound(version, big):
         assert np.all(np.abs(np.asarray(G) - G0) <= k * bounds.grad)
 
 
+@pytest.mark.parametrize("route", ["host", "device"])
 @pytest.mark.parametrize("version", attnreg.VERSIONS)
-def test_fast_hvp_as_accurate_as_the_stable_one(version):
+def test_fast_hvp_as_accurate_as_the_stable_one(version, route, monkeypatch):
     """HVP against the 40-digit reference: the fast kernels' error is within ``vs_naive``'s factor of the
-    stable kernels' error plus a round-off floor of n·u·max|HVP|."""
+    stable kernels' error plus a round-off floor of n·u·max|HVP| (torch on the NumPy kernels, ``host``,
+    or on its own with the flagged blocks redone, ``device``)."""
+    if route == "device":
+        monkeypatch.setattr(_fastsweep, "host_views", lambda torch, *arrays: None)
     A1, A2, B, X, V = mixed(n=14, d=2, seed=3)
     exact = np.array(reference.hvp(A1, A2, B, X, V, version=version, dps=40).tolist(), dtype=float)
     floor = A1.shape[0] * np.finfo(float).eps * np.abs(exact).max()
@@ -75,16 +79,67 @@ def test_fast_hvp_as_accurate_as_the_stable_one(version):
 
 
 @pytest.mark.parametrize("version", attnreg.VERSIONS)
-def test_threads_same_bits_run_to_run_and_loss_for_any_thread_count(version):
+def test_threads_same_bits_run_to_run_and_for_any_thread_count(version):
+    """Fixed partial sums over the blocks, added in a fixed order: loss, gradient and HVP keep their bits
+    whatever the thread count (saturated rows and one-hot targets included: their rows are redone)."""
     A1, A2, B, X, V = mixed(n=90, d=4, seed=1)
     first = attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=8, threads=2)
-    for _ in range(3):
-        again = attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=8, threads=2)
+    H = attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=8, threads=2)
+    for th in (2, 2, 1, 3, 5, 16):
+        again = attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=8, threads=th)
         assert float(again[0]) == float(first[0]) and np.array_equal(again[1], first[1])
-    one = attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=8, threads=1)
-    if version == "normalized":  # per-block loss sums are added in block order whatever the lanes
-        assert float(one[0]) == float(first[0])
-    assert np.allclose(one[1], first[1], rtol=1e-13, atol=0)
+        assert np.array_equal(attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=8, threads=th), H)
+
+
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_torch_cpu_tensors_take_the_numpy_kernels(version):
+    """CPU tensors are viewed as NumPy arrays (shared memory): the same bits as NumPy, returned as tensors."""
+    A1, A2, B, X, V = mixed(n=30, d=3, seed=2)
+    T = [torch.asarray(M) for M in (A1, A2, B, X, V)]
+    L, G = attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=4)
+    Lt, Gt = attnreg.loss_and_grad(*T[:4], version=version, block_rows=4)
+    assert isinstance(Gt, torch.Tensor) and Gt.dtype == torch.float64 and float(Lt) == float(L)
+    assert np.array_equal(Gt.numpy(), G)
+    Ht = attnreg.hvp(*T, version=version, block_rows=4)
+    assert np.array_equal(Ht.numpy(), attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=4))
+    T32 = [t.float() for t in T]
+    L32, G32 = attnreg.loss_and_grad(*T32[:4], version=version, block_rows=4)
+    assert G32.dtype == torch.float32
+    assert np.array_equal(G32.numpy(), attnreg.loss_and_grad(*(M.astype(np.float32) for M in (A1, A2, B, X)),
+                                                             version=version, block_rows=4)[1])
+
+
+@pytest.fixture
+def device_path(monkeypatch):
+    """Torch tensors through torch's own kernels, as on a GPU (CPU tensors otherwise take NumPy views), with a
+    record of the blocks the stable kernels redo."""
+    monkeypatch.setattr(_fastsweep, "host_views", lambda torch, *arrays: None)
+    redone, real = [], _fastsweep._generic
+
+    def spy(*args, starts=None, **kwargs):
+        redone.append(starts)
+        return real(*args, starts=starts, **kwargs)
+
+    monkeypatch.setattr(_fastsweep, "_generic", spy)
+    return redone
+
+
+@pytest.mark.parametrize("big", [False, True], ids=["moderate", "past-overflow"])
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_device_path_redoes_only_the_flagged_blocks(version, big, device_path):
+    """On a device a flagged row sends its block (not the call) to the stable kernels, after the sweep; the
+    result is within the error bound of the truth (saturated rows, one-hot targets, logits past overflow)."""
+    A1, A2, B, X, V = mixed(big=big)
+    if big and version == "rescaled":
+        A1[2] /= 4.0
+    bounds = errormodel.matrix_bounds(A1, A2, B, X, version)
+    k = 2 * tol("vs_reference").factor
+    L0, G0 = generic(A1, A2, B, X, version)
+    T = [torch.asarray(M) for M in (A1, A2, B, X, V)]
+    Lt, Gt = attnreg.loss_and_grad(*T[:4], version=version, block_rows=2)
+    assert abs(float(Lt) - L0) <= k * bounds.loss
+    assert np.all(np.abs(Gt.numpy() - G0) <= k * bounds.grad)
+    assert len(device_path) == 1 and 0 < len(device_path[0]) < 20  # some blocks of 2 rows, not all
 
 
 @pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
@@ -99,9 +154,36 @@ def test_threads_accepts_integer_like_and_limits_blas():
     attnreg.loss(A1, A2, B, X, version="normalized", threads=np.int64(2))
     from threadpoolctl import threadpool_info
 
-    with _threads.limited(2):
-        inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
-    assert all(t * 2 <= max(2, _threads.cores()) for t in inside)
+    for threads in (1, 2, None):
+        lanes, inner = _threads.resolve(threads, 8, cpu=True)
+        with _threads.limited(lanes, inner):
+            inside = [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+        total = _threads.cores() if threads is None else threads
+        assert lanes <= total and all(t * lanes <= max(lanes, total) for t in inside)
+    assert _threads.resolve(1, 8, cpu=True) == (1, 1)      # one thread: BLAS on one thread too
+    assert _threads.resolve(4, 2, cpu=True) == (2, 2) and _threads.resolve(None, 8, cpu=False) == (1, None)
+
+
+def test_block_buffers_are_reused_and_never_shared():
+    """The second call takes the first call's buffers; two calls at once get different ones; release()."""
+    pool, xp = _fastrows.BufferPool(keep=2), np
+    a, ba = pool.take(xp, (3, 4), np.float64)
+    b, bb = pool.take(xp, (2, 5), np.float64)
+    assert not np.shares_memory(a, b)
+    pool.give([ba, bb])
+    c, bc = pool.take(xp, (2, 6), np.float64)            # 12 entries: the smallest kept buffer that fits
+    assert bc is ba and c.shape == (2, 6)
+    d, bd = pool.take(xp, (2, 6), np.float64)
+    assert bd is not bc and not np.shares_memory(c, d)
+    e, be = pool.take(xp, (2, 2), np.float32)            # another dtype: a new buffer
+    assert be.dtype == np.float32
+    pool.give([bc, bd, be])
+    assert len(pool.free) == 2
+    pool.release()
+    assert pool.free == []
+    small = _fastrows.BufferPool(keep=8, max_bytes=200)
+    small.give([small.take(xp, (10,), np.float64)[1] for _ in range(4)])   # 80 bytes each: two fit
+    assert len(small.free) == 2
 
 
 @pytest.mark.parametrize("lib", ["numpy", "torch"])
@@ -135,3 +217,19 @@ def test_bound_skips_the_shift_only_when_it_proves_the_window():
     lo, hi = _fastrows.limits(float(np.finfo(float).max), float(np.finfo(float).smallest_normal), 12, "normalized")
     assert bound < min(hi, -lo)
     assert _fastrows.ops_for(array_api_strict, array_api_strict.asarray(A1)) is None
+
+
+def test_calls_at_the_same_time_do_not_share_buffers():
+    """Concurrent calls (the pool hands each its own buffers) give what the same calls give one by one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    problems = [mixed(n=60, d=3, seed=s) for s in range(6)]
+
+    def call(p):
+        return attnreg.loss_and_grad(*p[:4], version="rescaled", block_rows=8, threads=2)
+
+    alone = [call(p) for p in problems]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        together = list(pool.map(call, problems * 3))
+    for (L, G), (L1, G1) in zip(alone * 3, together):
+        assert float(L) == float(L1) and np.array_equal(G, G1)

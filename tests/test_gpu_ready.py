@@ -10,7 +10,9 @@ on CPU exactly as on CUDA, so the test runs here:
   are not allowed: on a GPU they land on the default device, and a 0-d CPU tensor mixes silently with CUDA
   tensors (a hidden transfer);
 * **scalar reads** are allowed only at the public boundary: their number may not grow with the number of
-  row blocks, and is at most one per input array (the finiteness check of the bad-input policy).
+  row blocks, and is at most one per input array (the finiteness check of the bad-input policy);
+* **the per-block flags** (a 1-D boolean tensor, one entry per block) may be read once, after the sweep, on
+  a call where some block was flagged: those blocks are then redone by the stable kernels.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ torch = pytest.importorskip("torch")
 from torch.overrides import TorchFunctionMode  # noqa: E402
 
 import attnreg  # noqa: E402
+import attnreg._fastsweep  # noqa: E402
 
 BULK = {"cpu", "cuda", "numpy", "tolist", "__array__", "__dlpack__"}
 SCALAR = {"__bool__", "__float__", "__int__", "__index__", "item"}
@@ -35,12 +38,14 @@ class HostGuard(TorchFunctionMode):
 
     def __init__(self):
         super().__init__()
-        self.bulk, self.factories, self.scalars = [], [], collections.Counter()
+        self.bulk, self.factories, self.scalars, self.flag_reads = [], [], collections.Counter(), 0
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
         name = getattr(func, "__name__", str(func))
-        if name in BULK:
+        if name == "tolist" and args[0].dtype == torch.bool and args[0].ndim == 1:
+            self.flag_reads += 1  # the per-block flags, read once after the sweep when a block was flagged
+        elif name in BULK:
             self.bulk.append(name)
         elif name == "to" and ("device" in kwargs or any(isinstance(a, (str, torch.device)) for a in args[1:])):
             self.bulk.append(f"to({args[1:]}, {kwargs})")
@@ -50,6 +55,13 @@ class HostGuard(TorchFunctionMode):
               and not any(isinstance(a, torch.Tensor) for a in args)):
             self.factories.append(name)
         return func(*args, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def as_on_a_device(monkeypatch):
+    """CPU tensors take NumPy views of their memory (:func:`attnreg._fastsweep.host_views`); tensors on a
+    device cannot, and this test runs the path they take."""
+    monkeypatch.setattr(attnreg._fastsweep, "host_views", lambda torch, *arrays: None)
 
 
 def problem(n=48, d=3, dtype=torch.float64, seed=0):
@@ -88,6 +100,7 @@ def test_matrix_form_keeps_tensors_on_their_device(name, version, dtype):
     for guard in (one, many):
         assert guard.bulk == [], f"host transfers in attnreg.{name}: {guard.bulk}"
         assert guard.factories == [], f"tensors created without a device in attnreg.{name}: {guard.factories}"
+        assert guard.flag_reads <= 1
     assert many.scalars == one.scalars, f"scalar reads grow with the number of blocks: {one.scalars} -> {many.scalars}"
     assert sum(one.scalars.values()) <= N_INPUTS[name], f"scalar reads beyond the boundary checks: {one.scalars}"
     for out in (out_one, out_many):
