@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 import attnreg
+from attnreg import _norms
 from attnreg import reference
 from attnreg import vector as production_vector
 from attnreg.statement import LOSSES
@@ -60,13 +61,13 @@ def size(s, q, ctx=None):
         return max(q) if s.kind == "upper" else min(q)
     if s.scalar:
         return float(q) if ctx is None else q[0]
-    return float(np.linalg.norm(q)) if ctx is None else l2(ctx, q)
+    return _norms.l2(np.asarray(q, dtype=float), xp=np) if ctx is None else l2(ctx, q)
 
 
 def gap(q0, q1, ctx=None):
     """``||q1 − q0||`` (ℓ2 of all entries) of two :func:`value` results."""
     if ctx is None:
-        return float(np.linalg.norm(np.ravel(q1) - np.ravel(q0)))
+        return _norms.l2(np.ravel(q1) - np.ravel(q0), xp=np)
     return l2(ctx, [a - b for a, b in zip(q1, q0)])
 
 
@@ -75,7 +76,7 @@ def step(s, p: dict, p1: dict, ctx=None):
     w = s.wrt
     if ctx is None:
         delta = np.asarray(p1[w], dtype=float) - np.asarray(p[w], dtype=float)
-        return float(np.linalg.norm(delta, 2) if s.wrt_norm == "spectral" else np.linalg.norm(np.ravel(delta)))
+        return _norms.spectral(delta, xp=np) if s.wrt_norm == "spectral" else _norms.l2(delta, xp=np)
     a0, a1 = np.asarray(p[w], dtype=object), np.asarray(p1[w], dtype=object)
     delta = [ctx.mpf(x1) - ctx.mpf(x0) for x0, x1 in zip(a0.ravel(), a1.ravel())]
     if s.wrt_norm == "spectral":
