@@ -51,16 +51,60 @@ def _delta(e):
     return e
 
 
+def _logit(e):
+    """``(key, row)`` when ``e`` is the logit of one row: ``Σ_l P[row, l] Q[l]`` over ``l = 0 … d − 1`` or an
+    entry ``s[row]`` of an IndexedBase; else ``None``. The key names the softmax it belongs to."""
+    if isinstance(e, sp.Indexed) and len(e.indices) == 1 and e.base not in (F, b, x):
+        return e.base, e.indices[0]
+    if isinstance(e, sp.Sum) and len(e.limits) == 1:
+        (v, lo, hi), body = e.limits[0], e.function
+        fs = sp.Mul.make_args(body)
+        if (lo, hi) == (0, d - 1) and len(fs) == 2 and all(isinstance(f, sp.Indexed) for f in fs):
+            P, Q = sorted(fs, key=lambda f: len(f.indices), reverse=True)
+            if len(P.indices) == 2 and P.indices[1] == v and Q.indices == (v,) and v not in P.indices[0].free_symbols:
+                return (P.base, Q.base), P.indices[0]
+    return None
+
+
+def _atoms_of(key):
+    """``(α, F)`` of a softmax: ``α = Σ_k exp(logit_k)`` (positive), ``F[r] = exp(logit_r)/α``; the pair
+    ``(A, x)`` keeps the names ``alpha`` and ``F``."""
+    if key == (A, x):
+        return alpha, F
+    name = "_".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+    return sp.Symbol(f"alpha_{name}", positive=True), sp.IndexedBase(f"F_{name}")
+
+
+def _split_exp(e):
+    """``exp(a + b) → exp(a) exp(b)`` (so ``exp(s_i + t) = eᵗ exp(s_i)``)."""
+    return e.replace(lambda t: isinstance(t, sp.exp) and isinstance(t.args[0], sp.Add),
+                     lambda t: sp.Mul(*[sp.exp(a) for a in t.args[0].args]))
+
+
+def _sum_of_exp(e):
+    """``Σ_k c · exp(logit_k)`` over ``k = 0 … n − 1`` with ``c`` free of ``k`` → ``c · α``."""
+    (v, lo, hi), = e.limits
+    inside = [f for f in sp.Mul.make_args(e.function) if v in f.free_symbols]
+    if (lo, hi) != (0, n - 1) or len(inside) != 1 or not isinstance(inside[0], sp.exp):
+        return e
+    got = _logit(inside[0].args[0])
+    if got is None or got[1] != v:
+        return e
+    return _atoms_of(got[0])[0] * (e.function / inside[0])
+
+
+def _exp_atom(t):
+    got = _logit(t.args[0])
+    if got is None:
+        return t
+    a, f = _atoms_of(got[0])
+    return a * f[got[1]]
+
+
 def _atoms(e):
-    e = e.replace(lambda t: isinstance(t, sp.Sum), _delta)
-    e = e.replace(lambda t: isinstance(t, sp.Sum) and isinstance(t.function, sp.exp), lambda t: alpha)
-    e = e.replace(lambda t: isinstance(t, sp.exp) and isinstance(t.args[0], sp.Sum), lambda t: alpha * F[_row(t)])
-    return e
-
-
-def _row(t):
-    body = t.args[0].function
-    return [f for f in sp.Mul.make_args(body) if isinstance(f, sp.Indexed) and f.base == A][0].indices[0]
+    e = _split_exp(e).replace(lambda t: isinstance(t, sp.Sum), _delta)
+    e = e.replace(lambda t: isinstance(t, sp.Sum) and len(t.limits) == 1, _sum_of_exp)
+    return e.replace(lambda t: isinstance(t, sp.exp), _exp_atom)
 
 
 def _terms(e, fresh):
@@ -74,10 +118,55 @@ def _terms(e, fresh):
             out = [(a * c, la + lc) for a, la in out for c, lc in _terms(f, fresh)]
         return out
     if isinstance(e, sp.Sum):
-        (v, lo, hi), = e.limits
-        new = sp.Symbol(f"j{next(fresh)}", integer=True)
-        return [(t, lim + ((new, lo, hi),)) for t, lim in _terms(e.function.subs(v, new), fresh)]
+        inner, limits = e.function, ()
+        for v, lo, hi in e.limits:
+            new = sp.Symbol(f"j{next(fresh)}", integer=True)
+            inner, limits = inner.subs(v, new), limits + ((new, lo, hi),)
+        return [(t, lim + limits) for t, lim in _terms(inner, fresh)]
     return [(e, ())]
+
+
+def _reduce(mono, limits):
+    """Exact rewrites of one ``Σ_limits mono``: ``Σ_j δ(j, p) T(j) = T(p)``; ``δ(p, q) T(q) = δ(p, q) T(p)``
+    for free p, q; ``Σ_j c = (range length) c`` when j does not occur; ``Σ_j F[j] = 1`` (a probability
+    vector) when j occurs only there."""
+    limits = list(limits)
+    bound = {v: (lo, hi) for v, lo, hi in limits}
+    changed = True
+    while changed:
+        changed = False
+        for fac in sp.Mul.make_args(mono):
+            if isinstance(fac, sp.KroneckerDelta):
+                p, q = fac.args
+                if q in bound or p in bound:
+                    gone, keep = (q, p) if q in bound else (p, q)
+                    if keep in bound and bound[keep] != bound[gone]:
+                        continue
+                    mono = (mono / fac).xreplace({gone: keep})
+                    limits = [lim for lim in limits if lim[0] != gone]
+                    bound.pop(gone)
+                    changed = True
+                    break
+                if isinstance(p, sp.Symbol) and isinstance(q, sp.Symbol):
+                    lo_, hi_ = sorted((p, q), key=str)
+                    rest = (mono / fac).xreplace({hi_: lo_})
+                    if rest * fac != mono:
+                        mono, changed = rest * sp.KroneckerDelta(lo_, hi_), True
+                        break
+        if changed:
+            continue
+        for v, lo, hi in list(limits):
+            uses = [f for f in sp.Mul.make_args(mono) if v in f.free_symbols]
+            if not uses:
+                mono, changed = mono * (hi - lo + 1), True
+            elif (len(uses) == 1 and isinstance(uses[0], sp.Indexed) and uses[0].indices == (v,)
+                  and str(uses[0].base).startswith("F") and (lo, hi) == (0, n - 1)):
+                mono, changed = mono / uses[0], True
+            if changed:
+                limits.remove((v, lo, hi))
+                bound.pop(v)
+                break
+    return mono, tuple(limits)
 
 
 def _canonical(mono, limits):
@@ -98,8 +187,10 @@ def normal_form(expr) -> dict:
     out: dict = {}
     for mono, limits in _terms(sp.expand(_atoms(expr)), fresh):
         for part in sp.Add.make_args(sp.expand(mono)):
-            coeff, key = _canonical(part, limits)
-            out[key] = out.get(key, 0) + coeff
+            part, lim = _reduce(part, limits)
+            for piece in sp.Add.make_args(sp.expand(part)):
+                coeff, key = _canonical(piece, lim)
+                out[key] = out.get(key, 0) + coeff
     return {key: c for key, c in out.items() if sp.simplify(c) != 0}
 
 
