@@ -6,8 +6,7 @@ builds the steps at the checker's size and at a second one, and reports every id
 (and side identity) with a family of sized symbols (``s_0, s_1, …``; ``A_01, …`` — the names of
 :func:`.symbols.vector` and :func:`.symbols.matrix`) that does not follow n and d (see the function for the
 rule and its limit). A step with no sized symbols (a scalar identity such as ``½ − 2t(1 − t) = 2(t − ½)²``) has
-nothing to grow and
-passes. The check reads names, not how the expressions were made.
+nothing to grow and passes. The check reads names, not how the expressions were made.
 """
 from __future__ import annotations
 

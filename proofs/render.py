@@ -219,7 +219,7 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
            "normal form of lhs − rhs is 0) and shown to be the lemma's own step at n=3, d=2 (at a random point, 60 "
            "digits; exactly by sympy in the slow test tier)"
            + (": " + ", ".join(r.label for r in done) if done else ".")]
-    out += [f"  - {r.label} ({r.claim}): {'FAILED — ' if r.status == 'FAILED' else 'fixed sizes only — '}{r.how}"
+    out += [f"- {'Index form FAILED' if r.status == 'FAILED' else 'Fixed sizes only'}: {r.label} ({r.claim}) — {r.how}"
             for r in table if r.status != "all n, d"]
     out.append(f"- At fixed sizes: {idents} exact identities (steps and side conditions) decided by sympy at {where}, "
                "the checker's sizes (never fewer than n = 3, d = 2), built at the size asked for (a second build "
