@@ -65,6 +65,11 @@ STEPS = {
     ("kron_norm", "step 2 side 2"): lambda: (
         total(lambda p: total(lambda q: gram(A1, i, p) * gram(A2, k, q) * vv[p] * ww[q], "d"), "d"),
         total(lambda p: gram(A1, i, p) * vv[p], "d") * total(lambda q: gram(A2, k, q) * ww[q], "d"), PAIR_D),
+    ("kron_blocks", "step 2"): lambda: (kron_vec(A1, A2, X, j, mm), S(A1, X, A2, j, mm), PAIR_N),
+    ("kron_blocks", "step 3"): lambda: (kron_vec(A1, A2, X, j, mm), total(lambda q: A2[mm, q] * total(
+        lambda p: X[p, q] * A1[j, p], "d"), "d"), PAIR_N),
+    ("kron_blocks", "step 4"): lambda: (total(lambda p: total(lambda q: A1[p, i] * A2[q, k] * P[p, q])),
+                                        total(lambda p: total(lambda q: A1[p, i] * A2[q, k] * P[p, q])), PAIR_D),
     ("kron_blocks", "step 5"): lambda: (total(lambda p: total(lambda q: A1[p, i] * A2[q, k] * P[p, q])),
                                         total(lambda q: total(lambda p: A1[p, i] * P[p, q]) * A2[q, k]), PAIR_D),
     ("matrix_grad_normalized", "step 3"): lambda: (total(lambda p: total(lambda q: A1[p, i] * A2[q, k] * P[p, q])),
@@ -155,7 +160,6 @@ _BLOCKS = ("built from the blocks A_[j] = A1[j,:] ⊗ A2 as a Python list over j
 FIXED = {
     ("kron_blocks", "step 1"): _POSITIONS,
     ("matrix_logit_box", "step 3 side 1"): _POSITIONS,
-    ("kron_blocks", "step 2"): _BLOCKS, ("kron_blocks", "step 3"): _BLOCKS, ("kron_blocks", "step 4"): _BLOCKS,
     ("matrix_grad_normalized", "step 1"): _BLOCKS, ("matrix_grad_rescaled", "step 1"): _BLOCKS,
     ("matrix_grad_normalized", "step 2"): "the gradient of Σ_j ℓ(A_[j] x) through the blocks A_[j] (a loop over "
     "j): per row it is grad_normalized step 4 (proved for all n, d); " + _BLOCKS.split(": ", 1)[1],
