@@ -106,8 +106,8 @@ def _sum_of_exp(e):
     if (lo, hi) != (0, n - 1) or len(inside) != 1 or not isinstance(inside[0], sp.exp):
         return e
     got = _logit(inside[0].args[0])
-    if got is None or got[1] != v:
-        return e
+    if got is None or got[1] != v or (isinstance(got[0], tuple) and sp.Tuple(*got[0]).has(v)):
+        return e  # not a logit, another entry, or the row itself runs with k (Σ_k exp(S[k, k]) is no α)
     return _atoms_of(got[0])[0] * (e.function / inside[0])
 
 

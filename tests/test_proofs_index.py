@@ -7,7 +7,7 @@ import pytest
 import sympy as sp
 
 from attnreg.proofs import LEMMAS, index_matrix as im, index_table as it, index_vector as iv
-from attnreg.proofs.index_form import A, b, d, m, n, r, remainder, x
+from attnreg.proofs.index_form import A, b, d, m, n, normal_form, r, remainder, x
 from attnreg.proofs.index_vector import XS, Soft, V, Vx, X, along, delta, total
 
 ALL = [("vector", k) for k in iv.STEPS] + [("matrix", k) for k in im.STEPS]
@@ -82,6 +82,8 @@ def test_the_normaliser_uses_only_exact_rewrites():
     assert remainder(sp.Sum(sp.exp(2 * iv.S[jj]), (jj, 0, n - 1)), XS.alpha())
     assert remainder(sp.Sum(sp.exp(iv.S[jj]), (jj, 0, d - 1)), XS.alpha())  # over d terms: not α
     assert not remainder(sp.Sum(1, (jj, 0, n - 1)), n) and remainder(sp.Sum(1, (jj, 0, d - 1)), n)
+    diagonal = normal_form(sp.Sum(sp.exp(im.SL[jj, jj]), (jj, 0, n - 1)))  # Σ_k exp(S_kk) is not the α of a row:
+    assert len(diagonal) == 1 and "F_S" in str(diagonal)  # it stays Σ_k α_k F_kk, entry by entry
 
 
 def test_the_link_ties_an_index_form_to_the_lemmas_step():
