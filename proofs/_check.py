@@ -10,7 +10,8 @@ checking with sympy that the running bound is monotone in the replaced quantity 
 ("=" estimates included), and finally proves ``stated − composed ≥ 0``.
 
 What the checker decides, not the lemma: the sizes (:func:`checker_sizes`: always n = 3, d = 2, never
-smaller — ``J² = tr(J)·J`` holds at n = 2, ``vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(Xᵀ)`` at d = 1); the form of each
+smaller — ``J² = tr(J)·J`` holds at n = 2, ``vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(Xᵀ)`` at d = 1), and the steps must be
+built at the size asked for (:func:`._sizes.size_ignored`: a second build at n = 3, d = 3); the form of each
 rule (:mod:`._rules`, with :mod:`.definitions`); what a citation may rename (:mod:`._cite`); and the
 numeric layers — the lemma's own route *and* the checker's own sampling (:mod:`._goals` for a goal,
 :mod:`._points` for identity steps). A lemma is proved (``Verdict.ok``) only if every layer passes and every
@@ -35,6 +36,7 @@ from ._numeric import context
 from ._points import steps_at_points
 from ._rules import rule_violation
 from ._sample import bound_ratio
+from ._sizes import size_ignored
 
 __all__ = ["BASE_SIZES", "MIN_D", "MIN_N", "Verdict", "checker_sizes", "compose", "holds", "is_zero",
            "numeric_layers", "verify"]
@@ -157,6 +159,7 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
                 why = _check_estimate(lemma, s, known, size)
                 if why:
                     failures.append(f"step {k}: {why}")
+    failures += [f"size ignored: {why}" for why in size_ignored(lemma)]
     if lemma.kind == "identity" and any(isinstance(s, Estimate) for s in lemma.steps(*sizes[0])):
         failures.append("an identity lemma (no goal) has estimate steps, which prove nothing here")
     composed, trail = None, ()

@@ -8,16 +8,25 @@ elements without warning.
 
 :func:`normal_form` rewrites an expression into a canonical sum of monomials:
 
-1. ``Σ_l δ(l, m) T(l) → T(m)`` (the free index ``m`` lies in the summation range);
-2. ``exp(Σ_l A_rl x_l) → α F_r`` and ``Σ_k exp(Σ_l A_kl x_l) → α`` (``F_r`` is ``f_r``; α a positive symbol);
-3. expansion into monomials, each a product under a list of sums; every bound index is renamed
-   canonically (the smallest form over all permutations of the bound names), so ``Σ_i Σ_k c_i f_i f_k A_km``
-   and ``Σ_k Σ_i A_km f_k f_i c_i`` are one monomial; like monomials are collected.
+1. ``Σ_l δ(l, m) T(l) → T(m)`` (a free index lies in the range of the sum it meets: an index of x is summed over
+   ``0 … d − 1``, one of s over ``0 … n − 1``; the tables never mix them), and ``δ(p, q) T(q) → δ(p, q) T(p)``
+   for free ``p, q``;
+2. ``exp(a + b) → exp(a) exp(b)``; for each logit vector — ``s_r = Σ_l P_rl Q_l`` over ``l = 0 … d − 1``, or
+   the entries ``s_r`` of an IndexedBase — ``exp(s_r) → α F_r`` and ``Σ_k c·exp(s_k) → c·α`` over exactly
+   ``k = 0 … n − 1`` (``F_r`` is ``f_r``, α a positive symbol, one pair per logit vector; ``(A, x)`` keeps the
+   names ``alpha``, ``F``); anything else under exp is left alone;
+3. expansion into monomials, each a product under a list of sums; ``Σ_j c = (range length)·c`` when ``j``
+   does not occur, and ``Σ_j F_j = 1`` over ``0 … n − 1`` when ``j`` occurs only there (f is a probability
+   vector); every bound index is renamed canonically (the smallest form over all permutations of the bound
+   names), so ``Σ_i Σ_k c_i f_i f_k A_km`` and ``Σ_k Σ_i A_km f_k f_i c_i`` are one monomial; like monomials are
+   collected.
 
 An identity holds for all n and d when the normal form of ``lhs − rhs`` is empty (each rewrite is an exact
 identity of the sums, so the argument is sound; an expression it cannot reduce stays non-zero: incomplete,
 never wrong). :func:`grad_normalized_all_n` proves ``∇L_N = Aᵀ(diag f − f fᵀ)(f − b)`` this way (the wrong
 formula ``Aᵀ diag(f)(f − b)`` leaves terms), :func:`grad_rescaled_all_n` ``∇L_R = Aᵀ(u ∘ h − ⟨h, b⟩ u)``.
+Every identity step of the vector-form lemmas is written this way in :mod:`.index_vector` (and the matrix-form
+ones that can be, in pair indices, in :mod:`.index_matrix`); :mod:`.index_table` proves and links them.
 """
 from __future__ import annotations
 
@@ -51,16 +60,69 @@ def _delta(e):
     return e
 
 
+ROW_LOGITS = {sp.IndexedBase("S"), sp.IndexedBase("T")}  # n × n logit matrices: the softmax is taken along each row
+
+
+def _logit(e):
+    """``(key, index)`` when ``e`` is one entry of a logit vector: ``Σ_l P[row, l] Q[l]`` over ``l = 0 … d − 1``,
+    an entry ``s[row]`` of an IndexedBase, or an entry ``S[j, m]`` of a logit matrix of :data:`ROW_LOGITS`
+    (row j is its own logit vector: the key holds j, the index is m); else ``None``. The key names the softmax."""
+    if isinstance(e, sp.Indexed) and len(e.indices) == 1 and e.base not in (F, b, x):
+        return e.base, e.indices[0]
+    if isinstance(e, sp.Indexed) and len(e.indices) == 2 and e.base in ROW_LOGITS:
+        return (e.base, "row", e.indices[0]), e.indices[1]
+    if isinstance(e, sp.Sum) and len(e.limits) == 1:
+        (v, lo, hi), body = e.limits[0], e.function
+        fs = sp.Mul.make_args(body)
+        if (lo, hi) == (0, d - 1) and len(fs) == 2 and all(isinstance(f, sp.Indexed) for f in fs):
+            P, Q = sorted(fs, key=lambda f: len(f.indices), reverse=True)
+            if len(P.indices) == 2 and P.indices[1] == v and Q.indices == (v,) and v not in P.indices[0].free_symbols:
+                return (P.base, Q.base), P.indices[0]
+    return None
+
+
+def _atoms_of(key):
+    """``(α, F)`` of a softmax: ``α = Σ_k exp(logit_k)`` (positive), ``F(r) = exp(logit_r)/α``; the pair
+    ``(A, x)`` keeps the names ``alpha`` and ``F``; row j of a logit matrix S has ``alpha_S[j]``, ``F_S[j, r]``."""
+    if key == (A, x):
+        return alpha, lambda q: F[q]
+    if isinstance(key, tuple) and len(key) == 3 and key[1] == "row":
+        base, _, row = key
+        return sp.IndexedBase(f"alpha_{base}")[row], lambda q: sp.IndexedBase(f"F_{base}")[row, q]
+    name = "_".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+    return sp.Symbol(f"alpha_{name}", positive=True), lambda q: sp.IndexedBase(f"F_{name}")[q]
+
+
+def _split_exp(e):
+    """``exp(a + b) → exp(a) exp(b)`` (so ``exp(s_i + t) = eᵗ exp(s_i)``)."""
+    return e.replace(lambda t: isinstance(t, sp.exp) and isinstance(t.args[0], sp.Add),
+                     lambda t: sp.Mul(*[sp.exp(a) for a in t.args[0].args]))
+
+
+def _sum_of_exp(e):
+    """``Σ_k c · exp(logit_k)`` over ``k = 0 … n − 1`` with ``c`` free of ``k`` → ``c · α``."""
+    (v, lo, hi), = e.limits
+    inside = [f for f in sp.Mul.make_args(e.function) if v in f.free_symbols]
+    if (lo, hi) != (0, n - 1) or len(inside) != 1 or not isinstance(inside[0], sp.exp):
+        return e
+    got = _logit(inside[0].args[0])
+    if got is None or got[1] != v or (isinstance(got[0], tuple) and sp.Tuple(*got[0]).has(v)):
+        return e  # not a logit, another entry, or the row itself runs with k (Σ_k exp(S[k, k]) is no α)
+    return _atoms_of(got[0])[0] * (e.function / inside[0])
+
+
+def _exp_atom(t):
+    got = _logit(t.args[0])
+    if got is None:
+        return t
+    a, f = _atoms_of(got[0])
+    return a * f(got[1])
+
+
 def _atoms(e):
-    e = e.replace(lambda t: isinstance(t, sp.Sum), _delta)
-    e = e.replace(lambda t: isinstance(t, sp.Sum) and isinstance(t.function, sp.exp), lambda t: alpha)
-    e = e.replace(lambda t: isinstance(t, sp.exp) and isinstance(t.args[0], sp.Sum), lambda t: alpha * F[_row(t)])
-    return e
-
-
-def _row(t):
-    body = t.args[0].function
-    return [f for f in sp.Mul.make_args(body) if isinstance(f, sp.Indexed) and f.base == A][0].indices[0]
+    e = _split_exp(e).replace(lambda t: isinstance(t, sp.Sum), _delta)
+    e = e.replace(lambda t: isinstance(t, sp.Sum) and len(t.limits) == 1, _sum_of_exp)
+    return e.replace(lambda t: isinstance(t, sp.exp), _exp_atom)
 
 
 def _terms(e, fresh):
@@ -74,10 +136,56 @@ def _terms(e, fresh):
             out = [(a * c, la + lc) for a, la in out for c, lc in _terms(f, fresh)]
         return out
     if isinstance(e, sp.Sum):
-        (v, lo, hi), = e.limits
-        new = sp.Symbol(f"j{next(fresh)}", integer=True)
-        return [(t, lim + ((new, lo, hi),)) for t, lim in _terms(e.function.subs(v, new), fresh)]
+        inner, limits = e.function, ()
+        for v, lo, hi in e.limits:
+            new = sp.Symbol(f"j{next(fresh)}", integer=True)
+            inner, limits = inner.subs(v, new), limits + ((new, lo, hi),)
+        return [(t, lim + limits) for t, lim in _terms(inner, fresh)]
     return [(e, ())]
+
+
+def _reduce(mono, limits):
+    """Exact rewrites of one ``Σ_limits mono``: ``Σ_j δ(j, p) T(j) = T(p)``; ``δ(p, q) T(q) = δ(p, q) T(p)``
+    for free p, q; ``Σ_j c = (range length) c`` when j does not occur; ``Σ_j F[j] = 1`` (a probability
+    vector) when j occurs only there."""
+    limits = list(limits)
+    bound = {v: (lo, hi) for v, lo, hi in limits}
+    changed = True
+    while changed:
+        changed = False
+        for fac in sp.Mul.make_args(mono):
+            if isinstance(fac, sp.KroneckerDelta):
+                p, q = fac.args
+                if q in bound or p in bound:
+                    gone, keep = (q, p) if q in bound else (p, q)
+                    if keep in bound and bound[keep] != bound[gone]:
+                        continue
+                    mono = (mono / fac).xreplace({gone: keep})
+                    limits = [lim for lim in limits if lim[0] != gone]
+                    bound.pop(gone)
+                    changed = True
+                    break
+                if isinstance(p, sp.Symbol) and isinstance(q, sp.Symbol):
+                    lo_, hi_ = sorted((p, q), key=str)
+                    rest = (mono / fac).xreplace({hi_: lo_})
+                    if rest * fac != mono:
+                        mono, changed = rest * sp.KroneckerDelta(lo_, hi_), True
+                        break
+        if changed:
+            continue
+        for v, lo, hi in list(limits):
+            uses = [f for f in sp.Mul.make_args(mono) if v in f.free_symbols]
+            if not uses:
+                mono, changed = mono * (hi - lo + 1), True
+            elif (len(uses) == 1 and isinstance(uses[0], sp.Indexed) and uses[0].indices[-1] == v
+                  and not any(v in i.free_symbols for i in uses[0].indices[:-1])
+                  and (uses[0].base == F or str(uses[0].base).startswith("F_")) and (lo, hi) == (0, n - 1)):
+                mono, changed = mono / uses[0], True
+            if changed:
+                limits.remove((v, lo, hi))
+                bound.pop(v)
+                break
+    return mono, tuple(limits)
 
 
 def _canonical(mono, limits):
@@ -98,8 +206,10 @@ def normal_form(expr) -> dict:
     out: dict = {}
     for mono, limits in _terms(sp.expand(_atoms(expr)), fresh):
         for part in sp.Add.make_args(sp.expand(mono)):
-            coeff, key = _canonical(part, limits)
-            out[key] = out.get(key, 0) + coeff
+            part, lim = _reduce(part, limits)
+            for piece in sp.Add.make_args(sp.expand(part)):
+                coeff, key = _canonical(piece, lim)
+                out[key] = out.get(key, 0) + coeff
     return {key: c for key, c in out.items() if sp.simplify(c) != 0}
 
 
@@ -160,8 +270,8 @@ def derivative_all_n(block: str) -> tuple[bool, dict]:
 
 ALL_N = {"grad_normalized": ("step 4, ∇L_N = Aᵀ(diag f − f fᵀ)(f − b)", lambda: grad_normalized_all_n()),
          "grad_rescaled": ("∇L_R = Aᵀ(u ∘ h − ⟨h, b⟩ u)", lambda: grad_rescaled_all_n()),
-         **{f"{q}_deriv": (f"the derivative in x, D{q}(x) entry (r, m) (the derivative in the data A is "
-                           "checked at the fixed sizes only)",
+         **{f"{q}_deriv": (f"the derivative in x, D{q}(x) entry (r, m) (the derivative in the data A, and "
+                           "every other step: proofs/index_vector.py)",
                            lambda q=q: derivative_all_n(q)) for q in ("u", "alpha", "f", "c", "h")}}
 
 

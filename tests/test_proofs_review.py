@@ -1,6 +1,5 @@
 """A second review's forgeries (new lemma modules stating false things): each must be rejected by
-``verify`` with a reason, or is a strict xfail that shows the hole."""
-import pytest
+``verify`` with a reason."""
 import sympy as sp
 
 from attnreg.proofs import LEMMAS, Goal, Lemma, Step, verify
@@ -129,12 +128,10 @@ def test_a_trusted_rule_only_at_its_reviewed_applications():
     assert ("submultiplicative", "‖Ax − Ay‖", "<=", "‖A‖*‖x − y‖") in REVIEWED and verify(LEMMAS["f_lipschitz_x"]).ok
 
 
-@pytest.mark.xfail(strict=True, reason="open: a lemma's steps(n, d) may ignore the size it is given; the checker "
-                                       "cannot see at what size a Step's symbols were built")
 def test_steps_that_ignore_the_checkers_size_are_rejected():
     """J² = tr(J)·J (true at n = 2, false for n ≥ 3) built at n = 2 whatever size the checker asks for: the
-    sizes are the checker's only if the lemma uses them. Accepted today (steps and the checker's own
-    sampling of them pass)."""
+    sizes are the checker's only if the lemma uses them. The steps and the checker's own sampling of them pass;
+    the second build at n = 3, d = 3 shows that the symbols do not follow n."""
     from attnreg.proofs._forms import jac, parts
     from attnreg.proofs._ops import SYM
     from attnreg.proofs.symbols import vector
@@ -144,7 +141,24 @@ def test_steps_that_ignore_the_checkers_size_are_rejected():
         return [Step("J² = tr(J) J", "forged", J * J, J.trace() * J)]
 
     lem = forged("f_square_2", square)
-    assert not verify(lem, known=dict(LEMMAS, f_square_2=lem)).ok
+    v = verify(lem, known=dict(LEMMAS, f_square_2=lem))
+    assert not v.ok and "size ignored: step 1 (J² = tr(J) J): its symbols s do not follow n, d" in "; ".join(
+        v.failures)
+    # variants: built at n − 1 (the same at n = 3), and one family right but another fixed
+    def shifted(n_, d_):
+        J = jac(SYM, parts(SYM, vector("s", n_ - 1)).f)
+        return [Step("J² = tr(J) J", "forged", J * J, J.trace() * J)]
+    assert "its symbols s do not follow n, d" in "; ".join(verify(forged("f_sq_n1", shifted), known=dict(
+        LEMMAS, f_sq_n1=forged("f_sq_n1", shifted)), numeric=False).failures)
+    def mixed(n_, d_):
+        J, x = jac(SYM, parts(SYM, vector("s", 2)).f), vector("x", n_)
+        return [Step("J² x = tr(J) J x", "forged", J * J * x[:2, :], J.trace() * J * x[:2, :])]
+    assert "its symbols s, x do not follow n, d" in "; ".join(verify(forged("f_sq_mix", mixed), known=dict(
+        LEMMAS, f_sq_mix=forged("f_sq_mix", mixed)), numeric=False).failures)
+    # the real lemmas build at the size they are given
+    from attnreg.proofs._sizes import size_ignored
+
+    assert all(not size_ignored(LEMMAS[k]) for k in ("softmax_jacobian_half", "xzw_invariance", "tensor_trick"))
 
 
 def test_a_hypothesis_the_sampler_cannot_draw_fails_with_a_reason():

@@ -65,6 +65,7 @@ def run(args) -> int:
 
 def _check(lemmas, args) -> int:
     from attnreg.proofs import verify
+    from attnreg.proofs.index_table import summary
 
     failed = 0
     width = max(len(lem.id) for lem in lemmas)
@@ -76,6 +77,7 @@ def _check(lemmas, args) -> int:
             ok, word = v.ok, "proved" if v.ok else "FAILED"
         failed += not ok
         print(f"{lemma.id:<{width}}  {word:<8}  {v.detail}", flush=True)
+        print(f"{'':<{width}}  {'':<8}  identities: {summary(lemma)}", flush=True)
     tail = " (numeric layers skipped: nothing is reported proved)" if args.no_numeric else ""
     print(f"{len(lemmas) - failed} of {len(lemmas)} lemmas pass" + (f", {failed} FAILED" if failed else "") + tail)
     return 1 if failed else 0

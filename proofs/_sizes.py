@@ -1,0 +1,90 @@
+r"""Sizes are the checker's: a lemma's ``steps(n, d)`` must build its identities at the size it is given.
+
+The checker chooses the sizes (:func:`._algebra.checker_sizes`), but a lemma could build a step at a size of its
+own (``J² = tr(J)·J`` built at n = 2 holds; for n ≥ 3 it does not) whatever it is asked. :func:`size_ignored`
+builds the steps at the checker's size and at a second one, and reports every identity step
+(and side identity) with a family of sized symbols (``s_0, s_1, …``; ``A_01, …`` — the names of
+:func:`.symbols.vector` and :func:`.symbols.matrix`) that does not follow n and d (see the function for the
+rule and its limit). A step with no sized symbols (a scalar identity such as ``½ − 2t(1 − t) = 2(t − ½)²``) has
+nothing to grow and passes. The check reads names, not how the expressions were made.
+"""
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from ._algebra import BASE_SIZES
+from ._core import Estimate, Lemma, Step
+
+
+def identities(lemma: Lemma, size=BASE_SIZES[0]) -> list[tuple[str, Step]]:
+    """``[(label, identity step)]`` of ``lemma`` built at ``size``."""
+    out = []
+    for k, s in enumerate(lemma.steps(*size), 1):
+        if isinstance(s, Step):
+            out.append((f"step {k}", s))
+        elif isinstance(s, Estimate):
+            out += [(f"step {k} side {j}", c) for j, c in enumerate(s.side, 1)]
+    return out
+
+
+_FAMILY = re.compile(r"^(?P<name>.+)_(?P<idx>\d+)$")
+
+
+def _families(expr) -> dict:
+    """``{name: set of index strings}`` of the sized symbols (``A_01``, ``x_1``) in a step's sides."""
+    out: dict = {}
+    for side in (expr.lhs, expr.rhs):
+        items = list(side) if isinstance(side, sp.MatrixBase) else [sp.sympify(side)]
+        for e in items:
+            for sym in e.free_symbols:
+                m_ = _FAMILY.match(str(sym))
+                if m_:
+                    out.setdefault(m_["name"], set()).add(m_["idx"])
+    return out
+
+
+def _tops(fam: dict) -> dict:
+    """``{(name, position): largest index}`` of each family of sized symbols."""
+    out = {}
+    for name, idx in fam.items():
+        width = {len(i) for i in idx}
+        if len(width) == 1:  # sizes below 10: one digit per position
+            for p in range(width.pop()):
+                out[(name, p)] = max(int(i[p]) for i in idx)
+    return out
+
+
+EXTRA = (3, 3)  # the second size: d grows by one, n stays
+
+
+def size_ignored(lemma: Lemma, small=BASE_SIZES[0], extra=EXTRA) -> list[str]:
+    """Why identity steps of ``lemma`` were not built at the size asked for (``[]``: none). Each step is built at
+    ``small`` = (3, 2) and at ``extra`` = (3, 3); for every family of sized symbols and every index position, its
+    largest index ``t`` at (3, 2) says what it claims to be: ``t = n − 1`` an n-range (it must stay at n − 1),
+    ``t = d − 1`` a d-range (it must become d − 1 = 2), anything smaller a range shortened by a construction
+    (it must grow with d). ``J² = tr(J)·J`` built at n = 2 whatever is asked claims a d-range (its top index is
+    1 = d − 1) and does not grow: refused; so is anything built at n − 1 or at a fixed size below 3. A family
+    built at the fixed size 3 looks like an n-range at both sizes and is not seen (one more size with n changed
+    would see it, at about twice the cost: a limit of this check)."""
+    a, b_ = dict(identities(lemma, small)), dict(identities(lemma, extra))
+    out = []
+    for label, s in a.items():
+        ta, tb = _tops(_families(s)), _tops(_families(b_[label])) if label in b_ else {}
+        bad = []
+        for (name, p), t in ta.items():
+            want = extra[0] - 1 if t == small[0] - 1 else extra[1] - 1 if t == small[1] - 1 else None
+            got = tb.get((name, p))
+            if (got != want) if want is not None else (got is None or got <= t):
+                bad.append(name)
+        if bad:
+            out.append(f"{label} ({s.claim}): its symbols {', '.join(sorted(set(bad)))} do not follow n, d "
+                       f"(built at n={small[0]}, d={small[1]} and at n={extra[0]}, d={extra[1]})")
+    if len(a) != len(b_):
+        out.append(f"{len(a)} identity steps at n={small[0]}, d={small[1]} but {len(b_)} at n={extra[0]}, "
+                   f"d={extra[1]}")
+    return out
+
+
+__all__ = ["identities", "size_ignored"]
