@@ -50,13 +50,31 @@ class _Dots:
 
 
 def k_normalized(ops, f, c):
-    """``K = diag(g) − g fᵀ − f gᵀ + ||f||² f fᵀ``, ``g = f∘(f + c − ⟨f, c⟩)`` (reference/rows.py's formula)."""
-    return ops.matrix(rows.dense(*rows.normalized_terms(_Dots(ops), entries(f), entries(c))))
+    """``K_kl = J_kl (w_k − ⟨f, c⟩) − f_k f_l (w_l − ⟨f, w⟩)``, ``w = f + c`` (the derivative, entry by entry)."""
+    k = len(entries(f))
+    w = f + c
+    fc, fw = ops.dot(f, c), ops.dot(f, w)
+    J = jac(ops, f)
+    return ops.matrix([[J[a, l] * (w[a] - fc) - f[a] * f[l] * (w[l] - fw) for l in range(k)] for a in range(k)])
 
 
 def k_rescaled(ops, u, h, b):
-    """``K = diag(g) − v uᵀ − u vᵀ + ||b||² u uᵀ``, ``g = u∘(h + u − ⟨h, b⟩)``, ``v = u∘b`` (reference/rows.py)."""
-    return ops.matrix(rows.dense(*rows.rescaled_terms(_Dots(ops), entries(u), entries(h), entries(b))))
+    """``K_kl = δ_kl u_l (h_l + u_l − ⟨h, b⟩) − u_k u_l (b_k + b_l − ||b||²)`` (the derivative, entry by entry)."""
+    k = len(entries(u))
+    hb, bb = ops.dot(h, b), ops.dot(b, b)
+    return ops.matrix([[(u[l] * (h[l] + u[l] - hb) if a == l else 0) - u[a] * u[l] * (b[a] + b[l] - bb)
+                        for l in range(k)] for a in range(k)])
+
+
+def k_low_rank(ops, version, r):
+    """``K`` as the reference evaluates it — diagonal plus rank two, ``reference/rows.py``'s one formula
+    (``diag(g) − v eᵀ − e vᵀ + κ e eᵀ``) — for the lemma that proves it equal to :func:`k_normalized` /
+    :func:`k_rescaled` (Lemma hessian_normalized / hessian_rescaled, step 3)."""
+    if version == "normalized":
+        terms = rows.normalized_terms(_Dots(ops), entries(r.f), entries(r.c))
+    else:
+        terms = rows.rescaled_terms(_Dots(ops), entries(r.u), entries(r.h), entries(r.b))
+    return ops.matrix(rows.dense(*terms))
 
 
 P = {"normalized": lambda ops, r: p_normalized(ops, r.f, r.c), "rescaled": lambda ops,

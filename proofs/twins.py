@@ -17,7 +17,8 @@ from __future__ import annotations
 import sympy as sp
 
 from ._core import Lemma, Step
-from ._forms import LOSS, P, jac, k_normalized, k_rescaled, matrix_rows, p_normalized, p_rescaled, parts, stack
+from ._forms import (LOSS, P, jac, k_low_rank, k_normalized, k_rescaled, matrix_rows, p_normalized, p_rescaled, parts,
+                     stack)
 from ._numeric import gradient_route, hessian_route, matrix_gradient_route
 from ._ops import SYM, entries, row, vec
 from .symbols import matrix, vector
@@ -115,17 +116,12 @@ def grad(version: str) -> Lemma:
 
 
 def _row_hessian(version, rs, b):
-    """``(∂p/∂s, K, K as diagonal plus rank 2)`` of one row, in the logits."""
-    one = SYM.ones(len(b))
+    """``(∂p/∂s, K, K as diagonal plus rank 2)`` of one row, in the logits; the last is reference/rows.py's
+    formula (:func:`._forms.k_low_rank`), so step 3 proves what the reference evaluates."""
+    low = k_low_rank(SYM, version, rs)
     if version == "normalized":
-        f, c = rs.f, rs.c
-        g = SYM.had(f, f + c - SYM.dot(f, c) * one)
-        low = SYM.diag(g) - g * f.T - f * g.T + SYM.dot(f, f) * f * f.T
-        return p_normalized(SYM, f, c), k_normalized(SYM, f, c), low
-    u, h = rs.u, rs.h
-    g, v = SYM.had(u, h + u - SYM.dot(h, b) * one), SYM.had(u, b)
-    low = SYM.diag(g) - v * u.T - u * v.T + SYM.dot(b, b) * u * u.T
-    return p_rescaled(SYM, u, h, b), k_rescaled(SYM, u, h, b), low
+        return p_normalized(SYM, rs.f, rs.c), k_normalized(SYM, rs.f, rs.c), low
+    return p_rescaled(SYM, rs.u, rs.h, b), k_rescaled(SYM, rs.u, rs.h, b), low
 
 
 def hessian(version: str) -> Lemma:
