@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import importlib
 
-from . import _check, alpha_bounds, derivatives, lifts, twins
-from ._check import Verdict, holds
+from . import _checker, alpha_bounds, derivatives, lifts, twins
+from ._checker import Verdict, holds
 from ._core import RULES, Bound, Estimate, Goal, Lemma, Step
 
 ORDER = (
@@ -61,8 +61,8 @@ def verify(lemma: Lemma, sizes=None, known: dict | None = None, *, numeric: bool
     """Check ``lemma`` at the checker's sizes (``sizes`` can only add larger ones): every step, every rule's
     pattern, the composition of a bound, and with ``numeric`` the lemma's own numeric route and the checker's
     own sampling; every lemma it requires must verify too. ``known`` (default :data:`LEMMAS`) maps the ids a
-    citation or a ``requires`` may name. See :func:`._check.verify`."""
-    return _check.verify(lemma, sizes, LEMMAS if known is None else known, numeric=numeric)
+    citation or a ``requires`` may name. See :func:`._checker.verify`."""
+    return _checker.verify(lemma, sizes, LEMMAS if known is None else known, numeric=numeric)
 
 
 def bound_lemmas(*, verified: bool = True) -> list[Lemma]:

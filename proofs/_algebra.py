@@ -1,7 +1,7 @@
 r"""The algebra the checker decides with: :func:`holds` (exact identities, by sympy), the checker's sizes
 (:func:`checker_sizes`) and :func:`compose` (a bound chain's composition). A leaf of the checker: the rule
 patterns (:mod:`._rules`), citations (:mod:`._cite`) and the sampling of steps (:mod:`._points`) use it, and
-:mod:`._check` puts the layers together (see its docstring for how :func:`holds` and :func:`compose` decide).
+:mod:`._checker` puts the layers together (see its docstring for how :func:`holds` and :func:`compose` decide).
 """
 from __future__ import annotations
 

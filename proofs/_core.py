@@ -4,11 +4,11 @@ A lemma is a chain of steps. Two kinds:
 
 * :class:`Step` — an exact identity ``lhs = rhs`` between sympy expressions (or matrices) built at a
   concrete size the checker chooses (at least ``n = 3``, ``d = 2``, entries as symbols), decided by
-  :func:`._check.holds` (never by sampling).
+  :func:`._checker.holds` (never by sampling).
 * :class:`Estimate` — one application of a named rule of :data:`RULES`: ``q ≤ expr`` (or ``≥``,
   ``=``), where ``q`` is a quantity symbol (a norm, a supremum) and ``expr`` is built from other
   quantities and ``n, d, R, M``. Its side conditions are identity steps (``side``) or cited lemmas
-  (``uses``). What :func:`._check.verify` checks of an estimate beyond its rule's name:
+  (``uses``). What :func:`._checker.verify` checks of an estimate beyond its rule's name:
 
   - ``assumption``: the hypothesis text ``<norm> <= E`` is one of the lemma's, the step states exactly
     ``q <= E`` and ``q`` is a symbol declared for ``<norm>`` (:data:`.symbols.NORMS`);
@@ -29,7 +29,7 @@ A lemma is a chain of steps. Two kinds:
   names denote is still for the reader, as in any written proof; the checker accepts such a rule only at
   the applications listed in :mod:`._reviewed`, and ``attnreg proofs show`` lists these rules.
 
-A bound lemma has a :class:`Goal` ``lhs ≤ rhs``; :func:`._check.compose` substitutes the estimates and
+A bound lemma has a :class:`Goal` ``lhs ≤ rhs``; :func:`._checker.compose` substitutes the estimates and
 proves the stated constant with sympy. A goal in the claims vocabulary is also a :class:`Bound` (the claims
 checker consumes it); :class:`Lemma` refuses a Bound whose labels are not its goal (left side
 :func:`.symbols.bound_lhs` of the labels, right side ``constant · WRT_SYMBOL[wrt]``). Constants are

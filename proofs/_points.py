@@ -1,6 +1,6 @@
 r"""The checker's own sampling of identity steps: each ``lhs = rhs`` evaluated at random points, 50 digits.
 
-sympy decides every identity step exactly (:func:`._check.holds`); this is an independent guard on that
+sympy decides every identity step exactly (:func:`._checker.holds`); this is an independent guard on that
 decision (a sympy simplification bug, an atomization that loses a term would show here), run by the checker
 on the steps exactly as the lemma builds them at the checker's size — never the lemma's own code path. Real
 symbols get values in [−1.5, 1.5], positive ones in [0.2, 2]; the largest relative residual over all steps

@@ -1,6 +1,6 @@
 r"""An independent witness for the composition of a bound chain: z3 (nonlinear real arithmetic).
 
-sympy composes a chain by substitution and monotonicity (:func:`._check.compose`). z3 checks the same
+sympy composes a chain by substitution and monotonicity (:func:`._checker.compose`). z3 checks the same
 conclusion another way: every quantity and parameter is a positive real, every estimate of the chain is a
 constraint, and the negated goal is added; ``unsat`` means the estimates imply the goal. Each ``exp(c·m)``
 becomes ``E_m^c`` for a fresh positive ``E_m`` (forgetting what exp is can only make z3 find more
@@ -9,7 +9,7 @@ E_m ≤ E_m′`` for every pair of exponents); each square root a fresh ``r ≥ 
 repeated with the goal's constant shrunk by 1%: then z3 must answer ``sat`` (the chain gives exactly the
 stated constant, no more), which shows the encoding is not vacuous.
 
-Only the composition is witnessed here: the estimates themselves are what :func:`._check.verify` checks.
+Only the composition is witnessed here: the estimates themselves are what :func:`._checker.verify` checks.
 """
 from __future__ import annotations
 

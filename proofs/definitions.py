@@ -3,7 +3,7 @@ r"""What the quantity symbols of the bound chains mean: the checker's own defini
 A bound chain speaks of quantity symbols such as ``‖c(x) − c(y)‖``. The rules that turn one quantity into
 another by an exact identity ("identity") or by what a vector is ("probability") are only sound if the
 two quantities are what their names say. This module gives each such symbol a definition the checker
-builds itself, at the size ``(n, d)`` it chooses (see :func:`._check.checker_sizes`):
+builds itself, at the size ``(n, d)`` it chooses (see :func:`._checker.checker_sizes`):
 
 * :data:`DEFS` maps a symbol's name to ``(norm, build)``: ``build(n, d, form)`` returns the sympy column
   whose ``norm`` is the quantity (``"2"``: the Euclidean norm of the column, which for a matrix is the

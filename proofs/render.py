@@ -14,7 +14,7 @@ import re
 import sympy as sp
 
 from . import LEMMAS, index_table
-from ._check import Verdict
+from ._checker import Verdict
 from ._core import INSTANCE, RULES, Estimate, Lemma, Step
 from ._rules import trusted_rules
 from ._z3 import witness

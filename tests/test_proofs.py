@@ -12,7 +12,7 @@ import sympy as sp
 
 from attnreg import proofs
 from attnreg.proofs import LEMMAS, ORDER, Bound, Goal, Lemma, Step, bound_lemmas, verify
-from attnreg.proofs._check import holds
+from attnreg.proofs._checker import holds
 from attnreg.proofs._core import INSTANCE, Estimate, by, cite, given
 from attnreg.proofs._numeric import context
 from attnreg.proofs._sample import bound_ratio

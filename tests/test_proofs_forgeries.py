@@ -10,7 +10,7 @@ from attnreg import proofs
 from attnreg.cli import main
 from attnreg.proofs import LEMMAS, Goal, Lemma, Step, bound_lemmas, verify
 from attnreg.proofs._chains import DSX
-from attnreg.proofs._check import compose
+from attnreg.proofs._checker import compose
 from attnreg.proofs._core import Estimate, by, cite, given
 from attnreg.proofs._forms import jac, parts
 from attnreg.proofs._goals import goal_ratio
