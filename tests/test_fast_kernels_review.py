@@ -1,0 +1,87 @@
+"""Review attacks on the fast kernels' shared state: the BLAS / torch thread limits and the kept buffers."""
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+from attnreg import _threads, matrix
+
+torch = pytest.importorskip("torch")
+
+
+def blas_threads():
+    return [i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"]
+
+
+def test_overlapping_calls_restore_the_thread_limits_they_found():
+    """Two calls whose limits overlap in time (A enters, B enters, A leaves, B leaves): afterwards BLAS and
+    torch run on as many threads as before. Each call restoring what *it* found left BLAS at one thread for
+    the rest of the process (B found A's limit and put it back)."""
+    before, torch_before = blas_threads(), torch.get_num_threads()
+    a_in, b_in, a_out = threading.Event(), threading.Event(), threading.Event()
+
+    def first():
+        with _threads.limited(1, 1, torch):
+            a_in.set()
+            b_in.wait(10)
+        a_out.set()
+
+    def second():
+        a_in.wait(10)
+        with _threads.limited(1, 1, torch):
+            b_in.set()
+            a_out.wait(10)
+
+    workers = [threading.Thread(target=first), threading.Thread(target=second)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert blas_threads() == before
+    assert torch.get_num_threads() == torch_before
+
+
+def test_concurrent_calls_leave_blas_as_they_found_it():
+    rng = np.random.default_rng(0)
+    before = blas_threads()
+
+    def call(i):
+        for _ in range(10):
+            A1, A2 = rng.standard_normal((200 + i, 4)), rng.standard_normal((200 + i, 4))
+            B, X = rng.random((200 + i, 200 + i)), rng.standard_normal((4, 4))
+            matrix.loss_and_grad(A1, A2, B, X, version="normalized", threads=1 + i % 2)
+
+    workers = [threading.Thread(target=call, args=(i,)) for i in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert blas_threads() == before
+
+
+@pytest.mark.parametrize("version", ["normalized", "rescaled"])
+def test_calls_from_other_threads_keep_their_bits(version):
+    """Off the main thread the BLAS limit is left alone (see attnreg._threads.limited); the results are still
+    the bits of a main-thread call, for every thread count."""
+    rng = np.random.default_rng(3)
+    n, d = 300, 5
+    A1, A2, X, V = (rng.standard_normal(s) for s in ((n, d), (n, d), (d, d), (d, d)))
+    B = rng.random((n, n))
+    want = matrix.loss_and_grad(A1, A2, B, X, version=version, block_rows=16, threads=1)
+    want_h = matrix.hvp(A1, A2, B, X, V, version=version, block_rows=16, threads=1)
+    got = {}
+
+    def call(t):
+        got[t] = (matrix.loss_and_grad(A1, A2, B, X, version=version, block_rows=16, threads=t),
+                  matrix.hvp(A1, A2, B, X, V, version=version, block_rows=16, threads=t))
+
+    workers = [threading.Thread(target=call, args=(t,)) for t in (1, 2, 3, 7)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for t, ((L, G), H) in got.items():
+        assert L == want[0] and np.array_equal(G, want[1]) and np.array_equal(H, want_h), t
