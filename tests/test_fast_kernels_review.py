@@ -85,3 +85,26 @@ def test_calls_from_other_threads_keep_their_bits(version):
         w.join()
     for t, ((L, G), H) in got.items():
         assert L == want[0] and np.array_equal(G, want[1]) and np.array_equal(H, want_h), t
+
+
+@pytest.mark.parametrize("call", ["loss", "loss_and_grad", "hvp", "vector"])
+def test_meta_tensors_are_refused_with_a_sentence(call):
+    """A tensor on torch's 'meta' device has a shape but no values: a ValueError saying so, not torch's
+    'Tensor.item() cannot be called on meta tensors' from deep inside the sweep."""
+    import attnreg
+
+    n, d = 6, 2
+    meta = {s: torch.empty(s, device="meta", dtype=torch.float64) for s in ((n, d), (n, n), (d, d))}
+    A1, B, X = meta[(n, d)], meta[(n, n)], meta[(d, d)]
+    with pytest.raises(ValueError, match="meta"):
+        if call == "loss":
+            attnreg.loss(A1, A1, B, X, version="normalized")
+        elif call == "loss_and_grad":
+            attnreg.loss_and_grad(A1, A1, B, X, version="rescaled")
+        elif call == "hvp":
+            attnreg.hvp(A1, A1, B, X, X, version="normalized")
+        else:
+            from attnreg import vector
+            A = torch.empty((n, d * d), device="meta", dtype=torch.float64)
+            vector.loss(A, torch.empty(n, device="meta", dtype=torch.float64),
+                        torch.empty(d * d, device="meta", dtype=torch.float64), version="normalized")
