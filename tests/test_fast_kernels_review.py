@@ -108,3 +108,24 @@ def test_meta_tensors_are_refused_with_a_sentence(call):
             A = torch.empty((n, d * d), device="meta", dtype=torch.float64)
             vector.loss(A, torch.empty(n, device="meta", dtype=torch.float64),
                         torch.empty(d * d, device="meta", dtype=torch.float64), version="normalized")
+
+
+@pytest.mark.parametrize("lib", ["numpy", "torch"])
+def test_float16_rescaled_overflow_is_inf_without_warnings(lib):
+    """The true rescaled loss here is 7.9e15 (mpmath, 60 digits), beyond float16's 65504: the answer is inf,
+    with no 'overflow encountered in subtract' leaking from the log-scale bookkeeping (a 'no term' scale,
+    the dtype's most negative number, minus a positive scale overflowed in float16)."""
+    import warnings
+
+    rng = np.random.default_rng(2)
+    n, d = 40, 3
+    A1, A2, X = rng.standard_normal((n, d)), rng.standard_normal((n, d)), rng.standard_normal((d, d))
+    B = rng.random((n, n))
+    B /= B.sum(1, keepdims=True)
+    ins = [a.astype(np.float16) for a in (A1, A2, B, X)]
+    if lib == "torch":
+        ins = [torch.from_numpy(a) for a in ins]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        L, G = matrix.loss_and_grad(*ins, version="rescaled", block_rows=4)
+    assert float(L) == np.inf
