@@ -129,3 +129,73 @@ def test_float16_rescaled_overflow_is_inf_without_warnings(lib):
         warnings.simplefilter("error")
         L, G = matrix.loss_and_grad(*ins, version="rescaled", block_rows=4)
     assert float(L) == np.inf
+
+
+def _mp_loss_grad(A1, A2, B, X, version):
+    """Loss and ``A1ᵀ P A2`` from the definitions at 60 digits (mpmath; this file's own, not attnreg.reference)."""
+    import mpmath
+
+    ctx = mpmath.MPContext()
+    ctx.dps = 60
+    m = lambda a: ctx.matrix([[ctx.mpf(float(x)) for x in r] for r in np.asarray(a, dtype=np.float64)])  # noqa: E731
+    A1m, A2m, Bm = m(A1), m(A2), m(B)
+    S = A1m * m(X) * A2m.T
+    n = S.rows
+    P, L = ctx.matrix(n, n), ctx.mpf(0)
+    for j in range(n):
+        u = [ctx.exp(S[j, k]) for k in range(n)]
+        a = ctx.fsum(u)
+        if version == "normalized":
+            f = [x / a for x in u]
+            c = [f[k] - Bm[j, k] for k in range(n)]
+            r = ctx.fsum(fk * ck for fk, ck in zip(f, c))
+            row = [f[k] * (c[k] - r) for k in range(n)]
+        else:
+            c = [u[k] - a * Bm[j, k] for k in range(n)]
+            r = ctx.fsum(ck * Bm[j, k] for k, ck in enumerate(c))
+            row = [u[k] * (c[k] - r) for k in range(n)]
+        L += ctx.fsum(x * x for x in c) / 2
+        for k in range(n):
+            P[j, k] = row[k]
+    G = A1m.T * P * A2m
+    return float(L), np.array([[float(G[i, k]) for k in range(G.cols)] for i in range(G.rows)])
+
+
+@pytest.mark.parametrize("side", [-1, 1], ids=["logits-near-lo", "logits-near-hi"])
+@pytest.mark.parametrize("edge", [1 - 1e-5, 1 + 1e-9, 1.5], ids=["bound-just-inside", "bound-just-outside", "outside"])
+@pytest.mark.parametrize("version", ["normalized", "rescaled"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_rows_at_the_skip_the_shift_bound(version, edge, side, dtype, monkeypatch):
+    """d = 1 makes the O(nd) bound ``max‖a_j‖·max‖w_k‖`` exact (``S_jk = a_j x A2_k``): scale it to just
+    inside / just outside the safe window, with every row undominated (logits within 2 of each other, all
+    near the window's top or bottom), so the unshifted and the shifted kernels both meet rows at the edge.
+    Loss and gradient against 60-digit mpmath within the error model's bound (as the other fast-kernel tests),
+    for NumPy, torch CPU tensors and torch's own kernels (the device path)."""
+    from attnreg import _fastrows, _fastsweep
+    from attnreg.verify import errormodel
+    from attnreg.verify.tolerances import tol
+
+    n = 9
+    info = np.finfo(dtype)
+    lo, hi = _fastrows.limits(float(info.max), float(info.smallest_normal), n, version)
+    w = min(hi, -lo) * edge
+    A1 = side * np.linspace(1 - 0.5 / w, 1, n)[:, None]
+    A2 = np.linspace(1 - 1.5 / w, 1, n)[:, None]
+    X = np.array([[w]])
+    B = np.random.default_rng(0).random((n, n)) * 0.4
+    A1, A2, B, X = (np.asarray(a, dtype=dtype) for a in (A1, A2, B, X))
+    W = X @ A2.T
+    bound = np.sqrt(np.max(np.sum(A1 * A1, axis=1).astype(float)) * np.max(np.sum(W * W, axis=0).astype(float)))
+    assert (bound * (1 + 2**-20) <= min(hi, -lo)) == (edge < 1)  # the case is where it says it is
+    L0, G0 = _mp_loss_grad(A1, A2, B, X, version)
+    if not (float(info.smallest_normal) <= L0 < float(info.max) and np.all(np.abs(G0) < float(info.max))):
+        pytest.skip("the true value is outside the dtype's range")
+    bounds = errormodel.matrix_bounds(*(a.astype(np.float64) for a in (A1, A2, B, X)), version)
+    k = 2 * tol("vs_reference").factor * (info.eps / np.finfo(np.float64).eps)
+    for T in (np.asarray, torch.from_numpy, "device"):
+        if T == "device":
+            monkeypatch.setattr(_fastsweep, "host_views", lambda torch, *arrays: None)
+            T = torch.from_numpy
+        L, G = matrix.loss_and_grad(*(T(a) for a in (A1, A2, B, X)), version=version, block_rows=4)
+        assert abs(float(L) - L0) <= k * bounds.loss
+        assert np.all(np.abs(np.asarray(G, dtype=np.float64) - G0) <= k * bounds.grad)
