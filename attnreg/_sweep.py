@@ -57,7 +57,9 @@ class Scaled:
         """Add rows ``v`` (k, …) with log-scales ``t`` (k,); ``reduce`` sums the weighted rows."""
         xp = self.xp
         nonzero = xp.any(xp.reshape(v != 0, (v.shape[0], -1)), axis=1)
-        t = xp.where(nonzero, t, lowest(xp, v.dtype))
+        # "No term" is the dtype's most negative number halved: minus a positive scale it stays finite
+        # (in float16 the most negative number itself minus a scale overflowed, with a warning).
+        t = xp.where(nonzero, t, lowest(xp, v.dtype) / 2)
         new = xp.max(t) if self.M is None else xp.maximum(self.M, xp.max(t))
         w = xp.reshape(t - new, (-1,) + (1,) * (v.ndim - 1))
         part = reduce(times_exp(v, w, xp=xp))

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from threadpoolctl import ThreadpoolController
@@ -79,9 +80,16 @@ _CONTROLLER = None
 @contextlib.contextmanager
 def limited(lanes: int, inner: int | None, torch_module=None):
     """Limit BLAS (and torch's intra-op threads) to ``inner`` threads while ``lanes`` lanes run (nothing
-    when ``inner`` is None); ``lanes × inner`` is at most the threads asked for."""
+    when ``inner`` is None); ``lanes × inner`` is at most the threads asked for.
+
+    Only a call from the main thread sets the limits. They are process-wide: calls from several threads
+    overlap, and one that restores what it found can restore another's limit for good (A sets 1, B finds
+    1, A restores, B restores 1); and this OpenBLAS (0.3.31, pthreads) ignores some set calls made from a
+    thread other than the main one, so even a count of the calls inside could not restore them reliably.
+    A call from another thread therefore leaves BLAS and torch as they are: lanes × BLAS threads may then
+    exceed the cores (speed only: the results keep their bits)."""
     global _CONTROLLER
-    if inner is None:
+    if inner is None or threading.current_thread() is not threading.main_thread():
         yield
         return
     stack = contextlib.ExitStack()

@@ -43,6 +43,10 @@ def namespace(**arrays: Array) -> Namespace:
         here, there = device(a), device(first)
         if here is not None and there is not None and here != there:  # a jit-traced array has no device
             raise ValueError(f"{name} is on device {here} but {first_name} is on {there}")
+    for name, a in arrays.items():
+        if getattr(device(a), "type", None) == "meta":
+            raise ValueError(f"{name} is on torch's 'meta' device, which holds shapes but no values; attnreg "
+                             f"computes values: put the tensors on 'cpu' or 'cuda'")
     return xp
 
 
