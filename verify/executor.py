@@ -33,6 +33,7 @@ class Pool:
     slots: int  # tasks that run at once, the caller's included when caller_works
     kind: str
     caller_works: bool = False  # the caller runs tasks too (it is one of the slots)
+    lost: bool = False  # a worker died: the caller ran its tasks (callers that share work set this)
 
 
 def cores() -> int:
