@@ -178,7 +178,7 @@ DESCRIPTIVE = {  # an edit of a field that states rather than proves -> the reas
     "lower_bound.extra": (lambda c: c["lower_bound"].__setitem__("note", "tight"), "exactly the fields"),
     "statement": (lambda c: c.__setitem__("statement", c["statement"].replace("at most", "at least")),
                   "statement"),
-    "stop": (lambda c: c.__setitem__("stop", "max_boxes"), "does not go with status"),
+    "stop": (lambda c: c.__setitem__("stop", "counterexample"), "does not go with status"),
     "target_enclosure": (lambda c: c.__setitem__("target_enclosure", ["0.1", "0.2"]), "does not enclose"),
     "boxes_evaluated": (lambda c: c.__setitem__("boxes_evaluated", 3), "boxes_evaluated"),
     "unknown field": (lambda c: c.__setitem__("verified_by", "me"), "unknown field"),

@@ -33,6 +33,7 @@ class Pool:
     slots: int  # tasks that run at once, the caller's included when caller_works
     kind: str
     caller_works: bool = False  # the caller runs tasks too (it is one of the slots)
+    lost: bool = False  # a worker died: the caller ran its tasks (callers that share work set this)
 
 
 def cores() -> int:
@@ -45,14 +46,17 @@ def cores() -> int:
 @contextlib.contextmanager
 def executor(workers: int | None = None, scheduler: str | None = None, timeout: float = 10.0):
     """Yield a :class:`Pool`; everything it started is shut down on exit."""
-    if scheduler:
+    if scheduler is not None:
+        if not scheduler.strip():
+            raise ExecutorError("--scheduler needs an address, e.g. tcp://host:8786")
         try:
             import distributed  # deferred: dask, an optional dependency
         except ImportError:
             raise ExecutorError("--scheduler needs dask: pip install 'attnreg[dask]'") from None
         try:
             client = distributed.Client(scheduler, timeout=timeout)
-        except (OSError, TimeoutError) as exc:
+        except Exception as exc:  # any failure to connect means the same to the user: a bad address (ValueError),
+            # a peer that is no scheduler (the client then tried to allocate exabytes: MemoryError), a refusal
             raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler} ({exc.__class__.__name__})") from None
         try:
             slots = max(1, sum(client.nthreads().values()))
@@ -63,6 +67,9 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
     workers = cores() if workers is None else workers
     if not isinstance(workers, int) or workers < 1:
         raise ExecutorError(f"--workers must be a positive integer, got {workers!r}")
+    if workers > OVERSUBSCRIBE * cores():
+        raise ExecutorError(f"--workers {workers} is more than {OVERSUBSCRIBE} per core ({cores()} cores here): every "
+                            "worker is a process started at once, and more cannot run at the same time")
     if workers == 1:
         yield Pool(None, 1, "1 worker (this process)", caller_works=True)
         return
@@ -73,6 +80,8 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
         yield Pool(ex, workers, f"{workers} workers (this process and {workers - 1} more, {method})",
                    caller_works=True)
 
+
+OVERSUBSCRIBE = 4  # at most this many workers per core: all are forked at the start, and a huge count is a fork bomb
 
 THREADED = ("jax", "torch", "tensorflow")  # start native thread pools at use, invisible to ``threading``
 

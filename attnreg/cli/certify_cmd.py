@@ -81,7 +81,7 @@ def _run(args) -> int:
     try:
         with executor(args.workers, args.scheduler) as pool, _progress(spec) as progress:
             body = bnb.run(spec, pool, progress=progress)
-            kind = pool.kind
+            kind = pool.kind + (": a worker died, this process ran its tasks" if pool.lost else "")
     except ExecutorError as exc:
         _fail(exc)
     seconds = time.monotonic() - start

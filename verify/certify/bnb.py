@@ -135,7 +135,8 @@ def _map(pool, prob, rnd, tasks, cpu):
         nparts = min(len(tasks), PARTS_PER_SLOT * pool.slots)
         parts = [tasks[j::nparts] for j in range(nparts)]  # interleaved: the worst boxes' subtrees spread out
         if pool.caller_works:
-            done = _share(executor, pool.slots - 1, prob, rnd, parts)
+            done, lost = _share(executor, pool.slots - 1, prob, rnd, parts)
+            pool.lost = pool.lost or lost
         else:
             done = list(executor.map(_timed, [prob] * nparts, [rnd] * nparts, parts))
     out = [None] * len(tasks)
@@ -158,15 +159,22 @@ def _timed(prob, rnd, tasks):
 
 def _share(executor, remote, prob, rnd, parts):
     """Parts run on ``remote`` executor workers and in this process at once: the executor takes parts from
-    the front (keeping one queued behind each running one), this process from the back, until none is left."""
+    the front (keeping one queued behind each running one), this process from the back, until none is left.
+    Returns the results in part order and whether the executor broke (a worker died): its parts then run
+    here — they are pure, so the results are the same."""
     results = [None] * len(parts)
     switch = sys.getswitchinterval()
     sys.setswitchinterval(SWITCH)  # the executor's threads here pass parts on only while they hold the GIL
+    broken = False
     try:
         front, back, flying = 0, len(parts), {}
         while front < back or flying:
-            while front < back - 1 and len(flying) < 2 * remote:  # one queued behind each running; one left here
-                flying[executor.submit(_timed, prob, rnd, parts[front])] = front
+            while not broken and front < back - 1 and len(flying) < 2 * remote:  # one queued behind each running
+                try:
+                    flying[executor.submit(_timed, prob, rnd, parts[front])] = front
+                except futures.BrokenExecutor:
+                    broken = True
+                    break
                 front += 1
             if front < back:
                 back -= 1
@@ -175,10 +183,15 @@ def _share(executor, remote, prob, rnd, parts):
             else:
                 ready, _ = futures.wait(flying, return_when=futures.FIRST_COMPLETED)
             for f in ready:
-                results[flying.pop(f)] = f.result()
+                j = flying.pop(f)
+                try:
+                    results[j] = f.result()
+                except futures.BrokenExecutor:
+                    broken = True
+                    results[j] = _timed(prob, rnd, parts[j])
     finally:
         sys.setswitchinterval(switch)
-    return results
+    return results, broken
 
 
 SWITCH = 2e-4  # seconds: how long this process's computing thread keeps the GIL from the executor's threads

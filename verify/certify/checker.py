@@ -33,7 +33,9 @@ from .spec import SpecError, factors, from_dict
 
 FIELDS = ("format", "status", "statement", "stop", *C.PROBLEM_KEYS, "target_enclosure", "bound", "lower_bound",
           "boxes_evaluated", "boxes", "worst_box", "counterexample", "digest")
-STOPS = {"certified": ("certified",), "not certified": ("counterexample", "budget_seconds", "max_boxes")}
+# a certified run ends when its target is met, or later by its budget while it refines (refine_to)
+STOPS = {"certified": ("certified", "budget_seconds", "max_boxes"),
+         "not certified": ("counterexample", "budget_seconds", "max_boxes")}
 MAX_DEPTH = 14  # a box the checker cannot verify in 2^14 pieces is rejected (a false bound fails fast: one path)
 
 
