@@ -32,9 +32,13 @@ def l2(a: Array, *, xp: Namespace) -> float:
 
 
 def spectral(M: Array, *, xp: Namespace) -> float:
-    """``||M||₂``, the largest singular value of the matrix ``M`` (0 when ``M`` is empty)."""
+    """``||M||₂``, the largest singular value of the matrix ``M`` (0 when ``M`` is empty; like :func:`l2`, inf
+    for an inf entry and nan for a nan entry, where the SVD would fail or return nan)."""
     if math.prod(M.shape) == 0:
         return 0.0
+    top = float(xp.max(xp.abs(M)))
+    if not math.isfinite(top):
+        return math.nan if bool(xp.any(xp.isnan(M))) else math.inf
     return float(xp.linalg.matrix_norm(M, ord=2))
 
 

@@ -113,9 +113,11 @@ def _shape_text(shape: tuple[int | None, ...]) -> str:
 
 
 def matrix_problem(A1: Array, A2: Array, X: Array, B: Array | None = None, V: Array | None = None,
-                   finite: bool = True) -> tuple[Namespace, int, int]:
+                   finite: bool = True, uses_b: bool = True) -> tuple[Namespace, int, int]:
     """Validate the matrix form's (A1, A2, X[, B][, V]) and return (xp, n, d); ``finite=False`` leaves the
-    finiteness check to the caller (the row sweep does it in O(1) passes)."""
+    finiteness check to the caller (the row sweep does it in O(1) passes). ``uses_b=False``: the caller
+    (the blocks u, α, f) does not use the target, so ``B`` may be None."""
+    _target_given(B, "B", "an n × n array", uses_b)
     arrays = {k: a for k, a in dict(A1=A1, A2=A2, B=B, X=X, V=V).items() if a is not None or k in ("A1", "A2", "X")}
     xp = namespace(**arrays)
     if A1.ndim != 2:
@@ -131,8 +133,10 @@ def matrix_problem(A1: Array, A2: Array, X: Array, B: Array | None = None, V: Ar
 
 
 def vector_problem(A: Array, x: Array, b: Array | None = None,
-                   v: Array | None = None) -> tuple[Namespace, int, int]:
-    """Validate the vector form's (A, x[, b][, v]) and return (xp, n, d)."""
+                   v: Array | None = None, uses_b: bool = True) -> tuple[Namespace, int, int]:
+    """Validate the vector form's (A, x[, b][, v]) and return (xp, n, d); ``b`` may be None only with
+    ``uses_b=False``."""
+    _target_given(b, "b", "a length-n array", uses_b)
     arrays = {k: a for k, a in dict(A=A, b=b, x=x, v=v).items() if a is not None or k in ("A", "x")}
     xp = namespace(**arrays)
     if A.ndim != 2:
@@ -143,6 +147,11 @@ def vector_problem(A: Array, x: Array, b: Array | None = None,
         check_shape(name, a, *shapes[name])
     check_finite(xp, **arrays)
     return xp, n, d
+
+
+def _target_given(B: Array | None, name: str, what: str, uses_b: bool) -> None:
+    if B is None and uses_b:
+        raise TypeError(f"{name} is required here (the target): pass {what} of real numbers, got None")
 
 
 def omitted_b(B: Array | None, X: Array | None, x_name: str = "X") -> tuple[Array | None, Array]:

@@ -111,7 +111,7 @@ def u(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     """``u(x) = exp(Ax)`` (overflows to inf exactly where the true entry exceeds the dtype's range). Like every
     block, called ``(A, b, x)``; ``u``, ``alpha``, ``f`` do not use ``b`` and may be called ``(A, x)``."""
     b, x = omitted_b(b, x, "x")
-    xp, _, _ = vector_problem(A, x, b=b)
+    xp, _, _ = vector_problem(A, x, b=b, uses_b=False)
     return xp.exp(A @ x)
 
 
@@ -119,14 +119,14 @@ def alpha(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     """``α(x) = ⟨exp(Ax), 1ₙ⟩``, as ``e^c ⟨exp(Ax − c), 1ₙ⟩`` (``c`` the maximum where the entries could
     over- or underflow)."""
     b, x = omitted_b(b, x, "x")
-    xp, _, _ = vector_problem(A, x, b=b)
+    xp, _, _ = vector_problem(A, x, b=b, uses_b=False)
     return row_sums(xp.reshape(A @ x, (1, -1)), xp=xp)[0]
 
 
 def f(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     """``f(x) = α(x)⁻¹ exp(Ax)`` (the softmax of ``Ax``; shifted by its maximum where it could overflow)."""
     b, x = omitted_b(b, x, "x")
-    xp, _, _ = vector_problem(A, x, b=b)
+    xp, _, _ = vector_problem(A, x, b=b, uses_b=False)
     return softmax_rows(xp.reshape(A @ x, (1, -1)), xp=xp)[0, :]
 
 

@@ -55,15 +55,15 @@ def residual_rows(S: Array, B: Array, *, version: str, xp: Namespace) -> Array:
     return times_exp(q["hh"], q["k"], xp=xp)
 
 
-def _logits(A1: Array, A2: Array, X: Array, B: Array | None = None) -> tuple[Namespace, Array]:
-    xp, _, _ = matrix_problem(A1, A2, X, B=B)
+def _logits(A1: Array, A2: Array, X: Array, B: Array | None = None, uses_b: bool = True) -> tuple[Namespace, Array]:
+    xp, _, _ = matrix_problem(A1, A2, X, B=B, uses_b=uses_b)
     return xp, A1 @ (X @ A2.T)
 
 
 def u(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None) -> Array:
     """``exp(A1 X A2ᵀ)`` entrywise (inf exactly where the true entry exceeds the dtype's range)."""
     B, X = omitted_b(B, X)
-    xp, S = _logits(A1, A2, X, B=B)
+    xp, S = _logits(A1, A2, X, B=B, uses_b=False)
     return xp.exp(S)
 
 
@@ -83,7 +83,7 @@ def log_alpha(A1: Array, A2: Array, B: Array | None = None, X: Array | None = No
 
 
 def _row_sums(A1: Array, A2: Array, B: Array | None, X: Array, block_rows: int | None, *, log: bool) -> Array:
-    xp, n, _ = matrix_problem(A1, A2, X, B=B)
+    xp, n, _ = matrix_problem(A1, A2, X, B=B, uses_b=False)
     block, W, parts = check_block_rows(block_rows, n), X @ A2.T, list[Array]()
     for rows in row_blocks(n, block):
         parts.append(row_sums(A1[rows, :] @ W, xp=xp, log=log))
@@ -93,7 +93,7 @@ def _row_sums(A1: Array, A2: Array, B: Array | None, X: Array, block_rows: int |
 def f(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None) -> Array:
     """Row softmax ``D(X)⁻¹ exp(A1 X A2ᵀ)``; rows that could overflow are shifted by their maximum."""
     B, X = omitted_b(B, X)
-    xp, S = _logits(A1, A2, X, B=B)
+    xp, S = _logits(A1, A2, X, B=B, uses_b=False)
     return softmax_rows(S, xp=xp)
 
 

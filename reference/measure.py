@@ -97,8 +97,9 @@ def measure(s, p: dict, p1: dict | None = None, ctx=None):
 def ratio(s, constant, p: dict, p1: dict | None = None, ctx=None):
     """How far the statement with this ``constant`` is used up at ``p`` (``p, p1``): above 1 it is violated."""
     lhs = measure(s, p, p1, ctx)
-    if s.kind == "upper":
-        return lhs / constant
-    if s.kind == "lower":
-        return constant / lhs
-    return lhs / (constant * step(s, p, p1, ctx))
+    num, den = ((lhs, constant) if s.kind == "upper" else (constant, lhs) if s.kind == "lower"
+                else (lhs, constant * step(s, p, p1, ctx)))
+    if ctx is None:  # a float64 number that underflowed to 0 (α at logits −800) gives inf, not ZeroDivisionError
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.divide(float(num), float(den)))
+    return num / den

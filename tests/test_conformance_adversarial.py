@@ -211,3 +211,32 @@ def test_a_target_that_prints_does_not_write_into_the_report(capsys, tmp_path):
     assert main(["check-impl", f"{f}:fn", "--examples", "1"]) == 0
     out, err = capsys.readouterr()
     assert "CHATTER" not in out + err and "NOISE" not in out + err and "verdict: PASS" in out
+
+
+@pytest.mark.parametrize("trick", ["own_handler", "ignore", "cancel_timer"])
+def test_a_function_that_takes_over_sigalrm_still_times_out(trick):
+    """A target that installs its own SIGALRM handler, ignores the signal or cancels the timer used to hang the
+    whole run despite --timeout (the alarm never reached us); the watchdog thread still stops it."""
+    import signal
+    import time
+
+    from attnreg.verify.conformance import timelimit
+
+    def takeover():
+        if trick == "own_handler":
+            signal.signal(signal.SIGALRM, lambda *a: None)
+        elif trick == "ignore":
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+        else:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        end = time.monotonic() + 8  # bounded, so that a failure is a failed test, not a hung suite
+        while time.monotonic() < end:
+            time.sleep(0.05 if trick == "ignore" else 0)
+
+    start = time.monotonic()
+    previous = signal.getsignal(signal.SIGALRM)
+    with pytest.raises(timelimit.CallTimeout):
+        with timelimit.limit(0.3):
+            takeover()
+    assert time.monotonic() - start < 5
+    assert signal.getsignal(signal.SIGALRM) is previous and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)

@@ -25,6 +25,10 @@ def test_l2_and_spectral_of_empty_zero_and_non_finite():
     assert l2(np.zeros(4), xp=np) == 0.0
     assert l2(np.array([1.0, np.inf]), xp=np) == math.inf
     assert math.isnan(l2(np.array([1.0, np.nan]), xp=np))
+    # like l2: inf for an inf entry, nan for a nan entry (they were nan and LinAlgError "SVD did not converge")
+    assert spectral(np.array([[np.inf, 1.0], [1.0, 1.0]]), xp=np) == math.inf
+    assert math.isnan(spectral(np.array([[np.nan, 1.0], [1.0, 1.0]]), xp=np))
+    assert math.isnan(spectral(np.array([[np.nan, np.inf], [1.0, 1.0]]), xp=np))
 
 
 def test_spectral_is_the_largest_singular_value():

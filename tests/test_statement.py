@@ -151,3 +151,14 @@ def test_every_block_takes_the_losses_arguments(name):
         assert getattr(reference.vector, name)(v["A"], v["x"], dps=30) == vref
     np.testing.assert_allclose(np.array(vref.tolist() if hasattr(vref, "tolist") else vref, dtype=float)
                                .reshape(np.shape(vfull)), vfull, rtol=REL)
+
+
+def test_float64_ratio_where_the_measured_number_underflows_is_inf_not_an_exception():
+    """Matrix α at logits −800 underflows to 0 in float64 (the true value e^-800 ≈ 3.67e-348): the ratio
+    C/α of a lower bound is then inf (a suspected violation for the digits to settle), not ZeroDivisionError;
+    at 60 digits it is e^800 (closed form)."""
+    s = Statement(quantity="alpha", form="matrix", kind="lower")
+    p = dict(A1=np.array([[1.0]]), A2=np.array([[1.0]]), B=np.array([[1.0]]), X=np.array([[-800.0]]))
+    assert measure.ratio(s, 1.0, p) == np.inf
+    ctx = make_context(60)
+    assert abs(measure.ratio(s, 1.0, p, ctx=ctx) / ctx.exp(800) - 1) < ctx.mpf(10) ** -50

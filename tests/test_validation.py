@@ -3,6 +3,8 @@ import numpy as np
 import pytest
 
 import attnreg
+import attnreg.blocks as blocks
+import attnreg.vector
 from attnreg import reference
 
 rng = np.random.default_rng(0)
@@ -105,3 +107,26 @@ def test_reference_rejects(changes, words):
     with pytest.raises((ValueError, TypeError)) as info:
         reference.grad(*_with(**changes), version="rescaled", dps=20)
     assert all(w in str(info.value) for w in words), str(info.value)
+
+
+def _missing_target_calls():
+    """Every function that uses the target, called with ``B``/``b`` = None (the blocks u, α, f may omit it;
+    these may not)."""
+    A1, A2, _, X = _with()
+    A, x = GOOD["A1"], GOOD["X"][:, 0]
+    yield from ((f"{fn.__name__}", lambda fn=fn: fn(A1, A2, None, X, version="rescaled"))
+                for fn in (attnreg.loss, attnreg.grad, attnreg.loss_and_grad, attnreg.log_loss))
+    yield from ((f"blocks.{fn.__name__}", lambda fn=fn: fn(A1, A2, None, X)) for fn in (blocks.c, blocks.h))
+    yield from ((f"vector.{fn.__name__}", lambda fn=fn: fn(A, None, x)) for fn in (attnreg.vector.c, attnreg.vector.h))
+    yield ("vector.loss", lambda: attnreg.vector.loss(A, None, x, version="normalized"))
+    yield ("vector.grad", lambda: attnreg.vector.grad(A, None, x, version="rescaled"))
+
+
+@pytest.mark.parametrize("name,call", list(_missing_target_calls()), ids=lambda v: v if isinstance(v, str) else "")
+def test_missing_target_is_named(name, call):
+    """A target of None is a bad input named in one sentence, not a TypeError from inside the kernels
+    ('NoneType' object is not subscriptable, cannot reshape array of size 1)."""
+    with pytest.raises(TypeError) as info:
+        call()
+    message = str(info.value)
+    assert ("B" in message or "b " in message) and "None" in message and "\n" not in message, (name, message)
