@@ -168,3 +168,26 @@ def test_strict_hypotheses_need_strict_or_smaller_assumptions(claim_assume, hypo
     claim = from_table(dict(id="s", provenance="derived", form="vector", quantity="f", kind="lipschitz", wrt="x",
                             constant="R", assume=claim_assume))
     assert prove._implied(hypothesis, claim, prove._lower_ends(claim)) is implied
+
+
+def test_by_default_a_matching_lemma_is_used_only_if_its_proof_verifies(monkeypatch):
+    """decide() without ``available`` checks just the lemmas whose statement is the claim's; one whose proof
+    does not verify proves nothing."""
+    from attnreg import proofs
+
+    c = from_table(dict(id="f", provenance="derived", form="vector", quantity="f", kind="lipschitz", wrt="x",
+                        constant="R", assume=["norm(A) <= R", "norm(x) <= R"]))
+    assert prove.decide(c).status == "proved"
+    checked = []
+
+    class Failed:
+        ok = False
+
+    def refuse(lemma, *a, **k):
+        checked.append(lemma)
+        return Failed()
+
+    monkeypatch.setattr(proofs, "verify", refuse)
+    d = prove.decide(c)
+    assert d.status == "undecided" and "does not verify" in d.reason
+    assert checked and all(lem.bound is not None and c.measures_same(lem.bound) for lem in checked)

@@ -40,24 +40,30 @@ class Decision:
     reason: str = ""
 
 
-def lemmas() -> list:
+def lemmas(*, verified: bool = True) -> list:
     """``(id, lemma)`` of every bound lemma of ``attnreg.proofs`` that verifies, with every lemma it requires
-    (transitively): "proved" rests on checked chains. The first call in a process re-checks them (about 8 s)."""
+    (transitively): "proved" rests on checked chains. The first call in a process re-checks them all (tens of
+    seconds); ``verified=False`` lists them unchecked (:func:`decide` then checks only the ones it uses)."""
     from attnreg import proofs  # deferred: the whole proof machinery (sympy, every lemma), only when proving
 
-    found = proofs.bound_lemmas(verified=True)
+    found = proofs.bound_lemmas(verified=verified)
     names = {id(v): k for k, v in getattr(proofs, "LEMMAS", {}).items()}
     return [(names.get(id(lem), getattr(lem, "id", repr(lem))), lem) for lem in found]
 
 
 def decide(claim, available=None) -> Decision:
-    """Proved by a lemma of ``available`` (default :func:`lemmas`), or undecided with the reason."""
-    available = lemmas() if available is None else available
+    """Proved by a lemma of ``available`` (default: the bound lemmas of ``attnreg.proofs``, each checked —
+    with every lemma it requires — only when its statement is the claim's), or undecided with the reason."""
+    lazy = available is None
+    available = lemmas(verified=False) if lazy else available
     lows = _lower_ends(claim)
     reasons = []
     for name, lem in available:
         bound = lem.bound
         if not claim.measures_same(bound):
+            continue
+        if lazy and not _verifies(lem):
+            reasons.append(f"{name}: its proof does not verify (attnreg proofs check {name})")
             continue
         missing = [h for h in bound.assume if not _implied(h, claim, lows)]
         if missing:
@@ -72,6 +78,12 @@ def decide(claim, available=None) -> Decision:
     if not available:
         return Decision("undecided", reason="no bound lemmas are available in attnreg.proofs")
     return Decision("undecided", reason="; ".join(reasons) or "no lemma covers this quantity, kind and wrt")
+
+
+def _verifies(lemma) -> bool:
+    from attnreg import proofs  # deferred: as in lemmas()
+
+    return proofs.verify(lemma).ok
 
 
 def _scale(b, claim):
