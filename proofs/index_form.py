@@ -268,13 +268,6 @@ def derivative_all_n(block: str) -> tuple[bool, dict]:
     return not rest, rest
 
 
-ALL_N = {"grad_normalized": ("step 4, ∇L_N = Aᵀ(diag f − f fᵀ)(f − b)", lambda: grad_normalized_all_n()),
-         "grad_rescaled": ("∇L_R = Aᵀ(u ∘ h − ⟨h, b⟩ u)", lambda: grad_rescaled_all_n()),
-         **{f"{q}_deriv": (f"the derivative in x, D{q}(x) entry (r, m) (the derivative in the data A, and "
-                           "every other step: proofs/index_vector.py)",
-                           lambda q=q: derivative_all_n(q)) for q in ("u", "alpha", "f", "c", "h")}}
-
-
 def grad_normalized_all_n() -> tuple[bool, dict]:
     """``∂L_N/∂x_m = (Aᵀ(diag f − f fᵀ)(f − b))_m`` for symbolic n and d: ``(proved, remainder)``."""
     rest = remainder(sp.diff(loss_normalized(), x[m]), gradient_formula())
