@@ -176,3 +176,33 @@ def test_float32_keeps_the_small_rows(name, top):
         value = be.to_numpy(fn(A1, A2, B, X, version="rescaled"))
         kappa = errormodel.condition(q, case.S.tolist(), case.B.tolist(), ctx)
         assert mo.relerr(value, exact, ctx) <= errormodel.allowed(kappa, 3, 2.0**-24), (quantity, kappa)
+
+
+def test_the_edge_judge_fails_wrong_values_past_overflow_and_at_exact_zeros(monkeypatch):
+    """Past the dtype's range each overflowed entry must be inf of its sign and each representable one
+    accurate; an exact zero must come out 0 (a check that passed any finite value there could not fail)."""
+    import math
+
+    from attnreg.verify import edges
+    from attnreg.verify.checks import edges as edge_checks
+
+    case = edges.make("mixed", 3, 50, 800, 1)
+    good = edge_checks._production(case, "grad", "rescaled", np.float64, None)
+    for forged in (lambda g: np.where(np.isinf(g), -g, g), lambda g: np.where(np.isinf(g), g, 12345.0),
+                   lambda g: np.full_like(g, np.inf)):
+        monkeypatch.setattr(edge_checks, "_production", lambda *a, f=forged: f(good.copy()))
+        assert not edge_checks.judge(case, "grad", "rescaled")[0] <= 1
+    zero = edges.EdgeCase(np.zeros((2, 2)), np.full((2, 2), 0.5), "exact zero", {})
+    monkeypatch.setattr(edge_checks, "_production", lambda *a: np.full(4, 1e10))
+    assert edge_checks.judge(zero, "grad", "normalized")[0] == math.inf
+    monkeypatch.setattr(edge_checks, "_production", lambda *a: np.zeros(4))
+    assert edge_checks.judge(zero, "grad", "normalized")[0] == 0.0
+
+
+@pytest.mark.xfail(strict=True, reason="open defect: when some entries of the rescaled gradient overflow, the "
+                   "representable entries come out 0 (one common scale e^M for the whole d × d gradient)")
+def test_representable_gradient_entries_survive_next_to_overflowed_ones():
+    from attnreg.verify import edges
+    from attnreg.verify.checks import edges as edge_checks
+
+    assert edge_checks.judge(edges.make("mixed", 3, 50, 800, 1), "grad", "rescaled")[0] <= 1

@@ -69,27 +69,31 @@ def condition(q, S, B, ctx) -> float:
     """``κ(q)`` of the module docstring (perturbing the logits ``S``; ``B`` exact): ``q(S, B)`` maps lists of rows
     of mpf (in ``ctx``) to a flat list of mpf; the derivatives are central differences with relative step
     ``10^{-dps/3}`` (error ``~10^{-2dps/3}``)."""
+    q0, total = sensitivities(q, S, B, ctx)
+    size = max(abs(v) for v in q0)
+    return float("inf") if size == 0 else float(max(total) / size)
+
+
+def sensitivities(q, S, B, ctx) -> tuple[list, list]:
+    """``(q(S, B), t)`` with ``t_i = Σ_jk |∂q_i/∂S_jk| |S_jk|`` (mpf): entry i's condition number is
+    ``t_i / |q_i|``, the whole value's :func:`condition` is ``max t / max |q|``."""
     S = [[ctx.mpf(v) for v in r] for r in S]
     B = [[ctx.mpf(v) for v in r] for r in B]
     q0 = q(S, B)
-    size = max(abs(v) for v in q0)
-    if size == 0:
-        return float("inf")
     total = [ctx.mpf(0)] * len(q0)
     rel = ctx.mpf(10) ** (-(ctx.dps // 3))
-    for M in (S,):
-        for i, row in enumerate(M):
-            for j, z in enumerate(row):
-                if z == 0:
-                    continue
-                step = rel * abs(z)
-                row[j] = z + step
-                plus = q(S, B)
-                row[j] = z - step
-                minus = q(S, B)
-                row[j] = z
-                total = [t + abs(p - m) / (2 * step) * abs(z) for t, p, m in zip(total, plus, minus)]
-    return float(max(total) / size)
+    for row in S:
+        for j, z in enumerate(row):
+            if z == 0:
+                continue
+            step = rel * abs(z)
+            row[j] = z + step
+            plus = q(S, B)
+            row[j] = z - step
+            minus = q(S, B)
+            row[j] = z
+            total = [t + abs(p - m) / (2 * step) * abs(z) for t, p, m in zip(total, plus, minus)]
+    return q0, total
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,9 @@ compared. A value passes when (:mod:`verify.errormodel`)
 * its relative error (∞-norm) is at most ``16·(κ + n)·u`` (:func:`verify.errormodel.allowed`), ``κ`` its
   relative condition number in the logits, and at most ``10⁻¹²`` where ``κ ≤ 10³`` (float64: 12 correct digits where
   well-conditioned);
-* it is finite and nonzero wherever the true value is representable (no silent zeros), ``±inf`` only
-  beyond the dtype's range.
+* it is finite wherever the true value is representable, so a silent zero fails the relative error (an
+  exact zero must come out 0); where some entries lie beyond the dtype's range, each of those must be ``inf``
+  of its sign and each representable entry is judged by the rule above with its own condition number.
 
 The quick tier runs one case per edge class; ``--slow`` runs every class at every gap and magnitude
 and a seeded sample over the parameters that the Hypothesis strategy :func:`verify.edges.strategy`
@@ -52,17 +53,38 @@ def judge(case, quantity, version, dtype=np.float64):
     size = max(abs(v) for v in exact)
     info = np.finfo(dtype)
     value = np.asarray(_production(case, quantity, version, dtype, dS), dtype=np.float64).ravel().tolist()
-    if size > float(info.max):  # beyond the range: inf of the right sign where the entry is, never nan
-        ok = all(not math.isnan(v) and (math.isinf(v) or abs(e) <= float(info.max)) for v, e in zip(value, exact))
-        return (0.0 if ok else math.inf), "beyond the dtype's range"
+    if size > float(info.max):
+        return _beyond_range(q, case, value, exact, info, ctx)
+    if size == 0:  # an exact zero (e.g. B = f): nothing to be relative to, so it must come out as 0
+        return (0.0 if all(v == 0 for v in value) else math.inf), f"exact zero, got max |v| {max(map(abs, value)):.3g}"
     if not all(math.isfinite(v) for v in value):
         return math.inf, f"non-finite {quantity} where the true value {float(size):.3g} is representable"
-    err = float(max(abs(ctx.mpf(v) - e) for v, e in zip(value, exact)) / size) if size else max(map(abs, value))
+    err = float(max(abs(ctx.mpf(v) - e) for v, e in zip(value, exact)) / size)
     if size and size < float(info.smallest_normal) * 1e3:  # gradual underflow: only absolute accuracy
         return (0.0 if err * float(size) <= 4 * float(info.smallest_normal) else math.inf), "subnormal"
     kappa = errormodel.condition(q, case.S.tolist(), case.B.tolist(), ctx)
     allowed = errormodel.allowed(kappa, case.S.shape[1], float(info.eps) / 2)
     return err / allowed if err else 0.0, f"err {err:.2g}, κ {kappa:.3g}"
+
+
+def _beyond_range(q, case, value, exact, info, ctx):
+    """The true value has entries beyond the dtype's range: each such entry must be ``inf`` of its sign; each
+    representable entry is judged on its own, relative error at most :func:`errormodel.allowed` of its own
+    condition number (an exact zero entry must be finite)."""
+    top = float(info.max)
+    _, t = errormodel.sensitivities(q, case.S.tolist(), case.B.tolist(), ctx)
+    worst = 0.0
+    for v, e, ti in zip(value, exact, t):
+        if abs(e) > top:
+            if not (math.isinf(v) and (v > 0) == (e > 0)):
+                return math.inf, f"an entry beyond the range ({float(e):.3g}) came out {v}"
+        elif not math.isfinite(v):
+            return math.inf, f"a representable entry ({float(e):.3g}) came out {v}"
+        elif e != 0:
+            kappa = float(ti / abs(e))
+            err = float(abs(ctx.mpf(v) - e) / abs(e))
+            worst = max(worst, err / errormodel.allowed(kappa, case.S.shape[1], float(info.eps) / 2))
+    return worst, "beyond the dtype's range: overflowed entries inf of their sign, the others judged one by one"
 
 
 def _run(cases, quantity, version, dtype=np.float64):
