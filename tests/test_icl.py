@@ -141,3 +141,17 @@ def test_registry_checks_pass_and_can_fail(monkeypatch):
     prod = icl.shifted_target
     monkeypatch.setattr(icl, "shifted_target", lambda *a, **k: prod(*a, **k) * (1 + 1e-12))
     assert _run("icl.bound.normalized.weight").status is registry.Status.FAIL
+
+
+def test_the_data_step_is_the_kronecker_difference_norm_even_when_ones_miss_the_top_vector():
+    """The old power iteration started from the all-ones matrix, orthogonal here to the top singular vector,
+    and reported 1.0 for a step of 2.0."""
+    Q = np.array([[1.0, 1.0], [-1.0, 1.0]]) / np.sqrt(2)
+    A1, A2 = np.eye(2), np.eye(2)
+    A1n = A1 + np.diag([2.0, 1.0]) @ Q.T
+    s = icl.shift(A1, A2, np.full((2, 2), 0.5), np.zeros((2, 2)), version="normalized", A1_new=A1n)
+    assert abs(s.step - np.linalg.norm(np.kron(A1n, A2) - np.kron(A1, A2), 2)) <= 1e-12 * 2
+    rng = np.random.default_rng(3)
+    A1, A2, A1n, A2n = (rng.standard_normal((5, 3)) for _ in range(4))
+    s = icl.shift(A1, A2, np.full((5, 5), 0.2), np.zeros((3, 3)), version="rescaled", A1_new=A1n, A2_new=A2n)
+    assert abs(s.step - np.linalg.norm(np.kron(A1n, A2n) - np.kron(A1, A2), 2)) <= 1e-12 * s.step
