@@ -12,7 +12,7 @@ makes the formulas exact, the largest one makes them accurate) and ``ū = Σ_{j�
 * normalized ``p_k = f_k (c_k − ⟨f, c⟩)`` and ``p_m = f_m (c_m f̄ − Σ_{j≠m} f_j c_j)``
   (because ``c_m − ⟨f, c⟩ = c_m (1 − f_m) − Σ_{j≠m} f_j c_j``);
 * rescaled ``p_k = u_k (h_k − ⟨h, b⟩)`` and ``p_m = u_m (h_m (1 − b_m) − Σ_{j≠m} h_j b_j)``;
-* the row Hessian ``K = diag(g) − v eᵀ − e vᵀ + κ e eᵀ`` of :mod:`.hessian_lowrank` with
+* the row Hessian ``K = diag(g) − v eᵀ − e vᵀ + κ e eᵀ`` of :func:`.rows.hessian_terms` with
   ``g = f∘f + p`` (normalized; ``v = g``, ``e = f``, ``κ = ||f||²``) or ``g = u∘u + p`` (rescaled;
   ``v = u∘b``, ``e = u``, ``κ = ||b||²``), since ``f∘(f + c − ⟨f,c⟩) = f∘f + p`` and
   ``u∘(h + u − ⟨h,b⟩) = u∘u + p``.

@@ -1,6 +1,7 @@
 """The independent checker: a valid certificate is accepted; edited bounds, removed or duplicated boxes,
 changed data and a false 'certified' are rejected, each with its reason."""
 import copy
+import decimal
 import dataclasses
 import json
 from pathlib import Path
@@ -212,6 +213,10 @@ def test_an_edited_counterexample_is_rejected(refuted):
     bad = copy.deepcopy(refuted)
     bad["counterexample"]["value"] = "0.5"
     _rejected(bad, "counterexample's value")
+    for value in ("1000000", str(decimal.Decimal(refuted["counterexample"]["value"]) * decimal.Decimal("1.000001"))):
+        bad = copy.deepcopy(refuted)  # above the target but not ||M|| at the point: a stated value is checked
+        bad["counterexample"]["value"] = value
+        _rejected(bad, "counterexample's value")
     bad = copy.deepcopy(refuted)
     bad["stop"] = "budget_seconds"
     _rejected(bad, "stop 'counterexample'")

@@ -303,8 +303,14 @@ def _lower_bound(cert, rows, target_high):
         raise Rejected(f"the lower bound {lb['value']} does not hold at its point {lb['point']}")
     cx = cert.get("counterexample")
     if cx:
-        if not _rayleigh_lower(_at(cert, rows, cx["point"], "counterexample")) > target_high:
+        Mx = _at(cert, rows, cx["point"], "counterexample")
+        if not _rayleigh_lower(Mx) > target_high:
             raise Rejected(f"the counterexample at {cx['point']} does not exceed the target")
+        # the stated value is ||M(point)|| to 12 digits at least: not below what is shown there, not above it
+        stated = flint.arb(_decimal(cx["value"], "counterexample.value"))
+        slack = 1 + flint.arb(10) ** -12
+        if not ((_rayleigh_lower(Mx) * slack).lower() >= stated.upper() and _norm_below(Mx, (stated * slack).upper())):
+            raise Rejected(f"the counterexample's value {cx['value']} is not ||M|| at its point {cx['point']}")
 
 
 def _centre_of(cert, box, point, where):
