@@ -55,7 +55,7 @@ def alpha_bound(kind: str, form: str) -> Lemma:
 
     title = f"{kind} bound on " + ("α" if form == "vector" else "every α_j")
     check = ("The chain by sympy at the checker's sizes; numeric: the Bound itself evaluated through "
-             "attnreg.reference.forms at 60 digits at random admissible points — norms drawn up to and at the limits "
+             "attnreg.reference.measure at 60 digits at random admissible points — norms drawn up to and at the limits "
              "— reporting the largest ratio measured / stated (_sample.bound_ratio).")
     doc = f"Lemma {ident} ({title}): {head}.\n\nStatement\n{_wrap(statement)}\n\nCheck\n{_wrap(check)}\n"
     return Lemma(doc=doc, steps=steps, requires=(box.id,), goal=Goal.of(bound, al), bound=bound)

@@ -6,7 +6,7 @@ Statement
 
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself through
-    attnreg.reference.forms.vector_loss_and_grad at 60 digits (n = 6, d = 4) at random admissible pairs
+    attnreg.reference.measure at 60 digits (n = 6, d = 4) at random admissible pairs
     (_sample.bound_ratio).
 """
 from __future__ import annotations

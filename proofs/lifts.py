@@ -88,8 +88,8 @@ def _doc(ident: str, quantity: str, wrt: str, form: str, dq: sp.Symbol, value: s
               "A2": "The spectral norm of A2 − A2′; S = A1 X A2ᵀ, the rows of the quantity stacked."}.get(wrt, "")
     extra = " (c = f − b, b fixed)" if quantity == "c" else ""
     check = ("The chain and its side identities by sympy at the checker's sizes; numeric: the Bound itself evaluated "
-             "through attnreg.reference.forms at 60 digits at random admissible points — norms drawn up to and at the "
-             "limits, near and far pairs — reporting the largest ratio measured / stated (_sample.bound_ratio).")
+             "through attnreg.reference.measure at 60 digits at random admissible points — norms drawn up to and "
+             "at the limits, near and far pairs — reporting the largest ratio measured / stated (_sample.bound_ratio).")
     return (f"Lemma {ident} ({name} is Lipschitz in {where}): {claim}.\n\n"
             f"Statement\n    With {_FIXED[wrt]} fixed{extra}, for all {wrt}, {wrt}′ that both satisfy "
             f"{', '.join(assume) or 'no hypothesis'}:\n        {claim}.\n{_wrap(remark)}\n\nCheck\n{_wrap(check)}\n")
@@ -264,7 +264,7 @@ def grad_lift(version: str, form: str) -> Lemma:
 
     claim, statement = _GRAD_DOC[version, form]
     check = ("The chain and its side identities by sympy at the checker's sizes; numeric: the Bound itself evaluated "
-             f"through attnreg.reference.forms.{form}_loss_and_grad at 60 digits at random admissible pairs "
+             "through attnreg.reference.measure at 60 digits at random admissible pairs "
              "(_sample.bound_ratio).")
     doc = f"Lemma {ident} {claim}\n\nStatement\n{_wrap(statement)}\n\nCheck\n{_wrap(check)}\n"
     return Lemma(doc=doc, steps=steps, requires=requires, goal=Goal.of(bound, dgrad, WRT_SYMBOL[wrt]), bound=bound)

@@ -5,7 +5,7 @@ Statement
 
 Check
     The chain and its side identities by sympy at n = 3, d = 2; numeric: the Bound itself evaluated through
-    attnreg.reference.forms at 60 digits (n = 6, d = 4) at random admissible points — norms drawn up to and at
+    attnreg.reference.measure at 60 digits (n = 6, d = 4) at random admissible points — norms drawn up to and at
     the limits — reporting the largest ratio measured / stated (_sample.bound_ratio).
 """
 from __future__ import annotations
