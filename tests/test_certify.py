@@ -171,9 +171,10 @@ def test_results_do_not_depend_on_the_number_of_workers():
 
     s = dataclasses.replace(spec.load(EXAMPLES / "certify-f.toml"), target="0.6")
     one = certificate.dumps(certificate.build(bnb.run(s)))
-    with executor(2) as pool:
+    with executor(2, start_after=0) as pool:  # the worker starts at the first round
         assert pool.caller_works and pool.slots == 2
         two = certificate.dumps(certificate.build(bnb.run(s, pool)))
+        assert pool.started
     assert one == two
 
 

@@ -1,39 +1,76 @@
 r"""One :class:`concurrent.futures.Executor` for independent tasks (branch-and-bound boxes, search points).
 
 * ``workers = 1``: no executor: tasks run one after another in this process, no start-up cost;
-* ``workers = N > 1``: this process and ``N − 1`` local processes, forked at once while this process has
-  no other threads (so no lock is inherited held; a later fork could not promise that), elsewhere
-  ``spawn``ed. ``caller_works`` tells the caller to run tasks itself while the executor runs others: one
-  process fewer to start, and the caller's warm state does work instead of waiting;
+* ``workers = N > 1``: this process and ``N − 1`` local processes, all forked at once when the pool starts
+  if this process has no other threads then (so no lock is inherited held), elsewhere ``spawn``ed.
+  ``caller_works`` tells the caller to run tasks itself while the executor runs others: one process fewer
+  to start, and the caller's warm state does work instead of waiting. The pool starts only once the caller
+  has done :data:`START_AFTER` seconds of work alone (:func:`share`): a run shorter than that starts no
+  process, so a pool never makes a short run slower; callers that show progress must not start a thread
+  (a thread alive at the start means ``spawn``);
 * ``scheduler = "tcp://host:8786"``: a Dask cluster, through ``distributed.Client(ADDRESS).get_executor()``
   (``pip install "attnreg[dask]"``). Workers must have attnreg installed at the same version.
 
-Callers must make results independent of the executor (fixed task lists, results in task order);
-``slots`` says how many tasks run at once (the caller included when ``caller_works``), for cutting work
-into chunks only.
+Callers must make results independent of the executor (fixed task lists, results in task order;
+:func:`share` and :func:`mapper` keep the order); ``slots`` says how many tasks run at once (the caller
+included when ``caller_works``), for cutting work into chunks only.
 """
 from __future__ import annotations
 
 import contextlib
+import functools
 import multiprocessing
 import os
 import sys
 import threading
+import time
+from concurrent import futures
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 
 
 class ExecutorError(ValueError):
     """The executor cannot be made (bad worker count, dask missing, scheduler unreachable)."""
 
 
-@dataclass
 class Pool:
-    executor: object  # a concurrent.futures.Executor, or None: everything runs in the caller
-    slots: int  # tasks that run at once, the caller's included when caller_works
-    kind: str
-    caller_works: bool = False  # the caller runs tasks too (it is one of the slots)
-    lost: bool = False  # a worker died: the caller ran its tasks (callers that share work set this)
+    """Where a run's parts go. ``executor`` is a :class:`concurrent.futures.Executor` or None (everything runs
+    in the caller); a local pool may be *deferred*: ``start`` makes its executor the first time
+    :func:`share` finds that the caller alone has done ``start_after`` seconds of work and at least two parts
+    are left, so a run that ends sooner starts no process at all (and pays no start-up)."""
+
+    def __init__(self, executor, slots: int, kind: str, caller_works: bool = False, lost: bool = False,
+                 start=None, start_after: float = 0.0):
+        self._executor, self._start = executor, start
+        self.slots = slots  # tasks that run at once, the caller's included when caller_works
+        self._kind = kind
+        self.caller_works = caller_works  # the caller runs tasks too (it is one of the slots)
+        self.lost = lost  # a worker died: the caller ran its tasks (callers that share work set this)
+        self.start_after = start_after  # seconds of work the caller does alone before a deferred pool starts
+        self.alone = 0.0  # seconds of work the caller did before the pool started
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    @property
+    def deferred(self) -> bool:
+        """A local pool not started yet."""
+        return self._executor is None and self._start is not None
+
+    @property
+    def executor(self):
+        """The executor, started now if it was deferred (None: no executor at all)."""
+        if self._executor is None and self._start is not None:
+            self._executor, self._kind = self._start()
+            self._start = None
+        return self._executor
+
+    @property
+    def kind(self) -> str:
+        if self._executor is None and self._start is not None:
+            return (f"{self.slots} workers, of which only this process ran (the work ended within "
+                    f"{self.start_after * 1e3:g} ms of starting, before more were worth starting)")
+        return self._kind
 
 
 def cores() -> int:
@@ -43,9 +80,15 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
+START_AFTER = 0.03  # seconds: starting one forked worker and stopping it costs 12–25 ms here (2 cores, loaded)
+
+
 @contextlib.contextmanager
-def executor(workers: int | None = None, scheduler: str | None = None, timeout: float = 10.0):
-    """Yield a :class:`Pool`; everything it started is shut down on exit."""
+def executor(workers: int | None = None, scheduler: str | None = None, timeout: float = 10.0,
+             start_after: float | None = None):
+    """Yield a :class:`Pool`; everything it started is shut down on exit. A local pool of ``workers > 1``
+    starts its processes only once this process has done ``start_after`` seconds of work alone (default
+    :data:`START_AFTER`; 0: at the first work shared), see :func:`share`."""
     if scheduler is not None:
         if not scheduler.strip():
             raise ExecutorError("--scheduler needs an address, e.g. tcp://host:8786")
@@ -65,7 +108,7 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
             client.close()
         return
     workers = cores() if workers is None else workers
-    if not isinstance(workers, int) or workers < 1:
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ExecutorError(f"--workers must be a positive integer, got {workers!r}")
     if workers > OVERSUBSCRIBE * cores():
         raise ExecutorError(f"--workers {workers} is more than {OVERSUBSCRIBE} per core ({cores()} cores here): every "
@@ -73,12 +116,98 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
     if workers == 1:
         yield Pool(None, 1, "1 worker (this process)", caller_works=True)
         return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() and _threads() == 1 else "spawn"
-    with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context(method)) as ex:
-        if method == "fork":
-            ex.submit(int)  # fork every worker now (submit forks them), before any progress thread exists
-        yield Pool(ex, workers, f"{workers} workers (this process and {workers - 1} more, {method})",
-                   caller_works=True)
+    with contextlib.ExitStack() as stack:
+
+        def start():
+            method = "fork" if "fork" in multiprocessing.get_all_start_methods() and _threads() == 1 else "spawn"
+            ex = stack.enter_context(ProcessPoolExecutor(max_workers=workers - 1,
+                                                         mp_context=multiprocessing.get_context(method)))
+            if method == "fork":
+                ex.submit(int)  # fork every worker now (submit forks them), while no other thread exists
+            return ex, f"{workers} workers (this process and {workers - 1} more, {method})"
+
+        yield Pool(None, workers, "", caller_works=True, start=start,
+                   start_after=START_AFTER if start_after is None else start_after)
+
+
+def share(pool, fn, parts) -> list:
+    """``[fn(part) for part in parts]`` on ``pool`` (None: here), in part order; ``fn`` is picklable (a top-level
+    function or a partial of one) and pure, so who runs a part does not change its result.
+
+    With ``pool.caller_works`` the executor takes parts from the front (one queued behind each running one)
+    and this process from the back, until none is left. A deferred pool is started only while at least two
+    parts are left and once this process has done ``pool.start_after`` seconds of work alone: a run with
+    less work than that pays nothing for the pool, and one with more pays the start once (ski rental: at
+    most the start-up cost is lost, on a run that ends just after it). If the executor breaks (a worker
+    died), its parts run here and ``pool.lost`` is set."""
+    parts = list(parts)
+    if pool is None or len(parts) < 2 or not (pool.started or pool.deferred):
+        return [fn(part) for part in parts]
+    if not pool.caller_works:
+        return list(pool.executor.map(fn, parts))
+    results: list = [None] * len(parts)
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH)  # the executor's threads here pass parts on only while they hold the GIL
+    remote = pool.slots - 1
+    broken = False
+    try:
+        front, back, flying = 0, len(parts), {}
+        while front < back or flying:
+            if not pool.started and back - front >= 2 and pool.alone >= pool.start_after:
+                pool.executor  # noqa: B018 - starts the deferred pool
+            while pool.started and not broken and front < back - 1 and len(flying) < 2 * remote:
+                try:
+                    flying[pool.executor.submit(fn, parts[front])] = front
+                except futures.BrokenExecutor:
+                    broken = True
+                    break
+                front += 1
+            if front < back:
+                back -= 1
+                clock = time.perf_counter()
+                results[back] = fn(parts[back])
+                if not pool.started:
+                    pool.alone += time.perf_counter() - clock
+                ready = [f for f in flying if f.done()]
+            else:
+                ready, _ = futures.wait(flying, return_when=futures.FIRST_COMPLETED)
+            for f in ready:
+                j = flying.pop(f)
+                try:
+                    results[j] = f.result()
+                except futures.BrokenExecutor:
+                    broken = True
+                    results[j] = fn(parts[j])
+    finally:
+        sys.setswitchinterval(switch)
+    pool.lost = pool.lost or broken
+    return results
+
+
+SWITCH = 2e-4  # seconds: how long this process's computing thread keeps the GIL from the executor's threads
+
+
+def mapper(pool, parts_per_slot: int = 1):
+    """A ``map(fn, items)`` for ``pool`` (None: the builtin): the items cut into about ``parts_per_slot``
+    × ``pool.slots`` interleaved parts, run through :func:`share`, results in item order."""
+    if pool is None or pool.slots == 1:
+        return map
+
+    def map_fn(fn, items):
+        items = list(items)
+        n = min(len(items), parts_per_slot * pool.slots)
+        if n < 2:
+            return [fn(item) for item in items]
+        out: list = [None] * len(items)
+        for j, res in enumerate(share(pool, functools.partial(each, fn), [items[j::n] for j in range(n)])):
+            out[j::n] = res
+        return out
+
+    return map_fn
+
+
+def each(fn, part) -> list:
+    return [fn(item) for item in part]
 
 
 OVERSUBSCRIBE = 4  # at most this many workers per core: all are forked at the start, and a huge count is a fork bomb

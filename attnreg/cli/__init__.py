@@ -7,6 +7,7 @@ reported by argparse): one sentence on stderr, exit status 2, no traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -31,6 +32,34 @@ def check_output(flag: str, path) -> None:
         raise UsageError(f"{flag} {path}: is a folder; give a file name")
     if not where.parent.exists():
         raise UsageError(f"{flag} {path}: the folder {where.parent} does not exist")
+
+
+def add_pool_options(parser, tasks: str) -> None:
+    """``--workers`` / ``--scheduler`` for a command whose ``tasks`` run on :mod:`attnreg.verify.executor`."""
+    parser.add_argument("--workers", type=int, default=None, metavar="N",
+                        help=f"run the {tasks} on this process and N-1 forked ones (default: the number of cores; "
+                             "1 = this process alone; none is started for a run shorter than 30 ms)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help=f"run the {tasks} on a Dask cluster, e.g. tcp://host:8786 (needs pip install "
+                             "'attnreg[dask]'; see README, 'Certified bounds and scaling out')")
+
+
+@contextlib.contextmanager
+def open_pool(args):
+    """The executor pool that ``--workers`` / ``--scheduler`` ask for; a bad value is a :class:`UsageError`
+    before any work."""
+    from attnreg.verify.executor import ExecutorError, executor
+
+    if args.workers is not None and args.scheduler is not None:
+        raise UsageError("give --workers or --scheduler, not both")
+    if args.workers is not None and args.workers < 1:
+        raise UsageError(f"--workers must be a positive integer, got {args.workers}")
+    with contextlib.ExitStack() as stack:
+        try:
+            pool = stack.enter_context(executor(args.workers, args.scheduler))
+        except ExecutorError as exc:
+            raise UsageError(" ".join(str(exc).split())) from None
+        yield pool
 
 
 def build_parser() -> argparse.ArgumentParser:

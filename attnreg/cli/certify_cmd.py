@@ -20,6 +20,8 @@ example: docs/certify.md."""
 def add_parser(sub) -> None:
     import argparse
 
+    from attnreg.cli import add_pool_options
+
     p = sub.add_parser("certify", help="certified Lipschitz bounds on a box (arb branch-and-bound) and their checker",
                        description="Certify, for fixed data and a box of parameters, that a Lipschitz constant is at "
                                    "most a target, and re-check such certificates.",
@@ -30,11 +32,7 @@ def add_parser(sub) -> None:
     r.add_argument("spec", metavar="SPEC.toml", help="what to certify: quantity, data, box, target, budget "
                                                      "(keys below and in docs/certify.md)")
     r.add_argument("--out", required=True, metavar="CERT.json", help="where to write the certificate")
-    r.add_argument("--workers", type=int, default=None, metavar="N",
-                   help="workers: this process and N-1 forked ones (default: the number of cores; 1 = this "
-                        "process alone, nothing started)")
-    r.add_argument("--scheduler", metavar="ADDRESS", help="run the boxes on a Dask cluster, e.g. tcp://host:8786 "
-                                                          "(needs pip install 'attnreg[dask]')")
+    add_pool_options(r, "boxes")
     c = acts.add_parser("check", help="check a certificate independently",
                         description="Re-derive every bound of a certificate through code that does not share the "
                                     "bound computation with `run`, and check the boxes cover the domain.")
@@ -67,23 +65,15 @@ def _run(args) -> int:
     import sys
     import time
 
-    from attnreg.cli import check_output
+    from attnreg.cli import check_output, open_pool
     from attnreg.verify.certify import bnb, certificate
-    from attnreg.verify.executor import ExecutorError, executor
 
     check_output("--out", args.out)
     spec = _load_spec(args.spec)
-    if args.workers is not None and args.scheduler:
-        _fail("give --workers or --scheduler, not both")
-    if args.workers is not None and args.workers < 1:
-        _fail(f"--workers must be a positive integer, got {args.workers}")
     start = time.monotonic()
-    try:
-        with executor(args.workers, args.scheduler) as pool, _progress(spec) as progress:
-            body = bnb.run(spec, pool, progress=progress)
-            kind = pool.kind + (": a worker died, this process ran its tasks" if pool.lost else "")
-    except ExecutorError as exc:
-        _fail(exc)
+    with open_pool(args) as pool, _progress(spec) as progress:
+        body = bnb.run(spec, pool, progress=progress)
+        kind = pool.kind + (": a worker died, this process ran its tasks" if pool.lost else "")
     seconds = time.monotonic() - start
     cert = certificate.build(body)
     certificate.write(args.out, cert)
@@ -106,7 +96,8 @@ def _run(args) -> int:
 
 
 class _progress:
-    """A transient progress line on a terminal (stderr); nothing otherwise."""
+    """A transient progress line on a terminal (stderr); nothing otherwise. Redrawn at each update, never by
+    a thread of its own: a thread alive when the worker pool starts would make it spawn instead of fork."""
 
     def __init__(self, spec):
         self.spec, self.bar = spec, None
@@ -120,11 +111,11 @@ class _progress:
         from rich.progress import Progress, TextColumn, TimeElapsedColumn
 
         self.bar = Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=Console(stderr=True),
-                            transient=True)
+                            transient=True, auto_refresh=False)
         self.bar.__enter__()
         self.task = self.bar.add_task("branch-and-bound")
         return lambda boxes, worst, secs: self.bar.update(
-            self.task, description=f"branch-and-bound: {boxes} boxes, worst bound {worst:.6g} (target "
+            self.task, refresh=True, description=f"branch-and-bound: {boxes} boxes, worst bound {worst:.6g} (target "
                                    f"{self.spec.target}), budget {self.spec.budget_seconds:g} s")
 
     def __exit__(self, *exc):
@@ -148,10 +139,10 @@ class _check_progress(_progress):
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
         self.bar = Progress(TextColumn("checking boxes"), BarColumn(), MofNCompleteColumn(),
-                            console=Console(stderr=True), transient=True)
+                            console=Console(stderr=True), transient=True, auto_refresh=False)
         self.bar.__enter__()
         self.task = self.bar.add_task("check")
-        return lambda done, total: self.bar.update(self.task, completed=done, total=total)
+        return lambda done, total: self.bar.update(self.task, completed=done, total=total, refresh=True)
 
 
 def _check(args) -> int:

@@ -19,6 +19,8 @@ claim-file vocabulary: see `attnreg claims check --help` and verify/claims/claim
 def add_parser(sub) -> None:
     import argparse
 
+    from attnreg.cli import add_pool_options
+
     p = sub.add_parser("claims", help="check theorem constants: proved / survived / refuted",
                        description="Check bounds on the attention-regression building blocks stated in claim "
                                    "files (TOML).", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,6 +41,7 @@ def add_parser(sub) -> None:
     c.add_argument("--json", metavar="OUT", help="write the results as JSON to OUT")
     c.add_argument("--report", metavar="OUT.md", help="write the tightness report (Markdown, plus OUT.slack.png)")
     c.add_argument("--out", metavar="DIR", default=".", help="folder for counterexample files (default .)")
+    add_pool_options(c, "search's grid points")
     acts.add_parser("list", help="list the built-in claims", description="List the built-in claims.")
     r = acts.add_parser("replay", help="re-check a counterexample file",
                         description="Re-check a saved counterexample at >= 50 digits.")
@@ -81,8 +84,10 @@ def _check(args) -> int:
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from attnreg._io import atomic_write_text
+    from attnreg.cli import open_pool
     from attnreg.verify import claims
     from attnreg.verify.claims import report
+    from attnreg.verify.executor import mapper
 
     if not args.files and not args.builtin:
         _fail("give claim files, or --builtin")
@@ -101,13 +106,23 @@ def _check(args) -> int:
     except claims.ClaimError as exc:
         _fail(exc)
     outcomes = []
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=Console(stderr=True),
-                  transient=True) as progress:
+    # the pool before the progress bar, and a bar that redraws only at updates (no thread of its own):
+    # the workers fork only from a process without other threads
+    with open_pool(args) as pool, Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                                           console=Console(stderr=True), transient=True,
+                                           auto_refresh=False) as progress:
+        map_fn = mapper(pool, PARTS_PER_SLOT)
         for claim in chosen:
             task = progress.add_task(claim.id, total=1.0)
             outcomes.append(claims.check_claim(claim, budget=args.budget, seed=args.seed, out_dir=args.out,
-                                               progress=lambda f, t=task: progress.update(t, completed=f)))
+                                               progress=lambda f, t=task: progress.update(t, completed=f,
+                                                                                          refresh=True),
+                                               map_fn=map_fn))
             progress.remove_task(task)
+        lost = pool.lost
+    if lost:
+        Console(stderr=True).print("a worker died: this process ran its grid points (the results are the same)",
+                                   highlight=False)
     _table(outcomes)
     if args.json:
         atomic_write_text(args.json, claims.to_json(outcomes))
@@ -117,6 +132,9 @@ def _check(args) -> int:
         for path in report.write(args.report, outcomes, meta):
             Console(stderr=True).print(f"wrote {path}", highlight=False)
     return 0 if all(o.status in ("proved", "certified", "survived") for o in outcomes) else 1
+
+
+PARTS_PER_SLOT = 2  # a round's grid points in 2 parts per worker: balance for uneven points, few messages
 
 
 def _table(outcomes) -> None:

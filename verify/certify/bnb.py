@@ -22,16 +22,16 @@ speed). Subtrees make few, large tasks: few synchronisations per box. The run st
 from __future__ import annotations
 
 import decimal
+import functools
 import heapq
 import os
-import sys
 import threading
 import time
-from concurrent import futures
 
 import flint
 import mpmath
 
+from ..executor import share
 from . import decimals, enclose, specnorm
 from . import problem as P
 from .confirm import norm_at
@@ -125,20 +125,14 @@ def _subtree(prob, rows, fn, box, K, t_low, rho, floor, t_high):
 
 
 def _map(pool, prob, rnd, tasks, cpu):
-    """:func:`expand` over the tasks, results in task order, whatever runs them. ``cpu`` (a dict or None)
-    receives the CPU seconds each process spent on this round, by process id."""
-    executor = getattr(pool, "executor", None)
-    if executor is None or len(tasks) < 2:
+    """:func:`expand` over the tasks, results in task order, whatever runs them (:func:`.executor.share`).
+    ``cpu`` (a dict or None) receives the CPU seconds each process spent on this round, by process id."""
+    if pool is None or pool.slots == 1 or len(tasks) < 2:
         parts = [tasks]
-        done = [_timed(prob, rnd, tasks)]
     else:
         nparts = min(len(tasks), PARTS_PER_SLOT * pool.slots)
         parts = [tasks[j::nparts] for j in range(nparts)]  # interleaved: the worst boxes' subtrees spread out
-        if pool.caller_works:
-            done, lost = _share(executor, pool.slots - 1, prob, rnd, parts)
-            pool.lost = pool.lost or lost
-        else:
-            done = list(executor.map(_timed, [prob] * nparts, [rnd] * nparts, parts))
+    done = share(pool, functools.partial(_timed, prob, rnd), parts)
     out = [None] * len(tasks)
     for j, (res, pid, seconds) in enumerate(done):
         out[j::len(parts)] = res
@@ -155,46 +149,6 @@ def _timed(prob, rnd, tasks):
     start = time.process_time()
     out = expand(prob, rnd, tasks)
     return out, os.getpid(), time.process_time() - start
-
-
-def _share(executor, remote, prob, rnd, parts):
-    """Parts run on ``remote`` executor workers and in this process at once: the executor takes parts from
-    the front (keeping one queued behind each running one), this process from the back, until none is left.
-    Returns the results in part order and whether the executor broke (a worker died): its parts then run
-    here — they are pure, so the results are the same."""
-    results = [None] * len(parts)
-    switch = sys.getswitchinterval()
-    sys.setswitchinterval(SWITCH)  # the executor's threads here pass parts on only while they hold the GIL
-    broken = False
-    try:
-        front, back, flying = 0, len(parts), {}
-        while front < back or flying:
-            while not broken and front < back - 1 and len(flying) < 2 * remote:  # one queued behind each running
-                try:
-                    flying[executor.submit(_timed, prob, rnd, parts[front])] = front
-                except futures.BrokenExecutor:
-                    broken = True
-                    break
-                front += 1
-            if front < back:
-                back -= 1
-                results[back] = _timed(prob, rnd, parts[back])
-                ready = [f for f in flying if f.done()]
-            else:
-                ready, _ = futures.wait(flying, return_when=futures.FIRST_COMPLETED)
-            for f in ready:
-                j = flying.pop(f)
-                try:
-                    results[j] = f.result()
-                except futures.BrokenExecutor:
-                    broken = True
-                    results[j] = _timed(prob, rnd, parts[j])
-    finally:
-        sys.setswitchinterval(switch)
-    return results, broken
-
-
-SWITCH = 2e-4  # seconds: how long this process's computing thread keeps the GIL from the executor's threads
 
 
 def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
