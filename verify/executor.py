@@ -210,7 +210,7 @@ def each(fn, part) -> list:
     return [fn(item) for item in part]
 
 
-OVERSUBSCRIBE = 4  # at most this many workers per core: all are forked at the start, and a huge count is a fork bomb
+OVERSUBSCRIBE = 4  # at most this many workers per core: all are forked at once, and a huge count is a fork bomb
 
 THREADED = ("jax", "torch", "tensorflow")  # start native thread pools at use, invisible to ``threading``
 

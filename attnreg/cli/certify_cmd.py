@@ -66,13 +66,16 @@ def _run(args) -> int:
     import time
 
     from attnreg.cli import check_output, open_pool
-    from attnreg.verify.certify import bnb, certificate
+    from attnreg.verify.certify import bnb, certificate, enclose
 
     check_output("--out", args.out)
     spec = _load_spec(args.spec)
     start = time.monotonic()
     with open_pool(args) as pool, _progress(spec) as progress:
-        body = bnb.run(spec, pool, progress=progress)
+        try:
+            body = bnb.run(spec, pool, progress=progress)
+        except enclose.Disjoint as exc:  # never a certificate from a false enclosure
+            _fail(f"internal error, no certificate written: {exc}")
         kind = pool.kind + (": a worker died, this process ran its tasks" if pool.lost else "")
     seconds = time.monotonic() - start
     cert = certificate.build(body)

@@ -28,8 +28,13 @@ import flint
 ZERO = flint.arb(0)
 
 
+class Disjoint(ArithmeticError):
+    """The checker's two enclosures of one entry do not overlap: one is false (a bug here or in arb)."""
+
+
 def _exp(t):
-    """exp of a ball by its endpoints (exp increases): stays positive however wide the ball is."""
+    """exp of a ball by its endpoints (exp increases): contains ``[e^lower, e^upper]``, but as a midpoint and
+    a 30-bit radius, so a wide ball's lower end may fall to 0 or below (``_inverse`` clamps the sums ≥ 1)."""
     return t.lower().exp().union(t.upper().exp())
 
 
@@ -150,6 +155,9 @@ def enclosure(rows, xc, X, quantity, version):
         row = []
         for j in range(len(Mc[0])):
             mv = Mc[i][j] + sum((dM[k][i][j] * D[k] for k in range(len(D))), ZERO)
-            row.append(mv.intersection(MX[i][j]) if mv.overlaps(MX[i][j]) else mv)
+            if not mv.overlaps(MX[i][j]):  # both contain M_ij: one of them is false, nothing may be verified
+                raise Disjoint(f"entry ({i}, {j}): the mean-value enclosure {mv.str(5)} and the direct one "
+                               f"{MX[i][j].str(5)} do not overlap")
+            row.append(mv.intersection(MX[i][j]))
         out.append(row)
     return out

@@ -155,6 +155,18 @@ def on_box(fn, rows, xc, X, spread=None):
                 for k in range(p):
                     w = float((j.g[k].abs_upper() * D[k].abs_upper()).upper())
                     spread[k] += w if w == w else float("inf")  # nan (an unbounded ball) counts as infinite
-            row.append(mv.intersection(j.v) if mv.overlaps(j.v) else mv)
+            row.append(meet(mv, j.v))
         out.append(row)
     return out
+
+
+class Disjoint(ArithmeticError):
+    """Two enclosures of the same quantity that do not overlap: one of them is wrong (a bug here or in arb)."""
+
+
+def meet(a, b):
+    """``a ∩ b`` for two enclosures of the same value. Both contain it, so they overlap; if they do not, an
+    enclosure is false and no bound from it may be used: raise :class:`Disjoint` (never drop one quietly)."""
+    if not a.overlaps(b):
+        raise Disjoint(f"the mean-value enclosure {a.str(5)} and the direct one {b.str(5)} of an entry do not overlap")
+    return a.intersection(b)

@@ -64,9 +64,12 @@ class Jet:
 
 
 def exp_ball(a):
-    """``exp`` of a ball through its endpoints: ``exp([−44, 44])`` is then ``[e^−44, e^44]``, positive,
-    where arb's ``exp`` of the midpoint-radius ball returns ``[± 4e15]`` (it contains 0, and ``1/(1 + e)``
-    becomes nan). Valid because exp is increasing."""
+    """``exp`` of a ball through its endpoints: the union of the balls ``exp(lower)`` and ``exp(upper)``,
+    which contains ``[e^lower, e^upper]`` (exp increases), where arb's ``exp`` of the midpoint-radius ball
+    of ``[−44, 44]`` is ``[± 4e15]``. The result is *not* guaranteed positive: it is stored as a midpoint
+    and a 30-bit radius, so for a wide ball its lower end is lost (``[−20, 20]`` at 53 bits gives
+    ``[−0.57, 4.9e8]``, ``[−44, 44]`` a lower end of ``−2.4e10``); callers that need a positive value use
+    what they know instead (:func:`.enclose._reciprocal_of_at_least_one` clamps ``1 + Σ exp ≥ 1``)."""
     if a.rad() < 1:
         return a.exp()
     return a.lower().exp().union(a.upper().exp())
