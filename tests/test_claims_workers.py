@@ -5,6 +5,7 @@ import json
 import pytest
 
 from attnreg.cli import main
+from attnreg.verify import claims
 from attnreg.verify import executor as E
 
 CLAIM = """\
@@ -93,3 +94,20 @@ def test_the_dask_scheduler_gives_the_same_json(claims_file, alone, tmp_path, ca
         rc, remote = _check(claims_file, tmp_path, "--scheduler", cluster.scheduler_address)
     assert rc == 1 and remote == alone
     assert "on dask" not in capsys.readouterr().err
+
+
+def test_a_killed_worker_leaves_the_json_unchanged(claims_file, alone, tmp_path):
+    """Grid points are pure work items: when the worker dies, this process runs its parts."""
+    import os
+    import signal
+
+    chosen = claims.load([claims_file])
+    with E.executor(2, start_after=0) as pool:
+        pool.executor.submit(int).result()  # the worker exists
+        for pid in list(pool.executor._processes):  # private, but the only handle there is
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        outcomes = [claims.check_claim(c, budget=0.05, seed=3, out_dir=claims_file.parent,
+                                       map_fn=E.mapper(pool, 2)) for c in chosen]
+        assert pool.lost
+    assert claims.to_json(outcomes).encode() == alone
