@@ -56,9 +56,15 @@ def test_the_json_is_the_same_on_one_and_two_workers(claims_file, alone, tmp_pat
         return out
 
     monkeypatch.setattr(E, "share", spy)
+    monkeypatch.setattr(E, "THREADED", ())  # conftest loaded torch (spawn then), which this test is not about
+    methods = []
+    context = E.multiprocessing.get_context
+    monkeypatch.setattr(E.multiprocessing, "get_context", lambda m=None: methods.append(m) or context(m))
     rc, two = _check(claims_file, tmp_path, "--workers", "2")
     assert rc == 1 and two == alone
     assert started and all(started)
+    # forked: the progress bar runs no thread of its own (rich's default refresh thread would force spawn)
+    assert methods == ["fork"]
     err = capsys.readouterr().err
     assert "Traceback" not in err and "worker died" not in err
 
