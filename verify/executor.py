@@ -68,8 +68,8 @@ class Pool:
     @property
     def kind(self) -> str:
         if self._executor is None and self._start is not None:
-            return (f"{self.slots} workers, of which only this process ran (the work ended within "
-                    f"{self.start_after * 1e3:g} ms of starting, before more were worth starting)")
+            return (f"{self.slots} workers, of which only this process ran (the work ended before it had done "
+                    f"{self.start_after * 1e3:g} ms of it alone, when the others would have started)")
         return self._kind
 
 
