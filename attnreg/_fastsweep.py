@@ -137,10 +137,10 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                     else:
                         o.mm(Ab, dW, dS[:k])
                         if normalized:
-                            flags, w = _fastrows.normalized_hvp(o, Sk, Bb, Ck, dS[:k], safe=safe, lo=lo, hi=hi)
+                            Ck, flags, w = _fastrows.normalized_hvp(o, Sk, Bb, Ck, dS[:k], safe=safe, lo=lo, hi=hi)
                         else:
-                            flags, w = _fastrows.rescaled_hvp(o, Sk, Bb, Ck, dS[:k], T[:k], safe=safe, lo=lo,
-                                                              hi=hi, big=big)
+                            Ck, flags, w = _fastrows.rescaled_hvp(o, Sk, Bb, Ck, dS[:k], T[:k], safe=safe, lo=lo,
+                                                                  hi=hi, big=big)
                         wit = xp.sum(w)
                     witness = witness + wit
                     if fix_now:

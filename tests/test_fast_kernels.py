@@ -78,6 +78,32 @@ def test_fast_hvp_as_accurate_as_the_stable_one(version, route, monkeypatch):
     assert np.abs(Ht.numpy() - exact).max() <= tol("vs_naive").factor * base + floor
 
 
+@pytest.mark.parametrize("target", ["dirichlet", "near-optimum"])
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_fast_hvp_on_unflagged_rows_against_the_reference(version, target):
+    """Every row undominated (so the fast HVP kernels compute all of them, nothing is redone): the same rule
+    against the 40-digit reference as above, on random targets and on targets next to the softmax (``c``
+    small, where ``y = c + f − r`` of the normalized kernel is mostly ``f``)."""
+    rng = np.random.default_rng(7)
+    n, d = 48, 3
+    A1, A2 = rng.standard_normal((n, d)) / np.sqrt(d), rng.standard_normal((n, d)) / np.sqrt(d)
+    X, V = rng.standard_normal((d, d)), rng.standard_normal((d, d))
+    S = A1 @ X @ A2.T
+    F = np.exp(S - S.max(axis=1, keepdims=True))
+    F /= F.sum(axis=1, keepdims=True)
+    assert F.max() < 0.5
+    if target == "dirichlet":
+        B = rng.dirichlet(np.ones(n), size=n)
+    else:
+        B = F * (1 + 1e-6 * rng.standard_normal((n, n)))
+    exact = np.array(reference.hvp(A1, A2, B, X, V, version=version, dps=40).tolist(), dtype=float)
+    floor = n * np.finfo(float).eps * np.abs(exact).max()
+    base = np.abs(generic(A1, A2, B, X, version, V=V) - exact).max()
+    for th in (1, 2):
+        H = attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=16, threads=th)
+        assert np.abs(H - exact).max() <= tol("vs_naive").factor * base + floor
+
+
 @pytest.mark.parametrize("version", attnreg.VERSIONS)
 def test_threads_same_bits_run_to_run_and_for_any_thread_count(version):
     """Fixed partial sums over the blocks, added in a fixed order: loss, gradient and HVP keep their bits
