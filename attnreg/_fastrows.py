@@ -66,6 +66,7 @@ class BufferPool:
 
 
 POOL = BufferPool()
+DOT_CHUNK = 8192  # entries per BLAS dot call: below OpenBLAS's 10000-entry threshold for threads
 
 
 class NumpyOps:
@@ -108,8 +109,20 @@ class NumpyOps:
         self.np.add(a, b, out=out)
 
     def dot_rows(self, a, b):
+        """``Σ_k a_jk b_jk`` per row, the same bits for any BLAS thread count: NumPy's ``vecdot`` calls BLAS
+        ``dot``, which OpenBLAS (x86_64) splits over its threads above 10000 entries (a row of n = 10001
+        summed in another order at 2 BLAS threads than at 1), so longer rows go in pieces of :data:`DOT_CHUNK`
+        added left to right."""
         vecdot = getattr(self.np, "vecdot", None)  # numpy ≥ 2: twice as fast as einsum here
-        return vecdot(a, b) if vecdot is not None else self.np.einsum("ij,ij->i", a, b)
+        if vecdot is None:
+            return self.np.einsum("ij,ij->i", a, b)
+        n = a.shape[-1]
+        if n <= DOT_CHUNK:
+            return vecdot(a, b)
+        total = vecdot(a[:, :DOT_CHUNK], b[:, :DOT_CHUNK])
+        for s in range(DOT_CHUNK, n, DOT_CHUNK):
+            total += vecdot(a[:, s:s + DOT_CHUNK], b[:, s:s + DOT_CHUNK])
+        return total
 
     def rowsum(self, a):
         return a.sum(axis=1)

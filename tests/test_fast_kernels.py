@@ -259,3 +259,23 @@ def test_calls_at_the_same_time_do_not_share_buffers():
         together = list(pool.map(call, problems * 3))
     for (L, G), (L1, G1) in zip(alone * 3, together):
         assert float(L) == float(L1) and np.array_equal(G, G1)
+
+
+def test_row_inner_products_keep_their_bits_for_any_blas_thread_count():
+    """OpenBLAS splits one dot product of more than 10000 entries over its threads (another summation order):
+    ``dot_rows`` on rows of 20001 gives the same bits at 1 and 2 BLAS threads, within n·u of the exact sum."""
+    import math
+
+    from threadpoolctl import threadpool_limits
+
+    o = _fastrows.NumpyOps(np)
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((3, 20001)), rng.standard_normal((3, 20001))
+    with threadpool_limits(1):
+        one = o.dot_rows(a, b)
+    with threadpool_limits(2):
+        two = o.dot_rows(a, b)
+    assert np.array_equal(one, two)
+    for j in range(3):
+        exact = math.fsum(float(x) for x in a[j] * b[j])  # the products are exact to u; their sum exactly
+        assert abs(one[j] - exact) <= 20001 * np.finfo(float).eps * float(np.abs(a[j] * b[j]).sum())
