@@ -127,6 +127,11 @@ class NumpyOps:
     def rowsum(self, a):
         return a.sum(axis=1)
 
+    def col_sq(self, a):
+        """``Σ_j a_jk²`` per column: einsum walks the rows in memory order (``dot_rows`` of ``a.T`` made
+        one strided dot per column, 10× slower at 128 × 2048)."""
+        return self.np.einsum("ij,ij->j", a, a)
+
     def rowmax(self, a):
         return a.max(axis=1)
 
@@ -177,6 +182,9 @@ class TorchOps(NumpyOps):
 
     def rowsum(self, a):
         return a.sum(dim=1)
+
+    def col_sq(self, a):
+        return self.t.linalg.vecdot(a, a, dim=0)
 
     def dot_rows(self, a, b):
         return self.t.linalg.vecdot(a, b, dim=1)  # 3x faster than einsum on CPU, no temporary

@@ -47,7 +47,7 @@ from ._validate import check_finite
 def _probe(o, A1, A2, X, V, W, xp):
     """``max_j‖a_j‖² · max_k‖w_k‖² + 0·(…)`` as a 0-D array (module docstring); no n × d temporaries."""
     r1 = xp.max(o.dot_rows(A1, A1))
-    r2 = xp.max(o.dot_rows(W.T, W.T))
+    r2 = xp.max(o.col_sq(W))
     extra = xp.max(o.dot_rows(A2, A2)) + xp.sum(X)
     if V is not None:
         extra = extra + xp.sum(V)
