@@ -65,7 +65,10 @@ class BufferPool:
             self.free = []
 
 
-POOL = BufferPool()
+LANE_BUFFERS = 5  # the most a lane takes: S, C, dS, T (k × n) and the k × d product (the rescaled HVP)
+POOL = BufferPool(keep=LANE_BUFFERS * 8)  # 8 = attnreg._fastsweep.PARTS, the most lanes: no call of any
+# thread count re-allocates a buffer the previous call gave back (at keep=8 a 2-thread rescaled HVP, 10
+# buffers, allocated two fresh ones on every call: a first touch of 2–4 MiB), within max_bytes in all
 DOT_CHUNK = 8192  # entries per BLAS dot call: below OpenBLAS's 10000-entry threshold for threads
 
 

@@ -279,3 +279,30 @@ def test_row_inner_products_keep_their_bits_for_any_blas_thread_count():
     for j in range(3):
         exact = math.fsum(float(x) for x in a[j] * b[j])  # the products are exact to u; their sum exactly
         assert abs(one[j] - exact) <= 20001 * np.finfo(float).eps * float(np.abs(a[j] * b[j]).sum())
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("op", ["grad", "hvp"])
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_a_repeated_call_takes_only_kept_buffers(version, op, threads, monkeypatch):
+    """The second of two equal calls allocates no block buffer (every lane's buffers were kept): a fresh
+    buffer costs a first touch of its pages on every call. The rescaled HVP at 2 threads takes 10 buffers."""
+    A1, A2, B, X, V = mixed(n=64, d=3, seed=4)
+    pool = _fastrows.BufferPool(keep=_fastrows.POOL.keep, max_bytes=_fastrows.POOL.max_bytes)
+    monkeypatch.setattr(_fastrows, "POOL", pool)
+    fresh, take = [], pool.take
+
+    def spy(np_, shape, dtype):
+        before = list(pool.free)
+        a, buf = take(np_, shape, dtype)
+        fresh.append(not any(buf is b for b in before))
+        return a, buf
+
+    monkeypatch.setattr(pool, "take", spy)
+    call = ((lambda: attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=8, threads=threads))
+            if op == "grad" else
+            (lambda: attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=8, threads=threads)))
+    call()
+    fresh.clear()
+    call()
+    assert fresh and not any(fresh)
