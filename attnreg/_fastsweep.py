@@ -8,7 +8,7 @@ passes (:mod:`attnreg._fastrows`).
 
 **Finiteness in O(1) passes.** The bound is computed together with ``0·(Σ‖A2 row‖² + ΣX [+ ΣV])``: it is
 finite only if ``A1``, ``A2``, ``X`` (and ``V``) are (``0·inf = nan``). ``B`` is not read on its own: every
-row of B enters the kernels' row sums (``Σ c²``, ``Σ h²``, ``⟨df, c⟩``), which are finite only where the row
+row of B enters the kernels' row sums (``Σ c²``, ``Σ h²``, ``⟨f, c⟩``), which are finite only where the row
 of B is, and those sums are added up as they come. Only when the bound or that sum is not finite are the
 inputs scanned (:func:`attnreg._validate.check_finite`), to raise the bad-input error or to find that the
 value merely overflowed. On torch this is two scalar reads per call, none per block.
