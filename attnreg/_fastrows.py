@@ -7,7 +7,8 @@ and the textbook forms carry at most a small constant factor more rounding than 
 
 * ``c = f − b``, ``g = c − ⟨f, c⟩``, ``p = f∘g`` (normalized);
   ``h = u − α b``, ``g = h − ⟨h, b⟩``, ``p = u∘g`` (rescaled);
-* HVP: ``df = f∘(ds − ⟨f, ds⟩)``, ``dp = df∘g + f∘(df − ⟨f, df⟩ − ⟨df, c⟩)`` (normalized);
+* HVP: ``dp = f∘(z − ⟨f, z⟩)`` with ``z = (ds − ⟨f, ds⟩)∘(c + f − ⟨f, c⟩)`` (normalized; equal to the
+  textbook ``df∘g + f∘(df − ⟨f, df⟩ − ⟨df, c⟩)``, :func:`normalized_hvp` derives it);
   ``du = u∘ds``, ``dh = du − ⟨du, 1⟩ b``, ``dp = du∘g + u∘(dh − ⟨dh, b⟩)`` (rescaled).
 
 Each kernel works in at most four preallocated k × n buffers (``exp``, the reciprocal row sum and the
@@ -64,7 +65,11 @@ class BufferPool:
             self.free = []
 
 
-POOL = BufferPool()
+LANE_BUFFERS = 5  # the most a lane takes: S, C, dS, T (k × n) and the k × d product (the rescaled HVP)
+POOL = BufferPool(keep=LANE_BUFFERS * 8)  # 8 = attnreg._fastsweep.PARTS, the most lanes: no call of any
+# thread count re-allocates a buffer the previous call gave back (at keep=8 a 2-thread rescaled HVP, 10
+# buffers, allocated two fresh ones on every call: a first touch of 2–4 MiB), within max_bytes in all
+DOT_CHUNK = 8192  # entries per BLAS dot call: below OpenBLAS's 10000-entry threshold for threads
 
 
 class NumpyOps:
@@ -107,17 +112,43 @@ class NumpyOps:
         self.np.add(a, b, out=out)
 
     def dot_rows(self, a, b):
+        """``Σ_k a_jk b_jk`` per row, the same bits for any BLAS thread count: NumPy's ``vecdot`` calls BLAS
+        ``dot``, which OpenBLAS (x86_64) splits over its threads above 10000 entries (a row of n = 10001
+        summed in another order at 2 BLAS threads than at 1), so longer rows go in pieces of :data:`DOT_CHUNK`
+        added left to right."""
         vecdot = getattr(self.np, "vecdot", None)  # numpy ≥ 2: twice as fast as einsum here
-        return vecdot(a, b) if vecdot is not None else self.np.einsum("ij,ij->i", a, b)
+        if vecdot is None:
+            return self.np.einsum("ij,ij->i", a, b)
+        n = a.shape[-1]
+        if n <= DOT_CHUNK:
+            return vecdot(a, b)
+        total = vecdot(a[:, :DOT_CHUNK], b[:, :DOT_CHUNK])
+        for s in range(DOT_CHUNK, n, DOT_CHUNK):
+            total += vecdot(a[:, s:s + DOT_CHUNK], b[:, s:s + DOT_CHUNK])
+        return total
 
     def rowsum(self, a):
         return a.sum(axis=1)
+
+    def col_sq(self, a):
+        """``Σ_j a_jk²`` per column: einsum walks the rows in memory order (``dot_rows`` of ``a.T`` made
+        one strided dot per column, 10× slower at 128 × 2048)."""
+        return self.np.einsum("ij,ij->j", a, a)
 
     def rowmax(self, a):
         return a.max(axis=1)
 
     def rowmin(self, a):
         return a.min(axis=1)
+
+    def above_half(self, Bb, bb):
+        """Rows of ``Bb`` with an entry above ½, given ``bb = Σ b²`` per row: only rows with ``bb ≥ ¼`` can
+        have one (``max b² ≤ Σ b²``, and rounding keeps both sides' order), and only those are read again."""
+        high = bb >= 0.25
+        idx = self.np.flatnonzero(high)
+        if idx.size:
+            high[idx] = Bb[idx].max(axis=1) > 0.5
+        return high
 
     def exp(self, a):
         return self.np.exp(a)
@@ -155,6 +186,9 @@ class TorchOps(NumpyOps):
     def rowsum(self, a):
         return a.sum(dim=1)
 
+    def col_sq(self, a):
+        return self.t.linalg.vecdot(a, a, dim=0)
+
     def dot_rows(self, a, b):
         return self.t.linalg.vecdot(a, b, dim=1)  # 3x faster than einsum on CPU, no temporary
 
@@ -163,6 +197,10 @@ class TorchOps(NumpyOps):
 
     def rowmin(self, a):
         return a.amin(dim=1)
+
+    def above_half(self, Bb, bb):
+        """As for NumPy, without the data-dependent selection (no scalar read on a device)."""
+        return (bb >= 0.25) & (Bb.amax(dim=1) > 0.5)
 
     def acc(self, G, AbT, P, A2, tmp, bad=None):
         """As for NumPy; a block whose 0-D ``bad`` is true adds zero (no scalar read: a device keeps going)."""
@@ -219,20 +257,32 @@ def normalized(o, S, Bb, C, *, safe, lo, hi, with_p=True):
 
 
 def normalized_hvp(o, S, Bb, C, dS, *, safe, lo, hi):
-    """``dP`` (in ``C``) and the flags; ``S``, ``dS`` hold the logits and their direction (both overwritten).
-    Also returns ``⟨df, c⟩`` per row, non-finite when the row of B is."""
+    r"""``dP`` (in ``dS``), the flags and ``r = ⟨f, c⟩`` per row (non-finite when the row of B is); ``S``,
+    ``dS`` hold the logits and their direction on entry (both overwritten), ``C`` is scratch.
+
+    With ``μ = ⟨f, ds⟩``, ``q = df = f∘(ds − μ)`` and ``r = ⟨f, c⟩`` the derivative of ``p = f∘(c − r)`` is
+    ``dp = q∘(c − r) + f∘(q − β)`` with ``β = ⟨q, c⟩ + ⟨f, q⟩ = ⟨q, c + f⟩``. Both terms carry the factor
+    ``f∘(ds − μ)`` or ``f``, so ``dp = f∘(z − β)`` with ``z = (ds − μ)∘y`` and ``y = c + f − r``; and since
+    ``Σ q = μ − μ·Σ f = 0``, ``β = ⟨q, y⟩ + r·Σ q = ⟨f, z⟩``:
+
+        ``dp = f∘(z − ⟨f, z⟩)``,   ``z = (ds − μ)∘(c + f − r)``,
+
+    the gradient's own form ``p = f∘(c − ⟨f, c⟩)`` with ``c`` replaced by ``z``. Passes over the k × n block
+    besides the softmax: ``c`` (the one read of B), ``y`` (two), ``ds − μ``, ``z``, ``z − ⟨f, z⟩``, ``·f`` and
+    three row inner products (``r``, ``μ``, ``⟨f, z⟩``); no ``df`` or ``dg`` is formed (the textbook form took
+    four more). On the rows the kernel vouches for (``f_max ≤ ½``) every term is of the size of the textbook
+    form's terms, so the rounding is of the same order (tests/test_fast_kernels.py holds it to the stable
+    kernel's error against the 40-digit reference)."""
     flags = _softmax_(o, S, safe=safe, lo=lo, hi=hi)
-    o.sub(S, Bb, C)
-    fc = o.dot_rows(S, C)
-    o.sub(dS, o.dot_rows(S, dS)[:, None], dS)
-    o.mul(dS, S, dS)                                   # df
-    fdf, dfc = o.dot_rows(S, dS), o.dot_rows(dS, C)
-    o.sub(C, fc[:, None], C)                           # g
-    o.mul(C, dS, C)                                    # df∘g
-    o.sub(dS, (fdf + dfc)[:, None], dS)                # dg
-    o.mul(dS, S, dS)                                   # f∘dg
-    o.add(C, dS, C)
-    return flags, dfc
+    o.sub(S, Bb, C)                                    # c
+    r = o.dot_rows(S, C)
+    o.add(C, S, C)
+    o.sub(C, r[:, None], C)                            # y = c + f − r
+    o.sub(dS, o.dot_rows(S, dS)[:, None], dS)          # ds − μ
+    o.mul(dS, C, dS)                                   # z
+    o.sub(dS, o.dot_rows(S, dS)[:, None], dS)          # z − ⟨f, z⟩
+    o.mul(dS, S, dS)                                   # dp
+    return dS, flags, r
 
 
 def _calm(o, ss, n, big):
@@ -241,14 +291,14 @@ def _calm(o, ss, n, big):
     return (ss < math.exp(2 * calm)) & (ss > n * math.exp(-2 * calm))
 
 
-def _rescaled_u(o, S, Bb, *, safe, lo, hi):
+def _rescaled_u(o, S, Bb, *, safe, lo, hi, high=None):
     """``S ← u = e^S`` in place; returns ``α`` and the flags of rows that are dominated, outside the window
-    (not looked for when ``safe``) or have a target entry above ½."""
+    (not looked for when ``safe``) or have a target entry above ½ (``high``, when the caller has them)."""
     m = o.rowmax(S)
     window = 0 * m > 1 if safe else (m > hi) | (o.rowmin(S) < lo)
     o.exp_(S)
     total = o.rowsum(S)
-    return total, (2 * o.exp(m) > total) | window | (o.rowmax(Bb) > 0.5)
+    return total, (2 * o.exp(m) > total) | window | (o.rowmax(Bb) > 0.5 if high is None else high)
 
 
 def rescaled(o, S, Bb, C, *, safe, lo, hi, big, with_p=True):
@@ -268,16 +318,21 @@ def rescaled(o, S, Bb, C, *, safe, lo, hi, big, with_p=True):
 
 
 def rescaled_hvp(o, S, Bb, C, dS, T, *, safe, lo, hi, big):
-    """``dP`` (in ``C``, log-scale 0), the flags and ``Σ h²`` per row; buffers ``S, C, dS, T`` (k × n)."""
+    """``dP`` (in ``C``, log-scale 0), the flags and ``Σ h²`` per row; buffers ``S, C, dS, T`` (k × n).
+
+    ``du = u∘ds``, ``dα = Σ du``, ``κ = ⟨dh, b⟩ = ⟨du, b⟩ − dα·⟨b, b⟩``, ``dp = du∘g + u∘(du − dα b − κ)``.
+    ``⟨b, b⟩`` also settles the target flag on most rows: ``max b ≤ ‖b‖``, so only rows with ``⟨b, b⟩ > ¼``
+    are looked at for an entry above ½ (:meth:`NumpyOps.above_half`)."""
     n = S.shape[1]
-    total, flags = _rescaled_u(o, S, Bb, safe=safe, lo=lo, hi=hi)
+    bb = o.dot_rows(Bb, Bb)
+    total, flags = _rescaled_u(o, S, Bb, safe=safe, lo=lo, hi=hi, high=o.above_half(Bb, bb))
     o.mul(Bb, total[:, None], C)
     o.sub(S, C, C)                                     # h
     hh = o.dot_rows(C, C)
     o.sub(C, o.dot_rows(C, Bb)[:, None], C)            # g
     o.mul(dS, S, dS)                                   # du
     dalpha = o.rowsum(dS)
-    kappa = o.dot_rows(dS, Bb) - dalpha * o.dot_rows(Bb, Bb)   # ⟨dh, b⟩
+    kappa = o.dot_rows(dS, Bb) - dalpha * bb           # ⟨dh, b⟩
     o.mul(C, dS, C)                                    # du∘g
     o.mul(Bb, dalpha[:, None], T)
     o.sub(dS, T, dS)                                   # dh
@@ -285,4 +340,4 @@ def rescaled_hvp(o, S, Bb, C, dS, T, *, safe, lo, hi, big):
     o.mul(dS, S, dS)                                   # u∘dg
     o.add(C, dS, C)
     flags = flags | ~_calm(o, hh, n, big) | ~_calm(o, o.dot_rows(C, C), n, big)
-    return flags, hh
+    return C, flags, hh

@@ -8,7 +8,7 @@ passes (:mod:`attnreg._fastrows`).
 
 **Finiteness in O(1) passes.** The bound is computed together with ``0·(Σ‖A2 row‖² + ΣX [+ ΣV])``: it is
 finite only if ``A1``, ``A2``, ``X`` (and ``V``) are (``0·inf = nan``). ``B`` is not read on its own: every
-row of B enters the kernels' row sums (``Σ c²``, ``Σ h²``, ``⟨df, c⟩``), which are finite only where the row
+row of B enters the kernels' row sums (``Σ c²``, ``Σ h²``, ``⟨f, c⟩``), which are finite only where the row
 of B is, and those sums are added up as they come. Only when the bound or that sum is not finite are the
 inputs scanned (:func:`attnreg._validate.check_finite`), to raise the bad-input error or to find that the
 value merely overflowed. On torch this is two scalar reads per call, none per block.
@@ -47,7 +47,7 @@ from ._validate import check_finite
 def _probe(o, A1, A2, X, V, W, xp):
     """``max_j‖a_j‖² · max_k‖w_k‖² + 0·(…)`` as a 0-D array (module docstring); no n × d temporaries."""
     r1 = xp.max(o.dot_rows(A1, A1))
-    r2 = xp.max(o.dot_rows(W.T, W.T))
+    r2 = xp.max(o.col_sq(W))
     extra = xp.max(o.dot_rows(A2, A2)) + xp.sum(X)
     if V is not None:
         extra = extra + xp.sum(V)
@@ -137,10 +137,10 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                     else:
                         o.mm(Ab, dW, dS[:k])
                         if normalized:
-                            flags, w = _fastrows.normalized_hvp(o, Sk, Bb, Ck, dS[:k], safe=safe, lo=lo, hi=hi)
+                            Ck, flags, w = _fastrows.normalized_hvp(o, Sk, Bb, Ck, dS[:k], safe=safe, lo=lo, hi=hi)
                         else:
-                            flags, w = _fastrows.rescaled_hvp(o, Sk, Bb, Ck, dS[:k], T[:k], safe=safe, lo=lo,
-                                                              hi=hi, big=big)
+                            Ck, flags, w = _fastrows.rescaled_hvp(o, Sk, Bb, Ck, dS[:k], T[:k], safe=safe, lo=lo,
+                                                                  hi=hi, big=big)
                         wit = xp.sum(w)
                     witness = witness + wit
                     if fix_now:

@@ -1,9 +1,11 @@
 """The contenders: each builds, from NumPy inputs, a zero-argument call to time and a way to read its gradient.
 
-``build(name, arrays, version, op)`` returns ``(run, gradient)``: ``run()`` does the whole work of one call
-(loss and gradient for ``op == "grad"``, the Hessian-vector product for ``op == "hvp"``) and waits for it
-(jax is asynchronous); ``gradient(out)`` turns run's result into a float64 NumPy array outside the timing
-(None for the floors, whose "gradient" is not one). Inputs are converted to each library once, before timing.
+``build(name, arrays, version, op, device=None)`` returns ``(run, gradient)``: ``run()`` does the whole work
+of one call (loss and gradient for ``op == "grad"``, the Hessian-vector product for ``op == "hvp"``) and waits
+for it (jax is asynchronous; a torch device is not waited for: benchmarks/gpu.py synchronizes);
+``gradient(out)`` turns run's result into a float64 NumPy array on the host, outside the timing (None for the
+floors, whose "gradient" is not one). Inputs are converted to each library once, before timing; ``device``
+puts the torch contenders' tensors there (jax uses its default device).
 
 The floors are the work no implementation of the formulas can skip: the matrix products
 (``W = X A2ᵀ``, ``S = A1 W``, ``A1ᵀ E``, ``· A2``; for the HVP also ``dS = A1 (V A2ᵀ)``) plus one ``exp`` over
@@ -17,11 +19,14 @@ NUMPY = ("floor", "floor-blocked", "attnreg-numpy", "naive-numpy")
 TORCH = ("attnreg-torch", "torch-autograd")
 JAX = ("jax-jit",)
 ALL = NUMPY + TORCH + JAX
-LIBRARY = {**{c: "numpy" for c in NUMPY}, **{c: "torch" for c in TORCH}, **{c: "jax" for c in JAX}}
+COMPILED = ("torch-compile",)  # benchmarks/gpu.py only: compiling takes tens of seconds
+LIBRARY = {**{c: "numpy" for c in NUMPY}, **{c: "torch" for c in TORCH + COMPILED}, **{c: "jax" for c in JAX}}
 KEYS = ("A1", "A2", "B", "X")
 
 
-def build(name, arrays, version, op):
+def build(name, arrays, version, op, device=None):
+    if LIBRARY[name] == "torch":
+        return _BUILDERS[name](arrays, version, op, device=device)
     return _BUILDERS[name](arrays, version, op)
 
 
@@ -81,20 +86,25 @@ def _naive_numpy(p, version, op):
     return (lambda: naive.matrix_loss_and_grad(A1, A2, B, X, version)), lambda out: np.asarray(out[1], np.float64)
 
 
-def _torch_tensors(p):
+def _torch_tensors(p, device=None):
     import torch
 
-    return {k: torch.asarray(a) for k, a in p.items()}
+    return {k: torch.asarray(a, device=device) for k, a in p.items()}
 
 
-def _attnreg_torch(p, version, op):
+def _host(t):
+    """A tensor as a float64 NumPy array (copied from its device)."""
+    return t.detach().double().cpu().numpy()
+
+
+def _attnreg_torch(p, version, op, device=None):
     import attnreg
 
-    t = _torch_tensors(p)
+    t = _torch_tensors(p, device)
     A1, A2, B, X = (t[k] for k in KEYS)
     if op == "hvp":
         return (lambda: attnreg.hvp(A1, A2, B, X, t["V"], version=version)), lambda out: None
-    return (lambda: attnreg.loss_and_grad(A1, A2, B, X, version=version)), lambda out: out[1].double().numpy()
+    return (lambda: attnreg.loss_and_grad(A1, A2, B, X, version=version)), lambda out: _host(out[1])
 
 
 def torch_loss(xp_softmax, xp_exp):
@@ -109,10 +119,10 @@ def torch_loss(xp_softmax, xp_exp):
     return loss
 
 
-def _torch_autograd(p, version, op):
+def _torch_autograd(p, version, op, device=None):
     import torch
 
-    t = _torch_tensors(p)
+    t = _torch_tensors(p, device)
     A1, A2, B, X = (t[k] for k in KEYS)
     loss = torch_loss(lambda S: torch.softmax(S, dim=1), torch.exp)
     f = lambda Xv: loss(Xv, A1, A2, B, version)  # noqa: E731
@@ -125,7 +135,35 @@ def _torch_autograd(p, version, op):
         value.backward()
         return value.detach(), Xg.grad
 
-    return run, lambda out: out[1].double().numpy()
+    return run, lambda out: _host(out[1])
+
+
+def analytic(A1, A2, B, X, version):
+    """The whole-matrix analytic loss and gradient in torch (n × n temporaries): the form torch.compile fuses."""
+    import torch
+
+    S = A1 @ X @ A2.T
+    if version == "normalized":
+        F = torch.softmax(S, dim=1)
+        C = F - B
+        FC = F * C
+        P = FC - FC.sum(1, keepdim=True) * F
+        return 0.5 * (C * C).sum(), A1.T @ P @ A2
+    U = torch.exp(S)
+    H = U - U.sum(1, keepdim=True) * B
+    P = U * H - (H * B).sum(1, keepdim=True) * U
+    return 0.5 * (H * H).sum(), A1.T @ P @ A2
+
+
+def _torch_compile(p, version, op, device=None):
+    import torch
+
+    if op != "grad":
+        raise ValueError("torch-compile times the loss and gradient only")
+    t = _torch_tensors(p, device)
+    A1, A2, B, X = (t[k] for k in KEYS)
+    compiled = torch.compile(analytic)
+    return (lambda: compiled(A1, A2, B, X, version)), lambda out: _host(out[1])
 
 
 def _jax_jit(p, version, op):
@@ -146,7 +184,7 @@ def _jax_jit(p, version, op):
 
 _BUILDERS = {"floor": _floor, "floor-blocked": _floor_blocked, "attnreg-numpy": _attnreg_numpy,
              "naive-numpy": _naive_numpy, "attnreg-torch": _attnreg_torch, "torch-autograd": _torch_autograd,
-             "jax-jit": _jax_jit}
+             "jax-jit": _jax_jit, "torch-compile": _torch_compile}
 
 
 def available(name) -> bool:

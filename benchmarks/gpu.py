@@ -4,16 +4,17 @@
     python benchmarks/gpu.py --device cpu --n 512 # smoke mode: the same code on the CPU
 
 For each dtype it prints, per contender, the median time of the loss and gradient (after two warm-up
-calls, which include compilation), the ratio to attnreg, the peak extra device memory
+calls, which include compilation; the contenders interleaved), the ratio to attnreg, the peak extra device memory
 (``torch.cuda.max_memory_allocated`` minus what was allocated before; jax's ``peak_bytes_in_use`` where
 its device reports it) and the gradient's relative difference from attnreg's float64 result on NumPy
-arrays on the CPU (the check that the device computes the same thing). Without a CUDA GPU it prints one
-line and exits 0.
+arrays on the CPU (the check that the device computes the same thing: exit status 1 when a float64 gradient
+differs by more than the tolerance, or when attnreg's float64 gradient was not computed at all). The
+contenders are those of benchmarks/_contenders.py on the device, timed interleaved by
+benchmarks/_measure.py. Without a CUDA GPU it prints one line and exits 0.
 """
 from __future__ import annotations
 
 import argparse
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -21,80 +22,43 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-
-def analytic(A1, A2, B, X, version):
-    """The whole-matrix analytic loss and gradient (n × n temporaries), the form torch.compile fuses."""
-    import torch
-
-    S = A1 @ X @ A2.T
-    if version == "normalized":
-        F = torch.softmax(S, dim=1)
-        C = F - B
-        FC = F * C
-        P = FC - FC.sum(1, keepdim=True) * F
-        return 0.5 * (C * C).sum(), A1.T @ P @ A2
-    U = torch.exp(S)
-    H = U - U.sum(1, keepdim=True) * B
-    P = U * H - (H * B).sum(1, keepdim=True) * U
-    return 0.5 * (H * H).sum(), A1.T @ P @ A2
+LABELS = {"attnreg-torch": "attnreg", "torch-autograd": "torch-autograd",
+          "torch-compile": "torch.compile(analytic)", "jax-jit": "jax.jit(value_and_grad)"}
 
 
 def contenders(arrays, version, device, compile_, use_jax):
+    """``{name: (run, gradient)}`` from benchmarks/_contenders.py, each ``run`` waiting for the device; a
+    contender that cannot even be built (e.g. out of device memory) is ``(None, its error)``."""
     import torch
 
-    import attnreg
-    from _contenders import torch_loss
-
-    t = {k: torch.asarray(a, device=device) for k, a in arrays.items()}
-    A1, A2, B, X = (t[k] for k in ("A1", "A2", "B", "X"))
-    runs = {"attnreg": lambda: attnreg.loss_and_grad(A1, A2, B, X, version=version)}
-    loss = torch_loss(lambda S: torch.softmax(S, dim=1), torch.exp)
-
-    def autograd():
-        Xg = X.detach().requires_grad_(True)
-        value = loss(Xg, A1, A2, B, version)
-        value.backward()
-        return value.detach(), Xg.grad
-
-    runs["torch-autograd"] = autograd
-    if compile_:
-        compiled = torch.compile(analytic)
-        runs["torch.compile(analytic)"] = lambda: compiled(A1, A2, B, X, version)
-    if use_jax:
-        import jax
-        import jax.numpy as jnp
-
-        jax.config.update("jax_enable_x64", True)
-        j = {k: jnp.asarray(a) for k, a in arrays.items()}
-        jloss = torch_loss(lambda S: jax.nn.softmax(S, axis=1), jnp.exp)
-        vg = jax.jit(jax.value_and_grad(lambda Xv, A1, A2, B: jloss(Xv, A1, A2, B, version)))
-        runs["jax.jit(value_and_grad)"] = lambda: jax.block_until_ready(vg(j["X"], j["A1"], j["A2"], j["B"]))
-    return runs
-
-
-def measure(run, device, rounds):
-    import torch
+    import _contenders
 
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    for _ in range(2):
-        out = run()
-    sync()
-    times = []
-    for _ in range(rounds):
-        t0 = time.perf_counter()
-        out = run()
-        sync()
-        times.append(time.perf_counter() - t0)
-    peak = None
-    if device == "cuda":
-        del out
-        torch.cuda.empty_cache()
-        before = torch.cuda.memory_allocated()
-        torch.cuda.reset_peak_memory_stats()
-        out = run()
-        sync()
-        peak = (torch.cuda.max_memory_allocated() - before) / 2**20
-    return statistics.median(times), peak, out
+    names = ["attnreg-torch", "torch-autograd"] + ["torch-compile"] * compile_ + ["jax-jit"] * use_jax
+    built = {}
+    for name in names:
+        try:
+            run, gradient = _contenders.build(name, arrays, version, "grad", device=device)
+        except Exception as exc:  # noqa: BLE001 - reported in the table
+            built[name] = (None, exc)
+            continue
+        built[name] = ((lambda run=run: (run(), sync())[0]), gradient)
+    return built
+
+
+def peak_mib(run, device):
+    """Peak extra device memory of one call (MiB): ``torch.cuda.max_memory_allocated`` minus what was
+    allocated before; None off CUDA."""
+    if device != "cuda":
+        return None
+    import torch
+
+    torch.cuda.empty_cache()
+    before = torch.cuda.memory_allocated()
+    torch.cuda.reset_peak_memory_stats()
+    out = run()
+    del out
+    return (torch.cuda.max_memory_allocated() - before) / 2**20
 
 
 def jax_peak_mib():
@@ -105,6 +69,48 @@ def jax_peak_mib():
         return stats.get("peak_bytes_in_use", 0) / 2**20 or None
     except Exception:  # a device without memory statistics (the CPU)
         return None
+
+
+def _failed(exc):
+    return f"failed: {type(exc).__name__}: {(str(exc).splitlines() or [''])[0][:80]}"
+
+
+def measure_all(built, device, rounds):
+    """``{name: (median s, peak MiB, gradient) or error text}``: each contender is called once alone (a
+    failure, e.g. out of memory, is reported and the others go on), then the survivors are timed
+    interleaved (benchmarks/_measure.py), then each one's peak memory is taken on a call of its own."""
+    import statistics
+
+    import _measure
+
+    found, ok = {}, {}
+    for name, (run, gradient) in built.items():
+        if run is None:
+            found[name] = _failed(gradient)
+            continue
+        try:
+            out = run()
+            ok[name] = (run, gradient(out))
+        except Exception as exc:  # noqa: BLE001 - reported in the table
+            found[name] = _failed(exc)
+        out = None
+    times = _measure.interleaved({k: run for k, (run, _) in ok.items()}, max_rounds=rounds, min_rounds=rounds,
+                                 budget_s=float("inf")) if ok else {}
+    for name, (run, grad) in ok.items():
+        peak = jax_peak_mib() if name == "jax-jit" and device == "cuda" else peak_mib(run, device)
+        found[name] = (statistics.median(times[name]), peak, grad)
+    return found
+
+
+def verdict(diffs, limit):
+    """``(exit status, sentence)`` of the float64 check against the CPU: it passes only when attnreg's float64
+    gradient was computed and every float64 gradient that was computed is within ``limit``."""
+    if "attnreg-torch" not in diffs:
+        return 1, "attnreg's float64 gradient was not computed: nothing checked against the CPU (NOT CHECKED)"
+    worst = max(diffs.values())
+    if worst <= limit:
+        return 0, f"worst relative difference {worst:.1e} (limit {limit:.0e}): agrees"
+    return 1, f"worst relative difference {worst:.1e} (limit {limit:.0e}): DOES NOT AGREE"
 
 
 def main(argv=None):
@@ -148,7 +154,7 @@ def main(argv=None):
     name = torch.cuda.get_device_name() if a.device == "cuda" else "CPU"
     print(f"device: {name}; torch {torch.__version__}; n = {a.n}, d = {a.d}, {a.version}, loss+grad; "
           f"jax {'on' if use_jax else 'skipped (no jax GPU backend)'}")
-    cpu = {}
+    diffs = {}
     t0 = time.perf_counter()
     base = _data.problem(a.n, a.d, "float64")
     cpu_grad = np.asarray(attnreg.grad(*(base[k] for k in ("A1", "A2", "B", "X")), version=a.version))
@@ -157,29 +163,24 @@ def main(argv=None):
         arrays = _data.problem(a.n, a.d, dtype)
         print(f"\n{dtype}\n| contender | median ms | × attnreg | peak extra MiB | grad rel. diff vs CPU float64 |")
         print("|---|---|---|---|---|")
-        rows = {}
-        for label, run in contenders(arrays, a.version, a.device, not a.no_compile, use_jax).items():
-            try:
-                med, peak, out = measure(run, a.device, a.rounds)
-            except Exception as exc:  # e.g. out of device memory: report it and go on
-                print(f"| {label} | failed: {type(exc).__name__}: {str(exc).splitlines()[0][:80]} | | | |")
+        found = measure_all(contenders(arrays, a.version, a.device, not a.no_compile, use_jax), a.device, a.rounds)
+        mine = found.get("attnreg-torch")
+        for name, got in found.items():
+            if isinstance(got, str):
+                print(f"| {LABELS[name]} | {got} | | | |")
                 continue
-            if label.startswith("jax"):
-                peak = jax_peak_mib() if a.device == "cuda" else None
-            G = np.asarray(out[1].double().cpu() if hasattr(out[1], "cpu") else out[1], dtype=np.float64)
-            rows[label] = med
+            med, peak, G = got
             diff = np.linalg.norm(G - cpu_grad) / np.linalg.norm(cpu_grad)
-            cpu[(dtype, label)] = diff
-            ratio = med / rows["attnreg"] if "attnreg" in rows else float("nan")
-            print(f"| {label} | {med * 1e3:.2f} | {ratio:.2f} | {'—' if peak is None else f'{peak:.0f}'} | "
+            if dtype == "float64":
+                diffs[name] = diff
+            ratio = med / mine[0] if isinstance(mine, tuple) else float("nan")
+            print(f"| {LABELS[name]} | {med * 1e3:.2f} | {ratio:.2f} | {'—' if peak is None else f'{peak:.0f}'} | "
                   f"{diff:.1e} |")
     from attnreg.verify.tolerances import tol
 
-    limit = tol("bench.gpu_vs_cpu").factor
-    worst = max((v for (dt, _), v in cpu.items() if dt == "float64"), default=0.0)
-    verdict = "agrees" if worst <= limit else "DOES NOT AGREE"
-    print(f"\nfloat64 against the CPU: worst relative difference {worst:.1e} (limit {limit:.0e}): {verdict}")
-    return 0 if worst <= limit else 1
+    status, sentence = verdict(diffs, tol("bench.gpu_vs_cpu").factor)
+    print(f"\nfloat64 against the CPU: {sentence}")
+    return status
 
 
 if __name__ == "__main__":

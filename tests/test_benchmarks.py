@@ -178,6 +178,36 @@ def test_gpu_script_smoke_on_cpu(capsys):
     assert "| attnreg |" in out and "| torch-autograd |" in out and ": agrees" in out
 
 
+def test_gpu_script_check_fails_when_nothing_was_compared(capsys, monkeypatch):
+    """The float64 check against the CPU passes only on a computed attnreg float64 gradient: float32 alone,
+    or attnreg failing on the device, is exit status 1 with NOT CHECKED, not "agrees"."""
+    pytest.importorskip("torch")
+    import _contenders
+    import gpu
+
+    small = ["--device", "cpu", "--n", "64", "--d", "4", "--rounds", "1", "--no-compile", "--no-jax"]
+    assert gpu.main(small + ["--dtype", "float32"]) == 1
+    assert "NOT CHECKED" in capsys.readouterr().out
+    real = _contenders.build
+
+    def broken(name, *args, **kwargs):
+        run, gradient = real(name, *args, **kwargs)
+        if name != "attnreg-torch":
+            return run, gradient
+
+        def fails():
+            raise RuntimeError("CUDA out of memory (simulated)")
+        return fails, gradient
+
+    monkeypatch.setattr(_contenders, "build", broken)
+    assert gpu.main(small + ["--dtype", "float64"]) == 1
+    out = capsys.readouterr().out
+    assert "| attnreg | failed: RuntimeError: CUDA out of memory (simulated)" in out and "NOT CHECKED" in out
+    assert "| torch-autograd |" in out
+    assert gpu.verdict({"attnreg-torch": 1e-16, "torch-autograd": 1e-3}, 1e-10)[0] == 1
+    assert gpu.verdict({"attnreg-torch": 1e-16}, 1e-10)[0] == 0
+
+
 @pytest.mark.slow
 def test_gpu_script_smoke_on_cpu_with_compile_and_jax(capsys):
     pytest.importorskip("torch")

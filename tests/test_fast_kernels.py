@@ -78,6 +78,32 @@ def test_fast_hvp_as_accurate_as_the_stable_one(version, route, monkeypatch):
     assert np.abs(Ht.numpy() - exact).max() <= tol("vs_naive").factor * base + floor
 
 
+@pytest.mark.parametrize("target", ["dirichlet", "near-optimum"])
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_fast_hvp_on_unflagged_rows_against_the_reference(version, target):
+    """Every row undominated (so the fast HVP kernels compute all of them, nothing is redone): the same rule
+    against the 40-digit reference as above, on random targets and on targets next to the softmax (``c``
+    small, where ``y = c + f − r`` of the normalized kernel is mostly ``f``)."""
+    rng = np.random.default_rng(7)
+    n, d = 48, 3
+    A1, A2 = rng.standard_normal((n, d)) / np.sqrt(d), rng.standard_normal((n, d)) / np.sqrt(d)
+    X, V = rng.standard_normal((d, d)), rng.standard_normal((d, d))
+    S = A1 @ X @ A2.T
+    F = np.exp(S - S.max(axis=1, keepdims=True))
+    F /= F.sum(axis=1, keepdims=True)
+    assert F.max() < 0.5
+    if target == "dirichlet":
+        B = rng.dirichlet(np.ones(n), size=n)
+    else:
+        B = F * (1 + 1e-6 * rng.standard_normal((n, n)))
+    exact = np.array(reference.hvp(A1, A2, B, X, V, version=version, dps=40).tolist(), dtype=float)
+    floor = n * np.finfo(float).eps * np.abs(exact).max()
+    base = np.abs(generic(A1, A2, B, X, version, V=V) - exact).max()
+    for th in (1, 2):
+        H = attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=16, threads=th)
+        assert np.abs(H - exact).max() <= tol("vs_naive").factor * base + floor
+
+
 @pytest.mark.parametrize("version", attnreg.VERSIONS)
 def test_threads_same_bits_run_to_run_and_for_any_thread_count(version):
     """Fixed partial sums over the blocks, added in a fixed order: loss, gradient and HVP keep their bits
@@ -233,3 +259,50 @@ def test_calls_at_the_same_time_do_not_share_buffers():
         together = list(pool.map(call, problems * 3))
     for (L, G), (L1, G1) in zip(alone * 3, together):
         assert float(L) == float(L1) and np.array_equal(G, G1)
+
+
+def test_row_inner_products_keep_their_bits_for_any_blas_thread_count():
+    """OpenBLAS splits one dot product of more than 10000 entries over its threads (another summation order):
+    ``dot_rows`` on rows of 20001 gives the same bits at 1 and 2 BLAS threads, within n·u of the exact sum."""
+    import math
+
+    from threadpoolctl import threadpool_limits
+
+    o = _fastrows.NumpyOps(np)
+    rng = np.random.default_rng(5)
+    a, b = rng.standard_normal((3, 20001)), rng.standard_normal((3, 20001))
+    with threadpool_limits(1):
+        one = o.dot_rows(a, b)
+    with threadpool_limits(2):
+        two = o.dot_rows(a, b)
+    assert np.array_equal(one, two)
+    for j in range(3):
+        exact = math.fsum(float(x) for x in a[j] * b[j])  # the products are exact to u; their sum exactly
+        assert abs(one[j] - exact) <= 20001 * np.finfo(float).eps * float(np.abs(a[j] * b[j]).sum())
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("op", ["grad", "hvp"])
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_a_repeated_call_takes_only_kept_buffers(version, op, threads, monkeypatch):
+    """The second of two equal calls allocates no block buffer (every lane's buffers were kept): a fresh
+    buffer costs a first touch of its pages on every call. The rescaled HVP at 2 threads takes 10 buffers."""
+    A1, A2, B, X, V = mixed(n=64, d=3, seed=4)
+    pool = _fastrows.BufferPool(keep=_fastrows.POOL.keep, max_bytes=_fastrows.POOL.max_bytes)
+    monkeypatch.setattr(_fastrows, "POOL", pool)
+    fresh, take = [], pool.take
+
+    def spy(np_, shape, dtype):
+        before = list(pool.free)
+        a, buf = take(np_, shape, dtype)
+        fresh.append(not any(buf is b for b in before))
+        return a, buf
+
+    monkeypatch.setattr(pool, "take", spy)
+    call = ((lambda: attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=8, threads=threads))
+            if op == "grad" else
+            (lambda: attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=8, threads=threads)))
+    call()
+    fresh.clear()
+    call()
+    assert fresh and not any(fresh)
