@@ -77,7 +77,7 @@ class Scaled:
         """Whether the nonzero rows' scales spread over more than :func:`window` (one scalar read). False for a
         traced (lazy) array, which has no value to read: under ``jax.jit`` the rows keep one common scale."""
         return (self.M is not None and self.total is not None and not is_lazy_array(self.M)
-                and float(self.M - self.lo) > window(self.total.dtype, xp=self.xp))
+                and _value(self.M - self.lo) > window(self.total.dtype, xp=self.xp))
 
     def add(self, t: Array, v: Array, reduce: Callable[[Array], Array]) -> None:
         """Add rows ``v`` (k, …) with log-scales ``t`` (k,); ``reduce`` sums the weighted rows."""
@@ -94,6 +94,11 @@ class Scaled:
         if self.total is not None:
             part = part + times_exp(self.total, self.M - new, xp=xp)
         self.M, self.total = new, part
+
+
+def _value(x: Array) -> float:
+    """A 0-D array's value (detached first where it records a graph: torch warns otherwise)."""
+    return float(getattr(x, "detach", lambda: x)())
 
 
 def window(dtype: object, *, xp: Namespace) -> int:
@@ -130,7 +135,7 @@ class Groups:
             self._bin(key).add(xp.take(t, idx), xp.take(v, idx, axis=0), lambda w: reduce(w, idx))  # at once
 
     def _bin(self, key: Array) -> Scaled:
-        k = float(key)  # ⌊t/W⌋; huge for the zero rows of an all-zero batch
+        k = _value(key)  # ⌊t/W⌋; huge for the zero rows of an all-zero batch
         if k not in self.bins:
             self.bins[k] = Scaled(self.xp)
         return self.bins[k]
@@ -150,15 +155,15 @@ def combine(xp: Namespace, pairs: list[tuple[Array, Array]]) -> tuple[Array, Arr
     W = window(pairs[0][1].dtype, xp=xp)
     if all(M.ndim == 0 for M, _ in pairs):
         empty = lowest(xp, pairs[0][1].dtype) / 2  # the scale of a sum of zero rows only (Scaled.add)
-        pairs = [p for p in pairs if float(p[0]) > empty] or pairs[:1]
-        top = max((M for M, _ in pairs), key=float)
-        if all(float(top - M) <= W for M, _ in pairs):
+        pairs = [p for p in pairs if _value(p[0]) > empty] or pairs[:1]
+        top = max((M for M, _ in pairs), key=_value)
+        if all(_value(top - M) <= W for M, _ in pairs):
             z = None
             for M, total in pairs:
                 part = times_exp(total, M - top, xp=xp)
                 z = part if z is None else z + part
             return z, top
-    pairs = sorted(pairs, key=lambda p: float(xp.max(p[0])))
+    pairs = sorted(pairs, key=lambda p: _value(xp.max(p[0])))
     k, z = pairs[0][0], pairs[0][1]
     for M, total in pairs[1:]:
         k, z = lin(k, z, M, total, xp=xp)
