@@ -213,7 +213,8 @@ SPREADS = [(2, 50.0, 400.0), (3, 50.0, 800.0), (3, 200.0, 200.0), (4, 100.0, 150
 
 
 @pytest.mark.parametrize("quantity", ["grad", "hvp"])
-@pytest.mark.parametrize("n, gap, top", SPREADS, ids=[f"n={n}-gap={g:g}-top={t:g}" for n, g, t in SPREADS])
+@pytest.mark.parametrize("n, gap, top", [pytest.param(*s, marks=pytest.mark.slow) if s[0] > 3 else s for s in SPREADS],
+                         ids=[f"n={n}-gap={g:g}-top={t:g}" for n, g, t in SPREADS])
 def test_each_entry_right_at_several_shift_spreads(n, gap, top, quantity):
     """One row shifted by ``top`` (its contribution ~e^{2·top}, past the range from top ≈ 355 on) next to
     ordinary rows (~1): every entry inf of its sign, accurate, or exactly 0 as the edge judge demands."""
