@@ -15,9 +15,9 @@ dtype's range relative to the largest is negligible) but not for the d × d grad
 ``e^M`` the rows far below ``M`` underflow to 0 in entries the large rows never reach (A1 = I, one row
 shifted by 800 next to ordinary rows: the ordinary rows' entries came out 0 beside the overflowed ones).
 So when the nonzero rows' scales spread over more than :func:`window` (``⌊¼·log(max)⌋``: 177 in float64,
-22 in float32) — checked with one comparison of two running scalars, O(1) per block and one read per call
-(none under ``jax.jit``, whose traced arrays cannot be read: there the rows keep one common scale) — the rows are put
-into bins ``⌊t/W⌋`` (:class:`Groups`); each bin is summed under its own running scale (every factor
+22 in float32) — checked with one comparison of two running scalars, O(1) per block and one read per
+call (none under ``jax.jit``, whose traced arrays cannot be read: there the rows keep one common scale) —
+the rows are put into bins ``⌊t/W⌋`` (:class:`Groups`); each bin is summed under its own running scale (every factor
 ``e^{t_j − M_g} > e^{−W}``, as in one common scale of a narrow spread), and the bins are combined
 **entrywise** in log-scale form, ``e^{κ}·z`` with ``κ`` per entry the largest scale among the bins whose
 entry is nonzero (:func:`combine`, :func:`attnreg._scale.lin`). Only the final ``e^κ·z`` can overflow,
@@ -27,14 +27,13 @@ condition number (a small result where it cancels to within rounding, never nan)
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from . import _rows
-import math
-
 from array_api_compat import is_lazy_array
 
+from . import _rows
 from ._scale import lin, lowest, times_exp
 from ._types import Array, Namespace
 
