@@ -188,8 +188,9 @@ def test_the_edge_judge_fails_wrong_values_past_overflow_and_at_exact_zeros(monk
 
     case = edges.make("mixed", 3, 50, 800, 1)
     good = edge_checks._production(case, "grad", "rescaled", np.float64, None)
+    assert np.sum(good == 0) == 1  # the one exact-zero entry (P_k = u_k h_k − h_k u_k for a one-hot target)
     for forged in (lambda g: np.where(np.isinf(g), -g, g), lambda g: np.where(np.isinf(g), g, 12345.0),
-                   lambda g: np.full_like(g, np.inf)):
+                   lambda g: np.full_like(g, np.inf), lambda g: np.where(g == 0, 1e300, g)):
         monkeypatch.setattr(edge_checks, "_production", lambda *a, f=forged: f(good.copy()))
         assert not edge_checks.judge(case, "grad", "rescaled")[0] <= 1
     zero = edges.EdgeCase(np.zeros((2, 2)), np.full((2, 2), 0.5), "exact zero", {})
