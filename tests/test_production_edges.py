@@ -322,3 +322,19 @@ def test_representable_entries_of_one_row_survive_next_to_overflowed_ones():
     from attnreg.verify.checks import edges as edge_checks
 
     assert edge_checks.judge(edges.make("gap", 3, 1000.0, 800.0, 2), "grad", "rescaled")[0] <= 1
+
+
+@pytest.mark.xfail(strict=True, reason="open defect (the same known limit, vector form): p = u∘h − ⟨h, b⟩u has one "
+                   "scale, so entries ~1e260 beside one ~1e694 (overflowed) come out 0")
+def test_vector_gradient_entries_of_one_row_survive_next_to_an_overflowed_one():
+    import mpmath
+
+    s, b = np.array([800.0, -200.0, -201.0]), np.array([0.5, 0.3, 0.2])
+    with np.errstate(over="ignore"):
+        got = attnreg.vector.grad(np.eye(3), b, s, version="rescaled")
+    with mpmath.workdps(60):
+        u = [mpmath.exp(mpmath.mpf(v)) for v in s]
+        h = [ui - mpmath.fsum(u) * bi for ui, bi in zip(u, b)]
+        hb = mpmath.fsum(hi * bi for hi, bi in zip(h, b))
+        want = [ui * hi - hb * ui for ui, hi in zip(u, h)]
+    assert got[0] == math.inf and all(abs(g - float(w)) <= 1e-12 * abs(float(w)) for g, w in zip(got[1:], want[1:]))
