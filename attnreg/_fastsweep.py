@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 import sys
 
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, device
 
 from . import _fastrows, _rows, _threads
 from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows
@@ -191,10 +191,11 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         for p in ordered[1:]:
             G += p[1]
     sl, sg = [p[4] for p in ordered], [p[5] for p in ordered]
-    extra = []
+    extra, lo = [], None
     if flagged:  # torch: the flagged blocks by the stable kernels, after the sweep
-        g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V,
-                     starts=[starts[b] for b in flagged])
+        redo = [starts[b] for b in flagged]
+        g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=redo,
+                     check_wide=False)  # the spread is checked with the merge below: one read
         gl = Scaled(xp)
         gl.M, gl.total = g.loss_M, g.loss_scaled
         gG = None if g.G_scaled is None else right(g, A2)
@@ -203,11 +204,17 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
             G = G if gG is None else G + gG
         else:
             sl = sl + [gl]
-            extra = [] if gG is None else [(g.G_M, gG)]
+            extra, lo = ([], None) if gG is None else ([(g.G_M, gG)], g.G_lo)
     if normalized:
         return Sweep(loss, G, G_right=True)
     loss, loss_M = _merge(xp, loss, sl, A1)
-    G, G_M = _merge_groups(xp, G, [q for p in sg for q in p.pairs()] + extra)
+    pairs = [q for p in sg for q in p.pairs()]
+    merged = _merge_groups(xp, G, pairs + extra, lo)
+    if merged is None:  # the redone rows' scales spread wide: sum them again in bins (rare; reads allowed)
+        g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=redo,
+                     grouped=True)
+        merged = _merge_groups(xp, G, pairs + [(g.G_M, right(g, A2))])
+    G, G_M = merged
     return Sweep(loss, G, loss_M, G_M, G_right=True)
 
 
@@ -246,13 +253,13 @@ def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, W, dW, A2, normalized, want_p):
         sg.add(mu, P, lambda Pw, i: take_rows(Ax, i, xp=xp).T @ (Pw @ A2))
 
 
-def _merge_groups(xp, plain, pairs):
+def _merge_groups(xp, plain, pairs, lo=None):
     """``plain`` (log-scale 0) plus the scaled pairs ``(M, total)`` of the lanes' bins (and of the redone blocks),
     as ``(total, M)`` by :func:`attnreg._sweep.combine` (M entrywise when the scales spread wide); M None when
-    nothing was scaled."""
+    nothing was scaled; None when ``lo`` (see :func:`attnreg._sweep.combine`) shows a spread too wide."""
     if plain is None or not pairs:
         return plain, None
-    return combine(xp, [(xp.zeros((), dtype=plain.dtype), plain)] + pairs)
+    return combine(xp, [(xp.zeros((), dtype=plain.dtype, device=device(plain)), plain)] + pairs, lo)
 
 
 def _merge(xp, plain, parts, like):

@@ -56,6 +56,7 @@ class Sweep:
     loss_M: Array | None = None
     G_M: Array | None = None
     G_right: bool = False  # G_scaled is already ``A1ᵀ P A2`` (d × d), not ``A1ᵀ P``
+    G_lo: Array | None = None  # the smallest nonzero row's scale, when the caller checks the spread itself
 
 
 def right(s: Sweep, A2: Array) -> Array:
@@ -144,24 +145,31 @@ class Groups:
         return [(s.M, s.total if post is None else post(s.total)) for s in self.bins.values()]
 
 
-def combine(xp: Namespace, pairs: list[tuple[Array, Array]]) -> tuple[Array, Array]:
+def combine(xp: Namespace, pairs: list[tuple[Array, Array]], lo: Array | None = None) -> tuple[Array, Array] | None:
     """``(z, κ)`` with ``Σ_g e^{M_g}·total_g = e^κ·z`` entrywise (module docstring, "Groups of scales").
 
     ``M_g`` 0-D, or entrywise for a pair that is itself such a combination. When every ``M_g`` is 0-D and
     within :func:`window` of the largest, the totals are moved to the largest scale (one common scale, κ 0-D,
     as without groups); otherwise they are combined entrywise by :func:`attnreg._scale.lin`, smallest scale
-    first, and κ is an array of the totals' shape."""
+    first, and κ is an array of the totals' shape. One scalar read decides (a device synchronises once).
+    ``lo``: the smallest row scale inside a pair summed under one scale (:class:`Scaled`); if the spread down to
+    it is wider than the window, None (that pair must be summed again in bins)."""
     W = window(pairs[0][1].dtype, xp=xp)
     if all(M.ndim == 0 for M, _ in pairs):
         empty = lowest(xp, pairs[0][1].dtype) / 2  # the scale of a sum of zero rows only (Scaled.add)
-        pairs = [p for p in pairs if _value(p[0]) > empty] or pairs[:1]
-        top = max((M for M, _ in pairs), key=_value)
-        if all(_value(top - M) <= W for M, _ in pairs):
+        Ms = xp.stack([M for M, _ in pairs])
+        live = Ms > empty
+        top = xp.max(Ms)  # the sums of zero rows only are the smallest (empty) and add 0 below
+        bottom = xp.min(xp.where(live, Ms, top))
+        spread = top - (bottom if lo is None else xp.minimum(bottom, lo))
+        if _value(spread) <= W:
             z = None
             for M, total in pairs:
                 part = times_exp(total, M - top, xp=xp)
                 z = part if z is None else z + part
             return z, top
+        if lo is not None:
+            return None
     pairs = sorted(pairs, key=lambda p: _value(xp.max(p[0])))
     k, z = pairs[0][0], pairs[0][1]
     for M, total in pairs[1:]:
@@ -171,12 +179,13 @@ def combine(xp: Namespace, pairs: list[tuple[Array, Array]]) -> tuple[Array, Arr
 
 def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Namespace, block: int,
              want_p: bool = True, V: Array | None = None, starts: Iterable[int] | None = None,
-             grouped: bool = False) -> Sweep:
+             grouped: bool = False, check_wide: bool = True) -> Sweep:
     """The stable kernels of :mod:`attnreg._rows`, block after block (every library); ``starts``: only
     the blocks that start at these rows (default: all). The rescaled ``A1ᵀ P`` is summed under one common
     scale (no scalar read per block); if the rows' scales turn out to spread wider than :func:`window` (one
     read at the end), the sweep is redone with ``grouped`` bins (module docstring) and the gradient comes
-    back as ``A1ᵀ P A2`` with an entrywise scale."""
+    back as ``A1ᵀ P A2`` with an entrywise scale. ``check_wide=False``: no read; the caller gets ``G_lo`` and
+    checks the spread itself (:func:`combine`'s ``lo``)."""
     n = A1.shape[0]
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
@@ -210,8 +219,11 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
         else:
             grad.add(mu, P, lambda Pw: Ab.T @ Pw)  # called at once: the loop variable is current
     if isinstance(grad, Groups):
-        G, G_M = combine(xp, grad.pairs(lambda T: T @ A2))
-        return Sweep(loss.total, G, loss.M, G_M, G_right=True)
+        out = combine(xp, grad.pairs(lambda T: T @ A2))
+        assert out is not None  # no lo: combine always answers
+        return Sweep(loss.total, out[0], loss.M, out[1], G_right=True)
+    if not check_wide:
+        return Sweep(loss.total, grad.total, loss.M, grad.M, G_lo=grad.lo)
     if grad.wide():
         return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
                         grouped=True)

@@ -131,7 +131,9 @@ def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entri
     if isinstance(groups, Scaled):
         acc, M = (acc, None) if groups.total is None else (groups.total, groups.M)
     elif groups.bins:
-        acc, M = combine(xp, groups.pairs())
+        out = combine(xp, groups.pairs())
+        assert out is not None  # no lo: combine always answers
+        acc, M = out
     H = xp.reshape(xp.permute_dims(xp.reshape(acc, (d, d, d, d)), (0, 2, 1, 3)), (d * d, d * d))
     if M is not None and M.ndim:
         M = xp.reshape(xp.permute_dims(xp.reshape(M, (d, d, d, d)), (0, 2, 1, 3)), (d * d, d * d))
