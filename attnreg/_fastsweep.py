@@ -19,7 +19,7 @@ is the kernels' k × n buffers per lane, flat in n for a fixed block size in byt
 
 **Rows the fast kernels cannot vouch for** (flagged, see :mod:`attnreg._fastrows`) are recomputed by the
 stable kernels of :mod:`attnreg._rows`: at once for NumPy (only those rows; rescaled ones are accumulated
-under a common scale as in :mod:`attnreg._sweep`). On a device, where finding the rows would need a scalar
+in bins of scales as in :mod:`attnreg._sweep`). On a device, where finding the rows would need a scalar
 read per block (a synchronisation), a flagged block adds zero to the sums (selected by ``where`` on the
 device) and, after the sweep, the flagged blocks alone are redone by the stable kernels: one read of the
 blocks' flags, on calls that have any.
@@ -37,10 +37,10 @@ from __future__ import annotations
 import math
 import sys
 
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, device
 
 from . import _fastrows, _rows, _threads
-from ._sweep import Scaled, Sweep, _generic, right
+from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows
 from ._validate import check_finite
 
 
@@ -118,7 +118,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         with o.quiet():
             for q in range(i, parts, lanes):  # part q: blocks q, q + parts, …, in increasing order
                 G = o.zeros((d, d), A1) if with_p else None
-                sums, bad, witness, sl, sg = {}, {}, 0.0, Scaled(xp), Scaled(xp)
+                sums, bad, witness, sl, sg = {}, {}, 0.0, Scaled(xp), Groups(xp)
                 for b in range(q, len(starts), parts):
                     start = starts[b]
                     stop = min(start + block, n)
@@ -191,21 +191,30 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         for p in ordered[1:]:
             G += p[1]
     sl, sg = [p[4] for p in ordered], [p[5] for p in ordered]
+    extra, lo = [], None
     if flagged:  # torch: the flagged blocks by the stable kernels, after the sweep
-        g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V,
-                     starts=[starts[b] for b in flagged])
-        gl, gg = Scaled(xp), Scaled(xp)
+        redo = [starts[b] for b in flagged]
+        g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=redo,
+                     check_wide=False)  # the spread is checked with the merge below: one read
+        gl = Scaled(xp)
         gl.M, gl.total = g.loss_M, g.loss_scaled
-        gg.M, gg.total = g.G_M, None if g.G_scaled is None else right(g, A2)
+        gG = None if g.G_scaled is None else right(g, A2)
         if normalized:
             loss = loss if gl.total is None else loss + gl.total
-            G = G if gg.total is None else G + gg.total
+            G = G if gG is None else G + gG
         else:
-            sl, sg = sl + [gl], sg + [gg]
+            sl = sl + [gl]
+            extra, lo = ([], None) if gG is None else ([(g.G_M, gG)], g.G_lo)
     if normalized:
         return Sweep(loss, G, G_right=True)
     loss, loss_M = _merge(xp, loss, sl, A1)
-    G, G_M = _merge(xp, G, sg, A1)
+    pairs = [q for p in sg for q in p.pairs()]
+    merged = _merge_groups(xp, G, pairs + extra, lo)
+    if merged is None:  # the redone rows' scales spread wide: sum them again in bins (rare; reads allowed)
+        g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=redo,
+                     grouped=True)
+        merged = _merge_groups(xp, G, pairs + [(g.G_M, right(g, A2))])
+    G, G_M = merged
     return Sweep(loss, G, loss_M, G_M, G_right=True)
 
 
@@ -241,7 +250,16 @@ def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, W, dW, A2, normalized, want_p):
     else:
         mu, P = _rows.rescaled_hvp(Sx, Bx, Ax @ dW, xp=xp)
     if P is not None:
-        sg.add(mu, P, lambda Pw: Ax.T @ (Pw @ A2))
+        sg.add(mu, P, lambda Pw, i: take_rows(Ax, i, xp=xp).T @ (Pw @ A2))
+
+
+def _merge_groups(xp, plain, pairs, lo=None):
+    """``plain`` (log-scale 0) plus the scaled pairs ``(M, total)`` of the lanes' bins (and of the redone blocks),
+    as ``(total, M)`` by :func:`attnreg._sweep.combine` (M entrywise when the scales spread wide); M None when
+    nothing was scaled; None when ``lo`` (see :func:`attnreg._sweep.combine`) shows a spread too wide."""
+    if plain is None or not pairs:
+        return plain, None
+    return combine(xp, [(xp.zeros((), dtype=plain.dtype, device=device(plain)), plain)] + pairs, lo)
 
 
 def _merge(xp, plain, parts, like):

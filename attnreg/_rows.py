@@ -30,8 +30,11 @@ The rescaled values are not shift-invariant and can lie far outside the dtype's 
 kernels carry every entry as ``e^t·z`` (:mod:`attnreg._scale`) — ``u_i = e^{s_i}``, ``R_i`` scaled by
 the row maximum or, for the argmax itself, by the second largest logit — and return each row as an
 integer log-scale and a mantissa of moderate size: ``ℓ_j = e^{t_j} ℓ̃_j``, ``p_j = e^{μ_j} p̃_j``. The
-callers combine rows under one common scale chosen from these magnitudes (:mod:`attnreg._sweep`), so
-no row whose contribution is within the dtype's range of the largest is lost.
+callers combine rows under one common scale chosen from these magnitudes (:mod:`attnreg._sweep`; per bin
+of scales, combined entrywise, when they spread wide), so no row whose contribution is within the dtype's
+range of the largest is lost. One row's ``p̃`` has one scale: entries of a row that spread past the dtype's
+range (a simplex target, logit gap 1000 at top 800: ``p`` entries ``e^{1600}`` and ``e^{600}``) lose the small
+ones to 0 (a known limit; tests/test_production_edges.py has it as a strict xfail).
 """
 from __future__ import annotations
 

@@ -6,17 +6,35 @@ For each block of rows: ``S_blk = A1_blk (X A2ᵀ)``, the row kernels of ``_rows
 Rescaled rows come as ``e^{t_j}·(scaled value)`` with an integer log-scale ``t_j`` per row and per
 quantity (loss, ``p``). They are accumulated under a running common scale ``M = max t_j`` taken over
 the rows whose value is nonzero — the magnitude of each row's *contribution*, not its logit shift —
-and earlier sums move to the new scale when ``M`` grows (as online softmax does). A row is then lost
-only when its contribution is below the dtype's range relative to the largest one; every exponent
+and earlier sums move to the new scale when ``M`` grows (as online softmax does). Every exponent
 difference is an integer, so the moves are exact up to one rounding of ``exp``.
+
+**Groups of scales.** One common scale is right for the loss (a sum of nonnegative rows: a row below the
+dtype's range relative to the largest is negligible) but not for the d × d gradient and HVP: entry
+``(i, k)`` of ``A1ᵀ P A2`` gets no term from a row j with ``A1[j, i] = 0``, so under one scale
+``e^M`` the rows far below ``M`` underflow to 0 in entries the large rows never reach (A1 = I, one row
+shifted by 800 next to ordinary rows: the ordinary rows' entries came out 0 beside the overflowed ones).
+So when the nonzero rows' scales spread over more than :func:`window` (``⌊¼·log(max)⌋``: 177 in float64,
+22 in float32) — checked with one comparison of two running scalars, O(1) per block and one read per
+call (none under ``jax.jit``, whose traced arrays cannot be read: there the rows keep one common scale) —
+the rows are put into bins ``⌊t/W⌋`` (:class:`Groups`); each bin is summed under its own running scale (every factor
+``e^{t_j − M_g} > e^{−W}``, as in one common scale of a narrow spread), and the bins are combined
+**entrywise** in log-scale form, ``e^{κ}·z`` with ``κ`` per entry the largest scale among the bins whose
+entry is nonzero (:func:`combine`, :func:`attnreg._scale.lin`). Only the final ``e^κ·z`` can overflow,
+to ``inf`` of the sign of ``z``: no ``inf − inf`` is ever formed, so no nan. Where the true entry is a
+cancellation of terms beyond the range, ``z`` is that cancellation in scaled arithmetic: right to its
+condition number (a small result where it cancels to within rounding, never nan).
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from array_api_compat import is_lazy_array
+
 from . import _rows
-from ._scale import lowest, times_exp
+from ._scale import lin, lowest, times_exp
 from ._types import Array, Namespace
 
 
@@ -38,6 +56,7 @@ class Sweep:
     loss_M: Array | None = None
     G_M: Array | None = None
     G_right: bool = False  # G_scaled is already ``A1ᵀ P A2`` (d × d), not ``A1ᵀ P``
+    G_lo: Array | None = None  # the smallest nonzero row's scale, when the caller checks the spread itself
 
 
 def right(s: Sweep, A2: Array) -> Array:
@@ -52,6 +71,13 @@ class Scaled:
         self.xp: Namespace = xp
         self.M: Array | None = None
         self.total: Array | None = None
+        self.lo: Array | None = None  # the smallest scale of a nonzero row: M − lo is the spread
+
+    def wide(self) -> bool:
+        """Whether the nonzero rows' scales spread over more than :func:`window` (one scalar read). False for a
+        traced (lazy) array, which has no value to read: under ``jax.jit`` the rows keep one common scale."""
+        return (self.M is not None and self.total is not None and not is_lazy_array(self.M)
+                and _value(self.M - self.lo) > window(self.total.dtype, xp=self.xp))
 
     def add(self, t: Array, v: Array, reduce: Callable[[Array], Array]) -> None:
         """Add rows ``v`` (k, …) with log-scales ``t`` (k,); ``reduce`` sums the weighted rows."""
@@ -61,6 +87,8 @@ class Scaled:
         # (in float16 the most negative number itself minus a scale overflowed, with a warning).
         t = xp.where(nonzero, t, lowest(xp, v.dtype) / 2)
         new = xp.max(t) if self.M is None else xp.maximum(self.M, xp.max(t))
+        low = xp.min(xp.where(nonzero, t, -lowest(xp, v.dtype) / 2))  # +big/2 when no row is nonzero
+        self.lo = low if self.lo is None else xp.minimum(self.lo, low)
         w = xp.reshape(t - new, (-1,) + (1,) * (v.ndim - 1))
         part = reduce(times_exp(v, w, xp=xp))
         if self.total is not None:
@@ -68,10 +96,96 @@ class Scaled:
         self.M, self.total = new, part
 
 
+def _value(x: Array) -> float:
+    """A 0-D array's value (detached first where it records a graph: torch warns otherwise)."""
+    return float(getattr(x, "detach", lambda: x)())
+
+
+def window(dtype: object, *, xp: Namespace) -> int:
+    """The spread of row scales one common scale takes: ``⌊¼·log(max)⌋`` (177 in float64, 22 in float32)."""
+    return max(1, math.floor(0.25 * math.log(float(xp.finfo(dtype).max))))
+
+
+def take_rows(a: Array, idx: Array | None, *, xp: Namespace) -> Array:
+    """The rows ``idx`` of ``a`` (all of them for None)."""
+    return a if idx is None else xp.take(a, idx, axis=0)
+
+
+class Groups:
+    """A running sum of rows ``e^{t_j} v_j`` kept per bin ``⌊t_j/W⌋`` (module docstring, "Groups of scales").
+
+    ``add``'s ``reduce(weighted_rows, idx)`` sums the weighted rows ``idx`` (None: all of the batch). Reads
+    the bins of each batch (a scalar read): used where reads are free (NumPy) or the spread is known wide."""
+
+    def __init__(self, xp: Namespace) -> None:
+        self.xp: Namespace = xp
+        self.bins: dict[float, Scaled] = {}
+
+    def add(self, t: Array, v: Array, reduce: Callable[[Array, Array | None], Array]) -> None:
+        xp = self.xp
+        nonzero = xp.any(xp.reshape(v != 0, (v.shape[0], -1)), axis=1)
+        top = xp.max(xp.where(nonzero, t, lowest(xp, v.dtype) / 2))
+        keys = xp.floor(xp.where(nonzero, t, top) / window(v.dtype, xp=xp))  # zero rows go with the top bin
+        values = xp.unique_values(keys)
+        if values.shape[0] == 1:
+            self._bin(values[0]).add(t, v, lambda w: reduce(w, None))
+            return
+        for key in values:
+            idx = xp.nonzero(keys == key)[0]
+            self._bin(key).add(xp.take(t, idx), xp.take(v, idx, axis=0), lambda w: reduce(w, idx))  # at once
+
+    def _bin(self, key: Array) -> Scaled:
+        k = _value(key)  # ⌊t/W⌋; huge for the zero rows of an all-zero batch
+        if k not in self.bins:
+            self.bins[k] = Scaled(self.xp)
+        return self.bins[k]
+
+    def pairs(self, post: Callable[[Array], Array] | None = None) -> list[tuple[Array, Array]]:
+        """``(M_g, total_g)`` per bin, ``post`` applied to each total."""
+        return [(s.M, s.total if post is None else post(s.total)) for s in self.bins.values()]
+
+
+def combine(xp: Namespace, pairs: list[tuple[Array, Array]], lo: Array | None = None) -> tuple[Array, Array] | None:
+    """``(z, κ)`` with ``Σ_g e^{M_g}·total_g = e^κ·z`` entrywise (module docstring, "Groups of scales").
+
+    ``M_g`` 0-D, or entrywise for a pair that is itself such a combination. When every ``M_g`` is 0-D and
+    within :func:`window` of the largest, the totals are moved to the largest scale (one common scale, κ 0-D,
+    as without groups); otherwise they are combined entrywise by :func:`attnreg._scale.lin`, smallest scale
+    first, and κ is an array of the totals' shape. One scalar read decides (a device synchronises once).
+    ``lo``: the smallest row scale inside a pair summed under one scale (:class:`Scaled`); if the spread down to
+    it is wider than the window, None (that pair must be summed again in bins)."""
+    W = window(pairs[0][1].dtype, xp=xp)
+    if all(M.ndim == 0 for M, _ in pairs):
+        empty = lowest(xp, pairs[0][1].dtype) / 2  # the scale of a sum of zero rows only (Scaled.add)
+        Ms = xp.stack([M for M, _ in pairs])
+        live = Ms > empty
+        top = xp.max(Ms)  # the sums of zero rows only are the smallest (empty) and add 0 below
+        bottom = xp.min(xp.where(live, Ms, top))
+        spread = top - (bottom if lo is None else xp.minimum(bottom, lo))
+        if _value(spread) <= W:
+            z = None
+            for M, total in pairs:
+                part = times_exp(total, M - top, xp=xp)
+                z = part if z is None else z + part
+            return z, top
+        if lo is not None:
+            return None
+    pairs = sorted(pairs, key=lambda p: _value(xp.max(p[0])))
+    k, z = pairs[0][0], pairs[0][1]
+    for M, total in pairs[1:]:
+        k, z = lin(k, z, M, total, xp=xp)
+    return z, k + xp.zeros_like(z)  # an array of its own (a broadcast view is read-only)
+
+
 def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Namespace, block: int,
-             want_p: bool = True, V: Array | None = None, starts: Iterable[int] | None = None) -> Sweep:
+             want_p: bool = True, V: Array | None = None, starts: Iterable[int] | None = None,
+             grouped: bool = False, check_wide: bool = True) -> Sweep:
     """The stable kernels of :mod:`attnreg._rows`, block after block (every library); ``starts``: only
-    the blocks that start at these rows (default: all)."""
+    the blocks that start at these rows (default: all). The rescaled ``A1ᵀ P`` is summed under one common
+    scale (no scalar read per block); if the rows' scales turn out to spread wider than :func:`window` (one
+    read at the end), the sweep is redone with ``grouped`` bins (module docstring) and the gradient comes
+    back as ``A1ᵀ P A2`` with an entrywise scale. ``check_wide=False``: no read; the caller gets ``G_lo`` and
+    checks the spread itself (:func:`combine`'s ``lo``)."""
     n = A1.shape[0]
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
@@ -88,7 +202,8 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
             if P is not None:
                 G = Ab.T @ P if G is None else G + Ab.T @ P
         return Sweep(total, G)
-    loss, grad = Scaled(xp), Scaled(xp)
+    loss = Scaled(xp)
+    grad: Scaled | Groups = Groups(xp) if grouped else Scaled(xp)
     for sl in row_blocks(n, block, starts):
         Ab, Bb = A1[sl, :], B[sl, :]
         S = Ab @ W
@@ -97,8 +212,21 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
             loss.add(t, rows, xp.sum)
         else:
             mu, P = _rows.rescaled_hvp(S, Bb, Ab @ dW, xp=xp)
-        if P is not None:
+        if P is None:
+            continue
+        if isinstance(grad, Groups):
+            grad.add(mu, P, lambda Pw, i: take_rows(Ab, i, xp=xp).T @ Pw)  # called at once, as below
+        else:
             grad.add(mu, P, lambda Pw: Ab.T @ Pw)  # called at once: the loop variable is current
+    if isinstance(grad, Groups):
+        out = combine(xp, grad.pairs(lambda T: T @ A2))
+        assert out is not None  # no lo: combine always answers
+        return Sweep(loss.total, out[0], loss.M, out[1], G_right=True)
+    if not check_wide:
+        return Sweep(loss.total, grad.total, loss.M, grad.M, G_lo=grad.lo)
+    if grad.wide():
+        return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
+                        grouped=True)
     return Sweep(loss.total, grad.total, loss.M, grad.M)
 
 

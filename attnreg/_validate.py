@@ -1,8 +1,11 @@
 """Validation at the public boundary (docs/design.md §6): one clear sentence naming the argument."""
 from __future__ import annotations
 
+import functools
 import math
 import numbers
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from array_api_compat import array_namespace, device, is_array_api_obj, is_lazy_array
 
@@ -157,9 +160,28 @@ def _target_given(B: Array | None, name: str, what: str, uses_b: bool) -> None:
 def omitted_b(B: Array | None, X: Array | None, x_name: str = "X") -> tuple[Array | None, Array]:
     """``(B, X)`` for a building block called ``(A1, A2, B, X)`` like every block and loss, or with the
     target left out, ``(A1, A2, X)``, by the blocks that do not use it (``u``, ``alpha``, ``f``): then the
-    third argument is ``X``. Same for the vector form's ``(A, b, x)`` / ``(A, x)``."""
+    third argument is ``X``. Same for the vector form's ``(A, b, x)`` / ``(A, x)``. Only a *positional* third
+    argument may stand for ``X``: a target given by keyword without ``X`` is refused (:func:`target_optional`)."""
     if X is None:
         if B is None:
             raise TypeError(f"{x_name} is required: pass an array of real numbers, got None")
         return None, B
     return B, X
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def target_optional(lead: int, b_name: str = "B", x_name: str = "X") -> Callable[[F], F]:
+    """For the blocks that may omit the target (:func:`omitted_b`): the third *positional* argument is ``X``
+    when the target is left out, but a target given by keyword (``B=M``) without ``X`` is an error, not
+    ``X``. ``lead``: the arguments before the target (2 for ``(A1, A2, …)``, 1 for ``(A, …)``)."""
+    def decorate(fn: F) -> F:
+        @functools.wraps(fn)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if kwargs.get(b_name) is not None and kwargs.get(x_name) is None and len(args) <= lead:
+                raise TypeError(f"{x_name} is required: {b_name}= was given by keyword without {x_name} (only a "
+                                f"third positional argument stands for {x_name} when the target is left out)")
+            return fn(*args, **kwargs)
+        return call  # type: ignore[return-value]
+    return decorate

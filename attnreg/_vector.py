@@ -27,7 +27,7 @@ from __future__ import annotations
 from . import _autograd, _rows
 from ._sweep import unscale
 from ._types import Array, Namespace
-from ._validate import check_max_entries, check_version, omitted_b, vector_problem
+from ._validate import check_max_entries, check_version, omitted_b, target_optional, vector_problem
 from .blocks import residual_rows, row_sums, softmax_rows
 
 
@@ -107,6 +107,7 @@ def hessian(A: Array, b: Array, x: Array, *, version: str, max_entries: int = 2*
     return unscale(KA[0, :, :] @ A, None if t is None else t[0], xp=xp)
 
 
+@target_optional(1, "b", "x")
 def u(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     """``u(x) = exp(Ax)`` (overflows to inf exactly where the true entry exceeds the dtype's range). Like every
     block, called ``(A, b, x)``; ``u``, ``alpha``, ``f`` do not use ``b`` and may be called ``(A, x)``."""
@@ -115,6 +116,7 @@ def u(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     return xp.exp(A @ x)
 
 
+@target_optional(1, "b", "x")
 def alpha(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     """``α(x) = ⟨exp(Ax), 1ₙ⟩``, as ``e^c ⟨exp(Ax − c), 1ₙ⟩`` (``c`` the maximum where the entries could
     over- or underflow)."""
@@ -123,6 +125,7 @@ def alpha(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     return row_sums(xp.reshape(A @ x, (1, -1)), xp=xp)[0]
 
 
+@target_optional(1, "b", "x")
 def f(A: Array, b: Array | None = None, x: Array | None = None) -> Array:
     """``f(x) = α(x)⁻¹ exp(Ax)`` (the softmax of ``Ax``; shifted by its maximum where it could overflow)."""
     b, x = omitted_b(b, x, "x")

@@ -21,7 +21,7 @@ from ._rows import _rescaled_parts, shift
 from ._scale import loo, times_exp
 from ._sweep import row_blocks
 from ._types import Array, Namespace
-from ._validate import check_block_rows, matrix_problem, omitted_b
+from ._validate import check_block_rows, matrix_problem, omitted_b, target_optional
 
 __all__ = ["u", "alpha", "log_alpha", "f", "c", "h"]
 
@@ -60,6 +60,7 @@ def _logits(A1: Array, A2: Array, X: Array, B: Array | None = None, uses_b: bool
     return xp, A1 @ (X @ A2.T)
 
 
+@target_optional(2)
 def u(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None) -> Array:
     """``exp(A1 X A2ᵀ)`` entrywise (inf exactly where the true entry exceeds the dtype's range)."""
     B, X = omitted_b(B, X)
@@ -67,6 +68,7 @@ def u(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None) -> A
     return xp.exp(S)
 
 
+@target_optional(2)
 def alpha(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None, *,
           block_rows: int | None = None) -> Array:
     """Row sums ``α_j = ⟨exp(s_j), 1ₙ⟩``, as ``e^{c_j}⟨exp(s_j − c_j), 1ₙ⟩`` (``c_j`` the row maximum where
@@ -75,6 +77,7 @@ def alpha(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None, 
     return _row_sums(A1, A2, B, X, block_rows, log=False)
 
 
+@target_optional(2)
 def log_alpha(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None, *,
               block_rows: int | None = None) -> Array:
     """``log α_j`` for every row (log-sum-exp of the logits), finite for any logits, by blocks of rows."""
@@ -90,6 +93,7 @@ def _row_sums(A1: Array, A2: Array, B: Array | None, X: Array, block_rows: int |
     return xp.concat(parts) if len(parts) > 1 else parts[0]
 
 
+@target_optional(2)
 def f(A1: Array, A2: Array, B: Array | None = None, X: Array | None = None) -> Array:
     """Row softmax ``D(X)⁻¹ exp(A1 X A2ᵀ)``; rows that could overflow are shifted by their maximum."""
     B, X = omitted_b(B, X)

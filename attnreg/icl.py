@@ -116,11 +116,22 @@ def shift(A1: Array, A2: Array, B: Array, X: Array, *, version: str, A1_new: Arr
     if version == "normalized":
         derived = R / 2
     else:
-        beta = math.sqrt(float(xp.max(xp.sum(B * B, axis=1))))
+        beta = _largest_row_norm(B, xp=xp)
         derived = (1 + beta * math.sqrt(n)) / n * _exp(2 * R * R) * R
     paper = n**1.5 * _exp(10 * R * R)
     return Shift(version, kind, n, l2(Bt - B, xp=xp), step, l2(dS, xp=xp), float(xp.max(xp.abs(dS))), R, derived,
                  paper)
+
+
+def _largest_row_norm(B: Array, *, xp: Namespace) -> float:
+    """``β = max_j ||b_j||₂`` (the derived bound's β, module docstring), scaled by ``max|B|`` as :func:`l2`: the
+    unscaled ``sqrt(max_j Σ_k B_jk²)`` is the same number mathematically but its squares overflow to inf for
+    entries above ~1e154 (and underflow to 0 below ~1e-154)."""
+    top = float(xp.max(xp.abs(B)))
+    if top == 0:
+        return 0.0
+    Z = B / top
+    return top * math.sqrt(float(xp.max(xp.sum(Z * Z, axis=1))))
 
 
 def _exp(x: float) -> float:

@@ -21,10 +21,11 @@ of ``block_rows`` (memory O(block_rows·n)); ``A1 ⊗ A2`` is never formed.
 """
 from __future__ import annotations
 
+from array_api_compat import is_lazy_array
+
 from . import _autograd, _rows, _threads
-from ._scale import lowest, times_exp
 from ._fastsweep import sweep
-from ._sweep import Sweep, right, row_blocks, unscale
+from ._sweep import Groups, Scaled, Sweep, combine, right, row_blocks, take_rows, unscale
 from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem
 
@@ -108,22 +109,32 @@ def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entri
         raise ValueError(f"the dense Hessian would have d^4 = {d**4} entries, above max_entries = "
                          f"{max_entries}; use attnreg.hvp for Hessian-vector products instead")
     block = max(1, BLOCK_ELEMENTS // (n * d))
-    W, acc, M = X @ A2.T, None, None
+    W, acc = X @ A2.T, None
+    groups = Scaled(xp) if is_lazy_array(X) else Groups(xp)  # traced arrays cannot be read: one common scale
     directions = A2.T[None, :, :]
     for rows in row_blocks(n, block):
         Ab = A1[rows, :]
         k = Ab.shape[0]
         D = xp.broadcast_to(directions, (k, d, n))
         t, KA = _rows.row_hvps(Ab @ W, B[rows, :], D, version=version, xp=xp)  # K_j A2, as (k, d, n)
-        Mj = KA @ A2  # (k, d, d): A2ᵀ K_j A2 (symmetric)
-        Q = xp.reshape(Ab, (k, d, 1)) * xp.reshape(Ab, (k, 1, d))
-        if t is not None:  # common scale from the rows' magnitudes (see attnreg._sweep)
-            live = xp.where(xp.any(xp.reshape(Mj != 0, (k, d * d)), axis=1), t, lowest(xp, t.dtype))
-            new = xp.max(live) if M is None else xp.maximum(M, xp.max(live))
-            Q = times_exp(Q, xp.reshape(live - new, (k, 1, 1)), xp=xp)
-            acc = acc if acc is None else times_exp(acc, M - new, xp=xp)
-            M = new
-        R = xp.reshape(Q, (k, d * d)).T @ xp.reshape(Mj, (k, d * d))  # rows (i, i'), columns (k, k')
+        Mj = xp.reshape(KA @ A2, (k, d * d))  # A2ᵀ K_j A2 (symmetric), columns (k, k')
+        Q = xp.reshape(xp.reshape(Ab, (k, d, 1)) * xp.reshape(Ab, (k, 1, d)), (k, d * d))  # rows (i, i')
+        if t is not None:  # each bin of scales under its own, combined entrywise (see attnreg._sweep)
+            if isinstance(groups, Groups):
+                groups.add(t, Mj, lambda Mw, i: take_rows(Q, i, xp=xp).T @ Mw)  # called at once
+            else:
+                groups.add(t, Mj, lambda Mw: Q.T @ Mw)
+            continue
+        R = Q.T @ Mj
         acc = R if acc is None else acc + R
+    M = None
+    if isinstance(groups, Scaled):
+        acc, M = (acc, None) if groups.total is None else (groups.total, groups.M)
+    elif groups.bins:
+        out = combine(xp, groups.pairs())
+        assert out is not None  # no lo: combine always answers
+        acc, M = out
     H = xp.reshape(xp.permute_dims(xp.reshape(acc, (d, d, d, d)), (0, 2, 1, 3)), (d * d, d * d))
+    if M is not None and M.ndim:
+        M = xp.reshape(xp.permute_dims(xp.reshape(M, (d, d, d, d)), (0, 2, 1, 3)), (d * d, d * d))
     return unscale(H, M, xp=xp)

@@ -57,6 +57,7 @@ class Verdict:
     numeric: str = ""
     symbolic_ok: bool = False
     ignored: tuple = ()
+    numeric_ok: bool | None = None  # the numeric layers' own result; None when they did not run
 
     @property
     def detail(self) -> str:
@@ -183,13 +184,13 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
         if not (sub.ok if numeric else sub.symbolic_ok):
             failures.append(f"requires {name}, which fails")
     symbolic_ok = not failures
-    detail = ""
+    detail, num_ok = "", None
     if numeric:
         num_ok, detail = numeric_layers(lemma)
         if not num_ok:
             failures.append(f"numeric layer: {detail}")
     ok = not failures and numeric
     v = Verdict(ok, sizes, count, tuple(failures), composed, trail, time.perf_counter() - start, detail, symbolic_ok,
-                ignored)
+                ignored, num_ok)
     _CACHE[key] = v
     return v

@@ -142,8 +142,8 @@ def render(lemma: Lemma, fmt: str = "md", verdict: Verdict | None = None, numeri
     body = [f"Status: {status}" + (f" ({t(verdict.detail)})" if verdict else "")]
     if numeric is not None:
         body.append(f"Numeric route ({'confirmed' if numeric.ok else 'FAILED'}): {t(numeric.detail)}")
-    elif verdict is not None and verdict.numeric:
-        body.append(f"Numeric route ({'confirmed' if 'FAILED' not in verdict.numeric else 'FAILED'}): "
+    elif verdict is not None and verdict.numeric_ok is not None:  # the layers' result, not a search of its text
+        body.append(f"Numeric route ({'confirmed' if verdict.numeric_ok else 'FAILED'}): "
                     f"{t(verdict.numeric)}")
     body += ["", "Statement", _section(lemma, "Statement", fmt), ""]
     if lemma.assume:

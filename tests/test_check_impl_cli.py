@@ -90,3 +90,20 @@ def test_audit_of_an_unshifted_target_finds_the_overflow(capsys, tmp_path, monke
     data = json.loads((tmp_path / "a" / "report.json").read_text())
     assert data["summary"]["normalized"]["float32"]["nonfinite_from"] == 128.0
     assert data["summary"]["normalized"]["float64"]["nonfinite_from"] is None
+
+
+def test_audit_exits_1_naming_the_point_when_a_call_timed_out(capsys, tmp_path, monkeypatch):
+    """A timed-out call leaves the audit incomplete: exit 1 and one line naming the point (it exited 0)."""
+    from attnreg.verify.conformance import audit
+
+    monkeypatch.setattr(audit, "SCALES", (1.0, 4.0))
+    monkeypatch.setattr(audit, "SIZES", (4,))
+    f = tmp_path / "slow.py"
+    f.write_text("import time\nfrom attnreg import matrix\n"
+                 "def fn(A1, A2, B, X):\n    if abs(A1 @ X @ A2.T).max() > 2:\n        time.sleep(3600)\n"
+                 "    return matrix.loss_and_grad(A1, A2, B, X, version='normalized')\n")
+    code, out, err = cli(capsys, "audit", f"{f}:fn", "--timeout", "0.5", "--out", str(tmp_path / "a"))
+    assert code == 1 and "report.md" in out
+    line = [x for x in err.splitlines() if x.strip()]
+    assert len(line) == 1 and line[0].startswith("audit incomplete: the call at n = 4, max|S| = 4")
+    assert "Incomplete:" in (tmp_path / "a" / "report.md").read_text()

@@ -155,3 +155,20 @@ def test_the_data_step_is_the_kronecker_difference_norm_even_when_ones_miss_the_
     A1, A2, A1n, A2n = (rng.standard_normal((5, 3)) for _ in range(4))
     s = icl.shift(A1, A2, np.full((5, 5), 0.2), np.zeros((3, 3)), version="rescaled", A1_new=A1n, A2_new=A2n)
     assert abs(s.step - np.linalg.norm(np.kron(A1n, A2n) - np.kron(A1, A2), 2)) <= 1e-12 * s.step
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e200, 1e-200])
+def test_the_rescaled_derived_constant_against_mpmath(scale):
+    """``((1 + β√n)/n)·e^{2R²}·R`` with ``β = max_j ||b_j||₂`` computed at 50 digits: the unscaled
+    ``sqrt(max Σ B²)`` gave β = inf for entries 1e200 (squares overflow; 0 for 1e-200, harmless: β√n ≪ 1)."""
+    import mpmath
+
+    rng = np.random.default_rng(3)
+    n, d = 5, 2
+    A1, A2 = rng.standard_normal((n, d)) / 2, rng.standard_normal((n, d)) / 2
+    X, B = rng.standard_normal((d, d)) / 2, rng.dirichlet(np.ones(n), size=n) * scale
+    s = icl.shift(A1, A2, B, X, version="rescaled", X_new=X + 0.01)
+    with mpmath.workdps(50):
+        beta = max(mpmath.sqrt(mpmath.fsum(mpmath.mpf(float(v)) ** 2 for v in row)) for row in B)
+        want = (1 + beta * mpmath.sqrt(n)) / n * mpmath.exp(2 * mpmath.mpf(s.R) ** 2) * s.R
+        assert abs(mpmath.mpf(s.derived_constant) - want) <= 1e-14 * want

@@ -349,3 +349,18 @@ def test_every_lemma_renders_its_derivation_from_its_steps(name):
     assert len(numbered) == len(lemma.steps(*lemma.sizes[0])) > 0, name
     assert out.startswith(f"# Lemma {name} ({lemma.title})") and "## Statement\n" in out, name
     assert lemma.section("Statement").splitlines()[0].strip() in out and "Derivation" not in out, name
+
+
+def test_the_rendered_numeric_route_follows_the_verdict_not_its_text():
+    """The numeric route's word came from searching "FAILED" in its text: a passing route whose detail names
+    a failure elsewhere read FAILED, a failing one whose detail lacked the word read confirmed."""
+    from attnreg.proofs.render import render
+
+    lemma = LEMMAS["u_lipschitz_x"]
+    real = verify(lemma)
+    assert real.numeric_ok is True and "Numeric route (confirmed)" in render(lemma, verdict=real)
+    passing = dataclasses.replace(real, numeric="lemma's route confirmed: the FAILED form of the bound is refuted")
+    assert "Numeric route (confirmed)" in render(lemma, verdict=passing)
+    failing = dataclasses.replace(real, ok=False, numeric="checker's sampling: ratio 3.2 > 1", numeric_ok=False)
+    assert "Numeric route (FAILED)" in render(lemma, verdict=failing)
+    assert "Numeric route" not in render(lemma, verdict=dataclasses.replace(real, numeric="", numeric_ok=None))

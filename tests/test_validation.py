@@ -130,3 +130,31 @@ def test_missing_target_is_named(name, call):
         call()
     message = str(info.value)
     assert ("B" in message or "b " in message) and "None" in message and "\n" not in message, (name, message)
+
+
+@pytest.mark.parametrize("name", ["u", "alpha", "log_alpha", "f"])
+def test_a_target_given_by_keyword_is_not_taken_for_X(name):
+    """``blocks.u(A1, A2, B=M)`` took M as X (the third argument stands for X only positionally)."""
+    rng = np.random.default_rng(0)
+    A1, A2, M = rng.standard_normal((3, 3)), rng.standard_normal((3, 3)), np.full((3, 3), 1 / 3)
+    fn = getattr(blocks, name)
+    with pytest.raises(TypeError, match=r"^X is required"):
+        fn(A1, A2, B=M)
+    with pytest.raises(TypeError, match=r"^X is required"):
+        fn(A1=A1, A2=A2, B=M)
+    X = rng.standard_normal((3, 3))
+    want = fn(A1, A2, M, X)
+    for got in (fn(A1, A2, X), fn(A1, A2, X=X), fn(A1, A2, B=M, X=X), fn(A1, A2, M, X=X)):
+        np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", ["u", "alpha", "f"])
+def test_a_vector_target_given_by_keyword_is_not_taken_for_x(name):
+    rng = np.random.default_rng(1)
+    A, b, x = rng.standard_normal((3, 3)), np.full(3, 1 / 3), rng.standard_normal(3)
+    fn = getattr(attnreg.vector, name)
+    with pytest.raises(TypeError, match=r"^x is required"):
+        fn(A, b=b)
+    want = fn(A, b, x)
+    for got in (fn(A, x), fn(A, x=x), fn(A, b=b, x=x), fn(A, b, x=x)):
+        np.testing.assert_array_equal(got, want)

@@ -10,6 +10,8 @@ bfloat16) and measure, against high-precision gold, the relative error of the lo
 digits lost and where NaN/inf/underflow start, beside the a-priori error bound; for attnreg's own path (no
 TARGET: both versions) also the softmax step beside the Blanchard-Higham-Higham bound. Writes report.md,
 report.json and PNG plots into --out DIR and prints where the plots are. With TARGET only --version is swept.
+Exit 0 when every point was measured, 1 when a call of TARGET ran past --timeout (the later points are not
+called; the report is written and marked incomplete, and one line names the point), 2 usage error.
 """.split())  # argparse rewraps it
 
 

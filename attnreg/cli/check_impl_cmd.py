@@ -22,8 +22,8 @@ def add_target_parser(sub, name: str, *, help: str, description: str, target_hel
                         "expected loss and gradient are doubled (default half)")
     p.add_argument("--seed", type=int, default=0, help="seed of the Hypothesis-generated cases (default 0)")
     p.add_argument("--timeout", type=float, default=60.0, metavar="SECONDS",
-                   help="stop when one call of TARGET runs longer than this (default 60; 0: no limit); the "
-                        "verdict is then FAIL, naming the case")
+                   help="stop when one call of TARGET runs longer than this (default 60; 0: no limit); "
+                        "check-impl's verdict is then FAIL and audit exits 1, each naming the case")
     return p
 
 

@@ -9,9 +9,12 @@ compared. A value passes when (:mod:`verify.errormodel`)
 * its relative error (∞-norm) is at most ``16·(κ + n)·u`` (:func:`verify.errormodel.allowed`), ``κ`` its
   relative condition number in the logits, and at most ``10⁻¹²`` where ``κ ≤ 10³`` (float64: 12 correct digits where
   well-conditioned);
-* it is finite wherever the true value is representable, so a silent zero fails the relative error (an
-  exact zero must come out 0); where some entries lie beyond the dtype's range, each of those must be ``inf``
-  of its sign and each representable entry is judged by the rule above with its own condition number.
+* it is finite wherever the true value is representable, with no silent zeros entry by entry: a 0 in place
+  of a nonzero entry (above the underflow range) must be allowed by that entry's own condition number (the
+  ∞-norm error alone passes a zeroed entry far below the largest one); an exact zero must come out 0; where
+  some entries lie beyond the dtype's range, each of those must be ``inf`` of its sign and each representable
+  entry is judged by the rule above with its own condition number (an exact-zero entry within ``16·t_i·u`` of 0,
+  ``t_i`` its absolute sensitivity: the rule's absolute form; before, any finite value passed there).
 
 The quick tier runs one case per edge class; ``--slow`` runs every class at every gap and magnitude
 and a seeded sample over the parameters that the Hypothesis strategy :func:`verify.edges.strategy`
@@ -27,6 +30,7 @@ import numpy as np
 import attnreg
 
 from .. import edges, errormodel, oracle
+from ..tolerances import tol
 from ..registry import Result, Status, check
 
 QUANTITIES = ("loss", "grad", "hvp")
@@ -62,15 +66,24 @@ def judge(case, quantity, version, dtype=np.float64):
     err = float(max(abs(ctx.mpf(v) - e) for v, e in zip(value, exact)) / size)
     if size and size < float(info.smallest_normal) * 1e3:  # gradual underflow: only absolute accuracy
         return (0.0 if err * float(size) <= 4 * float(info.smallest_normal) else math.inf), "subnormal"
-    kappa = errormodel.condition(q, case.S.tolist(), case.B.tolist(), ctx)
-    allowed = errormodel.allowed(kappa, case.S.shape[1], float(info.eps) / 2)
-    return err / allowed if err else 0.0, f"err {err:.2g}, κ {kappa:.3g}"
+    _, t = errormodel.sensitivities(q, case.S.tolist(), case.B.tolist(), ctx)
+    kappa = float(max(t) / size)  # errormodel.condition
+    u, n = float(info.eps) / 2, case.S.shape[1]
+    ratio = err / errormodel.allowed(kappa, n, u) if err else 0.0
+    # No silent zeros, entry by entry: the ∞-norm error above passes a zero in place of an entry far below the
+    # largest one. A 0 where the true entry is nonzero (and above the underflow range) has relative error 1,
+    # allowed only where that entry's own condition number allows it (a cancellation that may round to 0).
+    for v, e, ti in zip(value, exact, t):
+        if v == 0 and abs(e) > 4 * float(info.smallest_normal):
+            ratio = max(ratio, 1.0 / errormodel.allowed(float(ti / abs(e)), n, u))
+    return ratio, f"err {err:.2g}, κ {kappa:.3g}"
 
 
 def _beyond_range(q, case, value, exact, info, ctx):
     """The true value has entries beyond the dtype's range: each such entry must be ``inf`` of its sign; each
     representable entry is judged on its own, relative error at most :func:`errormodel.allowed` of its own
-    condition number (an exact zero entry must be finite)."""
+    condition number. An exact zero entry has no relative error: its error ``|v|`` is allowed what the same rule
+    allows in absolute terms, ``16·t_i·u`` with ``t_i = Σ|∂q_i/∂S_jk||S_jk|`` (so ``v = 0`` where ``t_i = 0``)."""
     top = float(info.max)
     _, t = errormodel.sensitivities(q, case.S.tolist(), case.B.tolist(), ctx)
     worst = 0.0
@@ -84,6 +97,9 @@ def _beyond_range(q, case, value, exact, info, ctx):
             kappa = float(ti / abs(e))
             err = float(abs(ctx.mpf(v) - e) / abs(e))
             worst = max(worst, err / errormodel.allowed(kappa, case.S.shape[1], float(info.eps) / 2))
+        elif v != 0:
+            room = tol("vs_condition").factor * float(ti) * float(info.eps) / 2
+            worst = max(worst, abs(v) / room if room else math.inf)
     return worst, "beyond the dtype's range: overflowed entries inf of their sign, the others judged one by one"
 
 

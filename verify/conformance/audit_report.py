@@ -104,7 +104,8 @@ def plots(points, soft, out: Path, title: str) -> list[Path]:
 
 
 def markdown(points, soft, meta) -> str:
-    lines = [f"# attnreg audit: {meta['target']}", "",
+    late = incomplete(points)
+    lines = [f"# attnreg audit: {meta['target']}", "", *([f"**Incomplete:** {late}.", ""] if late else []),
              f"Backend {meta['backend']}; float16/bfloat16 arithmetic through {meta['low_precision']}. Errors are "
              "relative to a high-precision gold; 'bound' is the a-priori first-order bound "
              "(attnreg/verify/errormodel.py) times its factor in the tolerance table.", ""]
@@ -180,4 +181,17 @@ def main(args) -> int:
                                                       indent=1, default=str) + "\n")
     print(f"wrote {out / 'report.md'} and {out / 'report.json'}")
     print("plots: " + ", ".join(str(p) for p in pngs))
+    late = incomplete(points)
+    if late:  # the sweep stopped calling TARGET: an incomplete audit is not a pass
+        print(f"audit incomplete: {late}", file=sys.stderr)
+        return 1
     return 0
+
+
+def incomplete(points) -> str:
+    """A sentence naming the first point whose call ran past the time limit (later points were not called), or ""."""
+    for p in points:
+        if p["status"] == "timeout" and not p["message"].startswith("not called"):
+            where = f"n = {p['n']}, max|S| = {p['scale']:g}, {p['dtype']} ({p['version']})"
+            return f"the call at {where}: {p['message']}; the later points were not called"
+    return ""
