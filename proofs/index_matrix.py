@@ -125,6 +125,23 @@ STEPS.update({
             lambda w: row(SL, q).h(w) * B[q, w])) * row(SL, j).u(mm), NN),
 })
 
+_a, _c, _a2, _c2 = sp.symbols("a c a2 c2", integer=True)
+_LOSS = {"N": lambda soft: total(lambda q: soft.c(q) ** 2) / 2, "R": lambda soft: total(lambda q: soft.h(q) ** 2) / 2}
+
+
+def _block_hessian(version):
+    """``∂²(Σ_j ℓ(s_j)) / ∂S_ac ∂S_a′c′ = δ_aa′ K(s_a)_cc′``: the Hessian of the row losses in the n² logits S (the
+    free indices are the pairs (a, c), (a′, c′), row-major as vec(S))."""
+    from .index_vector import K_N, K_R  # deferred: index_vector is this module's sibling, imported by the table
+
+    lhs = sp.diff(total(lambda q: _LOSS[version](row(SL, q))), SL[_a, _c], SL[_a2, _c2])
+    return (lhs, delta(_a, _a2) * {"N": K_N, "R": K_R}[version](row(SL, _a), _c, _c2),
+            (((_a, "n"), (_c, "n")), ((_a2, "n"), (_c2, "n"))))
+
+
+STEPS[("matrix_hvp", "step 2")] = lambda: _block_hessian("N")
+STEPS[("matrix_hvp", "step 3")] = lambda: _block_hessian("R")
+
 
 def _logits(size, **which):
     """The link's renaming: ``S_jm`` (and ``T_jm``) → entry (j, m) of ``A1 X A2ᵀ`` (``A1 Y A2ᵀ``) at ``size``."""
@@ -165,10 +182,14 @@ FIXED = {
     "j): per row it is grad_normalized step 4 (proved for all n, d); " + _BLOCKS.split(": ", 1)[1],
     ("matrix_grad_rescaled", "step 2"): "the gradient of Σ_j ℓ(A_[j] x) through the blocks A_[j] (a loop over "
     "j): per row it is grad_rescaled step 3 (proved for all n, d); " + _BLOCKS.split(": ", 1)[1],
-    ("matrix_hvp", "step 2"): "K_j is a separate n × n matrix of symbols for each row j (a family indexed by the "
+    ("matrix_hvp", "step 4"): "(A1 ⊗ A2)ᵀ blockdiag(K_j)(A1 ⊗ A2) = Σ_j A_[j]ᵀ K_j A_[j] with K_j a separate "
+    "n × n matrix of symbols for each row j (a family indexed by the loop variable j, a three-index K[j, m, m′] "
+    "the link to the per-row symbols K{j}_mm′ does not read), and the positions of the row-major flattening "
+    "(the content of kron_blocks step 1); decided at the checker's sizes",
+    ("matrix_hvp", "step 5"): "K_j is a separate n × n matrix of symbols for each row j (a family indexed by the "
     "loop variable j); in index form it would be a three-index K[j, m, m′], which the link to the lemma's per-row "
     "symbols K{j}_mm′ does not read; " + _BLOCKS.split("; ", 1)[1],
-    ("matrix_hvp", "step 3"): "the mixed-product rule for the block A_[j] of one row j, with K_j that row's "
+    ("matrix_hvp", "step 6"): "the mixed-product rule for the block A_[j] of one row j, with K_j that row's "
     "matrix of symbols; " + _BLOCKS.split("; ", 1)[1],
     ("xzw_invariance", "step 1"): "A2 is constructed (solved) so that A2 w = 1ₙ: the construction, not an "
     "identity in free entries, is what the step checks; decided at the checker's sizes",
