@@ -225,8 +225,8 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
             for r in table if r.status != "all n, d"]
     out.append(f"- At fixed sizes: {idents} exact identities (steps and side conditions) decided by sympy at {where}, "
                "the checker's sizes (never fewer than n = 3, d = 2), built at the size asked for (a second build "
-               "at n = 3, d = 3), the same steps as at n = 2, d = 1 and n = 2, d = 2 (none built only where the "
-               "checker does not look). For a step listed above as fixed sizes only that does not by itself prove "
+               "at n = 3, d = 3), the same steps as at n = 2, d = 1 (none built only where the checker "
+               "does not look). For a step listed above as fixed sizes only that does not by itself prove "
                "it for every n and d: the extension rests on the step being built by the same formula at every "
                "size, and on the numeric route at larger sizes, which is evidence (confirmed), not proof.")
     if lemma.goal is not None:
