@@ -105,6 +105,20 @@ def test_the_link_ties_an_index_form_to_the_lemmas_step():
     assert "entry" in it.link("matrix", ("tensor_trick", "step 2"), tt["step 3"])  # vec_col is another order
 
 
+def test_the_matrix_hessian_steps_are_proved_for_all_n_d():
+    """matrix_hvp: the block-diagonal logit Hessian, Aᵀ blockdiag(K_j) A = Σ_j A_[j]ᵀ K_j A_[j], its product with
+    vec(V) and the mixed product rule, with K_j one three-index family K[j, m, m′]; each form tied to its own step."""
+    steps = dict(it.identities(LEMMAS["matrix_hvp"]))
+    for k in (4, 5, 6):
+        assert it.proved("matrix", ("matrix_hvp", f"step {k}")) == (True, {})
+        assert it.link("matrix", ("matrix_hvp", f"step {k}"), steps[f"step {k}"], exact=False) == ""
+    assert it.link("matrix", ("matrix_hvp", "step 5"), steps["step 4"], exact=False)  # another step: refused
+    lhs, rhs, _ = im.STEPS[("matrix_hvp", "step 4")]()
+    swap = rhs.replace(lambda e: isinstance(e, sp.Indexed) and e.base == im.KK,
+                       lambda e: im.KK[e.indices[0], e.indices[2], e.indices[1]])
+    assert swap != rhs and remainder(lhs, swap)  # K_jᵀ for K_j (free symbols, not symmetric): refused
+
+
 def test_show_and_check_say_what_stays_at_fixed_sizes(capsys):
     from attnreg.cli import main
 
