@@ -50,9 +50,10 @@ def steps(n, d):
                         sp.Matrix([sum(LOSS[version](SYM, r) for r in logit_rows)]).jacobian(s).T.jacobian(s),
                         sp.diag(*[K[version](SYM, r) for r in logit_rows]), uses=(lemma,)))
     out += [
-        Step("∇²L(X) = (A1 ⊗ A2)ᵀ blockdiag(K_j) (A1 ⊗ A2) = Σ_j A_[j]ᵀ K_j A_[j]", "chain rule for the linear map "
-             "vec(S) = (A1 ⊗ A2) vec(X) (as in step 4 of Lemmas hessian_normalized / hessian_rescaled), then the "
-             "rows of A1 ⊗ A2 in blocks of n (Lemma kron_blocks); linear in K, so verified with K_j free symbols",
+        Step("(A1 ⊗ A2)ᵀ blockdiag(K_j) (A1 ⊗ A2) = Σ_j A_[j]ᵀ K_j A_[j]", "∇²L(X) is the left side by the chain "
+             "rule for the linear map vec(S) = (A1 ⊗ A2) vec(X) and steps 2–3 (the rule is trusted here, as in "
+             "step 4 of Lemmas hessian_normalized / hessian_rescaled); the rows of A1 ⊗ A2 in blocks of n (Lemma "
+             "kron_blocks); linear in K, so verified with K_j free symbols",
              A.T * sp.diag(*Kj) * A, hess, uses=("kron_blocks",)),
         Step("Σ_j A_[j]ᵀ K_j A_[j] vec(V) = vec(A1ᵀ dP A2), dp_j = K_j ds_j", "Lemma kron_blocks; K_j free symbols",
              hess * v, vec(A1.T * dP * A2, SYM), uses=("kron_blocks",)),

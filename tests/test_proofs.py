@@ -347,7 +347,7 @@ def test_docstring_examples():
 
 # one lemma of each family module and of each kind of hand-written lemma; every lemma in the slow tier
 RENDERED = ("tensor_trick", "u_lipschitz_x", "matrix_f_lipschitz_A1", "grad_rescaled", "hessian_normalized",
-            "f_deriv", "matrix_alpha_upper", "softmax_jacobian_half", "grad_lipschitz_normalized_A", "matrix_hvp")
+            "f_deriv", "matrix_alpha_upper", "softmax_jacobian_half", "grad_lipschitz_normalized_A", "kron_blocks")
 RENDER_CASES = [n_ if n_ in RENDERED else pytest.param(n_, marks=pytest.mark.slow) for n_ in IDS]
 
 

@@ -226,7 +226,7 @@ def test_a_wrong_matrix_hessian_is_rejected(monkeypatch, capsys):
         out[3] = dataclasses.replace(out[3], rhs=rhs)
         return out
 
-    assert "step 4 at n=3, d=2: ∇²L(X) = (A1 ⊗ A2)ᵀ blockdiag(K_j) (A1 ⊗ A2)" in why(
+    assert "step 4 at n=3, d=2: (A1 ⊗ A2)ᵀ blockdiag(K_j) (A1 ⊗ A2) = Σ_j A_[j]ᵀ K_j A_[j]" in why(
         forged("f_hvp_missing", missing, requires=hvp.requires))
 
 
