@@ -27,7 +27,7 @@ import itertools
 
 import sympy as sp
 
-from .index_form import _terms, d, n
+from .index_form import _terms, d, instance, n
 
 
 def _range(lo, hi):
@@ -80,8 +80,6 @@ def hypothesis(expr, free) -> tuple[str | None, dict]:
 def by_count(lhs, rhs, free) -> tuple[bool, str]:
     """``lhs = rhs`` for every n and d by the index-count argument: ``(True, how)``, or ``(False, why not)`` —
     the hypothesis fails (refused, whatever the sizes say), or the identity fails at ``n = K_n, d = K_d``."""
-    from .index_table import instance  # deferred: index_table imports this module
-
     expr = lhs - rhs
     why, K = hypothesis(expr, free)
     if why:

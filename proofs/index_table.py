@@ -38,7 +38,7 @@ from ._numeric import RESIDUAL_DIGITS
 from ._points import DIGITS, _value
 from ._sizes import _families, identities
 from .index_count import by_count
-from .index_form import d, n, remainder
+from .index_form import instance, remainder
 
 
 @dataclass(frozen=True)
@@ -84,27 +84,6 @@ def _entries(side, free, size):
             values += reversed(digits)
         out.append((tuple(values), side[at]))
     return out
-
-
-def _expand(e):
-    """Every ``Sum`` with integer bounds written out, ``P[i, j] → P_ij`` (faster than ``Sum.doit``)."""
-    if isinstance(e, sp.Sum):
-        terms = [e.function]
-        for v, lo, hi in reversed(e.limits):
-            terms = [t.xreplace({v: sp.Integer(val)}) for t in terms for val in range(int(lo), int(hi) + 1)]
-        return sp.Add(*[_expand(t) for t in terms])
-    if isinstance(e, sp.Indexed):
-        return sp.Symbol(f"{e.base}_" + "".join(str(int(i)) for i in e.indices), real=True)
-    if not e.args:
-        return e
-    return e.func(*[_expand(a) for a in e.args])
-
-
-def instance(expr, size, values):
-    """The index form at ``n, d = size`` with the free indices set: the sums written out, ``P[i, j] → P_ij``,
-    ``v[i] → v_i`` (the names of :func:`.symbols.matrix` and :func:`.symbols.vector`)."""
-    fixed = {n: sp.Integer(size[0]), d: sp.Integer(size[1]), **{k: sp.Integer(v) for k, v in values.items()}}
-    return _expand(expr.xreplace(fixed))
 
 
 @functools.cache
