@@ -15,6 +15,7 @@ import sympy as sp
 from ._algebra import BASE_SIZES
 from ._core import Estimate, Step
 from ._numeric import RESIDUAL_DIGITS, Numeric
+from ._sizes import built
 
 DIGITS = 60
 
@@ -36,7 +37,7 @@ def _entries(v):
 def steps_at_points(lemma, size=None, seed: int = 0) -> Numeric:
     """Largest relative residual of the lemma's identity steps (and side identities) at a random point."""
     rng = random.Random(seed)
-    steps = lemma.steps(*(size or BASE_SIZES[0]))
+    steps = built(lemma, tuple(size or BASE_SIZES[0]))
     pairs = [(s.lhs, s.rhs) for s in steps if isinstance(s, Step)]
     pairs += [(c.lhs, c.rhs) for s in steps if isinstance(s, Estimate) for c in s.side]
     worst, count = sp.Float(0, DIGITS), 0

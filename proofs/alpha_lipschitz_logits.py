@@ -43,4 +43,4 @@ def numeric(ctx, rng):
 
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, requires=("exp_lipschitz_box",),
-              goal=Goal(DALPHA, "<=", sp.sqrt(n) * sp.exp(M) * ds), assume=(BOX,), sizes=((3, 1),))
+              goal=Goal(DALPHA, "<=", sp.sqrt(n) * sp.exp(M) * ds), assume=(BOX,))

@@ -133,11 +133,10 @@ _CHAIN = {
 def derivative(q: str) -> Lemma:
     """Lemma ``<q>_deriv``: ``Dq(x) = J_q A`` and ``d/dt q(A + tV)|₀ = J_q V x``."""
     steps, requires, ref, in_x, in_A = _CHAIN[q]
-    doc = (f"Lemma {q}_deriv {_STATEMENT[q]}\nCheck\n    sympy at n = 3, d = 2 (slow: n ∈ {{2, 3}}, d ∈ {{1, 2}}); "
+    doc = (f"Lemma {q}_deriv {_STATEMENT[q]}\nCheck\n    sympy at n = 3, d = 2; "
            f"numeric: ctx.diff of {ref}\n    along random directions at 60 digits, n = 6, d = 4.\n")
     return Lemma(doc=doc, steps=steps, numeric=lambda ctx, rng: derivative_route(ctx, rng, q, in_x, in_A),
-                 requires=requires, sizes=((3, 2),),
-                 slow_sizes=((2, 1), (2, 2), (3, 1)))
+                 requires=requires)
 
 
 LEMMAS: dict[str, Lemma] = {f"{q}_deriv": derivative(q) for q in _CHAIN}

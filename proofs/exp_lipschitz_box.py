@@ -60,4 +60,4 @@ def numeric(ctx, rng):
 
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, requires=("u_deriv",), goal=Goal(DU, "<=", sp.exp(M) * ds),
-              assume=(BOX,), sizes=((3, 1),))
+              assume=(BOX,))

@@ -42,4 +42,4 @@ def numeric(ctx, rng):
                  "reference h vs α c (vector, n=6, d=4) and H vs D(X) C (matrix, n=4, d=3)")
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, sizes=((3, 2),), slow_sizes=((2, 1), (2, 2), (3, 1)))
+LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, sizes=((3, 2),))

@@ -53,4 +53,4 @@ def numeric(ctx, rng):
 
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, requires=("exp_lipschitz_box", "alpha_lipschitz_logits"),
-              goal=Goal(DH, "<=", (1 + sp.sqrt(n) * norm_b) * sp.exp(M) * ds), assume=(BOX,), sizes=((3, 1),))
+              goal=Goal(DH, "<=", (1 + sp.sqrt(n) * norm_b) * sp.exp(M) * ds), assume=(BOX,))

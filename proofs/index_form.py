@@ -14,7 +14,7 @@ elements without warning.
 2. ``exp(a + b) → exp(a) exp(b)``; for each logit vector — ``s_r = Σ_l P_rl Q_l`` over ``l = 0 … d − 1``, or
    the entries ``s_r`` of an IndexedBase — ``exp(s_r) → α F_r`` and ``Σ_k c·exp(s_k) → c·α`` over exactly
    ``k = 0 … n − 1`` (``F_r`` is ``f_r``, α a positive symbol, one pair per logit vector; ``(A, x)`` keeps the
-   names ``alpha``, ``F``); anything else under exp is left alone;
+   names ``alpha``, ``F``), ``exp(c s_r) → (α F_r)^c`` for an integer c; anything else under exp is left alone;
 3. expansion into monomials, each a product under a list of sums; ``Σ_j c = (range length)·c`` when ``j``
    does not occur, and ``Σ_j F_j = 1`` over ``0 … n − 1`` when ``j`` occurs only there (f is a probability
    vector); every bound index is renamed canonically (the smallest form over all permutations of the bound
@@ -112,11 +112,18 @@ def _sum_of_exp(e):
 
 
 def _exp_atom(t):
-    got = _logit(t.args[0])
+    """``exp(logit_r) → α F_r``, and ``exp(c · logit_r) → (α F_r)^c`` for an integer c (sympy writes
+    ``exp(s_r)²`` as ``exp(2 s_r)``)."""
+    power, arg = sp.Integer(1), t.args[0]
+    if isinstance(arg, sp.Mul):
+        c, rest = arg.as_coeff_Mul()
+        if c.is_Integer and c != 1:
+            power, arg = c, rest
+    got = _logit(arg)
     if got is None:
         return t
     a, f = _atoms_of(got[0])
-    return a * f(got[1])
+    return (a * f(got[1])) ** power
 
 
 def _atoms(e):
@@ -272,3 +279,24 @@ def grad_normalized_all_n() -> tuple[bool, dict]:
     """``∂L_N/∂x_m = (Aᵀ(diag f − f fᵀ)(f − b))_m`` for symbolic n and d: ``(proved, remainder)``."""
     rest = remainder(sp.diff(loss_normalized(), x[m]), gradient_formula())
     return not rest, rest
+
+
+def _expand(e):
+    """Every ``Sum`` with integer bounds written out, ``P[i, j] → P_ij`` (faster than ``Sum.doit``)."""
+    if isinstance(e, sp.Sum):
+        terms = [e.function]
+        for v, lo, hi in reversed(e.limits):
+            terms = [t.xreplace({v: sp.Integer(val)}) for t in terms for val in range(int(lo), int(hi) + 1)]
+        return sp.Add(*[_expand(t) for t in terms])
+    if isinstance(e, sp.Indexed):
+        return sp.Symbol(f"{e.base}_" + "".join(str(int(i)) for i in e.indices), real=True)
+    if not e.args:
+        return e
+    return e.func(*[_expand(a) for a in e.args])
+
+
+def instance(expr, size, values):
+    """The index form at ``n, d = size`` with the free indices set: the sums written out, ``P[i, j] → P_ij``,
+    ``v[i] → v_i`` (the names of :func:`.symbols.matrix` and :func:`.symbols.vector`)."""
+    fixed = {n: sp.Integer(size[0]), d: sp.Integer(size[1]), **{k: sp.Integer(v) for k, v in values.items()}}
+    return _expand(expr.xreplace(fixed))

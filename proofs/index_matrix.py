@@ -125,6 +125,46 @@ STEPS.update({
             lambda w: row(SL, q).h(w) * B[q, w])) * row(SL, j).u(mm), NN),
 })
 
+_a, _c, _a2, _c2 = sp.symbols("a c a2 c2", integer=True)
+_LOSS = {"N": lambda soft: total(lambda q: soft.c(q) ** 2) / 2, "R": lambda soft: total(lambda q: soft.h(q) ** 2) / 2}
+
+
+def _block_hessian(version):
+    """``∂²(Σ_j ℓ(s_j)) / ∂S_ac ∂S_a′c′ = δ_aa′ K(s_a)_cc′``: the Hessian of the row losses in the n² logits S (the
+    free indices are the pairs (a, c), (a′, c′), row-major as vec(S))."""
+    from .index_vector import K_N, K_R  # deferred: index_vector is this module's sibling, imported by the table
+
+    lhs = sp.diff(total(lambda q: _LOSS[version](row(SL, q))), SL[_a, _c], SL[_a2, _c2])
+    return (lhs, delta(_a, _a2) * {"N": K_N, "R": K_R}[version](row(SL, _a), _c, _c2),
+            (((_a, "n"), (_c, "n")), ((_a2, "n"), (_c2, "n"))))
+
+
+KK = sp.IndexedBase("K")  # K[j, m, m′]: the n × n matrix K_j of row j, one family over j (the lemma's K{j}_mm′)
+_i2, _k2 = sp.symbols("i2_ k2_", integer=True)
+_X2 = (((i, "d"), (k, "d")), ((_i2, "d"), (_k2, "d")))
+
+
+def _blocks_hess(a, c, a2, c2):
+    """``(Σ_j A_[j]ᵀ K_j A_[j])_((a,c),(a2,c2)) = Σ_{j,m,m′} A1_ja A2_mc K_jmm′ A1_ja2 A2_m′c2``."""
+    return total(lambda q: total(lambda w: total(lambda w2: A1[q, a] * A2[w, c] * KK[q, w, w2] * A1[q, a2]
+                                                 * A2[w2, c2])))
+
+
+STEPS[("matrix_hvp", "step 4")] = lambda: (  # Aᵀ blockdiag(K_j) A, A = A1 ⊗ A2 with rows (j, m), columns (i, k)
+    total(lambda p: total(lambda q: total(lambda p2: total(lambda q2: A1[p, i] * A2[q, k] * delta(p, p2)
+                                                           * KK[p, q, q2] * A1[p2, _i2] * A2[q2, _k2])))),
+    _blocks_hess(i, k, _i2, _k2), _X2)
+STEPS[("matrix_hvp", "step 5")] = lambda: (  # (Σ_j A_[j]ᵀ K_j A_[j]) vec(V) = vec(A1ᵀ dP A2), dp_j = K_j ds_j
+    total(lambda p: total(lambda q: _blocks_hess(i, k, p, q) * V[p, q], "d"), "d"),
+    total(lambda q: total(lambda w: A1[q, i] * total(lambda w2: KK[q, w, w2] * S(A1, V, A2, q, w2)) * A2[w, k])),
+    PAIR_D)
+STEPS[("matrix_hvp", "step 6")] = lambda: (  # row block j of the stack: (a_j a_jᵀ) ⊗ (A2ᵀ K_j A2)
+    total(lambda w: total(lambda w2: A1[j, i] * A2[w, k] * KK[j, w, w2] * A1[j, _i2] * A2[w2, _k2])),
+    A1[j, i] * A1[j, _i2] * total(lambda w: total(lambda w2: A2[w, k] * KK[j, w, w2] * A2[w2, _k2])),
+    (((j, "n"), (i, "d"), (k, "d")), ((_i2, "d"), (_k2, "d"))))
+STEPS[("matrix_hvp", "step 2")] = lambda: _block_hessian("N")
+STEPS[("matrix_hvp", "step 3")] = lambda: _block_hessian("R")
+
 
 def _logits(size, **which):
     """The link's renaming: ``S_jm`` (and ``T_jm``) → entry (j, m) of ``A1 X A2ᵀ`` (``A1 Y A2ᵀ``) at ``size``."""
@@ -144,6 +184,11 @@ LINK = {key: (lambda size: _logits(size, S="X")) for key in (("h_alpha_c", "step
                                                                                      "step 4"),
                                                              ("matrix_grad_rescaled", "step 4"))}
 LINK[("matrix_c_lipschitz_X", "step 1 side 1")] = lambda size: _logits(size, S="X", T="Y")
+# K[j, m, m′] is the lemma's symbol K{j}_mm′ (matrix(f"K{j}_", n, n))
+for _k in (4, 5, 6):
+    LINK[("matrix_hvp", f"step {_k}")] = lambda size: {
+        sp.Symbol(f"K_{a}{c}{e}", real=True): sp.Symbol(f"K{a}__{c}{e}", real=True)
+        for a in range(size[0]) for c in range(size[0]) for e in range(size[0])}
 
 
 _POSITIONS = ("a statement about positions in the row-major flattening (rows j·n … j·n + n − 1 of A1 ⊗ A2 are "
@@ -165,11 +210,6 @@ FIXED = {
     "j): per row it is grad_normalized step 4 (proved for all n, d); " + _BLOCKS.split(": ", 1)[1],
     ("matrix_grad_rescaled", "step 2"): "the gradient of Σ_j ℓ(A_[j] x) through the blocks A_[j] (a loop over "
     "j): per row it is grad_rescaled step 3 (proved for all n, d); " + _BLOCKS.split(": ", 1)[1],
-    ("matrix_hvp", "step 2"): "K_j is a separate n × n matrix of symbols for each row j (a family indexed by the "
-    "loop variable j); in index form it would be a three-index K[j, m, m′], which the link to the lemma's per-row "
-    "symbols K{j}_mm′ does not read; " + _BLOCKS.split("; ", 1)[1],
-    ("matrix_hvp", "step 3"): "the mixed-product rule for the block A_[j] of one row j, with K_j that row's "
-    "matrix of symbols; " + _BLOCKS.split("; ", 1)[1],
     ("xzw_invariance", "step 1"): "A2 is constructed (solved) so that A2 w = 1ₙ: the construction, not an "
     "identity in free entries, is what the step checks; decided at the checker's sizes",
     ("xzw_invariance", "step 2"): "uses A2 w = 1ₙ for the constructed A2 (step 1); decided at the checker's sizes",

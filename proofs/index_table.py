@@ -15,6 +15,8 @@ label up:
   symbols do not follow the size: :func:`._sizes.size_ignored`);
 * in :data:`.index_matrix.STEPS` (matrix form, two index ranges): the same, or a precise reason it stays at
   fixed sizes;
+* a table entry the normaliser leaves terms of may still be proved by the index-count argument
+  (:mod:`.index_count`: a polynomial identity with every bound index in an entry, checked at n = K_n, d = K_d);
 * otherwise the row says "fixed sizes only" with the reason from the tables, or "no index form written",
   never silently.
 
@@ -35,7 +37,8 @@ from ._core import Lemma, Step
 from ._numeric import RESIDUAL_DIGITS
 from ._points import DIGITS, _value
 from ._sizes import _families, identities
-from .index_form import d, n, remainder
+from .index_count import by_count
+from .index_form import instance, remainder
 
 
 @dataclass(frozen=True)
@@ -83,33 +86,19 @@ def _entries(side, free, size):
     return out
 
 
-def _expand(e):
-    """Every ``Sum`` with integer bounds written out, ``P[i, j] → P_ij`` (faster than ``Sum.doit``)."""
-    if isinstance(e, sp.Sum):
-        terms = [e.function]
-        for v, lo, hi in reversed(e.limits):
-            terms = [t.xreplace({v: sp.Integer(val)}) for t in terms for val in range(int(lo), int(hi) + 1)]
-        return sp.Add(*[_expand(t) for t in terms])
-    if isinstance(e, sp.Indexed):
-        return sp.Symbol(f"{e.base}_" + "".join(str(int(i)) for i in e.indices), real=True)
-    if not e.args:
-        return e
-    return e.func(*[_expand(a) for a in e.args])
-
-
-def instance(expr, size, values):
-    """The index form at ``n, d = size`` with the free indices set: the sums written out, ``P[i, j] → P_ij``,
-    ``v[i] → v_i`` (the names of :func:`.symbols.matrix` and :func:`.symbols.vector`)."""
-    fixed = {n: sp.Integer(size[0]), d: sp.Integer(size[1]), **{k: sp.Integer(v) for k, v in values.items()}}
-    return _expand(expr.xreplace(fixed))
-
-
 @functools.cache
 def proved(table: str, key) -> tuple[bool, dict]:
     """``(remainder is empty, remainder)`` for one entry of a table."""
     lhs, rhs, _ = _table(table)[key]()
     rest = remainder(lhs, rhs)
     return not rest, rest
+
+
+@functools.cache
+def counted(table: str, key) -> tuple[bool, str]:
+    """The index-count argument (:mod:`.index_count`) for one entry: ``(proved, how or why not)``."""
+    lhs, rhs, free = _table(table)[key]()
+    return by_count(lhs, rhs, [ix for ax in axes(free) for ix in ax])
 
 
 def _close(a, b, point) -> bool:
@@ -164,12 +153,16 @@ def row(lemma: Lemma, label: str, claim: str, *, exact: bool = False) -> Row:
     for table in ("vector", "matrix"):
         if key in _table(table):
             ok, rest = proved(table, key)
+            how, count = "normal form of lhs − rhs is 0 for symbolic n, d", ""
+            if not ok:  # the second argument: the index count (a polynomial identity checked at n = K)
+                ok, count = counted(table, key)
+                how = f"index count: {count}" if ok else how
             why = _linked(table, key, lemma, exact)
             if ok and not why:
-                return Row(label, claim, "all n, d", f"proofs/index_{table}.py: normal form of lhs − rhs is 0 "
-                           "for symbolic n, d; the index form is the lemma's step at n=3, d=2 ("
-                           + ("exact, sympy)" if exact else "at a random point, 60 digits)"))
-            return Row(label, claim, "FAILED", why or f"normal form of lhs − rhs leaves {len(rest)} terms")
+                return Row(label, claim, "all n, d", f"proofs/index_{table}.py: {how}; the index form is the "
+                           "lemma's step at n=3, d=2 (" + ("exact, sympy)" if exact else "at a random point, 60 "
+                                                          "digits)"))
+            return Row(label, claim, "FAILED", why or f"normal form of lhs − rhs leaves {len(rest)} terms; {count}")
     if key in index_vector.SIZE_FREE and not _families(_built(lemma)[label]):
         return Row(label, claim, "all n, d", index_vector.SIZE_FREE[key])
     for reasons in (index_vector.NOT_INDEXED, index_matrix.FIXED):
@@ -199,4 +192,4 @@ def summary(lemma: Lemma, *, exact: bool = False) -> str:
     return out
 
 
-__all__ = ["Row", "identities", "instance", "link", "proved", "row", "rows", "summary"]
+__all__ = ["Row", "counted", "identities", "instance", "link", "proved", "row", "rows", "summary"]

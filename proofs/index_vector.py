@@ -114,6 +114,26 @@ def K_R(soft, i, j):
             - soft.u(i) * soft.u(j) * (soft.b[i] + soft.b[j] - bb))
 
 
+def _low(g, v, e, kappa, i, j):
+    """``(diag(g) − v eᵀ − e vᵀ + κ e eᵀ)_ij`` (reference/rows.py's ``dense``)."""
+    return delta(i, j) * g(i) - v(i) * e(j) - e(i) * v(j) + kappa * e(i) * e(j)
+
+
+def low_N(soft, i, j):
+    """``K_N`` as the reference evaluates it: ``g = v = f ∘ (f + c − ⟨f, c⟩)``, ``e = f``, ``κ = ‖f‖²``."""
+    fc = total(lambda q: soft.f(q) * soft.c(q))
+    g = lambda q: soft.f(q) * (soft.f(q) + soft.c(q) - fc)  # noqa: E731
+    return _low(g, g, soft.f, total(lambda q: soft.f(q) ** 2), i, j)
+
+
+def low_R(soft, i, j):
+    """``K_R`` as the reference evaluates it: ``g = u ∘ (h + u − ⟨h, b⟩)``, ``v = u ∘ b``, ``e = u``,
+    ``κ = ‖b‖²``."""
+    hb = total(lambda q: soft.h(q) * soft.b[q])
+    return _low(lambda q: soft.u(q) * (soft.h(q) + soft.u(q) - hb), lambda q: soft.u(q) * soft.b[q], soft.u,
+                total(lambda q: soft.b[q] ** 2), i, j)
+
+
 def dx(e):
     return sp.diff(e, x[m])
 
@@ -162,11 +182,13 @@ STEPS = {
     ("grad_rescaled", "step 4"): lambda: (sp.diff(loss_R(XS), S[r]), p_R(XS, r), N1),
     ("hessian_normalized", "step 1"): lambda: (sp.diff(p_N(XS, r), S[p]), K_N(XS, r, p), NN),
     ("hessian_normalized", "step 2"): lambda: (K_N(XS, r, p), K_N(XS, p, r), NN),
-    ("hessian_normalized", "step 3"): lambda: (sp.diff(_grad_N(m), x[p]), total(lambda i: total(
+    ("hessian_normalized", "step 3"): lambda: (K_N(XS, r, p), low_N(XS, r, p), NN),
+    ("hessian_normalized", "step 4"): lambda: (sp.diff(_grad_N(m), x[p]), total(lambda i: total(
         lambda j: A[i, m] * K_N(X, i, j) * A[j, p])), DD),
     ("hessian_rescaled", "step 1"): lambda: (sp.diff(p_R(XS, r), S[p]), K_R(XS, r, p), NN),
     ("hessian_rescaled", "step 2"): lambda: (K_R(XS, r, p), K_R(XS, p, r), NN),
-    ("hessian_rescaled", "step 3"): lambda: (sp.diff(dx(loss_R(X)), x[p]), total(lambda i: total(
+    ("hessian_rescaled", "step 3"): lambda: (K_R(XS, r, p), low_R(XS, r, p), NN),
+    ("hessian_rescaled", "step 4"): lambda: (sp.diff(dx(loss_R(X)), x[p]), total(lambda i: total(
         lambda j: A[i, m] * K_R(X, i, j) * A[j, p])), DD),
     ("h_alpha_c", "step 1"): lambda: (XS.u(r), XS.alpha() * XS.f(r), N1),
     ("h_alpha_c", "step 2"): lambda: (XS.h(r), XS.alpha() * XS.c(r), N1),

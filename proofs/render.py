@@ -17,6 +17,7 @@ from . import LEMMAS, index_table
 from ._checker import Verdict
 from ._core import INSTANCE, RULES, Estimate, Lemma, Step
 from ._rules import trusted_rules
+from ._sizes import built
 from ._z3 import witness
 from .export_coq import CHAINS
 from .symbols import TEX, hypothesis
@@ -106,7 +107,7 @@ def steps_lines(lemma: Lemma, verdict: Verdict | None, fmt: str, known: dict) ->
     rows = {r.label: r.status for r in index_table.rows(lemma)}
     scope = lambda label: {"all n, d": "; proved for all n, d", "FAILED": "; index form FAILED"}.get(  # noqa: E731
         rows.get(label, ""), "; fixed sizes only, see Trust base")
-    for k, s in enumerate(lemma.steps(*sizes[0]), 1):
+    for k, s in enumerate(built(lemma, tuple(sizes[0])), 1):
         sub = []
         if isinstance(s, Estimate):
             head = _bound_line(s.lhs, s.rel, s.rhs, fmt)
@@ -210,22 +211,24 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
     """What the verdict rests on: sizes of the identity steps, checked and trusted rules, witnesses."""
     sizes = verdict.sizes if verdict else ()
     where = ", ".join(f"n={a}, d={b}" for a, b in sizes) or "(not checked)"
-    steps = lemma.steps(*(sizes[0] if sizes else lemma.sizes[0]))
+    steps = built(lemma, tuple(sizes[0] if sizes else lemma.sizes[0]))
     idents = sum(isinstance(s, Step) for s in steps) + sum(len(getattr(s, "side", ())) for s in steps)
     table = index_table.rows(lemma)
     done = [r for r in table if r.status == "all n, d"]
     out = [f"- Proved for all n and d: {len(done)} of {len(table)} identity steps (steps and side conditions), "
            "each in index notation with symbolic n and d (proofs/index_vector.py, proofs/index_matrix.py: the "
-           "normal form of lhs − rhs is 0) and shown to be the lemma's own step at n=3, d=2 (at a random point, 60 "
+           "normal form of lhs − rhs is 0, or the index-count argument of proofs/index_count.py) and shown to be "
+           "the lemma's own step at n=3, d=2 (at a random point, 60 "
            "digits; exactly by sympy in the slow test tier)"
            + (": " + ", ".join(r.label for r in done) if done else ".")]
     out += [f"- {'Index form FAILED' if r.status == 'FAILED' else 'Fixed sizes only'}: {r.label} ({r.claim}) — {r.how}"
             for r in table if r.status != "all n, d"]
     out.append(f"- At fixed sizes: {idents} exact identities (steps and side conditions) decided by sympy at {where}, "
                "the checker's sizes (never fewer than n = 3, d = 2), built at the size asked for (a second build "
-               "at n = 3, d = 3). For a step listed above as fixed sizes only that does not by itself prove it for "
-               "every n and d: the extension rests on the step being built by the same formula at every size, and "
-               "on the numeric route at larger sizes, which is evidence (confirmed), not proof.")
+               "at n = 3, d = 3), the same steps as at n = 2, d = 1 (none built only where the checker "
+               "does not look). For a step listed above as fixed sizes only that does not by itself prove "
+               "it for every n and d: the extension rests on the step being built by the same formula at every "
+               "size, and on the numeric route at larger sizes, which is evidence (confirmed), not proof.")
     if lemma.goal is not None:
         checked, trusted = trusted_rules(lemma, steps)
         out.append("- Rules checked against statements or the checker's definitions: " + (", ".join(checked) or

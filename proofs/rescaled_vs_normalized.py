@@ -6,7 +6,7 @@ Statement
     (So without a bound on x, L_R → 0 as α → 0 with no fit to b: the ball ||x|| ≤ R matters.)
 
 Check
-    sympy at n = 3, d = 2 (slow: n ∈ {2, 3}, d ∈ {1, 2}); numeric: attnreg.reference.forms.vector_loss_and_grad of
+    sympy at n = 3, d = 2; numeric: attnreg.reference.forms.vector_loss_and_grad of
     both versions at 60 digits, n = 6, d = 4.
 """
 from __future__ import annotations
@@ -52,4 +52,4 @@ def numeric(ctx, rng):
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric,
               requires=("h_alpha_c", "alpha_deriv", "grad_normalized", "grad_rescaled"),
-              sizes=((3, 2),), slow_sizes=((2, 1), (2, 2), (3, 1)))
+              sizes=((3, 2),))

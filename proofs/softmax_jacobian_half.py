@@ -7,7 +7,7 @@ Statement
 
 Check
     Side identities by sympy at n = 3 with f = u/Σu, u_i > 0 symbols, so that sympy itself takes the absolute
-    values |J_ij| of the factored entries (slow: n = 2); this covers every f > 0, and a probability vector with
+    values |J_ij| of the factored entries; this covers every f > 0, and a probability vector with
     zeros is a limit of those, where both sides of each identity are continuous. Numeric: eigenvalues
     (mpmath eigsy, 60 digits) of J at softmax vectors from attnreg.reference.forms.vector_blocks (n = 8,
     random logits and near-extremal ones, s = (0, 0, −60, …)); the largest ratio ||J||/½ is reported.
@@ -61,4 +61,4 @@ def numeric(ctx, rng):
 
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, goal=Goal(NJ, "<=", sp.Rational(1, 2)),
-              sizes=((3, 1),), slow_sizes=((2, 1),))
+              )

@@ -45,4 +45,4 @@ def numeric(ctx, rng):
 
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, requires=("f_deriv", "softmax_jacobian_half"),
-              goal=Goal(DF, "<=", sp.Rational(1, 2) * ds), sizes=((3, 1),))
+              goal=Goal(DF, "<=", sp.Rational(1, 2) * ds), )

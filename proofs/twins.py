@@ -107,12 +107,12 @@ def grad(version: str) -> Lemma:
     row_p = (lambda ops, r, A: A.T * (jac(ops, r.f) * r.c)) if version == "normalized" else \
         (lambda ops, r, A: A.T * p_rescaled(ops, r.u, r.h, r.b))
     doc = (f"Lemma grad_{version} (gradient of the {version} vector loss): {_GRAD[version]}"
-           + _check("every step", "n = 3, d = 2 (slow: n ∈ {2, 3}, d ∈ {1, 2})",
+           + _check("every step", "n = 3, d = 2",
                     f"ctx.diff of attnreg.reference.forms.vector_loss ({k}) at 60 digits along each coordinate, "
                     "n = 6, d = 4"))
     return Lemma(doc=doc, steps=_grad_normalized_steps if version == "normalized" else _grad_rescaled_steps,
                  numeric=lambda ctx, rng: gradient_route(ctx, rng, version, row_p), requires=(dep,),
-                 sizes=((3, 2),), slow_sizes=((2, 1), (2, 2), (3, 1)))
+                 sizes=((3, 2),))
 
 
 def _row_hessian(version, rs, b):
@@ -152,11 +152,10 @@ def hessian(version: str) -> Lemma:
     doc = (f"Lemma hessian_{version} (Hessian of the {version} vector loss): ∇²L_{k}(x) = Aᵀ K_{k} A.\n\n"
            f"Statement\n{_HESSIAN[version]}    and ∇²L_{k}(x) = Aᵀ K_{k}(Ax) A (K_{k} is symmetric).\n"
            + _check("the logit Hessian, its rank-2 form and the chain rule end to end",
-                    "n = 2, d = 2 (slow tier: n = 3, d = 2 and n ∈ {2, 3}, d = 1)",
+                    "n = 3, d = 2",
                     f"ctx.diff of the reference gradient along a random direction at 60 digits, n = 6, d = 4, "
                     f"against Aᵀ K_{k} A v"))
-    return Lemma(doc=doc, steps=steps, numeric=numeric, requires=uses, sizes=((2, 2),),
-                 slow_sizes=((3, 2), (2, 1), (3, 1)))
+    return Lemma(doc=doc, steps=steps, numeric=numeric, requires=uses)
 
 
 def matrix_grad(version: str) -> Lemma:
@@ -198,11 +197,11 @@ def matrix_grad(version: str) -> Lemma:
         ]
 
     doc = (f"Lemma matrix_grad_{version} ({version} matrix gradient): ∇_X L_{k} = A1ᵀ P A2, {_MATRIX[version]}"
-           + _check("end to end", "n = 2, d = 2 (slow: n = 3, d = 2 and d = 1)",
+           + _check("end to end", "n = 3, d = 2",
                     "ctx.diff of attnreg.reference.forms.matrix_loss per entry of X, and the sum of reference "
                     "vector gradients with data A_[j], at 60 digits, n = 4, d = 3"))
     return Lemma(doc=doc, steps=steps, numeric=lambda ctx, rng: matrix_gradient_route(ctx, rng, version),
-                 requires=("kron_blocks", f"grad_{version}"), sizes=((2, 2),), slow_sizes=((3, 2), (2, 1), (3, 1)))
+                 requires=("kron_blocks", f"grad_{version}"), sizes=((3, 2),))
 
 
 LEMMAS: dict[str, Lemma] = {lem.id: lem for make in (grad, hessian, matrix_grad) for lem in map(make, VERSIONS)}

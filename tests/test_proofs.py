@@ -82,8 +82,30 @@ def test_numeric_route_at_fifty_digits(name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SLOW)
 def test_steps_at_the_slow_sizes(name):
-    v = verify(LEMMAS[name], LEMMAS[name].slow_sizes)
+    """Every step again at the lemma's slow sizes, which are larger than the checker's (n = 4, d = 3): more
+    verified, not the same sizes again (a slow size below n = 3, d = 2 fails the lemma; see the test below)."""
+    lemma = LEMMAS[name]
+    v = verify(lemma, lemma.slow_sizes)
     assert v.ok, v.detail
+    assert set(lemma.slow_sizes) <= set(v.sizes) and len(v.sizes) > 1 and not v.ignored
+    assert v.steps == len(v.sizes) * len(lemma.steps(3, 2))
+
+
+def test_slow_sizes_are_larger_and_can_fail():
+    """The slow sizes verify more than the default tier: an identity that holds at n = 3 and fails at n = 4
+    (e₄(x_0, …, x_{n−1}) = 0, no 4-subset of 3 indices) passes at the checker's sizes and fails at the slow one."""
+    assert SLOW and all(a >= 3 and b >= 2 and (a, b) != (3, 2) for name in SLOW for a, b in LEMMAS[name].slow_sizes)
+    t = sp.Symbol("t")
+
+    def e4(n_, d_):
+        xs = [sp.Symbol(f"x_{i}", real=True) for i in range(n_)]
+        poly = sp.expand(sp.prod([1 + t * xi for xi in xs]))
+        return [Step("e₄(x) = 0", "test", poly.coeff(t, 4), sp.Integer(0))]
+
+    lem = dataclasses.replace(_lemma("t_e4", []), steps=e4, slow_sizes=((4, 2),))
+    assert verify(lem, known={"t_e4": lem}, numeric=False).symbolic_ok
+    v = verify(lem, lem.slow_sizes, known={"t_e4": lem}, numeric=False)
+    assert not v.symbolic_ok and "step 1 at n=4, d=2: e₄(x) = 0" in "; ".join(v.failures)
 
 
 # ---- the interface the claims use ------------------------------------------------------------------
@@ -325,7 +347,7 @@ def test_docstring_examples():
 
 # one lemma of each family module and of each kind of hand-written lemma; every lemma in the slow tier
 RENDERED = ("tensor_trick", "u_lipschitz_x", "matrix_f_lipschitz_A1", "grad_rescaled", "hessian_normalized",
-            "f_deriv", "matrix_alpha_upper", "softmax_jacobian_half", "grad_lipschitz_normalized_A", "matrix_hvp")
+            "f_deriv", "matrix_alpha_upper", "softmax_jacobian_half", "grad_lipschitz_normalized_A", "kron_blocks")
 RENDER_CASES = [n_ if n_ in RENDERED else pytest.param(n_, marks=pytest.mark.slow) for n_ in IDS]
 
 

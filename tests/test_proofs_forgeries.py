@@ -160,6 +160,10 @@ def test_sizes_are_the_checkers(monkeypatch, capsys):
     assert f.jacobian(s) == sp.zeros(1, 1)  # true at n = 1, the size the forgery chose
     assert "∂f/∂s = 0" in why(tiny) and verify(tiny, known={"f_tiny": tiny}, numeric=False).sizes[0] == (3, 2)
     assert verify(tiny, known={"f_tiny": tiny}, numeric=False).ignored == ((1, 1),)
+    assert "declares n=1, d=1, below the checker's smallest n = 3, d = 2" in why(tiny)
+    # sizes below the checker's are refused even when every step holds: the lemma's text relies on them
+    fine = dataclasses.replace(tiny, steps=lambda n_, d_: [Step("1 = 1", "x", 1, 1)], slow_sizes=((2, 2),))
+    assert "declares n=1, d=1, n=2, d=2, below the checker's smallest" in why(fine)
     empty = dataclasses.replace(tiny, sizes=())
     assert "∂f/∂s = 0" in why(empty)
     # J² = tr(J) J holds at n = 2 and fails for n ≥ 3
@@ -177,6 +181,53 @@ def test_sizes_are_the_checkers(monkeypatch, capsys):
     assert "vec(A1 X A2ᵀ)" in why(forged("f_col", col, sizes=((3, 1),)))
     assert "vec(A1 X A2ᵀ)" in rejected_by_cli(forged("f_col", col, sizes=((3, 1),)), monkeypatch, capsys,
                                                "--no-numeric")
+
+
+def test_a_step_built_only_below_the_checkers_sizes_is_refused(monkeypatch, capsys):
+    """Lemma matrix_hvp built its end-to-end Hessian only at n = 2 and was proved at n = 3 without it: a step
+    that exists at a size the checker never uses is refused, whatever the lemma's sizes say."""
+    def steps(n_, d_):
+        out = [Step("1 = 1", "x", sp.Integer(1), sp.Integer(1))]
+        if (n_, d_) == (2, 1):
+            out.append(Step("J² = tr(J) J", "forged", sp.Integer(0), sp.Integer(0)))
+        return out
+    lem = forged("f_small_only", steps)
+    assert "built at n=2, d=1 but not at the checker's n=3, d=2, so never verified: J² = tr(J) J" in why(lem)
+    assert "never verified" in rejected_by_cli(lem, monkeypatch, capsys, "--no-numeric")
+
+
+def test_a_wrong_matrix_hessian_is_rejected(monkeypatch, capsys):
+    """matrix_hvp with K_j replaced by K_j + (J_j² − tr(J_j) J_j) (zero at n = 2, not at n = 3), or with the term of
+    the last row missing from Σ_j A_[j]ᵀ K_j A_[j]: rejected by `attnreg proofs check` at the checker's sizes."""
+    from attnreg.proofs._checker import holds
+    from attnreg.proofs._sizes import built
+
+    hvp = LEMMAS["matrix_hvp"]
+
+    def plus_square(n_, d_):
+        out = list(built(hvp, (n_, d_)))  # the real lemma's steps (built once), one of them changed
+        S, B = matrix("S", n_, n_), matrix("B", n_, n_)
+        J = [jac(SYM, parts(SYM, S[j, :].T, B[j, :].T).f) for j in range(n_)]
+        out[1] = dataclasses.replace(out[1], rhs=out[1].rhs + sp.diag(*[Jj * Jj - Jj.trace() * Jj for Jj in J]))
+        return out
+
+    square = forged("f_hvp_square", plus_square, requires=hvp.requires)
+    small = plus_square(2, 1)[1]
+    assert holds(small.lhs, small.rhs)  # at n = 2 the wrong Hessian passes
+    assert "step 2 at n=3, d=2: ∇²_S Σ_j ℓ_N(s_j) = blockdiag(K_N(s_j))" in rejected_by_cli(
+        square, monkeypatch, capsys, "--no-numeric")
+
+    def missing(n_, d_):
+        out = list(built(hvp, (n_, d_)))
+        A1, A2 = matrix("A1", n_, d_), matrix("A2", n_, d_)
+        Kj = [matrix(f"K{j}_", n_, n_) for j in range(n_)]
+        rhs = sum((SYM.kron(A1[j, :], A2).T * Kj[j] * SYM.kron(A1[j, :], A2) for j in range(n_ - 1)),
+                  sp.zeros(d_ * d_, d_ * d_))
+        out[3] = dataclasses.replace(out[3], rhs=rhs)
+        return out
+
+    assert "step 4 at n=3, d=2: (A1 ⊗ A2)ᵀ blockdiag(K_j) (A1 ⊗ A2) = Σ_j A_[j]ᵀ K_j A_[j]" in why(
+        forged("f_hvp_missing", missing, requires=hvp.requires))
 
 
 # ---- every layer, one verdict --------------------------------------------------------------------

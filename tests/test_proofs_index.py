@@ -13,8 +13,8 @@ from attnreg.proofs.index_vector import XS, Soft, V, Vx, X, along, delta, total
 ALL = [("vector", k) for k in iv.STEPS] + [("matrix", k) for k in im.STEPS]
 FAST = [("vector", ("u_deriv", "step 3")), ("vector", ("alpha_deriv", "step 3")), ("vector", ("f_deriv", "step 4")),
         ("vector", ("h_deriv", "step 3")), ("vector", ("grad_normalized", "step 4")),
-        ("vector", ("row_shift", "step 7")), ("matrix", ("tensor_trick", "step 2")),
-        ("matrix", ("kron_norm", "step 2 side 1"))]
+        ("vector", ("row_shift", "step 7")), ("vector", ("hessian_normalized", "step 3")),
+        ("matrix", ("tensor_trick", "step 2")), ("matrix", ("kron_norm", "step 2 side 1"))]
 
 
 def _table(table):
@@ -86,6 +86,13 @@ def test_the_normaliser_uses_only_exact_rewrites():
     assert len(diagonal) == 1 and "F_S" in str(diagonal)  # it stays Σ_k α_k F_kk, entry by entry
 
 
+def test_a_power_of_an_exponential_is_a_power_of_its_atom():
+    """sympy writes exp(s_r)² as exp(2 s_r): it is (α F_r)², exactly; exp(2 s_r) is not α F_r."""
+    assert not remainder(sp.exp(2 * iv.S[r]), XS.alpha() ** 2 * XS.f(r) ** 2)
+    assert not remainder(XS.f(r) ** 2, XS.u(r) ** 2 / XS.alpha() ** 2)
+    assert remainder(sp.exp(2 * iv.S[r]), XS.alpha() * XS.f(r))
+
+
 def test_the_link_ties_an_index_form_to_the_lemmas_step():
     steps = dict(it.identities(LEMMAS["u_deriv"]))
     assert it.link("vector", ("u_deriv", "step 3"), steps["step 3"]) == ""
@@ -96,6 +103,20 @@ def test_the_link_ties_an_index_form_to_the_lemmas_step():
     tt = dict(it.identities(LEMMAS["tensor_trick"]))
     assert it.link("matrix", ("tensor_trick", "step 2"), tt["step 2"]) == ""
     assert "entry" in it.link("matrix", ("tensor_trick", "step 2"), tt["step 3"])  # vec_col is another order
+
+
+def test_the_matrix_hessian_steps_are_proved_for_all_n_d():
+    """matrix_hvp: the block-diagonal logit Hessian, Aᵀ blockdiag(K_j) A = Σ_j A_[j]ᵀ K_j A_[j], its product with
+    vec(V) and the mixed product rule, with K_j one three-index family K[j, m, m′]; each form tied to its own step."""
+    steps = dict(it.identities(LEMMAS["matrix_hvp"]))
+    for k in (4, 5, 6):
+        assert it.proved("matrix", ("matrix_hvp", f"step {k}")) == (True, {})
+        assert it.link("matrix", ("matrix_hvp", f"step {k}"), steps[f"step {k}"], exact=False) == ""
+    assert it.link("matrix", ("matrix_hvp", "step 5"), steps["step 4"], exact=False)  # another step: refused
+    lhs, rhs, _ = im.STEPS[("matrix_hvp", "step 4")]()
+    swap = rhs.replace(lambda e: isinstance(e, sp.Indexed) and e.base == im.KK,
+                       lambda e: im.KK[e.indices[0], e.indices[2], e.indices[1]])
+    assert swap != rhs and remainder(lhs, swap)  # K_jᵀ for K_j (free symbols, not symmetric): refused
 
 
 def test_show_and_check_say_what_stays_at_fixed_sizes(capsys):

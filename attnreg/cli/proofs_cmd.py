@@ -18,8 +18,8 @@ def add_parser(sub) -> None:
     show.add_argument("--format", choices=("md", "latex"), default="md", help="output format (default md)")
     check = acts.add_parser("check", help="re-run every step (and the numeric route); exit 1 on any failure")
     check.add_argument("ids", nargs="*", metavar="ID", help="only these lemmas (default: all)")
-    check.add_argument("--slow", action="store_true", help="also verify at the lemma's slow-tier symbolic sizes "
-                       "(sizes below n = 3, d = 2 are ignored)")
+    check.add_argument("--slow", action="store_true", help="also verify at the lemma's slow-tier symbolic sizes, "
+                       "larger than n = 3, d = 2 (a lemma that declares smaller sizes fails)")
     check.add_argument("--no-numeric", action="store_true", help="skip the 50-digit numeric layers (a lemma is then "
                        "reported 'steps-ok', never 'proved')")
     export = acts.add_parser("export", help="write independent-witness files (Coq) for the chosen chains",
