@@ -5,7 +5,12 @@ entries ``P[i, j, …]`` of indexed arrays (and Kronecker deltas and index-free 
 ``0 … n − 1`` (or ``0 … d − 1``: the two ranges are counted apart), no division by or function of an entry. Let
 ``K_n`` (``K_d``) be the largest number of distinct n-range (d-range) indices, free and bound, in one term. If
 **every bound index occurs in an entry** of its term and ``E = 0`` as a polynomial in the entries at
-``n = K_n, d = K_d`` for every value of the free indices, then ``E = 0`` for every n and d.
+``n = K_n, d = K_d`` for every value of the free indices, then ``E = 0`` for every n and d. Counted right:
+the free indices count in **every** term, also one they do not occur in (``Σ_l x_l = x_m`` has one index a
+term, holds at n = 1 and fails at n = 2: the relabelling below must fit the free values and the monomial's
+values together); each array position and each delta has **one range** (``Σ_{l<d} x_l = x_m`` with m over
+0 … n − 1 holds at n = d = 1: n- and d-values are relabelled apart, so an entry must not be reached by both);
+the constants are free of n and d (``(n − 1) x_m = 0`` holds at n = 1).
 
 Proof. Expand each term into the sum over its index assignments. An assignment gives a monomial in the entries
 and a value of the deltas, and both depend only on which indices are equal (the pattern of the assignment) and
@@ -44,6 +49,12 @@ def hypothesis(expr, free) -> tuple[str | None, dict]:
     kinds = {v: r for v, r in free}
     counts = {"n": 1, "d": 1}
     fresh = itertools.count()
+    where: dict = {}  # (array, position) -> its range: one per position (the relabelling is per range)
+
+    def one_range(place, idx, rng):
+        if where.setdefault(place, rng) != rng:
+            return f"{place[0]} position {place[1]} is indexed by {idx} over {rng} and elsewhere over {where[place]}"
+        return None
     for mono, limits in _terms(sp.expand(expr), fresh):
         bound = {}
         for v, lo, hi in limits:
@@ -62,17 +73,23 @@ def hypothesis(expr, free) -> tuple[str | None, dict]:
                         if not isinstance(idx, sp.Symbol) or idx not in kinds and idx not in bound:
                             return f"the entry {base} has an index {idx} that is neither free nor bound", {}
                     in_entries |= set(base.indices)
+                    for p, idx in enumerate(base.indices):
+                        why = one_range((base.base, p), idx, kinds.get(idx) or bound[idx])
+                        if why:
+                            return why, {}
                 elif isinstance(base, sp.KroneckerDelta):
                     if any(a not in kinds and a not in bound for a in base.args):
                         return f"{base} compares something other than indices", {}
-                elif base.free_symbols & (set(kinds) | set(bound)) or base.has(sp.Sum, sp.Indexed):
-                    return f"{fac} is not an entry, a delta or an index-free constant", {}
+                    if len({kinds.get(a) or bound[a] for a in base.args}) != 1:
+                        return f"{base} compares an n-index with a d-index", {}
+                elif base.free_symbols & (set(kinds) | set(bound) | {n, d}) or base.has(sp.Sum, sp.Indexed):
+                    return f"{fac} is not an entry, a delta or a constant free of the indices and of n, d", {}
             missing = [v for v in bound if v not in in_entries]
             if missing:
                 return (f"the bound index {missing[0]} occurs in no entry of the term {part} (Σ_l 1 = n: the count "
                         "depends on n)"), {}
             for r in ("n", "d"):
-                used = {v for v in part.free_symbols if (kinds.get(v) or bound.get(v)) == r}
+                used = {v for v in kinds if kinds[v] == r} | {v for v in part.free_symbols if bound.get(v) == r}
                 counts[r] = max(counts[r], len(used))
     return None, counts
 
@@ -85,6 +102,8 @@ def by_count(lhs, rhs, free) -> tuple[bool, str]:
     if why:
         return False, f"the index-count argument does not apply: {why}"
     size = (K["n"], K["d"])
+    if max(size) > 9:  # instance() names an entry by its index digits: A[1, 11] and A[11, 1] would both be A_111
+        return False, f"the index-count argument is not applied beyond 9 indices a range (n={size[0]}, d={size[1]})"
     spans = [range(K[r]) for _, r in free]
     for values in itertools.product(*spans):
         got = sp.expand(instance(expr, size, dict(zip([v for v, _ in free], values))))

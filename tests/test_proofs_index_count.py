@@ -5,7 +5,7 @@ import sympy as sp
 
 from attnreg.proofs import index_matrix as im, index_table as it
 from attnreg.proofs.index_count import by_count, hypothesis
-from attnreg.proofs.index_form import A, b, n, x
+from attnreg.proofs.index_form import A, b, d, n, x
 
 l, m = sp.symbols("l m", integer=True)
 
@@ -53,3 +53,40 @@ def test_only_polynomials_in_the_entries():
     assert not ok and "not a polynomial factor" in why
     ok, why = by_count(sp.Sum(x[l], (l, 0, n - 2)), sp.Integer(0), ())
     assert not ok and "not 0 … n − 1" in why
+
+
+def test_the_free_indices_count_in_every_term():
+    """Σ_l x_l = x_m: each term has one index (l, or the free m), yet at n = 1 it reads x_0 = x_0 and at n = 2
+    it fails. The relabelling of the proof must fit the free values and the monomial's together, so the free
+    indices count in every term: K_n = 2, checked at n = 2, where it fails."""
+    ok, why = by_count(sp.Sum(x[l], (l, 0, n - 1)), x[m], ((m, "n"),))
+    assert not ok and "fails at n=2" in why
+    ok, why = by_count(sp.Sum(A[l, m] * b[l], (l, 0, n - 1)), sp.Sum(A[l, m] * b[l], (l, 0, n - 1)), ((m, "d"),))
+    assert ok, why  # a true identity still goes through
+
+
+def test_a_constant_with_n_or_d_is_refused():
+    """(n − 1)·x_m = 0 holds at n = K = 1 and nowhere else: a coefficient depending on n is no constant."""
+    ok, why = by_count((n - 1) * x[m], sp.Integer(0), ((m, "n"),))
+    assert not ok and "free of the indices and of n, d" in why
+    ok, why = by_count((d - 1) * sp.Sum(x[l], (l, 0, n - 1)), sp.Integer(0), ())
+    assert not ok and "free of the indices and of n, d" in why
+
+
+def test_one_range_per_position_and_delta():
+    """Σ_{l<d} x_l = x_m with m over 0 … n − 1 holds at n = d = 1 (x_0 = x_0) and fails at n = 1, d = 2: n- and
+    d-values are relabelled apart, so one array position reached by both ranges is refused; so is a delta
+    comparing an n-index with a d-index (Σ_{l<d} δ(m, l) x_l = x_m fails for m ≥ d)."""
+    ok, why = by_count(sp.Sum(x[l], (l, 0, d - 1)), x[m], ((m, "n"),))
+    assert not ok and "position 0" in why
+    why, _ = hypothesis(sp.Sum(sp.KroneckerDelta(m, l) * x[l], (l, 0, d - 1)), ((m, "n"),))
+    assert why and "compares an n-index with a d-index" in why
+
+
+def test_more_than_nine_indices_a_range_is_refused():
+    """instance() names an entry by its index digits (A[1, 11] and A[11, 1] are both A_111 at n ≥ 12), so the
+    check at n = K is only trusted up to K = 9."""
+    ls = sp.symbols("l0:10", integer=True)
+    term = sp.Sum(sp.Mul(*[x[v] for v in ls]), *[(v, 0, n - 1) for v in ls])
+    ok, why = by_count(term, sp.Integer(0), ())
+    assert not ok and "beyond 9 indices" in why
