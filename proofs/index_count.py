@@ -3,7 +3,7 @@ r"""The index-count argument: a polynomial identity of finite sums holds for eve
 Claim. Let ``E = Σ_t c_t Σ_{bound indices of t} Π (factors of t)`` be a finite sum of terms, each a product of
 entries ``P[i, j, …]`` of indexed arrays (and Kronecker deltas and index-free constants), every index running over
 ``0 … n − 1`` (or ``0 … d − 1``: the two ranges are counted apart), no division by or function of an entry. Let
-``K_n`` (``K_d``) be the largest number of distinct n-range (d-range) indices, free and bound, in one term. If
+``K_n`` (``K_d``) be the number of free n-range (d-range) indices plus the most bound ones in one term. If
 **every bound index occurs in an entry** of its term and ``E = 0`` as a polynomial in the entries at
 ``n = K_n, d = K_d`` for every value of the free indices, then ``E = 0`` for every n and d. Counted right:
 the free indices count in **every** term, also one they do not occur in (``Σ_l x_l = x_m`` has one index a
