@@ -98,6 +98,9 @@ def by_count(lhs, rhs, free) -> tuple[bool, str]:
     """``lhs = rhs`` for every n and d by the index-count argument: ``(True, how)``, or ``(False, why not)`` —
     the hypothesis fails (refused, whatever the sizes say), or the identity fails at ``n = K_n, d = K_d``."""
     expr = lhs - rhs
+    both = sorted({v for s in sp.sympify(expr).atoms(sp.Sum) for v in s.variables} & {v for v, _ in free}, key=str)
+    if both:  # instance() sets the free values by substitution, which would reach into the sum's own index
+        return False, f"the index-count argument is not applied: {both[0]} is both a free and a bound index"
     why, K = hypothesis(expr, free)
     if why:
         return False, f"the index-count argument does not apply: {why}"

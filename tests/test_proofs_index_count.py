@@ -90,3 +90,10 @@ def test_more_than_nine_indices_a_range_is_refused():
     term = sp.Sum(sp.Mul(*[x[v] for v in ls]), *[(v, 0, n - 1) for v in ls])
     ok, why = by_count(term, sp.Integer(0), ())
     assert not ok and "beyond 9 indices" in why
+
+
+def test_an_index_both_free_and_bound_is_refused_not_a_crash():
+    """(Σ_m x_m)·b_m with m also free: setting the free m by substitution would reach into the sum (sympy raised
+    ValueError: invalid limits); refused with a reason instead."""
+    ok, why = by_count(sp.Sum(x[m], (m, 0, n - 1)) * b[m], sp.Sum(x[l] * b[l], (l, 0, n - 1)), ((m, "n"),))
+    assert not ok and "both a free and a bound index" in why
