@@ -228,7 +228,9 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
                "at n = 3, d = 3), the same steps as at n = 2, d = 1 (none built only where the checker "
                "does not look). For a step listed above as fixed sizes only that does not by itself prove "
                "it for every n and d: the extension rests on the step being built by the same formula at every "
-               "size, and on the numeric route at larger sizes, which is evidence (confirmed), not proof.")
+               "size — which is not enough (e₄(v) = 0 written by Newton's identities is one formula, zero at "
+               "n ≤ 3 and v_0 v_1 v_2 v_3 at n = 4) — and on the lemma's numeric route at larger sizes, which is "
+               "evidence (confirmed), not proof.")
     if lemma.goal is not None:
         checked, trusted = trusted_rules(lemma, steps)
         out.append("- Rules checked against statements or the checker's definitions: " + (", ".join(checked) or
