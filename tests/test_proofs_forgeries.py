@@ -378,3 +378,16 @@ def test_a_step_true_only_up_to_n_3_is_shown_as_fixed_sizes_only():
                    "builds of the matrix lemmas at that size")
 def test_a_step_true_only_up_to_n_3_is_not_proved():
     assert not verify(forged("f_e4", _e4_steps), known=dict(LEMMAS), numeric=True).ok
+
+
+def test_a_step_wrong_only_at_the_second_build_is_refused():
+    """The checker decides the steps at n = 3, d = 2 and builds them again at n = 3, d = 3 only to see that their
+    symbols follow the size. A lemma whose step reads d — right at d = 2, a junk term (d − 2)·x_0 elsewhere — has
+    symbols that follow the size and the same claims at every size; its steps at d = 3 are sampled by the checker's
+    numeric layer (a random point, 60 digits) and the difference is reported."""
+    def steps(n_, d_):
+        x_ = vector("x", d_)
+        return [Step("Σ_l x_l = Σ_l x_l", "forged", sum(x_), sum(x_) + (d_ - 2) * x_[0])]
+    lem = forged("f_reads_d", steps)
+    assert why(lem) == ""  # the steps decided at n = 3, d = 2 hold
+    assert "steps built at n=3, d=3 FAILED" in why(lem, numeric=True)
