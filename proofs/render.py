@@ -248,6 +248,7 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
                    "and compiled by coqc in the slow test tier when coqc is installed.")
     else:
         out.append("- Witness Coq: none (this lemma is not exported).")
-    out.append("- Numeric layers: the lemma's own route and the checker's own sampling, both at 50+ digits; "
+    out.append("- Numeric layers: the lemma's own route and the checker's own sampling (of the goal, or of the "
+               "identity steps at n=3, d=2 and as built at n=3, d=3), both at 50+ digits; "
                + ("both pass." if verdict is not None and verdict.ok else "see Status."))
     return out
