@@ -340,12 +340,11 @@ def test_vector_gradient_entries_of_one_row_survive_next_to_an_overflowed_one():
     assert got[0] == math.inf and all(abs(g - float(w)) <= 1e-12 * abs(float(w)) for g, w in zip(got[1:], want[1:]))
 
 
-@pytest.mark.parametrize("forge", ["sign", "twice", "1e3 ulps"])
 @pytest.mark.parametrize("version, quantity", [("normalized", "grad"), ("normalized", "hvp"), ("rescaled", "grad")])
-def test_the_edge_judge_holds_every_representable_entry_to_its_own_condition(version, quantity, forge, monkeypatch):
+def test_the_edge_judge_holds_every_representable_entry_to_its_own_condition(version, quantity, monkeypatch):
     """Where the whole result is representable the judge took the ∞-norm error and checked only zeros entry by entry:
-    the smallest entry (~3e-37 beside ~0.06, or 0.006 beside 1e8) with its sign flipped, doubled or 1e3 ulps off
-    passed. Each entry is now held to its own condition number (as past the range)."""
+    the smallest entry (~3e-37 beside ~0.06, or 0.03 beside 3e8) with its sign flipped, doubled or 1e3 ulps off
+    passed (7 of these 9 forgeries). Each entry is now held to its own condition number (as past the range)."""
     from attnreg.verify.checks import edges as edge_checks
 
     case = edges.make("mixed", 3, 40.0, 40.0, 1) if version == "normalized" else edges.make("mixed", 4, 20.0, 30.0, 2)
@@ -354,10 +353,11 @@ def test_the_edge_judge_holds_every_representable_entry_to_its_own_condition(ver
     assert edge_checks.judge(case, quantity, version)[0] <= 1
     nonzero = np.flatnonzero(good != 0)
     i = nonzero[np.argmin(np.abs(good[nonzero]))]
-    forged = good.copy()
-    forged[i] = {"sign": -good[i], "twice": 2 * good[i], "1e3 ulps": good[i] * (1 + 1e3 * 2.0**-52)}[forge]
-    monkeypatch.setattr(edge_checks, "_production", lambda *a: forged)
-    assert not edge_checks.judge(case, quantity, version)[0] <= 1, (good[i], np.max(np.abs(good)))
+    for wrong in (-good[i], 2 * good[i], good[i] * (1 + 1e3 * 2.0**-52)):
+        forged = good.copy()
+        forged[i] = wrong
+        monkeypatch.setattr(edge_checks, "_production", lambda *a, f=forged: f)
+        assert not edge_checks.judge(case, quantity, version)[0] <= 1, (good[i], wrong, np.max(np.abs(good)))
 
 
 @pytest.mark.xfail(strict=True, reason="open defect: rows are binned by their own scale t_j, not by their contribution "
