@@ -166,3 +166,19 @@ def test_grouped_scales_entry_by_entry(seed, n, d, shifts, dtype, block, onehot,
                     forged = got.copy()
                     forged.flat[i] = wrong
                     assert judge(forged, G, T, dtype, n, d), wrong
+
+
+@pytest.mark.parametrize("quantity", ["grad", "hvp"])
+@pytest.mark.parametrize("seed, n, d, shifts, dtype, block, onehot", CASES[:1], ids=[str(c[0]) for c in CASES[:1]])
+def test_grouped_scales_on_eager_jax(seed, n, d, shifts, dtype, block, onehot, quantity):
+    """Eager JAX arrays kept one common scale: array_api_compat's ``is_lazy_array`` is True for every JAX array, so
+    the spread was never read (15 of the 25 entries wrong: 0 in place of ~1 or of inf). Under ``jax.jit`` the rows
+    still keep one common scale (traced values cannot be read; attnreg/_sweep.py)."""
+    jax = pytest.importorskip("jax")
+    A1, A2, B, X, V = case(seed, n, d, shifts, dtype, onehot)
+    with jax.enable_x64(True), mp.workdps(DPS):
+        a = [jax.numpy.asarray(x) for x in (A1, A2, B, X, V)]
+        got = np.asarray(attnreg.grad(*a[:4], version="rescaled", block_rows=block) if quantity == "grad"
+                         else attnreg.hvp(*a, version="rescaled", block_rows=block))
+        G, T = exact(A1, A2, B, X, V if quantity == "hvp" else None)
+        assert not judge(got, G, T, dtype, n, d)
