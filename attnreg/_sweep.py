@@ -16,7 +16,8 @@ dtype's range relative to the largest is negligible) but not for the d × d grad
 shifted by 800 next to ordinary rows: the ordinary rows' entries came out 0 beside the overflowed ones).
 So when the nonzero rows' scales spread over more than :func:`window` (``⌊¼·log(max)⌋``: 177 in float64,
 22 in float32) — checked with one comparison of two running scalars, O(1) per block and one read per
-call (none under ``jax.jit``, whose traced arrays cannot be read: there the rows keep one common scale) —
+call (none under ``jax.jit``, whose traced arrays cannot be read: there the rows keep one common scale; eager JAX
+arrays are read, :func:`readable`) —
 the rows are put into bins ``⌊t/W⌋`` (:class:`Groups`); each bin is summed under its own running scale (every factor
 ``e^{t_j − M_g} > e^{−W}``, as in one common scale of a narrow spread), and the bins are combined
 **entrywise** in log-scale form, ``e^{κ}·z`` with ``κ`` per entry the largest scale among the bins whose
@@ -31,7 +32,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
-from array_api_compat import is_lazy_array
+from array_api_compat import is_jax_array, is_lazy_array
 
 from . import _rows
 from ._scale import lin, lowest, times_exp
@@ -76,7 +77,7 @@ class Scaled:
     def wide(self) -> bool:
         """Whether the nonzero rows' scales spread over more than :func:`window` (one scalar read). False for a
         traced (lazy) array, which has no value to read: under ``jax.jit`` the rows keep one common scale."""
-        return (self.M is not None and self.total is not None and not is_lazy_array(self.M)
+        return (self.M is not None and self.total is not None and readable(self.M)
                 and _value(self.M - self.lo) > window(self.total.dtype, xp=self.xp))
 
     def add(self, t: Array, v: Array, reduce: Callable[[Array], Array]) -> None:
@@ -94,6 +95,17 @@ class Scaled:
         if self.total is not None:
             part = part + times_exp(self.total, self.M - new, xp=xp)
         self.M, self.total = new, part
+
+
+def readable(x: Array) -> bool:
+    """Whether ``x``'s values can be read now. array_api_compat's ``is_lazy_array`` is True for *every* JAX array
+    (it errs on the side of caution), which kept eager JAX on one common scale as well; only a ``jax.jit``
+    tracer cannot be read."""
+    if is_jax_array(x):
+        import jax  # deferred: optional dependency, present when x is a jax array
+
+        return not isinstance(x, jax.core.Tracer)
+    return not is_lazy_array(x)
 
 
 def _value(x: Array) -> float:

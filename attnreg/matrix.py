@@ -21,11 +21,10 @@ of ``block_rows`` (memory O(block_rows·n)); ``A1 ⊗ A2`` is never formed.
 """
 from __future__ import annotations
 
-from array_api_compat import is_lazy_array
 
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
-from ._sweep import Groups, Scaled, Sweep, combine, right, row_blocks, take_rows, unscale
+from ._sweep import Groups, Scaled, Sweep, combine, readable, right, row_blocks, take_rows, unscale
 from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem
 
@@ -110,7 +109,7 @@ def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entri
                          f"{max_entries}; use attnreg.hvp for Hessian-vector products instead")
     block = max(1, BLOCK_ELEMENTS // (n * d))
     W, acc = X @ A2.T, None
-    groups = Scaled(xp) if is_lazy_array(X) else Groups(xp)  # traced arrays cannot be read: one common scale
+    groups = Groups(xp) if readable(X) else Scaled(xp)  # traced arrays cannot be read: one common scale
     directions = A2.T[None, :, :]
     for rows in row_blocks(n, block):
         Ab = A1[rows, :]

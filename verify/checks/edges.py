@@ -9,9 +9,9 @@ compared. A value passes when (:mod:`verify.errormodel`)
 * its relative error (∞-norm) is at most ``16·(κ + n)·u`` (:func:`verify.errormodel.allowed`), ``κ`` its
   relative condition number in the logits, and at most ``10⁻¹²`` where ``κ ≤ 10³`` (float64: 12 correct digits where
   well-conditioned);
-* it is finite wherever the true value is representable, with no silent zeros entry by entry: a 0 in place
-  of a nonzero entry (above the underflow range) must be allowed by that entry's own condition number (the
-  ∞-norm error alone passes a zeroed entry far below the largest one); an exact zero must come out 0; where
+* it is finite wherever the true value is representable, and right entry by entry: each entry's error must be
+  allowed by that entry's own condition number (the ∞-norm error alone passes a zeroed, sign-flipped or doubled
+  entry far below the largest one); an exact zero must come out 0; where
   some entries lie beyond the dtype's range, each of those must be ``inf`` of its sign and each representable
   entry is judged by the rule above with its own condition number (an exact-zero entry within ``16·t_i·u`` of 0,
   ``t_i`` its absolute sensitivity: the rule's absolute form; before, any finite value passed there).
@@ -70,13 +70,29 @@ def judge(case, quantity, version, dtype=np.float64):
     kappa = float(max(t) / size)  # errormodel.condition
     u, n = float(info.eps) / 2, case.S.shape[1]
     ratio = err / errormodel.allowed(kappa, n, u) if err else 0.0
-    # No silent zeros, entry by entry: the ∞-norm error above passes a zero in place of an entry far below the
-    # largest one. A 0 where the true entry is nonzero (and above the underflow range) has relative error 1,
-    # allowed only where that entry's own condition number allows it (a cancellation that may round to 0).
-    for v, e, ti in zip(value, exact, t):
-        if v == 0 and abs(e) > 4 * float(info.smallest_normal):
-            ratio = max(ratio, 1.0 / errormodel.allowed(float(ti / abs(e)), n, u))
+    # Entry by entry as well: the ∞-norm error above passes any error in an entry far below the largest one (a
+    # zero, a flipped sign, a factor 2 in place of an entry ~1e-37 beside ~0.06). Each entry is held to its own
+    # condition number, as past the range (:func:`_entrywise`).
+    ratio = max(ratio, _entrywise(value, exact, t, info, n, ctx))
     return ratio, f"err {err:.2g}, κ {kappa:.3g}"
+
+
+def _entrywise(value, exact, t, info, n, ctx):
+    """The worst error / allowed over the entries, each judged with its own condition number ``t_i/|e_i|``
+    (``t_i`` its absolute sensitivity to the logits): a nonzero entry's relative error at most
+    :func:`errormodel.allowed`, an exact-zero entry within ``16·t_i·u`` of 0 (the rule's absolute form, so 0
+    where ``t_i = 0``). Errors within ``4·smallest_normal`` are gradual underflow and pass (absolute accuracy)."""
+    u, floor, worst = float(info.eps) / 2, 4 * float(info.smallest_normal), 0.0
+    for v, e, ti in zip(value, exact, t):
+        err = abs(ctx.mpf(v) - e)
+        if err <= floor:
+            continue
+        if e != 0:
+            worst = max(worst, float(err / abs(e)) / errormodel.allowed(float(ti / abs(e)), n, u))
+        else:
+            room = tol("vs_condition").factor * float(ti) * u
+            worst = max(worst, float(err) / room if room else math.inf)
+    return worst
 
 
 def _beyond_range(q, case, value, exact, info, ctx):
