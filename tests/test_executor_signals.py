@@ -83,3 +83,30 @@ def test_a_malformed_scheduler_address_is_one_sentence(address):
         with E.executor(scheduler=address):
             pass
     assert time.monotonic() - clock < 5
+
+
+def _where(_item):
+    import threading
+
+    return threading.current_thread().name
+
+
+def test_a_one_thread_dask_cluster_is_used_not_bypassed():
+    """``--scheduler`` with one thread in all still sends the work there (it ran here, reported as dask)."""
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        with E.executor(scheduler=cluster.scheduler_address) as pool:
+            assert pool.slots == 1
+            assert "MainThread" not in E.mapper(pool, 2)(_where, range(3))
+            assert "MainThread" not in E.share(pool, _where, [0])
+
+
+def test_a_dask_cluster_without_workers_is_refused_not_awaited_for_ever():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        clock = time.monotonic()
+        with pytest.raises(E.ExecutorError, match="no workers"):
+            with E.executor(scheduler=cluster.scheduler_address, timeout=2):
+                pass
+        assert time.monotonic() - clock < 10

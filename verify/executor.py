@@ -107,6 +107,11 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
                 exc.__class__.__name__
             raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler} ({why})") from None
         try:
+            try:  # a scheduler without workers would take the tasks and never run them
+                client.wait_for_workers(1, timeout=timeout)
+            except Exception:  # noqa: BLE001 - dask's TimeoutError, or the scheduler went away
+                raise ExecutorError(f"the Dask scheduler at {scheduler} has no workers (none joined within "
+                                    f"{timeout:g} s)") from None
             slots = max(1, sum(client.nthreads().values()))
             yield Pool(client.get_executor(), slots, f"dask {scheduler} ({slots} threads)")
         finally:
@@ -145,9 +150,10 @@ def share(pool, fn, parts) -> list:
     parts are left and once this process has done ``pool.start_after`` seconds of work alone: a run with
     less work than that pays nothing for the pool, and one with more pays the start once (ski rental: at
     most the start-up cost is lost, on a run that ends just after it). If the executor breaks (a worker
-    died), its parts run here and ``pool.lost`` is set."""
+    died), its parts run here and ``pool.lost`` is set. Without ``caller_works`` (a Dask cluster) even a
+    single part goes to the executor: the user asked for the cluster."""
     parts = list(parts)
-    if pool is None or len(parts) < 2 or not (pool.started or pool.deferred):
+    if pool is None or not (pool.started or pool.deferred) or (len(parts) < 2 and pool.caller_works):
         return [fn(part) for part in parts]
     if not pool.caller_works:
         return list(pool.executor.map(fn, parts))
@@ -196,13 +202,13 @@ SWITCH = 2e-4  # seconds: how long this process's computing thread keeps the GIL
 def mapper(pool, parts_per_slot: int = 1):
     """A ``map(fn, items)`` for ``pool`` (None: the builtin): the items cut into about ``parts_per_slot``
     × ``pool.slots`` interleaved parts, run through :func:`share`, results in item order."""
-    if pool is None or pool.slots == 1:
+    if pool is None or (pool.slots == 1 and pool.caller_works):  # a cluster of one thread is still used
         return map
 
     def map_fn(fn, items):
         items = list(items)
         n = min(len(items), parts_per_slot * pool.slots)
-        if n < 2:
+        if n < 2 and pool.caller_works:
             return [fn(item) for item in items]
         out: list = [None] * len(items)
         for j, res in enumerate(share(pool, functools.partial(each, fn), [items[j::n] for j in range(n)])):
