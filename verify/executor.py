@@ -263,7 +263,9 @@ def _worker_init(parent: int) -> None:
         import ctypes
 
         with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+            # 1 = PR_SET_PDEATHSIG; it fires when the *thread* that forked exits: a pool lives inside one
+            # ``with executor(...)`` block of one thread, which outlives it
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
     if os.getppid() != parent:  # the main process died before the prctl: nobody will stop this one
         os._exit(1)
 
