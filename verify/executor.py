@@ -260,7 +260,7 @@ def _worker_init(parent: int) -> None:
         if sig is not None:
             signal.signal(sig, signal.SIG_DFL)  # not the CLI's handler, inherited through fork
     if sys.platform.startswith("linux"):
-        import ctypes
+        import ctypes  # deferred: only a Linux worker needs it
 
         with contextlib.suppress(OSError, AttributeError):
             # 1 = PR_SET_PDEATHSIG; it fires when the *thread* that forked exits: a pool lives inside one
