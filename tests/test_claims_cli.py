@@ -60,7 +60,9 @@ def test_check_exit_0_when_nothing_is_refuted(tmp_path, capsys):
     claims = tmp_path / "c.toml"
     claims.write_text(FILE.split("\n\n")[0] + "\n")
     assert main(["claims", "check", str(claims), "--budget", "0.2", "--out", str(tmp_path)]) == 0
-    assert "proved" in capsys.readouterr().out
+    got = capsys.readouterr()
+    assert "proved" in got.out
+    assert got.err == ""  # stderr is no terminal: no progress bar, not even its closing blank line
 
 
 def test_usage_errors_exit_2(tmp_path, capsys):

@@ -57,6 +57,10 @@ def test_the_json_is_the_same_on_one_and_two_workers(claims_file, alone, tmp_pat
 
     monkeypatch.setattr(E, "share", spy)
     monkeypatch.setattr(E, "THREADED", ())  # conftest loaded torch (spawn then), which this test is not about
+    # threads an earlier test left (an in-process Dask cluster's) are not this test's either: only new ones count
+    before = E.threading.active_count()
+    monkeypatch.setenv("FORCE_COLOR", "1")  # rich takes stderr for a terminal: the progress bar is drawn
+    monkeypatch.setattr(E, "_threads", lambda: E.threading.active_count() - before + 1)
     methods = []
     context = E.multiprocessing.get_context
     monkeypatch.setattr(E.multiprocessing, "get_context", lambda m=None: methods.append(m) or context(m))

@@ -21,6 +21,8 @@ import contextlib
 import functools
 import multiprocessing
 import os
+import signal
+import socket
 import sys
 import threading
 import time
@@ -96,12 +98,20 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
             import distributed  # deferred: dask, an optional dependency
         except ImportError:
             raise ExecutorError("--scheduler needs dask: pip install 'attnreg[dask]'") from None
+        _probe(scheduler, timeout)
         try:
             client = distributed.Client(scheduler, timeout=timeout)
         except Exception as exc:  # any failure to connect means the same to the user: a bad address (ValueError),
             # a peer that is no scheduler (the client then tried to allocate exabytes: MemoryError), a refusal
-            raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler} ({exc.__class__.__name__})") from None
+            why = "it answered, but not as a Dask scheduler" if isinstance(exc, MemoryError) else \
+                exc.__class__.__name__
+            raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler} ({why})") from None
         try:
+            try:  # a scheduler without workers would take the tasks and never run them
+                client.wait_for_workers(1, timeout=timeout)
+            except Exception:  # noqa: BLE001 - dask's TimeoutError, or the scheduler went away
+                raise ExecutorError(f"the Dask scheduler at {scheduler} has no workers (none joined within "
+                                    f"{timeout:g} s)") from None
             slots = max(1, sum(client.nthreads().values()))
             yield Pool(client.get_executor(), slots, f"dask {scheduler} ({slots} threads)")
         finally:
@@ -120,8 +130,9 @@ def executor(workers: int | None = None, scheduler: str | None = None, timeout: 
 
         def start():
             method = "fork" if "fork" in multiprocessing.get_all_start_methods() and _threads() == 1 else "spawn"
-            ex = stack.enter_context(ProcessPoolExecutor(max_workers=workers - 1,
-                                                         mp_context=multiprocessing.get_context(method)))
+            ex = ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context(method),
+                                     initializer=_worker_init, initargs=(os.getpid(),))
+            stack.push(functools.partial(_close, ex))
             if method == "fork":
                 ex.submit(int)  # fork every worker now (submit forks them), while no other thread exists
             return ex, f"{workers} workers (this process and {workers - 1} more, {method})"
@@ -139,9 +150,10 @@ def share(pool, fn, parts) -> list:
     parts are left and once this process has done ``pool.start_after`` seconds of work alone: a run with
     less work than that pays nothing for the pool, and one with more pays the start once (ski rental: at
     most the start-up cost is lost, on a run that ends just after it). If the executor breaks (a worker
-    died), its parts run here and ``pool.lost`` is set."""
+    died), its parts run here and ``pool.lost`` is set. Without ``caller_works`` (a Dask cluster) even a
+    single part goes to the executor: the user asked for the cluster."""
     parts = list(parts)
-    if pool is None or len(parts) < 2 or not (pool.started or pool.deferred):
+    if pool is None or not (pool.started or pool.deferred) or (len(parts) < 2 and pool.caller_works):
         return [fn(part) for part in parts]
     if not pool.caller_works:
         return list(pool.executor.map(fn, parts))
@@ -190,13 +202,13 @@ SWITCH = 2e-4  # seconds: how long this process's computing thread keeps the GIL
 def mapper(pool, parts_per_slot: int = 1):
     """A ``map(fn, items)`` for ``pool`` (None: the builtin): the items cut into about ``parts_per_slot``
     × ``pool.slots`` interleaved parts, run through :func:`share`, results in item order."""
-    if pool is None or pool.slots == 1:
+    if pool is None or (pool.slots == 1 and pool.caller_works):  # a cluster of one thread is still used
         return map
 
     def map_fn(fn, items):
         items = list(items)
         n = min(len(items), parts_per_slot * pool.slots)
-        if n < 2:
+        if n < 2 and pool.caller_works:
             return [fn(item) for item in items]
         out: list = [None] * len(items)
         for j, res in enumerate(share(pool, functools.partial(each, fn), [items[j::n] for j in range(n)])):
@@ -219,3 +231,53 @@ def _threads() -> int:
     """Python threads, plus one when a library that runs native thread pools is loaded: a fork while
     those run may inherit a held lock (jax warns of a deadlock). Idle BLAS threads are fork-safe."""
     return threading.active_count() + any(name in sys.modules for name in THREADED)
+
+
+def _probe(scheduler: str, timeout: float) -> None:
+    """Refuse a ``tcp://host:port`` nobody listens on at once (the Dask client retries for ``timeout`` seconds
+    before it gives up on a refused port); other schemes are left to the client."""
+    scheme, sep, rest = scheduler.strip().partition("://")
+    if not sep or scheme != "tcp":
+        return
+    host, colon, port = rest.rstrip("/").rpartition(":")
+    host = host.strip("[]") if colon else rest
+    try:
+        number = int(port) if colon else 8786  # dask's default port
+        if not host or not 0 < number < 65536:
+            raise ValueError(f"{scheduler} is not a host:port")
+        socket.create_connection((host, number), timeout=timeout).close()
+    except (OSError, ValueError) as exc:
+        why = ("not a host:port address" if isinstance(exc, ValueError) else exc.strerror or exc.__class__.__name__)
+        raise ExecutorError(f"cannot reach the Dask scheduler at {scheduler} ({why})") from None
+
+
+def _worker_init(parent: int) -> None:
+    """In each local worker: die with the process that started it (Linux ``PR_SET_PDEATHSIG``; a SIGKILL or
+    SIGTERM of the main process otherwise leaves the workers blocked on their queue for ever), and leave
+    interrupts to it (a Ctrl-C reaches the whole process group; the main process stops the workers)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, signal.SIG_DFL)  # not the CLI's handler, inherited through fork
+    if sys.platform.startswith("linux"):
+        import ctypes  # deferred: only a Linux worker needs it
+
+        with contextlib.suppress(OSError, AttributeError):
+            # 1 = PR_SET_PDEATHSIG; it fires when the *thread* that forked exits: a pool lives inside one
+            # ``with executor(...)`` block of one thread, which outlives it
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:  # the main process died before the prctl: nobody will stop this one
+        os._exit(1)
+
+
+def _close(ex, exc_type, exc, tb) -> bool:
+    """Shut the local pool down; after an exception (Ctrl-C, SIGTERM through the CLI, a failure) the running
+    tasks are of no use: their workers are stopped instead of awaited."""
+    if exc_type is not None:
+        for process in list((getattr(ex, "_processes", None) or {}).values()):  # private, the only handle there is
+            with contextlib.suppress(Exception):
+                process.kill()
+        ex.shutdown(wait=True, cancel_futures=True)
+    else:
+        ex.shutdown(wait=True)
+    return False

@@ -108,9 +108,11 @@ def _check(args) -> int:
     outcomes = []
     # the pool before the progress bar, and a bar that redraws only at updates (no thread of its own):
     # the workers fork only from a process without other threads
+    # (disabled where stderr is no terminal: a transient bar there still ends with a blank line)
+    err = Console(stderr=True)
     with open_pool(args) as pool, Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                                           console=Console(stderr=True), transient=True,
-                                           auto_refresh=False) as progress:
+                                           console=err, transient=True, auto_refresh=False,
+                                           disable=not err.is_terminal) as progress:
         map_fn = mapper(pool, PARTS_PER_SLOT)
         for claim in chosen:
             task = progress.add_task(claim.id, total=1.0)
