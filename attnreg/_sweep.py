@@ -29,6 +29,7 @@ condition number (a small result where it cancels to within rounding, never nan)
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -101,10 +102,8 @@ def readable(x: Array) -> bool:
     """Whether ``x``'s values can be read now. array_api_compat's ``is_lazy_array`` is True for *every* JAX array
     (it errs on the side of caution), which kept eager JAX on one common scale as well; only a ``jax.jit``
     tracer cannot be read."""
-    if is_jax_array(x):
-        import jax  # deferred: optional dependency, present when x is a jax array
-
-        return not isinstance(x, jax.core.Tracer)
+    if is_jax_array(x):  # jax is loaded when x is a jax array: reach it through sys.modules (no import here)
+        return not isinstance(x, sys.modules["jax"].core.Tracer)
     return not is_lazy_array(x)
 
 
