@@ -8,6 +8,8 @@ from attnreg.verify.claims import prove
 from attnreg.verify.claims.claimfile import from_table
 from attnreg.verify.claims.expr import parse
 
+pytestmark = pytest.mark.xdist_group("lemmas")  # one worker verifies every lemma once (a cache per process)
+
 BASE = dict(id="c", provenance="derived", form="vector", quantity="f", kind="lipschitz", wrt="x",
             assume=["norm(A) <= R", "norm(x) <= R"], constant="R/2")
 
@@ -142,6 +144,7 @@ def test_real_bound_class_of_proofs():
     assert prove.decide(claim(assume=["norm(x) <= R"]), lem).status == "undecided"
 
 
+@pytest.mark.slow  # 64 s: every bound lemma verified and decided; the default tier decides the matching ones
 def test_every_bound_lemma_proves_its_own_statement():
     # whatever proofs/ provides: a claim stated exactly as a lemma's bound must come out proved
     from attnreg import proofs

@@ -18,6 +18,8 @@ from attnreg.proofs._numeric import context
 from attnreg.proofs._sample import bound_ratio
 from attnreg.proofs.symbols import KRON, M, R, d, dA, ds, dx, n, norm_A, norm_b, norm_x, quantity
 
+pytestmark = pytest.mark.xdist_group("lemmas")  # one worker verifies every lemma once (a cache per process)
+
 IDS = list(LEMMAS)
 SLOW = [i for i in IDS if LEMMAS[i].slow_sizes]
 VOCAB = re.compile(r"norm\((A|A1|A2|x|X|b|kron\(A1,A2\))\) <= .+|simplex\(b\)|norm_inf\(A\(x-y\)\) <= .+"

@@ -5,6 +5,8 @@ from attnreg import proofs
 from attnreg.cli import main
 from attnreg.proofs import LEMMAS, Lemma, Step
 
+pytestmark = pytest.mark.xdist_group("lemmas")  # one worker verifies every lemma once (a cache per process)
+
 
 def test_list_one_line_per_lemma_id_first(capsys):
     assert main(["proofs"]) == 0

@@ -152,7 +152,7 @@ def run(args) -> int:
                   f"iterations = {result.iterations}   point: {result.point.value}", highlight=False)
     if args.out:
         atomic_write_bytes(args.out, _pack(result, form, np, io))
-        console.print(f"wrote {args.out}", highlight=False)
+        console.print(f"wrote {args.out}", highlight=False, soft_wrap=True)  # a path is never broken over lines
     return 0 if result.converged else 1
 
 
