@@ -6,8 +6,8 @@ r"""One :class:`concurrent.futures.Executor` for independent tasks (branch-and-b
   ``caller_works`` tells the caller to run tasks itself while the executor runs others: one process fewer
   to start, and the caller's warm state does work instead of waiting. The pool starts only once the caller
   has done :data:`START_AFTER` seconds of work alone (:func:`share`): a run shorter than that starts no
-  process and pays no fork (it is not promised faster, only not slowed by a start-up); callers that show progress must not start a thread
-  (a thread alive at the start means ``spawn``);
+  process and pays no fork (not promised faster, only not slowed by a start-up); callers that show
+  progress must not start a thread (a thread alive at the start means ``spawn``);
 * ``scheduler = "tcp://host:8786"``: a Dask cluster, through ``distributed.Client(ADDRESS).get_executor()``
   (``pip install "attnreg[dask]"``). Workers must have attnreg installed at the same version.
 
