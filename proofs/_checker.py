@@ -11,7 +11,10 @@ checking with sympy that the running bound is monotone in the replaced quantity 
 
 What the checker decides, not the lemma: the sizes (:func:`checker_sizes`: always n = 3, d = 2, never
 smaller — ``J² = tr(J)·J`` holds at n = 2, ``vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(Xᵀ)`` at d = 1), and the steps must be
-built at the size asked for (:func:`._sizes.size_ignored`: a second build at n = 3, d = 3); the form of each
+built at the size asked for (:func:`._sizes.size_ignored`: a second build at n = 3, d = 3) and of the same shape
+at n = 4, d = 2 (:func:`._sizes.larger_differs`: built, not decided); an identity step with no index form (decided at
+fixed sizes only, which proves nothing for larger n) only if it is among the hand-reviewed ones (:mod:`._fixed`,
+keyed by the checker's view of the step, never by the lemma's word); the form of each
 rule (:mod:`._rules`, with :mod:`.definitions`); what a citation may rename (:mod:`._cite`); and the
 numeric layers — the lemma's own route *and* the checker's own sampling (:mod:`._goals` for a goal,
 :mod:`._points` for identity steps). A lemma is proved (``Verdict.ok``) only if every layer passes and every
@@ -32,12 +35,13 @@ import sympy as sp
 from ._algebra import BASE_SIZES, MIN_D, MIN_N, checker_sizes, compose, holds, is_zero
 from ._cite import _assumption, _citation
 from ._core import RELATIONS, RULES, Estimate, Lemma, Step
+from ._fixed import fixed_size_failures
 from ._goals import goal_ratio
 from ._numeric import context
 from ._points import steps_at_points
 from ._rules import rule_violation
 from ._sample import bound_ratio
-from ._sizes import EXTRA, built, size_ignored, steps_vary
+from ._sizes import EXTRA, built, identities, size_ignored, steps_vary
 
 __all__ = ["BASE_SIZES", "MIN_D", "MIN_N", "Verdict", "checker_sizes", "compose", "holds", "is_zero",
            "numeric_layers", "verify"]
@@ -171,6 +175,7 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
                 why = _check_estimate(lemma, s, known, size)
                 if why:
                     failures.append(f"step {k}: {why}")
+    failures += [f"for every n: {why}" for why in fixed_size_failures(lemma.id, identities(lemma, sizes[0]))]
     failures += [f"size ignored: {why}" for why in size_ignored(lemma)]
     failures += [f"sizes: {why}" for why in steps_vary(lemma)]
     small = [s for s in (*lemma.sizes, *lemma.slow_sizes) if s[0] < MIN_N or s[1] < MIN_D]

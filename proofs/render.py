@@ -16,8 +16,9 @@ import sympy as sp
 from . import LEMMAS, index_table
 from ._checker import Verdict
 from ._core import INSTANCE, RULES, Estimate, Lemma, Step
+from ._fixed import reviewed
 from ._rules import trusted_rules
-from ._sizes import built
+from ._sizes import NOT_PROBED_LARGER, built, identities
 from ._z3 import witness
 from .export_coq import CHAINS
 from .symbols import TEX, hypothesis
@@ -221,16 +222,27 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
            "the lemma's own step at n=3, d=2 (at a random point, 60 "
            "digits; exactly by sympy in the slow test tier)"
            + (": " + ", ".join(r.label for r in done) if done else ".")]
-    out += [f"- {'Index form FAILED' if r.status == 'FAILED' else 'Fixed sizes only'}: {r.label} ({r.claim}) — {r.how}"
-            for r in table if r.status != "all n, d"]
+    mine = dict(identities(lemma))
+    for r in table:
+        if r.status == "FAILED":
+            out.append(f"- Index form FAILED: {r.label} ({r.claim}) — {r.how}")
+        elif r.status != "all n, d":
+            why = reviewed(lemma.id, r.label, mine[r.label]) if r.label in mine else None
+            out.append(f"- Fixed sizes only, reviewed by hand (proofs/_fixed.py) as holding for every n and d: "
+                       f"{r.label} ({r.claim}) — {why}" if why else
+                       f"- Fixed sizes only and NOT among the reviewed fixed-size steps (proofs/_fixed.py), so not "
+                       f"proved for every n: {r.label} ({r.claim}) — {r.how}")
     out.append(f"- At fixed sizes: {idents} exact identities (steps and side conditions) decided by sympy at {where}, "
                "the checker's sizes (never fewer than n = 3, d = 2), built at the size asked for (a second build "
                "at n = 3, d = 3), the same steps as at n = 2, d = 1 (none built only where the checker "
-               "does not look). For a step listed above as fixed sizes only that does not by itself prove "
-               "it for every n and d: the extension rests on the step being built by the same formula at every "
-               "size — which is not enough (e₄(v) = 0 written by Newton's identities is one formula, zero at "
-               "n ≤ 3 and v_0 v_1 v_2 v_3 at n = 4) — and on the lemma's numeric route at larger sizes, which is "
-               "evidence (confirmed), not proof.")
+               "does not look), " + (f"not built at n = 4 ({NOT_PROBED_LARGER[lemma.id]})"
+                                     if lemma.id in NOT_PROBED_LARGER
+                                     else "the same shape at n = 4, d = 2 (built, not decided there)")
+               + ". For a step listed above as fixed sizes only this "
+               "does not by itself prove it for every n and d (e₄(v) = 0 written by Newton's identities is one "
+               "formula at every size, zero at n ≤ 3 and v_0 v_1 v_2 v_3 at n = 4): the checker accepts such a "
+               "step only when it is among the hand-reviewed fixed-size steps of proofs/_fixed.py (keyed by the "
+               "lemma, the step's position and a digest of the step as built), whose reason is given above.")
     if lemma.goal is not None:
         checked, trusted = trusted_rules(lemma, steps)
         out.append("- Rules checked against statements or the checker's definitions: " + (", ".join(checked) or

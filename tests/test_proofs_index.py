@@ -125,8 +125,8 @@ def test_show_and_check_say_what_stays_at_fixed_sizes(capsys):
     assert main(["proofs", "show", "kron_blocks"]) == 0
     out = capsys.readouterr().out
     assert "Proved for all n and d: 4 of 5 identity steps" in out
-    assert "- Fixed sizes only: step 1 (rows j·n … j·n + n − 1 of A1 ⊗ A2 form A1[j,:] ⊗ A2) — a statement about " \
-           "positions" in out
+    assert "- Fixed sizes only, reviewed by hand (proofs/_fixed.py) as holding for every n and d: step 1 (rows " \
+           "j·n … j·n + n − 1 of A1 ⊗ A2 form A1[j,:] ⊗ A2) — rows j·n … j·n + n − 1 of A1 ⊗ A2 are the block" in out
     assert main(["proofs", "check", "kron_blocks", "--no-numeric"]) == 0
     assert "identities: 4 of 5 identity steps proved for all n, d; fixed sizes only: step 1 (why: `attnreg proofs " \
            "show kron_blocks`)" in capsys.readouterr().out

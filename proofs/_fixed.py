@@ -1,0 +1,99 @@
+r"""The identity steps checked at fixed sizes only that were reviewed by hand: the checker accepts no others.
+
+An identity step (or side identity) with an index form (:mod:`.index_vector`, :mod:`.index_matrix`, or a
+size-free scalar of :data:`.index_vector.SIZE_FREE`) is proved for every n and d (:mod:`.index_table`). One
+without is decided by sympy at the checker's sizes only (n = 3; d = 2, 3), and that is not a proof for every n:
+``e₄(v) = 0`` written by Newton's identities in the power sums is one formula at every size, 0 at n ≤ 3 and
+``v_0 v_1 v_2 v_3`` at n = 4. So :func:`reviewed` accepts such a step only if it is listed here, keyed by what the
+checker sees — the lemma id, the step's label (its position, counted by the checker) and a digest of its claim
+and both sides as built at n = 3, d = 2 (``str`` of the sympy expressions, the same in every process) — never by
+anything a lemma module declares about itself. A forged module cannot add to the list; a changed step falls out
+of it (its digest changes) and must be reviewed again (``python -m attnreg.proofs._fixed`` prints the digests).
+
+Each entry's reason says why the step holds for every n and d although no index form proves it; each was read
+against the step (December 2026, the 14 fixed-size steps of the 57 lemmas, listed from ``attnreg proofs show``).
+"""
+from __future__ import annotations
+
+import hashlib
+
+_KRON = ("rows j·n … j·n + n − 1 of A1 ⊗ A2 are the block A1[j,:] ⊗ A2: in pair indices both sides are "
+         "A1[j,i] A2[m,k] by the definition of ⊗ for every size, so the step states the row-major flattening "
+         "itself, which has no symbolic-n index form")
+_LOOP = ("the blocks A_[j] = A1[j,:] ⊗ A2 are a Python loop over j (a sum of n block products), which the index "
+         "form cannot read; entry (i, k) of Σ_j A_[j]ᵀ p_j is Σ_{j,m} A1[j,i] P[j,m] A2[m,k], the pair-index "
+         "identity kron_blocks step 5, proved for all n, d; per row the chain rule is the vector-form gradient, "
+         "proved for all n, d")
+_XZW = ("A2 is constructed (solved) so that A2 w = 1ₙ; given that, the step is the vector-form row-shift "
+        "invariance (row_shift, proved for all n, d) applied row by row, which holds for every n: the construction, "
+        "not an identity in free entries, is what the step checks")
+
+REVIEWED_FIXED: dict[tuple[str, str, str], str] = {
+    ("kron_blocks", "step 1", "98b473c2f36d1306"): _KRON,
+    ("matrix_logit_box", "step 3 side 1", "15e68c2c6800e89b"): _KRON,
+    ("matrix_grad_normalized", "step 1", "bd319d0bc0eedf5d"): "L_N(X) = Σ_j ½‖f(A_[j] x) − b_j‖²: " + _LOOP,
+    ("matrix_grad_normalized", "step 2", "658c690e51058376"): "vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j: " + _LOOP,
+    ("matrix_grad_rescaled", "step 1", "8decc3283aaddb0b"): "L_R(X) = Σ_j ½‖u(A_[j] x) − α_j b_j‖²: " + _LOOP,
+    ("matrix_grad_rescaled", "step 2", "7df6ec611840416e"): "vec(∇_X L_R) = Σ_j A_[j]ᵀ p_j: " + _LOOP,
+    ("xzw_invariance", "step 1", "0b5858d47c2c79b0"): "A2 w = 1ₙ: " + _XZW,
+    ("xzw_invariance", "step 2", "7e40b0541ac5c30c"): "A1 (z wᵀ) A2ᵀ = (A1 z) 1ₙᵀ: " + _XZW,
+    ("xzw_invariance", "step 3", "081bbf394fe06e34"): "A1 (X + z wᵀ) A2ᵀ = S + (A1 z) 1ₙᵀ: " + _XZW,
+    ("xzw_invariance", "step 4", "f0760d4cb1c9a081"): "F(X + z wᵀ) = F(X): " + _XZW,
+    ("xzw_invariance", "step 5", "6b5c3e1814428f3a"): "L_N(X + z wᵀ) = L_N(X): " + _XZW,
+    ("xzw_invariance", "step 6", "4650866348652d3b"): "dP = 0 (rows K_j ds_j with ds_j ∥ 1ₙ, K_j 1ₙ = 0): " + _XZW,
+    ("xzw_invariance", "step 7", "6edf73c58537beec"): "A1ᵀ dP A2 = 0 follows from dP = 0 (step 6): " + _XZW,
+    ("softmax_jacobian_half", "step 2 side 1", "e680623dd178d08b"):
+        "Σ_j |J_ij| = 2 f_i(1 − f_i) needs the signs of the entries (J_ii = f_i(1 − f_i) ≥ 0, J_ij = −f_i f_j ≤ 0 "
+        "for j ≠ i, so the sum is f_i(1 − f_i) + f_i Σ_{j≠i} f_j = 2 f_i(1 − f_i) as Σ_j f_j = 1), which the "
+        "normaliser does not reason about; proved for every n in Coq (SoftmaxRowSum.v, `attnreg proofs export "
+        "--coq`)",
+}
+
+
+def digest(label: str, step) -> str:
+    """The digest of an identity step as built at the checker's base size: its label, claim and both sides."""
+    text = f"{label}\n{step.claim}\n{step.lhs}\n{step.rhs}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def has_index_form(lemma_id: str, label: str, step) -> bool:
+    """The step has an index form (proved for every n and d by :mod:`.index_table`), or is a reviewed size-free
+    scalar identity with no sized symbols."""
+    from . import index_matrix, index_vector
+    from ._sizes import _families
+
+    key = (lemma_id, label)
+    if key in index_vector.STEPS or key in index_matrix.STEPS:
+        return True
+    return key in index_vector.SIZE_FREE and not _families(step)
+
+
+def reviewed(lemma_id: str, label: str, step) -> str | None:
+    """The reason the fixed-size step ``label`` of ``lemma_id`` (built at n = 3, d = 2) holds for every n and d,
+    or ``None`` when it is not among the reviewed steps."""
+    return REVIEWED_FIXED.get((lemma_id, label, digest(label, step)))
+
+
+def fixed_size_failures(lemma_id: str, identities) -> list[str]:
+    """One failure per identity step of ``identities`` (``[(label, step)]`` at the base size) that has no index
+    form and is not reviewed."""
+    return [f"{label} is checked at fixed sizes only, has no index form, and is not among the reviewed fixed-size "
+            f"steps ({step.claim})" for label, step in identities
+            if not has_index_form(lemma_id, label, step) and reviewed(lemma_id, label, step) is None]
+
+
+def _main() -> None:  # pragma: no cover - a reviewer's tool: the digests of every fixed-size step
+    from . import LEMMAS
+    from ._sizes import identities
+
+    for lid, lem in LEMMAS.items():
+        for label, s in identities(lem):
+            if not has_index_form(lid, label, s):
+                state = "reviewed" if reviewed(lid, label, s) else "NOT reviewed"
+                print(f"({lid!r}, {label!r}, {digest(label, s)!r}): {state} — {s.claim}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()
+
+__all__ = ["REVIEWED_FIXED", "digest", "fixed_size_failures", "has_index_form", "reviewed"]
