@@ -6,9 +6,14 @@ without is decided by sympy at the checker's sizes only (n = 3; d = 2, 3), and t
 ``e₄(v) = 0`` written by Newton's identities in the power sums is one formula at every size, 0 at n ≤ 3 and
 ``v_0 v_1 v_2 v_3`` at n = 4. So :func:`reviewed` accepts such a step only if it is listed here, keyed by what the
 checker sees — the lemma id, the step's label (its position, counted by the checker) and a digest of its claim
-and both sides as built at n = 3, d = 2 (``str`` of the sympy expressions, the same in every process) — never by
-anything a lemma module declares about itself. A forged module cannot add to the list; a changed step falls out
-of it (its digest changes) and must be reviewed again (``python -m attnreg.proofs._fixed`` prints the digests).
+and both sides as built at n = 3, d = 2 (their expression trees: :func:`digest`, the same in every process) —
+never by anything a lemma module declares about itself. A forged module cannot add to the list; a changed step
+falls out of it (its digest changes) and must be reviewed again (:func:`listing` prints the digests).
+
+What :func:`has_index_form` reads is the tables' keys ``(lemma id, label)``, as cheap as a lookup; that the entry
+*is* the lemma's step is decided by :mod:`.index_table` (``attnreg proofs show`` / ``check`` and the test suite),
+not here. A lemma module that takes over the id of a lemma with index forms (an edit of the package's ``ORDER``,
+seen in review) and builds another step at such a label is decided at n = 3 only: a limit of this check.
 
 Each entry's reason says why the step holds for every n and d although no index form proves it; each was read
 against the step (December 2026, the 14 fixed-size steps of the 57 lemmas, listed from ``attnreg proofs show``).
@@ -16,6 +21,8 @@ against the step (December 2026, the 14 fixed-size steps of the 57 lemmas, liste
 from __future__ import annotations
 
 import hashlib
+
+import sympy as sp
 
 _KRON = ("rows j·n … j·n + n − 1 of A1 ⊗ A2 are the block A1[j,:] ⊗ A2: in pair indices both sides are "
          "A1[j,i] A2[m,k] by the definition of ⊗ for every size, so the step states the row-major flattening "
@@ -29,20 +36,20 @@ _XZW = ("A2 is constructed (solved) so that A2 w = 1ₙ; given that, the step is
         "not an identity in free entries, is what the step checks")
 
 REVIEWED_FIXED: dict[tuple[str, str, str], str] = {
-    ("kron_blocks", "step 1", "98b473c2f36d1306"): _KRON,
-    ("matrix_logit_box", "step 3 side 1", "15e68c2c6800e89b"): _KRON,
-    ("matrix_grad_normalized", "step 1", "bd319d0bc0eedf5d"): "L_N(X) = Σ_j ½‖f(A_[j] x) − b_j‖²: " + _LOOP,
-    ("matrix_grad_normalized", "step 2", "658c690e51058376"): "vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j: " + _LOOP,
-    ("matrix_grad_rescaled", "step 1", "8decc3283aaddb0b"): "L_R(X) = Σ_j ½‖u(A_[j] x) − α_j b_j‖²: " + _LOOP,
-    ("matrix_grad_rescaled", "step 2", "7df6ec611840416e"): "vec(∇_X L_R) = Σ_j A_[j]ᵀ p_j: " + _LOOP,
-    ("xzw_invariance", "step 1", "0b5858d47c2c79b0"): "A2 w = 1ₙ: " + _XZW,
-    ("xzw_invariance", "step 2", "7e40b0541ac5c30c"): "A1 (z wᵀ) A2ᵀ = (A1 z) 1ₙᵀ: " + _XZW,
-    ("xzw_invariance", "step 3", "081bbf394fe06e34"): "A1 (X + z wᵀ) A2ᵀ = S + (A1 z) 1ₙᵀ: " + _XZW,
-    ("xzw_invariance", "step 4", "f0760d4cb1c9a081"): "F(X + z wᵀ) = F(X): " + _XZW,
-    ("xzw_invariance", "step 5", "6b5c3e1814428f3a"): "L_N(X + z wᵀ) = L_N(X): " + _XZW,
-    ("xzw_invariance", "step 6", "4650866348652d3b"): "dP = 0 (rows K_j ds_j with ds_j ∥ 1ₙ, K_j 1ₙ = 0): " + _XZW,
-    ("xzw_invariance", "step 7", "6edf73c58537beec"): "A1ᵀ dP A2 = 0 follows from dP = 0 (step 6): " + _XZW,
-    ("softmax_jacobian_half", "step 2 side 1", "e680623dd178d08b"):
+    ("kron_blocks", "step 1", "21e2dd86214964ef"): _KRON,
+    ("matrix_logit_box", "step 3 side 1", "1462cf792ce92715"): _KRON,
+    ("matrix_grad_normalized", "step 1", "eaab44f4998e3c77"): "L_N(X) = Σ_j ½‖f(A_[j] x) − b_j‖²: " + _LOOP,
+    ("matrix_grad_normalized", "step 2", "bb32f6e44dd17ebc"): "vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j: " + _LOOP,
+    ("matrix_grad_rescaled", "step 1", "d21bb04c2c46f028"): "L_R(X) = Σ_j ½‖u(A_[j] x) − α_j b_j‖²: " + _LOOP,
+    ("matrix_grad_rescaled", "step 2", "8bbcc7424efb891f"): "vec(∇_X L_R) = Σ_j A_[j]ᵀ p_j: " + _LOOP,
+    ("xzw_invariance", "step 1", "61a662090c88ab95"): "A2 w = 1ₙ: " + _XZW,
+    ("xzw_invariance", "step 2", "ffefb9fa2fa3e99d"): "A1 (z wᵀ) A2ᵀ = (A1 z) 1ₙᵀ: " + _XZW,
+    ("xzw_invariance", "step 3", "68fd3102f886b136"): "A1 (X + z wᵀ) A2ᵀ = S + (A1 z) 1ₙᵀ: " + _XZW,
+    ("xzw_invariance", "step 4", "0bdbdd1efab7f80b"): "F(X + z wᵀ) = F(X): " + _XZW,
+    ("xzw_invariance", "step 5", "cb791b0dc002d737"): "L_N(X + z wᵀ) = L_N(X): " + _XZW,
+    ("xzw_invariance", "step 6", "0d873618446e992b"): "dP = 0 (rows K_j ds_j with ds_j ∥ 1ₙ, K_j 1ₙ = 0): " + _XZW,
+    ("xzw_invariance", "step 7", "e3316dcfffda2d7b"): "A1ᵀ dP A2 = 0 follows from dP = 0 (step 6): " + _XZW,
+    ("softmax_jacobian_half", "step 2 side 1", "31925c3edbcfabfd"):
         "Σ_j |J_ij| = 2 f_i(1 − f_i) needs the signs of the entries (J_ii = f_i(1 − f_i) ≥ 0, J_ij = −f_i f_j ≤ 0 "
         "for j ≠ i, so the sum is f_i(1 − f_i) + f_i Σ_{j≠i} f_j = 2 f_i(1 − f_i) as Σ_j f_j = 1), which the "
         "normaliser does not reason about; proved for every n in Coq (SoftmaxRowSum.v, `attnreg proofs export "
@@ -50,10 +57,36 @@ REVIEWED_FIXED: dict[tuple[str, str, str], str] = {
 }
 
 
+def _atom(e) -> bytes:
+    """A leaf: its text, and a symbol's assumptions (``|x|`` of a positive x is x)."""
+    facts = sorted(e.assumptions0.items()) if isinstance(e, sp.Symbol) else ()
+    return f"{e}|{facts}".encode()
+
+
+def _tree(e, memo: dict) -> bytes:
+    """A digest of the expression tree ``e``: its class and atoms, then its arguments in sympy's own order (Add and
+    Mul sort them by ``Basic.compare``, which reads no Python hash, so the digest is the same in every process).
+    Each distinct subtree is digested once: ``str`` of the largest steps (10⁵ characters) costs seconds."""
+    if isinstance(e, sp.MatrixBase):
+        parts = [f"Matrix{e.shape}".encode(), *(_tree(x, memo) for x in e)]
+    elif isinstance(e, list | tuple):
+        parts = [b"list", *(_tree(x, memo) for x in e)]
+    else:
+        e = sp.sympify(e)
+        if e in memo:
+            return memo[e]
+        parts = [type(e).__name__.encode(), *((_tree(a, memo) for a in e.args) if e.args else [_atom(e)])]
+    out = hashlib.sha256(b"\0".join(parts)).digest()
+    if not isinstance(e, sp.MatrixBase | list | tuple):
+        memo[e] = out
+    return out
+
+
 def digest(label: str, step) -> str:
     """The digest of an identity step as built at the checker's base size: its label, claim and both sides."""
-    text = f"{label}\n{step.claim}\n{step.lhs}\n{step.rhs}"
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+    memo: dict = {}
+    text = b"\n".join([label.encode(), step.claim.encode(), _tree(step.lhs, memo), _tree(step.rhs, memo)])
+    return hashlib.sha256(text).hexdigest()[:16]
 
 
 def has_index_form(lemma_id: str, label: str, step) -> bool:
@@ -82,7 +115,7 @@ def fixed_size_failures(lemma_id: str, identities) -> list[str]:
             if not has_index_form(lemma_id, label, step) and reviewed(lemma_id, label, step) is None]
 
 
-def _main() -> None:  # pragma: no cover - a reviewer's tool: the digests of every fixed-size step
+def listing() -> None:  # pragma: no cover - a reviewer's tool: the digests of every fixed-size step
     from . import LEMMAS
     from ._sizes import identities
 
@@ -92,8 +125,4 @@ def _main() -> None:  # pragma: no cover - a reviewer's tool: the digests of eve
                 state = "reviewed" if reviewed(lid, label, s) else "NOT reviewed"
                 print(f"({lid!r}, {label!r}, {digest(label, s)!r}): {state} — {s.claim}")
 
-
-if __name__ == "__main__":  # pragma: no cover
-    _main()
-
-__all__ = ["REVIEWED_FIXED", "digest", "fixed_size_failures", "has_index_form", "reviewed"]
+__all__ = ["REVIEWED_FIXED", "digest", "fixed_size_failures", "has_index_form", "listing", "reviewed"]
