@@ -29,15 +29,13 @@ condition number (a small result where it cancels to within rounding, never nan)
 from __future__ import annotations
 
 import math
-import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-
-from array_api_compat import is_jax_array, is_lazy_array
 
 from . import _rows
 from ._scale import lin, lowest, times_exp
 from ._types import Array, Namespace
+from ._validate import readable
 
 
 def row_blocks(n: int, block: int, starts: Iterable[int] | None = None) -> Iterator[slice]:
@@ -96,15 +94,6 @@ class Scaled:
         if self.total is not None:
             part = part + times_exp(self.total, self.M - new, xp=xp)
         self.M, self.total = new, part
-
-
-def readable(x: Array) -> bool:
-    """Whether ``x``'s values can be read now. array_api_compat's ``is_lazy_array`` is True for *every* JAX array
-    (it errs on the side of caution), which kept eager JAX on one common scale as well; only a ``jax.jit``
-    tracer cannot be read."""
-    if is_jax_array(x):  # jax is loaded when x is a jax array: reach it through sys.modules (no import here)
-        return not isinstance(x, sys.modules["jax"].core.Tracer)
-    return not is_lazy_array(x)
 
 
 def _value(x: Array) -> float:

@@ -4,10 +4,11 @@ from __future__ import annotations
 import functools
 import math
 import numbers
+import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from array_api_compat import array_namespace, device, is_array_api_obj, is_lazy_array
+from array_api_compat import array_namespace, device, is_array_api_obj, is_jax_array, is_lazy_array
 
 from ._types import Array, Namespace
 
@@ -61,10 +62,23 @@ def check_shape(name: str, a: Array, shape: tuple[int | None, ...], meaning: str
         raise ValueError(f"{name} is empty (shape {tuple(a.shape)}); n and d must be at least 1")
 
 
+def readable(x: Array) -> bool:
+    """Whether ``x``'s values can be read now. array_api_compat's ``is_lazy_array`` is True for *every* JAX array
+    (it errs on the side of caution); only a JAX tracer (under ``jax.jit``, ``jax.grad``, ``vmap``) cannot be
+    read, so eager JAX arrays are read like NumPy's."""
+    if is_jax_array(x):  # jax is loaded when x is a jax array: reach it through sys.modules (no import here)
+        return not isinstance(x, sys.modules["jax"].core.Tracer)
+    return not is_lazy_array(x)
+
+
 def check_finite(xp: Namespace, **arrays: Array) -> None:
     for name, a in arrays.items():
-        # A traced (lazy) array has no values yet; its finiteness cannot be known here.
-        if not is_lazy_array(a) and not bool(xp.all(xp.isfinite(a))):
+        # A traced array has no values yet, so its finiteness cannot be known here; nor can that of an eager JAX
+        # array's inside a trace (closed over by a jit-compiled function: the test itself is then traced).
+        if not readable(a):
+            continue
+        finite = xp.all(xp.isfinite(a))
+        if readable(finite) and not bool(finite):
             raise ValueError(f"{name} contains non-finite entries (nan or inf)")
 
 

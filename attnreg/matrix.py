@@ -24,9 +24,9 @@ from __future__ import annotations
 
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
-from ._sweep import Groups, Scaled, Sweep, combine, readable, right, row_blocks, take_rows, unscale
+from ._sweep import Groups, Scaled, Sweep, combine, right, row_blocks, take_rows, unscale
 from ._types import Array, Namespace
-from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem
+from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem, readable
 
 
 def _sweep(A1: Array, A2: Array, B: Array, X: Array, version: str, block_rows: int | None, V: Array | None = None,

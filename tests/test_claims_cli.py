@@ -29,6 +29,7 @@ constant = "exp(R**2)"
 """
 
 
+@pytest.mark.xdist_group("lemmas")  # it proves claims: on the worker whose lemma verdicts are already cached
 def test_check_json_report_and_replay(tmp_path, capsys):
     claims = tmp_path / "c.toml"
     claims.write_text(FILE)

@@ -173,6 +173,7 @@ def test_rounds_run_on_any_executor_with_the_same_result():
     assert a.evaluations == b.evaluations == c.evaluations
 
 
+@pytest.mark.xdist_group("lemmas")  # it proves a claim: on the worker whose lemma verdicts are already cached
 def test_same_seed_same_bytes_under_cpu_load(tmp_path):
     """Work is counted in units, not seconds, and the JSON holds no timings: the same claims, seed and budget
     give the same bytes while another process burns a CPU (each run in this process: the proof checker's

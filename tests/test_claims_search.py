@@ -59,6 +59,7 @@ TRUE = [
 ]
 
 
+@pytest.mark.xdist_group("lemmas")  # a true claim may be proved by a lemma: verified once, on that worker
 @pytest.mark.parametrize("claim", TRUE, ids=lambda c: c.id)
 def test_true_claims_survive(claim, tmp_path):
     o = check_claim(claim, budget=0.3, seed=1, out_dir=tmp_path)

@@ -18,6 +18,8 @@ from attnreg.proofs._numeric import Numeric, context
 from attnreg.proofs._ops import SYM, vec
 from attnreg.proofs.symbols import R, ds, dx, matrix, n, quantity, vector
 
+pytestmark = pytest.mark.xdist_group("lemmas")  # forgeries cite the real lemmas: verified once, on one worker
+
 DOC = "Lemma {} (forgery): a false statement.\n\nStatement\n    s\nDerivation\n    d\nCheck\n    c\n"
 
 

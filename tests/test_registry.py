@@ -8,6 +8,15 @@ QUICK = catalogue.select(tiers=("quick",))
 SLOW = catalogue.select(tiers=("slow",))
 
 
+def _params(checks):
+    """The lemma checks, and the claim checks (a claim a lemma proves verifies that lemma), run on the worker that
+    verifies every lemma for tests/test_proofs*.py: verdicts are cached per process, so elsewhere each would verify
+    its lemmas a second time."""
+    grouped = ("lemma.", "claims.builtin.")
+    return [pytest.param(c, id=c.name, marks=[pytest.mark.xdist_group("lemmas")] if c.name.startswith(grouped)
+                         else []) for c in checks]
+
+
 def _assert_passes(check):
     result = registry.run(check, seed=0)
     assert result.status in (registry.Status.PASS, registry.Status.SKIP), f"{result.status.value}: {result.detail}"
@@ -15,13 +24,13 @@ def _assert_passes(check):
         assert result.evidence in registry.EVIDENCE
 
 
-@pytest.mark.parametrize("check", QUICK, ids=lambda c: c.name)
+@pytest.mark.parametrize("check", _params(QUICK))
 def test_quick_check(check):
     _assert_passes(check)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("check", SLOW, ids=lambda c: c.name)
+@pytest.mark.parametrize("check", _params(SLOW))
 def test_slow_check(check):
     _assert_passes(check)
 
