@@ -82,7 +82,7 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-START_AFTER = 0.03  # seconds: starting one forked worker and stopping it costs 12–25 ms here (2 cores, loaded)
+START_AFTER = 0.01  # seconds: starting one forked worker and stopping it costs 12–25 ms here (2 cores, loaded)
 
 
 @contextlib.contextmanager

@@ -37,8 +37,9 @@ from . import problem as P
 from .confirm import norm_at
 
 BATCH = 64  # boxes split per round (their children are the round's tasks)
-ROUND = 256  # evaluations a round aims at: K = ROUND // tasks per task
+ROUND = 96  # evaluations a round aims at: K = ROUND // tasks per task
 KMAX = 64  # at most this many evaluations per task
+OPENING, FAN = 3, 16  # the first OPENING rounds evaluate their children only (K = 1) while they have < FAN
 _ROWS = {}
 _LOCK = threading.Lock()  # arb's precision is process-global: one evaluation at a time per process
 D = decimal.Decimal
@@ -162,7 +163,7 @@ def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
         t_low, t_high = D(decimals.down(target)), D(decimals.up(target))
     start = clock()
     root = P.root(spec.p)
-    heap, evaluated, best_lower, found = [], 0, None, None
+    heap, evaluated, best_lower, found, rounds = [], 0, None, None, 0
     rho = None if spec.refine_to is None else D(spec.refine_to)
 
     def goal():  # split boxes above this; with refine_to, keep going until bound <= refine_to * lower bound
@@ -203,6 +204,9 @@ def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
             break
         children = [c for item in picked for c in P.split(item[1], item[3])]
         K = max(1, min(KMAX, ROUND // len(children), (spec.max_boxes - evaluated) // len(children)))
+        if rounds < OPENING and len(children) < FAN:  # the opening: a few levels breadth first (K = 1)
+            K = 1
+        rounds += 1
         rnd = (str(t_low), None if rho is None else str(rho), best_lower[0], str(t_high))
         spent = None if cpu is None else {}
         merge(_map(pool, prob, rnd, [(c, K) for c in children], spent))
