@@ -8,7 +8,10 @@ each along the side that contributes most to the spread of its entries (``Î£ |âˆ
 the mean-value form) and hands every child to a task. A task evaluates its child and goes on
 bisecting inside that subtree, worst box first, until its boxes are below the goal or it has spent
 its ``K`` evaluations; with ``refine_to`` it may raise its own goal by the lower bounds found in its
-subtree. ``K`` is fixed by the round (``ROUND // tasks``, between 1 and ``KMAX``): a task is a
+subtree. ``K`` is fixed by the round (``ROUND // tasks``, between 1 and ``KMAX``; in the opening, the
+first ``OPENING`` rounds while they have fewer than ``FAN`` tasks, ``K = 1``: the tree fans out breadth
+first, so the first large round is many small tasks that a pool started during the opening can share,
+not the root's two halves with 64 evaluations each, which one process would run alone): a task is a
 deterministic function of its box, the round's goal and ``K``, and a round's results are merged in
 task order, so the certificate is byte for byte the same for any executor and any number of workers
 as long as the run ends before ``budget_seconds`` (``max_boxes`` is a budget that does not depend on
