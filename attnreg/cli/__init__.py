@@ -38,7 +38,7 @@ def add_pool_options(parser, tasks: str) -> None:
     """``--workers`` / ``--scheduler`` for a command whose ``tasks`` run on :mod:`attnreg.verify.executor`."""
     parser.add_argument("--workers", type=int, default=None, metavar="N",
                         help=f"run the {tasks} on this process and N-1 forked ones (default: the number of cores; "
-                             "1 = this process alone; none is started for a run shorter than 30 ms)")
+                             "1 = this process alone; none is started for a run shorter than 10 ms)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help=f"run the {tasks} on a Dask cluster, e.g. tcp://host:8786 (needs pip install "
                              "'attnreg[dask]'; see README, 'Certified bounds and scaling out')")

@@ -8,7 +8,10 @@ each along the side that contributes most to the spread of its entries (``Î£ |âˆ
 the mean-value form) and hands every child to a task. A task evaluates its child and goes on
 bisecting inside that subtree, worst box first, until its boxes are below the goal or it has spent
 its ``K`` evaluations; with ``refine_to`` it may raise its own goal by the lower bounds found in its
-subtree. ``K`` is fixed by the round (``ROUND // tasks``, between 1 and ``KMAX``): a task is a
+subtree. ``K`` is fixed by the round (``ROUND // tasks``, between 1 and ``KMAX``; in the opening, the
+first ``OPENING`` rounds while they have fewer than ``FAN`` tasks, ``K = 1``: the tree fans out breadth
+first, so the first large round is many small tasks that a pool started during the opening can share,
+not the root's two halves with 64 evaluations each, which one process would run alone): a task is a
 deterministic function of its box, the round's goal and ``K``, and a round's results are merged in
 task order, so the certificate is byte for byte the same for any executor and any number of workers
 as long as the run ends before ``budget_seconds`` (``max_boxes`` is a budget that does not depend on
@@ -37,8 +40,9 @@ from . import problem as P
 from .confirm import norm_at
 
 BATCH = 64  # boxes split per round (their children are the round's tasks)
-ROUND = 256  # evaluations a round aims at: K = ROUND // tasks per task
+ROUND = 96  # evaluations a round aims at: K = ROUND // tasks per task
 KMAX = 64  # at most this many evaluations per task
+OPENING, FAN = 3, 16  # the first OPENING rounds evaluate their children only (K = 1) while they have < FAN
 _ROWS = {}
 _LOCK = threading.Lock()  # arb's precision is process-global: one evaluation at a time per process
 D = decimal.Decimal
@@ -162,7 +166,7 @@ def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
         t_low, t_high = D(decimals.down(target)), D(decimals.up(target))
     start = clock()
     root = P.root(spec.p)
-    heap, evaluated, best_lower, found = [], 0, None, None
+    heap, evaluated, best_lower, found, rounds = [], 0, None, None, 0
     rho = None if spec.refine_to is None else D(spec.refine_to)
 
     def goal():  # split boxes above this; with refine_to, keep going until bound <= refine_to * lower bound
@@ -203,6 +207,9 @@ def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
             break
         children = [c for item in picked for c in P.split(item[1], item[3])]
         K = max(1, min(KMAX, ROUND // len(children), (spec.max_boxes - evaluated) // len(children)))
+        if rounds < OPENING and len(children) < FAN:  # the opening: a few levels breadth first (K = 1)
+            K = 1
+        rounds += 1
         rnd = (str(t_low), None if rho is None else str(rho), best_lower[0], str(t_high))
         spent = None if cpu is None else {}
         merge(_map(pool, prob, rnd, [(c, K) for c in children], spent))
