@@ -9,7 +9,7 @@ threads × BLAS threads never exceed the cores. The limit is set before the call
 (``W = X A2ᵀ``): with ``W`` computed on several BLAS threads just before the lanes start, OpenBLAS's
 worker thread stayed busy (it waits for work by spinning) on the lanes' cores. Measured at n = 2048,
 d = 128, float64, 2 lanes on 2 cores, BLAS at 2 threads outside the call: 24–49 ms of CPU per call in that
-thread (seen in its /proc task CPU time; 22% of the call's CPU on a quiet machine), about 1 ms once ``W``
+thread (seen in its /proc task CPU time; up to 22% of the call's CPU, load average 1–7), about 1 ms once ``W``
 ran under the limit; 26 → 1 ms at n = 4096. ``W`` now runs on one lane's BLAS threads (≈ 3 ms at
 n = 2048 on one thread, serial).
 
