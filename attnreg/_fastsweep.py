@@ -93,13 +93,6 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
     cpu = torch_mod is None or A1.device.type == "cpu"
     n, d = A1.shape
     info = xp.finfo(A1.dtype)
-    W = X @ A2.T
-    dW = None if V is None else V @ A2.T
-    bound = float(_probe(o, A1, A2, X, V, W, xp))  # the one scalar read before the sweep
-    if not math.isfinite(bound) and not checked:
-        check_finite(xp, **inputs)  # raises for a non-finite input; else the bound merely overflowed
-    lo, hi = _fastrows.limits(float(info.max), float(info.smallest_normal), n, version)
-    safe = math.isfinite(bound) and math.sqrt(bound) * (1 + 2**-20) <= min(hi, -lo)
     starts = list(range(0, n, block))
     parts = min(len(starts), PARTS)
     lanes, inner = _threads.resolve(threads, parts, cpu=cpu)
@@ -159,7 +152,14 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                 out[q] = (sums, G, witness, bad, sl, sg)
         return out
 
-    with _threads.limited(lanes, inner, torch_mod):
+    with _threads.limited(lanes, inner, torch_mod):  # before W: see attnreg._threads (idle BLAS threads)
+        W = X @ A2.T
+        dW = None if V is None else V @ A2.T
+        bound = float(_probe(o, A1, A2, X, V, W, xp))  # the one scalar read before the sweep
+        if not math.isfinite(bound) and not checked:
+            check_finite(xp, **inputs)  # raises for a non-finite input; else the bound merely overflowed
+        lo, hi = _fastrows.limits(float(info.max), float(info.smallest_normal), n, version)
+        safe = math.isfinite(bound) and math.sqrt(bound) * (1 + 2**-20) <= min(hi, -lo)
         try:
             done = _threads.run_lanes(lane, lanes)
         finally:

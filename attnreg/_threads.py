@@ -5,7 +5,13 @@ the number of blocks), which walks its blocks in increasing order; the ``L`` lan
 most ``P``) take the partial sums ``l, l + L, …`` and the partial sums are added in their fixed order. The
 result is therefore the same to the last bit for any thread count (and from run to run). While more than
 one lane runs, BLAS (and torch's intra-op pool) is limited to ``max(1, cores // threads)`` threads, so
-threads × BLAS threads never exceed the cores.
+threads × BLAS threads never exceed the cores. The limit is set before the call's first product
+(``W = X A2ᵀ``): with ``W`` computed on several BLAS threads just before the lanes start, OpenBLAS's
+worker thread stayed busy (it waits for work by spinning) on the lanes' cores. Measured at n = 2048,
+d = 128, float64, 2 lanes on 2 cores, BLAS at 2 threads outside the call: 24–49 ms of CPU per call in that
+thread (seen in its /proc task CPU time; up to 22% of the call's CPU, load average 1–7), about 1 ms once ``W``
+ran under the limit; 26 → 1 ms at n = 4096. ``W`` now runs on one lane's BLAS threads (≈ 3 ms at
+n = 2048 on one thread, serial).
 
 The block size: one k × n buffer of about :data:`BLOCK_BYTES` bytes, at least ``MIN_ROWS`` rows (thinner
 blocks make the matrix products slow). Measured on this project's CPU machine (float64, d = 128, one thread,

@@ -2,7 +2,15 @@
 
 Timing: every contender is called twice first (jit compilation, caches, lazy imports: excluded), then
 round after round each contender is called once, the order rotating from round to round, so that a
-slow spell of a shared machine spreads over all of them; the median of the rounds is reported.
+slow spell of a shared machine spreads over all of them; the median of the rounds is reported. Before
+each timed call the process sleeps ``settle_s`` (not counted in the time or the budget), so that no
+contender starts while threads left busy by the one before still run: OpenBLAS's idle worker threads
+wait for work by spinning for 2²⁸ cycles (about 0.11 s at 2.45 GHz) after a product. The rotation keeps
+the cyclic order, so without the pause attnreg-numpy always followed floor-blocked (and attnreg-torch
+naive-numpy), both running OpenBLAS on 2 threads in the 2-thread worker, and started its 2 lanes with
+that spinning thread on their 2 cores (10–20 ms of the worker thread's CPU during a 2-lane call at
+n = 2048, load average 8–9; none after a pause of 0.15 s). One thread has no worker threads: the pause is
+taken only where a worker runs more than one thread.
 
 Memory: NumPy allocations are seen by :mod:`tracemalloc` (peak minus what was held before the call).
 torch and jax allocate outside Python's view, so they are measured in a fresh child process
@@ -28,20 +36,27 @@ HERE = Path(__file__).resolve().parent
 MIB = 2.0**20
 
 
-def interleaved(runs: dict, *, max_rounds: int, min_rounds: int, budget_s: float) -> dict:
-    """``{name: [seconds, ...]}`` for the zero-argument callables in ``runs``."""
+SETTLE_S = 0.15  # above OpenBLAS's spin of 2**28 cycles at clocks from 1.8 GHz up (module docstring)
+
+
+def interleaved(runs: dict, *, max_rounds: int, min_rounds: int, budget_s: float, settle_s: float = 0.0) -> dict:
+    """``{name: [seconds, ...]}`` for the zero-argument callables in ``runs``; ``settle_s`` of sleep before
+    each timed call (module docstring), counted in neither the times nor ``budget_s``."""
     for run in runs.values():
         run(), run()
     names = list(runs)
     times = {name: [] for name in names}
-    start = time.perf_counter()
+    start, slept = time.perf_counter(), 0.0
     for r in range(max_rounds):
         gc.collect()
         for name in names[r % len(names):] + names[:r % len(names)]:
+            if settle_s > 0:
+                time.sleep(settle_s)
+                slept += settle_s
             t0 = time.perf_counter()
             runs[name]()
             times[name].append(time.perf_counter() - t0)
-        if r + 1 >= min_rounds and time.perf_counter() - start > budget_s:
+        if r + 1 >= min_rounds and time.perf_counter() - start - slept > budget_s:
             break
     return times
 

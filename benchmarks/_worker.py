@@ -111,7 +111,8 @@ def _case(a, n, d, dtype, names, threads):
         for op in a.op:
             built = {name: _contenders.build(name, arrays, version, op) for name in names}
             times = _measure.interleaved({k: run for k, (run, _) in built.items()}, max_rounds=a.rounds,
-                                         min_rounds=3, budget_s=2.0 if a.quick else 10.0)
+                                         min_rounds=3, budget_s=2.0 if a.quick else 10.0,
+                                         settle_s=_measure.SETTLE_S if threads > 1 else 0.0)
             med = {k: statistics.median(v) for k, v in times.items()}
             for name, (run, gradient) in built.items():
                 G = gradient(run()) if op == "grad" and G_star is not None else None

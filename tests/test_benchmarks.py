@@ -108,6 +108,30 @@ def check_report(report, contenders, n, threads):
     return rows
 
 
+def test_settle_pause_precedes_every_timed_call_and_is_not_timed(monkeypatch):
+    import _measure
+
+    clock, events = [0.0], []
+
+    def sleep(s):
+        events.append(("sleep", s))
+        clock[0] += s
+
+    def call(name):
+        events.append(("call", name))
+        clock[0] += 0.25
+
+    monkeypatch.setattr(_measure.time, "sleep", sleep)
+    monkeypatch.setattr(_measure.time, "perf_counter", lambda: clock[0])
+    runs = {"a": lambda: call("a"), "b": lambda: call("b")}
+    times = _measure.interleaved(runs, max_rounds=5, min_rounds=3, budget_s=1.9, settle_s=30.0)
+    assert events[4:] == [e for name in "abbaab" + "ba" for e in (("sleep", 30.0), ("call", name))]
+    assert times == {"a": [0.25] * 4, "b": [0.25] * 4}  # the pauses are neither timed nor spent from the budget
+    events.clear()
+    assert _measure.interleaved(runs, max_rounds=5, min_rounds=3, budget_s=1.9) == {"a": [0.25] * 4, "b": [0.25] * 4}
+    assert not any(e[0] == "sleep" for e in events)  # settle_s defaults to no pause
+
+
 def test_tiny_numpy_run_writes_well_formed_json(tmp_path):
     out = tmp_path / "bench.json"
     proc = run_bench("--n", "48,64", "--d", "4", "--dtype", "float64", "--threads", "1", "--rounds", "3",
