@@ -432,3 +432,22 @@ def test_a_step_built_only_from_n_4_is_refused():
         return [Step("1 = 1", "x", sp.Integer(1), sp.Integer(1))]
     assert "cannot be built at n=4, d=2: ValueError: no" in why(forged("f_broken_4", broken))
     assert "n=4" not in why(forged("f_from_5", lambda n_, d_: steps(n_, d_, start=5)))  # the limit, stated
+
+
+def test_a_lemma_wearing_an_id_with_index_forms_gets_no_proof_for_a_new_step(monkeypatch, capsys):
+    """The index tables are keyed by (lemma id, label), and a key proves only the step its form is linked to.
+    A lemma wearing row_shift's id (a replaced or new module whose docstring names it) with e₄(v) = 0 — true at
+    n = 3, false at n = 4 — at the keyed label "step 1" was accepted by verify, numeric layers included, and by
+    `attnreg proofs check` (exit 0, "proved"), the index-table row FAILED beside it. Now the step's digest is not
+    the linked one (proofs/_linked.py), so it has no index form for the checker and is not reviewed."""
+    base = LEMMAS["row_shift"]
+
+    def steps(n_, d_):
+        out = list(base.steps(n_, d_))
+        out[0] = _e4_steps(n_, d_)[0]
+        return out
+    lem = dataclasses.replace(base, steps=steps)
+    reason = "step 1 has an index form only for the step it was linked to (proofs/_linked.py), not this one"
+    assert reason in why(lem)
+    assert reason in rejected_by_cli(lem, monkeypatch, capsys, "--no-numeric")
+    assert why(base) == ""  # the real lemma's steps are the linked ones

@@ -141,12 +141,19 @@ def test_a_free_logit_softmax_is_written_from_its_definition():
 def test_every_identity_step_is_proved_for_all_n_d_or_says_why():
     """Walk every lemma's identity steps: each is proved for all n, d (exactly linked to the lemma's step) or is
     in a table of reasons; the only vector-form exception is Σ_j |J_ij| = 2f_i(1 − f_i) (signs; proved in Coq)."""
-    fixed = []
+    from attnreg.proofs._fixed import digest
+    from attnreg.proofs._linked import LINKED
+
+    fixed, linked = [], {}
     for lemma in LEMMAS.values():
+        steps = dict(it.identities(lemma))
         for row in it.rows(lemma, exact=True):
             assert row.status != "FAILED", (lemma.id, row)
+            if (lemma.id, row.label) in iv.STEPS or (lemma.id, row.label) in im.STEPS:
+                linked[(lemma.id, row.label)] = digest(row.label, steps[row.label])
             if row.status == "fixed sizes":
                 key = (lemma.id, row.label)
                 assert key in im.FIXED or key in iv.NOT_INDEXED, key  # never "no index form is written"
                 fixed.append(key)
     assert [k for k in fixed if k not in im.FIXED] == [("softmax_jacobian_half", "step 2 side 1")]
+    assert linked == LINKED  # the checker's digests are of the steps whose links were just decided exactly
