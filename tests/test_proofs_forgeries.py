@@ -451,3 +451,17 @@ def test_a_lemma_wearing_an_id_with_index_forms_gets_no_proof_for_a_new_step(mon
     assert reason in why(lem)
     assert reason in rejected_by_cli(lem, monkeypatch, capsys, "--no-numeric")
     assert why(base) == ""  # the real lemma's steps are the linked ones
+
+
+@pytest.mark.xfail(strict=True, reason="an identity lemma's statement is prose: nothing ties it to its steps")
+def test_an_identity_lemmas_statement_is_tied_to_its_steps():
+    """Open (found in review of issue 13): a bound lemma's goal is composed from its chain, but an identity lemma
+    (no goal) is proved when its steps are; its claim is docstring text that nothing reads. A lemma wearing
+    row_shift's id (the module replaced) with only its first two steps — linked to their index forms, so proved
+    for every n — and the claim "0 = 1 for every n" is proved by verify, numeric layers included. The fix needs a
+    formal statement for identity lemmas (a Step the chain must end in, or equal), not a longer table."""
+    rs = LEMMAS["row_shift"]
+    lem = Lemma(doc=rs.doc.replace(rs.claim, "0 = 1 for every n", 1), steps=lambda n_, d_: list(rs.steps(n_, d_))[:2],
+                requires=rs.requires, numeric=rs.numeric)
+    assert lem.id == "row_shift" and lem.claim == "0 = 1 for every n"
+    assert why(lem, numeric=True)
