@@ -93,7 +93,8 @@ def digest(label: str, step) -> str:
 def has_index_form(lemma_id: str, label: str, step) -> bool:
     """The step has an index form (proved for every n and d by :mod:`.index_table`) linked to this very step (its
     digest is the linked one: :data:`._linked.LINKED`), or is a reviewed size-free scalar identity with no sized
-    symbols."""
+    symbols, pinned by its digest the same way (names outside the sized families, ``v0, v1, v2``, are not seen as
+    sized)."""
     from . import index_matrix, index_vector
     from ._sizes import _families
 
@@ -102,7 +103,7 @@ def has_index_form(lemma_id: str, label: str, step) -> bool:
     key = (lemma_id, label)
     if key in index_vector.STEPS or key in index_matrix.STEPS:
         return LINKED.get(key) == digest(label, step)
-    return key in index_vector.SIZE_FREE and not _families(step)
+    return key in index_vector.SIZE_FREE and not _families(step) and LINKED.get(key) == digest(label, step)
 
 
 def reviewed(lemma_id: str, label: str, step) -> str | None:
@@ -117,7 +118,7 @@ def fixed_size_failures(lemma_id: str, identities) -> list[str]:
     from . import index_matrix, index_vector
 
     def what(label) -> str:
-        if (lemma_id, label) in index_vector.STEPS or (lemma_id, label) in index_matrix.STEPS:
+        if any((lemma_id, label) in t for t in (index_vector.STEPS, index_matrix.STEPS, index_vector.SIZE_FREE)):
             return (f"{label} has an index form only for the step it was linked to (proofs/_linked.py), not this "
                     "one, so it is checked at fixed sizes only and is not among the reviewed fixed-size steps")
         return (f"{label} is checked at fixed sizes only, has no index form, and is not among the reviewed "

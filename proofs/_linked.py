@@ -10,6 +10,9 @@ module whose docstring names that id) with a false step at a keyed label — ``e
 ``bound_lemmas()``, the index-table row saying FAILED beside it. Here each keyed step is pinned by
 :func:`._fixed.digest` of the step as built at n = 3, d = 2 (its label, claim and both expression trees): a step
 with another digest has no index form for the checker, so it is refused unless hand-reviewed (:mod:`._fixed`).
+The size-free scalar identity of :data:`.index_vector.SIZE_FREE` is pinned too: its reason ("one number t, no
+index") is about that step, and a term in ``v0, v1, v2`` (names outside the sized families) that is zero at n = 3
+only was accepted under it.
 
 That each digest below is of a step whose link holds is checked by the test suite (the slow tier, exactly:
 ``tests/test_proofs_index.py``); that every real lemma's steps still have these digests, by every verdict of
@@ -18,6 +21,8 @@ the 57 lemmas. Regenerate with :func:`listing` after changing a lemma's steps, a
 from __future__ import annotations
 
 LINKED: dict[tuple[str, str], str] = {
+    # the size-free scalar of index_vector.SIZE_FREE, pinned too: its reason (one number t) is about this step
+    ('softmax_jacobian_half', 'step 3 side 1'): '075abbcefb18b85e',
     ('tensor_trick', 'step 1'): '748d584dd3d65555',
     ('tensor_trick', 'step 2'): '6cf302191150c8b8',
     ('tensor_trick', 'step 3'): '607fc1faa4613180',
@@ -135,7 +140,7 @@ def listing() -> None:  # pragma: no cover - a maintainer's tool: the digests of
         steps = dict(identities(lemma))
         for r in index_table.rows(lemma):
             key = (lemma.id, r.label)
-            if key in index_vector.STEPS or key in index_matrix.STEPS:
+            if key in index_vector.STEPS or key in index_matrix.STEPS or key in index_vector.SIZE_FREE:
                 state = "" if r.status == "all n, d" else f"  # NOT linked: {r.how}"
                 print(f"    {key!r}: {digest(r.label, steps[r.label])!r},{state}")
 

@@ -452,6 +452,24 @@ def test_a_lemma_wearing_an_id_with_index_forms_gets_no_proof_for_a_new_step(mon
     assert reason in rejected_by_cli(lem, monkeypatch, capsys, "--no-numeric")
     assert why(base) == ""  # the real lemma's steps are the linked ones
 
+    # the size-free scalar entry is pinned the same way: a side identity at its key with a term in v0, v1, v2 —
+    # zero at n = 3 (e₄ of three numbers), v0·v1·v2·v3 at n = 4, names outside the sized families — was accepted
+    # and shown as "a scalar identity in one number t … the proof for every n and d"
+    jac = LEMMAS["softmax_jacobian_half"]
+
+    def junk(n_, d_):
+        out = list(jac.steps(n_, d_))
+        v = sp.symbols(f"v0:{n_}", real=True)
+        p = [None] + [sum(x ** k for x in v) for k in range(1, 5)]
+        e4 = (p[1] ** 4 - 6 * p[1] ** 2 * p[2] + 3 * p[2] ** 2 + 8 * p[1] * p[3] - 6 * p[4]) / 24
+        out[2] = dataclasses.replace(out[2], side=(dataclasses.replace(out[2].side[0], lhs=out[2].side[0].lhs + e4),))
+        return out
+    wearing = dataclasses.replace(jac, steps=junk)
+    assert "step 3 side 1 has an index form only for the step it was linked to" in why(wearing)
+    from attnreg.proofs import index_table as it
+
+    assert [r.status for r in it.rows(wearing) if r.label == "step 3 side 1"] == ["FAILED"]  # shown so too
+
 
 @pytest.mark.xfail(strict=True, reason="an identity lemma's statement is prose: nothing ties it to its steps")
 def test_an_identity_lemmas_statement_is_tied_to_its_steps():
