@@ -10,10 +10,11 @@ and both sides as built at n = 3, d = 2 (their expression trees: :func:`digest`,
 never by anything a lemma module declares about itself. A forged module cannot add to the list; a changed step
 falls out of it (its digest changes) and must be reviewed again (:func:`listing` prints the digests).
 
-What :func:`has_index_form` reads is the tables' keys ``(lemma id, label)``, as cheap as a lookup; that the entry
-*is* the lemma's step is decided by :mod:`.index_table` (``attnreg proofs show`` / ``check`` and the test suite),
-not here. A lemma module that takes over the id of a lemma with index forms (an edit of the package's ``ORDER``,
-seen in review) and builds another step at such a label is decided at n = 3 only: a limit of this check.
+What :func:`has_index_form` reads is the tables' keys ``(lemma id, label)`` *and* the digest of the step the key's
+index form was linked to (:data:`._linked.LINKED`): a key alone proved nothing about the step a lemma builds at
+that label (a lemma wearing ``row_shift``'s id with ``e₄(v) = 0`` as its step 1 was accepted; see
+:mod:`._linked`). That each linked digest is of a step whose link holds is :mod:`.index_table`'s business (the
+test suite), not redone here (about 30 s of CPU over the 105 keyed steps).
 
 Each entry's reason says why the step holds for every n and d although no index form proves it; each was read
 against the step (December 2026, the 14 fixed-size steps of the 57 lemmas, listed from ``attnreg proofs show``).
@@ -90,15 +91,19 @@ def digest(label: str, step) -> str:
 
 
 def has_index_form(lemma_id: str, label: str, step) -> bool:
-    """The step has an index form (proved for every n and d by :mod:`.index_table`), or is a reviewed size-free
-    scalar identity with no sized symbols."""
+    """The step has an index form (proved for every n and d by :mod:`.index_table`) linked to this very step (its
+    digest is the linked one: :data:`._linked.LINKED`), or is a reviewed size-free scalar identity with no sized
+    symbols, pinned by its digest the same way (names outside the sized families, ``v0, v1, v2``, are not seen as
+    sized)."""
     from . import index_matrix, index_vector
     from ._sizes import _families
 
+    from ._linked import LINKED
+
     key = (lemma_id, label)
     if key in index_vector.STEPS or key in index_matrix.STEPS:
-        return True
-    return key in index_vector.SIZE_FREE and not _families(step)
+        return LINKED.get(key) == digest(label, step)
+    return key in index_vector.SIZE_FREE and not _families(step) and LINKED.get(key) == digest(label, step)
 
 
 def reviewed(lemma_id: str, label: str, step) -> str | None:
@@ -110,8 +115,15 @@ def reviewed(lemma_id: str, label: str, step) -> str | None:
 def fixed_size_failures(lemma_id: str, identities) -> list[str]:
     """One failure per identity step of ``identities`` (``[(label, step)]`` at the base size) that has no index
     form and is not reviewed."""
-    return [f"{label} is checked at fixed sizes only, has no index form, and is not among the reviewed fixed-size "
-            f"steps ({step.claim})" for label, step in identities
+    from . import index_matrix, index_vector
+
+    def what(label) -> str:
+        if any((lemma_id, label) in t for t in (index_vector.STEPS, index_matrix.STEPS, index_vector.SIZE_FREE)):
+            return (f"{label} has an index form only for the step it was linked to (proofs/_linked.py), not this "
+                    "one, so it is checked at fixed sizes only and is not among the reviewed fixed-size steps")
+        return (f"{label} is checked at fixed sizes only, has no index form, and is not among the reviewed "
+                "fixed-size steps")
+    return [f"{what(label)} ({step.claim})" for label, step in identities
             if not has_index_form(lemma_id, label, step) and reviewed(lemma_id, label, step) is None]
 
 

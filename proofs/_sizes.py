@@ -96,15 +96,18 @@ def larger_differs(lemma: Lemma, small=BASE_SIZES[0], larger=LARGER) -> list[str
     ``small`` = (3, 2) (``[]``: the same count, kinds, rules and claims, or a lemma of :data:`NOT_PROBED_LARGER`).
 
     Is a different list at n = 4 a soundness problem at all? No, when every step at the checker's size is proved
-    for every n and d (an index form, or a reviewed fixed-size step: :mod:`._fixed`) and every estimate is
+    for every n and d (an index form linked to that very step: :mod:`._linked`, or a reviewed fixed-size
+    step: :mod:`._fixed`) and every estimate is
     size-free (its rule, with ``n`` symbolic): the verdict is the chain built at (3, 2), read for every n and d,
     and it does not rest on what ``steps(4, 2)`` returns. What a different list breaks is the lemma's text: its
     module shows (``steps(n, d)`` at another size, its numeric route, a reader) a derivation the checker never
     decided. So this is a cheap consistency check, not a proof obligation: the steps at (4, 2) are built, never
-    decided symbolically, and must have the same shape; since then no step is new at (4, 2), none needs sampling
-    there (the steps' content at n = 4 is the index forms' business). Limits: a lemma that reads n to change its
-    steps only from n = 5 on is not seen, nor are the lemmas of :data:`NOT_PROBED_LARGER` (their builds at n = 4
-    took 9.1 of the 11.3 s all 57 take there, measured on one core of a quiet machine; the other 52 take about
+    decided symbolically, and must have the same shape; they are not sampled either, so a step with the same
+    claim and other expressions at n = 4 (``rhs`` doubled from n = 4 on, a reviewed or a linked step alike) is
+    not seen — the verdict does not rest on it (the steps' content at every n is the index forms' and the review's
+    business). Limits: a lemma that reads n to change its steps only from n = 5 on is not seen, nor are the lemmas
+    of :data:`NOT_PROBED_LARGER`, keyed by id, so not a module wearing one of those ids either (their builds
+    at n = 4 took 9.1 of the 11.3 s all 57 take there, measured on one core of a quiet machine; the other 52 take about
     2.2 s, 2.9–3.1 s of CPU under a load of 5 on 2 cores); a build that fails at (4, 2) is refused (every lemma is
     stated for every n ≥ 3)."""
     if lemma.id in NOT_PROBED_LARGER:

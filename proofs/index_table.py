@@ -164,7 +164,13 @@ def row(lemma: Lemma, label: str, claim: str, *, exact: bool = False) -> Row:
                                                           "digits)"))
             return Row(label, claim, "FAILED", why or f"normal form of lhs − rhs leaves {len(rest)} terms; {count}")
     if key in index_vector.SIZE_FREE and not _families(_built(lemma)[label]):
-        return Row(label, claim, "all n, d", index_vector.SIZE_FREE[key])
+        from ._fixed import digest
+        from ._linked import LINKED
+
+        if LINKED.get(key) == digest(label, _built(lemma)[label]):  # the step the reason was written for
+            return Row(label, claim, "all n, d", index_vector.SIZE_FREE[key])
+        return Row(label, claim, "FAILED", "not the size-free scalar identity reviewed for this key "
+                   "(proofs/_linked.py: its digest differs)")
     for reasons in (index_vector.NOT_INDEXED, index_matrix.FIXED):
         if key in reasons:
             return Row(label, claim, "fixed sizes", reasons[key])

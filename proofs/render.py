@@ -234,8 +234,9 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
                        f"proved for every n: {r.label} ({r.claim}) — {r.how}")
     out.append(f"- At fixed sizes: {idents} exact identities (steps and side conditions) decided by sympy at {where}, "
                "the checker's sizes (never fewer than n = 3, d = 2), built at the size asked for (a second build "
-               "at n = 3, d = 3), the same steps as at n = 2, d = 1 (none built only where the checker "
-               "does not look), " + (f"not built at n = 4 ({NOT_PROBED_LARGER[lemma.id]})"
+               "at n = 3, d = 3), no step built at n = 2, d = 1 or at n = 3, d = 3 that is not built at n = 3, "
+               "d = 2 (compared by claim text; a step built only at a size no probe uses, such as n = 2, d = 2 or "
+               "n ≥ 5, is not seen), " + (f"not built at n = 4 ({NOT_PROBED_LARGER[lemma.id]})"
                                      if lemma.id in NOT_PROBED_LARGER
                                      else "the same shape at n = 4, d = 2 (built, not decided there)")
                + ". For a step listed above as fixed sizes only this "

@@ -434,3 +434,54 @@ def test_a_step_built_only_from_n_4_is_refused():
         return [Step("1 = 1", "x", sp.Integer(1), sp.Integer(1))]
     assert "cannot be built at n=4, d=2: ValueError: no" in why(forged("f_broken_4", broken))
     assert "n=4" not in why(forged("f_from_5", lambda n_, d_: steps(n_, d_, start=5)))  # the limit, stated
+
+
+def test_a_lemma_wearing_an_id_with_index_forms_gets_no_proof_for_a_new_step(monkeypatch, capsys):
+    """The index tables are keyed by (lemma id, label), and a key proves only the step its form is linked to.
+    A lemma wearing row_shift's id (a replaced or new module whose docstring names it) with e₄(v) = 0 — true at
+    n = 3, false at n = 4 — at the keyed label "step 1" was accepted by verify, numeric layers included, and by
+    `attnreg proofs check` (exit 0, "proved"), the index-table row FAILED beside it. Now the step's digest is not
+    the linked one (proofs/_linked.py), so it has no index form for the checker and is not reviewed."""
+    base = LEMMAS["row_shift"]
+
+    def steps(n_, d_):
+        out = list(base.steps(n_, d_))
+        out[0] = _e4_steps(n_, d_)[0]
+        return out
+    lem = dataclasses.replace(base, steps=steps)
+    reason = "step 1 has an index form only for the step it was linked to (proofs/_linked.py), not this one"
+    assert reason in why(lem)
+    assert reason in rejected_by_cli(lem, monkeypatch, capsys, "--no-numeric")
+    assert why(base) == ""  # the real lemma's steps are the linked ones
+
+    # the size-free scalar entry is pinned the same way: a side identity at its key with a term in v0, v1, v2 —
+    # zero at n = 3 (e₄ of three numbers), v0·v1·v2·v3 at n = 4, names outside the sized families — was accepted
+    # and shown as "a scalar identity in one number t … the proof for every n and d"
+    jac = LEMMAS["softmax_jacobian_half"]
+
+    def junk(n_, d_):
+        out = list(jac.steps(n_, d_))
+        v = sp.symbols(f"v0:{n_}", real=True)
+        p = [None] + [sum(x ** k for x in v) for k in range(1, 5)]
+        e4 = (p[1] ** 4 - 6 * p[1] ** 2 * p[2] + 3 * p[2] ** 2 + 8 * p[1] * p[3] - 6 * p[4]) / 24
+        out[2] = dataclasses.replace(out[2], side=(dataclasses.replace(out[2].side[0], lhs=out[2].side[0].lhs + e4),))
+        return out
+    wearing = dataclasses.replace(jac, steps=junk)
+    assert "step 3 side 1 has an index form only for the step it was linked to" in why(wearing)
+    from attnreg.proofs import index_table as it
+
+    assert [r.status for r in it.rows(wearing) if r.label == "step 3 side 1"] == ["FAILED"]  # shown so too
+
+
+@pytest.mark.xfail(strict=True, reason="an identity lemma's statement is prose: nothing ties it to its steps")
+def test_an_identity_lemmas_statement_is_tied_to_its_steps():
+    """Open (found in review of issue 13): a bound lemma's goal is composed from its chain, but an identity lemma
+    (no goal) is proved when its steps are; its claim is docstring text that nothing reads. A lemma wearing
+    row_shift's id (the module replaced) with only its first two steps — linked to their index forms, so proved
+    for every n — and the claim "0 = 1 for every n" is proved by verify, numeric layers included. The fix needs a
+    formal statement for identity lemmas (a Step the chain must end in, or equal), not a longer table."""
+    rs = LEMMAS["row_shift"]
+    lem = Lemma(doc=rs.doc.replace(rs.claim, "0 = 1 for every n", 1), steps=lambda n_, d_: list(rs.steps(n_, d_))[:2],
+                requires=rs.requires, numeric=rs.numeric)
+    assert lem.id == "row_shift" and lem.claim == "0 = 1 for every n"
+    assert why(lem, numeric=True)

@@ -127,6 +127,10 @@ def test_show_and_check_say_what_stays_at_fixed_sizes(capsys):
     assert "Proved for all n and d: 4 of 5 identity steps" in out
     assert "- Fixed sizes only, reviewed by hand (proofs/_fixed.py) as holding for every n and d: step 1 (rows " \
            "j·n … j·n + n − 1 of A1 ⊗ A2 form A1[j,:] ⊗ A2) — rows j·n … j·n + n − 1 of A1 ⊗ A2 are the block" in out
+    # the size probes are stated as what they check, no more: a step built only at n = 2, d = 2 or n ≥ 5 is not seen
+    assert "none built only where the checker does not look" not in out
+    assert "no step built at n = 2, d = 1 or at n = 3, d = 3 that is not built at n = 3, d = 2 (compared by claim " \
+           "text; a step built only at a size no probe uses, such as n = 2, d = 2 or n ≥ 5, is not seen)" in out
     assert main(["proofs", "check", "kron_blocks", "--no-numeric"]) == 0
     assert "identities: 4 of 5 identity steps proved for all n, d; fixed sizes only: step 1 (why: `attnreg proofs " \
            "show kron_blocks`)" in capsys.readouterr().out
@@ -141,12 +145,19 @@ def test_a_free_logit_softmax_is_written_from_its_definition():
 def test_every_identity_step_is_proved_for_all_n_d_or_says_why():
     """Walk every lemma's identity steps: each is proved for all n, d (exactly linked to the lemma's step) or is
     in a table of reasons; the only vector-form exception is Σ_j |J_ij| = 2f_i(1 − f_i) (signs; proved in Coq)."""
-    fixed = []
+    from attnreg.proofs._fixed import digest
+    from attnreg.proofs._linked import LINKED
+
+    fixed, linked = [], {}
     for lemma in LEMMAS.values():
+        steps = dict(it.identities(lemma))
         for row in it.rows(lemma, exact=True):
             assert row.status != "FAILED", (lemma.id, row)
+            if any((lemma.id, row.label) in t for t in (iv.STEPS, im.STEPS, iv.SIZE_FREE)):
+                linked[(lemma.id, row.label)] = digest(row.label, steps[row.label])
             if row.status == "fixed sizes":
                 key = (lemma.id, row.label)
                 assert key in im.FIXED or key in iv.NOT_INDEXED, key  # never "no index form is written"
                 fixed.append(key)
     assert [k for k in fixed if k not in im.FIXED] == [("softmax_jacobian_half", "step 2 side 1")]
+    assert linked == LINKED  # the checker's digests are of the steps whose links were just decided exactly
