@@ -6,9 +6,9 @@ without is decided by sympy at the checker's sizes only (n = 3; d = 2, 3), and t
 ``e₄(v) = 0`` written by Newton's identities in the power sums is one formula at every size, 0 at n ≤ 3 and
 ``v_0 v_1 v_2 v_3`` at n = 4. So :func:`reviewed` accepts such a step only if it is listed here, keyed by what the
 checker sees — the lemma id, the step's label (its position, counted by the checker) and a digest of its claim
-and both sides as built at n = 3, d = 2 (their expression trees: :func:`digest`, the same in every process) —
+and both sides as built at n = 3, d = 2 (their expression trees: :func:`._digest.digest`, the same in every process) —
 never by anything a lemma module declares about itself. A forged module cannot add to the list; a changed step
-falls out of it (its digest changes) and must be reviewed again (:func:`listing` prints the digests).
+falls out of it (its digest changes) and must be reviewed again (:func:`._review_tools.fixed_steps` prints the digests).
 
 What :func:`has_index_form` reads is the tables' keys ``(lemma id, label)`` *and* the digest of the step the key's
 index form was linked to (:data:`._linked.LINKED`): a key alone proved nothing about the step a lemma builds at
@@ -21,9 +21,10 @@ against the step (December 2026, the 14 fixed-size steps of the 57 lemmas, liste
 """
 from __future__ import annotations
 
-import hashlib
-
-import sympy as sp
+from . import index_matrix, index_vector
+from ._digest import digest
+from ._linked import LINKED
+from ._sizes import _families
 
 _KRON = ("rows j·n … j·n + n − 1 of A1 ⊗ A2 are the block A1[j,:] ⊗ A2: in pair indices both sides are "
          "A1[j,i] A2[m,k] by the definition of ⊗ for every size, so the step states the row-major flattening "
@@ -58,48 +59,11 @@ REVIEWED_FIXED: dict[tuple[str, str, str], str] = {
 }
 
 
-def _atom(e) -> bytes:
-    """A leaf: its text, and a symbol's assumptions (``|x|`` of a positive x is x)."""
-    facts = sorted(e.assumptions0.items()) if isinstance(e, sp.Symbol) else ()
-    return f"{e}|{facts}".encode()
-
-
-def _tree(e, memo: dict) -> bytes:
-    """A digest of the expression tree ``e``: its class and atoms, then its arguments in sympy's own order (Add and
-    Mul sort them by ``Basic.compare``, which reads no Python hash, so the digest is the same in every process).
-    Each distinct subtree is digested once: ``str`` of the largest steps (10⁵ characters) costs seconds."""
-    if isinstance(e, sp.MatrixBase):
-        parts = [f"Matrix{e.shape}".encode(), *(_tree(x, memo) for x in e)]
-    elif isinstance(e, list | tuple):
-        parts = [b"list", *(_tree(x, memo) for x in e)]
-    else:
-        e = sp.sympify(e)
-        if e in memo:
-            return memo[e]
-        parts = [type(e).__name__.encode(), *((_tree(a, memo) for a in e.args) if e.args else [_atom(e)])]
-    out = hashlib.sha256(b"\0".join(parts)).digest()
-    if not isinstance(e, sp.MatrixBase | list | tuple):
-        memo[e] = out
-    return out
-
-
-def digest(label: str, step) -> str:
-    """The digest of an identity step as built at the checker's base size: its label, claim and both sides."""
-    memo: dict = {}
-    text = b"\n".join([label.encode(), step.claim.encode(), _tree(step.lhs, memo), _tree(step.rhs, memo)])
-    return hashlib.sha256(text).hexdigest()[:16]
-
-
 def has_index_form(lemma_id: str, label: str, step) -> bool:
     """The step has an index form (proved for every n and d by :mod:`.index_table`) linked to this very step (its
     digest is the linked one: :data:`._linked.LINKED`), or is a reviewed size-free scalar identity with no sized
     symbols, pinned by its digest the same way (names outside the sized families, ``v0, v1, v2``, are not seen as
     sized)."""
-    from . import index_matrix, index_vector
-    from ._sizes import _families
-
-    from ._linked import LINKED
-
     key = (lemma_id, label)
     if key in index_vector.STEPS or key in index_matrix.STEPS:
         return LINKED.get(key) == digest(label, step)
@@ -115,8 +79,6 @@ def reviewed(lemma_id: str, label: str, step) -> str | None:
 def fixed_size_failures(lemma_id: str, identities) -> list[str]:
     """One failure per identity step of ``identities`` (``[(label, step)]`` at the base size) that has no index
     form and is not reviewed."""
-    from . import index_matrix, index_vector
-
     def what(label) -> str:
         if any((lemma_id, label) in t for t in (index_vector.STEPS, index_matrix.STEPS, index_vector.SIZE_FREE)):
             return (f"{label} has an index form only for the step it was linked to (proofs/_linked.py), not this "
@@ -127,14 +89,4 @@ def fixed_size_failures(lemma_id: str, identities) -> list[str]:
             if not has_index_form(lemma_id, label, step) and reviewed(lemma_id, label, step) is None]
 
 
-def listing() -> None:  # pragma: no cover - a reviewer's tool: the digests of every fixed-size step
-    from . import LEMMAS
-    from ._sizes import identities
-
-    for lid, lem in LEMMAS.items():
-        for label, s in identities(lem):
-            if not has_index_form(lid, label, s):
-                state = "reviewed" if reviewed(lid, label, s) else "NOT reviewed"
-                print(f"({lid!r}, {label!r}, {digest(label, s)!r}): {state} — {s.claim}")
-
-__all__ = ["REVIEWED_FIXED", "digest", "fixed_size_failures", "has_index_form", "listing", "reviewed"]
+__all__ = ["REVIEWED_FIXED", "fixed_size_failures", "has_index_form", "reviewed"]

@@ -16,7 +16,8 @@ only was accepted under it.
 
 That each digest below is of a step whose link holds is checked by the test suite (the slow tier, exactly:
 ``tests/test_proofs_index.py``); that every real lemma's steps still have these digests, by every verdict of
-the 57 lemmas. Regenerate with :func:`listing` after changing a lemma's steps, and read the rows it prints.
+the 57 lemmas. Regenerate with :func:`._review_tools.linked_steps` after changing a lemma's steps, and read the
+rows it prints.
 """
 from __future__ import annotations
 
@@ -131,18 +132,4 @@ LINKED: dict[tuple[str, str], str] = {
 }
 
 
-def listing() -> None:  # pragma: no cover - a maintainer's tool: the digests of the keyed steps whose link holds
-    from . import LEMMAS, index_matrix, index_table, index_vector
-    from ._fixed import digest
-    from ._sizes import identities
-
-    for lemma in LEMMAS.values():
-        steps = dict(identities(lemma))
-        for r in index_table.rows(lemma):
-            key = (lemma.id, r.label)
-            if key in index_vector.STEPS or key in index_matrix.STEPS or key in index_vector.SIZE_FREE:
-                state = "" if r.status == "all n, d" else f"  # NOT linked: {r.how}"
-                print(f"    {key!r}: {digest(r.label, steps[r.label])!r},{state}")
-
-
-__all__ = ["LINKED", "listing"]
+__all__ = ["LINKED"]

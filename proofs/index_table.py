@@ -33,6 +33,8 @@ import sympy as sp
 
 from . import index_matrix, index_vector
 from ._algebra import BASE_SIZES, is_zero
+from ._digest import digest
+from ._linked import LINKED
 from ._core import Lemma, Step
 from ._numeric import RESIDUAL_DIGITS
 from ._points import DIGITS, _value
@@ -164,9 +166,6 @@ def row(lemma: Lemma, label: str, claim: str, *, exact: bool = False) -> Row:
                                                           "digits)"))
             return Row(label, claim, "FAILED", why or f"normal form of lhs − rhs leaves {len(rest)} terms; {count}")
     if key in index_vector.SIZE_FREE and not _families(_built(lemma)[label]):
-        from ._fixed import digest
-        from ._linked import LINKED
-
         if LINKED.get(key) == digest(label, _built(lemma)[label]):  # the step the reason was written for
             return Row(label, claim, "all n, d", index_vector.SIZE_FREE[key])
         return Row(label, claim, "FAILED", "not the size-free scalar identity reviewed for this key "

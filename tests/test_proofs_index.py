@@ -145,7 +145,7 @@ def test_a_free_logit_softmax_is_written_from_its_definition():
 def test_every_identity_step_is_proved_for_all_n_d_or_says_why():
     """Walk every lemma's identity steps: each is proved for all n, d (exactly linked to the lemma's step) or is
     in a table of reasons; the only vector-form exception is Σ_j |J_ij| = 2f_i(1 − f_i) (signs; proved in Coq)."""
-    from attnreg.proofs._fixed import digest
+    from attnreg.proofs._digest import digest
     from attnreg.proofs._linked import LINKED
 
     fixed, linked = [], {}
