@@ -30,7 +30,8 @@ costs what an array costs. The results come back as tensors.
 
 **Fixed partial sums.** The blocks are dealt to :data:`PARTS` partial sums (block ``b`` to part
 ``b mod PARTS``, each walked in increasing block order), the threads take whole parts, and the parts are
-added in part order: loss, gradient and HVP keep their bits for any thread count (:mod:`attnreg._threads`).
+added in part order: loss, gradient and HVP keep their bits for any thread count that leaves each lane's
+BLAS one thread (``threads < 2 × parts``; :mod:`attnreg._threads`).
 """
 from __future__ import annotations
 
@@ -165,7 +166,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         finally:
             o.done()
     got = {q: r for part in done for q, r in part.items()}
-    ordered = [got[q] for q in range(parts)]  # parts in a fixed order: the same bits for any thread count
+    ordered = [got[q] for q in range(parts)]  # parts in a fixed order: the same bits for any lane count
     witness = sum((p[2] for p in ordered[1:]), ordered[0][2])
     if torch_mod is not None:
         order = [b for p in ordered for b in p[3]]

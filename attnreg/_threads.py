@@ -3,9 +3,12 @@
 Block ``b`` of a call goes to partial sum ``b mod P`` (``P`` = :data:`attnreg._fastsweep.PARTS`, at most
 the number of blocks), which walks its blocks in increasing order; the ``L`` lanes (the thread count, at
 most ``P``) take the partial sums ``l, l + L, …`` and the partial sums are added in their fixed order. The
-result is therefore the same to the last bit for any thread count (and from run to run). While more than
-one lane runs, BLAS (and torch's intra-op pool) is limited to ``max(1, cores // threads)`` threads, so
-threads × BLAS threads never exceed the cores. The limit is set before the call's first product
+result is therefore the same to the last bit for any number of lanes (and from run to run). BLAS (and
+torch's intra-op pool) is limited to ``max(1, threads // L)`` threads, so lanes × BLAS threads never exceed
+the threads asked for. That keeps the bits only while it is 1 (``threads < 2 P``): OpenBLAS 0.3.31's GEMM
+gives other last bits on 2 threads than on 1 for some shapes (``Abᵀ (P A2)`` with k = 1000, d = 97; a
+257 × 514 by 514 × 256 product), so e.g. a one-block call at ``threads=2`` differs from ``threads=1``.
+The limit is set before the call's first product
 (``W = X A2ᵀ``): with ``W`` computed on several BLAS threads just before the lanes start, OpenBLAS's
 worker thread stayed busy (it waits for work by spinning) on the lanes' cores. Measured at n = 2048,
 d = 128, float64, 2 lanes on 2 cores, BLAS at 2 threads outside the call: 24–49 ms of CPU per call in that

@@ -50,9 +50,10 @@ def interleaved(runs: dict, *, max_rounds: int, min_rounds: int, budget_s: float
     for r in range(max_rounds):
         gc.collect()
         for name in names[r % len(names):] + names[:r % len(names)]:
-            if settle_s > 0:
+            if settle_s > 0:  # the pause as slept (a loaded machine wakes late), not as asked
+                t0 = time.perf_counter()
                 time.sleep(settle_s)
-                slept += settle_s
+                slept += time.perf_counter() - t0
             t0 = time.perf_counter()
             runs[name]()
             times[name].append(time.perf_counter() - t0)

@@ -108,6 +108,25 @@ def check_report(report, contenders, n, threads):
     return rows
 
 
+def test_a_settle_pause_that_wakes_late_is_still_not_spent_from_the_budget(monkeypatch):
+    """On a loaded machine ``sleep(s)`` returns later than ``s``: the time actually slept is left out of the
+    budget (counting ``s`` charged the oversleep to it: 3 rounds here instead of 4)."""
+    import _measure
+
+    clock = [0.0]
+
+    def sleep(s):
+        clock[0] += s + 10.0  # wakes 10 s late
+
+    def call():
+        clock[0] += 0.25
+
+    monkeypatch.setattr(_measure.time, "sleep", sleep)
+    monkeypatch.setattr(_measure.time, "perf_counter", lambda: clock[0])
+    times = _measure.interleaved({"a": call, "b": call}, max_rounds=5, min_rounds=3, budget_s=1.9, settle_s=30.0)
+    assert times == {"a": [0.25] * 4, "b": [0.25] * 4}
+
+
 def test_settle_pause_precedes_every_timed_call_and_is_not_timed(monkeypatch):
     import _measure
 

@@ -32,3 +32,24 @@ def test_a_pool_started_after_the_default_delay_shares_the_first_large_round():
         assert pool.started and not pool.lost
     assert one == two
     assert set(rounds[3]) - {os.getpid()}, rounds[3]  # rounds[3]: the 16 tasks (the root is not recorded)
+
+
+def test_runs_that_end_inside_or_just_after_the_opening_are_the_same_on_any_pool_and_check():
+    """max_boxes ending the run before, inside and right after the opening (1, 2, 3, 7, 15, 16, 17 boxes), with
+    a pool started at the first shared round: byte for byte the single-process certificate, which the checker
+    accepts (boxes 16 and 17 stop at 15: the next round, 16 children, would pass the cap)."""
+    import dataclasses
+    import json
+
+    from attnreg.verify.certify import checker
+
+    base = spec.load(EXAMPLE)
+    with executor(3, start_after=0) as pool:
+        for cap, evaluated in ((1, 1), (2, 1), (3, 3), (7, 7), (15, 15), (16, 15), (17, 15)):
+            s = dataclasses.replace(base, max_boxes=cap)
+            one = certificate.dumps(certificate.build(bnb.run(s)))
+            assert certificate.dumps(certificate.build(bnb.run(s, pool))) == one
+            cert = json.loads(one)
+            assert (cert["stop"], cert["boxes_evaluated"]) == ("max_boxes", evaluated)
+            assert checker.check(cert).startswith("not certified")
+        assert pool.started and not pool.lost

@@ -194,3 +194,29 @@ def test_by_default_a_matching_lemma_is_used_only_if_its_proof_verifies(monkeypa
     d = prove.decide(c)
     assert d.status == "undecided" and "does not verify" in d.reason
     assert checked and all(lem.bound is not None and c.measures_same(lem.bound) for lem in checked)
+
+
+def test_a_lemma_whose_constant_cannot_prove_the_claim_is_not_verified(monkeypatch):
+    """decide() checks a proof only for a lemma whose hypotheses and constant would prove the claim: a claim
+    with a constant far below every lemma's verifies nothing (seconds to a minute each) and says why; a lemma
+    that would prove it and does not verify still proves nothing."""
+    from attnreg import proofs
+
+    checked = []
+
+    class Verdict:
+        def __init__(self, ok):
+            self.ok = ok
+
+    monkeypatch.setattr(proofs, "verify", lambda lemma, *a, **k: checked.append(lemma) or Verdict(True))
+    small = from_table(dict(id="f", provenance="derived", form="vector", quantity="f", kind="lipschitz", wrt="x",
+                            constant="R / 1000000", assume=["norm(A) <= R", "norm(x) <= R"]))
+    d = prove.decide(small)
+    assert d.status == "undecided" and "could not show" in d.reason and "does not verify" not in d.reason
+    assert checked == []
+    true = from_table(dict(id="f", provenance="derived", form="vector", quantity="f", kind="lipschitz", wrt="x",
+                           constant="R", assume=["norm(A) <= R", "norm(x) <= R"]))
+    assert prove.decide(true).status == "proved" and len(checked) == 1
+    monkeypatch.setattr(proofs, "verify", lambda lemma, *a, **k: checked.append(lemma) or Verdict(False))
+    d = prove.decide(true)
+    assert d.status == "undecided" and "does not verify" in d.reason and len(checked) >= 2

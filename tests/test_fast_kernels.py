@@ -117,6 +117,19 @@ def test_threads_same_bits_run_to_run_and_for_any_thread_count(version):
         assert np.array_equal(attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=8, threads=th), H)
 
 
+def test_same_bits_for_thread_counts_that_leave_each_lane_one_blas_thread():
+    """At n = 1000, d = 97 OpenBLAS 0.3.31's products give other last bits on 2 threads than on 1 (the
+    gradient with ``block_rows=n``, threads 1 vs 2, and with 8 parts at ``threads=16``: 2 BLAS threads per
+    lane), so the same-bits guarantee holds while ``threads < 2 × parts``: every lane's BLAS on one thread."""
+    A1, A2, B, X, V = mixed(n=1000, d=97, seed=1)
+    first = attnreg.loss_and_grad(A1, A2, B, X, version="normalized", block_rows=125, threads=2)  # 8 parts
+    H = attnreg.hvp(A1, A2, B, X, V, version="normalized", block_rows=125, threads=2)
+    for th in (1, 15):
+        again = attnreg.loss_and_grad(A1, A2, B, X, version="normalized", block_rows=125, threads=th)
+        assert float(again[0]) == float(first[0]) and np.array_equal(again[1], first[1])
+        assert np.array_equal(attnreg.hvp(A1, A2, B, X, V, version="normalized", block_rows=125, threads=th), H)
+
+
 @pytest.mark.parametrize("version", attnreg.VERSIONS)
 def test_torch_cpu_tensors_take_the_numpy_kernels(version):
     """CPU tensors are viewed as NumPy arrays (shared memory): the same bits as NumPy, returned as tensors."""
