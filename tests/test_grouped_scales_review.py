@@ -168,9 +168,10 @@ def test_grouped_scales_entry_by_entry(seed, n, d, shifts, dtype, block, onehot,
                     assert judge(forged, G, T, dtype, n, d), wrong
 
 
-# the HVP on eager JAX in the slow tier: eager JAX compiles each new op shape on first use (~11 s here), and what it
-# tests, that an eager JAX array is read (attnreg._validate.readable), the gradient tests as well
-@pytest.mark.parametrize("quantity", ["grad", pytest.param("hvp", marks=pytest.mark.slow)])
+# slow tier: eager JAX compiles each new op shape on first use (11-15 s each here); that an eager JAX array is read
+# and a tracer is not (attnreg._validate.readable, which picks the grouped scales) is tested in tests/test_jax.py
+@pytest.mark.slow
+@pytest.mark.parametrize("quantity", ["grad", "hvp"])
 @pytest.mark.parametrize("seed, n, d, shifts, dtype, block, onehot", CASES[:1], ids=[str(c[0]) for c in CASES[:1]])
 def test_grouped_scales_on_eager_jax(seed, n, d, shifts, dtype, block, onehot, quantity):
     """Eager JAX arrays kept one common scale: array_api_compat's ``is_lazy_array`` is True for every JAX array, so

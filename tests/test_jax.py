@@ -38,3 +38,17 @@ def test_eager_jax_input_with_nan_is_refused_like_numpy(where):
         attnreg.loss_and_grad(*eager, version="normalized")
     traced = jax.jit(lambda *a: attnreg.loss_and_grad(*a, version="normalized"))(*eager)
     assert not np.isfinite(float(traced[0]))  # no check under jit: the nan shows in the result
+
+
+def test_eager_arrays_are_read_and_tracers_are_not():
+    """``readable`` decides whether a call may read values (the finite-input check; the grouped scales of
+    attnreg/_sweep.py, whose eager-JAX end-to-end test is in the slow tier): array_api_compat calls every JAX array
+    lazy, but only a tracer (jit, grad, vmap) cannot be read."""
+    from attnreg._validate import readable
+
+    x = jnp.ones(3)
+    seen = []
+    jax.jit(lambda y: seen.append(readable(y)) or y)(x)
+    jax.grad(lambda y: (seen.append(readable(y)) or y).sum())(x)
+    jax.vmap(lambda y: seen.append(readable(y)) or y)(x)
+    assert readable(x) and readable(np.ones(3)) and seen == [False, False, False]
