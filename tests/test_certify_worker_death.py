@@ -13,6 +13,17 @@ from attnreg.verify.executor import executor
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 
+def dead(pid: int) -> bool:
+    """Whether ``pid`` has died (a zombie, or already reaped), read from /proc without reaping it: a test that
+    reaps the pool's child itself (``os.waitpid``) leaves multiprocessing's ``is_alive()`` True for ever, and the
+    pool's manager thread then spins at shut-down (it hung a CI run)."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
 def _kill_workers(pool):
     pool.executor.submit(int).result()  # the workers exist (a spawned pool starts them on demand)
     pids = list(pool.executor._processes)  # private, but the only handle there is
@@ -20,12 +31,7 @@ def _kill_workers(pool):
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            if all(os.waitpid(pid, os.WNOHANG) != (0, 0) for pid in pids):
-                break
-        except ChildProcessError:
-            break
+    while time.monotonic() < deadline and not all(dead(pid) for pid in pids):
         time.sleep(0.01)
 
 

@@ -1,6 +1,5 @@
 """The claims search's grid points on the one executor (``--workers`` / ``--scheduler``): the claims JSON is
 byte for byte the same for any number of workers and on Dask, for a fixed seed."""
-import contextlib
 import json
 
 import pytest
@@ -111,14 +110,19 @@ def test_a_killed_worker_leaves_the_json_unchanged(claims_file, alone, tmp_path)
     """Grid points are pure work items: when the worker dies, this process runs its parts."""
     import os
     import signal
+    import time
+
+    from test_certify_worker_death import dead
 
     chosen = claims.load([claims_file])
     with E.executor(2, start_after=0) as pool:
         pool.executor.submit(int).result()  # the worker exists
-        for pid in list(pool.executor._processes):  # private, but the only handle there is
+        pids = list(pool.executor._processes)  # private, but the only handle there is
+        for pid in pids:
             os.kill(pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):  # the pool's own thread may have reaped it first
-                os.waitpid(pid, 0)
+        deadline = time.monotonic() + 10  # not reaped here: see tests/test_certify_worker_death.py, dead()
+        while time.monotonic() < deadline and not all(dead(pid) for pid in pids):
+            time.sleep(0.01)
         outcomes = [claims.check_claim(c, budget=0.05, seed=3, out_dir=claims_file.parent,
                                        map_fn=E.mapper(pool, 2)) for c in chosen]
         assert pool.lost
