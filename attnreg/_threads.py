@@ -16,16 +16,17 @@ thread (seen in its /proc task CPU time; up to 22% of the call's CPU, load avera
 ran under the limit; 26 → 1 ms at n = 4096. ``W`` now runs on one lane's BLAS threads (≈ 3 ms at
 n = 2048 on one thread, serial).
 
-The block size: one k × n buffer of about :data:`BLOCK_BYTES` bytes, at least ``MIN_ROWS`` rows (thinner
-blocks make the matrix products slow). Measured on this project's CPU machine (float64, d = 128, one thread,
+The block size: one k × n buffer of about :data:`BLOCK_BYTES` bytes, at least ``MIN_ROWS`` rows (thinner blocks make
+the matrix products slow). Measured on the project's earlier CPU machine (1 MiB L2; float64, d = 128, one thread,
 benchmarks/_data.py problems, CPU time of loss_and_grad over the whole-matrix floor; the machine was shared, so
-±15%): blocks of 32 rows 1.5–2.0×, 64 rows 1.6–1.9×, 128 rows 1.3–1.6×, 256 rows 1.4–1.7×, 512 rows 1.2–1.6×
-at n = 2048 and 4096 — i.e. blocks of 2 MiB or more (twice the 1 MiB L2 and up) and at least 64 rows were
-fastest, within noise of each other. Remeasured with the kept buffers and fixed partial sums (CPU time, one
-thread, load average ≈ 10, both versions): n = 1024 best at 256–512 rows (1.36–1.48× the floor; 64 rows
-1.64–1.79×), n = 2048 at 256 rows (1.28–1.42×; 128 and 512 rows +0.04–0.16×). The default is four times
-the L2 size read from the operating system (4 MiB here: 512 rows at n = 1024, 256 at n = 2048, 128 at
-n = 4096, the 64-row minimum from n = 8192 on).
+±15%): blocks of 32 rows 1.5–2.0×, 64 rows 1.6–1.9×, 128 rows 1.3–1.6×, 256 rows 1.4–1.7×, 512 rows 1.2–1.6× at n =
+2048 and 4096 — i.e. blocks of 2 MiB or more (twice the 1 MiB L2 and up) and at least 64 rows were fastest, within
+noise of each other. Remeasured with the kept buffers and fixed partial sums (CPU time, one thread, load average ≈
+10, both versions): n = 1024 best at 256–512 rows (1.36–1.48× the floor; 64 rows 1.64–1.79×), n = 2048 at 256 rows
+(1.28–1.42×; 128 and 512 rows +0.04–0.16×). The default is four times the L2 size read from the operating system (4
+MiB there: 512 rows at n = 1024, 256 at n = 2048, 128 at n = 4096). On the current development VM (512 KiB L2) that
+is 2 MiB: 256 rows at n = 1024, 128 at n = 2048, the 64-row minimum from n = 4096 on; not re-tuned there (one-thread
+CPU times at load 7 could not separate 128 from 256 rows at n = 2048).
 """
 from __future__ import annotations
 
