@@ -150,8 +150,6 @@ def steps_vary(lemma: Lemma, small=BASE_SIZES[0], extra=EXTRA, probes=PROBES) ->
     return out + larger_differs(lemma, small)
 
 
-
-
 def size_ignored(lemma: Lemma, small=BASE_SIZES[0], extra=EXTRA) -> list[str]:
     """Why identity steps of ``lemma`` were not built at the size asked for (``[]``: none). Each step is built at
     ``small`` = (3, 2) and at ``extra`` = (3, 3); for every family of sized symbols and every index position, its
