@@ -98,3 +98,27 @@ def test_version_comes_from_the_installed_metadata():
 
     code, out, _ = run_cli("--version")
     assert code == 0 and out.strip() == f"attnreg {version('attnreg')}" == f"attnreg {attnreg.__version__}"
+
+
+def test_atomic_writes_to_a_pipe_or_a_link_keep_it_what_it_was(tmp_path):
+    """``--json /dev/stdout`` (as root) used to rename a temporary file over /dev/stdout, making it an ordinary
+    file. A path that is not a regular file is written in place; a link to a file stays a link."""
+    import os
+    import threading
+
+    from attnreg._io import atomic_write_text
+
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    atomic_write_text(fifo, "through the pipe")
+    reader.join(timeout=10)
+    assert got == ["through the pipe"] and fifo.is_fifo()
+    (tmp_path / "target.json").write_text("old")
+    link = tmp_path / "link.json"
+    link.symlink_to(tmp_path / "target.json")
+    atomic_write_text(link, "new")
+    assert link.is_symlink() and (tmp_path / "target.json").read_text() == "new"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
