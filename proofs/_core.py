@@ -33,7 +33,8 @@ A bound lemma has a :class:`Goal` ``lhs ≤ rhs``; :func:`._checker.compose` sub
 proves the stated constant with sympy. A goal in the claims vocabulary is also a :class:`Bound` (the claims
 checker consumes it); :class:`Lemma` refuses a Bound whose labels are not its goal (left side
 :func:`.symbols.bound_lhs` of the labels, right side ``constant · WRT_SYMBOL[wrt]``). Constants are
-ours ("derived"); none is a paper's.
+ours ("derived"); none is a paper's. An identity lemma (no goal) states the steps it ``shows``: its claim is
+their claims, exactly (:class:`Lemma`, checked by :mod:`._statement`).
 """
 from __future__ import annotations
 
