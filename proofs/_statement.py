@@ -71,13 +71,16 @@ def _steps(ks) -> str:
     return ("step " if len(ks) == 1 else "steps ") + ", ".join(map(str, ks))
 
 
-def formal(lemma: Lemma, fmt=None) -> str:
-    """What ``lemma`` states formally, in one line: the steps an identity lemma shows (and its premises), or a
-    bound lemma's goal (``fmt(lhs, rel, rhs)`` writes it; the default is plain text) with its hypotheses."""
+def _plain(text: str) -> str:
+    return text.replace("<=", "≤").replace(">=", "≥").replace("**", "^")
+
+
+def formal(lemma: Lemma) -> str:
+    """What ``lemma`` states formally, in one line of plain text: the steps an identity lemma shows (and its
+    premises), or a bound lemma's goal with its hypotheses."""
     if lemma.goal is not None:
         g = lemma.goal
-        line = fmt(g.lhs, g.rel, g.rhs) if fmt else f"{g.lhs} {g.rel} {g.rhs}"
-        return f"goal {line}" + (f" if {', '.join(lemma.assume)}" if lemma.assume else "")
+        return _plain(f"goal {g.lhs} {g.rel} {g.rhs}" + (f" if {', '.join(lemma.assume)}" if lemma.assume else ""))
     if not lemma.shows:
         return "shows no step"
     return f"shows {_steps(lemma.shows)}" + (f" if {_steps(lemma.premises)}" if lemma.premises else "")

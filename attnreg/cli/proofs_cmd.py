@@ -63,12 +63,8 @@ def run(args) -> int:
     width = max(map(len, LEMMAS))
     for lemma in LEMMAS.values():
         status = "not checked" if args.no_check else ("proved" if verify(lemma).ok else "FAILED")
-        print(f"{lemma.id:<{width}}  {status:<11}  {lemma.title} — {_plain(formal(lemma))}", flush=True)
+        print(f"{lemma.id:<{width}}  {status:<11}  {lemma.title} — {formal(lemma)}", flush=True)
     return 0
-
-
-def _plain(text: str) -> str:
-    return text.replace("<=", "≤").replace(">=", "≥").replace("**", "^")
 
 
 def _check(lemmas, args) -> int:
