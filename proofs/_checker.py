@@ -18,8 +18,10 @@ the hand-reviewed ones (:mod:`._fixed`,
 keyed by the checker's view of the step, never by the lemma's word); the form of each
 rule (:mod:`._rules`, with :mod:`.definitions`); what a citation may rename (:mod:`._cite`); and the
 numeric layers — the lemma's own route *and* the checker's own sampling (:mod:`._goals` for a goal,
-:mod:`._points` for identity steps). A lemma is proved (``Verdict.ok``) only if every layer passes and every
-lemma it requires is proved too (transitively): :func:`verify` reports "requires X, which fails" otherwise.
+:mod:`._points` for identity steps). An identity lemma's claim must be the claims of the steps it shows
+(:mod:`._statement`), as a bound lemma's goal is composed from its chain. A lemma is proved (``Verdict.ok``)
+only if every layer passes and every lemma it requires is proved too (transitively): :func:`verify` reports
+"requires X, which fails" otherwise.
 ``attnreg proofs``, ``attnreg proofs check``, :func:`~attnreg.proofs.bound_lemmas` and the claims checker
 all use this one verdict. Verdicts are cached per process, keyed by the lemma, the sizes, the lemmas it
 rests on and whether the numeric layers ran (deterministic: seed 0).
@@ -43,6 +45,7 @@ from ._points import steps_at_points
 from ._rules import rule_violation
 from ._sample import bound_ratio
 from ._sizes import EXTRA, built, identities, size_ignored, steps_vary
+from ._statement import statement_failures
 
 __all__ = ["BASE_SIZES", "MIN_D", "MIN_N", "Verdict", "checker_sizes", "compose", "holds", "is_zero",
            "numeric_layers", "verify"]
@@ -186,6 +189,7 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
                         "text that relies on them says more than is checked")
     if lemma.kind == "identity" and any(isinstance(s, Estimate) for s in built(lemma, tuple(sizes[0]))):
         failures.append("an identity lemma (no goal) has estimate steps, which prove nothing here")
+    failures += [f"statement: {why}" for why in statement_failures(lemma, built(lemma, tuple(sizes[0])))]
     composed, trail = None, ()
     if lemma.goal is not None:
         ok, composed, trail, why = compose(lemma.goal, estimates)

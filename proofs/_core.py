@@ -33,7 +33,8 @@ A bound lemma has a :class:`Goal` ``lhs ≤ rhs``; :func:`._checker.compose` sub
 proves the stated constant with sympy. A goal in the claims vocabulary is also a :class:`Bound` (the claims
 checker consumes it); :class:`Lemma` refuses a Bound whose labels are not its goal (left side
 :func:`.symbols.bound_lhs` of the labels, right side ``constant · WRT_SYMBOL[wrt]``). Constants are
-ours ("derived"); none is a paper's.
+ours ("derived"); none is a paper's. An identity lemma (no goal) states the steps it ``shows``: its claim is
+their claims, exactly (:class:`Lemma`, checked by :mod:`._statement`).
 """
 from __future__ import annotations
 
@@ -184,13 +185,32 @@ def _goal_mismatch(bound: Bound, goal: Goal | None) -> str:
 _HEAD = re.compile(r"Lemma (?P<id>[A-Za-z0-9_]+) \((?P<title>[^)]*)\): (?P<claim>.+)")
 
 
+def head(doc: str) -> str:
+    """A lemma docstring's head: its first paragraph, each line stripped, joined by one space (a long formal
+    claim may wrap)."""
+    return " ".join(line.strip() for line in re.split(r"\n[ \t]*\n", doc.strip(), maxsplit=1)[0].splitlines())
+
+
 @dataclass(frozen=True, kw_only=True)
 class Lemma:
-    """One lemma: the docstring (first line ``Lemma <id> (<name>): <claim>``, sections Statement and
-    Check; the derivation is ``steps(n, d)``, which :mod:`.render` turns into prose), the lemmas it
-    ``requires``, a ``numeric`` second route ``(ctx, rng) -> Numeric`` at ≥ 50 digits, and for bounds the
-    ``goal`` (and ``bound``). With a ``bound`` and no ``numeric``, the numeric route is the Bound's own
-    semantics, :func:`._sample.bound_ratio`."""
+    """One lemma: the docstring (its head — the first paragraph, its lines joined by one space — is
+    ``Lemma <id> (<name>): <claim>``; sections Statement and Check; the derivation is ``steps(n, d)``, which
+    :mod:`.render` turns into prose), the lemmas it ``requires``, a ``numeric`` second route
+    ``(ctx, rng) -> Numeric`` at ≥ 50 digits, and for bounds the ``goal`` (and ``bound``). With a ``bound`` and
+    no ``numeric``, the numeric route is the Bound's own semantics, :func:`._sample.bound_ratio`.
+
+    What a lemma states, formally. A bound lemma states its ``goal`` (composed from its chain by the checker);
+    its claim is prose beside it. An identity lemma (no goal) states its ``shows``: the 1-based positions of the
+    identity steps that are its conclusion, and ``premises``, those (other) steps that hold by the construction
+    of its objects and are the conclusion's hypothesis (``A2 w = 1ₙ``, A2 built so). Its claim is then not prose
+    but exactly, with ``C(k)`` the claim of step k as built at the checker's base size,
+
+        ``"; ".join(C(k) for k in shows)``, preceded by ``"if " + "; ".join(C(k) for k in premises) + ": "``
+        when there are premises,
+
+    positions in increasing order, none in both. Step claims are pinned to their expressions by review (the
+    digests of :mod:`._linked` and :mod:`._fixed`), so the claim says what proved steps say; an author chooses
+    only which proved steps to state (a premise only weakens the claim). :mod:`._statement` checks this rule."""
     doc: str
     steps: Callable[[int, int], list]
     numeric: Callable | None = None
@@ -200,16 +220,20 @@ class Lemma:
     assume: tuple[str, ...] = ()
     sizes: tuple[tuple[int, int], ...] = ((3, 2),)
     slow_sizes: tuple[tuple[int, int], ...] = ()
+    shows: tuple[int, ...] = ()
+    premises: tuple[int, ...] = ()
     id: str = field(init=False)
     title: str = field(init=False)
     claim: str = field(init=False)
 
     def __post_init__(self):
-        m = _HEAD.fullmatch(self.doc.strip().splitlines()[0].strip())
+        m = _HEAD.fullmatch(head(self.doc))
         if not m:
             raise ValueError(f"lemma docstring must start with 'Lemma <id> (<name>): <claim>': {self.doc[:80]!r}")
         for key in ("id", "title", "claim"):
             object.__setattr__(self, key, m[key])
+        for key in ("shows", "premises"):  # a list would make the lemma unhashable (verdicts are cached by lemma)
+            object.__setattr__(self, key, tuple(getattr(self, key)))
         if self.bound is not None:
             object.__setattr__(self, "assume", self.bound.assume)
             if self.bound.lemma != self.id:

@@ -18,23 +18,23 @@ from ._ops import SYM, along
 from .symbols import matrix, vector
 
 _STATEMENT = {
-    "u": "(derivative of u): Du(x) = diag(u(x)) A, and in the data D_A u[V] = u ∘ (V x).\n\nStatement\n"
+    "u": "(derivative of u): Du(x) = diag(u) A; d/dt u(A + tV)|₀ = u ∘ (V x)\n\nStatement\n"
          "    For u(x) = exp(Ax) (entrywise), A ∈ R^{n×d}, x ∈ R^d:\n"
          "        ∂u_i/∂x_k = u_i A[i, k],  i.e.  Du(x) = diag(u(x)) A;\n"
          "    and with x fixed, the derivative in A along a direction V ∈ R^{n×d} is\n"
          "        d/dt u(A + tV)|_{t=0} = u ∘ (V x).\n",
-    "alpha": "(derivative of α): ∇α(x) = Aᵀ u(x), and in the data D_A α[V] = ⟨u, V x⟩.\n\nStatement\n"
+    "alpha": "(derivative of α): ∇α(x) = Aᵀ u; d/dt α(A + tV)|₀ = ⟨u, V x⟩\n\nStatement\n"
              "    For α(x) = ⟨exp(Ax), 1ₙ⟩: ∇α(x) = Aᵀ u(x) (u = exp(Ax)); with x fixed, the derivative in A\n"
              "    along V is ⟨u, V x⟩.\n",
-    "f": "(softmax derivative, quotient rule): Df(x) = (diag(f) − f fᵀ) A, and D_A f[V] = (diag(f) − f fᵀ) V x.\n\n"
+    "f": "(softmax derivative, quotient rule): Df(x) = (diag(f) − f fᵀ) A; d/dt f(A + tV)|₀ = (diag(f) − f fᵀ) V x\n\n"
          "Statement\n"
          "    For f(x) = α(x)⁻¹ u(x) (u = exp(Ax), α = ⟨u, 1ₙ⟩) and J = diag(f) − f fᵀ (the softmax Jacobian):\n"
          "        ∂f/∂x_k = f ∘ A[:, k] − ⟨f, A[:, k]⟩ f,   i.e.   Df(x) = J A;\n"
          "    with x fixed, d/dt f(A + tV)|₀ = J V x. In the logits s = Ax: ∂f/∂s = J.\n",
-    "c": "(derivative of c): Dc(x) = (diag(f) − f fᵀ) A and D_A c[V] = (diag(f) − f fᵀ) V x.\n\nStatement\n"
+    "c": "(derivative of c): Dc(x) = (diag(f) − f fᵀ) A; d/dt c(A + tV)|₀ = (diag(f) − f fᵀ) V x\n\nStatement\n"
          "    For the normalized residual c(x) = f(x) − b (b fixed): Dc = Df = J A with J = diag(f) − f fᵀ, and\n"
          "    with x fixed, d/dt c(A + tV)|₀ = J V x.\n",
-    "h": "(derivative of h): Dh(x) = (diag(u) − b uᵀ) A and D_A h[V] = (diag(u) − b uᵀ) V x.\n\nStatement\n"
+    "h": "(derivative of h): Dh(x) = diag(u) A − b uᵀ A; d/dt h(A + tV)|₀ = (diag(u) − b uᵀ) V x\n\nStatement\n"
          "    For the rescaled residual h(x) = u(x) − α(x) b (b fixed):\n"
          "        ∂h/∂x_k = u ∘ A[:, k] − ⟨u, A[:, k]⟩ b,   i.e.   Dh(x) = (diag(u) − b uᵀ) A;\n"
          "    with x fixed, d/dt h(A + tV)|₀ = (diag(u) − b uᵀ) V x.\n",
@@ -129,6 +129,8 @@ _CHAIN = {
           lambda ops, r, V, x: _jh(ops, r) * V * x),
 }
 
+_SHOWS = {"u": (2, 3), "alpha": (2, 3), "f": (3, 4), "c": (2, 3), "h": (2, 3)}  # the claim: Dq(x), then d/dt q(A + tV)
+
 
 def derivative(q: str) -> Lemma:
     """Lemma ``<q>_deriv``: ``Dq(x) = J_q A`` and ``d/dt q(A + tV)|₀ = J_q V x``."""
@@ -136,7 +138,7 @@ def derivative(q: str) -> Lemma:
     doc = (f"Lemma {q}_deriv {_STATEMENT[q]}\nCheck\n    sympy at n = 3, d = 2; "
            f"numeric: ctx.diff of {ref}\n    along random directions at 60 digits, n = 6, d = 4.\n")
     return Lemma(doc=doc, steps=steps, numeric=lambda ctx, rng: derivative_route(ctx, rng, q, in_x, in_A),
-                 requires=requires)
+                 requires=requires, shows=_SHOWS[q])
 
 
 LEMMAS: dict[str, Lemma] = {f"{q}_deriv": derivative(q) for q in _CHAIN}

@@ -1,4 +1,5 @@
-r"""Lemma h_alpha_c (rescaled residual is α times the normalized one): h = α c, row by row in matrix form.
+r"""Lemma h_alpha_c (rescaled residual is α times the normalized one): h = α (f − b) = α c;
+exp(A1 X A2ᵀ) − D(X) B = D(X) (F − B)
 
 Statement
     For u = exp(s), α = ⟨u, 1ₙ⟩, f = u/α, c = f − b and h = u − α b:  h = α c.
@@ -42,4 +43,4 @@ def numeric(ctx, rng):
                  "reference h vs α c (vector, n=6, d=4) and H vs D(X) C (matrix, n=4, d=3)")
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, sizes=((3, 2),))
+LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, sizes=((3, 2),), shows=(2, 3))

@@ -1,4 +1,5 @@
-r"""Lemma kron_blocks (row blocks of A1 ⊗ A2): block j is A_[j] = A1[j,:] ⊗ A2 and A_[j] vec(X) is row j of A1XA2ᵀ.
+r"""Lemma kron_blocks (row blocks of A1 ⊗ A2): rows j·n … j·n + n − 1 of A1 ⊗ A2 form A1[j,:] ⊗ A2;
+A_[j] x = (row j of A1 X A2ᵀ)ᵀ
 
 Statement
     Let A = A1 ⊗ A2 ∈ R^{n²×d²} and x = vec(X) (row-major). Block j of A (rows j·n … j·n + n − 1) is
@@ -62,4 +63,4 @@ def numeric(ctx, rng):
 
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, requires=("tensor_trick",),
-              sizes=((3, 2),), slow_sizes=((4, 3),))
+              sizes=((3, 2),), slow_sizes=((4, 3),), shows=(1, 2))

@@ -1,4 +1,7 @@
-r"""Lemma matrix_hvp (matrix Hessian-vector product): ∇²L(X)[V] = A1ᵀ dP A2 with dp_j = K_j ds_j, dS = A1 V A2ᵀ.
+r"""Lemma matrix_hvp (matrix Hessian-vector product): d/dt A1 (X + tV) A2ᵀ = A1 V A2ᵀ;
+∇²_S Σ_j ℓ_N(s_j) = blockdiag(K_N(s_j)); ∇²_S Σ_j ℓ_R(s_j) = blockdiag(K_R(s_j));
+(A1 ⊗ A2)ᵀ blockdiag(K_j) (A1 ⊗ A2) = Σ_j A_[j]ᵀ K_j A_[j];
+Σ_j A_[j]ᵀ K_j A_[j] vec(V) = vec(A1ᵀ dP A2), dp_j = K_j ds_j
 
 Statement
     For either loss (normalized or rescaled, with the ½), S = A1 X A2ᵀ with rows s_j, K_j the row
@@ -81,4 +84,4 @@ def numeric(ctx, rng):
 
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric,
-              requires=("kron_blocks", "hessian_normalized", "hessian_rescaled"))
+              requires=("kron_blocks", "hessian_normalized", "hessian_rescaled"), shows=(1, 2, 3, 4, 5))

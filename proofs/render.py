@@ -171,15 +171,35 @@ def render(lemma: Lemma, fmt: str = "md", verdict: Verdict | None = None, numeri
     body += ["", "Trust base"] + [t(line) for line in trust_base(lemma, verdict)]
     if fmt == "latex":
         return _latex(lemma, body)
-    head = [f"# Lemma {lemma.id} ({lemma.title})", "", f"**Claim.** {lemma.claim}", ""]
+    head = [f"# Lemma {lemma.id} ({lemma.title})", "", f"**Claim.** {lemma.claim}", "",
+            f"**Formal statement.** {formal_note(lemma, fmt)}", ""]
     return "\n".join(head + [("## " + b if b in ("Statement", "Proof", "Lemmas used",
                                                  "Check", "Trust base") else b) for b in body]) + "\n"
+
+
+def formal_note(lemma: Lemma, fmt: str) -> str:
+    """What the lemma states formally, and how the checker ties it to the proof (:mod:`._statement`)."""
+    t = tex if fmt == "latex" else (lambda s: s)  # noqa: E731
+    steps = lambda ks: ("step " if len(ks) == 1 else "steps ") + ", ".join(map(str, ks))  # noqa: E731
+    if lemma.goal is not None:
+        g = lemma.goal
+        hyp = f" under the hypotheses {t(', '.join(lemma.assume))}" if lemma.assume else ""
+        return (f"the goal {_bound_line(g.lhs, g.rel, g.rhs, fmt)}{hyp}, composed from the steps below by sympy; "
+                "the claim above is prose beside it.")
+    if not lemma.shows:
+        return "none: the lemma shows no step, so its claim is prose (the checker refuses it)."
+    claims = lambda ks: ("the claim of " if len(ks) == 1 else "the claims of ") + steps(ks)  # noqa: E731
+    prem = (f"if {claims(lemma.premises)} (a premise: it holds by the construction of the lemma's objects), then "
+            if lemma.premises else "")
+    return (f"{prem}{claims(lemma.shows)} of the proof below, joined by \"; \" — the checker requires the claim "
+            "above to be exactly this text.")
 
 
 def _latex(lemma: Lemma, body: list[str]) -> str:
     name = lemma.id.replace("_", "\\_")
     out = [rf"\subsection*{{Lemma \texttt{{{name}}} ({tex(lemma.title)})}}",
-           rf"\textbf{{Claim.}} {tex(lemma.claim)}", ""]
+           rf"\textbf{{Claim.}} {tex(lemma.claim)}", "",
+           rf"\textbf{{Formal statement.}} {formal_note(lemma, 'latex')}", ""]
     in_list = False
     for b in body:
         if b in ("Statement", "Proof", "Lemmas used", "Check", "Trust base"):

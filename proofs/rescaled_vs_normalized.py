@@ -1,4 +1,4 @@
-r"""Lemma rescaled_vs_normalized (the two losses and their gradients): L_R = α² L_N and ∇L_R = α² ∇L_N + 2 α L_N Aᵀu.
+r"""Lemma rescaled_vs_normalized (the two losses and their gradients): L_R = α² L_N; ∇L_R = α² ∇L_N + 2 α L_N Aᵀ u
 
 Statement
     Vector form, both losses with the ½: L_R(x) = α(x)² L_N(x), and
@@ -52,4 +52,4 @@ def numeric(ctx, rng):
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric,
               requires=("h_alpha_c", "alpha_deriv", "grad_normalized", "grad_rescaled"),
-              sizes=((3, 2),))
+              sizes=((3, 2),), shows=(1, 3))

@@ -1,4 +1,4 @@
-r"""Lemma row_shift (shift of the logits): f(s + t1) = f(s), h(s + t1) = eᵗ h(s), and (diag f − f fᵀ) 1 = K_N 1 = 0.
+r"""Lemma row_shift (shift of the logits): f(s + t1) = f(s); h(s + t1) = eᵗ h(s); (diag f − f fᵀ) 1 = 0; K_N 1 = 0
 
 Statement
     For logits s ∈ Rⁿ and t ∈ R:  u(s + t1) = eᵗ u(s), α(s + t1) = eᵗ α(s), so
@@ -54,4 +54,4 @@ def numeric(ctx, rng):
                  "reference f, h, ℓ_N, ℓ_R at s + t1 vs the shifted forms, n=8, t in [-3, 3]")
 
 
-LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, )
+LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, shows=(3, 5, 7, 8))

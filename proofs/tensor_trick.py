@@ -1,4 +1,4 @@
-r"""Lemma tensor_trick (tensor trick): vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(X) for row-major vec, (A2 ⊗ A1) for column-major.
+r"""Lemma tensor_trick (tensor trick): vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(X); vec_col(A1 X A2ᵀ) = (A2 ⊗ A1) vec_col(X)
 
 Statement
     For A1, A2 ∈ R^{n×d} and X ∈ R^{d×d}, with the row-major vec x = vec(X), x[i·d + k] = X[i, k]:
@@ -48,4 +48,4 @@ def numeric(ctx, rng):
 
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, sizes=((3, 2),),
-              slow_sizes=((4, 3),))
+              slow_sizes=((4, 3),), shows=(2, 3))

@@ -27,11 +27,11 @@ LETTER = {"normalized": "N", "rescaled": "R"}
 VERSIONS = tuple(LETTER)
 
 _GRAD = {
-    "normalized": "∇L_N(x) = Aᵀ (diag(f) − f fᵀ) c.\n\nStatement\n"
+    "normalized": "∇L_N(x) = Aᵀ (f ∘ c − ⟨f, c⟩ f); p_N(s) = ∂ℓ_N/∂s = J c\n\nStatement\n"
     "    For L_N(x) = ½ ||f(x) − b||² (with the ½, docs/design.md §2) and c = f − b, J = diag(f) − f fᵀ:\n"
     "        ∇L_N(x) = Aᵀ J c = Aᵀ (f ∘ c − ⟨f, c⟩ f).\n"
     "    In the logits s = Ax the row gradient is p_N(s) = ∂ℓ_N/∂s = J c = f ∘ c − ⟨f, c⟩ f.\n",
-    "rescaled": "∇L_R(x) = Aᵀ (u ∘ h − ⟨h, b⟩ u).\n\nStatement\n"
+    "rescaled": "∇L_R(x) = Aᵀ (u ∘ h − ⟨h, b⟩ u);\np_R(s) = ∂ℓ_R/∂s = u ∘ h − ⟨h, b⟩ u\n\nStatement\n"
     "    For L_R(x) = ½ ||u(x) − α(x) b||² (with the ½) and h = u − α b:\n"
     "        ∇L_R(x) = Aᵀ (diag(u) − u bᵀ) h = Aᵀ (u ∘ h − ⟨h, b⟩ u).\n"
     "    In the logits s = Ax the row gradient is p_R(s) = u ∘ h − ⟨h, b⟩ u.\n",
@@ -45,13 +45,13 @@ _HESSIAN = {
     "                  = diag(g) − v uᵀ − u vᵀ + ||b||² u uᵀ,   g = u ∘ (h + u − ⟨h, b⟩), v = u ∘ b,\n",
 }
 _MATRIX = {
-    "normalized": "P = F∘C − rowsum(F∘C)·F.\n\nStatement\n"
+    "normalized": "P = F∘C − rowsum(F∘C)·F\n\nStatement\n"
     "    For L_N(X) = ½ ||D(X)⁻¹ exp(A1 X A2ᵀ) − B||_F² (with the ½), F = D⁻¹ exp(A1 X A2ᵀ), C = F − B:\n"
     "        ∇_X L_N = A1ᵀ P A2,   P = F∘C − rowsum(F∘C)·F   (row j: p_j = (diag f_j − f_j f_jᵀ) c_j),\n"
     "    and, with x = vec(X) (row-major) and A_[j] = A1[j,:] ⊗ A2,\n"
     "        vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j = Σ_j ∇_x ½||f(A_[j] x) − b_j||²,\n"
     "    the sum of the gradients of the n vector problems that share x.\n",
-    "rescaled": "P = U∘H − rowsum(H∘B)·U.\n\nStatement\n"
+    "rescaled": "P = U∘H − rowsum(H∘B)·U\n\nStatement\n"
     "    For L_R(X) = ½ ||exp(A1 X A2ᵀ) − D(X) B||_F² (with the ½), U = exp(A1 X A2ᵀ), H = U − D(X) B:\n"
     "        ∇_X L_R = A1ᵀ P A2,   P = U∘H − rowsum(H∘B)·U   (row j: p_j = u_j ∘ h_j − ⟨h_j, b_j⟩ u_j),\n"
     "    and vec(∇_X L_R) = Σ_j A_[j]ᵀ p_j = Σ_j ∇_x ½||u(A_[j] x) − α_j b_j||² (x = vec(X), A_[j] = A1[j,:] ⊗ A2).\n"
@@ -112,7 +112,7 @@ def grad(version: str) -> Lemma:
                     "n = 6, d = 4"))
     return Lemma(doc=doc, steps=_grad_normalized_steps if version == "normalized" else _grad_rescaled_steps,
                  numeric=lambda ctx, rng: gradient_route(ctx, rng, version, row_p), requires=(dep,),
-                 sizes=((3, 2),))
+                 sizes=((3, 2),), shows=(4, 5) if version == "normalized" else (3, 4))
 
 
 def _row_hessian(version, rs, b):
@@ -149,13 +149,14 @@ def hessian(version: str) -> Lemma:
         return hessian_route(ctx, rng, version, lambda ops, r, A: A.T * (
             k_normalized(ops, r.f, r.c) if version == "normalized" else k_rescaled(ops, r.u, r.h, r.b)) * A)
 
-    doc = (f"Lemma hessian_{version} (Hessian of the {version} vector loss): ∇²L_{k}(x) = Aᵀ K_{k} A.\n\n"
+    doc = (f"Lemma hessian_{version} (Hessian of the {version} vector loss): ∂p_{k}/∂s = K_{k}; "
+           f"∇²L_{k}(x) = Aᵀ K_{k}(Ax) A\n\n"
            f"Statement\n{_HESSIAN[version]}    and ∇²L_{k}(x) = Aᵀ K_{k}(Ax) A (K_{k} is symmetric).\n"
            + _check("the logit Hessian, its rank-2 form and the chain rule end to end",
                     "n = 3, d = 2",
                     f"ctx.diff of the reference gradient along a random direction at 60 digits, n = 6, d = 4, "
                     f"against Aᵀ K_{k} A v"))
-    return Lemma(doc=doc, steps=steps, numeric=numeric, requires=uses)
+    return Lemma(doc=doc, steps=steps, numeric=numeric, requires=uses, shows=(1, 4))
 
 
 def matrix_grad(version: str) -> Lemma:
@@ -196,12 +197,13 @@ def matrix_grad(version: str) -> Lemma:
             last,
         ]
 
-    doc = (f"Lemma matrix_grad_{version} ({version} matrix gradient): ∇_X L_{k} = A1ᵀ P A2, {_MATRIX[version]}"
+    doc = (f"Lemma matrix_grad_{version} ({version} matrix gradient): vec(∇_X L_{k}) = Σ_j A_[j]ᵀ p_j;\n"
+           f"Σ_j A_[j]ᵀ p_j = vec(A1ᵀ P A2); {_MATRIX[version]}"
            + _check("end to end", "n = 3, d = 2",
                     "ctx.diff of attnreg.reference.forms.matrix_loss per entry of X, and the sum of reference "
                     "vector gradients with data A_[j], at 60 digits, n = 4, d = 3"))
     return Lemma(doc=doc, steps=steps, numeric=lambda ctx, rng: matrix_gradient_route(ctx, rng, version),
-                 requires=("kron_blocks", f"grad_{version}"), sizes=((3, 2),))
+                 requires=("kron_blocks", f"grad_{version}"), sizes=((3, 2),), shows=(2, 3, 4))
 
 
 LEMMAS: dict[str, Lemma] = {lem.id: lem for make in (grad, hessian, matrix_grad) for lem in map(make, VERSIONS)}

@@ -1,4 +1,4 @@
-r"""Lemma xzw_invariance (a flat direction): if A2 w = 1ₙ then L_N(X + z wᵀ) = L_N(X) and ∇²L_N(X)[z wᵀ] = 0.
+r"""Lemma xzw_invariance (a flat direction): if A2 w = 1ₙ: L_N(X + z wᵀ) = L_N(X); ∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 = 0
 
 Statement
     Let w ∈ R^d with A2 w = 1ₙ (solvable when 1ₙ is in the range of A2). For every z ∈ R^d:
@@ -81,4 +81,4 @@ def rand_matrix_like(ctx, rng, d):
 
 
 LEMMA = Lemma(doc=__doc__, steps=steps, numeric=numeric, requires=("row_shift", "matrix_hvp"),
-              sizes=((3, 2),))
+              sizes=((3, 2),), shows=(5, 7), premises=(1,))

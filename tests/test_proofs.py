@@ -104,7 +104,7 @@ def test_slow_sizes_are_larger_and_can_fail():
         poly = sp.expand(sp.prod([1 + t * xi for xi in xs]))
         return [Step("e₄(x) = 0", "test", poly.coeff(t, 4), sp.Integer(0))]
 
-    lem = dataclasses.replace(_lemma("t_e4", []), steps=e4, slow_sizes=((4, 2),))
+    lem = dataclasses.replace(_lemma("t_e4", [], claim="e₄(x) = 0", shows=(1,)), steps=e4, slow_sizes=((4, 2),))
     base = verify(lem, known={"t_e4": lem}, numeric=False).failures
     assert len(base) == 1 and "checked at fixed sizes only, has no index form" in base[0]  # it holds at n = 3
     v = verify(lem, lem.slow_sizes, known={"t_e4": lem}, numeric=False)
@@ -169,9 +169,10 @@ Q, P = quantity("‖q‖", "q"), norm_b  # an assumption step bounds the symbol 
 x = sp.Symbol("x", real=True)
 
 
-def _lemma(name, steps, goal=None, requires=(), assume=()):
-    doc = f"Lemma {name} (test): a claim.\n\nStatement\n    s\nDerivation\n    d\nCheck\n    c\n"
-    return Lemma(doc=doc, steps=lambda n_, d_: steps, numeric=None, goal=goal, requires=requires, assume=assume)
+def _lemma(name, steps, goal=None, requires=(), assume=(), claim="a claim.", shows=()):
+    doc = f"Lemma {name} (test): {claim}\n\nStatement\n    s\nDerivation\n    d\nCheck\n    c\n"
+    return Lemma(doc=doc, steps=lambda n_, d_: steps, numeric=None, goal=goal, requires=requires, assume=assume,
+                 shows=shows)
 
 
 def _fails(lemma, known=None):

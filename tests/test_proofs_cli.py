@@ -13,7 +13,11 @@ def test_list_one_line_per_lemma_id_first(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == list(LEMMAS)
     assert all(line.split()[1] == "proved" for line in lines)
-    assert lines[0].split(None, 2)[2] == LEMMAS["tensor_trick"].title
+    # after the title, what the lemma states formally: the steps an identity lemma's claim is made of, or a goal
+    assert lines[0].split(None, 2)[2] == LEMMAS["tensor_trick"].title + " — shows steps 2, 3"
+    listed = {line.split()[0]: line.split(None, 2)[2] for line in lines}
+    assert listed["xzw_invariance"].endswith(" — shows steps 5, 7 if step 1")
+    assert listed["alpha_upper"].endswith(" — goal α(x) ≤ n*exp(R^2) if norm(A) ≤ R, norm(x) ≤ R")
 
 
 def test_list_without_checking(capsys):
@@ -29,13 +33,16 @@ def test_show_the_matrix_gradient_as_a_proof(capsys):
                  "exact identity, sympy at n=3, d=2", "## Trust base", "Numeric route (confirmed)"):
         assert part in out, part
     assert out.count("\n1. ") == 1 and "\n4. " in out
+    assert ("**Claim.** vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j; Σ_j A_[j]ᵀ p_j = vec(A1ᵀ P A2); P = F∘C − rowsum(F∘C)·F\n\n"
+            "**Formal statement.** the claims of steps 2, 3, 4 of the proof below, joined by \"; \"") in out
 
 
 def test_show_the_softmax_half_bound_as_a_proof(capsys):
     assert main(["proofs", "show", "softmax_jacobian_half"]) == 0
     out = capsys.readouterr().out
     for part in ("by schur_test", "by square_nonnegative", "side condition: J = Jᵀ", "so far:", "Conclusion:",
-                 "½ − 2t(1 − t) = 2(t − ½)²", "equal to the stated"):
+                 "½ − 2t(1 − t) = 2(t − ½)²", "equal to the stated",
+                 "**Formal statement.** the goal ‖diag(f) − f fᵀ‖ ≤ 1/2, composed from the steps below by sympy"):
         assert part in out, part
 
 

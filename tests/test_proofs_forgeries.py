@@ -20,12 +20,21 @@ from attnreg.proofs.symbols import R, ds, dx, matrix, n, quantity, vector
 
 pytestmark = pytest.mark.xdist_group("lemmas")  # forgeries cite the real lemmas: verified once, on one worker
 
-DOC = "Lemma {} (forgery): a false statement.\n\nStatement\n    s\nDerivation\n    d\nCheck\n    c\n"
+DOC = "Lemma {} (forgery): {}\n\nStatement\n    s\nDerivation\n    d\nCheck\n    c\n"
 
 
 def forged(name, steps, goal=None, requires=(), assume=(), sizes=((3, 2),), numeric=None):
-    return Lemma(doc=DOC.format(name), steps=lambda n_, d_: steps(n_, d_) if callable(steps) else steps,
-                 goal=goal, requires=requires, assume=assume, sizes=sizes, numeric=numeric)
+    """A new lemma module. A bound lemma's claim is prose ("a false statement."); an identity lemma's is what its
+    identity steps state, all of them shown (built at the checker's n = 3, d = 2), so that each forgery is refused
+    for the hole it is about, not for its claim (proofs/_statement.py)."""
+    build = (lambda n_, d_: steps(n_, d_)) if callable(steps) else (lambda n_, d_: steps)
+    shows, claim = (), "a false statement."
+    if goal is None:
+        built = list(build(3, 2))
+        shows = tuple(k for k, s in enumerate(built, 1) if isinstance(s, Step))
+        claim = "; ".join(built[k - 1].claim for k in shows) or claim
+    return Lemma(doc=DOC.format(name, claim), steps=build, goal=goal, requires=requires, assume=assume, sizes=sizes,
+                 numeric=numeric, shows=shows)
 
 
 def why(lemma, *, numeric=False) -> str:
@@ -59,7 +68,7 @@ def test_renaming_n_is_rejected(monkeypatch, capsys):
 
     b64 = Bound(quantity="alpha", form="vector", kind="upper", value=64 * sp.exp(R ** 2), assume=au.assume,
                 lemma="f_alpha_upper_64b")
-    up_b = Lemma(doc=DOC.format("f_alpha_upper_64b"), steps=lambda n_, d_: [cite(au, {n: 64})],
+    up_b = Lemma(doc=DOC.format("f_alpha_upper_64b", "a false statement."), steps=lambda n_, d_: [cite(au, {n: 64})],
                  goal=Goal.of(b64, au.goal.lhs), bound=b64, requires=("alpha_upper",))
     monkeypatch.setitem(proofs.LEMMAS, up_b.id, up_b)
     assert up_b in bound_lemmas(verified=False) and up_b not in bound_lemmas()
@@ -164,7 +173,7 @@ def test_sizes_are_the_checkers(monkeypatch, capsys):
     assert verify(tiny, known={"f_tiny": tiny}, numeric=False).ignored == ((1, 1),)
     assert "declares n=1, d=1, below the checker's smallest n = 3, d = 2" in why(tiny)
     # sizes below the checker's are refused even when every step holds: the lemma's text relies on them
-    fine = dataclasses.replace(tiny, steps=lambda n_, d_: [Step("1 = 1", "x", 1, 1)], slow_sizes=((2, 2),))
+    fine = dataclasses.replace(forged("f_tiny", [Step("1 = 1", "x", 1, 1)], sizes=((1, 1),)), slow_sizes=((2, 2),))
     assert "declares n=1, d=1, n=2, d=2, below the checker's smallest" in why(fine)
     empty = dataclasses.replace(tiny, sizes=())
     assert "∂f/∂s = 0" in why(empty)
@@ -473,15 +482,92 @@ def test_a_lemma_wearing_an_id_with_index_forms_gets_no_proof_for_a_new_step(mon
     assert [r.status for r in it.rows(wearing) if r.label == "step 3 side 1"] == ["FAILED"]  # shown so too
 
 
-@pytest.mark.xfail(strict=True, reason="an identity lemma's statement is prose: nothing ties it to its steps")
-def test_an_identity_lemmas_statement_is_tied_to_its_steps():
-    """Open (found in review of issue 13): a bound lemma's goal is composed from its chain, but an identity lemma
-    (no goal) is proved when its steps are; its claim is docstring text that nothing reads. A lemma wearing
-    row_shift's id (the module replaced) with only its first two steps — linked to their index forms, so proved
-    for every n — and the claim "0 = 1 for every n" is proved by verify, numeric layers included. The fix needs a
-    formal statement for identity lemmas (a Step the chain must end in, or equal), not a longer table."""
+# ---- an identity lemma states what its steps state -------------------------------------------------
+
+def test_an_identity_lemmas_statement_is_tied_to_its_steps(monkeypatch, capsys):
+    """Found in review of issue 13: a bound lemma's goal is composed from its chain, but an identity lemma (no goal)
+    was proved when its steps were, and its claim was docstring text that nothing read. A lemma wearing row_shift's
+    id (the module replaced) with only its first two steps — linked to their index forms, so proved for every n —
+    and the claim "0 = 1 for every n" was proved by verify, numeric layers included. Now its claim must be the claims
+    of the steps it shows, joined by "; " (proofs/_statement.py)."""
     rs = LEMMAS["row_shift"]
-    lem = Lemma(doc=rs.doc.replace(rs.claim, "0 = 1 for every n", 1), steps=lambda n_, d_: list(rs.steps(n_, d_))[:2],
-                requires=rs.requires, numeric=rs.numeric)
+    first_two = lambda n_, d_: list(rs.steps(n_, d_))[:2]  # noqa: E731
+    lem = Lemma(doc=rs.doc.replace(rs.claim, "0 = 1 for every n", 1), steps=first_two, requires=rs.requires,
+                numeric=rs.numeric)
     assert lem.id == "row_shift" and lem.claim == "0 = 1 for every n"
-    assert why(lem, numeric=True)
+    assert "an identity lemma must name in shows the steps its claim states; it names none" in why(lem, numeric=True)
+    shown = dataclasses.replace(lem, shows=(1, 2))  # the real steps shown: the claim must be theirs
+    assert ("its claim '0 = 1 for every n' is not the claims of the steps it shows: it must read "
+            "'u(s + t1) = eᵗ u(s); α(s + t1) = eᵗ α(s)'") in why(shown, numeric=True)
+    assert "is not the claims of the steps it shows" in rejected_by_cli(shown, monkeypatch, capsys, "--no-numeric")
+    # the positive case: the same module with a truthful claim of its real steps is proved, every layer
+    true = dataclasses.replace(shown, doc=rs.doc.replace(rs.claim, "u(s + t1) = eᵗ u(s); α(s + t1) = eᵗ α(s)", 1))
+    assert why(true, numeric=True) == ""
+    # and a claim that is a subset of the steps, but not the ones shown
+    assert "is not the claims of the steps it shows" in why(dataclasses.replace(true, shows=(1,)))
+
+
+def test_an_identity_lemmas_shows_and_premises_are_checked(monkeypatch, capsys):
+    rs = LEMMAS["row_shift"]
+    assert rs.shows == (3, 5, 7, 8) and rs.claim == "f(s + t1) = f(s); h(s + t1) = eᵗ h(s); (diag f − f fᵀ) 1 = 0; " \
+        "K_N 1 = 0" and why(rs) == ""
+    said = lambda claim, **kw: dataclasses.replace(rs, doc=rs.doc.replace(rs.claim, claim, 1), **kw)  # noqa: E731
+    # the claim edited on the real lemma (K_N = 0 is false), and a claim of true steps that are not the shown ones
+    edited = said(rs.claim.replace("K_N 1 = 0", "K_N = 0"))
+    assert "its claim 'f(s + t1) = f(s); h(s + t1) = eᵗ h(s); (diag f − f fᵀ) 1 = 0; K_N = 0' is not the claims" \
+        in why(edited)
+    assert "is not the claims of the steps it shows" in rejected_by_cli(edited, monkeypatch, capsys, "--no-numeric")
+    assert "is not the claims of the steps it shows" in why(said("u(s + t1) = eᵗ u(s); α(s + t1) = eᵗ α(s)"))
+    # shows empty, past the end, zero, out of order; an empty identity lemma
+    assert "it names none" in why(dataclasses.replace(rs, shows=()))
+    assert "its shows names step 9, which does not exist (the lemma has 8 steps" in why(
+        dataclasses.replace(rs, shows=(3, 5, 7, 9)))
+    assert "its shows names step 0, which does not exist" in why(dataclasses.replace(rs, shows=(0, 3)))
+    assert "its shows (5, 3, 7, 8) is not in strictly increasing order" in why(
+        dataclasses.replace(rs, shows=(5, 3, 7, 8)))
+    assert "it names none" in why(forged("f_empty", []))
+    # shows pointing at an estimate (an identity lemma with one is refused for that too)
+    from attnreg.proofs.softmax_jacobian_half import NJ
+
+    est = [Step("1 = 1", "x", sp.Integer(1), sp.Integer(1)), by("triangle", NJ, "<=", NJ, "w")]
+    at_est = Lemma(doc=DOC.format("f_shows_est", "1 = 1; NJ <= NJ"), steps=lambda n_, d_: est, shows=(1, 2))
+    assert "its shows names step 2, which is an estimate, not an identity step" in why(at_est)
+    # premises: a step the claim is conditional on (true here: stating it only weakens the claim)
+    cond = "if u(s + t1) = eᵗ u(s): " + rs.claim
+    assert why(said(cond, premises=(1,))) == ""
+    assert "it must read 'if u(s + t1) = eᵗ u(s): f(s + t1) = f(s);" in why(said(rs.claim, premises=(1,)))
+    assert "steps [3] are in both shows and premises" in why(said(cond, premises=(3,)))
+    assert "its premises names step 9, which does not exist" in why(said(cond, premises=(9,)))
+    # a bound lemma's statement is its goal
+    au = LEMMAS["alpha_upper"]
+    assert "a bound lemma states its goal; it must not set shows or premises" in why(dataclasses.replace(au,
+                                                                                                          shows=(1,)))
+
+
+def test_a_real_steps_claim_text_is_pinned():
+    """The claim of an identity lemma is made of step claims, so a step's claim text must be the reviewed one: a real
+    step (its expressions untouched) with another claim has another digest, so it has no index form for the checker
+    (proofs/_linked.py) or is no longer a reviewed fixed-size step (proofs/_fixed.py)."""
+    rs = LEMMAS["row_shift"]
+
+    def steps(n_, d_):
+        out = list(rs.steps(n_, d_))
+        out[2] = dataclasses.replace(out[2], claim="f(s + t1) = 0")
+        return out
+    lem = dataclasses.replace(rs, steps=steps, doc=rs.doc.replace(rs.claim, rs.claim.replace("f(s + t1) = f(s)",
+                                                                                             "f(s + t1) = 0"), 1))
+    assert lem.claim.startswith("f(s + t1) = 0;")
+    assert why(lem) == ("for every n: step 3 has an index form only for the step it was linked to (proofs/_linked.py), "
+                        "not this one, so it is checked at fixed sizes only and is not among the reviewed fixed-size "
+                        "steps (f(s + t1) = 0)")
+    kb = LEMMAS["kron_blocks"]  # step 1 is a reviewed fixed-size step
+
+    def kron(n_, d_):
+        out = list(kb.steps(n_, d_))
+        out[0] = dataclasses.replace(out[0], claim="rows j·n … j·n + n − 1 of A1 ⊗ A2 form A2 ⊗ A1[j,:]")
+        return out
+    lem = dataclasses.replace(kb, steps=kron, doc=kb.doc.replace("form A1[j,:] ⊗ A2;", "form A2 ⊗ A1[j,:];", 1))
+    assert lem.claim.startswith("rows j·n … j·n + n − 1 of A1 ⊗ A2 form A2 ⊗ A1[j,:];")
+    assert "step 1 is checked at fixed sizes only, has no index form, and is not among the reviewed fixed-size " \
+        "steps" in why(lem)
+    assert "statement" not in why(lem)
