@@ -80,3 +80,24 @@ def test_without_refine_to_there_is_no_seed(monkeypatch):
     monkeypatch.setattr(bnb, "seed", lambda prob: pytest.fail("seed called without refine_to"))
     s = dataclasses.replace(spec.load(EXAMPLES / "certify-f.toml"), refine_to=None)
     assert bnb.run(s)["status"] == "certified"
+
+
+def test_points_taken_in_batches_give_the_same_norms(monkeypatch):
+    """Large data: the points go through in batches (memory); the values are the ones of one batch."""
+    prob = _problem("certify-matrix-f.toml", "grad", "normalized")
+    x = np.random.default_rng(3).uniform(-0.5, 0.5, size=(37, 4))
+    whole = estimate.norms(prob, x)
+    monkeypatch.setattr(estimate, "CHUNK", 200)  # A has 3·3·4 = 36 entries: batches of 5 points
+    assert np.array_equal(estimate.norms(prob, x), whole)
+
+
+def test_many_parameters_use_a_fixed_set_of_centres():
+    """Above 8 parameters the first look is 256 pseudo-random level-1 centres from a fixed seed: the same box
+    every time."""
+    rng = np.random.default_rng(5)
+    A1, A2 = rng.normal(size=(3, 3)).round(3), rng.normal(size=(3, 3)).round(3)
+    prob = dict(quantity="f", form="matrix", version=None, data=dict(A1=[[str(v) for v in r] for r in A1],
+                A2=[[str(v) for v in r] for r in A2]), domain=dict(center=["0"] * 9, radius="0.5", norm="inf"),
+                target="1", precision_bits=128)
+    box = estimate.best_box(prob)
+    assert box == estimate.best_box(prob) and len(box) == 9 and {lvl for _, lvl in box} == {1}

@@ -6,10 +6,12 @@ move is a synchronisation (a new round). A good lower bound before the tree is b
 instead: this module looks for the dyadic box centre ``x`` with the largest float64 ``||M(x)||₂`` —
 first the centres of the uniform level-``L`` boxes (``2^{pL} ≤`` :data:`POINTS`), then :data:`ZOOM`
 times the centres one level finer around the best one (the best box's children and its neighbours',
-or its children alone where that would be too many points). Nothing here is rigorous and nothing needs
-to be: :func:`.bnb.run` evaluates ``||M||₂`` at the chosen centre in arb, and that is the lower bound
-it states (a box centre, as the checker requires). The search is deterministic (same data, same
-points, same float64 arithmetic in this process), so the certificate does not depend on the workers.
+or its children alone where that would be too many points; above 8 parameters, 256 fixed
+pseudo-random level-1 centres, and no zoom where even the ``2^p`` children are more than 256).
+Nothing here is rigorous and nothing needs to be: :func:`.bnb.run` evaluates ``||M||₂`` at the chosen
+centre in arb, and that is the lower bound it states (a box centre, as the checker requires). The
+search is deterministic (same data, same points, same float64 arithmetic in this process), so the
+certificate does not depend on the workers.
 
 ``M`` is the same matrix as in :mod:`.enclose` (Jacobian of the stacked softmax rows, or the loss's
 Hessian, normalized or rescaled), written with NumPy over a batch of points.
@@ -39,9 +41,17 @@ def _rows(prob):
     return np.einsum("ji,lk->jlik", A1, A2).reshape(n, n, d * d), B
 
 
+CHUNK = 1 << 20  # floats per intermediate array: points are taken in batches of at most this over the data's size
+
+
 def norms(prob, x):
     """float64 ``||M(x)||₂`` for each row of ``x`` (points × p); ``-inf`` where float64 overflows."""
     A, b = _rows(prob)
+    step = max(1, CHUNK // A.size)
+    return np.concatenate([_norms(A, b, prob, x[i:i + step]) for i in range(0, len(x), step)])
+
+
+def _norms(A, b, prob, x):
     with np.errstate(all="ignore"):
         s = np.einsum("jlp,Np->Njl", A, x)
         if prob["quantity"] == "grad" and prob["version"] == "rescaled":
