@@ -1,7 +1,8 @@
 """Time the branch-and-bound of ``attnreg certify run`` with 1 and with N workers; print the ratio, the
 CPU time behind it, and check that the certificates are identical (byte for byte).
 
-Usage: ``python benchmarks/bench_certify.py [SPEC.toml ...] [--workers 2] [--repeat 5] [--refine-to R] [--warm]``
+Usage: ``python benchmarks/bench_certify.py [SPEC.toml ...] [--workers 2] [--repeat 5] [--refine-to R] [--warm]
+[--contention]``
 (default: the example specs in docs/examples, each as written and without its ``refine_to``).
 
 Each timing is the median (and the minimum) over ``--repeat`` runs, 1 and N workers alternating, and
@@ -11,6 +12,11 @@ seconds of this process and of its worker processes (``cpu``: the work done), th
 time (``par``: ≤ N, how many CPUs the run kept busy), and the CPU-time critical path (``path``: this
 process's CPU seconds outside the rounds, plus per round the most CPU seconds any one process spent
 on it — what the wall time would be on idle cores), with the speed-up it gives; and the load averages.
+
+``--contention`` measures what two processes cost each other on this machine: the 1-worker run's CPU
+seconds alone, then while a forked copy of this process runs the same at the same time (no pool, no
+communication). Their ratio, the *inflation*, caps any 2-worker speed-up at ``2 / inflation`` even for
+perfectly parallel work (on a VM whose two vCPUs share a physical core it is well above 1).
 
 ``--warm`` times the branch-and-bound alone on a pool started beforehand (a long-lived pool, or a Dask
 cluster, pays its start-up once): the parallel efficiency of the rounds without process start-up.
@@ -71,7 +77,11 @@ def main():
     ap.add_argument("--refine-to", help="also time each spec that has a refine_to with this one instead (e.g. 1.01: a "
                     "tighter sandwich)")
     ap.add_argument("--warm", action="store_true", help="time on pools started beforehand (no process start-up)")
+    ap.add_argument("--contention", action="store_true", help="measure how much slower one process runs while a "
+                    "second runs the same work (the ceiling of any 2-worker speed-up here)")
     args = ap.parse_args()
+    if args.contention:
+        return _contention(args)
     if not args.warm:
         return _bench(args, None)
     with executor(1) as one, executor(args.workers) as many:
@@ -103,6 +113,37 @@ def _bench(args, warm):
                   f"{wall[1] / wall[n]:.2f}x (fastest runs: {fast[1]:.3f} s / {fast[n]:.3f} s = "
                   f"{fast[1] / fast[n]:.2f}x; CPU critical path {crit[1] / crit[n]:.2f}x); "
                   f"same certificate: {same}; load {os.getloadavg()[0]:.2f}")
+
+
+def _contention(args):
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cores; median of {args.repeat}; "
+          f"load averages before: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
+    for path in args.specs:
+        for name, s in variants(path, args.refine_to):
+            def cpu_seconds():
+                out = []
+                for _ in range(args.repeat):
+                    start = time.process_time()
+                    bnb.run(s)
+                    out.append(time.process_time() - start)
+                return statistics.median(out)
+
+            cpu_seconds()  # warm-up
+            alone = cpu_seconds()
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the copy: the same runs at the same time, then its median through the pipe
+                os.write(write, repr(cpu_seconds()).encode())
+                os._exit(0)
+            mine = cpu_seconds()
+            os.waitpid(pid, 0)
+            theirs = float(os.read(read, 64))
+            os.close(read)
+            os.close(write)
+            inflation = (mine + theirs) / (2 * alone)
+            print(f"{name}: CPU per run alone {alone:.3f} s, two at once {mine:.3f} s and {theirs:.3f} s: "
+                  f"inflation {inflation:.2f}x, so 2 processes can give at most {2 / inflation:.2f}x; "
+                  f"load {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ def test_the_first_rounds_fan_out_breadth_first_then_a_round_of_sixteen_tasks(mo
 
     monkeypatch.setattr(bnb, "_map", spy)
     bnb.run(spec.load(EXAMPLE))
-    assert seen[:5] == [(1, {1}), (2, {1}), (4, {1}), (8, {1}), (16, {bnb.ROUND // 16})]
+    assert seen[:5] == [(1, {1}), (2, {1}), (4, {1}), (8, {1}), (16, {bnb.KMAX})]
 
 
 def test_a_pool_shares_the_rounds_and_gives_the_single_process_certificate():

@@ -1,25 +1,34 @@
 r"""Interval branch-and-bound: certify ``sup_{x ∈ box} ||M(x)||₂ ≤ target`` (``run`` side).
 
 Every box gets a rigorous upper bound (:mod:`.enclose` then :mod:`.specnorm`) and, at its centre, a
-rigorous lower bound of ``||M(centre)||₂``. The run goes in rounds. A round fixes its goal ``g`` (the
-target's lower end; with ``refine_to = ρ``, ``min(target, ρ · best lower bound so far)``), takes the
+rigorous lower bound of ``||M(centre)||₂``. With ``refine_to = ρ`` the run first fixes a good lower bound
+(:func:`seed`): :mod:`.estimate` chooses a dyadic box centre by a float64 search, and ``||M||₂`` there,
+evaluated in arb, is the first best lower bound. The run goes in rounds. A round fixes its goal ``g``
+(the target's lower end; with ``refine_to``, ``min(target, ρ · best lower bound so far)``), takes the
 ``BATCH`` worst boxes above ``g`` (worst first, ties broken by the box's integer coordinates), bisects
 each along the side that contributes most to the spread of its entries (``Σ |∂_k M| · rad X_k`` from
 the mean-value form) and hands every child to a task. A task evaluates its child and goes on
 bisecting inside that subtree, worst box first, until its boxes are below the goal or it has spent
 its ``K`` evaluations; with ``refine_to`` it may raise its own goal by the lower bounds found in its
-subtree. ``K`` is fixed by the round (``ROUND // tasks``, between 1 and ``KMAX``; in the opening, the
-first ``OPENING`` rounds while they have fewer than ``FAN`` tasks, ``K = 1``: the tree fans out breadth
-first, so the first large round is many small tasks that a pool started during the opening can share,
-not the root's two halves with 64 evaluations each, which one process would run alone): a task is a
-deterministic function of its box, the round's goal and ``K``, and a round's results are merged in
-task order, so the certificate is byte for byte the same for any executor and any number of workers
-as long as the run ends before ``budget_seconds`` (``max_boxes`` is a budget that does not depend on
-speed). Subtrees make few, large tasks: few synchronisations per box. The run stops when
+subtree. ``K`` is ``KMAX`` (less only where ``max_boxes`` is near); in the opening, the first
+``OPENING`` rounds while they have fewer than ``FAN`` tasks, ``K = 1``: the tree fans out breadth first,
+so the first large round is many tasks that a pool started during the opening can share.
+
+Why the seed and the large ``K``: with a fixed goal, the tree is fixed — a box is split exactly when its
+bound exceeds the goal — whatever the rounds, so rounds are only synchronisations, and fewer is better.
+Without the seed the goal ``ρ ·`` (best centre so far) rose at every round (0.562 → 0.589 on the ``f``
+example), which is why rounds were small (``K = 96 / tasks``). With the seed it does not move on the
+examples (the seed is the best lower bound of the run), and the first large round finishes the tree.
+
+A task is a deterministic function of its box, the round's goal and ``K``, and a round's results are
+merged in task order, so the certificate is byte for byte the same for any executor and any number of
+workers as long as the run ends before ``budget_seconds`` (``max_boxes`` is a budget that does not
+depend on speed). The run stops when
 
 * every box's bound is ``≤`` the target's lower end: **certified**, the bound is the largest box bound;
 * a centre's lower bound exceeds the target's upper end: **not certified**, a counterexample (confirmed
-  again at 50 digits by the reference, :mod:`.confirm`); a task stops at the first one;
+  again at 50 digits by the reference, :mod:`.confirm`); a task stops at the first one (the seed's point
+  is not a candidate: counterexamples are centres of the tree's boxes);
 * the budget is spent: **not certified**, with the best bound reached and the worst remaining box.
 """
 from __future__ import annotations
@@ -35,13 +44,12 @@ import flint
 import mpmath
 
 from ..executor import share
-from . import decimals, enclose, specnorm
+from . import decimals, enclose, estimate, specnorm
 from . import problem as P
 from .confirm import norm_at
 
 BATCH = 64  # boxes split per round (their children are the round's tasks)
-ROUND = 96  # evaluations a round aims at: K = ROUND // tasks per task
-KMAX = 64  # at most this many evaluations per task
+KMAX = 64  # evaluations per task after the opening
 OPENING, FAN = 3, 16  # the first OPENING rounds evaluate their children only (K = 1) while they have < FAN
 _ROWS = {}
 _LOCK = threading.Lock()  # arb's precision is process-global: one evaluation at a time per process
@@ -128,6 +136,16 @@ def _subtree(prob, rows, fn, box, K, t_low, rho, floor, t_high):
     return leaves, n, best, found
 
 
+def seed(prob):
+    """``(lower, box)``: ``||M||₂ ≥ lower`` (arb, rounded down) at the centre of the box that
+    :func:`.estimate.best_box` chooses — a rigorous lower bound; only the choice of the point is float64."""
+    box = estimate.best_box(prob)
+    with _LOCK, _precision(prob["precision_bits"]):
+        rows, fn = _rows(prob), enclose.formula(prob["quantity"], prob["version"])
+        lb, _ = specnorm.point_norm_lower(enclose.point(fn, rows, P.geometry(prob, box)[0]))
+    return decimals.down(lb), box
+
+
 def _map(pool, prob, rnd, tasks, cpu):
     """:func:`expand` over the tasks, results in task order, whatever runs them (:func:`.executor.share`).
     ``cpu`` (a dict or None) receives the CPU seconds each process spent on this round, by process id."""
@@ -164,10 +182,12 @@ def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
     with _precision(prob["precision_bits"]):
         target = P.target_enclosure(prob)
         t_low, t_high = D(decimals.down(target)), D(decimals.up(target))
-    start = clock()
+    start, alone = clock(), time.perf_counter()
     root = P.root(spec.p)
     heap, evaluated, best_lower, found, rounds = [], 0, None, None, 0
     rho = None if spec.refine_to is None else D(spec.refine_to)
+    if rho is not None:  # fix the goal before the tree is built (see the module docstring)
+        best_lower = seed(prob)
 
     def goal():  # split boxes above this; with refine_to, keep going until bound <= refine_to * lower bound
         return t_low if rho is None else min(t_low, rho * D(best_lower[0]))
@@ -185,6 +205,8 @@ def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
 
     rnd = (str(t_low), None, None, str(t_high))
     merge(_map(None, prob, rnd, [(root, 1)], None))
+    if pool is not None and pool.deferred:  # work done alone: counts towards starting the pool (executor.share)
+        pool.alone += time.perf_counter() - alone
     stop = None
     while True:
         if found is not None:
@@ -206,7 +228,7 @@ def run(spec, pool=None, progress=None, clock=time.monotonic, cpu=None):
             stop = "max_boxes"
             break
         children = [c for item in picked for c in P.split(item[1], item[3])]
-        K = max(1, min(KMAX, ROUND // len(children), (spec.max_boxes - evaluated) // len(children)))
+        K = max(1, min(KMAX, (spec.max_boxes - evaluated) // len(children)))
         if rounds < OPENING and len(children) < FAN:  # the opening: a few levels breadth first (K = 1)
             K = 1
         rounds += 1
