@@ -14,6 +14,7 @@ import re
 import sympy as sp
 
 from . import LEMMAS, index_table
+from ._algebra import checker_sizes
 from ._checker import Verdict
 from ._core import INSTANCE, RULES, Estimate, Lemma, Step
 from ._fixed import reviewed
@@ -101,7 +102,7 @@ def citation_lines(e: Estimate, known: dict, fmt: str) -> list[str]:
 
 def steps_lines(lemma: Lemma, verdict: Verdict | None, fmt: str, known: dict) -> list[tuple[str, list[str]]]:
     """``(step, [justification lines])`` for every step, at the lemma's first symbolic size."""
-    sizes = verdict.sizes if verdict else lemma.sizes
+    sizes = verdict.sizes if verdict else checker_sizes(lemma)[0]  # the base size the claim is read at, first
     where = ", ".join(f"n={a}, d={b}" for a, b in sizes)
     out, trail = [], list(verdict.trail) if verdict else []
     t = tex if fmt == "latex" else (lambda s: s)  # noqa: E731
@@ -232,7 +233,7 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
     """What the verdict rests on: sizes of the identity steps, checked and trusted rules, witnesses."""
     sizes = verdict.sizes if verdict else ()
     where = ", ".join(f"n={a}, d={b}" for a, b in sizes) or "(not checked)"
-    steps = built(lemma, tuple(sizes[0] if sizes else lemma.sizes[0]))
+    steps = built(lemma, tuple(sizes[0] if sizes else checker_sizes(lemma)[0][0]))
     idents = sum(isinstance(s, Step) for s in steps) + sum(len(getattr(s, "side", ())) for s in steps)
     table = index_table.rows(lemma)
     done = [r for r in table if r.status == "all n, d"]
