@@ -8,7 +8,7 @@ import pytest
 from attnreg.proofs import LEMMAS, Step, verify
 from attnreg.proofs._sizes import built
 from attnreg.proofs._statement import statement_failures
-from attnreg.proofs.render import render
+from attnreg.proofs.render import formal_note, render
 
 pytestmark = pytest.mark.xdist_group("lemmas")  # they verify real lemmas: verified once, on one worker
 
@@ -133,3 +133,14 @@ def test_a_lemmas_title_is_checked():
     lem = dataclasses.replace(rs, doc=rs.doc.replace("(shift of the logits)", "(softmax is ¼-Lipschitz)", 1))
     assert lem.title == "softmax is ¼-Lipschitz"
     assert why(lem)
+
+
+def test_the_formal_note_says_by_construction_only_of_a_reviewed_construction():
+    """``proofs show`` said of every premise "it holds by the construction of the lemma's objects"; a premise of a
+    forged lemma (row_shift's u(s + t1) = eᵗ u(s), an identity for every s) is only the claim's hypothesis."""
+    rs = LEMMAS["row_shift"]
+    note = formal_note(dataclasses.replace(rs, premises=(1,)), "md")
+    assert note.startswith("if the claim of step 1 (a premise: the hypothesis of what follows), then")
+    assert "construction" not in note
+    assert "step 1 holds by the construction of the lemma's objects, reviewed so" in formal_note(
+        LEMMAS["xzw_invariance"], "md")
