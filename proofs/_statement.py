@@ -103,6 +103,14 @@ def statement_failures(lemma: Lemma, steps) -> list[str]:
         texts[k], why = _pinned(lemma, k, steps[k - 1])
         if why:
             return [why]
+    # the joined text must parse back into its parts: a reader splits at "; " and ends the hypothesis at the first
+    # ": " (xzw_invariance's step 6, "dP = 0 for V = z wᵀ: its rows … vanish", as a premise before another would
+    # move the rest of the hypothesis into what reads as the conclusion)
+    for k, text in texts.items():
+        if SEP in text or text.startswith("if ") or (k in lemma.premises and ": " in text):
+            return [f"step {k}'s claim {text!r} cannot be stated {'as a premise ' if k in lemma.premises else ''}"
+                    "without making the joined claim ambiguous (it contains \"; \", begins with \"if \", or is a "
+                    "premise containing \": \")"]
     want = formal_claim(lemma, steps, texts)
     if lemma.claim != want:
         return [f"its claim {lemma.claim!r} is not the claims of the steps it shows: it must read {want!r}"]

@@ -144,3 +144,18 @@ def test_the_formal_note_says_by_construction_only_of_a_reviewed_construction():
     assert "construction" not in note
     assert "step 1 holds by the construction of the lemma's objects, reviewed so" in formal_note(
         LEMMAS["xzw_invariance"], "md")
+
+
+def test_the_joined_claim_parses_back_into_its_steps():
+    """Premises (1, 6) of xzw_invariance read "if A2 w = 1ₙ; dP = 0 for V = z wᵀ: its rows dp_j = K_j ds_j vanish:
+    L_N(X + z wᵀ) = L_N(X)": a reader ends the hypothesis at the first ": " and reads part of a premise as proved.
+    (Every stated step is proved under the construction, so no false statement came of it; refused as ambiguous.)"""
+    xz = LEMMAS["xzw_invariance"]
+    steps = built(xz, (3, 2))
+    lem = said(xz, f"if {steps[0].claim}; {steps[5].claim}: {steps[4].claim}", premises=(1, 6), shows=(5,))
+    assert statement_failures(lem, steps) == [
+        "step 6's claim 'dP = 0 for V = z wᵀ: its rows dp_j = K_j ds_j vanish' cannot be stated as a premise without "
+        "making the joined claim ambiguous (it contains \"; \", begins with \"if \", or is a premise containing "
+        "\": \")"]
+    shown = said(xz, f"if {steps[0].claim}: {steps[4].claim}; {steps[5].claim}", shows=(5, 6))
+    assert statement_failures(shown, steps) == []  # as a conclusion it reads as one
