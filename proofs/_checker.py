@@ -46,7 +46,7 @@ from ._numeric import context
 from ._points import steps_at_points
 from ._rules import rule_violation
 from ._sample import bound_ratio
-from ._sizes import EXTRA, built, identities, size_ignored, steps_vary
+from ._sizes import EXTRA, built, identities, size_ignored, sizes_differ, steps_vary
 from ._statement import statement_failures
 
 __all__ = ["BASE_SIZES", "MIN_D", "MIN_N", "Verdict", "checker_sizes", "compose", "holds", "is_zero",
@@ -183,7 +183,7 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
                     failures.append(f"step {k}: {why}")
     failures += [f"for every n: {why}" for why in fixed_size_failures(lemma.id, identities(lemma, sizes[0]))]
     failures += [f"size ignored: {why}" for why in size_ignored(lemma)]
-    failures += [f"sizes: {why}" for why in steps_vary(lemma)]
+    failures += [f"sizes: {why}" for why in steps_vary(lemma) + sizes_differ(lemma, sizes)]
     small = [s for s in (*lemma.sizes, *lemma.slow_sizes) if s[0] < MIN_N or s[1] < MIN_D]
     if small:
         failures.append("sizes: the lemma declares " + ", ".join(f"n={a}, d={b}" for a, b in small)

@@ -210,7 +210,10 @@ class Lemma:
 
     positions in increasing order, none in both. Step claims are pinned to their expressions by review (the
     digests of :mod:`._linked` and :mod:`._fixed`), so the claim says what proved steps say; an author chooses
-    only which proved steps to state (a premise only weakens the claim). :mod:`._statement` checks this rule."""
+    only which proved steps to state (a premise only weakens the claim) — except that a step reviewed as holding
+    by construction (:data:`._fixed.CONSTRUCTIONS`: ``A2 w = 1ₙ``, which the lemma's other steps are built on) must
+    be a premise. Each stated step must be a :class:`Step` with a plain ``str`` claim, and the claim a size-free
+    text: the same steps at every size the checker verifies. :mod:`._statement` checks this rule."""
     doc: str
     steps: Callable[[int, int], list]
     numeric: Callable | None = None

@@ -6,6 +6,8 @@ import hashlib
 
 import sympy as sp
 
+from ._core import Step
+
 
 def _atom(e) -> bytes:
     """A leaf: its text, and a symbol's assumptions (``|x|`` of a positive x is x)."""
@@ -32,8 +34,17 @@ def _tree(e, memo: dict) -> bytes:
     return out
 
 
-def digest(label: str, step) -> str:
-    """The digest of an identity step as built at the checker's base size: its label, claim and both sides."""
+UNPINNED = "unpinned"  # what a step that is not a plain Step with a plain str claim digests to: no table holds it
+
+
+def digest(label: str, step, claim: str | None = None) -> str:
+    """The digest of an identity step as built at the checker's base size: its label, claim (``claim``, when the
+    caller read it already: the text it will use) and both sides. Only a :class:`._core.Step` itself with a ``str``
+    claim has one: a ``str`` subclass can encode other characters than it shows (``encode`` overridden), and a
+    subclass of Step can show another claim than the one digested (a property); both get :data:`UNPINNED`."""
+    claim = step.claim if claim is None else claim
+    if type(step) is not Step or type(claim) is not str:
+        return UNPINNED
     memo: dict = {}
-    text = b"\n".join([label.encode(), step.claim.encode(), _tree(step.lhs, memo), _tree(step.rhs, memo)])
+    text = b"\n".join([label.encode(), claim.encode(), _tree(step.lhs, memo), _tree(step.rhs, memo)])
     return hashlib.sha256(text).hexdigest()[:16]

@@ -59,21 +59,37 @@ REVIEWED_FIXED: dict[tuple[str, str, str], str] = {
 }
 
 
-def has_index_form(lemma_id: str, label: str, step) -> bool:
+# The reviewed steps that hold by the construction of the lemma's objects, not as identities in free entries: every
+# other step of the lemma is built on those objects (xzw_invariance's steps 2–7 read the solved A2), so the lemma's
+# claim must state each of these as a premise (:mod:`._statement`). Shown, or left out, "A2 w = 1ₙ" would be
+# claimed for every A2 and w, and "L_N(X + z wᵀ) = L_N(X)" without its hypothesis — both false in general.
+CONSTRUCTIONS: dict[tuple[str, str, str], str] = {
+    ("xzw_invariance", "step 1", "61a662090c88ab95"): "A2's last column is solved from A2 w = 1ₙ",
+}
+
+
+def construction(lemma_id: str, label: str, step) -> str | None:
+    """Why step ``label`` of ``lemma_id`` holds by construction (a premise of everything the lemma states), or
+    ``None``."""
+    return CONSTRUCTIONS.get((lemma_id, label, digest(label, step)))
+
+
+def has_index_form(lemma_id: str, label: str, step, claim: str | None = None) -> bool:
     """The step has an index form (proved for every n and d by :mod:`.index_table`) linked to this very step (its
     digest is the linked one: :data:`._linked.LINKED`), or is a reviewed size-free scalar identity with no sized
     symbols, pinned by its digest the same way (names outside the sized families, ``v0, v1, v2``, are not seen as
     sized)."""
     key = (lemma_id, label)
     if key in index_vector.STEPS or key in index_matrix.STEPS:
-        return LINKED.get(key) == digest(label, step)
-    return key in index_vector.SIZE_FREE and not _families(step) and LINKED.get(key) == digest(label, step)
+        return LINKED.get(key) == digest(label, step, claim)
+    return key in index_vector.SIZE_FREE and not _families(step) and LINKED.get(key) == digest(label, step, claim)
 
 
-def reviewed(lemma_id: str, label: str, step) -> str | None:
+def reviewed(lemma_id: str, label: str, step, claim: str | None = None) -> str | None:
     """The reason the fixed-size step ``label`` of ``lemma_id`` (built at n = 3, d = 2) holds for every n and d,
-    or ``None`` when it is not among the reviewed steps."""
-    return REVIEWED_FIXED.get((lemma_id, label, digest(label, step)))
+    or ``None`` when it is not among the reviewed steps (``claim``: the claim text the caller read, digested in
+    place of ``step.claim``, as in :func:`has_index_form`)."""
+    return REVIEWED_FIXED.get((lemma_id, label, digest(label, step, claim)))
 
 
 def fixed_size_failures(lemma_id: str, identities) -> list[str]:
@@ -89,4 +105,4 @@ def fixed_size_failures(lemma_id: str, identities) -> list[str]:
             if not has_index_form(lemma_id, label, step) and reviewed(lemma_id, label, step) is None]
 
 
-__all__ = ["REVIEWED_FIXED", "fixed_size_failures", "has_index_form", "reviewed"]
+__all__ = ["CONSTRUCTIONS", "REVIEWED_FIXED", "construction", "fixed_size_failures", "has_index_form", "reviewed"]

@@ -150,6 +150,19 @@ def steps_vary(lemma: Lemma, small=BASE_SIZES[0], extra=EXTRA, probes=PROBES) ->
     return out + larger_differs(lemma, small)
 
 
+def sizes_differ(lemma: Lemma, sizes) -> list[str]:
+    """Why ``lemma`` builds another list of steps (count, kinds, claims, rules) at one of the checker's ``sizes``
+    than at the first, the base size its statement and its rendered proof are read at (``[]``: the same). Every
+    size is verified, but only the base size's claims are what the lemma states (:mod:`._statement`): a lemma that
+    declares ``sizes=((5, 3),)`` and builds there, with the same true expressions, the claim "f(s + t1) = 0 for
+    every s" was proved, and printed that step by ``attnreg proofs show --no-check``, which rendered the lemma's
+    own first size."""
+    mine = _shape(built(lemma, tuple(sizes[0])))
+    return [f"the steps built at n={a}, d={b} differ from those at n={sizes[0][0]}, d={sizes[0][1]} (count, kinds, "
+            "claims or rules): a claim is one text at every size" for a, b in sizes[1:]
+            if _shape(built(lemma, (a, b))) != mine]
+
+
 def size_ignored(lemma: Lemma, small=BASE_SIZES[0], extra=EXTRA) -> list[str]:
     """Why identity steps of ``lemma`` were not built at the size asked for (``[]``: none). Each step is built at
     ``small`` = (3, 2) and at ``extra`` = (3, 3); for every family of sized symbols and every index position, its

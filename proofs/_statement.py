@@ -15,26 +15,56 @@ with another claim text is refused. The claim of an accepted identity lemma is t
 statements of proved steps; an author chooses only which of them to state, and which to state as the hypothesis
 (a premise holds by the construction of the lemma's objects; stating it only weakens the claim).
 
-The check reads the list of steps once (O(steps), no sympy). A bound lemma must set neither field: its
-statement is its goal.
+Found in review (tests/test_proofs_statement_review.py): the claim text is read once per stated step, and that very
+text must digest, with the step's expressions, to a linked or reviewed entry (:func:`_pinned`) — a ``str`` subclass
+whose ``encode`` showed the digest the reviewed text let "f(s + t1) = 0" be stated as row_shift's step 3. A step that
+holds by the construction of the lemma's objects (:data:`._fixed.CONSTRUCTIONS`) must be a premise: xzw_invariance
+with no premise stated "L_N(X + z wᵀ) = L_N(X)" for every A2 and w, false in general, and with step 1 shown it
+claimed "A2 w = 1ₙ" as a theorem.
+
+The check reads the list of steps once and digests the stated steps (no sympy simplification). A bound lemma must
+set neither field: its statement is its goal; its claim is prose that nothing reads (an open finding of the review).
 """
 from __future__ import annotations
 
 from ._core import Lemma, Step
+from ._fixed import construction, has_index_form, reviewed
 
 SEP = "; "
 
 
-def formal_claim(lemma: Lemma, steps) -> str:
-    """The claim ``lemma`` must have given its ``shows`` and ``premises`` (positions assumed valid)."""
-    said = SEP.join(steps[k - 1].claim for k in lemma.shows)
-    return f"if {SEP.join(steps[k - 1].claim for k in lemma.premises)}: {said}" if lemma.premises else said
+def formal_claim(lemma: Lemma, steps, texts: dict | None = None) -> str:
+    """The claim ``lemma`` must have given its ``shows`` and ``premises`` (positions assumed valid); ``texts``:
+    the claims of those steps as read once and pinned (:func:`_pinned`), else read from ``steps``."""
+    c = (lambda k: texts[k]) if texts is not None else (lambda k: steps[k - 1].claim)  # noqa: E731
+    said = SEP.join(c(k) for k in lemma.shows)
+    return f"if {SEP.join(c(k) for k in lemma.premises)}: {said}" if lemma.premises else said
+
+
+def _pinned(lemma: Lemma, k: int, step) -> tuple[str, str]:
+    """``(claim text, why it is not pinned)`` of step ``k``: the text is read once, and that very text, with the
+    step's expressions, must have the digest a review linked or listed (:mod:`._fixed`) — the text the claim is
+    checked against is the text that was pinned (a ``str`` subclass whose ``encode`` shows the digest other
+    characters, a Step subclass whose ``claim`` is a property, or a side effect of digesting that edits the claim
+    afterwards, is refused; the first two digest to nothing, :func:`._digest.digest`)."""
+    text = step.claim
+    label = f"step {k}"
+    if type(step) is not Step or type(text) is not str:
+        return "", (f"step {k} is a {type(step).__name__} whose claim is a {type(text).__name__}: a stated step must "
+                    "be a Step with a plain str claim, the text its digest pins")
+    if not (has_index_form(lemma.id, label, step, text) or reviewed(lemma.id, label, step, text)):
+        return "", (f"step {k}'s claim {text!r}, with its expressions, is not a step proved for every n and d "
+                    "(no linked index form, not reviewed: proofs/_linked.py, proofs/_fixed.py), so it cannot be "
+                    "stated")
+    return text, ""
 
 
 def _positions(name: str, ks, steps) -> str:
     """Why the positions ``ks`` of field ``name`` are not identity steps of ``steps``, in increasing order ("")."""
     for k in ks:
-        if not isinstance(k, int) or isinstance(k, bool) or not 1 <= k <= len(steps):
+        if isinstance(k, int) and type(k) is not int:  # bool, or a subclass whose k - 1 is another position
+            return f"its {name} names {k!r}, a {type(k).__name__}, not a plain int position"
+        if not isinstance(k, int) or not 1 <= k <= len(steps):
             return (f"its {name} names step {k!r}, which does not exist (the lemma has {len(steps)} steps, "
                     "counted from 1)")
         if not isinstance(steps[k - 1], Step):
@@ -61,7 +91,27 @@ def statement_failures(lemma: Lemma, steps) -> list[str]:
     both = sorted(set(lemma.shows) & set(lemma.premises))
     if both:
         return [f"steps {both} are in both shows and premises: a step is the conclusion or its hypothesis"]
-    want = formal_claim(lemma, steps)
+    built_on = {k: construction(lemma.id, f"step {k}", s) for k, s in enumerate(steps, 1) if isinstance(s, Step)}
+    unstated = [k for k, why in built_on.items() if why and k not in lemma.premises]
+    if unstated:
+        verb = "holds" if len(unstated) == 1 else "hold"
+        return [f"{_steps(unstated)} {verb} by the construction of the lemma's objects "
+                f"({'; '.join(str(built_on[k]) for k in unstated)}), which every other step is built on: the claim "
+                "must state them as premises, never as conclusions or not at all (proofs/_fixed.py CONSTRUCTIONS)"]
+    texts = {}
+    for k in (*lemma.premises, *lemma.shows):
+        texts[k], why = _pinned(lemma, k, steps[k - 1])
+        if why:
+            return [why]
+    # the joined text must parse back into its parts: a reader splits at "; " and ends the hypothesis at the first
+    # ": " (xzw_invariance's step 6, "dP = 0 for V = z wᵀ: its rows … vanish", as a premise before another would
+    # move the rest of the hypothesis into what reads as the conclusion)
+    for k, text in texts.items():
+        if SEP in text or text.startswith("if ") or (k in lemma.premises and ": " in text):
+            return [f"step {k}'s claim {text!r} cannot be stated {'as a premise ' if k in lemma.premises else ''}"
+                    "without making the joined claim ambiguous (it contains \"; \", begins with \"if \", or is a "
+                    "premise containing \": \")"]
+    want = formal_claim(lemma, steps, texts)
     if lemma.claim != want:
         return [f"its claim {lemma.claim!r} is not the claims of the steps it shows: it must read {want!r}"]
     return []

@@ -14,9 +14,10 @@ import re
 import sympy as sp
 
 from . import LEMMAS, index_table
+from ._algebra import checker_sizes
 from ._checker import Verdict
 from ._core import INSTANCE, RULES, Estimate, Lemma, Step
-from ._fixed import reviewed
+from ._fixed import construction, reviewed
 from ._rules import trusted_rules
 from ._sizes import NOT_PROBED_LARGER, built, identities
 from ._z3 import witness
@@ -101,7 +102,7 @@ def citation_lines(e: Estimate, known: dict, fmt: str) -> list[str]:
 
 def steps_lines(lemma: Lemma, verdict: Verdict | None, fmt: str, known: dict) -> list[tuple[str, list[str]]]:
     """``(step, [justification lines])`` for every step, at the lemma's first symbolic size."""
-    sizes = verdict.sizes if verdict else lemma.sizes
+    sizes = verdict.sizes if verdict else checker_sizes(lemma)[0]  # the base size the claim is read at, first
     where = ", ".join(f"n={a}, d={b}" for a, b in sizes)
     out, trail = [], list(verdict.trail) if verdict else []
     t = tex if fmt == "latex" else (lambda s: s)  # noqa: E731
@@ -189,10 +190,22 @@ def formal_note(lemma: Lemma, fmt: str) -> str:
     if not lemma.shows:
         return "none: the lemma shows no step, so its claim is prose (the checker refuses it)."
     claims = lambda ks: ("the claim of " if len(ks) == 1 else "the claims of ") + steps(ks)  # noqa: E731
-    prem = (f"if {claims(lemma.premises)} (a premise: it holds by the construction of the lemma's objects), then "
-            if lemma.premises else "")
+    prem = (f"if {claims(lemma.premises)} ({_premise_note(lemma)}), then " if lemma.premises else "")
     return (f"{prem}{claims(lemma.shows)} of the proof below, joined by \"; \" — the checker requires the claim "
             "above to be exactly this text.")
+
+
+def _premise_note(lemma: Lemma) -> str:
+    """What the premises are: the hypothesis of the claim, and which of them hold by the construction of the lemma's
+    objects (only those reviewed so, :data:`._fixed.CONSTRUCTIONS`; a premise is not said to hold otherwise)."""
+    steps = built(lemma, checker_sizes(lemma)[0][0])
+    made = [k for k in lemma.premises if type(k) is int and 1 <= k <= len(steps) and isinstance(steps[k - 1], Step)
+            and construction(lemma.id, f"step {k}", steps[k - 1])]
+    if not made:
+        return "a premise: the hypothesis of what follows"
+    return ("a premise: the hypothesis of what follows; " + ("step " if len(made) == 1 else "steps ")
+            + ", ".join(map(str, made)) + " hold" + ("s" if len(made) == 1 else "")
+            + " by the construction of the lemma's objects, reviewed so (proofs/_fixed.py CONSTRUCTIONS)")
 
 
 def _latex(lemma: Lemma, body: list[str]) -> str:
@@ -232,7 +245,7 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
     """What the verdict rests on: sizes of the identity steps, checked and trusted rules, witnesses."""
     sizes = verdict.sizes if verdict else ()
     where = ", ".join(f"n={a}, d={b}" for a, b in sizes) or "(not checked)"
-    steps = built(lemma, tuple(sizes[0] if sizes else lemma.sizes[0]))
+    steps = built(lemma, tuple(sizes[0] if sizes else checker_sizes(lemma)[0][0]))
     idents = sum(isinstance(s, Step) for s in steps) + sum(len(getattr(s, "side", ())) for s in steps)
     table = index_table.rows(lemma)
     done = [r for r in table if r.status == "all n, d"]

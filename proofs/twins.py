@@ -73,7 +73,7 @@ def _grad_normalized_steps(n, d):
         Step("J = Jᵀ", "diag(f) − f fᵀ is symmetric", J, J.T),
         Step("∇L_N(x) = Aᵀ (f ∘ c − ⟨f, c⟩ f)", "J c = f ∘ c − ⟨f, c⟩ f", grad,
              A.T * (SYM.had(f, c) - SYM.dot(f, c) * f)),
-        Step("p_N(s) = ∂ℓ_N/∂s = J c", "step 3 with A = I", sp.Matrix([SYM.dot(rs.c, rs.c) / 2]).jacobian(s).T,
+        Step("p_N(s) = ∂ℓ_N/∂s = J c", "step 4 with A = I", sp.Matrix([SYM.dot(rs.c, rs.c) / 2]).jacobian(s).T,
              p_normalized(SYM, rs.f, rs.c)),
     ]
 

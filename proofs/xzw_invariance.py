@@ -53,7 +53,7 @@ def steps(n, d):
              sum(LOSS["normalized"](SYM, r) for r in rows)),
         Step("dP = 0 for V = z wᵀ: its rows dp_j = K_j ds_j vanish", "ds_j = (A1 z)_j 1ₙ (step 2) and K_N 1 = 0 "
              "(Lemma row_shift)", dP, sp.zeros(n, n), uses=("row_shift",)),
-        Step("∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 = 0", "Lemma matrix_hvp, with the rows dp_j = K_j ds_j of step 5",
+        Step("∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 = 0", "Lemma matrix_hvp, with the rows dp_j = K_j ds_j of step 6",
              A1.T * dP * A2, sp.zeros(d, d), uses=("matrix_hvp",)),
         Step("vec(z wᵀ) = z ⊗ w", "row-major vec", vec(z * w.T, SYM), SYM.kron(z, w)),
     ]

@@ -559,7 +559,9 @@ def test_a_real_steps_claim_text_is_pinned():
     assert lem.claim.startswith("f(s + t1) = 0;")
     assert why(lem) == ("for every n: step 3 has an index form only for the step it was linked to (proofs/_linked.py), "
                         "not this one, so it is checked at fixed sizes only and is not among the reviewed fixed-size "
-                        "steps (f(s + t1) = 0)")
+                        "steps (f(s + t1) = 0); statement: step 3's claim 'f(s + t1) = 0', with its expressions, is "
+                        "not a step proved for every n and d (no linked index form, not reviewed: proofs/_linked.py, "
+                        "proofs/_fixed.py), so it cannot be stated")  # the statement re-pins the text it reads
     kb = LEMMAS["kron_blocks"]  # step 1 is a reviewed fixed-size step
 
     def kron(n_, d_):
@@ -570,4 +572,6 @@ def test_a_real_steps_claim_text_is_pinned():
     assert lem.claim.startswith("rows j·n … j·n + n − 1 of A1 ⊗ A2 form A2 ⊗ A1[j,:];")
     assert "step 1 is checked at fixed sizes only, has no index form, and is not among the reviewed fixed-size " \
         "steps" in why(lem)
-    assert "statement" not in why(lem)
+    assert "is not the claims of the steps it shows" not in why(lem)  # refused for the step, its head being its claim
+    assert "statement: step 1's claim 'rows j·n … j·n + n − 1 of A1 ⊗ A2 form A2 ⊗ A1[j,:]', with its expressions, " \
+        "is not a step proved for every n and d" in why(lem)
