@@ -18,7 +18,7 @@ from ._ops import SYM, along
 from .symbols import matrix, vector
 
 _STATEMENT = {
-    "u": "(derivative of u): Du(x) = diag(u) A; d/dt u(A + tV)|₀ = u ∘ (V x)\n\nStatement\n"
+    "u": "(derivative of u): ∂u_i/∂x_k = u_i A[i,k]; Du(x) = diag(u) A; d/dt u(A + tV)|₀ = u ∘ (V x)\n\nStatement\n"
          "    For u(x) = exp(Ax) (entrywise), A ∈ R^{n×d}, x ∈ R^d:\n"
          "        ∂u_i/∂x_k = u_i A[i, k],  i.e.  Du(x) = diag(u(x)) A;\n"
          "    and with x fixed, the derivative in A along a direction V ∈ R^{n×d} is\n"
@@ -129,7 +129,9 @@ _CHAIN = {
           lambda ops, r, V, x: _jh(ops, r) * V * x),
 }
 
-_SHOWS = {"u": (2, 3), "alpha": (2, 3), "f": (3, 4), "c": (2, 3), "h": (2, 3)}  # the claim: Dq(x), then d/dt q(A + tV)
+# the claim: Dq(x), then d/dt q(A + tV); u_deriv shows step 1 too: its step 2 is the identity
+# [u_i A_ik] = diag(u) A, which says Du(x) only through step 1
+_SHOWS = {"u": (1, 2, 3), "alpha": (2, 3), "f": (3, 4), "c": (2, 3), "h": (2, 3)}
 
 
 def derivative(q: str) -> Lemma:
