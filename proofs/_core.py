@@ -200,9 +200,11 @@ class Lemma:
     no ``numeric``, the numeric route is the Bound's own semantics, :func:`._sample.bound_ratio`.
 
     What a lemma states, formally. A bound lemma states its ``goal`` (composed from its chain by the checker);
-    its claim is prose beside it. An identity lemma (no goal) states its ``shows``: the 1-based positions of the
-    identity steps that are its conclusion, and ``premises``, those (other) steps that hold by the construction
-    of its objects and are the conclusion's hypothesis (``A2 w = 1ₙ``, A2 built so). Its claim is then not prose
+    its claim is exactly that goal with its hypotheses, ``lhs ≤ rhs if H₁, H₂`` in plain text
+    (:func:`._statement.bound_claim`; a template may write it with :func:`._statement.stated`). An identity
+    lemma (no goal) states its ``shows``: the 1-based positions of the identity steps that are its conclusion,
+    and ``premises``, those (other) steps that hold by the construction of its objects and are the conclusion's
+    hypothesis (``A2 w = 1ₙ``, A2 built so). Its claim is then not prose
     but exactly, with ``C(k)`` the claim of step k as built at the checker's base size,
 
         ``"; ".join(C(k) for k in shows)``, preceded by ``"if " + "; ".join(C(k) for k in premises) + ": "``

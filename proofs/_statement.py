@@ -23,9 +23,14 @@ with no premise stated "L_N(X + z wᵀ) = L_N(X)" for every A2 and w, false in g
 claimed "A2 w = 1ₙ" as a theorem.
 
 The check reads the list of steps once and digests the stated steps (no sympy simplification). A bound lemma must
-set neither field: its statement is its goal; its claim is prose that nothing reads (an open finding of the review).
+set neither field: its statement is its goal, and its claim must be that goal with its hypotheses, character for
+character (:func:`bound_claim`, ``lhs ≤ rhs if H₁, H₂`` in plain text). Found in review: softmax_jacobian_half
+claiming "≤ ¼" beside its goal ≤ 1/2 was proved, and the real bound lemmas' prose left out hypotheses their goals
+carry (h_lipschitz_x's omitted ‖A‖, ‖x‖ ≤ R and ‖b‖ ≤ 1). The Statement section and the title stay prose.
 """
 from __future__ import annotations
+
+import dataclasses
 
 from ._core import Lemma, Step
 from ._fixed import construction, has_index_form, reviewed
@@ -80,6 +85,9 @@ def statement_failures(lemma: Lemma, steps) -> list[str]:
     if lemma.kind == "bound":
         if lemma.shows or lemma.premises:
             return ["a bound lemma states its goal; it must not set shows or premises"]
+        want = bound_claim(lemma)
+        if lemma.claim != want:
+            return [f"its claim {lemma.claim!r} is not its goal with its hypotheses: it must read {want!r}"]
         return []
     if not lemma.shows:
         return ["an identity lemma must name in shows the steps its claim states; it names none, so its claim "
@@ -125,6 +133,18 @@ def _plain(text: str) -> str:
     return text.replace("<=", "≤").replace(">=", "≥").replace("**", "^")
 
 
+def bound_claim(lemma: Lemma) -> str:
+    """The claim a bound lemma must have: its goal, then its hypotheses (``lhs ≤ rhs if H₁, H₂``), in the plain
+    text of :func:`formal` — the statement :func:`._checker.compose` proves, with nothing added or left out."""
+    g = lemma.goal
+    return _plain(f"{g.lhs} {g.rel} {g.rhs}" + (f" if {', '.join(lemma.assume)}" if lemma.assume else ""))
+
+
+def stated(lemma: Lemma) -> Lemma:
+    """``lemma`` (a bound lemma built from a template) with the head's claim replaced by :func:`bound_claim`."""
+    return dataclasses.replace(lemma, doc=lemma.doc.replace(lemma.claim, bound_claim(lemma), 1))
+
+
 def formal(lemma: Lemma) -> str:
     """What ``lemma`` states formally, in one line of plain text: the steps an identity lemma shows (and its
     premises), or a bound lemma's goal with its hypotheses."""
@@ -136,4 +156,4 @@ def formal(lemma: Lemma) -> str:
     return f"shows {_steps(lemma.shows)}" + (f" if {_steps(lemma.premises)}" if lemma.premises else "")
 
 
-__all__ = ["SEP", "formal", "formal_claim", "statement_failures"]
+__all__ = ["SEP", "bound_claim", "formal", "formal_claim", "stated", "statement_failures"]

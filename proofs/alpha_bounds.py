@@ -13,6 +13,7 @@ import sympy as sp
 
 from . import logit_box, matrix_logit_box
 from ._core import Bound, Goal, Lemma, by, cite
+from ._statement import stated
 from .symbols import R, bound_lhs, n, quantity
 
 _EXTREME = {"upper": "max", "lower": "min"}
@@ -58,7 +59,7 @@ def alpha_bound(kind: str, form: str) -> Lemma:
              "attnreg.reference.measure at 60 digits at random admissible points — norms drawn up to and at the limits "
              "— reporting the largest ratio measured / stated (_sample.bound_ratio).")
     doc = f"Lemma {ident} ({title}): {head}.\n\nStatement\n{_wrap(statement)}\n\nCheck\n{_wrap(check)}\n"
-    return Lemma(doc=doc, steps=steps, requires=(box.id,), goal=Goal.of(bound, al), bound=bound)
+    return stated(Lemma(doc=doc, steps=steps, requires=(box.id,), goal=Goal.of(bound, al), bound=bound))
 
 
 LEMMAS: dict[str, Lemma] = {lem.id: lem for lem in (alpha_bound(k, f) for f in ("vector", "matrix")

@@ -1,4 +1,4 @@
-r"""Lemma alpha_lipschitz_logits (α on a box): |α(s) − α(s′)| ≤ √n e^M ||s − s′||₂ when ||s||_∞, ||s′||_∞ ≤ M.
+r"""Lemma alpha_lipschitz_logits (α on a box): |α(s) − α(s′)| ≤ sqrt(n)*‖s − s′‖*exp(M) if norm_inf(s) ≤ M
 
 Statement
     For α(s) = ⟨exp(s), 1ₙ⟩ and s, s′ in the box ||·||_∞ ≤ M:  |α(s) − α(s′)| ≤ √n e^M ||s − s′||₂.

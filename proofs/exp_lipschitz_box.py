@@ -1,4 +1,4 @@
-r"""Lemma exp_lipschitz_box (exp on a box): ||exp(s) − exp(s′)||₂ ≤ e^M ||s − s′||₂ when ||s||_∞, ||s′||_∞ ≤ M.
+r"""Lemma exp_lipschitz_box (exp on a box): ‖exp(s) − exp(s′)‖ ≤ ‖s − s′‖*exp(M) if norm_inf(s) ≤ M
 
 Statement
     For s, s′ ∈ Rⁿ with ||s||_∞ ≤ M and ||s′||_∞ ≤ M (u = exp entrywise):

@@ -1,4 +1,5 @@
-r"""Lemma grad_lipschitz_normalized_A (normalized gradient in the data): Lip in A ≤ 1 + 3.25 R².
+r"""Lemma grad_lipschitz_normalized_A (normalized gradient in the data): ‖∇L_N(A) − ∇L_N(A′)‖ ≤ ‖A − A′‖*(13*R^2/4 + 1)
+if norm(A) ≤ R, norm(x) ≤ R, norm(b) ≤ 1
 
 Statement
     With x fixed (||x||₂ ≤ R), ||b||₂ ≤ 1, and all A, A′ with ||A||₂, ||A′||₂ ≤ R, the gradient in x of

@@ -1,4 +1,4 @@
-r"""Lemma h_lipschitz_logits (h on a box): ||h(s) − h(s′)|| ≤ (1 + √n ||b||) e^M ||s − s′|| on ||s||_∞ ≤ M.
+r"""Lemma h_lipschitz_logits (h on a box): ‖h(s) − h(s′)‖ ≤ ‖s − s′‖*(sqrt(n)*‖b‖ + 1)*exp(M) if norm_inf(s) ≤ M
 
 Statement
     For the rescaled residual h(s) = exp(s) − α(s) b (b fixed) and s, s′ in the box ||·||_∞ ≤ M:

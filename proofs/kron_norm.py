@@ -1,4 +1,4 @@
-r"""Lemma kron_norm (norm of a Kronecker product): ||A1 ⊗ A2||₂ = ||A1||₂ · ||A2||₂.
+r"""Lemma kron_norm (norm of a Kronecker product): ‖A1 ⊗ A2‖ = ‖A1‖*‖A2‖
 
 Statement
     For any real matrices A1, A2 (spectral norms): ||A1 ⊗ A2|| = ||A1|| ||A2||. With x = vec(X) this

@@ -29,6 +29,7 @@ from . import (alpha_lipschitz_logits, exp_lipschitz_box, h_lipschitz_logits, no
                rescaled_grad_lipschitz_logits, softmax_lipschitz_logits)
 from ._chains import DSA, DSX, logits_in_A, logits_in_A1, logits_in_A2, logits_in_X, logits_in_x
 from ._core import Bound, Goal, Lemma, Step, by, cite, given
+from ._statement import stated
 from ._forms import matrix_rows, p_normalized, p_rescaled, parts, stack
 from ._ops import SYM, vec
 from .symbols import (KRON, M, N1, N2, WRT_SYMBOL, R, bound_lhs, ds, dS, matrix, norm_A, norm_b, norm_brows,
@@ -176,8 +177,8 @@ def lift(quantity: str, wrt: str, form: str, known: dict[str, Lemma] | None = No
                     *(("logit_box" if form == "vector" else "matrix_logit_box",) if box else ()))
     bound = Bound(quantity=quantity, form=form, kind="lipschitz", wrt=wrt, value=value, version=version,
                   wrt_norm="spectral" if wrt in ("A1", "A2") else None, assume=assume, lemma=ident)
-    return Lemma(doc=_doc(ident, quantity, wrt, form, dq, value, assume), steps=steps,
-                 requires=requires, goal=Goal.of(bound, dq, WRT_SYMBOL[wrt]), bound=bound)
+    return stated(Lemma(doc=_doc(ident, quantity, wrt, form, dq, value, assume), steps=steps,
+                        requires=requires, goal=Goal.of(bound, dq, WRT_SYMBOL[wrt]), bound=bound))
 
 
 def quantity_of(text: str) -> sp.Symbol:
@@ -267,7 +268,8 @@ def grad_lift(version: str, form: str) -> Lemma:
              "through attnreg.reference.measure at 60 digits at random admissible pairs "
              "(_sample.bound_ratio).")
     doc = f"Lemma {ident} {claim}\n\nStatement\n{_wrap(statement)}\n\nCheck\n{_wrap(check)}\n"
-    return Lemma(doc=doc, steps=steps, requires=requires, goal=Goal.of(bound, dgrad, WRT_SYMBOL[wrt]), bound=bound)
+    return stated(Lemma(doc=doc, steps=steps, requires=requires, goal=Goal.of(bound, dgrad, WRT_SYMBOL[wrt]),
+                        bound=bound))
 
 
 def _build() -> dict[str, Lemma]:

@@ -1,4 +1,4 @@
-r"""Lemma logit_box (the logits stay in a box): ||Ax||_∞ ≤ R² when ||A||₂ ≤ R and ||x||₂ ≤ R.
+r"""Lemma logit_box (the logits stay in a box): ‖Ax‖_∞ ≤ R^2 if norm(A) ≤ R, norm(x) ≤ R
 
 Statement
     If ||A||₂ ≤ R and ||x||₂ ≤ R then every logit satisfies |(Ax)_i| ≤ R², i.e. ||Ax||_∞ ≤ R². The ball

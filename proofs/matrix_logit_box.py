@@ -1,4 +1,4 @@
-r"""Lemma matrix_logit_box (matrix logits stay in a box): |(A1 X A2ᵀ)_jm| ≤ R² when ||A1 ⊗ A2|| ≤ R and ||X||_F ≤ R.
+r"""Lemma matrix_logit_box (matrix logits stay in a box): max_j ‖A_[j] x‖_∞ ≤ R^2 if norm(kron(A1,A2)) ≤ R, norm(X) ≤ R
 
 Statement
     With A = A1 ⊗ A2 and x = vec(X): if ||A||₂ = ||A1|| ||A2|| ≤ R and ||X||_F ≤ R then every row

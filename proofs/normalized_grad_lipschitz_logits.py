@@ -1,4 +1,4 @@
-r"""Lemma normalized_grad_lipschitz_logits (normalized row gradient): Lip ≤ ¼ + 3(1 + ||b||)/2 in the logits.
+r"""Lemma normalized_grad_lipschitz_logits (normalized row gradient): ‖g(s) − g(s′)‖ ≤ ‖s − s′‖*(3*‖b‖/2 + 7/4)
 
 Statement
     For the row gradient g(s) = p_N(s) = J(s) c(s) of ℓ_N = ½||f(s) − b||² (Lemma grad_normalized;

@@ -186,7 +186,7 @@ def formal_note(lemma: Lemma, fmt: str) -> str:
         g = lemma.goal
         hyp = f" under the hypotheses {t(', '.join(lemma.assume))}" if lemma.assume else ""
         return (f"the goal {_bound_line(g.lhs, g.rel, g.rhs, fmt)}{hyp}, composed from the steps below by sympy; "
-                "the claim above is prose beside it.")
+                "the checker requires the claim above to be exactly this goal with its hypotheses.")
     if not lemma.shows:
         return "none: the lemma shows no step, so its claim is prose (the checker refuses it)."
     claims = lambda ks: ("the claim of " if len(ks) == 1 else "the claims of ") + steps(ks)  # noqa: E731

@@ -1,4 +1,5 @@
-r"""Lemma rescaled_grad_lipschitz_logits (rescaled row gradient): Lip ≤ e^{2M}(2 + (n+3√n)||b|| + 2n||b||²).
+r"""Lemma rescaled_grad_lipschitz_logits (rescaled row gradient): ‖G(s) − G(s′)‖ ≤ ‖s − s′‖*(2*n*‖b‖^2 + ‖b‖*(3*sqrt(n)
++ n) + 2)*exp(2*M) if norm_inf(s) ≤ M
 
 Statement
     For the row gradient G(s) = p_R(s) = u ∘ h − ⟨h, b⟩ u of ℓ_R = ½||h||² (Lemma grad_rescaled; u = exp(s),

@@ -1,4 +1,4 @@
-r"""Lemma softmax_jacobian_half (softmax Jacobian bound): ||diag(f) − f fᵀ||₂ ≤ ½ for every probability vector f.
+r"""Lemma softmax_jacobian_half (softmax Jacobian bound): ‖diag(f) − f fᵀ‖ ≤ 1/2
 
 Statement
     For every f ∈ Rⁿ with f ≥ 0 and Σ_i f_i = 1 — in particular f = softmax(s) for any logits s — the

@@ -1,4 +1,4 @@
-r"""Lemma u_upper (upper bound on u): ||u(x)||₂ ≤ √n e^{R²} when ||A|| ≤ R and ||x|| ≤ R.
+r"""Lemma u_upper (upper bound on u): ‖u(x)‖ ≤ sqrt(n)*exp(R^2) if norm(A) ≤ R, norm(x) ≤ R
 
 Statement
     If ||A||₂ ≤ R and ||x||₂ ≤ R then ||exp(Ax)||₂ ≤ √n e^{R²}.

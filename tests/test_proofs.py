@@ -16,6 +16,7 @@ from attnreg.proofs._checker import holds
 from attnreg.proofs._core import INSTANCE, Estimate, by, cite, given
 from attnreg.proofs._numeric import context
 from attnreg.proofs._sample import bound_ratio
+from attnreg.proofs._statement import stated
 from attnreg.proofs.symbols import KRON, M, R, d, dA, ds, dx, n, norm_A, norm_b, norm_x, quantity
 
 pytestmark = pytest.mark.xdist_group("lemmas")  # one worker verifies every lemma once (a cache per process)
@@ -174,9 +175,12 @@ x = sp.Symbol("x", real=True)
 
 
 def _lemma(name, steps, goal=None, requires=(), assume=(), claim="a claim.", shows=()):
+    """A test lemma; a bound one states its goal (its claim is replaced by it, proofs/_statement.py), so that each
+    case is refused for what it is about, not for its claim."""
     doc = f"Lemma {name} (test): {claim}\n\nStatement\n    s\nDerivation\n    d\nCheck\n    c\n"
-    return Lemma(doc=doc, steps=lambda n_, d_: steps, numeric=None, goal=goal, requires=requires, assume=assume,
-                 shows=shows)
+    lemma = Lemma(doc=doc, steps=lambda n_, d_: steps, numeric=None, goal=goal, requires=requires, assume=assume,
+                  shows=shows)
+    return stated(lemma) if goal is not None else lemma
 
 
 def _fails(lemma, known=None):
@@ -191,9 +195,10 @@ def _why(lemma, known=None) -> str:
 
 
 def _forged(base, steps, rhs, **changes):
-    """``base`` with other steps and the goal ``lhs <= rhs`` (its Bound dropped, so the goal may change)."""
+    """``base`` with other steps and the goal ``lhs <= rhs`` (its Bound dropped, so the goal may change), stating
+    that goal (its claim, proofs/_statement.py), so that it is refused for what each case is about."""
     goal = Goal(base.goal.lhs, "<=", rhs)
-    return dataclasses.replace(base, steps=steps, goal=goal, bound=None, **changes)
+    return stated(dataclasses.replace(base, steps=steps, goal=goal, bound=None, **changes))
 
 
 def test_exact_identities_are_decided_not_sampled():

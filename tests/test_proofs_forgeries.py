@@ -11,6 +11,7 @@ from attnreg.cli import main
 from attnreg.proofs import LEMMAS, Goal, Lemma, Step, bound_lemmas, verify
 from attnreg.proofs._chains import DSX
 from attnreg.proofs._checker import compose
+from attnreg.proofs._statement import stated
 from attnreg.proofs._core import Estimate, by, cite, given
 from attnreg.proofs._forms import jac, parts
 from attnreg.proofs._goals import goal_ratio
@@ -24,7 +25,7 @@ DOC = "Lemma {} (forgery): {}\n\nStatement\n    s\nDerivation\n    d\nCheck\n   
 
 
 def forged(name, steps, goal=None, requires=(), assume=(), sizes=((3, 2),), numeric=None):
-    """A new lemma module. A bound lemma's claim is prose ("a false statement."); an identity lemma's is what its
+    """A new lemma module. A bound lemma's claim is its goal with its hypotheses; an identity lemma's is what its
     identity steps state, all of them shown (built at the checker's n = 3, d = 2), so that each forgery is refused
     for the hole it is about, not for its claim (proofs/_statement.py)."""
     build = (lambda n_, d_: steps(n_, d_)) if callable(steps) else (lambda n_, d_: steps)
@@ -33,8 +34,9 @@ def forged(name, steps, goal=None, requires=(), assume=(), sizes=((3, 2),), nume
         built = list(build(3, 2))
         shows = tuple(k for k, s in enumerate(built, 1) if isinstance(s, Step))
         claim = "; ".join(built[k - 1].claim for k in shows) or claim
-    return Lemma(doc=DOC.format(name, claim), steps=build, goal=goal, requires=requires, assume=assume, sizes=sizes,
-                 numeric=numeric, shows=shows)
+    lemma = Lemma(doc=DOC.format(name, claim), steps=build, goal=goal, requires=requires, assume=assume, sizes=sizes,
+                  numeric=numeric, shows=shows)
+    return stated(lemma) if goal is not None else lemma
 
 
 def why(lemma, *, numeric=False) -> str:

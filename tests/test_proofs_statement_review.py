@@ -114,15 +114,20 @@ def test_shows_positions_are_plain_ints():
         "its shows names True, a bool, not a plain int position"]
 
 
-@pytest.mark.xfail(strict=True, reason="open: a bound lemma's claim is prose beside its goal; nothing reads it")
-def test_a_bound_lemmas_prose_claim_is_tied_to_its_goal():
-    """softmax_jacobian_half with the claim "‖diag(f) − f fᵀ‖₂ ≤ ¼ …" (its goal, ≤ 1/2, unchanged) is proved, and
-    ``proofs show`` prints "**Claim.** … ≤ ¼" above "**Formal statement.** the goal … ≤ 1/2". The real bound lemmas'
-    prose also drops hypotheses that their goals carry (h_lipschitz_x's claim omits ‖A‖, ‖x‖ ≤ R and ‖b‖ ≤ 1)."""
+def test_a_bound_lemmas_claim_is_its_goal():
+    """Was a strict xfail: softmax_jacobian_half with the claim "‖diag(f) − f fᵀ‖₂ ≤ ¼ …" (its goal, ≤ 1/2,
+    unchanged) was proved, and ``proofs show`` printed "**Claim.** … ≤ ¼" above the true formal statement; the real
+    bound lemmas' prose also dropped hypotheses that their goals carry (h_lipschitz_x's omitted ‖A‖, ‖x‖ ≤ R and
+    ‖b‖ ≤ 1). A bound lemma's claim is now its goal with its hypotheses, character for character."""
     sj = LEMMAS["softmax_jacobian_half"]
-    lem = said(sj, sj.claim.replace("≤ ½", "≤ ¼"))
-    assert "≤ ¼" in lem.claim
-    assert why(lem)
+    lem = said(sj, sj.claim.replace("≤ 1/2", "≤ 1/4"))
+    assert "≤ 1/4" in lem.claim
+    assert "is not its goal with its hypotheses: it must read '‖diag(f) − f fᵀ‖ ≤ 1/2'" in why(lem)
+    hx = LEMMAS["h_lipschitz_x"]
+    assert hx.claim.endswith(" if norm(A) <= R, norm(x) <= R, norm(b) <= 1".replace("<=", "≤"))
+    dropped = said(hx, hx.claim.replace(", norm(b) ≤ 1", ""))
+    assert "is not its goal with its hypotheses" in why(dropped)
+    assert not why(said(sj, sj.claim))  # the claim as it is: proved
 
 
 @pytest.mark.xfail(strict=True, reason="open: a lemma's title (and Statement section) is prose that nothing reads")
@@ -159,3 +164,13 @@ def test_the_joined_claim_parses_back_into_its_steps():
         "\": \")"]
     shown = said(xz, f"if {steps[0].claim}: {steps[4].claim}; {steps[5].claim}", shows=(5, 6))
     assert statement_failures(shown, steps) == []  # as a conclusion it reads as one
+
+
+def test_a_claim_cannot_end_its_coq_comment():
+    """The Coq export writes a lemma's claim (and its atoms) inside ``(* … *)``: a claim containing ``*)`` ended the
+    comment and the rest became Coq text (found in review; only chains sympy composed are exported, so no false
+    chain came of it). Comment delimiters in the text are now broken apart; ``(*`` would open a nested comment."""
+    from attnreg.proofs.export_coq import _comment
+
+    text = _comment("‖q‖ ≤ 1 *) Axiom absurd : False. (* and (*nested*)")
+    assert "*)" not in text and "(*" not in text and "Axiom absurd : False." in text
