@@ -71,9 +71,11 @@ def _atomize(expr):
     ``sqrt(E_k) = E_k^(1/2)``, ``Max(0, E_k) = E_k``), and for a complex ``m`` ``exp(m)`` is not positive and
     ``sqrt(exp(m)) ≠ exp(m/2)`` in general (``m = 4i``). The rational route may atomize every ``exp``: it never
     looks inside a non-rational leaf (``sqrt(exp(m))`` is a generator of its own), and ``E_k^(1/q)`` there stands
-    for ``exp(m_k/q)``, for which ``exp(Σ c_k m_k) = Π exp(m_k/q_k)^{p_k}`` holds for complex ``m_k`` too."""
-    return expr.replace(lambda e: isinstance(e, sp.exp) and _real_exponent(e.args[0]),
-                        lambda e: _exp_product(e.args[0]))
+    for ``exp(m_k/q)``, for which ``exp(Σ c_k m_k) = Π exp(m_k/q_k)^{p_k}`` holds for complex ``m_k`` too.
+    ``e.exp`` is the exponent (here and in the rational route): ``isinstance(Pow(E, x, evaluate=False), sp.exp)``
+    is true and its ``args[0]`` is the base ``E`` (taking that made ``E**x − exp(E)`` "0")."""
+    return expr.replace(lambda e: isinstance(e, sp.exp) and _real_exponent(e.exp),
+                        lambda e: _exp_product(e.exp))
 
 
 _ZEROS: set = set()  # expressions already shown to be 0 (exactly) in this process
@@ -139,7 +141,7 @@ def _leaves(expr, gens: dict) -> None:
         for a in expr.args:
             _leaves(a, gens)
     elif isinstance(expr, sp.exp):
-        _leaves(_exp_product(expr.args[0]), gens)
+        _leaves(_exp_product(expr.exp), gens)
     elif _not_a_number(expr) or not expr.is_commutative:
         raise _Undecided
     elif not expr.is_Rational:
@@ -196,7 +198,7 @@ def _rational_zero(expr) -> bool:
                 p, q, k = q, p, -k
             r = p ** k, q ** k
         elif isinstance(e, sp.exp):
-            r = frac(_exp_product(e.args[0]))
+            r = frac(_exp_product(e.exp))
         elif e.is_Rational:
             r = one * int(e.p), one * int(e.q)
         else:

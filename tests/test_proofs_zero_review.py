@@ -243,3 +243,22 @@ _Z = (x + 1) ** 2 - x ** 2 - 2 * x - 1  # the zero polynomial, not written as 0
 def test_an_expression_defined_nowhere_is_not_zero(expr, fresh):
     assert expr.subs(x, sp.Rational(2, 3)) is sp.nan  # defined nowhere: Z = 0 identically
     assert not is_zero(expr)
+
+
+@pytest.mark.parametrize("expr", [
+    U(P(sp.E, x), -sp.exp(sp.E)),
+    U(P(sp.E, sp.Rational(1, 2)), -sp.exp(sp.E)),
+    U(sp.sign(P(sp.E, I * x)), -1),
+], ids=str)
+def test_an_unevaluated_power_of_e_is_exp_of_its_exponent(expr, fresh, monkeypatch):
+    """Found: ``Pow(E, x, evaluate=False)`` passes ``isinstance(…, sp.exp)`` but its ``args[0]`` is the base ``E``,
+    so it was atomized as ``exp(E)`` and ``E**x − exp(E)`` was "proved" 0 (fixed: the exponent is ``.exp``)."""
+    assert sp.N(expr.doit().subs(x, 1), 50) != 0
+    assert not is_zero(expr)
+    monkeypatch.setattr(_algebra, "_RING", None)  # the sympy route alone
+    assert not is_zero(expr)
+
+
+def test_an_unevaluated_power_of_e_still_proves_exp_identities(fresh):
+    assert _rational_zero(U(P(sp.E, x / 2), P(sp.E, x / 2)) - 2 * sp.exp(x / 2))
+    assert is_zero(M(P(sp.E, x), sp.exp(-x)) - 1)
