@@ -50,9 +50,32 @@ def _exp_product(arg):
     return out
 
 
+_REAL: dict = {}  # exp's argument → whether every term c·m of it has a finite real c and an extended-real m
+
+
+def _real_exponent(arg) -> bool:
+    """Every term ``c·m`` of ``expand(arg)`` has a finite real number ``c`` and a monomial ``m`` sympy knows to be
+    (extended) real, so every ``exp(m)`` is a positive real number: what the positive ``E_k`` assume."""
+    out = _REAL.get(arg)
+    if out is None:
+        out = _REAL[arg] = all(
+            c.is_finite is True and m.is_extended_real is True
+            for c, m in (t.as_coeff_Mul() for t in sp.Add.make_args(sp.expand(arg))))
+    return out
+
+
 def _atomize(expr):
-    """Every ``exp(…)`` of ``expr`` replaced by its :func:`_exp_product`."""
-    return expr.replace(sp.exp, _exp_product)
+    r"""Every ``exp(…)`` of ``expr`` with a real exponent (:func:`_real_exponent`) replaced by its
+    :func:`_exp_product`, for the sympy route. Only real exponents: that route hands the atomized expression to
+    ``cancel``, whose sympy evaluation uses ``E_k > 0`` (``sign(E_k) = 1``, ``arg(E_k) = 0``,
+    ``sqrt(E_k) = E_k^(1/2)``, ``Max(0, E_k) = E_k``), and for a complex ``m`` ``exp(m)`` is not positive and
+    ``sqrt(exp(m)) ≠ exp(m/2)`` in general (``m = 4i``). The rational route may atomize every ``exp``: it never
+    looks inside a non-rational leaf (``sqrt(exp(m))`` is a generator of its own), and ``E_k^(1/q)`` there stands
+    for ``exp(m_k/q)``, for which ``exp(Σ c_k m_k) = Π exp(m_k/q_k)^{p_k}`` holds for complex ``m_k`` too.
+    ``e.exp`` is the exponent (here and in the rational route): ``isinstance(Pow(E, x, evaluate=False), sp.exp)``
+    is true and its ``args[0]`` is the base ``E`` (taking that made ``E**x − exp(E)`` "0")."""
+    return expr.replace(lambda e: isinstance(e, sp.exp) and _real_exponent(e.exp),
+                        lambda e: _exp_product(e.exp))
 
 
 _ZEROS: set = set()  # expressions already shown to be 0 (exactly) in this process
@@ -70,9 +93,38 @@ def _known_zero(expr) -> bool:
     return False
 
 
+def _divides_by_known_zero(expr) -> bool:
+    """Some power of ``expr`` with a negative exponent has a base :func:`_known_zero` (``Z·(1 + 1/Z)`` with ``Z``
+    shown 0 before: 0 times an undefined factor, nan, never 0)."""
+    return any(a.is_Pow and a.exp.is_negative and _known_zero(a.base) for a in sp.preorder_traversal(expr))
+
+
 class _Undecided(Exception):
     """The exact rational route does not apply (a Float anywhere, a non-commutative or infinite part, a division
     by the zero rational function)."""
+
+
+class _ZeroDenominator(_Undecided):
+    """A division by the zero rational function: that denominator is 0 wherever it is defined (a zero rational
+    function of independent generators stays 0 under every substitution), so the expression is defined nowhere
+    and :func:`is_zero` refuses it outright (``cancel`` calls ``0/(x − x·1)``, built unevaluated, 0; sympy: nan)."""
+
+
+def _not_a_number(e) -> bool:
+    """``e`` is ``nan``, an infinity or an accumulation bound (a set of values): never an indeterminate, since
+    ``x·nan − x·nan`` or ``AccumBounds(-1, 1) − AccumBounds(-1, 1)`` (built unevaluated) is not 0 (sympy: ``nan``,
+    ``AccumBounds(-2, 2)``)."""
+    return e in (sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity) or isinstance(e, sp.AccumBounds)
+
+
+def _infinite_part(expr) -> bool:
+    """A :func:`_not_a_number` term, factor, base or exponent in the sum/product/power structure of ``expr``
+    (not inside a function: ``f(oo)`` is a value). Neither route may call such an expression 0: ``cancel`` of
+    ``x·nan − x·nan`` or ``zoo·x − zoo·x`` built unevaluated is 0, though sympy evaluates them to ``nan`` and
+    ``2·zoo·x``."""
+    if _not_a_number(expr):
+        return True
+    return (expr.is_Add or expr.is_Mul or expr.is_Pow) and any(_infinite_part(a) for a in expr.args)
 
 
 def _generator(e):
@@ -89,8 +141,8 @@ def _leaves(expr, gens: dict) -> None:
         for a in expr.args:
             _leaves(a, gens)
     elif isinstance(expr, sp.exp):
-        _leaves(_exp_product(expr.args[0]), gens)
-    elif expr in (sp.nan, sp.zoo, sp.oo, sp.S.NegativeInfinity) or not expr.is_commutative:
+        _leaves(_exp_product(expr.exp), gens)
+    elif _not_a_number(expr) or not expr.is_commutative:
         raise _Undecided
     elif not expr.is_Rational:
         gens.setdefault(_generator(expr), len(gens))
@@ -142,11 +194,11 @@ def _rational_zero(expr) -> bool:
             k = int(e.exp)
             if k < 0:
                 if p.is_zero():
-                    raise _Undecided
+                    raise _ZeroDenominator
                 p, q, k = q, p, -k
             r = p ** k, q ** k
         elif isinstance(e, sp.exp):
-            r = frac(_exp_product(e.args[0]))
+            r = frac(_exp_product(e.exp))
         elif e.is_Rational:
             r = one * int(e.p), one * int(e.q)
         else:
@@ -163,21 +215,31 @@ def is_zero(expr) -> bool:
     :func:`_rational_zero` (exact rational-function arithmetic, python-flint); where that does not show 0, the
     sympy route: ``cancel`` after :func:`_atomize`, then ``simplify`` for small expressions."""
     expr = sp.sympify(expr)
-    if expr == 0 or _known_zero(expr):
+    if expr == 0:
         return True
-    if (_fast_zero(expr) or sp.cancel(_atomize(expr)) == 0
+    if _infinite_part(expr):
+        return False
+    if _known_zero(expr):
+        return not _divides_by_known_zero(expr)
+    fast = _fast_zero(expr)
+    if fast is None:
+        return False
+    if (fast or sp.cancel(_atomize(expr)) == 0
             or sp.count_ops(expr) < 400 and sp.simplify(expr) == 0):
         _ZEROS.add(expr)
         return True
     return False
 
 
-def _fast_zero(expr) -> bool:
-    """:func:`_rational_zero`, ``False`` where it does not apply (no python-flint mpoly, or :class:`_Undecided`)."""
+def _fast_zero(expr) -> bool | None:
+    """:func:`_rational_zero`, ``False`` where it does not apply (no python-flint mpoly, or :class:`_Undecided`),
+    ``None`` where it finds a division by the zero function (:class:`_ZeroDenominator`: never 0)."""
     if _RING is None:
         return False
     try:
         return _rational_zero(expr)
+    except _ZeroDenominator:
+        return None
     except (_Undecided, RecursionError):
         return False
 
