@@ -108,21 +108,11 @@ def test_the_dask_scheduler_gives_the_same_json(claims_file, alone, tmp_path, ca
 
 def test_a_killed_worker_leaves_the_json_unchanged(claims_file, alone, tmp_path):
     """Grid points are pure work items: when the worker dies, this process runs its parts."""
-    import os
-    import signal
-    import time
-
-    from test_certify_worker_death import dead
+    from _procs import kill_workers
 
     chosen = claims.load([claims_file])
     with E.executor(2, start_after=0) as pool:
-        pool.executor.submit(int).result()  # the worker exists
-        pids = list(pool.executor._processes)  # private, but the only handle there is
-        for pid in pids:
-            os.kill(pid, signal.SIGKILL)
-        deadline = time.monotonic() + 10  # not reaped here: see tests/test_certify_worker_death.py, dead()
-        while time.monotonic() < deadline and not all(dead(pid) for pid in pids):
-            time.sleep(0.01)
+        kill_workers(pool)
         outcomes = [claims.check_claim(c, budget=0.05, seed=3, out_dir=claims_file.parent,
                                        map_fn=E.mapper(pool, 2)) for c in chosen]
         assert pool.lost
