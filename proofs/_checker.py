@@ -5,7 +5,7 @@ what a step and an estimate are).
 :func:`holds` decides ``lhs = rhs``: every ``exp(a + 2b)`` becomes a product of fresh positive symbols
 ``E_a E_b²`` (a formal substitution, so an identity of the resulting rational functions implies the
 original one), then the difference must be 0 as a rational function of independent generators (exact
-integer polynomial arithmetic in python-flint, :func:`._algebra.is_zero`; where that does not show it,
+integer polynomial arithmetic in python-flint, :func:`._zero.is_zero`; where that does not show it,
 ``sympy.cancel``, and ``simplify`` for small expressions); a ``False`` means neither could show it (sound,
 never sampled). :func:`compose` substitutes the estimates into the goal's left side one by one, each time
 checking with sympy that the running bound is monotone in the replaced quantity in the right direction

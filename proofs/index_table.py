@@ -8,7 +8,7 @@ label up:
   proved for all n and d when (1) :func:`.index_form.normal_form` of ``lhs − rhs`` is empty (an exact proof,
   sound: every rewrite is an identity of the sums) and (2) the index form *is* the lemma's step: instantiated
   at the checker's size (the sums expanded, ``A[i, l] → A_il``) each side equals the lemma's side entry by
-  entry, decided by sympy (:func:`._algebra.is_zero`) with ``exact`` (the slow test tier), else compared at a
+  entry, decided by sympy (:func:`._zero.is_zero`) with ``exact`` (the slow test tier), else compared at a
   random point at 60 digits (``attnreg proofs show`` and ``check``: many times faster, evidence). (2) ties the
   symbolic proof to the step the checker verified; it is checked at one size, so that the lemma builds the step
   by the same formula at every size is what the transcription assumes (the checker also refuses a step whose
@@ -110,7 +110,7 @@ def _close(a, b, point) -> bool:
 
 def link(table: str, key, step: Step, size=BASE_SIZES[0], *, exact: bool = True) -> str:
     """"" when the index form of ``key`` instantiated at ``size`` is ``step`` (both sides, every entry), else why.
-    ``exact``: decided by sympy (:func:`._algebra.is_zero`); otherwise compared at one random point (seed 0,
+    ``exact``: decided by sympy (:func:`._zero.is_zero`); otherwise compared at one random point (seed 0,
     60 digits, relative residual below 10⁻⁴⁰), evidence only (and many times faster)."""
     lhs, rhs, free = _table(table)[key]()
     rename = getattr(_table_module(table), "LINK", {}).get(key, lambda _: {})(size)

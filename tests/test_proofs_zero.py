@@ -1,5 +1,5 @@
-"""The checker's exact zero test (:func:`attnreg.proofs._algebra.is_zero`): its exact rational route
-(:func:`~attnreg.proofs._algebra._rational_zero`, python-flint) proves the real lemma steps by itself, never a near
+"""The checker's exact zero test (:func:`attnreg.proofs._zero.is_zero`): its exact rational route
+(:func:`~attnreg.proofs._zero._rational_zero`, python-flint) proves the real lemma steps by itself, never a near
 miss, refuses every Float, and agrees with sympy's ``cancel`` on random rational functions (checked against exact
 values at rational points)."""
 from __future__ import annotations
@@ -10,12 +10,13 @@ import pytest
 import sympy as sp
 
 from attnreg import proofs
-from attnreg.proofs import _algebra
-from attnreg.proofs._algebra import BASE_SIZES, _as_list, _rational_zero, _Undecided, is_zero
+from attnreg.proofs import _algebra, _zero
+from attnreg.proofs._algebra import BASE_SIZES, _as_list
+from attnreg.proofs._zero import _rational_zero, _Undecided, is_zero
 from attnreg.proofs._core import Step
 from attnreg.proofs._sizes import built
 
-pytestmark = pytest.mark.skipif(_algebra._RING is None, reason="python-flint without fmpz_mpoly")
+pytestmark = pytest.mark.skipif(_zero._RING is None, reason="python-flint without fmpz_mpoly")
 
 x, y, z = sp.symbols("x y z", real=True)
 n = sp.Symbol("n", positive=True)
@@ -28,14 +29,14 @@ CHEAP = ("tensor_trick", "kron_blocks", "u_deriv", "alpha_deriv", "f_deriv", "c_
 @pytest.fixture
 def fresh(monkeypatch):
     """No verdict remembered from another test (``_known_zero`` would answer before either route)."""
-    monkeypatch.setattr(_algebra, "_ZEROS", set())
+    monkeypatch.setattr(_zero, "_ZEROS", set())
 
 
 def _sympy_route(expr, monkeypatch) -> bool:
     """``is_zero`` with the rational route switched off: the sympy route alone (``cancel``, then ``simplify``)."""
     with monkeypatch.context() as m:
-        m.setattr(_algebra, "_RING", None)
-        m.setattr(_algebra, "_ZEROS", set())
+        m.setattr(_zero, "_RING", None)
+        m.setattr(_zero, "_ZEROS", set())
         return is_zero(expr)
 
 
@@ -103,7 +104,7 @@ def test_exp_products_and_their_near_misses(fresh):
 def test_a_fresh_exp_symbol_is_never_one_of_the_expression_own(fresh):
     """The symbol standing for ``exp(x)`` is a Dummy: a user symbol named like it (``E0``, as the earlier
     ``Symbol(f"E{k}")`` was) is another quantity, so ``exp(x) − E0`` is not 0."""
-    E = sp.Symbol(str(_algebra._exp_product(x)), positive=True)  # the same name and assumptions
+    E = sp.Symbol(str(_zero._exp_product(x)), positive=True)  # the same name and assumptions
     assert not is_zero(sp.exp(x) - E)
     assert not is_zero(sp.exp(x) / E - 1)
 
@@ -130,7 +131,7 @@ def test_floats_are_refused_by_the_rational_route_and_keep_the_sympy_verdict(exp
     with pytest.raises(_Undecided):
         _rational_zero(expr)
     with monkeypatch.context() as m:
-        m.setattr(_algebra, "_ZEROS", set())
+        m.setattr(_zero, "_ZEROS", set())
         assert is_zero(expr) == _sympy_route(expr, monkeypatch)
 
 

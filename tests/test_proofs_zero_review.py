@@ -1,24 +1,26 @@
-"""Review probes of the checker's exact zero test :func:`attnreg.proofs._algebra.is_zero`: expressions built to make it
+"""Review probes of the checker's exact zero test :func:`attnreg.proofs._zero.is_zero`: expressions built to make it
 call a nonzero expression 0. Every "not zero" here is confirmed independently: the expression's value at a point
 (mpmath at 50 digits, or sympy's exact value) is not 0. Every "zero" probe is a true identity, confirmed the same way
 at a point.
 
-Two wrong ``True`` were found and fixed in ``_algebra`` (both in the sympy route; the rational route was sound):
+Four wrong ``True`` were found and fixed in ``proofs/_zero.py``:
 
-* ``exp`` of a complex exponent atomized into a *positive* symbol: ``sqrt(exp(I*x)) - exp(I*x/2)``,
-  ``sign(exp(I*x)) - 1``, ``arg(exp(I*x))`` (x real), ``sqrt(exp(z)) - exp(z/2)`` (z complex) were "proved" 0;
-* ``nan`` / infinities built unevaluated: ``x*nan - x*nan`` and ``zoo*x - zoo*x`` were "proved" 0 by ``cancel``
-  (and ``AccumBounds(-1, 1) - AccumBounds(-1, 1)`` by the rational route)."""
+* ``exp`` of a complex exponent atomized into a *positive* symbol by the sympy route: ``sqrt(exp(I*x)) -
+  exp(I*x/2)``, ``sign(exp(I*x)) - 1``, ``arg(exp(I*x))`` (x real), ``sqrt(exp(z)) - exp(z/2)`` (z complex);
+* ``nan`` / infinities built unevaluated: ``x*nan - x*nan`` and ``zoo*x - zoo*x`` by ``cancel``, and
+  ``AccumBounds(-1, 1) - AccumBounds(-1, 1)`` by the rational route;
+* a division by an expression shown 0 before: ``Z*(1 + 1/Z)`` through the cache of known zeros;
+* an unevaluated ``E**x`` read as ``exp(E)`` by both routes (``E**x - exp(E)``)."""
 from __future__ import annotations
 
 import mpmath
 import pytest
 import sympy as sp
 
-from attnreg.proofs import _algebra
-from attnreg.proofs._algebra import _rational_zero, _Undecided, is_zero
+from attnreg.proofs import _zero
+from attnreg.proofs._zero import _rational_zero, _Undecided, is_zero
 
-pytestmark = pytest.mark.skipif(_algebra._RING is None, reason="python-flint without fmpz_mpoly")
+pytestmark = pytest.mark.skipif(_zero._RING is None, reason="python-flint without fmpz_mpoly")
 
 x, y = sp.symbols("x y", real=True)
 z, w = sp.symbols("z w")  # complex: no assumptions
@@ -41,7 +43,7 @@ def P(b, e):
 
 @pytest.fixture
 def fresh(monkeypatch):
-    monkeypatch.setattr(_algebra, "_ZEROS", set())
+    monkeypatch.setattr(_zero, "_ZEROS", set())
 
 
 def _mp_value(expr, point):
@@ -113,7 +115,7 @@ def test_nan_and_infinities_are_never_zero(expr, fresh, monkeypatch):
     with pytest.raises(_Undecided):
         _rational_zero(expr)
     assert not is_zero(expr)
-    monkeypatch.setattr(_algebra, "_RING", None)  # the sympy route alone
+    monkeypatch.setattr(_zero, "_RING", None)  # the sympy route alone
     assert not is_zero(expr)
 
 
@@ -213,7 +215,7 @@ def test_the_fast_route_falls_back_on_failure(error, fresh, monkeypatch):
     def boom(expr):
         raise error
 
-    monkeypatch.setattr(_algebra, "_rational_zero", boom)
+    monkeypatch.setattr(_zero, "_rational_zero", boom)
     assert is_zero((x + 1) ** 2 - x ** 2 - 2 * x - 1)  # decided by the sympy route instead
     assert not is_zero((x + 1) ** 2 - x ** 2 - 2 * x)
 
@@ -226,7 +228,7 @@ def test_a_zero_shown_before_does_not_hide_a_division_by_it(fresh):
     e = Z * (1 + 1 / Z)
     assert e.subs(x, 2) is sp.nan and e.subs(x, sp.Rational(-3, 7)) is sp.nan
     assert not is_zero(e)  # the rational route: 1/Z divides by the zero function
-    assert is_zero(Z) and Z in _algebra._ZEROS
+    assert is_zero(Z) and Z in _zero._ZEROS
     assert not is_zero(e)  # the cache: Z is a known zero factor, but 1/Z divides by it
     assert not is_zero(Z * (1 + Z ** sp.Rational(-1, 2)))
     assert is_zero(Z * (x + 1))  # still a known zero times a defined factor
@@ -254,7 +256,7 @@ def test_an_unevaluated_power_of_e_is_exp_of_its_exponent(expr, fresh, monkeypat
     so it was atomized as ``exp(E)`` and ``E**x − exp(E)`` was "proved" 0 (fixed: the exponent is ``.exp``)."""
     assert sp.N(expr.doit().subs(x, 1), 50) != 0
     assert not is_zero(expr)
-    monkeypatch.setattr(_algebra, "_RING", None)  # the sympy route alone
+    monkeypatch.setattr(_zero, "_RING", None)  # the sympy route alone
     assert not is_zero(expr)
 
 
