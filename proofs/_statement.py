@@ -1,4 +1,4 @@
-r"""What an identity lemma states: its claim is the claims of the steps it shows, not prose.
+r"""What a lemma states: an identity lemma's claim is the claims of the steps it shows, a bound lemma's its goal.
 
 A bound lemma's conclusion is its goal, which :func:`._checker.compose` derives from its chain. An identity lemma
 (no goal) had none: it was proved when its steps were, and its claim — the docstring head that ``attnreg proofs``,
@@ -135,7 +135,7 @@ def _plain(text: str) -> str:
 
 def bound_claim(lemma: Lemma) -> str:
     """The claim a bound lemma must have: its goal, then its hypotheses (``lhs ≤ rhs if H₁, H₂``), in the plain
-    text of :func:`formal` — the statement :func:`._checker.compose` proves, with nothing added or left out."""
+    text :func:`formal` prints — the statement :func:`._checker.compose` proves, with nothing added or left out."""
     g = lemma.goal
     return _plain(f"{g.lhs} {g.rel} {g.rhs}" + (f" if {', '.join(lemma.assume)}" if lemma.assume else ""))
 
@@ -149,8 +149,7 @@ def formal(lemma: Lemma) -> str:
     """What ``lemma`` states formally, in one line of plain text: the steps an identity lemma shows (and its
     premises), or a bound lemma's goal with its hypotheses."""
     if lemma.goal is not None:
-        g = lemma.goal
-        return _plain(f"goal {g.lhs} {g.rel} {g.rhs}" + (f" if {', '.join(lemma.assume)}" if lemma.assume else ""))
+        return f"goal {bound_claim(lemma)}"
     if not lemma.shows:
         return "shows no step"
     return f"shows {_steps(lemma.shows)}" + (f" if {_steps(lemma.premises)}" if lemma.premises else "")
