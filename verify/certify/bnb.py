@@ -77,12 +77,17 @@ class _precision:
         return False
 
 
+def _centre_lower(fn, rows, xc) -> str:
+    """A rigorous lower bound of ``||M(xc)||₂`` (arb, rounded down to a decimal)."""
+    lb, _ = specnorm.point_norm_lower(enclose.point(fn, rows, xc))
+    return decimals.down(lb)
+
+
 def _one(prob, rows, fn, box):
     xc, X = P.geometry(prob, box)
     spread = [0.0] * len(box)
     ub = specnorm.upper(enclose.on_box(fn, rows, xc, X, spread))
-    lb, _ = specnorm.point_norm_lower(enclose.point(fn, rows, xc))
-    return decimals.up(ub), decimals.down(lb), max(range(len(box)), key=lambda k: (spread[k], -k))
+    return decimals.up(ub), _centre_lower(fn, rows, xc), max(range(len(box)), key=lambda k: (spread[k], -k))
 
 
 def evaluate(prob, boxes):
@@ -142,8 +147,7 @@ def seed(prob):
     box = estimate.best_box(prob)
     with _LOCK, _precision(prob["precision_bits"]):
         rows, fn = _rows(prob), enclose.formula(prob["quantity"], prob["version"])
-        lb, _ = specnorm.point_norm_lower(enclose.point(fn, rows, P.geometry(prob, box)[0]))
-    return decimals.down(lb), box
+        return _centre_lower(fn, rows, P.geometry(prob, box)[0]), box
 
 
 def _map(pool, prob, rnd, tasks, cpu):
