@@ -319,3 +319,44 @@ def test_a_repeated_call_takes_only_kept_buffers(version, op, threads, monkeypat
     fresh.clear()
     call()
     assert fresh and not any(fresh)
+
+
+def test_rescaled_hvp_reads_each_block_of_B_once(monkeypatch):
+    """The rescaled HVP kernel reads a block of B once (into ``T = α b``; every later use of ``b`` reads ``T``):
+    B, an n × n input, comes from memory on each read. Every primitive call that is handed memory of B is
+    counted."""
+    A1, A2, B, X, V = mixed(n=48, d=3, seed=2)
+    reads = []
+    for name in ("mul", "sub", "add", "dot_rows", "rowsum", "rowmax", "rowmin", "above_half", "where", "exp_"):
+        def spy(self, *args, _name=name, _f=getattr(_fastrows.NumpyOps, name), **kw):
+            reads.extend(_name for a in args if isinstance(a, np.ndarray) and np.shares_memory(a, B))
+            return _f(self, *args, **kw)
+        monkeypatch.setattr(_fastrows.NumpyOps, name, spy)
+    attnreg.hvp(A1, A2, B, X, V, version="rescaled", block_rows=8, threads=1)
+    assert reads == ["mul"] * 6                   # 6 blocks of 8 rows, one read each
+    reads.clear()
+    attnreg.loss_and_grad(A1, A2, B, X, version="rescaled", block_rows=8, threads=1)
+    assert len(reads) == 3 * 6                    # the spy sees reads: loss+grad reads each block three times
+
+
+def test_rescaled_hvp_flags_every_row_with_a_target_entry_above_half():
+    """``max T ≥ α/2`` on ``T = fl(α b)`` flags each row with an entry ``b_i > ½``, however close to ½ (and a row
+    just below ½ at most costs time), while rows with every entry well below ½ are left to the fast kernel."""
+    rng = np.random.default_rng(1)
+    k, n = 6, 40
+    S0 = 0.1 * rng.standard_normal((k, n))
+    B = rng.dirichlet(np.ones(n), size=k)
+    above = 0.5 + np.spacing(0.5)
+    B[1, :] = (1 - above) / (n - 1)
+    B[1, 7] = above
+    B[3, :] = 0.0
+    B[3, 0] = 1.0
+    B[4, :] = 0.4 / (n - 1)
+    B[4, 2] = 0.6
+    o = _fastrows.NumpyOps(np)
+    info = np.finfo(float)
+    lo, hi = _fastrows.limits(float(info.max), float(info.smallest_normal), n, "rescaled")
+    for scale in (1.0, 2.0**-100, 2.0**100):          # α far from 1 either way (h, dp still calm): T = α b
+        S, C, dS, T = S0 + np.log(scale), np.empty((k, n)), rng.standard_normal((k, n)), np.empty((k, n))
+        _, flags, _ = _fastrows.rescaled_hvp(o, S, B, C, dS, T, safe=True, lo=lo, hi=hi, big=float(info.max))
+        assert flags.tolist() == [False, True, False, True, True, False]
