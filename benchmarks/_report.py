@@ -47,6 +47,8 @@ def header(report) -> list[str]:
 def render(report, *, ratios_only=False) -> str:
     lines = header(report) + [""]
     rows = [r for run in report["runs"] for r in run["results"]]
+    if report.get("memory_only"):
+        return "\n".join(lines + _memory_table(rows) + [f"total {report['seconds']} s"])
     key = lambda r: (r["threads"], r["dtype"], r["d"], r["version"], r["op"])  # noqa: E731
     for (threads, dtype, d, version, op), group in groupby(sorted(rows, key=key), key=key):
         lines.append(f"### {threads} thread(s), {dtype}, d = {d}, {version}, {OP_LABEL[op]}")
@@ -64,6 +66,22 @@ def render(report, *, ratios_only=False) -> str:
     lines.append("peak extra MiB: (tm) tracemalloc in process, (rss) peak RSS in a child process; "
                  f"total {report['seconds']} s")
     return "\n".join(lines)
+
+
+def _memory_table(rows) -> list[str]:
+    """``--memory-only``: peak extra memory in MiB and in block-sized arrays (the default block at that n)."""
+    cols = ["threads", "dtype", "d", "n", "block (rows, MiB)", "version", "op", "contender", "peak extra MiB",
+            "in blocks"]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    key = lambda r: (r["threads"], r["dtype"], r["d"], r["n"], r["version"], r["op"])  # noqa: E731
+    for r in sorted(rows, key=key):
+        mib = r["peak_mib"]
+        how = "" if mib is None else " (tm)" if r["memory"] == "tracemalloc" else " (rss)"
+        cells = [str(r["threads"]), r["dtype"], str(r["d"]), str(r["n"]), f"{r['block_rows']}, {r['block_mib']:.1f}",
+                 r["version"], OP_LABEL[r["op"]], r["contender"], _num(mib, ".1f") + how,
+                 _num(None if mib is None else mib / r["block_mib"], ".2f")]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines + ["", "peak extra MiB: (tm) tracemalloc in process, (rss) peak RSS in a child process"]
 
 
 if __name__ == "__main__":  # re-render a saved report: python benchmarks/_report.py OUT.json [--ratios-only]

@@ -104,6 +104,8 @@ def work(a) -> dict:
 def _case(a, n, d, dtype, names, threads):
     t0 = time.perf_counter()
     arrays = _data.problem(n, d, dtype, a.seed)
+    if a.memory_only:
+        return _memory_case(a, n, d, dtype, names, threads, arrays, t0)
     rows = []
     for version in a.version:
         G_star = (_arbiter.gradient(arrays["A1"], arrays["A2"], arrays["B"], arrays["X"], version)
@@ -129,14 +131,44 @@ def _case(a, n, d, dtype, names, threads):
                     "grad_rel_error": None if G is None else _arbiter.relative_error(G, G_star)})
             del built
     if not a.no_memory:
-        for library in ("torch", "jax"):
-            here = [c for c in names if _contenders.LIBRARY[c] == library]
-            if here:
-                peaks = _measure.rss_child({"n": n, "d": d, "dtype": dtype, "seed": a.seed, "contenders": here,
-                                            "versions": a.version, "ops": a.op})
-                for row in rows:
-                    key = f"{row['contender']}|{row['version']}|{row['op']}"
-                    if peaks.get(key) is not None:
-                        row["peak_mib"], row["memory"] = peaks[key], "rss"
+        _rss_rows(a, n, d, dtype, names, rows)
     _progress(f"[{threads} thread(s)] n={n} d={d} {dtype}: {time.perf_counter() - t0:.1f} s")
+    return rows
+
+
+def _rss_rows(a, n, d, dtype, names, rows):
+    """Peak RSS of the torch and jax contenders (a child process each library) into ``rows``."""
+    for library in ("torch", "jax"):
+        here = [c for c in names if _contenders.LIBRARY[c] == library]
+        if here:
+            peaks = _measure.rss_child({"n": n, "d": d, "dtype": dtype, "seed": a.seed, "contenders": here,
+                                        "versions": a.version, "ops": a.op})
+            for row in rows:
+                key = f"{row['contender']}|{row['version']}|{row['op']}"
+                if peaks.get(key) is not None:
+                    row["peak_mib"], row["memory"] = peaks[key], "rss"
+
+
+def _memory_case(a, n, d, dtype, names, threads, arrays, t0):
+    """``--memory-only``: one warm-up call, then the peak extra memory of one call, per cell; also in units of
+    one block-sized array (``block_rows × n`` entries of ``dtype``, the block attnreg's default chose here)."""
+    from attnreg._threads import block_rows
+
+    itemsize = arrays["A1"].dtype.itemsize
+    block = block_rows(n, itemsize)
+    rows = []
+    for version in a.version:
+        for op in a.op:
+            for name in names:
+                row = {"threads": threads, "n": n, "d": d, "dtype": dtype, "version": version, "op": op,
+                       "contender": name, "block_rows": block, "block_mib": block * n * itemsize / 2**20,
+                       "peak_mib": None, "memory": None}
+                if _contenders.LIBRARY[name] == "numpy":
+                    run, _ = _contenders.build(name, arrays, version, op)
+                    run()
+                    row["peak_mib"], row["memory"] = _measure.tracemalloc_peak_mib(run), "tracemalloc"
+                    del run
+                rows.append(row)
+    _rss_rows(a, n, d, dtype, names, rows)
+    _progress(f"[{threads} thread(s)] n={n} d={d} {dtype} (memory): {time.perf_counter() - t0:.1f} s")
     return rows

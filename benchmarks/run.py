@@ -14,6 +14,8 @@ to use that many threads. OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE, when set, are re
 
     python benchmarks/run.py --quick                  # under 3 minutes on 2 cores
     python benchmarks/run.py --n 2048,4096,8192 --d 128 --dtype float64 --threads 1,2 --json bench.json
+    python benchmarks/run.py --memory-only --contenders attnreg-numpy,floor-blocked --n 2048,4096,8192 --d 128 \
+        --dtype float64 --threads 1,2     # peak extra memory only, also in block-sized arrays: no timing
 """
 from __future__ import annotations
 
@@ -73,6 +75,9 @@ def parse(argv):
     p.add_argument("--contenders", default=",".join(ALL), help="comma-separated subset of: " + ", ".join(ALL))
     p.add_argument("--rounds", type=int, help="most timed rounds per cell (default 7; 5 with --quick)")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurements")
+    p.add_argument("--memory-only", action="store_true",
+                   help="measure only peak extra memory (one call per cell, no timing, no gradient errors); the "
+                        "report also gives it in block-sized arrays (block rows × n entries, the default block)")
     p.add_argument("--seed", type=int, default=0, help="seed of the benchmark data (default 0)")
     p.add_argument("--json", metavar="OUT", help="write every measurement to OUT (JSON, written atomically)")
     p.add_argument("--omp-passive", action="store_true",
@@ -90,6 +95,8 @@ def parse(argv):
     a.op = _choices(a.op, "--op", OPS)
     a.threads = _ints(a.threads, "--threads", 1, cores)
     a.contenders = _choices(a.contenders, "--contenders", ALL)
+    if a.memory_only and a.no_memory:
+        raise BadInput("--memory-only and --no-memory exclude each other")
     a.rounds = a.rounds if a.rounds is not None else (5 if a.quick else 7)
     if not 3 <= a.rounds <= 1000:
         raise BadInput(f"--rounds must be from 3 to 1000, got {a.rounds}")
@@ -133,7 +140,8 @@ def drive(a, argv):
     report = {"machine": runs[0]["machine"], "openblas_env": {
         "before": original, "removed_for_workers": not a.keep_openblas_env and any(original.values())},
         "omp_wait_policy": "PASSIVE" if a.omp_passive else os.environ.get("OMP_WAIT_POLICY", "default"),
-        "arbiter": runs[0]["arbiter"], "runs": runs, "seconds": round(time.perf_counter() - t0, 1)}
+        "arbiter": runs[0]["arbiter"], "runs": runs, "seconds": round(time.perf_counter() - t0, 1),
+        "memory_only": a.memory_only}
     sys.path.insert(0, str(HERE))
     from _report import render
 

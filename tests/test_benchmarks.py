@@ -162,6 +162,31 @@ def test_tiny_numpy_run_writes_well_formed_json(tmp_path):
     assert "| 64 | attnreg-numpy |" in proc.stdout and "threadpool:" in proc.stdout
 
 
+def test_memory_only_run_reports_peaks_in_blocks_and_times_nothing(tmp_path):
+    """``--memory-only``: one row per cell with the default block and the peak in MiB and in blocks; attnreg's
+    loss+grad peak holds at least its two k × n buffers (n = 1024: 256-row blocks on a 512 KiB L2) and stays
+    below one n × n array, which the whole floor allocates."""
+    import attnreg._threads as threads
+
+    out = tmp_path / "mem.json"
+    proc = run_bench("--memory-only", "--n", "64,1024", "--d", "4", "--dtype", "float64", "--threads", "1",
+                     "--contenders", "attnreg-numpy,floor", "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(out.read_text())
+    rows = [row for run in report["runs"] for row in run["results"]]
+    assert report["memory_only"] and len(rows) == 2 * 2 * 2 * 2
+    for row in rows:
+        assert "median_s" not in row and row["memory"] == "tracemalloc"
+        assert row["block_rows"] == threads.block_rows(row["n"], 8)
+        block = row["block_mib"] * 2**20
+        assert block == row["block_rows"] * row["n"] * 8
+        if row["contender"] == "attnreg-numpy" and row["op"] == "grad" and row["block_rows"] < row["n"]:
+            assert 2 * block <= row["peak_mib"] * 2**20 < 8 * row["n"] ** 2
+        if row["contender"] == "floor":
+            assert row["peak_mib"] * 2**20 >= 8 * row["n"] ** 2
+    assert "| 1 | float64 | 4 | 1024 |" in proc.stdout and "in blocks" in proc.stdout
+
+
 @pytest.mark.slow
 def test_tiny_run_with_every_contender(tmp_path):
     from _contenders import ALL, available
@@ -184,6 +209,7 @@ def test_tiny_run_with_every_contender(tmp_path):
     (["--threads", "4096"], "--threads must be integers from 1"),
     (["--rounds", "1"], "--rounds must be from 3"),
     (["--json", "/nonexistent-folder/x.json"], "its folder does not exist"),
+    (["--memory-only", "--no-memory"], "--memory-only and --no-memory exclude each other"),
 ])
 def test_bad_input_is_one_sentence_and_exit_2(args, words, capsys):
     import run
