@@ -14,7 +14,7 @@ worker thread stayed busy (it waits for work by spinning) on the lanes' cores. M
 d = 128, float64, 2 lanes on 2 cores, BLAS at 2 threads outside the call: 24–49 ms of CPU per call in that
 thread (seen in its /proc task CPU time; up to 22% of the call's CPU, load average 1–7), about 1 ms once ``W``
 ran under the limit; 26 → 1 ms at n = 4096. ``W`` now runs on one lane's BLAS threads (≈ 3 ms at
-n = 2048 on one thread, serial).
+n = 2048 on one thread, serial; the HVP's ``V A2ᵀ`` runs beside it when there are two lanes or more).
 
 The block size: one k × n buffer of about :data:`BLOCK_BYTES` bytes, at least ``MIN_ROWS`` rows (thinner blocks make
 the matrix products slow). Measured on the project's earlier CPU machine (1 MiB L2; float64, d = 128, one thread,
