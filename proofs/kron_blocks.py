@@ -1,4 +1,4 @@
-r"""Lemma kron_blocks (row blocks of A1 ⊗ A2): rows j·n … j·n + n − 1 of A1 ⊗ A2 form A1[j,:] ⊗ A2;
+r"""Lemma kron_blocks (row blocks of a Kronecker product): rows j·n … j·n + n − 1 of A1 ⊗ A2 form A1[j,:] ⊗ A2;
 A_[j] x = (row j of A1 X A2ᵀ)ᵀ
 
 Statement

@@ -1,4 +1,4 @@
-r"""Lemma matrix_grad_lipschitz_normalized_factors (the same with ||A1||, ||A2|| ≤ R): ‖∇L_N(X) − ∇L_N(Y)‖_F ≤ 13*R^4*‖X
+r"""Lemma matrix_grad_lipschitz_normalized_factors (normalized matrix gradient, the factors' norms assumed): ‖∇L_N(X) − ∇L_N(Y)‖_F ≤ 13*R^4*‖X
 − Y‖_F/4 if norm(A1) ≤ R, norm(A2) ≤ R, norm(b) ≤ 1
 
 Statement

@@ -1,0 +1,68 @@
+r"""A lemma's title names it; it claims nothing.
+
+The title (``Lemma <id> (<title>): …``) and the docstring's Statement section are prose that no layer of the checker
+reads: row_shift retitled "softmax is ¼-Lipschitz" was proved and listed so. Prose is not parsed. Instead
+
+* every place that prints a lemma (``attnreg proofs``, ``proofs show`` in md and LaTeX, the Coq export, ``attnreg
+  verify``'s report) prints the formal claim (:mod:`._statement`) as THE statement, and the title only as a name and
+  the Statement section as "Explanation (prose, not checked)";
+* :func:`title_failure` refuses a title holding what a quantitative claim is written with. The rule, an allow-list
+  of characters and a deny-list of words:
+
+  - characters: letters of any script (categories L*: ``α``, ``ᵀ``), spaces and the punctuation ``, ' ’ - ( ) _``;
+    a digit only directly after a letter or a digit that is (the index of a name: ``A1``, ``A2``). So no relation
+    or operator symbol (``≤ ≥ < > = ≠ ≈ + − * / ^ ‖ | ⊗``), no vulgar fraction or superscript (``¼ ½ ²``), no
+    number (``4``, ``1/2``);
+  - words (whole words, any case): number words (``one``, ``half``, ``quarter``, …) and relation words (``equals``,
+    ``times``, ``most``, ``least``, ``less``, ``bounded``, ``constant``, …, :data:`WORDS`);
+  - a hyphen directly before "Lipschitz" (``R-Lipschitz``, ``half-Lipschitz``: a constant written into the name).
+
+  This cannot stop words from claiming ("α vanishes" passes); that is why the printouts above never present the
+  title as a statement. The rule makes the printed name carry no number, relation or constant that a reader could
+  take for the proved one.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+PUNCTUATION = frozenset(" ,'’-()_")
+WORDS = frozenset("""
+zero one two three four five six seven eight nine ten eleven twelve hundred thousand million half halves third thirds
+quarter quarters twice thrice double triple once
+equal equals equality equalling times plus minus over divided than less greater more fewer most least exceed exceeds
+bounded constant below above vanishes vanish
+""".split())
+
+
+def title_failure(title: str) -> str:
+    """Why ``title`` is not a name under the rule of the module docstring ("" when it is one)."""
+    if type(title) is not str or not title.strip():
+        return "its title is empty or not a plain str"
+    for i, ch in enumerate(title):
+        cat = unicodedata.category(ch)
+        if cat.startswith("L") or ch in PUNCTUATION:
+            continue
+        if cat == "Nd" and _in_name(title, i):
+            continue
+        return (f"its title {title!r} holds {ch!r} ({unicodedata.name(ch, cat)}): a title names the lemma and claims "
+                "nothing, so it may hold only letters, spaces, the punctuation , ' ’ - ( ) _ and digits inside a name "
+                "such as A1 (proofs/_title.py); the claim is the formal statement")
+    words = [w for w in re.findall(r"[^\W\d_]+", title.lower()) if w in WORDS]
+    if words:
+        return (f"its title {title!r} holds the word {words[0]!r}, which states a number or a relation: a title names "
+                "the lemma and claims nothing (proofs/_title.py); the claim is the formal statement")
+    if re.search(r"-\s*lipschitz", title, re.IGNORECASE):
+        return (f"its title {title!r} writes a constant before \"Lipschitz\": a title names the lemma and claims "
+                "nothing (proofs/_title.py); the claim is the formal statement")
+    return ""
+
+
+def _in_name(title: str, i: int) -> bool:
+    """Whether the digit at ``i`` continues a name: the run of digits it ends begins directly after a letter."""
+    while i >= 0 and unicodedata.category(title[i]) == "Nd":
+        i -= 1
+    return i >= 0 and unicodedata.category(title[i]).startswith("L")
+
+
+__all__ = ["PUNCTUATION", "WORDS", "title_failure"]
