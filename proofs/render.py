@@ -1,9 +1,9 @@
 r"""A lemma as a proof a reader can follow: Markdown (terminal) or LaTeX.
 
 Both show the formal claim as the statement (the title as a name and the docstring's Statement section as
-"Explanation (prose, not checked)": neither is read by the checker, :mod:`._title`), the hypotheses of a bound, every step with its
-justification (the rule's wording for a named rule, the side identities, the lemmas cited; for a citation
-its renaming and how each hypothesis of the cited lemma is met), the running
+"Explanation (prose, not checked)": neither is read by the checker, :mod:`._title`), the hypotheses of a
+bound, every step with its justification (the rule's wording for a named rule, the side identities, the
+lemmas cited; for a citation its renaming and how each hypothesis of the cited lemma is met), the running
 bound after each estimate, the conclusion with how sympy compared the composed constant to the stated
 one, the lemmas used, and how the lemma is checked. Prose and step claims are written in Unicode
 math; :func:`tex` turns them into LaTeX.

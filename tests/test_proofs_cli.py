@@ -30,14 +30,17 @@ def test_list_without_checking(capsys):
 def test_show_the_matrix_gradient_as_a_proof(capsys):
     assert main(["proofs", "show", "matrix_grad_normalized"]) == 0
     out = capsys.readouterr().out
-    for part in ("# Lemma matrix_grad_normalized", "## Explanation (prose, not checked)", "## Proof", "## Lemmas used", "## Check",
+    for part in ("# Lemma matrix_grad_normalized", "## Explanation (prose, not checked)", "## Proof", "## Lemmas used",
+                 "## Check",
                  "Status: proved", "A1ᵀ P A2", "uses Lemma grad_normalized", "uses Lemma kron_blocks",
                  "exact identity, sympy at n=3, d=2", "## Trust base", "Numeric route (confirmed)"):
         assert part in out, part
     assert out.count("\n1. ") == 1 and "\n4. " in out
-    assert ("**Statement (formal, checked).** vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j; Σ_j A_[j]ᵀ p_j = vec(A1ᵀ P A2); P = F∘C − rowsum(F∘C)·F\n\n"
+    assert ("**Statement (formal, checked).** vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j; Σ_j A_[j]ᵀ p_j = vec(A1ᵀ P A2); "
+            "P = F∘C − rowsum(F∘C)·F\n\n"
             "**How it is checked.** the claims of steps 2, 3, 4 of the proof below, joined by \"; \"") in out
-    assert "*The title is a name, not a claim (proofs/_title.py), and the Explanation is prose: neither is checked" in out
+    assert "*The title is a name, not a claim (proofs/_title.py), and the Explanation is prose: neither is " \
+           "checked" in out
 
 
 def test_show_the_softmax_half_bound_as_a_proof(capsys):
