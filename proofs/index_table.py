@@ -17,6 +17,9 @@ label up:
   fixed sizes;
 * a table entry the normaliser leaves terms of may still be proved by the index-count argument
   (:mod:`.index_count`: a polynomial identity with every bound index in an entry, checked at n = K_n, d = K_d);
+* in :data:`.index_vector.BY_COQ`: a step the normaliser cannot prove (it needs signs) that a Coq theorem of the
+  export states for every n — status "all n, d (Coq)" when the step is the reviewed one and the exported file holds
+  the theorem word for word (:func:`coq_failure`); coqc compiles it in CI (slow tier), not here;
 * otherwise the row says "fixed sizes only" with the reason from the tables, or "no index form written",
   never silently.
 
@@ -47,7 +50,7 @@ from .index_form import instance, remainder
 class Row:
     label: str
     claim: str
-    status: str  # "all n, d" | "fixed sizes" | "FAILED"
+    status: str  # "all n, d" | "all n, d (Coq)" | "fixed sizes" | "FAILED"
     how: str
 
 
@@ -170,10 +173,34 @@ def row(lemma: Lemma, label: str, claim: str, *, exact: bool = False) -> Row:
             return Row(label, claim, "all n, d", index_vector.SIZE_FREE[key])
         return Row(label, claim, "FAILED", "not the size-free scalar identity reviewed for this key "
                    "(proofs/_linked.py: its digest differs)")
+    if key in index_vector.BY_COQ:
+        why = coq_failure(key, _built(lemma)[label])
+        return Row(label, claim, COQ, index_vector.BY_COQ[key][2]) if not why else Row(label, claim, "FAILED", why)
     for reasons in (index_vector.NOT_INDEXED, index_matrix.FIXED):
         if key in reasons:
             return Row(label, claim, "fixed sizes", reasons[key])
     return Row(label, claim, "fixed sizes", "no index form is written for this step")
+
+
+COQ = "all n, d (Coq)"  # proved for every n by a Coq theorem (index_vector.BY_COQ), compiled in CI
+
+
+def coq_failure(key, step) -> str:
+    """Why the Coq theorem of ``key`` (:data:`.index_vector.BY_COQ`) is not a proof of ``step`` for every n ("" when
+    it is): the step as built must be the hand-reviewed one (its digest, :mod:`._fixed`), and the Coq file the export
+    writes must hold the definition and the theorem word for word, with no ``Admitted``, ``Axiom`` or
+    ``Parameter`` (that it compiles is the slow test's and CI's business)."""
+    from ._fixed import reviewed
+    from .export_coq import SOFTMAX_ROW_SUM
+
+    definition, theorem, _ = index_vector.BY_COQ[key]
+    if not reviewed(key[0], key[1], step):
+        return "not the step the Coq theorem was reviewed for (proofs/_fixed.py: its digest differs)"
+    if definition not in SOFTMAX_ROW_SUM or theorem not in SOFTMAX_ROW_SUM:
+        return "the Coq file the export writes does not state the theorem (proofs/export_coq.py)"
+    if any(word in SOFTMAX_ROW_SUM for word in ("Admitted", "Axiom", "Parameter", "admit")):
+        return "the Coq file the export writes assumes something (Admitted, Axiom, Parameter or admit)"
+    return ""
 
 
 def rows(lemma: Lemma, *, exact: bool = False) -> list[Row]:
@@ -186,10 +213,13 @@ def summary(lemma: Lemma, *, exact: bool = False) -> str:
     rs = rows(lemma, exact=exact)
     if not rs:
         return "no identity steps"
-    done = [r for r in rs if r.status == "all n, d"]
+    done = [r for r in rs if r.status in ("all n, d", COQ)]
+    coq = [r.label for r in rs if r.status == COQ]
     fixed = [r.label for r in rs if r.status == "fixed sizes"]
     failed = [f"{r.label} ({r.how})" for r in rs if r.status == "FAILED"]
     out = f"{len(done)} of {len(rs)} identity steps proved for all n, d"
+    if coq:
+        out += f" ({', '.join(coq)} by a Coq theorem compiled in CI, not here)"
     if fixed:
         out += f"; fixed sizes only: {', '.join(fixed)} (why: `attnreg proofs show {lemma.id}`)"
     if failed:
@@ -197,4 +227,4 @@ def summary(lemma: Lemma, *, exact: bool = False) -> str:
     return out
 
 
-__all__ = ["Row", "counted", "identities", "instance", "link", "proved", "row", "rows", "summary"]
+__all__ = ["COQ", "Row", "coq_failure", "counted", "identities", "instance", "link", "proved", "row", "rows", "summary"]

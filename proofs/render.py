@@ -112,7 +112,8 @@ def steps_lines(lemma: Lemma, verdict: Verdict | None, fmt: str, known: dict) ->
     out, trail = [], list(verdict.trail) if verdict else []
     t = tex if fmt == "latex" else (lambda s: s)  # noqa: E731
     rows = {r.label: r.status for r in index_table.rows(lemma)}
-    scope = lambda label: {"all n, d": "; proved for all n, d", "FAILED": "; index form FAILED"}.get(  # noqa: E731
+    scope = lambda label: {"all n, d": "; proved for all n, d", "FAILED": "; index form FAILED",  # noqa: E731
+                           index_table.COQ: "; proved for all n by a Coq theorem compiled in CI, see Trust base"}.get(
         rows.get(label, ""), "; fixed sizes only, see Trust base")
     for k, s in enumerate(built(lemma, tuple(sizes[0])), 1):
         sub = []
@@ -264,6 +265,9 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
     for r in table:
         if r.status == "FAILED":
             out.append(f"- Index form FAILED: {r.label} ({r.claim}) — {r.how}")
+        elif r.status == index_table.COQ:
+            out.append(f"- Proved for every n by a Coq theorem, not by index notation, and reviewed by hand "
+                       f"(proofs/_fixed.py): {r.label} ({r.claim}) — {r.how}")
         elif r.status != "all n, d":
             why = reviewed(lemma.id, r.label, mine[r.label]) if r.label in mine else None
             out.append(f"- Fixed sizes only, reviewed by hand (proofs/_fixed.py) as holding for every n and d: "
