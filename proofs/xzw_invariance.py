@@ -1,4 +1,5 @@
-r"""Lemma xzw_invariance (a flat direction): if A2 w = 1ₙ: L_N(X + z wᵀ) = L_N(X); ∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 = 0
+r"""Lemma xzw_invariance (a flat direction): if A2 w = 1ₙ: L_N(X + z wᵀ) = L_N(X);
+∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 (Lemma matrix_hvp) = 0
 
 Statement
     Let w ∈ R^d with A2 w = 1ₙ (solvable when 1ₙ is in the range of A2). For every z ∈ R^d:
@@ -53,7 +54,10 @@ def steps(n, d):
              sum(LOSS["normalized"](SYM, r) for r in rows)),
         Step("dP = 0 for V = z wᵀ: its rows dp_j = K_j ds_j vanish", "ds_j = (A1 z)_j 1ₙ (step 2) and K_N 1 = 0 "
              "(Lemma row_shift)", dP, sp.zeros(n, n), uses=("row_shift",)),
-        Step("∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 = 0", "Lemma matrix_hvp, with the rows dp_j = K_j ds_j of step 6",
+        Step("∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 (Lemma matrix_hvp) = 0", "A1ᵀ dP A2 = 0 is decided here from dP = 0 (step "
+             "6); that it is ∇²L_N(X)[z wᵀ] rests on Lemma matrix_hvp (∇²L_N(X)[V] = A1ᵀ dP A2 "
+             "with the rows dp_j = K_j ds_j of step 6, by the chain rule that lemma trusts), not on this step's "
+             "expression",
              A1.T * dP * A2, sp.zeros(d, d), uses=("matrix_hvp",)),
         Step("vec(z wᵀ) = z ⊗ w", "row-major vec", vec(z * w.T, SYM), SYM.kron(z, w)),
     ]

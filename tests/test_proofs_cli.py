@@ -37,7 +37,7 @@ def test_show_the_matrix_gradient_as_a_proof(capsys):
         assert part in out, part
     assert out.count("\n1. ") == 1 and "\n4. " in out
     assert ("**Statement (formal, checked).** vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j; Σ_j A_[j]ᵀ p_j = vec(A1ᵀ P A2); "
-            "P = F∘C − rowsum(F∘C)·F\n\n"
+            "P, rows p_jᵀ, = F∘C − rowsum(F∘C)·F\n\n"
             "**How it is checked.** the claims of steps 2, 3, 4 of the proof below, joined by \"; \"") in out
     assert "*The title is a name, not a claim (proofs/_title.py), and the Explanation is prose: neither is " \
            "checked" in out

@@ -568,12 +568,12 @@ def test_a_real_steps_claim_text_is_pinned():
 
     def kron(n_, d_):
         out = list(kb.steps(n_, d_))
-        out[0] = dataclasses.replace(out[0], claim="rows j·n … j·n + n − 1 of A1 ⊗ A2 form A2 ⊗ A1[j,:]")
+        out[0] = dataclasses.replace(out[0], claim="A_[j], rows j·n … j·n + n − 1 of A1 ⊗ A2, is A2 ⊗ A1[j,:]")
         return out
-    lem = dataclasses.replace(kb, steps=kron, doc=kb.doc.replace("form A1[j,:] ⊗ A2;", "form A2 ⊗ A1[j,:];", 1))
-    assert lem.claim.startswith("rows j·n … j·n + n − 1 of A1 ⊗ A2 form A2 ⊗ A1[j,:];")
+    lem = dataclasses.replace(kb, steps=kron, doc=kb.doc.replace("is A1[j,:] ⊗ A2;", "is A2 ⊗ A1[j,:];", 1))
+    assert lem.claim.startswith("A_[j], rows j·n … j·n + n − 1 of A1 ⊗ A2, is A2 ⊗ A1[j,:];")
     assert "step 1 is checked at fixed sizes only, has no index form, and is not among the reviewed fixed-size " \
         "steps" in why(lem)
     assert "is not the claims of the steps it shows" not in why(lem)  # refused for the step, its head being its claim
-    assert "statement: step 1's claim 'rows j·n … j·n + n − 1 of A1 ⊗ A2 form A2 ⊗ A1[j,:]', with its expressions, " \
-        "is not a step proved for every n and d" in why(lem)
+    assert "statement: step 1's claim 'A_[j], rows j·n … j·n + n − 1 of A1 ⊗ A2, is A2 ⊗ A1[j,:]', with its " \
+        "expressions, is not a step proved for every n and d" in why(lem)

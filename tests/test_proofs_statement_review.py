@@ -2,6 +2,7 @@
 states something false or more than was proved. Each one the checker accepted is here: fixed (the test passes), or
 open (strict xfail, with the reason)."""
 import dataclasses
+import re
 
 import pytest
 
@@ -20,8 +21,10 @@ def why(lemma, *, numeric=False) -> str:
 
 
 def said(lemma, claim, **fields):
-    """``lemma`` with the claim ``claim`` in its docstring head (and other fields replaced)."""
-    return dataclasses.replace(lemma, doc=lemma.doc.replace(lemma.claim, claim, 1), **fields)
+    """``lemma`` with the claim ``claim`` in its docstring head (and other fields replaced); the head is rewritten
+    whole, as it may wrap over lines."""
+    rest = re.split(r"\n[ \t]*\n", lemma.doc.strip(), maxsplit=1)[1]
+    return dataclasses.replace(lemma, doc=f"Lemma {lemma.id} ({lemma.title}): {claim}\n\n{rest}", **fields)
 
 
 class Liar(str):
