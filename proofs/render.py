@@ -278,9 +278,9 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
                "the checker's sizes (never fewer than n = 3, d = 2), built at the size asked for (a second build "
                "at n = 3, d = 3), no step built at n = 2, d = 1 or at n = 3, d = 3 that is not built at n = 3, "
                "d = 2 (compared by claim text; a step built only at a size no probe uses, such as n = 2, d = 2 or "
-               "n ≥ 5, is not seen), " + (f"not built at n = 4 ({NOT_PROBED_LARGER[lemma.id]})"
+               "n ≥ 6, is not seen), " + (f"not built at n = 4 or 5 ({NOT_PROBED_LARGER[lemma.id]})"
                                      if lemma.id in NOT_PROBED_LARGER
-                                     else "the same shape at n = 4, d = 2 (built, not decided there)")
+                                     else "the same shape at n = 4 and n = 5, d = 2 (built, not decided there)")
                + ". For a step listed above as fixed sizes only this "
                "does not by itself prove it for every n and d (e₄(v) = 0 written by Newton's identities is one "
                "formula at every size, zero at n ≤ 3 and v_0 v_1 v_2 v_3 at n = 4): the checker accepts such a "

@@ -424,9 +424,9 @@ def test_a_step_wrong_only_at_the_second_build_is_refused():
 
 
 def test_a_step_built_only_from_n_4_is_refused():
-    """The checker decides the steps built at n = 3, d = 2 and builds them once more at n = 4, d = 2 (not decided
-    there): a list of another shape is refused. A variant reading n only from 5 on is not seen (a limit of one
-    probe, written in proofs/_sizes.py: larger_differs); its steps at n = 3 are what the verdict rests on."""
+    """The checker decides the steps built at n = 3, d = 2 and builds them once more at n = 4 and n = 5, d = 2 (not
+    decided there): a list of another shape is refused. A variant reading n only from 6 on is not seen (a limit of
+    the probes, written in proofs/_sizes.py: larger_differs); its steps at n = 3 are what the verdict rests on."""
     def steps(n_, d_, start=4):
         out = [Step("1 = 1", "x", sp.Integer(1), sp.Integer(1))]
         if n_ >= start:  # reads the size: the hard (here false) step exists only where the checker never decides
@@ -444,7 +444,9 @@ def test_a_step_built_only_from_n_4_is_refused():
             raise ValueError("no")
         return [Step("1 = 1", "x", sp.Integer(1), sp.Integer(1))]
     assert "cannot be built at n=4, d=2: ValueError: no" in why(forged("f_broken_4", broken))
-    assert "n=4" not in why(forged("f_from_5", lambda n_, d_: steps(n_, d_, start=5)))  # the limit, stated
+    assert "1 steps at n=3, d=2 but 2 at n=5, d=2, so the steps there were never verified: 0 = 1" in why(
+        forged("f_from_5", lambda n_, d_: steps(n_, d_, start=5)))  # was the limit of one probe at n = 4
+    assert "n=4" not in why(forged("f_from_6", lambda n_, d_: steps(n_, d_, start=6)))  # the limit, stated
 
 
 def test_a_lemma_wearing_an_id_with_index_forms_gets_no_proof_for_a_new_step(monkeypatch, capsys):

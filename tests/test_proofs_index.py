@@ -128,10 +128,10 @@ def test_show_and_check_say_what_stays_at_fixed_sizes(capsys):
     assert "- Fixed sizes only, reviewed by hand (proofs/_fixed.py) as holding for every n and d: step 1 (A_[j], " \
            "rows j·n … j·n + n − 1 of A1 ⊗ A2, is A1[j,:] ⊗ A2) — rows j·n … j·n + n − 1 of A1 ⊗ A2 are the " \
            "block" in out
-    # the size probes are stated as what they check, no more: a step built only at n = 2, d = 2 or n ≥ 5 is not seen
+    # the size probes are stated as what they check, no more: a step built only at n = 2, d = 2 or n ≥ 6 is not seen
     assert "none built only where the checker does not look" not in out
     assert "no step built at n = 2, d = 1 or at n = 3, d = 3 that is not built at n = 3, d = 2 (compared by claim " \
-           "text; a step built only at a size no probe uses, such as n = 2, d = 2 or n ≥ 5, is not seen)" in out
+           "text; a step built only at a size no probe uses, such as n = 2, d = 2 or n ≥ 6, is not seen)" in out
     assert main(["proofs", "check", "kron_blocks", "--no-numeric"]) == 0
     assert "identities: 4 of 5 identity steps proved for all n, d; fixed sizes only: step 1 (why: `attnreg proofs " \
            "show kron_blocks`)" in capsys.readouterr().out
