@@ -197,8 +197,8 @@ def formal_note(lemma: Lemma, fmt: str) -> str:
         return "none: the lemma shows no step, so its claim is prose (the checker refuses it)."
     claims = lambda ks: ("the claim of " if len(ks) == 1 else "the claims of ") + steps(ks)  # noqa: E731
     prem = (f"if {claims(lemma.premises)} ({_premise_note(lemma)}), then " if lemma.premises else "")
-    return (f"{prem}{claims(lemma.shows)} of the proof below, joined by \"; \" — the checker requires the claim "
-            "above to be exactly this text.")
+    return (f"{prem}{claims(lemma.shows)} of the proof below, joined by \"; \" — the checker requires the "
+            "statement above to be exactly this text.")
 
 
 def _premise_note(lemma: Lemma) -> str:
