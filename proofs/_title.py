@@ -9,12 +9,19 @@ reads: row_shift retitled "softmax is ¼-Lipschitz" was proved and listed so. Pr
 * :func:`title_failure` refuses a title holding what a quantitative claim is written with. The rule, an allow-list
   of characters and a deny-list of words:
 
-  - characters: letters of any script (categories L*: ``α``, ``ᵀ``), spaces and the punctuation ``, ' ’ - ( ) _``;
-    a digit only directly after a letter or a digit that is (the index of a name: ``A1``, ``A2``). So no relation
-    or operator symbol (``≤ ≥ < > = ≠ ≈ + − * / ^ ‖ | ⊗``), no vulgar fraction or superscript (``¼ ½ ²``), no
-    number (``4``, ``1/2``);
-  - words (whole words, any case): number words (``one``, ``half``, ``quarter``, …) and relation words (``equals``,
-    ``times``, ``most``, ``least``, ``less``, ``bounded``, ``constant``, …, :data:`WORDS`);
+  - characters: the ASCII letters, the letters of the Greek alphabet (``α``, ``Ω``: U+0391–U+03A9,
+    U+03B1–U+03C9) and the modifier letter ``ᵀ``, spaces and the punctuation ``, ' ’ - ( ) _``; an ASCII digit only
+    directly after a letter or a digit that is (the index of a name: ``A1``, ``A2``). So no relation or operator
+    symbol (``≤ ≥ < > = ≠ ≈ + − * / ^ ‖ | ⊗``), no vulgar fraction or superscript (``¼ ½ ²``), no number (``4``,
+    ``1/2``). Found in review (RVPROOFS4): "letters of any script" let look-alikes through — ``ǁJǁ ᐸ ᒿ`` (Latin
+    clicks, Canadian syllabics), ``二`` and ``一`` (CJK "two", "one": they read ``=`` and ``−``), ``ꓽ`` (Lisu, reads
+    ``:``), ``ᐟ`` (reads ``/``), ``ᶾ`` (reads ``³``), a digit of another script after a letter (``R٤``, ``A𝟒``) and
+    fullwidth or Cyrillic spellings of listed words (``ｈａｌｆ``, ``hаlf``);
+  - a word may not mix Latin and Greek letters (``hαlf`` reads "half");
+  - words (whole words, any case): number words (``one``, ``half``, ``quarter``, ``fourth``, ``halved``, …),
+    relation words (``equals``, ``times``, ``most``, ``least``, ``less``, ``bounded``, ``constant``, ``squared``, …)
+    and words of the trust base (``Coq``, ``z3``, ``proved``, ``verified``, ``all``: "all n, d (Coq" is the status
+    of a step proved by Coq, not a name), :data:`WORDS`;
   - a hyphen directly before "Lipschitz" (``R-Lipschitz``, ``half-Lipschitz``: a constant written into the name).
 
   This cannot stop words from claiming ("α vanishes" passes); that is why the printouts above never present the
@@ -32,7 +39,13 @@ zero one two three four five six seven eight nine ten eleven twelve hundred thou
 quarter quarters twice thrice double triple once
 equal equals equality equalling times plus minus over divided than less greater more fewer most least exceed exceeds
 bounded constant below above vanishes vanish
+first second fourth fifth sixth seventh eighth ninth tenth fourths fifths sixteenth twenty thirty forty fifty sixty
+seventy eighty ninety dozen halved halving quartered doubled tripled squared cubed square cube zeroth
+smaller larger bigger greater lesser under within exceeding nonexpansive contractive contraction
+coq z3 cvc5 proved proven proof verified certified confirmed checked all
 """.split())
+GREEK = frozenset(map(chr, [*range(0x391, 0x3A2), *range(0x3A3, 0x3AA), *range(0x3B1, 0x3CA)]))
+LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") | GREEK | {"ᵀ"}
 
 
 def title_failure(title: str) -> str:
@@ -40,18 +53,24 @@ def title_failure(title: str) -> str:
     if type(title) is not str or not title.strip():
         return "its title is empty or not a plain str"
     for i, ch in enumerate(title):
-        cat = unicodedata.category(ch)
-        if cat.startswith("L") or ch in PUNCTUATION:
+        if ch in LETTERS or ch in PUNCTUATION:
             continue
-        if cat == "Nd" and _in_name(title, i):
+        if ch in "0123456789" and _in_name(title, i):
             continue
-        return (f"its title {title!r} holds {ch!r} ({unicodedata.name(ch, cat)}): a title names the lemma and claims "
-                "nothing, so it may hold only letters, spaces, the punctuation , ' ’ - ( ) _ and digits inside a name "
-                "such as A1 (proofs/_title.py); the claim is the formal statement")
-    words = [w for w in re.findall(r"[^\W\d_]+", title.lower()) if w in WORDS]
+        return (f"its title {title!r} holds {ch!r} ({unicodedata.name(ch, unicodedata.category(ch))}): a title names "
+                "the lemma and claims nothing, so it may hold only ASCII or Greek letters, ᵀ, spaces, the punctuation "
+                ", ' ’ - ( ) _ and digits inside a name such as A1 (proofs/_title.py); the claim is the formal "
+                "statement")
+    for word in re.findall(r"[^\W\d_]+", title):
+        if any(ch in GREEK for ch in word) and any(ch.isascii() for ch in word):
+            return (f"its title {title!r} holds the word {word!r}, which mixes Greek and Latin letters (a look-alike "
+                    "spelling): a title names the lemma and claims nothing (proofs/_title.py); the claim is the formal "
+                    "statement")
+    words = [w for w in re.findall(r"[^\W_]+", title.lower()) if w in WORDS]
     if words:
-        return (f"its title {title!r} holds the word {words[0]!r}, which states a number or a relation: a title names "
-                "the lemma and claims nothing (proofs/_title.py); the claim is the formal statement")
+        return (f"its title {title!r} holds the word {words[0]!r}, which states a number, a relation or a trust "
+                "base: a title names the lemma and claims nothing (proofs/_title.py); the claim is the formal "
+                "statement")
     if re.search(r"-\s*lipschitz", title, re.IGNORECASE):
         return (f"its title {title!r} writes a constant before \"Lipschitz\": a title names the lemma and claims "
                 "nothing (proofs/_title.py); the claim is the formal statement")
@@ -60,9 +79,9 @@ def title_failure(title: str) -> str:
 
 def _in_name(title: str, i: int) -> bool:
     """Whether the digit at ``i`` continues a name: the run of digits it ends begins directly after a letter."""
-    while i >= 0 and unicodedata.category(title[i]) == "Nd":
+    while i >= 0 and title[i] in "0123456789":
         i -= 1
-    return i >= 0 and unicodedata.category(title[i]).startswith("L")
+    return i >= 0 and title[i] in LETTERS
 
 
-__all__ = ["PUNCTUATION", "WORDS", "title_failure"]
+__all__ = ["GREEK", "LETTERS", "PUNCTUATION", "WORDS", "title_failure"]
