@@ -289,8 +289,10 @@ BY_COQ = {
         "Coq's row_abs_sum (SoftmaxRowSum.v, `attnreg proofs export --coq`) states Σ_{j=0..N} |J_ij| = "
         "2 f_i(1 − f_i) with J_ij = [j = i] f_i − f_i f_j for every N (n = N + 1), every i ≤ N and every f ≥ 0 with "
         "Σ_j f_j = 1 — the lemma's f = u/Σu with u > 0 is such an f, its J = diag(f) − f fᵀ; the proof splits the "
-        "sum at j = i and takes the signs from f ≥ 0 and f_i ≤ 1, no axioms; compiled by coqc in CI, not in this "
-        "process"),
+        "sum at j = i and takes the signs from f ≥ 0 and f_i ≤ 1; it rests on no axiom beyond the two of Coq's "
+        "standard real numbers (ClassicalDedekindReals.sig_forall_dec, functional_extensionality_dep: Print "
+        "Assumptions in RowAbsSumStatement.v, which restates the theorem in a clean context); compiled by coqc in CI, "
+        "not in this process"),
 }
 # Identity steps with no sized symbol at all (checked: the step's sides have none): sympy's check is the proof.
 SIZE_FREE = {

@@ -99,7 +99,12 @@ def _export(folder) -> int:
         raise UsageError(f"--coq {folder}: is a file; give a folder")
     if not where.parent.is_dir():
         raise UsageError(f"--coq {folder}: the folder {where.parent} does not exist")
-    for path in export(where):
+    try:
+        paths = export(where)
+    except ValueError as err:  # a chain the checker does not prove is not exported
+        print(f"proofs export: {err}")
+        return 1
+    for path in paths:
         print(path)
     print(f"compile with: make -C {where}")
     return 0
