@@ -50,8 +50,8 @@ REVIEWED_FIXED: dict[tuple[str, str, str], str] = {
     ("xzw_invariance", "step 4", "0bdbdd1efab7f80b"): "F(X + z wᵀ) = F(X): " + _XZW,
     ("xzw_invariance", "step 5", "cb791b0dc002d737"): "L_N(X + z wᵀ) = L_N(X): " + _XZW,
     ("xzw_invariance", "step 6", "0d873618446e992b"): "dP = 0 (rows K_j ds_j with ds_j ∥ 1ₙ, K_j 1ₙ = 0): " + _XZW,
-    ("xzw_invariance", "step 7", "602600154c1403cd"): "A1ᵀ dP A2 = 0 follows from dP = 0 (step 6); that it is "
-    "∇²L_N(X)[z wᵀ] is Lemma matrix_hvp's (its chain rule), as the step's claim says: " + _XZW,
+    ("xzw_invariance", "step 7", "f44dede8a5ef1553"): "A1ᵀ dP A2 = 0 follows from dP = 0 (step 6); that it is "
+    "∇²L_N(X)[z wᵀ] is the chain rule Lemma matrix_hvp trusts, not claimed (review RVPROOFS4): " + _XZW,
     ("softmax_jacobian_half", "step 2 side 1", "31925c3edbcfabfd"):
         "Σ_j |J_ij| = 2 f_i(1 − f_i) needs the signs of the entries (J_ii = f_i(1 − f_i) ≥ 0, J_ij = −f_i f_j ≤ 0 "
         "for j ≠ i, so the sum is f_i(1 − f_i) + f_i Σ_{j≠i} f_j = 2 f_i(1 − f_i) as Σ_j f_j = 1), which the "

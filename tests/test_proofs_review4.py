@@ -160,3 +160,15 @@ def test_coq_statement_witness_and_assumptions(tmp_path):
             assert bad.returncode == 0 and "cheat : False" in bad.stdout, name
         else:
             assert bad.returncode != 0, name
+
+
+# ---- the reworded claims read against their expressions -------------------------------------------------
+
+def test_xzw_invariance_claims_only_what_its_step_decides():
+    """Its step 7 claimed "∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 (Lemma matrix_hvp) = 0" over the expression A1ᵀ dP A2 = 0 — the
+    first equality is the chain rule Lemma matrix_hvp trusts and checks only numerically, which no formal claim
+    (matrix_hvp's included) states. The claim is now what the expression decides."""
+    x, hvp = LEMMAS["xzw_invariance"], LEMMAS["matrix_hvp"]
+    assert x.claim == "if A2 w = 1ₙ: L_N(X + z wᵀ) = L_N(X); A1ᵀ dP A2 = 0 for V = z wᵀ"
+    assert "∇²L" not in x.claim and "∇²L(X)[V]" not in hvp.claim and "∇²_S" in hvp.claim
+    assert not verify(x, numeric=False).failures
