@@ -172,3 +172,14 @@ def test_xzw_invariance_claims_only_what_its_step_decides():
     assert x.claim == "if A2 w = 1ₙ: L_N(X + z wᵀ) = L_N(X); A1ᵀ dP A2 = 0 for V = z wᵀ"
     assert "∇²L" not in x.claim and "∇²L(X)[V]" not in hvp.claim and "∇²_S" in hvp.claim
     assert not verify(x, numeric=False).failures
+
+
+def test_proofs_export_of_an_unproved_chain_is_one_sentence_and_exit_1(monkeypatch, capsys, tmp_path):
+    from attnreg import proofs
+    from attnreg.cli import main
+
+    monkeypatch.setitem(proofs.LEMMAS, "softmax_jacobian_half", _rule_forged("no_such_rule"))
+    assert main(["proofs", "export", "--coq", str(tmp_path / "coq")]) == 1
+    out = capsys.readouterr()
+    assert out.out.startswith("proofs export: softmax_jacobian_half is not proved, so it is not exported: ")
+    assert "Traceback" not in out.out + out.err and not (tmp_path / "coq" / "Chain_softmax_jacobian_half.v").exists()
