@@ -22,11 +22,13 @@ reads: row_shift retitled "softmax is ¼-Lipschitz" was proved and listed so. Pr
     relation words (``equals``, ``times``, ``most``, ``least``, ``less``, ``bounded``, ``constant``, ``squared``, …)
     and words of the trust base (``Coq``, ``z3``, ``proved``, ``verified``, ``all``: "all n, d (Coq" is the status
     of a step proved by Coq, not a name), :data:`WORDS`;
-  - a hyphen directly before "Lipschitz" (``R-Lipschitz``, ``half-Lipschitz``: a constant written into the name).
+  - a hyphen, underscore or apostrophe directly before "Lipschitz" (``R-Lipschitz``, ``R_Lipschitz``: a constant
+    written into the name).
 
-  This cannot stop words from claiming ("α vanishes" passes); that is why the printouts above never present the
-  title as a statement. The rule makes the printed name carry no number, relation or constant that a reader could
-  take for the proved one.
+  This cannot stop words from claiming ("α vanishes" was added; "α is tight", "R lO" with l and O read as 1 and 0,
+  Greek Ι and Ο alone, "R4" read as R⁴ still pass: a word list is never complete); that is why the printouts above
+  never present the title as a statement. The rule makes the printed name carry no number, relation or constant that
+  a reader could take for the proved one.
 """
 from __future__ import annotations
 
@@ -71,7 +73,7 @@ def title_failure(title: str) -> str:
         return (f"its title {title!r} holds the word {words[0]!r}, which states a number, a relation or a trust "
                 "base: a title names the lemma and claims nothing (proofs/_title.py); the claim is the formal "
                 "statement")
-    if re.search(r"-\s*lipschitz", title, re.IGNORECASE):
+    if re.search(r"[-_'’]\s*lipschitz", title, re.IGNORECASE):  # R-Lipschitz, and R_Lipschitz (review RVPROOFS4)
         return (f"its title {title!r} writes a constant before \"Lipschitz\": a title names the lemma and claims "
                 "nothing (proofs/_title.py); the claim is the formal statement")
     return ""
