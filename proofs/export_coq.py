@@ -166,7 +166,7 @@ def chain_file(lemma, size=(3, 2)) -> str:
     the atoms) goes through :func:`_comment`. Found in review (RVPROOFS4): an estimate's rule and sides were written
     into a comment unescaped, so a rule named ``*) Axiom boom : False. (*`` became Coq text, and the export wrote a
     file for a lemma the checker refuses."""
-    from . import verify
+    from . import verify  # deferred: verify is defined in the package's __init__, which LEMMAS needs
 
     checked = verify(lemma, known=dict(LEMMAS, **{lemma.id: lemma}), numeric=False)
     if not checked.symbolic_ok:  # a compiled file must not stand beside a lemma the checker refuses (RVPROOFS4)
@@ -232,10 +232,20 @@ STANDARD_AXIOMS = frozenset({  # what Coq 8.16's standard real numbers rest on (
     "ClassicalDedekindReals.sig_forall_dec", "FunctionalExtensionality.functional_extensionality_dep"})
 
 
+def assumed(output: str) -> set[str]:
+    """The axioms ``coqc RowAbsSumStatement.v`` prints (Print Assumptions: ``Axioms:`` then one entry per axiom,
+    ``name : type`` or ``name`` with its type on indented lines; "Closed under the global context" when none)."""
+    lines = output.splitlines()
+    if "Axioms:" not in lines:
+        return set()
+    return {line.split(" :")[0].strip() for line in lines[lines.index("Axioms:") + 1:]
+            if line.strip() and not line[0].isspace()}
+
+
 def statement_file() -> str:
     """The reviewed theorems of :data:`.index_vector.BY_COQ`, restated in a clean context and witnessed by the
     compiled ones of ``SoftmaxRowSum.v`` (see the module docstring)."""
-    from .index_vector import BY_COQ
+    from .index_vector import BY_COQ  # deferred: only the export needs the reviewed theorems
 
     out = ["(* The reviewed statements (proofs/index_vector.py BY_COQ), word for word, in a clean context; each is",
            "   witnessed by the theorem SoftmaxRowSum.v compiles, and Print Assumptions lists what it rests on. *)",

@@ -38,6 +38,7 @@ import sympy as sp
 from . import index_matrix, index_vector
 from ._algebra import BASE_SIZES, is_zero
 from ._digest import digest
+from ._fixed import reviewed
 from ._linked import LINKED
 from ._core import Lemma, Step
 from ._numeric import RESIDUAL_DIGITS
@@ -196,8 +197,7 @@ def coq_failure(key, step) -> str:
     theorem has exactly the reviewed statement, read in a clean context, and rests on no axiom beyond Coq's standard
     reals is :data:`.export_coq.STATEMENT_FILE`'s and the slow test's (CI's) business. Found in review (RVPROOFS4):
     the text was matched anywhere, so a file with the theorem only in a comment, or proved up to ``Abort``, passed."""
-    from ._fixed import reviewed
-    from .export_coq import SOFTMAX_ROW_SUM
+    from .export_coq import SOFTMAX_ROW_SUM  # deferred: export_coq imports the package's LEMMAS
 
     definition, theorem, _ = index_vector.BY_COQ[key]
     if not reviewed(key[0], key[1], step):
