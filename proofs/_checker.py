@@ -14,7 +14,7 @@ checking with sympy that the running bound is monotone in the replaced quantity 
 What the checker decides, not the lemma: the sizes (:func:`checker_sizes`: always n = 3, d = 2, never
 smaller — ``J² = tr(J)·J`` holds at n = 2, ``vec(A1 X A2ᵀ) = (A1 ⊗ A2) vec(Xᵀ)`` at d = 1), and the steps must be
 built at the size asked for (:func:`._sizes.size_ignored`: a second build at n = 3, d = 3) and of the same shape
-at n = 4, d = 2 (:func:`._sizes.larger_differs`: built, not decided); an identity step with no index form
+at n = 4 and n = 5, d = 2 (:func:`._sizes.larger_differs`: built, not decided); an identity step with no index form
 linked to it (:mod:`._linked`; decided at fixed sizes only, which proves nothing for larger n) only if it is among
 the hand-reviewed ones (:mod:`._fixed`,
 keyed by the checker's view of the step, never by the lemma's word); the form of each

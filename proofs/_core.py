@@ -215,7 +215,13 @@ class Lemma:
     only which proved steps to state (a premise only weakens the claim) — except that a step reviewed as holding
     by construction (:data:`._fixed.CONSTRUCTIONS`: ``A2 w = 1ₙ``, which the lemma's other steps are built on) must
     be a premise. Each stated step must be a :class:`Step` with a plain ``str`` claim, and the claim a size-free
-    text: the same steps at every size the checker verifies. :mod:`._statement` checks this rule."""
+    text: the same steps at every size the checker verifies. :mod:`._statement` checks this rule.
+
+    The title names the lemma; it claims nothing (:mod:`._title`, checked with the claim): it holds only letters,
+    spaces, the punctuation ``, ' ’ - ( ) _`` and digits directly inside a name (``A1``), none of the number or
+    relation words of :data:`._title.WORDS`, and no hyphen before "Lipschitz" — so no ``≤``, ``½``, ``4``, ``one``.
+    The title and the Statement section are prose: every printout shows the claim as the statement and them as
+    name and unchecked explanation."""
     doc: str
     steps: Callable[[int, int], list]
     numeric: Callable | None = None

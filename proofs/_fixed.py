@@ -38,7 +38,7 @@ _XZW = ("A2 is constructed (solved) so that A2 w = 1ₙ; given that, the step is
         "not an identity in free entries, is what the step checks")
 
 REVIEWED_FIXED: dict[tuple[str, str, str], str] = {
-    ("kron_blocks", "step 1", "21e2dd86214964ef"): _KRON,
+    ("kron_blocks", "step 1", "6bd47af471ed1bac"): _KRON,
     ("matrix_logit_box", "step 3 side 1", "1462cf792ce92715"): _KRON,
     ("matrix_grad_normalized", "step 1", "eaab44f4998e3c77"): "L_N(X) = Σ_j ½‖f(A_[j] x) − b_j‖²: " + _LOOP,
     ("matrix_grad_normalized", "step 2", "bb32f6e44dd17ebc"): "vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j: " + _LOOP,
@@ -50,7 +50,8 @@ REVIEWED_FIXED: dict[tuple[str, str, str], str] = {
     ("xzw_invariance", "step 4", "0bdbdd1efab7f80b"): "F(X + z wᵀ) = F(X): " + _XZW,
     ("xzw_invariance", "step 5", "cb791b0dc002d737"): "L_N(X + z wᵀ) = L_N(X): " + _XZW,
     ("xzw_invariance", "step 6", "0d873618446e992b"): "dP = 0 (rows K_j ds_j with ds_j ∥ 1ₙ, K_j 1ₙ = 0): " + _XZW,
-    ("xzw_invariance", "step 7", "e3316dcfffda2d7b"): "A1ᵀ dP A2 = 0 follows from dP = 0 (step 6): " + _XZW,
+    ("xzw_invariance", "step 7", "f44dede8a5ef1553"): "A1ᵀ dP A2 = 0 follows from dP = 0 (step 6); that it is "
+    "∇²L_N(X)[z wᵀ] is the chain rule Lemma matrix_hvp trusts, not claimed (review RVPROOFS4): " + _XZW,
     ("softmax_jacobian_half", "step 2 side 1", "31925c3edbcfabfd"):
         "Σ_j |J_ij| = 2 f_i(1 − f_i) needs the signs of the entries (J_ii = f_i(1 − f_i) ≥ 0, J_ij = −f_i f_j ≤ 0 "
         "for j ≠ i, so the sum is f_i(1 − f_i) + f_i Σ_{j≠i} f_j = 2 f_i(1 − f_i) as Σ_j f_j = 1), which the "

@@ -26,7 +26,9 @@ The check reads the list of steps once and digests the stated steps (no sympy si
 set neither field: its statement is its goal, and its claim must be that goal with its hypotheses, character for
 character (:func:`bound_claim`, ``lhs ≤ rhs if H₁, H₂`` in plain text). Found in review: softmax_jacobian_half
 claiming "≤ ¼" beside its goal ≤ 1/2 was proved, and the real bound lemmas' prose left out hypotheses their goals
-carry (h_lipschitz_x's omitted ‖A‖, ‖x‖ ≤ R and ‖b‖ ≤ 1). The Statement section and the title stay prose.
+carry (h_lipschitz_x's omitted ‖A‖, ‖x‖ ≤ R and ‖b‖ ≤ 1). The Statement section and the title stay prose: every
+printout shows them as explanation and name, never as the statement, and the title may hold no number, relation or
+constant (:mod:`._title`; found in review: row_shift retitled "softmax is ¼-Lipschitz" was proved and listed so).
 """
 from __future__ import annotations
 
@@ -34,6 +36,7 @@ import dataclasses
 
 from ._core import Lemma, Step
 from ._fixed import construction, has_index_form, reviewed
+from ._title import title_failure
 
 SEP = "; "
 
@@ -82,6 +85,9 @@ def _positions(name: str, ks, steps) -> str:
 def statement_failures(lemma: Lemma, steps) -> list[str]:
     """Why ``lemma``'s claim is not what its ``steps`` (built at the checker's base size) state; [] when it is."""
     steps = list(steps)
+    why = title_failure(lemma.title)
+    if why:
+        return [why]
     if lemma.kind == "bound":
         if lemma.shows or lemma.premises:
             return ["a bound lemma states its goal; it must not set shows or premises"]

@@ -1,4 +1,4 @@
-r"""Lemma h_alpha_c (rescaled residual is α times the normalized one): h = α (f − b) = α c;
+r"""Lemma h_alpha_c (the rescaled and the normalized residual): h = α (f − b) = α c;
 exp(A1 X A2ᵀ) − D(X) B = D(X) (F − B)
 
 Statement

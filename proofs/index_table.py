@@ -17,6 +17,9 @@ label up:
   fixed sizes;
 * a table entry the normaliser leaves terms of may still be proved by the index-count argument
   (:mod:`.index_count`: a polynomial identity with every bound index in an entry, checked at n = K_n, d = K_d);
+* in :data:`.index_vector.BY_COQ`: a step the normaliser cannot prove (it needs signs) that a Coq theorem of the
+  export states for every n — status "all n, d (Coq)" when the step is the reviewed one and the exported file holds
+  the theorem word for word (:func:`coq_failure`); coqc compiles it in CI (slow tier), not here;
 * otherwise the row says "fixed sizes only" with the reason from the tables, or "no index form written",
   never silently.
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import functools
 import random
+import re
 from dataclasses import dataclass
 
 import sympy as sp
@@ -34,6 +38,7 @@ import sympy as sp
 from . import index_matrix, index_vector
 from ._algebra import BASE_SIZES, is_zero
 from ._digest import digest
+from ._fixed import reviewed
 from ._linked import LINKED
 from ._core import Lemma, Step
 from ._numeric import RESIDUAL_DIGITS
@@ -47,7 +52,7 @@ from .index_form import instance, remainder
 class Row:
     label: str
     claim: str
-    status: str  # "all n, d" | "fixed sizes" | "FAILED"
+    status: str  # "all n, d" | "all n, d (Coq)" | "fixed sizes" | "FAILED"
     how: str
 
 
@@ -170,10 +175,66 @@ def row(lemma: Lemma, label: str, claim: str, *, exact: bool = False) -> Row:
             return Row(label, claim, "all n, d", index_vector.SIZE_FREE[key])
         return Row(label, claim, "FAILED", "not the size-free scalar identity reviewed for this key "
                    "(proofs/_linked.py: its digest differs)")
+    if key in index_vector.BY_COQ:
+        why = coq_failure(key, _built(lemma)[label])
+        return Row(label, claim, COQ, index_vector.BY_COQ[key][2]) if not why else Row(label, claim, "FAILED", why)
     for reasons in (index_vector.NOT_INDEXED, index_matrix.FIXED):
         if key in reasons:
             return Row(label, claim, "fixed sizes", reasons[key])
     return Row(label, claim, "fixed sizes", "no index form is written for this step")
+
+
+COQ = "all n, d (Coq)"  # proved for every n by a Coq theorem (index_vector.BY_COQ), compiled in CI
+
+
+def coq_failure(key, step) -> str:
+    """Why the Coq theorem of ``key`` (:data:`.index_vector.BY_COQ`) is not a proof of ``step`` for every n ("" when
+    it is): the step as built must be the hand-reviewed one (its digest, :mod:`._fixed`), and the Coq file the export
+    writes must hold, outside its comments, the definition and the theorem word for word, the theorem followed by a
+    proof that ends in ``Qed.``, and none of the commands that assume, abandon or redefine (``Admitted``, ``admit``,
+    ``Abort``, ``Axiom``, ``Parameter``, ``Conjecture``, ``Hypothesis``, ``Variable``, ``Context``, ``Notation``,
+    ``Infix``, ``Unset``, ``Local``, ``Module``, ``Section``, ``Let``). This is a text check; that the compiled
+    theorem has exactly the reviewed statement, read in a clean context, and rests on no axiom beyond Coq's standard
+    reals is :data:`.export_coq.STATEMENT_FILE`'s and the slow test's (CI's) business. Found in review (RVPROOFS4):
+    the text was matched anywhere, so a file with the theorem only in a comment, or proved up to ``Abort``, passed."""
+    from .export_coq import SOFTMAX_ROW_SUM  # deferred: export_coq imports the package's LEMMAS
+
+    definition, theorem, _ = index_vector.BY_COQ[key]
+    if not reviewed(key[0], key[1], step):
+        return "not the step the Coq theorem was reviewed for (proofs/_fixed.py: its digest differs)"
+    code = _uncommented(SOFTMAX_ROW_SUM)
+    if code is None:
+        return "the Coq file the export writes has an unclosed comment (proofs/export_coq.py)"
+    if definition not in code or code.count(theorem) != 1:
+        return "the Coq file the export writes does not state the theorem outside its comments (proofs/export_coq.py)"
+    word = re.search(r"\b(Admitted|admit|Abort|Axioms?|Parameters?|Conjectures?|Hypothes[ie]s|Variables?|Context|"
+                     r"Notation|Infix|Unset|Local|Module|Section|Let)\b", code)
+    if word:
+        return (f"the Coq file the export writes assumes something, abandons a proof or redefines a name ({word[1]}; "
+                "proofs/export_coq.py)")
+    after = code[code.index(theorem) + len(theorem):]
+    end = re.search(r"\b(Qed|Defined|Save|Abort|Admitted)\b", after)
+    if not after.lstrip().startswith("Proof.") or not end or end[1] != "Qed":
+        return "the Coq file the export writes does not prove the theorem with Proof. … Qed. (proofs/export_coq.py)"
+    return ""
+
+
+def _uncommented(text: str) -> str | None:
+    """``text`` with its (nested) Coq comments replaced by a space; ``None`` when a comment is not closed."""
+    out, depth, i = [], 0, 0
+    while i < len(text):
+        two = text[i:i + 2]
+        if two == "(*":
+            depth, i = depth + 1, i + 2
+        elif two == "*)" and depth:
+            depth, i = depth - 1, i + 2
+            if not depth:
+                out.append(" ")
+        else:
+            if not depth:
+                out.append(text[i])
+            i += 1
+    return None if depth else "".join(out)
 
 
 def rows(lemma: Lemma, *, exact: bool = False) -> list[Row]:
@@ -186,10 +247,13 @@ def summary(lemma: Lemma, *, exact: bool = False) -> str:
     rs = rows(lemma, exact=exact)
     if not rs:
         return "no identity steps"
-    done = [r for r in rs if r.status == "all n, d"]
+    done = [r for r in rs if r.status in ("all n, d", COQ)]
+    coq = [r.label for r in rs if r.status == COQ]
     fixed = [r.label for r in rs if r.status == "fixed sizes"]
     failed = [f"{r.label} ({r.how})" for r in rs if r.status == "FAILED"]
     out = f"{len(done)} of {len(rs)} identity steps proved for all n, d"
+    if coq:
+        out += f" ({', '.join(coq)} by a Coq theorem compiled in CI, not here)"
     if fixed:
         out += f"; fixed sizes only: {', '.join(fixed)} (why: `attnreg proofs show {lemma.id}`)"
     if failed:
@@ -197,4 +261,4 @@ def summary(lemma: Lemma, *, exact: bool = False) -> str:
     return out
 
 
-__all__ = ["Row", "counted", "identities", "instance", "link", "proved", "row", "rows", "summary"]
+__all__ = ["COQ", "Row", "coq_failure", "counted", "identities", "instance", "link", "proved", "row", "rows", "summary"]

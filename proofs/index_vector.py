@@ -273,10 +273,26 @@ LINK = {("softmax_jacobian_half", "step 1 side 1"): lambda size: {
     sp.Symbol(f"s_{i}", real=True): sp.log(sp.Symbol(f"u_{i}", positive=True)) for i in range(size[0])}}
 
 # Identity steps of vector-form lemmas that are not written here, and why (an absolute value or a fixed scalar).
-NOT_INDEXED = {
-    ("softmax_jacobian_half", "step 2 side 1"): "Σ_j |J_ij| = 2 f_i(1 − f_i) needs the signs of the entries "
-    "(J_ii ≥ 0, J_ij ≤ 0 for j ≠ i), which the normaliser does not reason about; the same identity is proved for "
-    "every n in Coq (SoftmaxRowSum.v, `attnreg proofs export --coq`)",
+NOT_INDEXED: dict = {}  # vector-form identity steps with neither an index form nor a Coq theorem: none now
+# Vector-form identity steps the normaliser cannot prove (they need signs, not only sums) but a Coq theorem states for
+# every n: key -> (the theorem's exact text in proofs/export_coq.py's SoftmaxRowSum.v, why that is this step). The
+# status is "all n, d (Coq)": proved for every n by the witness coqc compiles in CI (.ci/run runs the slow test
+# test_coq_files_compile), not in the process that prints it, and the step as built is the hand-reviewed one
+# (proofs/_fixed.py, by digest). Σ_j |J_ij| = 2 f_i(1 − f_i) is a case split of the sum at j = i with the signs
+# J_ii = f_i(1 − f_i) ≥ 0, J_ij = −f_i f_j ≤ 0 (j ≠ i) from 0 ≤ f ≤ 1, then Σ_j f_j = 1.
+BY_COQ = {
+    ("softmax_jacobian_half", "step 2 side 1"): (
+        "Definition J (f : nat -> R) (i j : nat) : R := (if Nat.eqb j i then f i else 0) - f i * f j.",
+        "Theorem row_abs_sum : forall (f : nat -> R) (N i : nat),\n"
+        "  (forall k, 0 <= f k) -> sum_f_R0 f N = 1 -> (i <= N)%nat ->\n"
+        "  sum_f_R0 (fun j => Rabs (J f i j)) N = 2 * f i * (1 - f i).",
+        "Coq's row_abs_sum (SoftmaxRowSum.v, `attnreg proofs export --coq`) states Σ_{j=0..N} |J_ij| = "
+        "2 f_i(1 − f_i) with J_ij = [j = i] f_i − f_i f_j for every N (n = N + 1), every i ≤ N and every f ≥ 0 with "
+        "Σ_j f_j = 1 — the lemma's f = u/Σu with u > 0 is such an f, its J = diag(f) − f fᵀ; the proof splits the "
+        "sum at j = i and takes the signs from f ≥ 0 and f_i ≤ 1; it rests on no axiom beyond the two of Coq's "
+        "standard real numbers (ClassicalDedekindReals.sig_forall_dec, functional_extensionality_dep: Print "
+        "Assumptions in RowAbsSumStatement.v, which restates the theorem in a clean context); compiled by coqc in CI, "
+        "not in this process"),
 }
 # Identity steps with no sized symbol at all (checked: the step's sides have none): sympy's check is the proof.
 SIZE_FREE = {

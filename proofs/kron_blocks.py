@@ -1,4 +1,4 @@
-r"""Lemma kron_blocks (row blocks of A1 ⊗ A2): rows j·n … j·n + n − 1 of A1 ⊗ A2 form A1[j,:] ⊗ A2;
+r"""Lemma kron_blocks (row blocks of a Kronecker product): A_[j], rows j·n … j·n + n − 1 of A1 ⊗ A2, is A1[j,:] ⊗ A2;
 A_[j] x = (row j of A1 X A2ᵀ)ᵀ
 
 Statement
@@ -33,7 +33,7 @@ def steps(n, d):
     A, x, S = SYM.kron(A1, A2), vec(X, SYM), A1 * X * A2.T
     Aj = blocks(A1, A2, SYM)
     return [
-        Step("rows j·n … j·n + n − 1 of A1 ⊗ A2 form A1[j,:] ⊗ A2", "definition of ⊗",
+        Step("A_[j], rows j·n … j·n + n − 1 of A1 ⊗ A2, is A1[j,:] ⊗ A2", "definition of ⊗",
              sp.Matrix.vstack(*[A[j * n:(j + 1) * n, :] for j in range(n)]), sp.Matrix.vstack(*Aj)),
         Step("A_[j] x = (row j of A1 X A2ᵀ)ᵀ", "Lemma tensor_trick, rows j·n … j·n + n − 1",
              sp.Matrix.vstack(*[Aj[j] * x for j in range(n)]), sp.Matrix.vstack(*[row(S, j) for j in range(n)]),

@@ -1,5 +1,5 @@
-r"""Lemma matrix_grad_lipschitz_normalized_factors (the same with ||A1||, ||A2|| ≤ R): ‖∇L_N(X) − ∇L_N(Y)‖_F ≤ 13*R^4*‖X
-− Y‖_F/4 if norm(A1) ≤ R, norm(A2) ≤ R, norm(b) ≤ 1
+r"""Lemma matrix_grad_lipschitz_normalized_factors (normalized matrix gradient, factor norms): ‖∇L_N(X) −
+∇L_N(Y)‖_F ≤ 13*R^4*‖X − Y‖_F/4 if norm(A1) ≤ R, norm(A2) ≤ R, norm(b) ≤ 1
 
 Statement
     If only the factors are bounded, ||A1||₂ ≤ R and ||A2||₂ ≤ R (every row ||b_j|| ≤ 1), then for all X, Y:

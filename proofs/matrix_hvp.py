@@ -8,6 +8,12 @@ Statement
     Hessian in the logits at s_j (Lemmas hessian_normalized, hessian_rescaled) and a direction V ∈ R^{d×d}:
         ∇²L(X)[V] = A1ᵀ dP A2,   dS = A1 V A2ᵀ,   dp_j = K_j ds_j   (ds_j = row j of dS).
     In x = vec(X) (row-major): ∇²L = Σ_j A_[j]ᵀ K_j A_[j] = Σ_j (a_j a_jᵀ) ⊗ (A2ᵀ K_j A2), a_j = A1[j,:]ᵀ.
+    The formal claim is the five pieces (steps 1–5), not ∇²L(X)[V] = A1ᵀ dP A2 itself: that follows from them by
+    the chain rule ∇²(Λ ∘ A) = Aᵀ ∇²Λ A for the linear map vec(S) = (A1 ⊗ A2) vec(X), which is trusted (the reason
+    of step 4, not a sympy identity) and checked only by the numeric route. Stating it would need a step whose
+    left side is d/dt ∇L(X + tV): built at free logits S and direction dS (an identity for every S and dS holds at
+    S = A1 X A2ᵀ, dS = A1 V A2ᵀ) sympy decides A1ᵀ (d/dt P(S + t dS)) A2 = A1ᵀ dP A2 at n = 3, d = 2 in about 6 s
+    for the normalized loss, too slow for the default tier at the checker's three sizes (found December 2026).
 
 Check
     sympy, at the checker's sizes (n = 3, d = 2, and the second build at n = 3, d = 3), every step: dS; for

@@ -1,8 +1,9 @@
 r"""A lemma as a proof a reader can follow: Markdown (terminal) or LaTeX.
 
-Both show the claim, the statement (docstring section), the hypotheses of a bound, every step with its
-justification (the rule's wording for a named rule, the side identities, the lemmas cited; for a citation
-its renaming and how each hypothesis of the cited lemma is met), the running
+Both show the formal claim as the statement (the title as a name and the docstring's Statement section as
+"Explanation (prose, not checked)": neither is read by the checker, :mod:`._title`), the hypotheses of a
+bound, every step with its justification (the rule's wording for a named rule, the side identities, the
+lemmas cited; for a citation its renaming and how each hypothesis of the cited lemma is met), the running
 bound after each estimate, the conclusion with how sympy compared the composed constant to the stated
 one, the lemmas used, and how the lemma is checked. Prose and step claims are written in Unicode
 math; :func:`tex` turns them into LaTeX.
@@ -25,6 +26,10 @@ from .export_coq import CHAINS
 from .symbols import TEX, hypothesis
 
 REL = {"<=": "≤", ">=": "≥", "=": "="}
+EXPLANATION = "Explanation (prose, not checked)"  # the docstring's Statement section: the statement is the claim
+SECTIONS = (EXPLANATION, "Proof", "Lemmas used", "Check", "Trust base")
+PROSE = ("The title is a name, not a claim (proofs/_title.py), and the Explanation is prose: neither is checked; the "
+         "statement is the formal claim above.")
 REL_TEX = {"<=": r"\le", ">=": r"\ge", "=": "="}
 
 _TEX = {
@@ -107,7 +112,8 @@ def steps_lines(lemma: Lemma, verdict: Verdict | None, fmt: str, known: dict) ->
     out, trail = [], list(verdict.trail) if verdict else []
     t = tex if fmt == "latex" else (lambda s: s)  # noqa: E731
     rows = {r.label: r.status for r in index_table.rows(lemma)}
-    scope = lambda label: {"all n, d": "; proved for all n, d", "FAILED": "; index form FAILED"}.get(  # noqa: E731
+    scope = lambda label: {"all n, d": "; proved for all n, d", "FAILED": "; index form FAILED",  # noqa: E731
+                           index_table.COQ: "; proved for all n by a Coq theorem compiled in CI, see Trust base"}.get(
         rows.get(label, ""), "; fixed sizes only, see Trust base")
     for k, s in enumerate(built(lemma, tuple(sizes[0])), 1):
         sub = []
@@ -122,7 +128,7 @@ def steps_lines(lemma: Lemma, verdict: Verdict | None, fmt: str, known: dict) ->
         else:
             head = t(s.claim)
             sub.append(f"{t(s.why)} [exact identity, sympy at {where}{scope(f'step {k}')}]")
-        sub += [f"uses Lemma {t(u)}: {t(known[u].title)}" for u in s.uses if u in known]
+        sub += [f"uses Lemma {t(u)}: {t(known[u].claim)}" for u in s.uses if u in known]
         if isinstance(s, Estimate) and trail:
             sub.append("so far: " + _bound_line(lemma.goal.lhs, lemma.goal.rel, trail.pop(0), fmt))
         out.append((head, sub))
@@ -148,7 +154,7 @@ def render(lemma: Lemma, fmt: str = "md", verdict: Verdict | None = None, numeri
     elif verdict is not None and verdict.numeric_ok is not None:  # the layers' result, not a search of its text
         body.append(f"Numeric route ({'confirmed' if verdict.numeric_ok else 'FAILED'}): "
                     f"{t(verdict.numeric)}")
-    body += ["", "Statement", _section(lemma, "Statement", fmt), ""]
+    body += ["", EXPLANATION, _section(lemma, "Statement", fmt), ""]
     if lemma.assume:
         body += ["Hypotheses (both points of a Lipschitz bound satisfy them): " + ", ".join(lemma.assume), ""]
     if lemma.bound is not None:
@@ -167,15 +173,15 @@ def render(lemma: Lemma, fmt: str = "md", verdict: Verdict | None = None, numeri
                     f"Conclusion: {_bound_line(g.lhs, g.rel, verdict.composed, fmt)}, {how} the stated "
                     f"{_bound_line(g.lhs, g.rel, g.rhs, fmt)}. \\(\\blacksquare\\)")
     if lemma.requires:
-        body += ["", "Lemmas used"] + [f"- {u}: {t(known[u].title)} — {t(known[u].claim)}" for u in lemma.requires]
+        body += ["", "Lemmas used"] + [f"- {u}: {t(known[u].claim)} (name: {t(known[u].title)})"
+                                       for u in lemma.requires]
     body += ["", "Check", _section(lemma, "Check", fmt)]
     body += ["", "Trust base"] + [t(line) for line in trust_base(lemma, verdict)]
     if fmt == "latex":
         return _latex(lemma, body)
-    head = [f"# Lemma {lemma.id} ({lemma.title})", "", f"**Claim.** {lemma.claim}", "",
-            f"**Formal statement.** {formal_note(lemma, fmt)}", ""]
-    return "\n".join(head + [("## " + b if b in ("Statement", "Proof", "Lemmas used",
-                                                 "Check", "Trust base") else b) for b in body]) + "\n"
+    head = [f"# Lemma {lemma.id} ({lemma.title})", "", f"**Statement (formal, checked).** {lemma.claim}", "",
+            f"**How it is checked.** {formal_note(lemma, fmt)}", "", f"*{PROSE}*", ""]
+    return "\n".join(head + [("## " + b if b in SECTIONS else b) for b in body]) + "\n"
 
 
 def formal_note(lemma: Lemma, fmt: str) -> str:
@@ -186,13 +192,13 @@ def formal_note(lemma: Lemma, fmt: str) -> str:
         g = lemma.goal
         hyp = f" under the hypotheses {t(', '.join(lemma.assume))}" if lemma.assume else ""
         return (f"the goal {_bound_line(g.lhs, g.rel, g.rhs, fmt)}{hyp}, composed from the steps below by sympy; "
-                "the checker requires the claim above to be exactly this goal with its hypotheses.")
+                "the checker requires the statement above to be exactly this goal with its hypotheses.")
     if not lemma.shows:
         return "none: the lemma shows no step, so its claim is prose (the checker refuses it)."
     claims = lambda ks: ("the claim of " if len(ks) == 1 else "the claims of ") + steps(ks)  # noqa: E731
     prem = (f"if {claims(lemma.premises)} ({_premise_note(lemma)}), then " if lemma.premises else "")
-    return (f"{prem}{claims(lemma.shows)} of the proof below, joined by \"; \" — the checker requires the claim "
-            "above to be exactly this text.")
+    return (f"{prem}{claims(lemma.shows)} of the proof below, joined by \"; \" — the checker requires the "
+            "statement above to be exactly this text.")
 
 
 def _premise_note(lemma: Lemma) -> str:
@@ -211,11 +217,11 @@ def _premise_note(lemma: Lemma) -> str:
 def _latex(lemma: Lemma, body: list[str]) -> str:
     name = lemma.id.replace("_", "\\_")
     out = [rf"\subsection*{{Lemma \texttt{{{name}}} ({tex(lemma.title)})}}",
-           rf"\textbf{{Claim.}} {tex(lemma.claim)}", "",
-           rf"\textbf{{Formal statement.}} {formal_note(lemma, 'latex')}", ""]
+           rf"\textbf{{Statement (formal, checked).}} {tex(lemma.claim)}", "",
+           rf"\textbf{{How it is checked.}} {formal_note(lemma, 'latex')}", "", rf"\emph{{{tex(PROSE)}}}", ""]
     in_list = False
     for b in body:
-        if b in ("Statement", "Proof", "Lemmas used", "Check", "Trust base"):
+        if b in SECTIONS:
             if in_list:
                 out.append(r"\end{enumerate}" if b != "Check" or not in_list else r"\end{enumerate}")
                 in_list = False
@@ -259,6 +265,9 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
     for r in table:
         if r.status == "FAILED":
             out.append(f"- Index form FAILED: {r.label} ({r.claim}) — {r.how}")
+        elif r.status == index_table.COQ:
+            out.append(f"- Proved for every n by a Coq theorem, not by index notation, and reviewed by hand "
+                       f"(proofs/_fixed.py): {r.label} ({r.claim}) — {r.how}")
         elif r.status != "all n, d":
             why = reviewed(lemma.id, r.label, mine[r.label]) if r.label in mine else None
             out.append(f"- Fixed sizes only, reviewed by hand (proofs/_fixed.py) as holding for every n and d: "
@@ -269,9 +278,9 @@ def trust_base(lemma: Lemma, verdict: Verdict | None) -> list[str]:
                "the checker's sizes (never fewer than n = 3, d = 2), built at the size asked for (a second build "
                "at n = 3, d = 3), no step built at n = 2, d = 1 or at n = 3, d = 3 that is not built at n = 3, "
                "d = 2 (compared by claim text; a step built only at a size no probe uses, such as n = 2, d = 2 or "
-               "n ≥ 5, is not seen), " + (f"not built at n = 4 ({NOT_PROBED_LARGER[lemma.id]})"
+               "n ≥ 6, is not seen), " + (f"not built at n = 4 or 5 ({NOT_PROBED_LARGER[lemma.id]})"
                                      if lemma.id in NOT_PROBED_LARGER
-                                     else "the same shape at n = 4, d = 2 (built, not decided there)")
+                                     else "the same shape at n = 4 and n = 5, d = 2 (built, not decided there)")
                + ". For a step listed above as fixed sizes only this "
                "does not by itself prove it for every n and d (e₄(v) = 0 written by Newton's identities is one "
                "formula at every size, zero at n ≤ 3 and v_0 v_1 v_2 v_3 at n = 4): the checker accepts such a "

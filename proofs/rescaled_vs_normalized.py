@@ -1,4 +1,5 @@
-r"""Lemma rescaled_vs_normalized (the two losses and their gradients): L_R = α² L_N; ∇L_R = α² ∇L_N + 2 α L_N Aᵀ u
+r"""Lemma rescaled_vs_normalized (the rescaled and the normalized loss and their gradients): L_R = α² L_N;
+∇L_R = α² ∇L_N + 2 α L_N Aᵀ u
 
 Statement
     Vector form, both losses with the ½: L_R(x) = α(x)² L_N(x), and

@@ -1,4 +1,4 @@
-r"""Lemma softmax_lipschitz_logits (softmax is ½-Lipschitz): ‖f(s) − f(s′)‖ ≤ ‖s − s′‖/2
+r"""Lemma softmax_lipschitz_logits (softmax is Lipschitz in the logits): ‖f(s) − f(s′)‖ ≤ ‖s − s′‖/2
 
 Statement
     For all s, s′ ∈ Rⁿ (no bound on the logits, no n, no exp): ||f(s) − f(s′)||₂ ≤ ½ ||s − s′||₂.

@@ -45,13 +45,13 @@ _HESSIAN = {
     "                  = diag(g) − v uᵀ − u vᵀ + ||b||² u uᵀ,   g = u ∘ (h + u − ⟨h, b⟩), v = u ∘ b,\n",
 }
 _MATRIX = {
-    "normalized": "P = F∘C − rowsum(F∘C)·F\n\nStatement\n"
+    "normalized": "P, rows p_jᵀ, = F∘C − rowsum(F∘C)·F\n\nStatement\n"
     "    For L_N(X) = ½ ||D(X)⁻¹ exp(A1 X A2ᵀ) − B||_F² (with the ½), F = D⁻¹ exp(A1 X A2ᵀ), C = F − B:\n"
     "        ∇_X L_N = A1ᵀ P A2,   P = F∘C − rowsum(F∘C)·F   (row j: p_j = (diag f_j − f_j f_jᵀ) c_j),\n"
     "    and, with x = vec(X) (row-major) and A_[j] = A1[j,:] ⊗ A2,\n"
     "        vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j = Σ_j ∇_x ½||f(A_[j] x) − b_j||²,\n"
     "    the sum of the gradients of the n vector problems that share x.\n",
-    "rescaled": "P = U∘H − rowsum(H∘B)·U\n\nStatement\n"
+    "rescaled": "P, rows p_jᵀ, = U∘H − rowsum(H∘B)·U\n\nStatement\n"
     "    For L_R(X) = ½ ||exp(A1 X A2ᵀ) − D(X) B||_F² (with the ½), U = exp(A1 X A2ᵀ), H = U − D(X) B:\n"
     "        ∇_X L_R = A1ᵀ P A2,   P = U∘H − rowsum(H∘B)·U   (row j: p_j = u_j ∘ h_j − ⟨h_j, b_j⟩ u_j),\n"
     "    and vec(∇_X L_R) = Σ_j A_[j]ᵀ p_j = Σ_j ∇_x ½||u(A_[j] x) − α_j b_j||² (x = vec(X), A_[j] = A1[j,:] ⊗ A2).\n"
@@ -176,12 +176,12 @@ def matrix_grad(version: str) -> Lemma:
         if version == "normalized":
             F, C = stack(SYM, [r.f for r in rows]), stack(SYM, [r.c for r in rows])
             FC = SYM.had(F, C)
-            last = Step("P = F∘C − rowsum(F∘C)·F", "row j: f_j ∘ c_j − ⟨f_j, c_j⟩ f_j", Pm,
+            last = Step("P, rows p_jᵀ, = F∘C − rowsum(F∘C)·F", "row j: f_j ∘ c_j − ⟨f_j, c_j⟩ f_j", Pm,
                         FC - SYM.diag(FC * SYM.ones(n)) * F)
             first = "L_N(X) = Σ_j ½||f(A_[j] x) − b_j||²"
         else:
             U, H = stack(SYM, [r.u for r in rows]), stack(SYM, [r.h for r in rows])
-            last = Step("P = U∘H − rowsum(H∘B)·U", "row j: u_j ∘ h_j − ⟨h_j, b_j⟩ u_j", Pm,
+            last = Step("P, rows p_jᵀ, = U∘H − rowsum(H∘B)·U", "row j: u_j ∘ h_j − ⟨h_j, b_j⟩ u_j", Pm,
                         SYM.had(U, H) - SYM.diag(SYM.had(H, B) * SYM.ones(n)) * U)
             first = "L_R(X) = Σ_j ½||u(A_[j] x) − α_j b_j||²"
         return [

@@ -1,9 +1,14 @@
-r"""Lemma xzw_invariance (a flat direction): if A2 w = 1ₙ: L_N(X + z wᵀ) = L_N(X); ∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 = 0
+r"""Lemma xzw_invariance (a flat direction): if A2 w = 1ₙ: L_N(X + z wᵀ) = L_N(X); A1ᵀ dP A2 = 0 for V = z wᵀ
 
 Statement
     Let w ∈ R^d with A2 w = 1ₙ (solvable when 1ₙ is in the range of A2). For every z ∈ R^d:
         D(X + z wᵀ)⁻¹ exp(A1 (X + z wᵀ) A2ᵀ) = D(X)⁻¹ exp(A1 X A2ᵀ),   so   L_N(X + z wᵀ) = L_N(X),
     and the normalized Hessian is singular along vec(z wᵀ) = z ⊗ w:  ∇²L_N(X)[z wᵀ] = 0.
+    That A1ᵀ dP A2 (dS = A1 V A2ᵀ, dp_j = K_j ds_j) is ∇²L_N(X)[V] is the chain rule for the linear map
+    vec(S) = (A1 ⊗ A2) vec(X), which Lemma matrix_hvp trusts (its explanation) and checks only by its numeric route:
+    no formal claim states it, so the formal claim here is A1ᵀ dP A2 = 0, not ∇²L_N(X)[z wᵀ] = 0 (review RVPROOFS4:
+    the claim read "∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 (Lemma matrix_hvp) = 0", citing as proved what matrix_hvp does not
+    state). The numeric route below checks ∇²L_N[z wᵀ] = 0 itself.
     So any "the Hessian is positive definite" claim for the matrix problem needs a regularizer or an
     assumption excluding 1ₙ ∈ range(A2).
 
@@ -53,8 +58,9 @@ def steps(n, d):
              sum(LOSS["normalized"](SYM, r) for r in rows)),
         Step("dP = 0 for V = z wᵀ: its rows dp_j = K_j ds_j vanish", "ds_j = (A1 z)_j 1ₙ (step 2) and K_N 1 = 0 "
              "(Lemma row_shift)", dP, sp.zeros(n, n), uses=("row_shift",)),
-        Step("∇²L_N(X)[z wᵀ] = A1ᵀ dP A2 = 0", "Lemma matrix_hvp, with the rows dp_j = K_j ds_j of step 6",
-             A1.T * dP * A2, sp.zeros(d, d), uses=("matrix_hvp",)),
+        Step("A1ᵀ dP A2 = 0 for V = z wᵀ", "from dP = 0 (step 6); that A1ᵀ dP A2 is ∇²L_N(X)[z wᵀ] is the chain "
+             "rule that Lemma matrix_hvp trusts and checks only numerically (its explanation), so it is not claimed "
+             "here", A1.T * dP * A2, sp.zeros(d, d), uses=("matrix_hvp",)),
         Step("vec(z wᵀ) = z ⊗ w", "row-major vec", vec(z * w.T, SYM), SYM.kron(z, w)),
     ]
 

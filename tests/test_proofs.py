@@ -374,7 +374,7 @@ def test_the_default_tier_renders_one_lemma_of_each_family():
 @pytest.mark.parametrize("name", RENDER_CASES)
 def test_every_lemma_renders_its_derivation_from_its_steps(name):
     """The prose of a proof is its steps: `attnreg proofs show` numbers one item per step (no hand-written
-    Derivation in the docstring to disagree with it), after the Statement and before Check and Trust base."""
+    Derivation in the docstring to disagree with it), after the Explanation and before Check and Trust base."""
     from attnreg.proofs.render import render
 
     lemma = LEMMAS[name]
@@ -382,7 +382,8 @@ def test_every_lemma_renders_its_derivation_from_its_steps(name):
     proof = out.split("## Proof\n", 1)[1].split("\n## ", 1)[0]
     numbered = [line for line in proof.splitlines() if re.match(r"\d+\. ", line)]
     assert len(numbered) == len(lemma.steps(*lemma.sizes[0])) > 0, name
-    assert out.startswith(f"# Lemma {name} ({lemma.title})") and "## Statement\n" in out, name
+    assert out.startswith(f"# Lemma {name} ({lemma.title})") and "## Explanation (prose, not checked)\n" in out, name
+    assert f"**Statement (formal, checked).** {lemma.claim}\n" in out, name
     assert lemma.section("Statement").splitlines()[0].strip() in out and "Derivation" not in out, name
 
 

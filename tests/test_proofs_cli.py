@@ -13,11 +13,13 @@ def test_list_one_line_per_lemma_id_first(capsys):
     lines = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in lines] == list(LEMMAS)
     assert all(line.split()[1] == "proved" for line in lines)
-    # after the title, what the lemma states formally: the steps an identity lemma's claim is made of, or a goal
-    assert lines[0].split(None, 2)[2] == LEMMAS["tensor_trick"].title + " — shows steps 2, 3"
+    # after the status, the formal claim (the statement), then what it is made of and the name (a title, no claim)
+    tt = LEMMAS["tensor_trick"]
+    assert lines[0].split(None, 2)[2] == f"{tt.claim}  [shows steps 2, 3; name: {tt.title}]"
     listed = {line.split()[0]: line.split(None, 2)[2] for line in lines}
-    assert listed["xzw_invariance"].endswith(" — shows steps 5, 7 if step 1")
-    assert listed["alpha_upper"].endswith(" — goal α(x) ≤ n*exp(R^2) if norm(A) ≤ R, norm(x) ≤ R")
+    assert listed["xzw_invariance"].endswith("  [shows steps 5, 7 if step 1; name: a flat direction]")
+    assert listed["alpha_upper"] == ("α(x) ≤ n*exp(R^2) if norm(A) ≤ R, norm(x) ≤ R  [goal α(x) ≤ n*exp(R^2) if "
+                                     "norm(A) ≤ R, norm(x) ≤ R; name: upper bound on α]")
 
 
 def test_list_without_checking(capsys):
@@ -28,13 +30,17 @@ def test_list_without_checking(capsys):
 def test_show_the_matrix_gradient_as_a_proof(capsys):
     assert main(["proofs", "show", "matrix_grad_normalized"]) == 0
     out = capsys.readouterr().out
-    for part in ("# Lemma matrix_grad_normalized", "## Statement", "## Proof", "## Lemmas used", "## Check",
+    for part in ("# Lemma matrix_grad_normalized", "## Explanation (prose, not checked)", "## Proof", "## Lemmas used",
+                 "## Check",
                  "Status: proved", "A1ᵀ P A2", "uses Lemma grad_normalized", "uses Lemma kron_blocks",
                  "exact identity, sympy at n=3, d=2", "## Trust base", "Numeric route (confirmed)"):
         assert part in out, part
     assert out.count("\n1. ") == 1 and "\n4. " in out
-    assert ("**Claim.** vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j; Σ_j A_[j]ᵀ p_j = vec(A1ᵀ P A2); P = F∘C − rowsum(F∘C)·F\n\n"
-            "**Formal statement.** the claims of steps 2, 3, 4 of the proof below, joined by \"; \"") in out
+    assert ("**Statement (formal, checked).** vec(∇_X L_N) = Σ_j A_[j]ᵀ p_j; Σ_j A_[j]ᵀ p_j = vec(A1ᵀ P A2); "
+            "P, rows p_jᵀ, = F∘C − rowsum(F∘C)·F\n\n"
+            "**How it is checked.** the claims of steps 2, 3, 4 of the proof below, joined by \"; \"") in out
+    assert "*The title is a name, not a claim (proofs/_title.py), and the Explanation is prose: neither is " \
+           "checked" in out
 
 
 def test_show_the_softmax_half_bound_as_a_proof(capsys):
@@ -42,7 +48,7 @@ def test_show_the_softmax_half_bound_as_a_proof(capsys):
     out = capsys.readouterr().out
     for part in ("by schur_test", "by square_nonnegative", "side condition: J = Jᵀ", "so far:", "Conclusion:",
                  "½ − 2t(1 − t) = 2(t − ½)²", "equal to the stated",
-                 "**Formal statement.** the goal ‖diag(f) − f fᵀ‖ ≤ 1/2, composed from the steps below by sympy"):
+                 "**How it is checked.** the goal ‖diag(f) − f fᵀ‖ ≤ 1/2, composed from the steps below by sympy"):
         assert part in out, part
 
 

@@ -314,6 +314,10 @@ def test_coq_files_compile(tmp_path):
     export(tmp_path)
     done = subprocess.run(["make", "-C", str(tmp_path)], capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stdout + done.stderr
+    # RowAbsSumStatement.v restates the reviewed theorem in a clean context; it rests only on Coq's standard reals
+    from attnreg.proofs.export_coq import STANDARD_AXIOMS, STATEMENT_FILE, assumed
+    said = subprocess.run(["coqc", "-q", STATEMENT_FILE], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert said.returncode == 0 and assumed(said.stdout) == STANDARD_AXIOMS, said.stdout + said.stderr
     # the witness can fail: the normalized chain with its constant 7/4 + 3‖b‖/2 changed to 7/5 + 3‖b‖/2
     name = "Chain_normalized_grad_lipschitz_logits.v"
     text = (tmp_path / name).read_text()
@@ -424,9 +428,9 @@ def test_a_step_wrong_only_at_the_second_build_is_refused():
 
 
 def test_a_step_built_only_from_n_4_is_refused():
-    """The checker decides the steps built at n = 3, d = 2 and builds them once more at n = 4, d = 2 (not decided
-    there): a list of another shape is refused. A variant reading n only from 5 on is not seen (a limit of one
-    probe, written in proofs/_sizes.py: larger_differs); its steps at n = 3 are what the verdict rests on."""
+    """The checker decides the steps built at n = 3, d = 2 and builds them once more at n = 4 and n = 5, d = 2 (not
+    decided there): a list of another shape is refused. A variant reading n only from 6 on is not seen (a limit of
+    the probes, written in proofs/_sizes.py: larger_differs); its steps at n = 3 are what the verdict rests on."""
     def steps(n_, d_, start=4):
         out = [Step("1 = 1", "x", sp.Integer(1), sp.Integer(1))]
         if n_ >= start:  # reads the size: the hard (here false) step exists only where the checker never decides
@@ -444,7 +448,9 @@ def test_a_step_built_only_from_n_4_is_refused():
             raise ValueError("no")
         return [Step("1 = 1", "x", sp.Integer(1), sp.Integer(1))]
     assert "cannot be built at n=4, d=2: ValueError: no" in why(forged("f_broken_4", broken))
-    assert "n=4" not in why(forged("f_from_5", lambda n_, d_: steps(n_, d_, start=5)))  # the limit, stated
+    assert "1 steps at n=3, d=2 but 2 at n=5, d=2, so the steps there were never verified: 0 = 1" in why(
+        forged("f_from_5", lambda n_, d_: steps(n_, d_, start=5)))  # was the limit of one probe at n = 4
+    assert "n=4" not in why(forged("f_from_6", lambda n_, d_: steps(n_, d_, start=6)))  # the limit, stated
 
 
 def test_a_lemma_wearing_an_id_with_index_forms_gets_no_proof_for_a_new_step(monkeypatch, capsys):
@@ -568,12 +574,12 @@ def test_a_real_steps_claim_text_is_pinned():
 
     def kron(n_, d_):
         out = list(kb.steps(n_, d_))
-        out[0] = dataclasses.replace(out[0], claim="rows j·n … j·n + n − 1 of A1 ⊗ A2 form A2 ⊗ A1[j,:]")
+        out[0] = dataclasses.replace(out[0], claim="A_[j], rows j·n … j·n + n − 1 of A1 ⊗ A2, is A2 ⊗ A1[j,:]")
         return out
-    lem = dataclasses.replace(kb, steps=kron, doc=kb.doc.replace("form A1[j,:] ⊗ A2;", "form A2 ⊗ A1[j,:];", 1))
-    assert lem.claim.startswith("rows j·n … j·n + n − 1 of A1 ⊗ A2 form A2 ⊗ A1[j,:];")
+    lem = dataclasses.replace(kb, steps=kron, doc=kb.doc.replace("is A1[j,:] ⊗ A2;", "is A2 ⊗ A1[j,:];", 1))
+    assert lem.claim.startswith("A_[j], rows j·n … j·n + n − 1 of A1 ⊗ A2, is A2 ⊗ A1[j,:];")
     assert "step 1 is checked at fixed sizes only, has no index form, and is not among the reviewed fixed-size " \
         "steps" in why(lem)
     assert "is not the claims of the steps it shows" not in why(lem)  # refused for the step, its head being its claim
-    assert "statement: step 1's claim 'rows j·n … j·n + n − 1 of A1 ⊗ A2 form A2 ⊗ A1[j,:]', with its expressions, " \
-        "is not a step proved for every n and d" in why(lem)
+    assert "statement: step 1's claim 'A_[j], rows j·n … j·n + n − 1 of A1 ⊗ A2, is A2 ⊗ A1[j,:]', with its " \
+        "expressions, is not a step proved for every n and d" in why(lem)

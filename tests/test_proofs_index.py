@@ -125,12 +125,13 @@ def test_show_and_check_say_what_stays_at_fixed_sizes(capsys):
     assert main(["proofs", "show", "kron_blocks"]) == 0
     out = capsys.readouterr().out
     assert "Proved for all n and d: 4 of 5 identity steps" in out
-    assert "- Fixed sizes only, reviewed by hand (proofs/_fixed.py) as holding for every n and d: step 1 (rows " \
-           "j·n … j·n + n − 1 of A1 ⊗ A2 form A1[j,:] ⊗ A2) — rows j·n … j·n + n − 1 of A1 ⊗ A2 are the block" in out
-    # the size probes are stated as what they check, no more: a step built only at n = 2, d = 2 or n ≥ 5 is not seen
+    assert "- Fixed sizes only, reviewed by hand (proofs/_fixed.py) as holding for every n and d: step 1 (A_[j], " \
+           "rows j·n … j·n + n − 1 of A1 ⊗ A2, is A1[j,:] ⊗ A2) — rows j·n … j·n + n − 1 of A1 ⊗ A2 are the " \
+           "block" in out
+    # the size probes are stated as what they check, no more: a step built only at n = 2, d = 2 or n ≥ 6 is not seen
     assert "none built only where the checker does not look" not in out
     assert "no step built at n = 2, d = 1 or at n = 3, d = 3 that is not built at n = 3, d = 2 (compared by claim " \
-           "text; a step built only at a size no probe uses, such as n = 2, d = 2 or n ≥ 5, is not seen)" in out
+           "text; a step built only at a size no probe uses, such as n = 2, d = 2 or n ≥ 6, is not seen)" in out
     assert main(["proofs", "check", "kron_blocks", "--no-numeric"]) == 0
     assert "identities: 4 of 5 identity steps proved for all n, d; fixed sizes only: step 1 (why: `attnreg proofs " \
            "show kron_blocks`)" in capsys.readouterr().out
@@ -141,23 +142,51 @@ def test_a_free_logit_softmax_is_written_from_its_definition():
     assert not remainder(s.f(r), XS.u(r) / XS.alpha())
 
 
+def test_the_row_sum_step_is_proved_for_every_n_by_its_coq_theorem(monkeypatch):
+    """Σ_j |J_ij| = 2 f_i(1 − f_i) (softmax_jacobian_half step 2 side 1) needs the signs of J's entries, which the
+    normaliser does not reason about: it is "all n, d (Coq)" because the exported Coq file states it for every N, f ≥ 0
+    with Σ f = 1 and i ≤ N (a general theorem, not a fixed n), with no axiom — and only while that holds."""
+    from attnreg.proofs import export_coq
+
+    sj = LEMMAS["softmax_jacobian_half"]
+    key = ("softmax_jacobian_half", "step 2 side 1")
+    row = {r.label: r for r in it.rows(sj)}["step 2 side 1"]
+    assert row.status == it.COQ and "for every N (n = N + 1)" in row.how
+    assert "forall (f : nat -> R) (N i : nat)" in iv.BY_COQ[key][1]
+    assert "(step 2 side 1 by a Coq theorem compiled in CI, not here)" in it.summary(sj)
+    step = dict(it.identities(sj))["step 2 side 1"]
+    assert it.coq_failure(key, step) == ""
+    text = export_coq.SOFTMAX_ROW_SUM
+    for changed, reason in ((text.replace("(N i : nat)", "(i : nat) (N := 3%nat)"), "does not state the theorem"),
+                            (text.replace("Proof.\n  intros f N i", "Axiom cheat : False.\nProof.\n  intros f N i"),
+                             "assumes something")):
+        monkeypatch.setattr(export_coq, "SOFTMAX_ROW_SUM", changed)
+        assert reason in it.coq_failure(key, step)
+    monkeypatch.setattr(export_coq, "SOFTMAX_ROW_SUM", text)
+    other = dict(it.identities(LEMMAS["softmax_jacobian_half"]))["step 1 side 1"]  # not the reviewed step
+    assert "its digest differs" in it.coq_failure(key, other)
+
+
 @pytest.mark.slow
 def test_every_identity_step_is_proved_for_all_n_d_or_says_why():
     """Walk every lemma's identity steps: each is proved for all n, d (exactly linked to the lemma's step) or is
-    in a table of reasons; the only vector-form exception is Σ_j |J_ij| = 2f_i(1 − f_i) (signs; proved in Coq)."""
+    in a table of reasons; the only vector-form step not proved by the normaliser is Σ_j |J_ij| = 2f_i(1 − f_i) (signs),
+    proved for every n by a Coq theorem (status "all n, d (Coq)")."""
     from attnreg.proofs._digest import digest
     from attnreg.proofs._linked import LINKED
 
-    fixed, linked = [], {}
+    fixed, linked, coq = [], {}, []
     for lemma in LEMMAS.values():
         steps = dict(it.identities(lemma))
         for row in it.rows(lemma, exact=True):
             assert row.status != "FAILED", (lemma.id, row)
             if any((lemma.id, row.label) in t for t in (iv.STEPS, im.STEPS, iv.SIZE_FREE)):
                 linked[(lemma.id, row.label)] = digest(row.label, steps[row.label])
+            if row.status == it.COQ:
+                coq.append((lemma.id, row.label))
             if row.status == "fixed sizes":
                 key = (lemma.id, row.label)
                 assert key in im.FIXED or key in iv.NOT_INDEXED, key  # never "no index form is written"
                 fixed.append(key)
-    assert [k for k in fixed if k not in im.FIXED] == [("softmax_jacobian_half", "step 2 side 1")]
+    assert [k for k in fixed if k not in im.FIXED] == [] and coq == [("softmax_jacobian_half", "step 2 side 1")]
     assert linked == LINKED  # the checker's digests are of the steps whose links were just decided exactly

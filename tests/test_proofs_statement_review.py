@@ -2,6 +2,7 @@
 states something false or more than was proved. Each one the checker accepted is here: fixed (the test passes), or
 open (strict xfail, with the reason)."""
 import dataclasses
+import re
 
 import pytest
 
@@ -20,8 +21,10 @@ def why(lemma, *, numeric=False) -> str:
 
 
 def said(lemma, claim, **fields):
-    """``lemma`` with the claim ``claim`` in its docstring head (and other fields replaced)."""
-    return dataclasses.replace(lemma, doc=lemma.doc.replace(lemma.claim, claim, 1), **fields)
+    """``lemma`` with the claim ``claim`` in its docstring head (and other fields replaced); the head is rewritten
+    whole, as it may wrap over lines."""
+    rest = re.split(r"\n[ \t]*\n", lemma.doc.strip(), maxsplit=1)[1]
+    return dataclasses.replace(lemma, doc=f"Lemma {lemma.id} ({lemma.title}): {claim}\n\n{rest}", **fields)
 
 
 class Liar(str):
@@ -130,14 +133,61 @@ def test_a_bound_lemmas_claim_is_its_goal():
     assert not why(said(sj, sj.claim))  # the claim as it is: proved
 
 
-@pytest.mark.xfail(strict=True, reason="open: a lemma's title (and Statement section) is prose that nothing reads")
+def retitled(lemma, title):
+    return dataclasses.replace(lemma, doc=lemma.doc.replace(f"({lemma.title})", f"({title})", 1))
+
+
 def test_a_lemmas_title_is_checked():
-    """row_shift titled "softmax is ¼-Lipschitz" is proved; ``attnreg proofs`` lists it as
-    "row_shift  proved  softmax is ¼-Lipschitz — shows steps 3, 5, 7, 8"."""
+    """Was a strict xfail: row_shift titled "softmax is ¼-Lipschitz" was proved; ``attnreg proofs`` listed it as
+    "row_shift  proved  softmax is ¼-Lipschitz — shows steps 3, 5, 7, 8". A title now names and claims nothing
+    (proofs/_title.py), and the printouts show the formal claim as the statement."""
     rs = LEMMAS["row_shift"]
-    lem = dataclasses.replace(rs, doc=rs.doc.replace("(shift of the logits)", "(softmax is ¼-Lipschitz)", 1))
+    lem = retitled(rs, "softmax is ¼-Lipschitz")
     assert lem.title == "softmax is ¼-Lipschitz"
-    assert why(lem)
+    assert "its title 'softmax is ¼-Lipschitz' holds '¼' (VULGAR FRACTION ONE QUARTER): a title names the lemma " \
+           "and claims nothing" in why(lem)
+
+
+@pytest.mark.parametrize("title, reason", [
+    ("softmax is 4 times smoother", "holds '4' (DIGIT FOUR)"),             # a digit outside a name
+    ("softmax is 1/4 Lipschitz", "holds '1' (DIGIT ONE)"),
+    ("f ≤ f", "holds '≤' (LESS-THAN OR EQUAL TO)"),                     # a relation symbol
+    ("shift = 0", "holds '=' (EQUALS SIGN)"),
+    ("‖J‖ bound", "holds '‖' (DOUBLE VERTICAL LINE)"),
+    ("softmax is ½ Lipschitz", "holds '½' (VULGAR FRACTION ONE HALF)"),   # a vulgar fraction
+    ("α²", "holds '²' (SUPERSCRIPT TWO)"),
+    ("softmax is half Lipschitz", "holds the word 'half'"),             # a number word
+    ("α at most R", "holds the word 'most'"),                           # a relation word
+    ("softmax is R-Lipschitz", "writes a constant before \"Lipschitz\""),
+])
+def test_a_title_that_claims_is_refused(title, reason):
+    """Variants: a digit, a relation or norm symbol, a vulgar fraction or superscript, a number or relation word, a
+    constant before "Lipschitz" — each refused by the statement check with one reason sentence."""
+    sj = LEMMAS["softmax_jacobian_half"]
+    lem = retitled(sj, title)
+    assert lem.title == title
+    failures = statement_failures(lem, built(sj, (3, 2)))
+    assert len(failures) == 1 and f"its title {title!r} {reason}" in failures[0], failures
+
+
+def test_a_clean_renaming_is_accepted_and_shown_as_a_name():
+    """A title that only names (letters, a name with an index such as A1) is accepted, and ``proofs show`` prints the
+    formal claim as the statement, the title as a name and the Statement section as unchecked explanation."""
+    sj = LEMMAS["softmax_jacobian_half"]
+    lem = retitled(sj, "the softmax Jacobian's row sums, for A1 and α_j")
+    assert statement_failures(lem, built(sj, (3, 2))) == []
+    assert not why(lem)
+    shown = render(lem, "md", None)
+    assert shown.startswith("# Lemma softmax_jacobian_half (the softmax Jacobian's row sums, for A1 and α_j)\n\n"
+                            "**Statement (formal, checked).** ‖diag(f) − f fᵀ‖ ≤ 1/2\n")
+    assert "The title is a name, not a claim" in shown and "## Explanation (prose, not checked)\n" in shown
+    assert "## Statement" not in shown
+
+
+def test_every_real_title_is_a_name():
+    from attnreg.proofs._title import title_failure
+
+    assert {i: title_failure(lem.title) for i, lem in LEMMAS.items() if title_failure(lem.title)} == {}
 
 
 def test_the_formal_note_says_by_construction_only_of_a_reviewed_construction():
