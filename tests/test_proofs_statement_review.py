@@ -159,6 +159,24 @@ def test_a_lemmas_title_is_checked():
     ("softmax is half Lipschitz", "holds the word 'half'"),             # a number word
     ("α at most R", "holds the word 'most'"),                           # a relation word
     ("softmax is R-Lipschitz", "writes a constant before \"Lipschitz\""),
+    # look-alikes and words outside the list (each was accepted before proofs/_title.py's ASCII/Greek rule and word
+    # list: letters of any script, digits of any script after a letter, no ordinals, -ed forms or trust-base words)
+    ("softmax Jacobian ǁJǁ ᐸ ǀ", "holds 'ǁ' (LATIN LETTER LATERAL CLICK)"),    # reads ‖J‖ < |
+    ("α ᐸ R ᕀ ᒿ", "holds 'ᐸ' (CANADIAN SYLLABICS PA)"),                       # reads α < R + 2
+    ("softmax Lipschitz 二 一", "holds '二' (CJK UNIFIED IDEOGRAPH-4E8C)"),     # "two", "one"; read = −
+    ("Lipschitz L ꓽ R ᐟ Ꮞ", "holds 'ꓽ' (LISU LETTER TONE MYA JEU)"),           # reads L : R/4
+    ("α R ᶾ", "holds 'ᶾ' (MODIFIER LETTER SMALL EZH)"),                        # reads R³
+    ("ｈａｌｆ Lipschitz", "holds 'ｈ' (FULLWIDTH LATIN SMALL LETTER H)"),     # a listed word, fullwidth
+    ("hаlf Lipschitz", "holds 'а' (CYRILLIC SMALL LETTER A)"),                 # a listed word, Cyrillic а
+    ("R٤ Lipschitz", "holds '٤' (ARABIC-INDIC DIGIT FOUR)"),                   # a digit of another script
+    ("hαlf Lipschitz", "holds the word 'hαlf', which mixes Greek and Latin"),  # a listed word, Greek α
+    ("softmax Lipschitz a fourth", "holds the word 'fourth'"),                 # words outside the list
+    ("softmax Jacobian halved", "holds the word 'halved'"),
+    ("α Lipschitz modulus R squared", "holds the word 'squared'"),
+    ("proved for all n, d (Coq", "holds the word 'proved'"),                   # the trust base's words
+    ("all n, d (Coq", "holds the word 'all'"),
+    ("checked by z3", "holds the word 'checked'"),
+    ("softmax is R_Lipschitz", 'writes a constant before "Lipschitz"'),     # an underscore, not a hyphen
 ])
 def test_a_title_that_claims_is_refused(title, reason):
     """Variants: a digit, a relation or norm symbol, a vulgar fraction or superscript, a number or relation word, a
