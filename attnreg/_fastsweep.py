@@ -13,6 +13,15 @@ of B is, and those sums are added up as they come. Only when the bound or that s
 inputs scanned (:func:`attnreg._validate.check_finite`), to raise the bad-input error or to find that the
 value merely overflowed. On torch this is two scalar reads per call, none per block.
 
+**Logits by block, no d × n product kept.** A block's logits are ``S_b = (A1_b X) A2ᵀ`` (and the HVP's
+``dS_b = (A1_b V) A2ᵀ``): the same n·d² multiply-adds over the call as forming ``W = X A2ᵀ`` once, done in the
+lanes instead of before them, and no d × n array (d/k blocks: two 64-row blocks at n = 4096, d = 128; four
+for the HVP). ``A1_b X`` can overflow where ``A1 (X A2ᵀ)`` does not (huge ``X``, tiny ``A2``): the probe
+bounds its entries by ``max_j‖a_j‖ · max(‖X‖_F, ‖V‖_F)`` and, above ``max / 2⁸``, the call takes the stable
+kernels (which form ``W``). Where ``A1_b X`` underflows into subnormals, its absolute error (at most
+``d · 2⁻¹⁰⁷⁵`` per entry) reaches a logit as at most ``d² · 2⁻¹⁰⁷⁵ · max|A2|``: below 2⁻⁵³ (half float64's spacing
+at 1) while ``max|A2| < 2¹⁰²²/d²`` (about 10³⁰³ at d = 128).
+
 **Accumulation in d × d.** ``∇L = Σ_blocks A1_bᵀ (P_b A2)``: the product ``P_b A2`` (k × d) costs what
 ``A1_bᵀ P_b`` (d × n) would, and the accumulator is d × d instead of d × n, so the memory besides the inputs
 is the kernels' k × n buffers per lane, flat in n for a fixed block size in bytes.
@@ -45,14 +54,21 @@ from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows
 from ._validate import check_finite
 
 
-def _probe(o, A1, A2, X, V, W, xp):
-    """``max_j‖a_j‖² · max_k‖w_k‖² + 0·(…)`` as a 0-D array (module docstring); no n × d temporaries."""
+def _probe(o, A1, A2, X, V, xp, rows, big):
+    """``max_j‖a_j‖² · max_k‖w_k‖² + 0·(…)`` as a 0-D array (module docstring), or −1 when ``A1_b X`` or
+    ``A1_b V`` might overflow (``max_j‖a_j‖ · max(‖X‖_F, ‖V‖_F)`` above ``big / 2⁸``, or not finite).
+    ``w_k = X a2_k`` (``a2_k`` row k of ``A2``) is formed ``rows`` at a time (``A2_c Xᵀ``, rows × d): no n × d
+    temporaries."""
     r1 = xp.max(o.dot_rows(A1, A1))
-    r2 = xp.max(o.col_sq(W))
+    n = A2.shape[0]
+    r2 = xp.max(xp.stack([xp.max(o.dot_rows(w, w)) for w in (A2[s:s + rows] @ X.T for s in range(0, n, rows))]))
     extra = xp.max(o.dot_rows(A2, A2)) + xp.sum(X)
+    inner = xp.sum(X * X)
     if V is not None:
         extra = extra + xp.sum(V)
-    return r1 * r2 + 0 * extra
+        inner = xp.maximum(inner, xp.sum(V * V))
+    ok = xp.sqrt(r1 * inner) <= big * 2.0**-8
+    return xp.where(ok, r1 * r2 + 0 * extra, -xp.ones_like(r1))
 
 
 PARTS = 8  # fixed partial sums over the blocks (independent of the thread count); at most this many lanes
@@ -107,7 +123,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         S, C = o.empty((k0, n), A1), o.empty((k0, n), A1)
         dS = o.empty((k0, n), A1) if hvp else None
         T = o.empty((k0, n), A1) if hvp and not normalized else None
-        tmp = o.empty((k0, d), A1) if with_p else None
+        tmp = o.empty((k0, d), A1)  # A1_b X (A1_b V), then P_b A2
         out = {}
         with o.quiet():
             for q in range(i, parts, lanes):  # part q: blocks q, q + parts, …, in increasing order
@@ -118,7 +134,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                     stop = min(start + block, n)
                     k = stop - start
                     Ab, Bb, Sk, Ck = A1[start:stop, :], B[start:stop, :], S[:k], C[:k]
-                    o.mm(Ab, W, Sk)
+                    o.mm(o.mm(Ab, X, tmp[:k]), A2.T, Sk)  # S_b = (A1_b X) A2ᵀ: no d × n W kept
                     rows = None
                     if not hvp:
                         if normalized:
@@ -129,7 +145,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                                                              with_p=want_p)
                         wit = xp.sum(rows)
                     else:
-                        o.mm(Ab, dW, dS[:k])
+                        o.mm(o.mm(Ab, V, tmp[:k]), A2.T, dS[:k])
                         if normalized:
                             Ck, flags, w = _fastrows.normalized_hvp(o, Sk, Bb, Ck, dS[:k], safe=safe, lo=lo, hi=hi)
                         else:
@@ -140,7 +156,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                     if fix_now:
                         idx = o.np.flatnonzero(flags)
                         if idx.size:
-                            _fix(idx, Ab, Bb, rows, Ck, sl, sg, xp=xp, W=W, dW=dW, A2=A2, normalized=normalized,
+                            _fix(idx, Ab, Bb, rows, Ck, sl, sg, xp=xp, X=X, V=V, A2=A2, normalized=normalized,
                                  want_p=want_p)
                     else:  # no scalar read per block: a flagged block counts zero here, redone after the sweep
                         bad[b] = xp.any(flags)
@@ -153,14 +169,11 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                 out[q] = (sums, G, witness, bad, sl, sg)
         return out
 
-    with _threads.limited(lanes, inner, torch_mod):  # before W: see attnreg._threads (idle BLAS threads)
-        if V is not None and lanes > 1:  # the HVP's two d × n products side by side, each on the BLAS threads
-            W, dW = _threads.run_lanes(lambda i: (X, V)[i] @ A2.T, 2)  # it has alone (same bits); before the
-            # lanes, serial: n = 2048, d = 128, 2 threads: 7.6 → 4.0–4.8 ms of wall time (shortest of 15)
-        else:
-            W = X @ A2.T
-            dW = None if V is None else V @ A2.T
-        bound = float(_probe(o, A1, A2, X, V, W, xp))  # the one scalar read before the sweep
+    with _threads.limited(lanes, inner, torch_mod):  # before the first product: attnreg._threads (idle BLAS)
+        with o.quiet():  # an overflowing bound is an answer here, not a warning
+            bound = float(_probe(o, A1, A2, X, V, xp, min(block, n), big))  # the one scalar read before the sweep
+        if bound == -1:
+            return None  # A1_b X (or A1_b V) might overflow where A1 (X A2ᵀ) would not: the stable kernels
         if not math.isfinite(bound) and not checked:
             check_finite(xp, **inputs)  # raises for a non-finite input; else the bound merely overflowed
         lo, hi = _fastrows.limits(float(info.max), float(info.smallest_normal), n, version)
@@ -235,15 +248,15 @@ def host_views(torch, *arrays):
     return [None if a is None else a.detach().numpy() for a in arrays]
 
 
-def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, W, dW, A2, normalized, want_p):
+def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, X, V, A2, normalized, want_p):
     """Recompute the flagged rows ``idx`` of a NumPy block with the stable kernels."""
     Ax, Bx = Ab[idx, :], Bb[idx, :]
-    Sx = Ax @ W
+    Sx = (Ax @ X) @ A2.T
     if normalized:
         if rows is not None:
             rows[idx], P = _rows.normalized(Sx, Bx, xp=xp, with_p=want_p)
         else:
-            P = _rows.normalized_hvp(Sx, Bx, Ax @ dW, xp=xp)
+            P = _rows.normalized_hvp(Sx, Bx, (Ax @ V) @ A2.T, xp=xp)
         if P is not None:
             Ck[idx] = P
         return
@@ -253,7 +266,7 @@ def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, W, dW, A2, normalized, want_p):
         t, lr, mu, P = _rows.rescaled(Sx, Bx, xp=xp, with_p=want_p)
         sl.add(t, lr, xp.sum)
     else:
-        mu, P = _rows.rescaled_hvp(Sx, Bx, Ax @ dW, xp=xp)
+        mu, P = _rows.rescaled_hvp(Sx, Bx, (Ax @ V) @ A2.T, xp=xp)
     if P is not None:
         sg.add(mu, P, lambda Pw, i: take_rows(Ax, i, xp=xp).T @ (Pw @ A2))
 

@@ -8,13 +8,12 @@ torch's intra-op pool) is limited to ``max(1, threads // L)`` threads, so lanes 
 the threads asked for. That keeps the bits only while it is 1 (``threads < 2 P``): OpenBLAS 0.3.31's GEMM
 gives other last bits on 2 threads than on 1 for some shapes (``Abᵀ (P A2)`` with k = 1000, d = 97; a
 257 × 514 by 514 × 256 product), so e.g. a one-block call at ``threads=2`` differs from ``threads=1``.
-The limit is set before the call's first product
-(``W = X A2ᵀ``): with ``W`` computed on several BLAS threads just before the lanes start, OpenBLAS's
-worker thread stayed busy (it waits for work by spinning) on the lanes' cores. Measured at n = 2048,
-d = 128, float64, 2 lanes on 2 cores, BLAS at 2 threads outside the call: 24–49 ms of CPU per call in that
-thread (seen in its /proc task CPU time; up to 22% of the call's CPU, load average 1–7), about 1 ms once ``W``
-ran under the limit; 26 → 1 ms at n = 4096. ``W`` now runs on one lane's BLAS threads (≈ 3 ms at
-n = 2048 on one thread, serial; the HVP's ``V A2ᵀ`` runs beside it when there are two lanes or more).
+The limit is set before the call's first product. When ``W = X A2ᵀ`` was formed on several BLAS threads just
+before the lanes started, OpenBLAS's worker thread stayed busy (it waits for work by spinning) on the lanes'
+cores. Measured at n = 2048, d = 128, float64, 2 lanes on 2 cores, BLAS at 2 threads outside the call: 24–49 ms
+of CPU per call in that thread (seen in its /proc task CPU time; up to 22% of the call's CPU, load average 1–7),
+about 1 ms once ``W`` ran under the limit; 26 → 1 ms at n = 4096. ``W`` is no longer formed: each lane forms
+its blocks' logits as ``(A1_b X) A2ᵀ`` (:mod:`attnreg._fastsweep`).
 
 The block size: one k × n buffer of about :data:`BLOCK_BYTES` bytes, at least ``MIN_ROWS`` rows (thinner blocks make
 the matrix products slow). Measured on the project's earlier CPU machine (1 MiB L2; float64, d = 128, one thread,

@@ -258,6 +258,60 @@ def test_bound_skips_the_shift_only_when_it_proves_the_window():
     assert _fastrows.ops_for(array_api_strict, array_api_strict.asarray(A1)) is None
 
 
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_logits_whose_a1_x_factor_overflows_take_the_stable_kernels(version):
+    """The fast path forms ``S_b = (A1_b X) A2ᵀ`` (no d × n ``W = X A2ᵀ`` kept). With ``A1`` scaled by 2⁴⁶⁰, ``X``
+    and ``V`` by 2⁶⁰⁰ and ``A2`` by 2⁻¹⁰⁶⁰ (exact: A2's entries are multiples of 1/8, subnormal after the
+    scaling) the logits are the unscaled ones, but ``A1_b X`` overflows: the probe says so (−1) and the call
+    takes the stable kernels, which form ``W``. Loss, gradient and HVP are the unscaled ones, the gradient
+    and HVP times 2⁻⁶⁰⁰."""
+    from array_api_compat import numpy as xp
+
+    A1, A2, B, X, V = mixed(n=24, d=3)
+    A2 = np.round(A2 * 8) / 8
+    A1s, A2s, Xs, Vs = np.ldexp(A1, 460), np.ldexp(A2, -1060), np.ldexp(X, 600), np.ldexp(V, 600)
+    with np.errstate(over="ignore"):
+        assert np.array_equal(np.ldexp(A2s, 1060), A2) and not np.isfinite(A1s @ Xs).all()
+    o = _fastrows.ops_for(xp, A1)
+    big = float(np.finfo(float).max)
+    with np.errstate(over="ignore"):
+        assert float(_fastsweep._probe(o, A1s, A2s, Xs, None, xp, 8, big)) == -1
+    assert float(_fastsweep._probe(o, A1, A2, X, V, xp, 8, big)) > 0
+    L, G = attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=8)
+    Ls, Gs = attnreg.loss_and_grad(A1s, A2s, B, Xs, version=version, block_rows=8)
+    H = attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=8)
+    Hs = attnreg.hvp(A1s, A2s, B, Xs, Vs, version=version, block_rows=8)
+    assert np.isclose(Ls, L, rtol=1e-13, atol=0)
+    np.testing.assert_allclose(Gs * 2.0**600, G, rtol=1e-12, atol=1e-14 * np.abs(G).max())
+    np.testing.assert_allclose(Hs * 2.0**600, H, rtol=1e-12, atol=1e-14 * np.abs(H).max())
+
+
+@pytest.mark.parametrize("version", attnreg.VERSIONS)
+def test_peak_extra_memory_of_loss_and_grad_is_within_four_blocks(version):
+    """n = 4096, d = 128, 64-row blocks (2 MiB), one thread: the two k × n buffers, the 8 partial gradients
+    (d × d, 1 MiB in all) and k × d scratch, 2.6 blocks; with a d × n ``W = X A2ᵀ`` kept (4 MiB, two blocks)
+    it was 4.6 (tracemalloc, buffers kept from earlier calls released first, as ``benchmarks/run.py
+    --memory-only`` measures)."""
+    import tracemalloc
+
+    n, d, k = 4096, 128, 64
+    rng = np.random.default_rng(0)
+    A1, A2 = rng.standard_normal((n, d)) / d, rng.standard_normal((n, d)) / d
+    X, B = rng.standard_normal((d, d)), rng.dirichlet(np.ones(n), size=n)
+    attnreg.loss_and_grad(A1[:128], A2[:128], B[:128, :128], X, version=version, block_rows=k, threads=1)  # warm-up
+    _fastrows.POOL.release()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        attnreg.loss_and_grad(A1, A2, B, X, version=version, block_rows=k, threads=1)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+        _fastrows.POOL.release()
+    assert 2 * k * n * 8 <= peak <= 4 * k * n * 8, peak / (k * n * 8)
+
+
 def test_calls_at_the_same_time_do_not_share_buffers():
     """Concurrent calls (the pool hands each its own buffers) give what the same calls give one by one."""
     from concurrent.futures import ThreadPoolExecutor
