@@ -22,7 +22,7 @@ from ._algebra import is_zero
 from ._core import INSTANCE, Estimate, Lemma
 from ._rules import is_quantity
 from .definitions import instance_violation
-from .symbols import NORM_OF, NORMS, PARAMS, WRT_SYMBOL, R, hypothesis
+from .symbols import NORM_OF, NORMS, PARAMS, WRT_SYMBOL, R, hypothesis, hypothesis_failure
 
 DIMENSIONS = ("n", "d")
 
@@ -73,10 +73,13 @@ def _citation(lemma: Lemma, e: Estimate, known: dict) -> str:
     for h in done:
         if h not in lem.assume:
             return f"{h!r} is discharged but is not a hypothesis of {cited}"
+    why = next(filter(None, map(hypothesis_failure, lem.assume)), "")  # the cited lemma's own check, again:
+    if why:  # which parameters a hypothesis mentions is read from its canonical parse (a spelling sympy reads as R
+        return why  # passed a test on the text for "R": found in review, R := 3R/5 left such hypotheses as they were
     for h in lem.assume:
         by_ = done.get(h)
         if by_ is None:
-            changed = [p for p in renamed if re.search(rf"\b{p}\b", h)]
+            changed = [p for p in renamed if p in hypothesis(h)[2].free_symbols]
             if changed:
                 return f"its hypothesis {h!r} mentions {changed[0]}, which the citation renames, so it must be " \
                        "discharged"
@@ -109,7 +112,7 @@ def _instance(h: str, mapping: dict, hypotheses) -> str:
     m = re.fullmatch(r"norm\((.+)\) <= R", h)
     if not m or m[1] not in NORM_OF or mapping.get(R) != NORM_OF[m[1]]:
         return f"{h!r} is not discharged by R := ‖{m[1] if m else '?'}‖"
-    others = [o for o in hypotheses if o != h and re.search(r"\bR\b", o)]
+    others = [o for o in hypotheses if o != h and R in hypothesis(o)[2].free_symbols]  # canonical: checked above
     return f"instantiating R also changes {others[0]!r}" if others else ""
 
 

@@ -63,9 +63,10 @@ def agree(ctx, pairs, what: str) -> Numeric:
 
 
 def within(ctx, ratios, what: str) -> Numeric:
-    """Bound route: every measured/stated ratio is ≤ 1."""
+    """Bound route: every measured/stated ratio is in [0, 1]. A negative ratio is a negative stated bound on a
+    norm (or a negative measured one): found in review, ``max(ratios) ≤ 1`` confirmed ``‖Ax‖_∞ ≤ −R²``."""
     worst = max(ratios)
-    ok = worst <= 1 + ctx.mpf(10) ** -RESIDUAL_DIGITS
+    ok = worst <= 1 + ctx.mpf(10) ** -RESIDUAL_DIGITS and min(ratios) >= 0
     return Numeric(bool(ok), float(worst), 1.0,
                    f"{what}; {len(ratios)} samples at {ctx.dps} digits, max ratio measured/stated {ctx.nstr(worst, 6)}")
 

@@ -170,7 +170,10 @@ def _square(e) -> str:
                f"{e.rhs} is not shown by it"
     Q = sp.Poly(sp.expand(e.rhs - P), _t)
     a, b, c = ([0] * 3 + Q.all_coeffs())[-3:]
-    if not (Q.degree() == 2 and a > 0 and b ** 2 - 4 * a * c <= 0):
+    # decided by sympy's assumptions, never by a Relational's truth value (a constant evalf cannot order, e.g.
+    # ½ − (√(10⁸⁰⁰+1) − 10⁴⁰⁰), raised TypeError there: found in review, a traceback instead of a reason)
+    positive, flat = sp.sympify(a).is_positive, sp.sympify(b ** 2 - 4 * a * c).is_nonpositive
+    if not (Q.degree() == 2 and positive is True and flat is True):
         return f"rule 'square_nonnegative': {e.rhs} − ({P}) is not a non-negative multiple of a square plus a " \
                f"non-negative number, so {e.lhs} <= {e.rhs} does not follow"
     return ""

@@ -34,9 +34,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from ._core import Lemma, Step
+import sympy as sp
+
+from ._core import Estimate, Lemma, Step
 from ._fixed import construction, has_index_form, reviewed
 from ._title import title_failure
+from .symbols import hypothesis_failure, symbol_failure
 
 SEP = "; "
 
@@ -85,7 +88,8 @@ def _positions(name: str, ks, steps) -> str:
 def statement_failures(lemma: Lemma, steps) -> list[str]:
     """Why ``lemma``'s claim is not what its ``steps`` (built at the checker's base size) state; [] when it is."""
     steps = list(steps)
-    why = title_failure(lemma.title)
+    why = title_failure(lemma.title) or next(filter(None, map(hypothesis_failure, lemma.assume)), "") \
+        or symbol_failure(_symbols(lemma, steps))
     if why:
         return [why]
     if lemma.kind == "bound":
@@ -129,6 +133,22 @@ def statement_failures(lemma: Lemma, steps) -> list[str]:
     if lemma.claim != want:
         return [f"its claim {lemma.claim!r} is not the claims of the steps it shows: it must read {want!r}"]
     return []
+
+
+def _symbols(lemma: Lemma, steps) -> set:
+    """The free symbols of ``lemma``'s goal and of its steps' expressions, side identities and citation maps."""
+    exprs: list = [] if lemma.goal is None else [lemma.goal.lhs, lemma.goal.rhs]
+    for s in steps:
+        if isinstance(s, Step):
+            exprs += [s.lhs, s.rhs]
+        elif isinstance(s, Estimate):
+            exprs += [s.lhs, s.rhs, *(x for side in s.side for x in (side.lhs, side.rhs))]
+            exprs += [x for pair in (s.cite[1] if s.cite else ()) for x in pair]
+    out: set = set()
+    for e in exprs:
+        if isinstance(e, (sp.Basic, sp.MatrixBase)):
+            out |= e.free_symbols
+    return out
 
 
 def _steps(ks) -> str:

@@ -96,7 +96,54 @@ def hypothesis(text: str):
         return None
     if not isinstance(bound, sp.Expr) or not bound.free_symbols <= set(PARAMS.values()):
         return None
+    if str(bound) != m["bound"]:  # one spelling per bound: "Symbol('\\x52', positive=True)" is R to sympy, not
+        return None              # to a reader or to a citation's test of which hypotheses mention R
     return m["norm"], m["rel"], bound
+
+
+def hypothesis_failure(text: str) -> str:
+    """Why ``text`` is not a hypothesis a lemma may assume ("" if it is): it must be ``"<norm> <= E"`` (or
+    ``>=``) in :func:`hypothesis`'s canonical spelling (``E`` printed as sympy prints it), and an upper bound
+    ``E`` must be positive for every positive ``n, d, R, M`` — a norm bounded by ``−R`` makes every conclusion
+    vacuously true (found in review: ``‖Ax‖_∞ ≤ −R²`` if ``norm(A) <= -R`` was proved)."""
+    parsed = hypothesis(text)
+    if parsed is None:
+        return f"its hypothesis {text!r} is not of the form '<norm> <= E' with E an expression in n, d, R, M " \
+               "written as sympy prints it"
+    if parsed[1] == "<=" and parsed[2].is_positive is not True:
+        return f"its hypothesis {text!r} bounds a norm by {parsed[2]}, which is not shown positive: no point " \
+               "may satisfy it, and a lemma on no points proves nothing"
+    return ""
+
+
+_PROFILES = ({"real": True}, {"positive": True})  # matrix()/vector() entries, quantity() and the parameters
+
+
+def symbol_failure(symbols) -> str:
+    """Why a lemma's ``symbols`` (from its steps, goal and citations) are not the checker's ("" if they are).
+
+    Every symbol carries the assumptions of an entry (real) or of a quantity or parameter (positive), the
+    parameters and dimensions are this module's ``n, d, R, M``, and no name stands for two symbols. Found in
+    review: ``Symbol('R', positive=True, integer=True)`` prints as R, the checker's sampling set it to R's
+    value, and ``compose`` used ``R ≥ 1`` to prove ``‖Ax‖_∞ ≤ R·R²`` (false for R < 1); a ``zero=True`` R made
+    ``R·R² = 0`` to :func:`._zero.is_zero`."""
+    names: dict[str, sp.Symbol] = {}
+
+    def given(sym) -> str:  # the assumptions it was made with (sympy keeps them; all derived ones otherwise)
+        made = getattr(sym, "_assumptions_orig", None) or sym.assumptions0
+        return ", ".join(f"{k}={v}" for k, v in made.items())
+
+    for sym in sorted(symbols, key=str):
+        if not isinstance(sym, sp.Symbol) or isinstance(sym, sp.Dummy):
+            continue
+        if sym.name in PARAMS and sym != PARAMS[sym.name]:
+            return f"it uses a symbol named {sym.name} ({given(sym)}) that is not the parameter {sym.name}"
+        if all(sym != sp.Symbol(sym.name, **a) for a in _PROFILES):
+            return f"its symbol {sym.name} is made with {given(sym)}: the checker's symbols are real entries or " \
+                   "positive quantities, and further assumptions would be used by sympy in the proof"
+        if names.setdefault(sym.name, sym) != sym:
+            return f"two different symbols are both named {sym.name}"
+    return ""
 
 
 # The goal of a Bound: WRT_SYMBOL[wrt] on the right, bound_lhs(...) on the left.
