@@ -11,11 +11,11 @@ and the textbook forms carry at most a small constant factor more rounding than 
   textbook ``df∘g + f∘(df − ⟨f, df⟩ − ⟨df, c⟩)``, :func:`normalized_hvp` derives it);
   ``du = u∘ds``, ``dh = du − ⟨du, 1⟩ b``, ``dp = du∘g + u∘(dh − ⟨dh, b⟩)`` (rescaled).
 
-Each kernel works in at most four preallocated k × n buffers (``exp``, the reciprocal row sum and the
-``p`` assembly in place; row inner products by ``vecdot``, which forms no temporary) and returns, with its
-rows, a per-row flag of the rows it cannot vouch for: dominated rows, and for the rescaled version rows
-with a target entry above ½ (there ``h_i − ⟨h, b⟩`` cancels, as ``b_i ≈ 1``) or whose ``h`` or ``p`` is
-outside ``e^{±0.4·log(max)}`` (there :func:`attnreg._rows.row_scale` would rescale them).
+Each kernel works in at most four preallocated buffers of its rows (``exp``, the reciprocal row sum and the
+``p`` assembly in place, ``p`` over the logits or their direction; row inner products by ``vecdot``, which forms
+no temporary) and returns, with its rows, a per-row flag of the rows it cannot vouch for: dominated rows, and
+for the rescaled version rows with a target entry above ½ (there ``h_i − ⟨h, b⟩`` cancels, as ``b_i ≈ 1``) or
+whose ``h`` or ``p`` is outside ``e^{±0.4·log(max)}`` (there :func:`attnreg._rows.row_scale` would rescale them).
 Flagged rows are recomputed by the stable kernels (:mod:`attnreg._sweep`). The logits are shifted by the row
 maximum only on rows outside the safe window of :func:`attnreg._rows.window` (normalized), and only when the
 caller could not prove from an O(nd) bound that every row is inside it (``safe``); a rescaled row outside the
@@ -257,14 +257,15 @@ def _softmax_(o, S, *, safe, lo, hi):
 
 
 def normalized(o, S, Bb, C, *, safe, lo, hi, with_p=True):
-    """Rows ``ℓ`` (k,), ``P`` (in ``C``; ``S`` becomes ``F``) and the flags; ``S`` holds the logits on entry."""
+    """Rows ``ℓ`` (k,), ``P`` (in ``S``, over ``F``; ``S`` is ``F`` when ``with_p`` is false) and the flags; ``S``
+    holds the logits on entry, ``C`` is scratch."""
     flags = _softmax_(o, S, safe=safe, lo=lo, hi=hi)
     o.sub(S, Bb, C)
     loss = 0.5 * o.dot_rows(C, C)
     if with_p:
         s = o.dot_rows(S, C)
         o.sub(C, s[:, None], C)
-        o.mul(C, S, C)
+        o.mul(C, S, S)
     return loss, flags
 
 
@@ -315,7 +316,8 @@ def _rescaled_u(o, S, Bb, *, safe, lo, hi):
 
 
 def rescaled(o, S, Bb, C, *, safe, lo, hi, big, with_p=True):
-    """Rows ``ℓ`` at log-scale 0, ``P`` (in ``C``, log-scale 0; ``S`` becomes ``u``) and the flags."""
+    """Rows ``ℓ`` at log-scale 0, ``P`` (in ``S``, log-scale 0, over ``u``; ``S`` is ``u`` when ``with_p`` is
+    false) and the flags; ``C`` is scratch."""
     n = S.shape[1]
     total, flags = _rescaled_u(o, S, Bb, safe=safe, lo=lo, hi=hi)
     o.mul(Bb, total[:, None], C)
@@ -325,13 +327,14 @@ def rescaled(o, S, Bb, C, *, safe, lo, hi, big, with_p=True):
     flags = flags | ~_calm(o, hh, n, big)
     if with_p:
         o.sub(C, o.dot_rows(C, Bb)[:, None], C)
-        o.mul(C, S, C)                                 # p = u∘g
-        flags = flags | ~_calm(o, o.dot_rows(C, C), n, big)
+        o.mul(C, S, S)                                 # p = u∘g
+        flags = flags | ~_calm(o, o.dot_rows(S, S), n, big)
     return loss, flags
 
 
 def rescaled_hvp(o, S, Bb, C, dS, T, *, safe, lo, hi, big):
-    r"""``dP`` (in ``C``, log-scale 0), the flags and ``Σ h²`` per row; buffers ``S, C, dS, T`` (k × n).
+    r"""``dP`` (in ``dS``, log-scale 0), the flags and ``Σ h²`` per row; buffers ``S, C, dS, T`` (k × n; ``C``
+    and ``T`` scratch).
 
     ``du = u∘ds``, ``dα = Σ du``, ``κ = ⟨dh, b⟩ = ⟨du, b⟩ − dα·⟨b, b⟩``, ``dp = du∘g + u∘(du − dα b − κ)``.
 
@@ -367,6 +370,6 @@ def rescaled_hvp(o, S, Bb, C, dS, T, *, safe, lo, hi, big):
     o.sub(dS, T, dS)                                   # dh
     o.sub(dS, kappa[:, None], dS)                      # dg
     o.mul(dS, S, dS)                                   # u∘dg
-    o.add(C, dS, C)
-    flags = flags | ~_calm(o, hh, n, big) | ~_calm(o, o.dot_rows(C, C), n, big)
-    return C, flags, hh
+    o.add(C, dS, dS)                                   # dp
+    flags = flags | ~_calm(o, hh, n, big) | ~_calm(o, o.dot_rows(dS, dS), n, big)
+    return dS, flags, hh
