@@ -164,8 +164,8 @@ def test_tiny_numpy_run_writes_well_formed_json(tmp_path):
 
 def test_memory_only_run_reports_peaks_in_blocks_and_times_nothing(tmp_path):
     """``--memory-only``: one row per cell with the default block and the peak in MiB and in blocks; attnreg's
-    loss+grad peak holds at least its two k × n buffers (n = 1024: 256-row blocks on a 512 KiB L2) and stays
-    below one n × n array, which the whole floor allocates."""
+    loss+grad peak holds at least its logits' block and half-block scratch (n = 1024: 256-row blocks on a 512 KiB
+    L2), at most 4 blocks, below one n × n array, which the whole floor allocates."""
     import attnreg._threads as threads
 
     out = tmp_path / "mem.json"
@@ -181,7 +181,7 @@ def test_memory_only_run_reports_peaks_in_blocks_and_times_nothing(tmp_path):
         block = row["block_mib"] * 2**20
         assert block == row["block_rows"] * row["n"] * 8
         if row["contender"] == "attnreg-numpy" and row["op"] == "grad" and row["block_rows"] < row["n"]:
-            assert 2 * block <= row["peak_mib"] * 2**20 < 8 * row["n"] ** 2
+            assert 1.5 * block <= row["peak_mib"] * 2**20 <= 4 * block < 8 * row["n"] ** 2
         if row["contender"] == "floor":
             assert row["peak_mib"] * 2**20 >= 8 * row["n"] ** 2
     assert "| 1 | float64 | 4 | 1024 |" in proc.stdout and "in blocks" in proc.stdout
