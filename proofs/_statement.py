@@ -39,7 +39,7 @@ import sympy as sp
 from ._core import Estimate, Lemma, Step
 from ._fixed import construction, has_index_form, reviewed
 from ._title import title_failure
-from .symbols import hypothesis_failure, symbol_failure
+from .symbols import expression_failure, hypothesis_failure
 
 SEP = "; "
 
@@ -89,7 +89,7 @@ def statement_failures(lemma: Lemma, steps) -> list[str]:
     """Why ``lemma``'s claim is not what its ``steps`` (built at the checker's base size) state; [] when it is."""
     steps = list(steps)
     why = title_failure(lemma.title) or next(filter(None, map(hypothesis_failure, lemma.assume)), "") \
-        or symbol_failure(_symbols(lemma, steps))
+        or expression_failure(_expressions(lemma, steps))
     if why:
         return [why]
     if lemma.kind == "bound":
@@ -135,20 +135,18 @@ def statement_failures(lemma: Lemma, steps) -> list[str]:
     return []
 
 
-def _symbols(lemma: Lemma, steps) -> set:
-    """The free symbols of ``lemma``'s goal and of its steps' expressions, side identities and citation maps."""
+def _expressions(lemma: Lemma, steps) -> list:
+    """``lemma``'s goal and Bound constant and its steps' expressions, side identities and citation maps."""
     exprs: list = [] if lemma.goal is None else [lemma.goal.lhs, lemma.goal.rhs]
+    if lemma.bound is not None:
+        exprs.append(lemma.bound.value)
     for s in steps:
         if isinstance(s, Step):
             exprs += [s.lhs, s.rhs]
         elif isinstance(s, Estimate):
             exprs += [s.lhs, s.rhs, *(x for side in s.side for x in (side.lhs, side.rhs))]
             exprs += [x for pair in (s.cite[1] if s.cite else ()) for x in pair]
-    out: set = set()
-    for e in exprs:
-        if isinstance(e, (sp.Basic, sp.MatrixBase)):
-            out |= e.free_symbols
-    return out
+    return [sp.sympify(e) if isinstance(e, (int, float)) else e for e in exprs]
 
 
 def _steps(ks) -> str:

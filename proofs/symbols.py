@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 n, d, R = sp.symbols("n d R", positive=True)
 M = sp.Symbol("M", positive=True)
@@ -110,7 +111,10 @@ def hypothesis_failure(text: str) -> str:
     if parsed is None:
         return f"its hypothesis {text!r} is not of the form '<norm> <= E' with E an expression in n, d, R, M " \
                "written as sympy prints it"
-    if parsed[1] == "<=" and parsed[2].is_positive is not True:
+    if parsed[1] != "<=":
+        return f"its hypothesis {text!r} bounds a norm from below: a lemma assumes upper bounds only (positive ones, " \
+               "which the zero point satisfies together, so they are never contradictory)"
+    if parsed[2].is_positive is not True:
         return f"its hypothesis {text!r} bounds a norm by {parsed[2]}, which is not shown positive: no point " \
                "may satisfy it, and a lemma on no points proves nothing"
     return ""
@@ -119,23 +123,41 @@ def hypothesis_failure(text: str) -> str:
 _PROFILES = ({"real": True}, {"positive": True})  # matrix()/vector() entries, quantity() and the parameters
 
 
-def symbol_failure(symbols) -> str:
-    """Why a lemma's ``symbols`` (from its steps, goal and citations) are not the checker's ("" if they are).
+def expression_failure(exprs) -> str:
+    """Why a lemma's expressions (its steps', goal's, citations' and Bound's) are not built from the checker's
+    atoms ("" if they are).
 
-    Every symbol carries the assumptions of an entry (real) or of a quantity or parameter (positive), the
-    parameters and dimensions are this module's ``n, d, R, M``, and no name stands for two symbols. Found in
-    review: ``Symbol('R', positive=True, integer=True)`` prints as R, the checker's sampling set it to R's
-    value, and ``compose`` used ``R ≥ 1`` to prove ``‖Ax‖_∞ ≤ R·R²`` (false for R < 1); a ``zero=True`` R made
-    ``R·R² = 0`` to :func:`._zero.is_zero`."""
+    An atom is an exact number or a plain ``Symbol`` with the assumptions of an entry (real) or of a quantity
+    or parameter (positive), the parameters and dimensions being this module's ``n, d, R, M``, and no name
+    standing for two symbols; a function is one of sympy's own (the 57 lemmas use ``exp`` only). Found in
+    review: ``Symbol('R', positive=True, integer=True)`` prints as R, the checker's sampling set it to R's value,
+    and ``compose`` used ``R ≥ 1`` to prove ``‖Ax‖_∞ ≤ R·R²`` (false for R < 1); a ``zero=True`` R made
+    ``R·R² = 0`` to :func:`._zero.is_zero`; the same twins as a ``Dummy`` (skipped by the first version of this
+    check), and an undefined function ``F(R)`` made a positive integer but evaluating to R, proved
+    ``‖u(x)‖ ≤ √n (R/10 + 9/10) e^{R²}`` (false at R = 0.1, n = 6); a rounded ``Float`` stands for a number
+    it is not."""
     names: dict[str, sp.Symbol] = {}
 
     def given(sym) -> str:  # the assumptions it was made with (sympy keeps them; all derived ones otherwise)
         made = getattr(sym, "_assumptions_orig", None) or sym.assumptions0
         return ", ".join(f"{k}={v}" for k, v in made.items())
 
-    for sym in sorted(symbols, key=str):
-        if not isinstance(sym, sp.Symbol) or isinstance(sym, sp.Dummy):
+    atoms: set = set()
+    calls: set = set()
+    for e in exprs:
+        for part in (e if isinstance(e, sp.MatrixBase) else [e]):
+            if isinstance(part, sp.Basic):
+                atoms |= part.atoms()
+                calls |= part.atoms(sp.Function)
+    for f in sorted(calls, key=str):
+        if isinstance(f, AppliedUndef) or not type(f).__module__.startswith("sympy."):
+            return f"it applies {type(f).__name__}, which is not one of sympy's functions: the checker cannot tell " \
+                   "what it is or what sympy assumes of it"
+    for a in sorted(atoms, key=str):
+        if type(a) is sp.Symbol or isinstance(a, sp.Rational):
             continue
+        return f"it holds {a} ({type(a).__name__}), which is neither an exact number nor a plain sympy Symbol"
+    for sym in sorted((a for a in atoms if type(a) is sp.Symbol), key=str):
         if sym.name in PARAMS and sym != PARAMS[sym.name]:
             return f"it uses a symbol named {sym.name} ({given(sym)}) that is not the parameter {sym.name}"
         if all(sym != sp.Symbol(sym.name, **a) for a in _PROFILES):

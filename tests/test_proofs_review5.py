@@ -10,7 +10,7 @@ from attnreg.proofs import LEMMAS, Goal, Lemma, verify
 from attnreg.proofs import logit_box as lb
 from attnreg.proofs._core import cite, given
 from attnreg.proofs._statement import stated
-from attnreg.proofs.symbols import R, hypothesis_failure, norm_A, norm_x, symbol_failure
+from attnreg.proofs.symbols import R, expression_failure, hypothesis_failure, norm_A, norm_x
 
 pytestmark = pytest.mark.xdist_group("lemmas")
 
@@ -86,10 +86,10 @@ def test_a_negative_stated_bound_fails_the_checkers_sampling():
 
 def test_the_real_lemmas_use_the_checkers_symbols_and_hypotheses():
     from attnreg.proofs._sizes import built
-    from attnreg.proofs._statement import _symbols
+    from attnreg.proofs._statement import _expressions
 
     for lemma in LEMMAS.values():
-        assert symbol_failure(_symbols(lemma, built(lemma, lemma.sizes[0]))) == "", lemma.id
+        assert expression_failure(_expressions(lemma, built(lemma, lemma.sizes[0]))) == "", lemma.id
         assert all(hypothesis_failure(h) == "" for h in lemma.assume), lemma.id
 
 
