@@ -77,6 +77,10 @@ def _probe(o, A1, A2, X, V, xp, rows, big):
     return xp.where(ok, r1 * r2 + 0 * extra, -xp.ones_like(r1))
 
 
+PIECES = 2  # the elementwise work of a block runs on this many pieces of its rows in turn (n = 2048, d = 128,
+# rescaled, 1 and 2 threads, medians of 8 interleaved: 1, 2, 4, 8, 16 pieces took 53.3, 53.2, 56.1, 56.4, 61.9 ms for
+# loss+grad at 2 threads and 77.9, 78.9, 82.6, 85.1, 98.2 ms for the HVP: the scratch halves at no cost, smaller
+# pieces only add calls)
 PARTS = 8  # fixed partial sums over the blocks (independent of the thread count); at most this many lanes
 
 
@@ -126,7 +130,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
 
     def lane(i):
         k0 = min(block, n)
-        half = -(-k0 // 2)
+        half = -(-k0 // PIECES)
         S, C = o.empty((k0, n), A1), o.empty((half, n), A1)
         dS = o.empty((k0, n), A1) if hvp else None
         T = o.empty((half, n), A1) if hvp and not normalized else None
