@@ -79,7 +79,7 @@ def _probe(o, A1, A2, X, V, xp, rows, big):
 
 PIECES = 2  # the elementwise work of a block runs on this many pieces of its rows in turn (n = 2048, d = 128,
 # rescaled, 1 and 2 threads, medians of 8 interleaved: 1, 2, 4, 8, 16 pieces took 53.3, 53.2, 56.1, 56.4, 61.9 ms for
-# loss+grad at 2 threads and 77.9, 78.9, 82.6, 85.1, 98.2 ms for the HVP: the scratch halves at no cost, smaller
+# loss+grad at 2 threads and 77.9, 78.9, 82.6, 85.1, 98.2 ms for the HVP: the scratch halves within 1.3%, smaller
 # pieces only add calls)
 PARTS = 8  # fixed partial sums over the blocks (independent of the thread count); at most this many lanes
 
