@@ -47,7 +47,8 @@ from ._points import steps_at_points
 from ._rules import rule_violation
 from ._sample import bound_ratio
 from ._sizes import EXTRA, built, identities, size_ignored, sizes_differ, steps_vary
-from ._statement import statement_failures
+from ._statement import expressions, statement_failures
+from .symbols import expression_failure
 
 __all__ = ["BASE_SIZES", "MIN_D", "MIN_N", "Verdict", "checker_sizes", "compose", "holds", "is_zero",
            "numeric_layers", "verify"]
@@ -170,6 +171,9 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
     for size in sizes:
         steps = list(built(lemma, tuple(size)))
         estimates = [s for s in steps if isinstance(s, Estimate)]
+        why = expression_failure(expressions(lemma, steps)) if tuple(size) != tuple(sizes[0]) else ""
+        if why:  # the base size's are the statement check's; compose reads the last size's estimates
+            failures.append(f"at n={size[0]}, d={size[1]}: {why}")
         for k, s in enumerate(steps, 1):
             count += 1
             if isinstance(s, Step):
@@ -215,7 +219,10 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
     symbolic_ok = not failures
     detail, num_ok = "", None
     if numeric:
-        num_ok, detail = numeric_layers(lemma)
+        try:
+            num_ok, detail = numeric_layers(lemma)
+        except (ArithmeticError, TypeError, ValueError) as exc:  # e.g. a goal that is not a real number at a point
+            num_ok, detail = False, f"the sampling could not evaluate the lemma ({type(exc).__name__}: {exc})"
         if not num_ok:
             failures.append(f"numeric layer: {detail}")
     ok = not failures and numeric

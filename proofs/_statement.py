@@ -89,7 +89,7 @@ def statement_failures(lemma: Lemma, steps) -> list[str]:
     """Why ``lemma``'s claim is not what its ``steps`` (built at the checker's base size) state; [] when it is."""
     steps = list(steps)
     why = title_failure(lemma.title) or next(filter(None, map(hypothesis_failure, lemma.assume)), "") \
-        or expression_failure(_expressions(lemma, steps))
+        or expression_failure(expressions(lemma, steps))
     if why:
         return [why]
     if lemma.kind == "bound":
@@ -135,7 +135,7 @@ def statement_failures(lemma: Lemma, steps) -> list[str]:
     return []
 
 
-def _expressions(lemma: Lemma, steps) -> list:
+def expressions(lemma: Lemma, steps) -> list:
     """``lemma``'s goal and Bound constant and its steps' expressions, side identities and citation maps."""
     exprs: list = [] if lemma.goal is None else [lemma.goal.lhs, lemma.goal.rhs]
     if lemma.bound is not None:

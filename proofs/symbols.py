@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 
 import sympy as sp
-from sympy.core.function import AppliedUndef
 
 n, d, R = sp.symbols("n d R", positive=True)
 M = sp.Symbol("M", positive=True)
@@ -121,21 +120,27 @@ def hypothesis_failure(text: str) -> str:
 
 
 _PROFILES = ({"real": True}, {"positive": True})  # matrix()/vector() entries, quantity() and the parameters
+# The classes a lemma's expressions may be built of, by identity (not by base class or module name: a subclass of
+# Rational claiming to be non-negative, and a function class whose __module__ said "sympy.functions", each proved
+# a false bound in review 7): all that the 57 lemmas use, at every size the checker builds.
+_NODES = frozenset({sp.Symbol, sp.Add, sp.Mul, sp.Pow, sp.exp, sp.Integer, sp.Rational, type(sp.S.Half),
+                    type(sp.S.One), type(sp.S.Zero), type(sp.S.NegativeOne)})
 
 
 def expression_failure(exprs) -> str:
     """Why a lemma's expressions (its steps', goal's, citations' and Bound's) are not built from the checker's
-    atoms ("" if they are).
+    vocabulary ("" if they are).
 
-    An atom is an exact number or a plain ``Symbol`` with the assumptions of an entry (real) or of a quantity
-    or parameter (positive), the parameters and dimensions being this module's ``n, d, R, M``, and no name
-    standing for two symbols; a function is one of sympy's own (the 57 lemmas use ``exp`` only). Found in
-    review: ``Symbol('R', positive=True, integer=True)`` prints as R, the checker's sampling set it to R's value,
-    and ``compose`` used ``R ≥ 1`` to prove ``‖Ax‖_∞ ≤ R·R²`` (false for R < 1); a ``zero=True`` R made
-    ``R·R² = 0`` to :func:`._zero.is_zero`; the same twins as a ``Dummy`` (skipped by the first version of this
-    check), and an undefined function ``F(R)`` made a positive integer but evaluating to R, proved
-    ``‖u(x)‖ ≤ √n (R/10 + 9/10) e^{R²}`` (false at R = 0.1, n = 6); a rounded ``Float`` stands for a number
-    it is not."""
+    Every node of every expression is of one of the classes in :data:`_NODES` (exactly: plain ``Symbol``,
+    ``Integer``, ``Rational`` and its singletons, ``Add``, ``Mul``, ``Pow``, ``exp``: all that the 57 lemmas use);
+    every symbol has the assumptions of an entry (real) or of a quantity or parameter (positive), the parameters
+    being this module's ``n, d, R, M``; no name stands for two symbols. Found in review, each proving a false
+    bound: ``Symbol('R', positive=True, integer=True)`` (printed R, set to R's value by the sampling, ``R ≥ 1`` to
+    ``compose``: ``‖Ax‖_∞ ≤ R·R²``, false for R < 1); a ``zero=True`` R (``R·R² = 0`` to :func:`._zero.is_zero`);
+    the same twins as ``Dummy`` symbols; an undefined function ``F(R)`` made a positive integer that evaluates
+    to R (``‖u(x)‖ ≤ √n (R/10 + 9/10) e^{R²}``, false at R = 0.1, n = 6), again as a ``Function`` subclass whose
+    ``__module__`` said ``sympy.functions``; a ``Rational`` subclass printed −10⁻⁶ and claiming to be
+    non-negative (``‖Ax‖_∞ ≤ R² − 10⁻⁶``); a rounded ``Float``."""
     names: dict[str, sp.Symbol] = {}
 
     def given(sym) -> str:  # the assumptions it was made with (sympy keeps them; all derived ones otherwise)
@@ -143,20 +148,19 @@ def expression_failure(exprs) -> str:
         return ", ".join(f"{k}={v}" for k, v in made.items())
 
     atoms: set = set()
-    calls: set = set()
     for e in exprs:
         for part in (e if isinstance(e, sp.MatrixBase) else [e]):
-            if isinstance(part, sp.Basic):
-                atoms |= part.atoms()
-                calls |= part.atoms(sp.Function)
-    for f in sorted(calls, key=str):
-        if isinstance(f, AppliedUndef) or not type(f).__module__.startswith("sympy."):
-            return f"it applies {type(f).__name__}, which is not one of sympy's functions: the checker cannot tell " \
-                   "what it is or what sympy assumes of it"
-    for a in sorted(atoms, key=str):
-        if type(a) is sp.Symbol or isinstance(a, sp.Rational):
-            continue
-        return f"it holds {a} ({type(a).__name__}), which is neither an exact number nor a plain sympy Symbol"
+            if not isinstance(part, sp.Basic):
+                continue
+            for node in sp.preorder_traversal(part):
+                kind = type(node)
+                if not any(kind is c for c in _NODES):  # identity: a metaclass could make == and hash say anything
+                    what = "function" if isinstance(node, sp.Function) else "number" if node.is_Number else "node"
+                    return f"it holds the {what} {node} of class {kind.__module__}.{kind.__qualname__}, which is " \
+                           "not in the checker's vocabulary (plain Symbol, exact Integer or Rational, Add, Mul, Pow, " \
+                           "exp: sympy's own classes, compared by identity)"
+                if not node.args:
+                    atoms.add(node)
     for sym in sorted((a for a in atoms if type(a) is sp.Symbol), key=str):
         if sym.name in PARAMS and sym != PARAMS[sym.name]:
             return f"it uses a symbol named {sym.name} ({given(sym)}) that is not the parameter {sym.name}"

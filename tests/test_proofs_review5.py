@@ -86,10 +86,10 @@ def test_a_negative_stated_bound_fails_the_checkers_sampling():
 
 def test_the_real_lemmas_use_the_checkers_symbols_and_hypotheses():
     from attnreg.proofs._sizes import built
-    from attnreg.proofs._statement import _expressions
+    from attnreg.proofs._statement import expressions
 
     for lemma in LEMMAS.values():
-        assert expression_failure(_expressions(lemma, built(lemma, lemma.sizes[0]))) == "", lemma.id
+        assert expression_failure(expressions(lemma, built(lemma, lemma.sizes[0]))) == "", lemma.id
         assert all(hypothesis_failure(h) == "" for h in lemma.assume), lemma.id
 
 
