@@ -39,7 +39,7 @@ import sympy as sp
 
 from ._algebra import BASE_SIZES, MIN_D, MIN_N, checker_sizes, compose, holds, is_zero
 from ._cite import _assumption, _citation
-from ._core import RELATIONS, RULES, Estimate, Lemma, Step
+from ._core import RELATIONS, RULES, Estimate, Lemma, Same, Step
 from ._fixed import fixed_size_failures
 from ._goals import goal_ratio
 from ._numeric import context
@@ -130,7 +130,7 @@ def _rests_on(lemma: Lemma, known: dict) -> tuple:
             continue
         seen[name] = known.get(name)
         todo += list(getattr(seen[name], "requires", ()))
-    return tuple(sorted(seen.items(), key=lambda kv: kv[0]))
+    return tuple((name, Same(obj)) for name, obj in sorted(seen.items(), key=lambda kv: kv[0]))
 
 
 def numeric_layers(lemma: Lemma) -> tuple[bool, str]:
@@ -160,7 +160,7 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
     or the verdict fails naming it. ``ok`` is True only when every layer ran and passed. ``known`` maps ids to
     the lemmas a citation or a ``requires`` may name (:func:`attnreg.proofs.verify` passes :data:`LEMMAS`)."""
     sizes, ignored = checker_sizes(lemma, tuple(sizes or ()))
-    key = (lemma, sizes, _rests_on(lemma, known), numeric)
+    key = (Same(lemma), sizes, _rests_on(lemma, known), numeric)  # by identity: never the lemma's own ==
     if key in _CACHE:
         return _CACHE[key]
     full = None if numeric else _CACHE.get((*key[:3], True))

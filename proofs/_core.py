@@ -76,6 +76,24 @@ RELATIONS = ("<=", ">=", "=")
 INSTANCE = "instance"  # discharge marker: the hypothesis "norm(T) <= R" holds with R := ||T||
 
 
+class Same:
+    """``obj`` as a cache key by identity: equal only to a key of the very same object. A lemma's own ``==``
+    (a dataclass's, which ends in its expressions' ``__eq__``) is not asked: found in review, a ``Mul`` subclass
+    claiming to equal u_upper's real constant made a forged lemma "equal" to the real one, so it received the real
+    one's cached verdict with no check run. The key holds ``obj``, so its id is not reused while cached."""
+
+    __slots__ = ("obj",)
+
+    def __init__(self, obj):
+        self.obj = obj
+
+    def __eq__(self, other):
+        return isinstance(other, Same) and other.obj is self.obj
+
+    def __hash__(self):
+        return id(self.obj)
+
+
 @dataclass(frozen=True)
 class Step:
     """An exact identity ``lhs = rhs``; ``claim`` is how a reader sees it, ``why`` the justification."""

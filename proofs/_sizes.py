@@ -16,13 +16,18 @@ import re
 import sympy as sp
 
 from ._algebra import BASE_SIZES
-from ._core import Estimate, Lemma, Step
+from ._core import Estimate, Lemma, Same, Step
+
+
+def built(lemma: Lemma, size) -> tuple:
+    """``lemma.steps(*size)``, built once per process and lemma object (the checker, the size checks and the
+    renderer share it; keyed by identity, :class:`._core.Same`)."""
+    return _built(Same(lemma), tuple(size))
 
 
 @functools.lru_cache(maxsize=512)
-def built(lemma: Lemma, size) -> tuple:
-    """``lemma.steps(*size)``, built once per process (the checker, the size checks and the renderer share it)."""
-    return tuple(lemma.steps(*size))
+def _built(lemma: Same, size) -> tuple:
+    return tuple(lemma.obj.steps(*size))
 
 
 def identities(lemma: Lemma, size=BASE_SIZES[0]) -> list[tuple[str, Step]]:

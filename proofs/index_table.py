@@ -40,7 +40,7 @@ from ._algebra import BASE_SIZES, is_zero
 from ._digest import digest
 from ._fixed import reviewed
 from ._linked import LINKED
-from ._core import Lemma, Step
+from ._core import Lemma, Same, Step
 from ._numeric import RESIDUAL_DIGITS
 from ._points import DIGITS, _value
 from ._sizes import _families, identities
@@ -135,14 +135,22 @@ def link(table: str, key, step: Step, size=BASE_SIZES[0], *, exact: bool = True)
     return ""
 
 
-@functools.cache
 def _built(lemma: Lemma) -> dict:
-    return dict(identities(lemma))
+    return _built_same(Same(lemma))
 
 
 @functools.cache
+def _built_same(lemma: Same) -> dict:  # by identity (._core.Same), not by the lemma's own ==
+    return dict(identities(lemma.obj))
+
+
 def _linked(table: str, key, lemma: Lemma, exact: bool) -> str:
-    steps = _built(lemma)
+    return _linked_same(table, key, Same(lemma), exact)
+
+
+@functools.cache
+def _linked_same(table: str, key, same: Same, exact: bool) -> str:
+    steps = _built(same.obj)
     return link(table, key, steps[key[1]], exact=exact) if key[1] in steps else f"the lemma has no {key[1]}"
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 
 import sympy as sp
+from sympy.core.assumptions import _assume_defined
 
 n, d, R = sp.symbols("n d R", positive=True)
 M = sp.Symbol("M", positive=True)
@@ -123,6 +124,7 @@ _PROFILES = ({"real": True}, {"positive": True})  # matrix()/vector() entries, q
 # The classes a lemma's expressions may be built of, by identity (not by base class or module name: a subclass of
 # Rational claiming to be non-negative, and a function class whose __module__ said "sympy.functions", each proved
 # a false bound in review 7): all that the 57 lemmas use, at every size the checker builds.
+_FACTS = tuple(sorted(_assume_defined))  # every fact sympy's assumptions decide (positive, zero, integer, …)
 _NODES = frozenset({sp.Symbol, sp.Add, sp.Mul, sp.Pow, sp.exp, sp.Integer, sp.Rational, type(sp.S.Half),
                     type(sp.S.One), type(sp.S.Zero), type(sp.S.NegativeOne)})
 
@@ -164,9 +166,13 @@ def expression_failure(exprs) -> str:
     for sym in sorted((a for a in atoms if type(a) is sp.Symbol), key=str):
         if sym.name in PARAMS and sym != PARAMS[sym.name]:
             return f"it uses a symbol named {sym.name} ({given(sym)}) that is not the parameter {sym.name}"
-        if all(sym != sp.Symbol(sym.name, **a) for a in _PROFILES):
+        canon = next((c for c in (sp.Symbol(sym.name, **a) for a in _PROFILES) if c == sym), None)
+        if canon is None:
             return f"its symbol {sym.name} is made with {given(sym)}: the checker's symbols are real entries or " \
                    "positive quantities, and further assumptions would be used by sympy in the proof"
+        if hash(sym) != hash(canon) or any(getattr(sym, f"is_{f}") != getattr(canon, f"is_{f}") for f in _FACTS):
+            return f"its symbol {sym.name} equals the checker's {sym.name} but answers sympy's questions about it " \
+                   "(its hash or its facts) otherwise: it was altered after it was made"
         if names.setdefault(sym.name, sym) != sym:
             return f"two different symbols are both named {sym.name}"
     return ""
