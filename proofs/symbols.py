@@ -164,6 +164,8 @@ def expression_failure(exprs) -> str:
                 if not node.args:
                     atoms.add(node)
     for sym in sorted((a for a in atoms if type(a) is sp.Symbol), key=str):
+        if type(sym.name) is not str:  # noqa: E721  (a str subclass can print one name and compare as another)
+            return f"its symbol {sym.name} has a name of class {type(sym.name).__qualname__}, not str"
         if sym.name in PARAMS and sym != PARAMS[sym.name]:
             return f"it uses a symbol named {sym.name} ({given(sym)}) that is not the parameter {sym.name}"
         canon = next((c for c in (sp.Symbol(sym.name, **a) for a in _PROFILES) if c == sym), None)
