@@ -259,7 +259,10 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
         failures.append("an identity lemma (no goal) has estimate steps, which prove nothing here")
     failures += [f"statement: {why}" for why in statement_failures(lemma, built(lemma, tuple(sizes[0])))]
     composed, trail = None, ()
-    if lemma.goal is not None:
+    late = expression_failure(expressions(lemma, estimates)) if lemma.goal is not None else ""
+    if late:  # again just before compose: the lemma's code ran since (other sizes built for the checks above)
+        failures.append(f"before composing: {late}")
+    if lemma.goal is not None and not late:
         ok, composed, trail, why = compose(lemma.goal, estimates)
         if not ok:
             failures.append(why)

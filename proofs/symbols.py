@@ -129,6 +129,31 @@ _NODES = frozenset({sp.Symbol, sp.Add, sp.Mul, sp.Pow, sp.exp, sp.Integer, sp.Ra
                     type(sp.S.One), type(sp.S.Zero), type(sp.S.NegativeOne)})
 
 
+_SINGLETONS = (type(sp.S.Half), type(sp.S.One), type(sp.S.Zero), type(sp.S.NegativeOne))
+
+
+def _fresh(node):
+    """``node`` made anew from its arguments (or its value), outside sympy's cache, with no fact told: what
+    sympy's own rules answer for it. Found in review: a genuine ``Add`` (100 − R) whose fact store was replaced
+    by one saying positive proved ‖Ax‖_∞ ≤ R² + R(100 − R) (false for R > 100)."""
+    kind = type(node)
+    if kind is sp.Add or kind is sp.Mul:
+        return kind._from_args(node.args)
+    if kind is sp.Pow:
+        out = sp.Basic.__new__(kind, *node.args)
+        out.is_commutative = node.args[0].is_commutative and node.args[1].is_commutative  # as Pow.__new__ sets it
+        return out
+    if kind is sp.Integer or kind is sp.Rational:
+        out = sp.Expr.__new__(kind)
+        out.p = node.p
+        if kind is sp.Rational:
+            out.q = node.q
+        return out
+    if kind in _SINGLETONS:  # one object each for all of sympy: altering one is a global rewrite (out of scope)
+        return node
+    return sp.Basic.__new__(kind, *node.args)  # exp
+
+
 def expression_failure(exprs) -> str:
     """Why a lemma's expressions (its steps', goal's, citations' and Bound's) are not built from the checker's
     vocabulary ("" if they are).
@@ -150,19 +175,35 @@ def expression_failure(exprs) -> str:
         return ", ".join(f"{k}={v}" for k, v in made.items())
 
     atoms: set = set()
+    nodes: list = []
+    seen: dict = {}  # id → node (kept alive, so no id is reused during the call)
     for e in exprs:
         for part in (e if isinstance(e, sp.MatrixBase) else [e]):
             if not isinstance(part, sp.Basic):
                 continue
-            for node in sp.preorder_traversal(part):
+            stack = [part]
+            while stack:
+                node = stack.pop()
+                if id(node) in seen:  # one object, one subtree: checked once per call
+                    continue
+                seen[id(node)] = node
+                stack.extend(node.args)
                 kind = type(node)
                 if not any(kind is c for c in _NODES):  # identity: a metaclass could make == and hash say anything
                     what = "function" if isinstance(node, sp.Function) else "number" if node.is_Number else "node"
                     return f"it holds the {what} {node} of class {kind.__module__}.{kind.__qualname__}, which is " \
                            "not in the checker's vocabulary (plain Symbol, exact Integer or Rational, Add, Mul, Pow, " \
                            "exp: sympy's own classes, compared by identity)"
+                if kind is not sp.Symbol:
+                    nodes.append(node)
                 if not node.args:
                     atoms.add(node)
+    for node in reversed(nodes):  # arguments before the nodes built of them
+        fresh = _fresh(node)
+        told = dict(node._assumptions)
+        if any(getattr(fresh, f"is_{k}") != v for k, v in told.items()):
+            return f"its subexpression {node} answers sympy's questions about it otherwise than the same " \
+                   "expression made anew: its facts were altered after it was made"
     for sym in sorted((a for a in atoms if type(a) is sp.Symbol), key=str):
         if type(sym.name) is not str:  # noqa: E721  (a str subclass can print one name and compare as another)
             return f"its symbol {sym.name} has a name of class {type(sym.name).__qualname__}, not str"

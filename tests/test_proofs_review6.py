@@ -14,6 +14,8 @@ from attnreg.proofs import u_upper as uu
 from attnreg.proofs._statement import stated
 from attnreg.proofs.symbols import R, hypothesis_failure, n
 
+from _forged import Rf
+
 pytestmark = pytest.mark.xdist_group("lemmas")
 
 
@@ -21,18 +23,6 @@ def failures(lemma):
     v = verify(lemma, known=dict(LEMMAS, **{lemma.id: lemma}))
     assert not v.ok
     return " | ".join(v.failures)
-
-
-class Rf(sp.Function):
-    """A positive integer to sympy, R to evalf, printed as R."""
-    is_positive = True
-    is_integer = True
-
-    def _eval_evalf(self, prec):
-        return self.args[0]._eval_evalf(prec)
-
-    def _sympystr(self, printer):
-        return printer._print(self.args[0])
 
 
 class RLook(sp.Dummy):

@@ -14,6 +14,8 @@ from attnreg.proofs import u_upper as uu
 from attnreg.proofs._statement import stated
 from attnreg.proofs.symbols import R, n
 
+from _forged import Rf
+
 pytestmark = pytest.mark.xdist_group("lemmas")
 
 VOCABULARY = "which is not in the checker's vocabulary"
@@ -49,17 +51,9 @@ class Neg(sp.Rational):
         return self is other
 
 
-class Rf(sp.Function):
-    """A positive integer to sympy, R to evalf, printed as R, and claiming to live in sympy."""
+class RfSympy(Rf):
+    """Review 6's Rf, claiming to live in sympy."""
     __module__ = "sympy.functions.elementary.miscellaneous"
-    is_positive = True
-    is_integer = True
-
-    def _eval_evalf(self, prec):
-        return self.args[0]._eval_evalf(prec)
-
-    def _sympystr(self, printer):
-        return printer._print(self.args[0])
 
 
 def test_a_rational_subclass_is_refused():
@@ -70,10 +64,10 @@ def test_a_rational_subclass_is_refused():
 
 def test_a_function_with_a_sympy_module_name_is_refused():
     """Was proved: ‖u(x)‖ ≤ √n (R/10 + 9/10) e^{R²} if ‖A‖, ‖x‖ ≤ R (false at n = 6, R = 0.1)."""
-    value = sp.sqrt(n) * sp.exp(R ** 2) * (1 + (Rf(R) - 1) / 10)
+    value = sp.sqrt(n) * sp.exp(R ** 2) * (1 + (RfSympy(R) - 1) / 10)
     lem = stated(dataclasses.replace(LEMMAS["u_upper"], bound=dataclasses.replace(uu.BOUND, value=value),
                                      goal=Goal(uu.U2, "<=", value)))
-    assert f"Rf, {VOCABULARY}" in failures(lem)
+    assert f"RfSympy, {VOCABULARY}" in failures(lem)
 
 
 @pytest.mark.parametrize("node", [sp.Abs(R - 1), sp.Max(R, 1), sp.floor(R), sp.Integral(R, (R, 0, 1)), sp.pi,

@@ -1,0 +1,14 @@
+"""Objects the proof-checker reviews forged, shared by their tests."""
+import sympy as sp
+
+
+class Rf(sp.Function):
+    """A positive integer to sympy, R to evalf, printed as R."""
+    is_positive = True
+    is_integer = True
+
+    def _eval_evalf(self, prec):
+        return self.args[0]._eval_evalf(prec)
+
+    def _sympystr(self, printer):
+        return printer._print(self.args[0])
