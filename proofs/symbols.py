@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 
 import sympy as sp
-from sympy.core.assumptions import _assume_defined
+from sympy.core.assumptions import StdFactKB, _assume_defined
 
 n, d, R = sp.symbols("n d R", positive=True)
 M = sp.Symbol("M", positive=True)
@@ -198,7 +198,12 @@ def expression_failure(exprs) -> str:
                     nodes.append(node)
                 if not node.args:
                     atoms.add(node)
-    for node in reversed(nodes):  # arguments before the nodes built of them
+    for node in (*reversed(nodes), *(a for a in atoms if type(a) is sp.Symbol)):  # arguments before their nodes
+        if type(node._assumptions) is not StdFactKB:  # sympy's own store: a subclass can answer what it does not hold
+            return f"its subexpression {node} keeps its facts in a {type(node._assumptions).__qualname__}, not " \
+                   "sympy's own store: its facts were altered after it was made"
+        if type(node) is sp.Symbol:
+            continue
         fresh = _fresh(node)
         told = dict(node._assumptions)
         if any(getattr(fresh, f"is_{k}") != v for k, v in told.items()):

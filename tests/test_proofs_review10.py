@@ -13,6 +13,14 @@ from attnreg.proofs.symbols import R, expression_failure
 
 pytestmark = pytest.mark.xdist_group("lemmas")
 
+
+@pytest.fixture(autouse=True)
+def fresh_sympy_cache():
+    """An altered node must not reach another test through sympy's constructor cache (nor come from one)."""
+    sp.core.cache.clear_cache()
+    yield
+    sp.core.cache.clear_cache()
+
 ALTERED = "its facts were altered after it was made"
 
 
@@ -32,8 +40,6 @@ def test_a_node_whose_facts_were_altered_is_refused(cached):
     forged = stated(dataclasses.replace(real, goal=Goal(real.goal.lhs, "<=", R ** 2 + R * B)))
     v = verify(forged, known=dict(LEMMAS, **{forged.id: forged}))
     assert not v.ok and any(ALTERED in f for f in v.failures), v.failures
-    if cached:
-        sp.core.cache.clear_cache()  # the altered Add must not reach other tests through sympy's cache
 
 
 def test_altered_numbers_and_powers_are_refused_and_genuine_ones_pass():
