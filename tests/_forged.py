@@ -1,4 +1,5 @@
 """Objects the proof-checker reviews forged, shared by their tests."""
+import pytest
 import sympy as sp
 
 
@@ -12,3 +13,11 @@ class Rf(sp.Function):
 
     def _sympystr(self, printer):
         return printer._print(self.args[0])
+
+
+@pytest.fixture(autouse=True)
+def fresh_sympy_cache():
+    """An altered node must not reach another test through sympy's constructor cache (nor come from one)."""
+    sp.core.cache.clear_cache()
+    yield
+    sp.core.cache.clear_cache()

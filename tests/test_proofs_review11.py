@@ -10,17 +10,10 @@ import sympy as sp
 
 from attnreg.proofs import LEMMAS, Goal, verify
 from attnreg.proofs._statement import stated
+from _forged import fresh_sympy_cache  # noqa: F401  (autouse)
 from attnreg.proofs.symbols import R
 
 pytestmark = pytest.mark.xdist_group("lemmas")
-
-
-@pytest.fixture(autouse=True)
-def fresh_sympy_cache():
-    """An altered node must not reach another test through sympy's constructor cache (nor come from one)."""
-    sp.core.cache.clear_cache()
-    yield
-    sp.core.cache.clear_cache()
 
 POS = dict(positive=True, nonnegative=True, negative=False, nonpositive=False, zero=False, nonzero=True,
            extended_positive=True, extended_nonnegative=True, extended_negative=False, extended_nonpositive=False,
