@@ -76,7 +76,7 @@ class BufferPool:
             self.free = []
 
 
-LANE_BUFFERS = 5  # the most a lane takes: S, C, dS, T (k × n) and the k × d product (the rescaled HVP)
+LANE_BUFFERS = 5  # the most a lane takes: S, dS (k × n), C, T (half that) and the k × d product (rescaled HVP)
 POOL = BufferPool(keep=LANE_BUFFERS * 8)  # 8 = attnreg._fastsweep.PARTS, the most lanes: no call of any
 # thread count re-allocates a buffer the previous call gave back (at keep=8 a 2-thread rescaled HVP, 10
 # buffers, allocated two fresh ones on every call: a first touch of 2–4 MiB), within max_bytes in all
@@ -141,11 +141,6 @@ class NumpyOps:
     def rowsum(self, a):
         return a.sum(axis=1)
 
-    def col_sq(self, a):
-        """``Σ_j a_jk²`` per column: einsum walks the rows in memory order (``dot_rows`` of ``a.T`` made
-        one strided dot per column, 10× slower at 128 × 2048)."""
-        return self.np.einsum("ij,ij->j", a, a)
-
     def rowmax(self, a):
         return a.max(axis=1)
 
@@ -197,9 +192,6 @@ class TorchOps(NumpyOps):
 
     def rowsum(self, a):
         return a.sum(dim=1)
-
-    def col_sq(self, a):
-        return self.t.linalg.vecdot(a, a, dim=0)
 
     def dot_rows(self, a, b):
         return self.t.linalg.vecdot(a, b, dim=1)  # 3x faster than einsum on CPU, no temporary

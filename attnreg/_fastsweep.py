@@ -151,11 +151,10 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                     got = [_kernel(o, Sk[r:r + half], Bb[r:r + half], C, None if dS is None else dS[:k][r:r + half], T,
                                    hvp=hvp, normalized=normalized, safe=safe, lo=lo, hi=hi, big=big, want_p=want_p)
                            for r in range(0, k, half)]  # the elementwise work in halves: C, T hold half a block
-                    rows, flags, w = (p[0] if len(got) == 1 else xp.concat(p) for p in zip(*got))
+                    w, flags = (p[0] if len(got) == 1 else xp.concat(p) for p in zip(*got))
                     Pk = dS[:k] if hvp else Sk  # P (or dP) is written over the logits (or their direction)
-                    rows = None if hvp else rows
-                    wit = xp.sum(w)
-                    witness = witness + wit
+                    rows = None if hvp else w  # loss+grad: the rows' losses are the witness
+                    witness = witness + xp.sum(w)
                     if fix_now:
                         idx = o.np.flatnonzero(flags)
                         if idx.size:
@@ -241,19 +240,20 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
 
 def _kernel(o, S, Bb, C, dS, T, *, hvp, normalized, safe, lo, hi, big, want_p):
     """One run of the fast row kernel on the rows of ``S`` (``C``, ``T``: scratch of at least as many rows):
-    ``(rows, flags, witness)``; ``P`` (or ``dP``) is left in ``S`` (or ``dS``)."""
+    ``(witness, flags)``, the witness being the rows' losses (loss+grad) or ``Σ h²`` / ``⟨f, c⟩`` (HVP), finite only
+    where the rows of B are; ``P`` (or ``dP``) is left in ``S`` (or ``dS``)."""
     m = S.shape[0]
     C = C[:m]
     if not hvp:
         kernel = _fastrows.normalized if normalized else _fastrows.rescaled
         extra = {} if normalized else {"big": big}
         rows, flags = kernel(o, S, Bb, C, safe=safe, lo=lo, hi=hi, with_p=want_p, **extra)
-        return rows, flags, rows
+        return rows, flags
     if normalized:
         _, flags, w = _fastrows.normalized_hvp(o, S, Bb, C, dS, safe=safe, lo=lo, hi=hi)
     else:
         _, flags, w = _fastrows.rescaled_hvp(o, S, Bb, C, dS, T[:m], safe=safe, lo=lo, hi=hi, big=big)
-    return w, flags, w
+    return w, flags
 
 
 def host_views(torch, *arrays):
@@ -268,8 +268,8 @@ def host_views(torch, *arrays):
     return [None if a is None else a.detach().numpy() for a in arrays]
 
 
-def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, X, V, A2, normalized, want_p):
-    """Recompute the flagged rows ``idx`` of a NumPy block with the stable kernels."""
+def _fix(idx, Ab, Bb, rows, Pk, sl, sg, *, xp, X, V, A2, normalized, want_p):
+    """Recompute the flagged rows ``idx`` of a NumPy block with the stable kernels (``P`` or ``dP`` into ``Pk``)."""
     Ax, Bx = Ab[idx, :], Bb[idx, :]
     Sx = (Ax @ X) @ A2.T
     if normalized:
@@ -278,9 +278,9 @@ def _fix(idx, Ab, Bb, rows, Ck, sl, sg, *, xp, X, V, A2, normalized, want_p):
         else:
             P = _rows.normalized_hvp(Sx, Bx, (Ax @ V) @ A2.T, xp=xp)
         if P is not None:
-            Ck[idx] = P
+            Pk[idx] = P
         return
-    Ck[idx] = 0
+    Pk[idx] = 0
     if rows is not None:
         rows[idx] = 0
         t, lr, mu, P = _rows.rescaled(Sx, Bx, xp=xp, with_p=want_p)
