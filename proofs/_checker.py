@@ -39,7 +39,7 @@ import sympy as sp
 
 from ._algebra import BASE_SIZES, MIN_D, MIN_N, checker_sizes, compose, holds, is_zero
 from ._cite import _assumption, _citation
-from ._core import RELATIONS, RULES, Bound, Estimate, Goal, Lemma, Same, Step
+from ._core import RELATIONS, RULES, Estimate, Lemma, Same, Step
 from ._fixed import fixed_size_failures
 from ._goals import goal_ratio
 from ._numeric import context
@@ -47,8 +47,9 @@ from ._points import steps_at_points
 from ._rules import rule_violation
 from ._sample import bound_ratio
 from ._sizes import EXTRA, built, identities, size_ignored, sizes_differ, steps_vary
-from ._statement import expressions, statement_failures
-from .symbols import expression_failure
+from ._statement import statement_failures
+from ._record import Record, plain_failure
+from ._vocabulary import expression_failure, expressions
 
 __all__ = ["BASE_SIZES", "MIN_D", "MIN_N", "Verdict", "checker_sizes", "compose", "holds", "is_zero",
            "numeric_layers", "verify"]
@@ -153,61 +154,6 @@ def numeric_layers(lemma: Lemma) -> tuple[bool, str]:
     return ok, "; ".join(parts)
 
 
-_TYPES = (Lemma, Goal, Bound, Step, Estimate)
-
-
-def _plain_failure(obj, where: str = "the lemma") -> str:
-    """Why the lemma's record (its fields, goal, Bound, steps and their texts) is not made of the checker's own
-    types ("" if it is): the dataclasses exactly, ``str``, ``int``, ``bool`` and ``None`` exactly, tuples and lists
-    of them; sympy objects are :func:`.symbols.expression_failure`'s, callables the lemma's code. Found in review:
-    a ``str`` subclass printing "<=" but comparing as ">=" in a goal's relation (and "upper" as "lower" in a
-    Bound's kind) had α(x) ≤ n e^{−R²} printed as proved, its every check seeing ≥."""
-    kind = type(obj)
-    if obj is None or any(kind is t for t in (str, int, bool)) or isinstance(obj, (sp.Basic, sp.MatrixBase)):
-        return ""
-    if kind is tuple or kind is list:
-        return next(filter(None, (_plain_failure(x, where) for x in obj)), "")
-    if any(kind is t for t in _TYPES):
-        code = ("steps", "numeric") if kind is Lemma else ()  # the lemma's code: run, never compared or printed
-        return next(filter(None, (_plain_failure(getattr(obj, f.name), f"{where}'s {f.name}")
-                                  for f in dataclasses.fields(obj) if f.name not in code)), "")
-    return f"{where} is a {kind.__module__}.{kind.__qualname__}, not one of the checker's plain types (str, int, " \
-           "the proof dataclasses): a subclass can print one thing and compare as another"
-
-
-class _Record:
-    """Every object the lemma's record holds (its fields but its code, its goal's and Bound's, its steps'), kept and
-    compared by identity: a field set anew (``object.__setattr__`` on a frozen dataclass) or a list changed in
-    place is a different record. Found in review: a numeric route that rewrote its own lemma's goal and claim after
-    the symbolic layers left a false statement with a cached "proved"."""
-
-    def __init__(self, lemma: Lemma, steps=()):
-        self.leaves: list = []
-        self._walk(lemma)
-        self._walk(tuple(steps))
-        # and the statement as sympy writes it out: a node's arguments replaced in place (the same objects, another
-        # expression) kept a cached "proved" on a goal that then printed R² + R(100 − R) (review 11)
-        self.leaves += [sp.srepr(e) for e in (*(() if lemma.goal is None else (lemma.goal.lhs, lemma.goal.rhs)),
-                                               *(() if lemma.bound is None else (lemma.bound.value,)))]
-
-    def _walk(self, obj):
-        kind = type(obj)
-        self.leaves.append(obj)
-        if kind is tuple or kind is list:
-            self.leaves.append(len(obj))
-            for x in obj:
-                self._walk(x)
-        elif any(kind is t for t in _TYPES):
-            code = ("steps", "numeric") if kind is Lemma else ()
-            for f in dataclasses.fields(obj):
-                if f.name not in code:
-                    self._walk(getattr(obj, f.name))
-
-    def same(self, other: _Record) -> bool:
-        return len(self.leaves) == len(other.leaves) and all(
-            a is b or type(a) is str and type(b) is str and a == b for a, b in zip(self.leaves, other.leaves))
-
-
 def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict:
     """Check ``lemma`` at the checker's sizes (:func:`checker_sizes`; ``sizes`` can only add larger ones):
     every step, every rule's pattern, the composition of a bound, and with ``numeric`` the lemma's own
@@ -216,13 +162,13 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
     the lemmas a citation or a ``requires`` may name (:func:`attnreg.proofs.verify` passes :data:`LEMMAS`)."""
     sizes, ignored = checker_sizes(lemma, tuple(sizes or ()))
     key = (Same(lemma), sizes, _rests_on(lemma, known), numeric)  # by identity: never the lemma's own ==
-    why = _plain_failure(lemma)
+    why = plain_failure(lemma)
     if why:  # nothing of the lemma is read (no code of it runs) before its types are the checker's
         return Verdict(False, sizes, 0, (f"record: {why}",), None, (), 0.0, "", False, ignored, None)
-    before = _Record(lemma)
+    before = Record(lemma)
     if key in _CACHE:
         v, record = _CACHE[key]
-        if record.same(_Record(lemma, built(lemma, tuple(sizes[0])))):
+        if record.same(Record(lemma, built(lemma, tuple(sizes[0])))):
             return v
         return Verdict(False, sizes, 0, ("record: the lemma or its steps changed since they were checked",), None, (),
                        0.0, "", False, ignored, None)
@@ -237,7 +183,7 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
         why = expression_failure(expressions(lemma, steps))  # on the very steps checked below and composed
         if why:
             failures.append(f"at n={size[0]}, d={size[1]}: {why}")
-        why = _plain_failure(steps, f"the steps at n={size[0]}, d={size[1]}")
+        why = plain_failure(steps, f"the steps at n={size[0]}, d={size[1]}")
         if why:
             failures.append(f"record: {why}")
             continue
@@ -295,10 +241,10 @@ def verify(lemma: Lemma, sizes, known: dict, *, numeric: bool = True) -> Verdict
             num_ok, detail = False, f"the sampling could not evaluate the lemma ({type(exc).__name__}: {exc})"
         if not num_ok:
             failures.append(f"numeric layer: {detail}")
-    if not _Record(lemma).same(before):  # the lemma's own code (steps, numeric route) rewrote it while checked
+    if not Record(lemma).same(before):  # the lemma's own code (steps, numeric route) rewrote it while checked
         failures.append("record: the lemma changed while it was checked (its code rewrote its own fields)")
     ok = not failures and numeric
     v = Verdict(ok, sizes, count, tuple(failures), composed, trail, time.perf_counter() - start, detail, symbolic_ok,
                 ignored, num_ok)
-    _CACHE[key] = (v, _Record(lemma, built(lemma, tuple(sizes[0]))))
+    _CACHE[key] = (v, Record(lemma, built(lemma, tuple(sizes[0]))))
     return v

@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import dataclasses
 
-import sympy as sp
 
-from ._core import Estimate, Lemma, Step
+from ._core import Lemma, Step
 from ._fixed import construction, has_index_form, reviewed
 from ._title import title_failure
 from .symbols import hypothesis_failure
@@ -132,20 +131,6 @@ def statement_failures(lemma: Lemma, steps) -> list[str]:
     if lemma.claim != want:
         return [f"its claim {lemma.claim!r} is not the claims of the steps it shows: it must read {want!r}"]
     return []
-
-
-def expressions(lemma: Lemma, steps) -> list:
-    """``lemma``'s goal and Bound constant and its steps' expressions, side identities and citation maps."""
-    exprs: list = [] if lemma.goal is None else [lemma.goal.lhs, lemma.goal.rhs]
-    if lemma.bound is not None:
-        exprs.append(lemma.bound.value)
-    for s in steps:
-        if isinstance(s, Step):
-            exprs += [s.lhs, s.rhs]
-        elif isinstance(s, Estimate):
-            exprs += [s.lhs, s.rhs, *(x for side in s.side for x in (side.lhs, side.rhs))]
-            exprs += [x for pair in (s.cite[1] if s.cite else ()) for x in pair]
-    return [sp.sympify(e) if isinstance(e, (int, float)) else e for e in exprs]
 
 
 def _steps(ks) -> str:

@@ -10,7 +10,8 @@ import sympy as sp
 from attnreg.proofs import LEMMAS, Goal, verify
 from attnreg.proofs._statement import stated
 from _forged import fresh_sympy_cache  # noqa: F401  (autouse)
-from attnreg.proofs.symbols import R, expression_failure
+from attnreg.proofs._vocabulary import expression_failure
+from attnreg.proofs.symbols import R
 
 pytestmark = pytest.mark.xdist_group("lemmas")
 

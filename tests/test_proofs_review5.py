@@ -10,7 +10,8 @@ from attnreg.proofs import LEMMAS, Goal, Lemma, verify
 from attnreg.proofs import logit_box as lb
 from attnreg.proofs._core import cite, given
 from attnreg.proofs._statement import stated
-from attnreg.proofs.symbols import R, expression_failure, hypothesis_failure, norm_A, norm_x
+from attnreg.proofs._vocabulary import expression_failure
+from attnreg.proofs.symbols import R, hypothesis_failure, norm_A, norm_x
 
 pytestmark = pytest.mark.xdist_group("lemmas")
 
@@ -86,7 +87,7 @@ def test_a_negative_stated_bound_fails_the_checkers_sampling():
 
 def test_the_real_lemmas_use_the_checkers_symbols_and_hypotheses():
     from attnreg.proofs._sizes import built
-    from attnreg.proofs._statement import expressions
+    from attnreg.proofs._vocabulary import expressions
 
     for lemma in LEMMAS.values():
         assert expression_failure(expressions(lemma, built(lemma, lemma.sizes[0]))) == "", lemma.id
