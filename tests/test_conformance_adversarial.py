@@ -240,3 +240,30 @@ def test_a_function_that_takes_over_sigalrm_still_times_out(trick):
             takeover()
     assert time.monotonic() - start < 5
     assert signal.getsignal(signal.SIGALRM) is previous and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+
+
+def test_the_watchdog_works_where_sigint_was_ignored_and_leaves_it_ignored():
+    """A run started with ``&`` by a non-interactive shell (or under a parent that ignores SIGINT) inherits
+    SIGINT ignored, and Python then has no KeyboardInterrupt handler: the watchdog's SIGINT did nothing and a
+    target that took SIGALRM over hung the run for as long as it liked. Other SIGINTs stay ignored."""
+    import signal
+    import time
+
+    from attnreg.verify.conformance import timelimit
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with timelimit.limit(5):  # an interrupt that is not the watchdog's is ignored, as it was before
+            signal.raise_signal(signal.SIGINT)
+            time.sleep(0.05)
+        start = time.monotonic()
+        with pytest.raises(timelimit.CallTimeout):
+            with timelimit.limit(0.3):
+                signal.setitimer(signal.ITIMER_REAL, 0)
+                end = time.monotonic() + 8
+                while time.monotonic() < end:
+                    time.sleep(0.01)
+        assert time.monotonic() - start < 5
+        assert signal.getsignal(signal.SIGINT) == signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -12,8 +12,10 @@ import pytest
 from attnreg.verify import executor as E
 
 RUN = """\
-import os, sys, time
+import os, signal, sys, time
 from attnreg.verify import executor as E
+for sig in (signal.SIGTERM, signal.SIGHUP):  # as a terminal leaves them (a test run under nohup ignores SIGHUP)
+    signal.signal(sig, signal.SIG_DFL)
 E.THREADED = ()
 with E.executor(2, start_after=0) as pool:
     f = pool.executor.submit(time.sleep, 60)

@@ -38,9 +38,17 @@ def limit(seconds: float | None):
     def _alarm(signum, frame):
         raise CallTimeout(f"did not return within the time limit of {seconds:g} s")
 
+    def _interrupt(signum, frame):
+        if watchdog.fired or before_int is signal.default_int_handler or before_int == signal.SIG_DFL:
+            raise KeyboardInterrupt
+        if callable(before_int):
+            before_int(signum, frame)  # someone else's handler; SIG_IGN: nothing
+
+    watchdog = _Watchdog(seconds + _GRACE)
+    before_int = signal.signal(signal.SIGINT, _interrupt)
     previous = signal.signal(signal.SIGALRM, _alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
-    watchdog = _Watchdog(seconds + _GRACE)
+    watchdog.start()
     try:
         yield
     except KeyboardInterrupt:
@@ -51,16 +59,16 @@ def limit(seconds: float | None):
         watchdog.stop()
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGINT, before_int)
 
 
 class _Watchdog(threading.Thread):
-    """Sends SIGINT to the main thread after ``seconds`` and then every second, until :meth:`stop`."""
+    """Once started, sends SIGINT to the main thread after ``seconds`` and then every second, until :meth:`stop`."""
 
     def __init__(self, seconds: float):
         super().__init__(daemon=True, name="attnreg-timelimit")
         self.seconds, self.done, self.fired = seconds, threading.Event(), False
         self.main = threading.main_thread().ident
-        self.start()
 
     def run(self) -> None:
         wait = self.seconds
