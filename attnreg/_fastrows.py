@@ -254,6 +254,7 @@ def normalized(o, S, Bb, C, *, safe, lo, hi, with_p=True):
     flags = _softmax_(o, S, safe=safe, lo=lo, hi=hi)
     o.sub(S, Bb, C)
     loss = 0.5 * o.dot_rows(C, C)
+    flags = flags | ~(loss < math.inf)  # Σc² overflowed (or B's row is not finite): the stable kernel's ½ comes first
     if with_p:
         s = o.dot_rows(S, C)
         o.sub(C, s[:, None], C)

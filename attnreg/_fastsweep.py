@@ -20,7 +20,20 @@ for the HVP). ``A1_b X`` can overflow where ``A1 (X A2ᵀ)`` does not (huge ``X`
 bounds its entries by ``max_j‖a_j‖ · max(‖X‖_F, ‖V‖_F)`` and, above ``max / 2⁸``, the call takes the stable
 kernels (which form ``W``). Where ``A1_b X`` underflows into subnormals, its absolute error (at most
 ``d · 2⁻¹⁰⁷⁵`` per entry) reaches a logit as at most ``d² · 2⁻¹⁰⁷⁵ · max|A2|``: below 2⁻⁵³ (half float64's spacing
-at 1) while ``max|A2| < 2¹⁰²²/d²`` (about 10³⁰³ at d = 128).
+at 1) while ``max|A2| < 2¹⁰²²/d²`` (about 10³⁰³ at d = 128). The HVP's direction is another matter: ``dS`` enters
+the result linearly, so a subnormal ``A1_b V`` (a few bits) spoils it relatively; the probe sends calls with
+``max_j‖a_j‖·‖V‖_F < 2⁻⁹⁶⁰`` to the stable kernels (they form ``V A2ᵀ``). And the reassociation's rounding,
+``γ_2d·|A1||X||A2|ᵀ``, is of the size of ``W``'s own only while ``X A2ᵀ`` does not cancel: ``X`` huge along
+directions ``A2`` annihilates (``(A1_b X) A2ᵀ`` off by ``u·|A1_b X||A2|``, which the probe's bound on the exact
+logits does not see: the unshifted ``exp`` overflowed to nan where the loss is O(1)). So
+``‖X‖_F·max_k‖a2_k‖ > 2¹⁶·max_k‖X a2_k‖`` (and the same for ``V``) takes the stable kernels too; below it the
+rounding is at most ``2¹⁶·γ_2d`` of the probe's bound, inside its ``2⁻²⁰`` margin for ``d < 2¹⁵``.
+
+**Overflow in ``P_b A2``.** The gradient is accumulated as ``A1_bᵀ (P_b A2)``; ``P_b A2`` can overflow where
+``A1ᵀ P A2`` does not (a tiny ``A1``, a huge ``A2``; rescaled rows are vouched for up to ``‖p‖ ≈ e^{284}``). A
+gradient (or HVP) with a non-finite entry from finite inputs is therefore recomputed by the stable kernels
+(which form ``A1_bᵀ P`` first): twice the work only where an entry overflowed. On a device the finiteness of the
+plain partial sums joins the one scalar read after the sweep (the redone flagged blocks come from the stable kernels).
 
 The HVP forms ``[A1_b X; A1_b V] A2ᵀ = [S_b; dS_b]`` as one product into one 2k × n buffer: ``A2`` is read once
 for both (0–3% faster than two products at n = 2048 and 4096, d = 128, 1 and 2 threads, interleaved medians of
@@ -54,6 +67,7 @@ BLAS one thread (``threads < 2 × parts``; :mod:`attnreg._threads`).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import sys
 
@@ -64,20 +78,31 @@ from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows
 from ._validate import check_finite
 
 
+CANCEL = 2.0**16  # ‖X‖_F·max‖a2_k‖ above this many times max‖X a2_k‖: X A2ᵀ cancels, the stable kernels (docstring)
+TINY_DIRECTION = 2.0**-960  # max_j‖a_j‖·‖V‖_F below this: A1_b V may be subnormal, the stable kernels (docstring)
+
+
 def _probe(o, A1, A2, X, V, xp, rows, big):
-    """``max_j‖a_j‖² · max_k‖w_k‖² + 0·(…)`` as a 0-D array (module docstring), or −1 when ``A1_b X`` or
-    ``A1_b V`` might overflow (``max_j‖a_j‖ · max(‖X‖_F, ‖V‖_F)`` above ``big / 2⁸``, or not finite).
-    ``w_k = X a2_k`` (``a2_k`` row k of ``A2``) is formed ``rows`` at a time (``A2_c Xᵀ``, rows × d): no n × d
-    temporaries."""
-    r1 = xp.max(o.dot_rows(A1, A1))
+    """``max_j‖a_j‖² · max_k‖w_k‖² + 0·(…)`` as a 0-D array (module docstring), or −1 when the reassociated
+    products ``(A1_b X) A2ᵀ``, ``(A1_b V) A2ᵀ`` cannot be trusted: ``A1_b X`` or ``A1_b V`` might overflow
+    (``max_j‖a_j‖ · max(‖X‖_F, ‖V‖_F)`` above ``big / 2⁸``, or not finite), ``X A2ᵀ`` or ``V A2ᵀ`` cancels
+    (``‖X‖_F · max_k‖a2_k‖ > CANCEL · max_k‖X a2_k‖``), or ``A1_b V`` might be subnormal (``max_j‖a_j‖ · ‖V‖_F``
+    below ``TINY_DIRECTION``). ``w_k = X a2_k`` (``a2_k`` row k of ``A2``) is formed ``rows`` at a time
+    (``A2_c Xᵀ``, rows × d): no n × d temporaries."""
     n = A2.shape[0]
-    r2 = xp.max(xp.stack([xp.max(o.dot_rows(w, w)) for w in (A2[s:s + rows] @ X.T for s in range(0, n, rows))]))
-    extra = xp.max(o.dot_rows(A2, A2)) + xp.sum(X)
-    inner = xp.sum(X * X)
+
+    def widest(M):  # max_k ‖M a2_k‖²
+        return xp.max(xp.stack([xp.max(o.dot_rows(w, w)) for w in (A2[s:s + rows] @ M.T for s in range(0, n, rows))]))
+
+    r1, a2 = xp.max(o.dot_rows(A1, A1)), xp.max(o.dot_rows(A2, A2))
+    r2, inner = widest(X), xp.sum(X * X)
+    extra = a2 + xp.sum(X)
+    ok = (xp.sqrt(r1 * inner) <= big * 2.0**-8) & ~(xp.sqrt(inner * a2) > CANCEL * xp.sqrt(r2))
     if V is not None:
+        inner_v = xp.sum(V * V)
         extra = extra + xp.sum(V)
-        inner = xp.maximum(inner, xp.sum(V * V))
-    ok = xp.sqrt(r1 * inner) <= big * 2.0**-8
+        ok = ok & (xp.sqrt(r1 * inner_v) <= big * 2.0**-8) & ~(xp.sqrt(inner_v * a2) > CANCEL * xp.sqrt(widest(V)))
+        ok = ok & ~(xp.sqrt(r1 * inner_v) < TINY_DIRECTION)
     return xp.where(ok, r1 * r2 + 0 * extra, -xp.ones_like(r1))
 
 
@@ -85,6 +110,7 @@ PIECES = 2  # the elementwise work of a block runs on this many pieces of its ro
 # rescaled, 1 and 2 threads, medians of 8 interleaved: 1, 2, 4, 8, 16 pieces took 53.3, 53.2, 56.1, 56.4, 61.9 ms for
 # loss+grad at 2 threads and 77.9, 78.9, 82.6, 85.1, 98.2 ms for the HVP: the scratch halves within 1.3%, smaller
 # pieces only add calls)
+OVERFLOW = object()  # run(): the gradient overflowed on the way, the stable kernels must redo the call
 PARTS = 8  # fixed partial sums over the blocks (independent of the thread count); at most this many lanes
 
 
@@ -97,6 +123,11 @@ def sweep(A1, A2, B, X, *, version, xp, block, want_p=True, V=None, threads=None
     :mod:`attnreg._fastsweep`)."""
     fast = run(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V,
                           threads=threads, checked=checked)
+    if fast is OVERFLOW:  # an entry of G overflowed on the way (P_b A2 before A1_bᵀ): the stable kernels decide,
+        # quietly (run() has checked the inputs: what overflows there is the true value, as in the fast kernels)
+        with _fastrows.ops_for(xp, A1).quiet():
+            g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V)
+            return dataclasses.replace(g, G_scaled=right(g, A2), G_right=True)
     if fast is not None:
         return fast
     if not checked:
@@ -118,6 +149,8 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         if host is not None:
             s = run(*host[:4], version=version, xp=array_namespace(host[0]), block=block, want_p=want_p,
                     V=host[4], threads=threads, checked=checked)
+            if s is None or s is OVERFLOW:
+                return s  # the stable kernels, on the tensors
             np = sys.modules[type(host[0]).__module__.split(".")[0]]
             return Sweep(*(None if v is None else torch_mod.from_numpy(np.asarray(v))
                            for v in (s.loss_scaled, s.G_scaled, s.loss_M, s.G_M)), G_right=s.G_right)
@@ -182,7 +215,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         with o.quiet():  # an overflowing bound is an answer here, not a warning
             bound = float(_probe(o, A1, A2, X, V, xp, min(block, n), big))  # the one scalar read before the sweep
         if bound == -1:
-            return None  # A1_b X (or A1_b V) might overflow where A1 (X A2ᵀ) would not: the stable kernels
+            return None  # the reassociated products cannot be trusted (_probe): the stable kernels
         if not math.isfinite(bound) and not checked:
             check_finite(xp, **inputs)  # raises for a non-finite input; else the bound merely overflowed
         lo, hi = _fastrows.limits(float(info.max), float(info.smallest_normal), n, version)
@@ -194,13 +227,25 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
     got = {q: r for part in done for q, r in part.items()}
     ordered = [got[q] for q in range(parts)]  # parts in a fixed order: the same bits for any lane count
     witness = sum((p[2] for p in ordered[1:]), ordered[0][2])
+    G = None
+    if with_p:
+        with o.quiet():  # inf + (−inf) where P_b A2 overflowed: that G is not used
+            G = ordered[0][1]
+            for p in ordered[1:]:
+                G += p[1]
     if torch_mod is not None:
         order = [b for p in ordered for b in p[3]]
         bad = xp.stack([p[3][b] for p in ordered for b in p[3]])
         flagged = []
-        if bool(xp.any(bad) | ~torch_mod.isfinite(witness)):  # the one scalar read after the sweep
-            if not checked and not bool(torch_mod.isfinite(witness)):
-                check_finite(xp, B=B)
+        code = xp.any(bad).long() + 2 * (~torch_mod.isfinite(witness)).long()
+        if G is not None:
+            code = code + 4 * (~xp.all(xp.isfinite(G))).long()
+        code = int(code)  # the one scalar read after the sweep: flagged blocks (1), witness (2), G (4) not finite
+        if code & 2 and not checked:
+            check_finite(xp, B=B)
+        if code & 4:
+            return OVERFLOW
+        if code & 1:
             flagged = sorted(b for b, f in zip(order, bad.tolist()) if f)  # one transfer, flagged calls only
     else:
         if not checked and not math.isfinite(float(witness)):
@@ -212,11 +257,16 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         loss = sums[0]
         for b in range(1, len(starts)):  # block order
             loss = loss + sums[b]
-    G = None
-    if with_p:
-        G = ordered[0][1]
-        for p in ordered[1:]:
-            G += p[1]
+    with o.quiet():  # an overflowed G (inf + −inf: nan) is redone by the stable kernels in sweep(): no warning
+        done = _finish(xp, ordered, A1, A2, B, X, V, G, version=version, block=block, want_p=want_p, starts=starts,
+                       flagged=flagged, loss=loss, normalized=normalized)
+    if torch_mod is None and done.G_scaled is not None and not o.np.isfinite(done.G_scaled).all():
+        return OVERFLOW  # NumPy: the merged G too (the flagged rows' P̃ A2); on a device only the plain part is read
+    return done
+
+
+def _finish(xp, ordered, A1, A2, B, X, V, G, *, version, block, want_p, starts, flagged, loss, normalized):
+    """The flagged blocks redone (torch), the scaled sums merged into the plain ``G`` (the parts' sum)."""
     sl, sg = [p[4] for p in ordered], [p[5] for p in ordered]
     extra, lo = [], None
     if flagged:  # torch: the flagged blocks by the stable kernels, after the sweep

@@ -80,7 +80,7 @@ def _softmax_parts(S: Array, B: Array, *, xp: Namespace) -> tuple[Array, Array, 
 def normalized(S: Array, B: Array, *, xp: Namespace, with_p: bool = True) -> tuple[Array, Array | None]:
     """Return ``(ℓ, P)`` for the normalized loss; ``P`` is None unless ``with_p``."""
     F, r, C = _softmax_parts(S, B, xp=xp)
-    loss = 0.5 * xp.sum(C * C, axis=1)
+    loss = xp.sum(C * (0.5 * C), axis=1)  # = ½Σc² term by term (the ½ exact): finite while the loss is
     if not with_p:
         return loss, None
     return loss, F * (r * C - loo(F * C, xp=xp))
