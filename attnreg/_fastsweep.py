@@ -22,12 +22,14 @@ kernels (which form ``W``). Where ``A1_b X`` underflows into subnormals, its abs
 ``d · 2⁻¹⁰⁷⁵`` per entry) reaches a logit as at most ``d² · 2⁻¹⁰⁷⁵ · max|A2|``: below 2⁻⁵³ (half float64's spacing
 at 1) while ``max|A2| < 2¹⁰²²/d²`` (about 10³⁰³ at d = 128). The HVP's direction is another matter: ``dS`` enters
 the result linearly, so a subnormal ``A1_b V`` (a few bits) spoils it relatively; the probe sends calls with
-``max_j‖a_j‖·‖V‖_F < 2⁻⁹⁶⁰`` to the stable kernels (they form ``V A2ᵀ``). And the reassociation's rounding,
+``max_j‖a_j‖·‖V‖_F`` below ``2⁶²`` times the smallest normal number (2⁻⁹⁶⁰ in float64, 2⁻⁶⁴ in float32) to the
+stable kernels (they form ``V A2ᵀ``). And the reassociation's rounding,
 ``γ_2d·|A1||X||A2|ᵀ``, is of the size of ``W``'s own only while ``X A2ᵀ`` does not cancel: ``X`` huge along
 directions ``A2`` annihilates (``(A1_b X) A2ᵀ`` off by ``u·|A1_b X||A2|``, which the probe's bound on the exact
 logits does not see: the unshifted ``exp`` overflowed to nan where the loss is O(1)). So
-``‖X‖_F·max_k‖a2_k‖ > 2¹⁶·max_k‖X a2_k‖`` (and the same for ``V``) takes the stable kernels too; below it the
-rounding is at most ``2¹⁶·γ_2d`` of the probe's bound, inside its ``2⁻²⁰`` margin for ``d < 2¹⁵``.
+``‖X‖_F·max_k‖a2_k‖ > u^{−1/3}·max_k‖X a2_k‖`` (and the same for ``V``; 2^17.3 in float64, 2^8 in float32) takes
+the stable kernels too; below it the rounding costs at most ``u^{−1/3}·γ_2d`` of the logits' scale, and the probe's
+bound adds ``4d·u·‖X‖_F·max_k‖a2_k‖`` for it, so the decision to skip the shift covers the computed logits.
 
 **Overflow in ``P_b A2``.** The gradient is accumulated as ``A1_bᵀ (P_b A2)``; ``P_b A2`` can overflow where
 ``A1ᵀ P A2`` does not (a tiny ``A1``, a huge ``A2``; rescaled rows are vouched for up to ``‖p‖ ≈ e^{284}``). A
@@ -78,18 +80,17 @@ from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows
 from ._validate import check_finite
 
 
-CANCEL = 2.0**16  # ‖X‖_F·max‖a2_k‖ above this many times max‖X a2_k‖: X A2ᵀ cancels, the stable kernels (docstring)
-TINY_DIRECTION = 2.0**-960  # max_j‖a_j‖·‖V‖_F below this: A1_b V may be subnormal, the stable kernels (docstring)
-
-
-def _probe(o, A1, A2, X, V, xp, rows, big):
-    """``max_j‖a_j‖² · max_k‖w_k‖² + 0·(…)`` as a 0-D array (module docstring), or −1 when the reassociated
-    products ``(A1_b X) A2ᵀ``, ``(A1_b V) A2ᵀ`` cannot be trusted: ``A1_b X`` or ``A1_b V`` might overflow
-    (``max_j‖a_j‖ · max(‖X‖_F, ‖V‖_F)`` above ``big / 2⁸``, or not finite), ``X A2ᵀ`` or ``V A2ᵀ`` cancels
-    (``‖X‖_F · max_k‖a2_k‖ > CANCEL · max_k‖X a2_k‖``), or ``A1_b V`` might be subnormal (``max_j‖a_j‖ · ‖V‖_F``
-    below ``TINY_DIRECTION``). ``w_k = X a2_k`` (``a2_k`` row k of ``A2``) is formed ``rows`` at a time
-    (``A2_c Xᵀ``, rows × d): no n × d temporaries."""
-    n = A2.shape[0]
+def _probe(o, A1, A2, X, V, xp, rows, info):
+    """``(max_j‖a_j‖ · (max_k‖w_k‖ + 4d·u·‖X‖_F·max_k‖a2_k‖))² + 0·(…)`` as a 0-D array: a bound on the computed
+    logits ``fl((A1_b X) A2ᵀ)`` (module docstring; the second term bounds the reassociation's rounding,
+    ``γ_2d·|A1||X||A2|ᵀ``), or −1 when the reassociated products cannot be trusted: ``A1_b X`` or ``A1_b V``
+    might overflow (``max_j‖a_j‖ · max(‖X‖_F, ‖V‖_F)`` above ``max / 2⁸``, or not finite), ``X A2ᵀ`` or ``V A2ᵀ``
+    cancels (``‖X‖_F · max_k‖a2_k‖ > u^{−1/3} · max_k‖X a2_k‖``: 2^17.3 in float64, 2^8 in float32), or ``A1_b V``
+    might be subnormal (``max_j‖a_j‖ · ‖V‖_F`` below ``2⁶² ×`` the smallest normal number). ``w_k = X a2_k``
+    (``a2_k`` row k of ``A2``) is formed ``rows`` at a time (``A2_c Xᵀ``, rows × d): no n × d temporaries."""
+    n, d = A2.shape
+    big, u = float(info.max), float(info.eps) / 2
+    cancel, tiny = u ** (-1 / 3), float(info.smallest_normal) * 2.0**62
 
     def widest(M):  # max_k ‖M a2_k‖²
         return xp.max(xp.stack([xp.max(o.dot_rows(w, w)) for w in (A2[s:s + rows] @ M.T for s in range(0, n, rows))]))
@@ -97,13 +98,15 @@ def _probe(o, A1, A2, X, V, xp, rows, big):
     r1, a2 = xp.max(o.dot_rows(A1, A1)), xp.max(o.dot_rows(A2, A2))
     r2, inner = widest(X), xp.sum(X * X)
     extra = a2 + xp.sum(X)
-    ok = (xp.sqrt(r1 * inner) <= big * 2.0**-8) & ~(xp.sqrt(inner * a2) > CANCEL * xp.sqrt(r2))
+    spread = xp.sqrt(inner * a2)  # ‖X‖_F · max_k‖a2_k‖ ≥ every entry of |X||A2|ᵀ's columns' norms
+    ok = (xp.sqrt(r1 * inner) <= big * 2.0**-8) & ~(spread > cancel * xp.sqrt(r2))
     if V is not None:
         inner_v = xp.sum(V * V)
         extra = extra + xp.sum(V)
-        ok = ok & (xp.sqrt(r1 * inner_v) <= big * 2.0**-8) & ~(xp.sqrt(inner_v * a2) > CANCEL * xp.sqrt(widest(V)))
-        ok = ok & ~(xp.sqrt(r1 * inner_v) < TINY_DIRECTION)
-    return xp.where(ok, r1 * r2 + 0 * extra, -xp.ones_like(r1))
+        ok = ok & (xp.sqrt(r1 * inner_v) <= big * 2.0**-8) & ~(xp.sqrt(inner_v * a2) > cancel * xp.sqrt(widest(V)))
+        ok = ok & ~(xp.sqrt(r1 * inner_v) < tiny)
+    bound = xp.sqrt(r1) * (xp.sqrt(r2) + (4 * d * u) * spread)
+    return xp.where(ok, bound * bound + 0 * extra, -xp.ones_like(r1))
 
 
 PIECES = 2  # the elementwise work of a block runs on this many pieces of its rows in turn (n = 2048, d = 128,
@@ -213,7 +216,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
 
     with _threads.limited(lanes, inner, torch_mod):  # before the first product: attnreg._threads (idle BLAS)
         with o.quiet():  # an overflowing bound is an answer here, not a warning
-            bound = float(_probe(o, A1, A2, X, V, xp, min(block, n), big))  # the one scalar read before the sweep
+            bound = float(_probe(o, A1, A2, X, V, xp, min(block, n), info))  # the one scalar read before the sweep
         if bound == -1:
             return None  # the reassociated products cannot be trusted (_probe): the stable kernels
         if not math.isfinite(bound) and not checked:
