@@ -26,10 +26,14 @@ the result linearly, so a subnormal ``A1_b V`` (a few bits) spoils it relatively
 stable kernels (they form ``V A2ᵀ``). And the reassociation's rounding,
 ``γ_2d·|A1||X||A2|ᵀ``, is of the size of ``W``'s own only while ``X A2ᵀ`` does not cancel: ``X`` huge along
 directions ``A2`` annihilates (``(A1_b X) A2ᵀ`` off by ``u·|A1_b X||A2|``, which the probe's bound on the exact
-logits does not see: the unshifted ``exp`` overflowed to nan where the loss is O(1)). So
-``‖X‖_F·max_k‖a2_k‖ > u^{−1/3}·max_k‖X a2_k‖`` (and the same for ``V``; 2^17.3 in float64, 2^8 in float32) takes
-the stable kernels too; below it the rounding costs at most ``u^{−1/3}·γ_2d`` of the logits' scale, and the probe's
-bound adds ``4d·u·‖X‖_F·max_k‖a2_k‖`` for it, so the decision to skip the shift covers the computed logits.
+logits does not see: the unshifted ``exp`` overflowed to nan where the loss is O(1)). So a
+column k with ``‖X‖_F·‖a2_k‖ > u^{−1/3}·‖X a2_k‖`` (2^17.3 in float64, 2^8 in float32; the same for ``V``) whose
+rounding, ``4d·u·max_j‖a_j‖·‖X‖_F·‖a2_k‖``, is above 2⁻²⁰ takes the stable kernels too (column by column: one
+large column must not hide the others; a column that merely has tiny logits is left alone). Elsewhere the rounding
+is at most ``u^{−1/3}·γ_2d`` of the column's logits or below 2⁻²⁰, and the probe's bound adds
+``4d·u·‖X‖_F·max_k‖a2_k‖`` for it, so the decision to skip the shift covers the computed logits. The probe's norms
+are of the matrices divided by their largest entries, the scales kept as base-2 logarithms (a second attack found
+the tests vacuous when ``ΣX²`` underflowed or ``max‖a2_k‖²`` overflowed).
 
 **Overflow in ``P_b A2``.** The gradient is accumulated as ``A1_bᵀ (P_b A2)``; ``P_b A2`` can overflow where
 ``A1ᵀ P A2`` does not (a tiny ``A1``, a huge ``A2``; rescaled rows are vouched for up to ``‖p‖ ≈ e^{284}``). A
@@ -83,36 +87,74 @@ from ._validate import check_finite
 def _probe(o, A1, A2, X, V, xp, rows, info):
     """``(max_j‖a_j‖ · (max_k‖w_k‖ + 4d·u·‖X‖_F·max_k‖a2_k‖))² + 0·(…)`` as a 0-D array: a bound on the computed
     logits ``fl((A1_b X) A2ᵀ)`` (module docstring; the second term bounds the reassociation's rounding,
-    ``γ_2d·|A1||X||A2|ᵀ``), or −1 when the reassociated products cannot be trusted: ``A1_b X`` or ``A1_b V``
-    might overflow (``max_j‖a_j‖ · max(‖X‖_F, ‖V‖_F)`` above ``max / 2⁸``, or not finite), ``X A2ᵀ`` or ``V A2ᵀ``
-    cancels (``‖X‖_F · max_k‖a2_k‖ > u^{−1/3} · max_k‖X a2_k‖``: 2^17.3 in float64, 2^8 in float32), or ``A1_b V``
-    might be subnormal (``max_j‖a_j‖ · ‖V‖_F`` below ``2⁶² ×`` the smallest normal number). ``w_k = X a2_k``
-    (``a2_k`` row k of ``A2``) is formed ``rows`` at a time (``A2_c Xᵀ``, rows × d): no n × d temporaries."""
+    ``γ_2d·|A1||X||A2|ᵀ``), or −1 when the reassociated products cannot be trusted:
+
+    * ``A1_b X`` or ``A1_b V`` might overflow (``max_j‖a_j‖ · ‖X‖_F`` above ``max / 2⁸``, or not finite);
+    * a column of ``X A2ᵀ`` (or ``V A2ᵀ``) cancels: ``‖X‖_F·‖a2_k‖ > u^{−1/3}·‖X a2_k‖`` (2^17.3 in float64, 2^8
+      in float32) while that column's rounding, ``4d·u·max_j‖a_j‖·‖X‖_F·‖a2_k‖``, exceeds 2⁻²⁰ in absolute terms
+      (a column that is exactly 0 because ``X`` annihilates ``a2_k`` has only rounding of that size);
+    * ``A1_b V`` might be subnormal (``max_j‖a_j‖·‖V‖_F`` below ``2⁶²`` times the smallest normal number, V ≠ 0).
+
+    Every norm is taken of the matrix divided by its largest entry and the scales are carried as base-2
+    logarithms, so no test is lost to a square that under- or overflows. Rows are taken ``rows`` at a time
+    (``w_k = X a2_k`` as ``A2_c Xᵀ``, rows × d): no n × d temporaries."""
     n, d = A2.shape
-    big, u = float(info.max), float(info.eps) / 2
-    cancel, tiny = u ** (-1 / 3), float(info.smallest_normal) * 2.0**62
+    u = float(info.eps) / 2
+    cancel2, log_4du = u ** (-2 / 3), math.log2(4 * d * u)
+    log_big, log_tiny = math.log2(float(info.max)) - 8, math.log2(float(info.smallest_normal)) + 62
+    chunks = [slice(s, s + rows) for s in range(0, n, rows)]
 
-    def widest(M):  # max_k ‖M a2_k‖²
-        return xp.max(xp.stack([xp.max(o.dot_rows(w, w)) for w in (A2[s:s + rows] @ M.T for s in range(0, n, rows))]))
+    def top(M, parts):  # max |M| over the row chunks (1 where M is 0), and its log2
+        m = xp.max(xp.stack([xp.maximum(xp.max(M[c]), -xp.min(M[c])) for c in parts]))
+        m = xp.where(m > 0, m, xp.ones_like(m))
+        return m, xp.log2(m)
 
-    r1, a2 = xp.max(o.dot_rows(A1, A1)), xp.max(o.dot_rows(A2, A2))
-    r2, inner = widest(X), xp.sum(X * X)
-    extra = a2 + xp.sum(X)
-    spread = xp.sqrt(inner * a2)  # ‖X‖_F · max_k‖a2_k‖ ≥ every entry of |X||A2|ᵀ's columns' norms
-    ok = (xp.sqrt(r1 * inner) <= big * 2.0**-8) & ~(spread > cancel * xp.sqrt(r2))
+    def row_sq(M, c, s):  # ‖row‖² of the chunk c of M / s
+        Mc = M[c] / s  # not × (1/s): 1/s overflows for a subnormal s
+        return o.dot_rows(Mc, Mc), Mc
+
+    s1, l1 = top(A1, chunks)
+    s2, l2 = top(A2, chunks)
+    r1 = xp.max(xp.stack([xp.max(row_sq(A1, c, s1)[0]) for c in chunks]))  # max_j‖a_j‖², scaled
+    mats = {"X": X} if V is None else {"X": X, "V": V}
+    scaled = {}
+    for name, M in mats.items():
+        sm, lm = top(M, [slice(0, d)])
+        Mn = M / sm
+        inner = xp.sum(Mn * Mn)
+        # column k's rounding 4d·u·max‖a_j‖·‖M‖_F·‖a2_k‖ (scales restored) above 2⁻²⁰ ⟺ inner·‖a2_k‖² above this
+        floor = xp.exp2(2 * (-20 - log_4du - l1 - lm - l2)) / r1
+        scaled[name] = (Mn.T, lm, inner, floor)
+    a2max, wmax, bad = None, None, {name: None for name in mats}
+    for c in chunks:
+        a2, A2c = row_sq(A2, c, s2)
+        a2max = xp.max(a2) if a2max is None else xp.maximum(a2max, xp.max(a2))
+        for name, (MnT, lm, inner, floor) in scaled.items():
+            w = A2c @ MnT
+            ww = o.dot_rows(w, w)
+            if name == "X":
+                wmax = xp.max(ww) if wmax is None else xp.maximum(wmax, xp.max(ww))
+            spread = inner * a2
+            hit = xp.any((spread > cancel2 * ww) & (spread > floor))
+            bad[name] = hit if bad[name] is None else bad[name] | hit
+    _, lx, inner_x, _ = scaled["X"]
+    ok = (l1 + lx + 0.5 * xp.log2(r1 * inner_x) <= log_big) & ~bad["X"]
+    extra = s1 + s2 + xp.sum(X)
     if V is not None:
-        inner_v = xp.sum(V * V)
+        _, lv, inner_v, _ = scaled["V"]
+        size_v = l1 + lv + 0.5 * xp.log2(r1 * inner_v)
+        ok = ok & (size_v <= log_big) & ~bad["V"] & ~((size_v < log_tiny) & (inner_v > 0))
         extra = extra + xp.sum(V)
-        ok = ok & (xp.sqrt(r1 * inner_v) <= big * 2.0**-8) & ~(xp.sqrt(inner_v * a2) > cancel * xp.sqrt(widest(V)))
-        ok = ok & ~(xp.sqrt(r1 * inner_v) < tiny)
-    bound = xp.sqrt(r1) * (xp.sqrt(r2) + (4 * d * u) * spread)
-    return xp.where(ok, bound * bound + 0 * extra, -xp.ones_like(r1))
+    log_bound = l1 + lx + l2 + xp.log2(xp.sqrt(r1) * (xp.sqrt(wmax) + (4 * d * u) * xp.sqrt(inner_x * a2max)))
+    bound = xp.exp2(2 * log_bound)  # inf when it overflows (no shift is then skipped), 0 when it underflows
+    return xp.where(ok, bound + 0 * extra, -xp.ones_like(r1))
 
 
 PIECES = 2  # the elementwise work of a block runs on this many pieces of its rows in turn (n = 2048, d = 128,
 # rescaled, 1 and 2 threads, medians of 8 interleaved: 1, 2, 4, 8, 16 pieces took 53.3, 53.2, 56.1, 56.4, 61.9 ms for
 # loss+grad at 2 threads and 77.9, 78.9, 82.6, 85.1, 98.2 ms for the HVP: the scratch halves within 1.3%, smaller
 # pieces only add calls)
+PROBE_ROWS = 256  # rows per chunk of the probe's O(nd) passes (64–512 timed at n = 2048, 4096, d = 128: 256 fastest)
 OVERFLOW = object()  # run(): the gradient overflowed on the way, the stable kernels must redo the call
 PARTS = 8  # fixed partial sums over the blocks (independent of the thread count); at most this many lanes
 
@@ -216,7 +258,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
 
     with _threads.limited(lanes, inner, torch_mod):  # before the first product: attnreg._threads (idle BLAS)
         with o.quiet():  # an overflowing bound is an answer here, not a warning
-            bound = float(_probe(o, A1, A2, X, V, xp, min(block, n), info))  # the one scalar read before the sweep
+            bound = float(_probe(o, A1, A2, X, V, xp, PROBE_ROWS, info))  # the one scalar read before the sweep
         if bound == -1:
             return None  # the reassociated products cannot be trusted (_probe): the stable kernels
         if not math.isfinite(bound) and not checked:
