@@ -73,8 +73,8 @@ def _softmax_parts(S: Array, B: Array, *, xp: Namespace) -> tuple[Array, Array, 
     """``(f, r, c)``: softmax, ``r = 1 − f`` and ``c = f − b``, each without cancellation."""
     _, E = shift(S, xp=xp, version="normalized")
     total = xp.sum(E, axis=1, keepdims=True)
-    R = loo(E, xp=xp)
-    return E / total, R / total, (E * (1 - B) - B * R) / total
+    F, r = E / total, loo(E, xp=xp) / total
+    return F, r, F * (1 - B) - B * r  # f(1 − b) − b·r, not (e(1 − b) − b·R)/α: no product above |b| (b near max)
 
 
 def normalized(S: Array, B: Array, *, xp: Namespace, with_p: bool = True) -> tuple[Array, Array | None]:

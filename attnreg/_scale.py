@@ -90,13 +90,17 @@ def others(S: Array, W: Array, *, xp: Namespace, base: Array, shifted: Array) ->
 
 
 def lin(a: Array, x: Array, b: Array, y: Array, *, xp: Namespace) -> tuple[Array, Array]:
-    """``(κ, z)`` with ``e^a x + e^b y = e^κ z``, ``κ`` the larger scale among the nonzero terms."""
+    """``(κ, z)`` with ``e^a x + e^b y = e^κ z``, ``κ`` the larger scale among the nonzero terms (plus ``log 2``
+    where the two terms, each representable, add up past the dtype's range: then ``z`` is their half-sum)."""
     low = lowest(xp, x.dtype)
     a = xp.where(x != 0, a, low)
     b = xp.where(y != 0, b, low)
     k = xp.maximum(a, b)
     k = xp.where(k == low, xp.zeros_like(k), k)
-    return k, x * xp.exp(a - k) + y * xp.exp(b - k)
+    tx, ty = x * xp.exp(a - k), y * xp.exp(b - k)
+    z = tx + ty
+    over = xp.isinf(z) & xp.isfinite(tx) & xp.isfinite(ty)
+    return xp.where(over, k + math.log(2), k), xp.where(over, 0.5 * tx + 0.5 * ty, z)
 
 
 def row_scale(t: Array, z: Array, *, xp: Namespace) -> Array:
