@@ -16,24 +16,35 @@ value merely overflowed. On torch this is two scalar reads per call, none per bl
 **Logits by block, no d × n product kept.** A block's logits are ``S_b = (A1_b X) A2ᵀ`` (and the HVP's
 ``dS_b = (A1_b V) A2ᵀ``): the same n·d² multiply-adds over the call as forming ``W = X A2ᵀ`` once, done in the
 lanes instead of before them, and no d × n array (d/k blocks: two 64-row blocks at n = 4096, d = 128; four
-for the HVP). ``A1_b X`` can overflow where ``A1 (X A2ᵀ)`` does not (huge ``X``, tiny ``A2``): the probe
-bounds its entries by ``max_j‖a_j‖ · max(‖X‖_F, ‖V‖_F)`` and, above ``max / 2⁸``, the call takes the stable
-kernels (which form ``W``). Where ``A1_b X`` underflows into subnormals, its absolute error (at most
-``d · 2⁻¹⁰⁷⁵`` per entry) reaches a logit as at most ``d² · 2⁻¹⁰⁷⁵ · max|A2|``: below 2⁻⁵³ (half float64's spacing
-at 1) while ``max|A2| < 2¹⁰²²/d²`` (about 10³⁰³ at d = 128). The HVP's direction is another matter: ``dS`` enters
-the result linearly, so a subnormal ``A1_b V`` (a few bits) spoils it relatively; the probe sends calls with
-``max_j‖a_j‖·‖V‖_F`` below ``2⁶²`` times the smallest normal number (2⁻⁹⁶⁰ in float64, 2⁻⁶⁴ in float32) to the
-stable kernels (they form ``V A2ᵀ``). And the reassociation's rounding,
-``γ_2d·|A1||X||A2|ᵀ``, is of the size of ``W``'s own only while ``X A2ᵀ`` does not cancel: ``X`` huge along
-directions ``A2`` annihilates (``(A1_b X) A2ᵀ`` off by ``u·|A1_b X||A2|``, which the probe's bound on the exact
-logits does not see: the unshifted ``exp`` overflowed to nan where the loss is O(1)). So a
-column k with ``‖X‖_F·‖a2_k‖ > u^{−1/3}·‖X a2_k‖`` (2^17.3 in float64, 2^8 in float32; the same for ``V``) whose
-rounding, ``4d·u·max_j‖a_j‖·‖X‖_F·‖a2_k‖``, is above 2⁻²⁰ takes the stable kernels too (column by column: one
-large column must not hide the others; a column that merely has tiny logits is left alone). Elsewhere the rounding
-is at most ``u^{−1/3}·γ_2d`` of the column's logits or below 2⁻²⁰, and the probe's bound adds
-``4d·u·‖X‖_F·max_k‖a2_k‖`` for it, so the decision to skip the shift covers the computed logits. The probe's norms
-are of the matrices divided by their largest entries, the scales kept as base-2 logarithms (a second attack found
-the tests vacuous when ``ΣX²`` underflowed or ``max‖a2_k‖²`` overflowed).
+for the HVP). What the reassociation can cost, and what the probe (:func:`_probe`, O(nd²) work, one scalar read)
+does about it, sending the call to the stable kernels (which form ``W``) where it could matter:
+
+* ``A1_b X`` can overflow where ``A1 (X A2ᵀ)`` does not (huge ``X``, tiny ``A2``): ``max_j‖a_j‖·‖X‖_F`` above
+  ``max / 2⁸`` (and the same for ``V``).
+* Where ``A1_b X`` underflows into subnormals, its absolute error (at most half the least subnormal number ``s``
+  per entry) reaches a logit as at most ``d²·s·max|A2|``: ``max|A2|`` above ``u/(d²·s)`` (2¹⁰⁰⁷ in float64,
+  2¹¹¹ in float32 at d = 128). A third attack found this premise stated and unchecked.
+* The HVP is linear in ``dS``, so a subnormal ``A1_b V`` (a few bits) spoils it relatively, whatever ``A2``: each
+  lane looks for a subnormal entry in the ``A1_b V`` it forms, and such a call is redone by the stable kernels
+  (a bound such as ``max_j‖a_j‖·‖V‖_F`` misses ``A1`` annihilating the large rows of ``V``).
+* The rounding, ``γ_2d·|A1||X||A2|ᵀ``, is that of forming ``W`` in general position, but not where ``X A2ᵀ``
+  cancels exactly (``X`` huge along directions ``A2`` annihilates: ``W`` exact, ``(A1_b X) A2ᵀ`` off by
+  ``u·|A1_b X||A2|``; before the probe looked, the unshifted ``exp`` overflowed to nan where the loss is O(1)). So
+  a column k with ``‖X‖_F·‖a2_k‖ > u^{−1/3}·‖X a2_k‖`` (2^17.7 in float64, 2^8 in float32)
+  whose rounding ``4d·u·max_j‖a_j‖·‖X‖_F·‖a2_k‖`` is above ``u^{1/3}`` in absolute terms goes to the stable kernels
+  (column by column: one large column must not hide the others; below ``u^{1/3}`` the rounding is of the size the
+  dtype gives the logits anyway, and a rank-one ``X`` nearly orthogonal to a row of ``A2`` is not sent there for
+  nothing in float32). Not done for the HVP's ``V``: looking costs a second n·d² product per call (3.4 ms at
+  n = 2048, d = 128, 2–5% of the HVP), and ``dS`` is not exponentiated, so the cost is accuracy only: within the
+  a-priori bound ``γ_2d·|A1||V||A2|ᵀ``, where the stable kernels' exact ``V A2ᵀ`` can do better (a known limit,
+  tests/test_fastpath_attack.py).
+* Whatever the path, the probe's bound adds ``4d·u·max_j‖a_j‖·‖X‖_F·max_k‖a2_k‖`` for the rounding, so the
+  decision to skip the shift covers the computed logits.
+
+The probe's norms are of the matrices divided by their largest entries, the scales kept as base-2 logarithms (a
+second attack found the tests vacuous when ``ΣX²`` underflowed or ``max‖a2_k‖²`` overflowed). All this costs about
+2 ms a call more than the unscaled probe without these rules (n = 2048 and 4096, d = 128, one thread, medians of 40
+interleaved: 5.0 against 3.0 ms, 7.5 against 5.8 ms), 1–4% of a loss+grad call.
 
 **Overflow in ``P_b A2``.** The gradient is accumulated as ``A1_bᵀ (P_b A2)``; ``P_b A2`` can overflow where
 ``A1ᵀ P A2`` does not (a tiny ``A1``, a huge ``A2``; rescaled rows are vouched for up to ``‖p‖ ≈ e^{284}``). A
@@ -90,18 +101,23 @@ def _probe(o, A1, A2, X, V, xp, rows, info):
     ``γ_2d·|A1||X||A2|ᵀ``), or −1 when the reassociated products cannot be trusted:
 
     * ``A1_b X`` or ``A1_b V`` might overflow (``max_j‖a_j‖ · ‖X‖_F`` above ``max / 2⁸``, or not finite);
-    * a column of ``X A2ᵀ`` (or ``V A2ᵀ``) cancels: ``‖X‖_F·‖a2_k‖ > u^{−1/3}·‖X a2_k‖`` (2^17.3 in float64, 2^8
-      in float32) while that column's rounding, ``4d·u·max_j‖a_j‖·‖X‖_F·‖a2_k‖``, exceeds 2⁻²⁰ in absolute terms
-      (a column that is exactly 0 because ``X`` annihilates ``a2_k`` has only rounding of that size);
-    * ``A1_b V`` might be subnormal (``max_j‖a_j‖·‖V‖_F`` below ``2⁶²`` times the smallest normal number, V ≠ 0).
+    * a column of ``X A2ᵀ`` cancels: ``‖X‖_F·‖a2_k‖ > u^{−1/3}·‖X a2_k‖`` (2^17.7 in float64, 2^8 in
+      float32) while that column's rounding, ``4d·u·max_j‖a_j‖·‖X‖_F·‖a2_k‖``, exceeds ``u^{1/3}`` in absolute terms
+      (2^−17.7, 2^−8: below that the rounding is of the size the dtype gives the logits anyway);
+    * ``A2`` is so large that a subnormal entry of ``A1_b X`` (absolute error up to half the least subnormal
+      number) could move a logit by more than ``u``: ``d²·max|A2|`` times the least subnormal above ``u``;
+
+    (A subnormal entry of ``A1_b V`` is looked for in the lanes, where ``A1_b V`` is formed: the HVP is linear in
+    ``dS``, so its relative accuracy is that of ``A1_b V``; such a call is redone by the stable kernels.)
 
     Every norm is taken of the matrix divided by its largest entry and the scales are carried as base-2
     logarithms, so no test is lost to a square that under- or overflows. Rows are taken ``rows`` at a time
     (``w_k = X a2_k`` as ``A2_c Xᵀ``, rows × d): no n × d temporaries."""
     n, d = A2.shape
-    u = float(info.eps) / 2
-    cancel2, log_4du = u ** (-2 / 3), math.log2(4 * d * u)
-    log_big, log_tiny = math.log2(float(info.max)) - 8, math.log2(float(info.smallest_normal)) + 62
+    u, normal = float(info.eps) / 2, float(info.smallest_normal)
+    cancel2, log_4du, log_floor = u ** (-2 / 3), math.log2(4 * d * u), math.log2(u) / 3
+    log_big = math.log2(float(info.max)) - 8
+    log_a2_max = math.log2(u) - math.log2(normal * float(info.eps)) - 2 * math.log2(d)  # the subnormal rule
     chunks = [slice(s, s + rows) for s in range(0, n, rows)]
 
     def top(M, parts):  # max |M| over the row chunks (1 where M is 0), and its log2
@@ -116,34 +132,26 @@ def _probe(o, A1, A2, X, V, xp, rows, info):
     s1, l1 = top(A1, chunks)
     s2, l2 = top(A2, chunks)
     r1 = xp.max(xp.stack([xp.max(row_sq(A1, c, s1)[0]) for c in chunks]))  # max_j‖a_j‖², scaled
-    mats = {"X": X} if V is None else {"X": X, "V": V}
-    scaled = {}
-    for name, M in mats.items():
-        sm, lm = top(M, [slice(0, d)])
-        Mn = M / sm
-        inner = xp.sum(Mn * Mn)
-        # column k's rounding 4d·u·max‖a_j‖·‖M‖_F·‖a2_k‖ (scales restored) above 2⁻²⁰ ⟺ inner·‖a2_k‖² above this
-        floor = xp.exp2(2 * (-20 - log_4du - l1 - lm - l2)) / r1
-        scaled[name] = (Mn.T, lm, inner, floor)
-    a2max, wmax, bad = None, None, {name: None for name in mats}
+    sx, lx = top(X, [slice(0, d)])
+    Xn = X / sx
+    inner_x = xp.sum(Xn * Xn)
+    # column k's rounding 4d·u·max‖a_j‖·‖X‖_F·‖a2_k‖ (scales restored) above u^{1/3} ⟺ ‖a2_k‖² (scaled) above this
+    floor = xp.exp2(2 * (log_floor - log_4du - l1 - lx - l2)) / (r1 * inner_x)
+    a2max, wmax, bad = None, None, None
     for c in chunks:
-        a2, A2c = row_sq(A2, c, s2)
+        A2c = A2[c] / s2
+        a2 = o.dot_rows(A2c, A2c)
+        w = A2c @ Xn.T
+        ww = o.dot_rows(w, w)  # ‖X a2_k‖² (scaled)
         a2max = xp.max(a2) if a2max is None else xp.maximum(a2max, xp.max(a2))
-        for name, (MnT, lm, inner, floor) in scaled.items():
-            w = A2c @ MnT
-            ww = o.dot_rows(w, w)
-            if name == "X":
-                wmax = xp.max(ww) if wmax is None else xp.maximum(wmax, xp.max(ww))
-            spread = inner * a2
-            hit = xp.any((spread > cancel2 * ww) & (spread > floor))
-            bad[name] = hit if bad[name] is None else bad[name] | hit
-    _, lx, inner_x, _ = scaled["X"]
-    ok = (l1 + lx + 0.5 * xp.log2(r1 * inner_x) <= log_big) & ~bad["X"]
+        wmax = xp.max(ww) if wmax is None else xp.maximum(wmax, xp.max(ww))
+        hit = xp.any((inner_x * a2 > cancel2 * ww) & (a2 > floor))
+        bad = hit if bad is None else bad | hit
+    ok = (l1 + lx + 0.5 * xp.log2(r1 * inner_x) <= log_big) & ~bad & (l2 <= log_a2_max)
     extra = s1 + s2 + xp.sum(X)
     if V is not None:
-        _, lv, inner_v, _ = scaled["V"]
-        size_v = l1 + lv + 0.5 * xp.log2(r1 * inner_v)
-        ok = ok & (size_v <= log_big) & ~bad["V"] & ~((size_v < log_tiny) & (inner_v > 0))
+        sv, lv = top(V, [slice(0, d)])
+        ok = ok & (l1 + lv + 0.5 * xp.log2(r1 * xp.sum((V / sv) * (V / sv))) <= log_big)
         extra = extra + xp.sum(V)
     log_bound = l1 + lx + l2 + xp.log2(xp.sqrt(r1) * (xp.sqrt(wmax) + (4 * d * u) * xp.sqrt(inner_x * a2max)))
     bound = xp.exp2(2 * log_bound)  # inf when it overflows (no shift is then skipped), 0 when it underflows
@@ -155,7 +163,7 @@ PIECES = 2  # the elementwise work of a block runs on this many pieces of its ro
 # loss+grad at 2 threads and 77.9, 78.9, 82.6, 85.1, 98.2 ms for the HVP: the scratch halves within 1.3%, smaller
 # pieces only add calls)
 PROBE_ROWS = 256  # rows per chunk of the probe's O(nd) passes (64–512 timed at n = 2048, 4096, d = 128: 256 fastest)
-OVERFLOW = object()  # run(): the gradient overflowed on the way, the stable kernels must redo the call
+OVERFLOW = object()  # run(): the gradient overflowed on the way, or A1_b V was subnormal: the stable kernels redo it
 PARTS = 8  # fixed partial sums over the blocks (independent of the thread count); at most this many lanes
 
 
@@ -208,7 +216,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
     fix_now = torch_mod is None
     hvp, with_p = V is not None, want_p or V is not None
     normalized = version == "normalized"
-    big = float(info.max)
+    big, normal = float(info.max), float(info.smallest_normal)
 
     def lane(i):
         k0 = min(block, n)
@@ -222,6 +230,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
             for q in range(i, parts, lanes):  # part q: blocks q, q + parts, …, in increasing order
                 G = o.zeros((d, d), A1) if with_p else None
                 sums, bad, witness, sl, sg = {}, {}, 0.0, Scaled(xp), Groups(xp)
+                subnormal = None
                 for b in range(q, len(starts), parts):
                     start = starts[b]
                     stop = min(start + block, n)
@@ -230,7 +239,9 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                     dSk = SD[k:2 * k] if hvp else None
                     o.mm(Ab, X, tmp[:k])
                     if hvp:
-                        o.mm(Ab, V, tmp[k:2 * k])
+                        Y = o.mm(Ab, V, tmp[k:2 * k])
+                        sub = xp.any((Y != 0) & (xp.abs(Y) < normal))  # a subnormal A1_b V: the stable kernels
+                        subnormal = sub if subnormal is None else subnormal | sub
                     rows2 = 2 * k if hvp else k  # S_b = (A1_b X) A2ᵀ, no d × n W kept; [S_b; dS_b] in one product
                     o.mm(tmp[:rows2], A2.T, SD[:rows2])
                     got = [_kernel(o, Sk[r:r + half], Bb[r:r + half], C, None if dSk is None else dSk[r:r + half], T,
@@ -253,7 +264,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
                             sums[b] = xp.where(bad[b], xp.zeros_like(sums[b]), sums[b])
                     if with_p:
                         o.acc(G, Ab.T, Pk, A2, tmp[:k], None if fix_now else bad[b])
-                out[q] = (sums, G, witness, bad, sl, sg)
+                out[q] = (sums, G, witness, bad, sl, sg, subnormal)
         return out
 
     with _threads.limited(lanes, inner, torch_mod):  # before the first product: attnreg._threads (idle BLAS)
@@ -285,16 +296,21 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         code = xp.any(bad).long() + 2 * (~torch_mod.isfinite(witness)).long()
         if G is not None:
             code = code + 4 * (~xp.all(xp.isfinite(G))).long()
-        code = int(code)  # the one scalar read after the sweep: flagged blocks (1), witness (2), G (4) not finite
-        if code & 2 and not checked:
+        subs = [p[6] for p in ordered if p[6] is not None]
+        if subs:
+            code = code + 8 * xp.any(xp.stack(subs)).long()
+        code = int(code)  # the one scalar read after the sweep: flagged blocks (1), witness (2), G (4) not finite,
+        if code & 2 and not checked:  # a subnormal A1_b V (8)
             check_finite(xp, B=B)
-        if code & 4:
+        if code & 12:
             return OVERFLOW
         if code & 1:
             flagged = sorted(b for b, f in zip(order, bad.tolist()) if f)  # one transfer, flagged calls only
     else:
         if not checked and not math.isfinite(float(witness)):
             check_finite(xp, B=B)
+        if any(bool(p[6]) for p in ordered if p[6] is not None):
+            return OVERFLOW
         flagged = []
     loss = None
     if not hvp:
