@@ -2,12 +2,12 @@ r"""The row sweep: :func:`sweep` picks the fast path on NumPy arrays and torch t
 kernels, lanes of threads, O(1) checks) and the generic one of :mod:`attnreg._sweep` for every other library.
 
 **Shift passes.** ``|S_jk| = |a_jᵀ w_k| ≤ ‖a_j‖·‖w_k‖`` (``a_j`` row j of ``A1``, ``w_k`` column k of
-``W = X A2ᵀ``), so one O(nd) bound ``max_j‖a_j‖ · max_k‖w_k‖`` inside the safe window of
-:func:`attnreg._rows.window` proves that no row needs a shift, and the kernels skip the max/min/subtract
-passes (:mod:`attnreg._fastrows`).
+``W = X A2ᵀ``), so one bound ``max_j‖a_j‖ · max_k‖w_k‖`` (O(nd²) work, plus the rounding term below) inside
+the safe window of :func:`attnreg._rows.window` proves that no row needs a shift, and the kernels skip the
+max/min/subtract passes (:mod:`attnreg._fastrows`).
 
-**Finiteness in O(1) passes.** The bound is computed together with ``0·(Σ‖A2 row‖² + ΣX [+ ΣV])``: it is
-finite only if ``A1``, ``A2``, ``X`` (and ``V``) are (``0·inf = nan``). ``B`` is not read on its own: every
+**Finiteness in O(1) passes.** The bound is computed together with ``0·(max|A1| + max|A2| + ΣX [+ ΣV])``: it
+is finite only if ``A1``, ``A2``, ``X`` (and ``V``) are (``0·inf = nan``). ``B`` is not read on its own: every
 row of B enters the kernels' row sums (``Σ c²``, ``Σ h²``, ``⟨f, c⟩``), which are finite only where the row
 of B is, and those sums are added up as they come. Only when the bound or that sum is not finite are the
 inputs scanned (:func:`attnreg._validate.check_finite`), to raise the bad-input error or to find that the
@@ -125,13 +125,13 @@ def _probe(o, A1, A2, X, V, xp, rows, info):
         m = xp.where(m > 0, m, xp.ones_like(m))
         return m, xp.log2(m)
 
-    def row_sq(M, c, s):  # ‖row‖² of the chunk c of M / s
-        Mc = M[c] / s  # not × (1/s): 1/s overflows for a subnormal s
-        return o.dot_rows(Mc, Mc), Mc
+    def sq(M):  # ‖row‖² of each row
+        return o.dot_rows(M, M)
 
     s1, l1 = top(A1, chunks)
     s2, l2 = top(A2, chunks)
-    r1 = xp.max(xp.stack([xp.max(row_sq(A1, c, s1)[0]) for c in chunks]))  # max_j‖a_j‖², scaled
+    r1 = xp.max(xp.stack([xp.max(sq(A1[c] / s1)) for c in chunks]))  # max_j‖a_j‖², scaled (÷ s1, not × 1/s1: 1/s
+    # overflows for a subnormal s)
     sx, lx = top(X, [slice(0, d)])
     Xn = X / sx
     inner_x = xp.sum(Xn * Xn)
@@ -140,9 +140,7 @@ def _probe(o, A1, A2, X, V, xp, rows, info):
     a2max, wmax, bad = None, None, None
     for c in chunks:
         A2c = A2[c] / s2
-        a2 = o.dot_rows(A2c, A2c)
-        w = A2c @ Xn.T
-        ww = o.dot_rows(w, w)  # ‖X a2_k‖² (scaled)
+        a2, ww = sq(A2c), sq(A2c @ Xn.T)  # ‖a2_k‖², ‖X a2_k‖² (scaled)
         a2max = xp.max(a2) if a2max is None else xp.maximum(a2max, xp.max(a2))
         wmax = xp.max(ww) if wmax is None else xp.maximum(wmax, xp.max(ww))
         hit = xp.any((inner_x * a2 > cancel2 * ww) & (a2 > floor))
@@ -163,7 +161,7 @@ PIECES = 2  # the elementwise work of a block runs on this many pieces of its ro
 # loss+grad at 2 threads and 77.9, 78.9, 82.6, 85.1, 98.2 ms for the HVP: the scratch halves within 1.3%, smaller
 # pieces only add calls)
 PROBE_ROWS = 256  # rows per chunk of the probe's O(nd) passes (64–512 timed at n = 2048, 4096, d = 128: 256 fastest)
-OVERFLOW = object()  # run(): the gradient overflowed on the way, or A1_b V was subnormal: the stable kernels redo it
+REDO = object()  # run(): the gradient overflowed on the way, or A1_b V was subnormal: the stable kernels redo the call
 PARTS = 8  # fixed partial sums over the blocks (independent of the thread count); at most this many lanes
 
 
@@ -176,7 +174,7 @@ def sweep(A1, A2, B, X, *, version, xp, block, want_p=True, V=None, threads=None
     :mod:`attnreg._fastsweep`)."""
     fast = run(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V,
                           threads=threads, checked=checked)
-    if fast is OVERFLOW:  # an entry of G overflowed on the way (P_b A2 before A1_bᵀ): the stable kernels decide,
+    if fast is REDO:  # G overflowed on the way (P_b A2 before A1_bᵀ) or A1_b V was subnormal: the stable kernels,
         # quietly (run() has checked the inputs: what overflows there is the true value, as in the fast kernels)
         with _fastrows.ops_for(xp, A1).quiet():
             g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V)
@@ -202,7 +200,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         if host is not None:
             s = run(*host[:4], version=version, xp=array_namespace(host[0]), block=block, want_p=want_p,
                     V=host[4], threads=threads, checked=checked)
-            if s is None or s is OVERFLOW:
+            if s is None or s is REDO:
                 return s  # the stable kernels, on the tensors
             np = sys.modules[type(host[0]).__module__.split(".")[0]]
             return Sweep(*(None if v is None else torch_mod.from_numpy(np.asarray(v))
@@ -299,18 +297,19 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         subs = [p[6] for p in ordered if p[6] is not None]
         if subs:
             code = code + 8 * xp.any(xp.stack(subs)).long()
-        code = int(code)  # the one scalar read after the sweep: flagged blocks (1), witness (2), G (4) not finite,
-        if code & 2 and not checked:  # a subnormal A1_b V (8)
+        # the one scalar read after the sweep: flagged blocks (1), witness (2) or G (4) not finite, subnormal A1_b V (8)
+        code = int(code)
+        if code & 2 and not checked:
             check_finite(xp, B=B)
         if code & 12:
-            return OVERFLOW
+            return REDO
         if code & 1:
             flagged = sorted(b for b, f in zip(order, bad.tolist()) if f)  # one transfer, flagged calls only
     else:
         if not checked and not math.isfinite(float(witness)):
             check_finite(xp, B=B)
         if any(bool(p[6]) for p in ordered if p[6] is not None):
-            return OVERFLOW
+            return REDO
         flagged = []
     loss = None
     if not hvp:
@@ -322,7 +321,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
         done = _finish(xp, ordered, A1, A2, B, X, V, G, version=version, block=block, want_p=want_p, starts=starts,
                        flagged=flagged, loss=loss, normalized=normalized)
     if torch_mod is None and done.G_scaled is not None and not o.np.isfinite(done.G_scaled).all():
-        return OVERFLOW  # NumPy: the merged G too (the flagged rows' P̃ A2); on a device only the plain part is read
+        return REDO  # NumPy: the merged G too (the flagged rows' P̃ A2); on a device only the plain part is read
     return done
 
 

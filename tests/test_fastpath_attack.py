@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 import attnreg
-from attnreg import _fastrows
+from attnreg import _fastrows, _fastsweep
 from attnreg import reference as ref
 
 try:
@@ -88,6 +88,18 @@ def reference(A1, A2, B, X, V=None, *, version, dps=30):
     L, G = ref.loss_and_grad(A1, A2, B, X, version=version, dps=dps)
     H = None if V is None else np.array(ref.hvp(A1, A2, B, X, V, version=version, dps=dps).tolist(), dtype=float)
     return float(L), np.array(G.tolist(), dtype=float), H
+
+
+def probe(A1, A2, X, V=None):
+    """The fast path's probe as a call on NumPy arrays makes it: −1 sends the call to the stable kernels."""
+    o = _fastrows.ops_for(np, A1)
+    with np.errstate(all="ignore"):
+        return float(_fastsweep._probe(o, A1, A2, X, V, np, _fastsweep.PROBE_ROWS, np.finfo(A1.dtype)))
+
+
+def device(monkeypatch):
+    """Torch CPU tensors take the path tensors on a device take (their own kernels, no NumPy views)."""
+    monkeypatch.setattr(_fastsweep, "host_views", lambda torch, *arrays: None)
 
 
 def relerr(got, exact):
@@ -273,13 +285,18 @@ def test_rescaled_grad_and_hvp_with_tiny_A1_huge_A2(lib):
     assert relerr(G, exact[1]) < 1e-12 and relerr(H, exact[2]) < 1e-12, (G, H)
 
 
-def test_rescaled_overflowing_gradient_is_inf_not_nan():
+def overflowing_gradient_case():
+    """A1 ~ 1/4, X ~ 2⁻¹⁰⁰⁵, A2 ~ 2¹⁰⁰⁵: logits O(1), a rescaled gradient whose true entries are ±inf."""
     rng = np.random.default_rng(2)
     n, d = 8, 16
     A1 = rng.standard_normal((n, d)) / 4
     X = rng.standard_normal((d, d)) * 2.0**-1005
     A2 = rng.standard_normal((n, d)) * 2.0**1005
-    B = rng.dirichlet(np.ones(n), size=n)
+    return A1, A2, rng.dirichlet(np.ones(n), size=n), X
+
+
+def test_rescaled_overflowing_gradient_is_inf_not_nan():
+    A1, A2, B, X = overflowing_gradient_case()
     with warnings.catch_warnings():   # the generic path's own matmul overflow warns (array_api_strict): not tested here
         warnings.simplefilter("ignore")
         Gs = stable(A1, A2, B, X, version="rescaled")[1]
@@ -497,9 +514,7 @@ def test_float32_matches_the_stable_kernels(version):
 def test_the_fixed_defects_on_the_device_path(case, monkeypatch):
     """The same three inputs on the path tensors on a device take (their own in-place kernels, no NumPy views):
     the probe and the overflow of ``P_b A2`` are decided there without a read per block."""
-    import attnreg._fastsweep as fs
-
-    monkeypatch.setattr(fs, "host_views", lambda torch, *arrays: None)
+    device(monkeypatch)
     for version in VERSIONS:
         if case == "null_space":
             A1, A2, B, X, X0, V0, ME = null_space_case()

@@ -39,26 +39,12 @@ import numpy as np
 import pytest
 
 import attnreg
-from attnreg import _fastrows, _fastsweep
+from attnreg import _fastrows
 
-from test_fastpath_attack import VERSIONS, allowed, production, reference, relerr, stable
+from test_fastpath_attack import (VERSIONS, allowed, device, needs_torch, probe, production, reference, relerr, stable,
+                                  torch)
 
-try:
-    import torch
-except ImportError:
-    torch = None
-needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
 DTYPES = {"float32": (np.float32, 2.0**-24), "float64": (np.float64, 2.0**-53)}
-
-
-def probe(A1, A2, X, V=None):
-    o = _fastrows.ops_for(np, A1)
-    with np.errstate(all="ignore"):
-        return float(_fastsweep._probe(o, A1, A2, X, V, np, 256, np.finfo(A1.dtype)))
-
-
-def device(monkeypatch):
-    monkeypatch.setattr(_fastsweep, "host_views", lambda torch, *arrays: None)
 
 
 # ---- defect 1: subnormal A1_b X, huge A2 -----------------------------------------------------------------------
@@ -97,8 +83,9 @@ def test_subnormal_ax_case_is_fair(dtype, version):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_fast_path_subnormal_ax(version, dtype):
-    # observed: normalized float32 gradient relerr 5.2e-4 (allowed 3.8e-6, stable 2.8e-7), float64 2.1e-13 (allowed
-    # 7.1e-15, stable 4.4e-16); rescaled float32 loss 1.4e-5 (allowed 3.8e-6), float64 gradient 5.9e-13 (7.1e-15)
+    # before the fix: normalized float32 gradient relerr 5.2e-4 (allowed 3.8e-6, stable 2.8e-7), float64 2.1e-13
+    # (allowed 7.1e-15, stable 4.4e-16); rescaled float32 loss 1.4e-5 (allowed 3.8e-6), float64 gradient 5.9e-13
+    # (7.1e-15)
     dt, u = DTYPES[dtype]
     A1, A2, B, X = subnormal_ax_case(dt, version)
     exact, base = subnormal_ax_expected(dtype, version)
@@ -139,7 +126,7 @@ def test_annihilated_v_case_is_fair(dtype, version):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("version", VERSIONS)
 def test_fast_hvp_annihilated_v(version, dtype, lib):
-    # observed (numpy): float64 relerr 3.1e-3 / 1.9e-3, float32 6.3e-3 / 2.0e-2; allowed 2e-13 / 1e-4
+    # before the fix (numpy): float64 relerr 3.1e-3 / 1.9e-3, float32 6.3e-3 / 2.0e-2; allowed 2e-13 / 1e-4
     dt, u = DTYPES[dtype]
     A1, A2, B, X, V = annihilated_v_case(dt)
     exact = reference(A1, A2, B, X, V, version=version)[2]
