@@ -76,7 +76,7 @@ class BufferPool:
             self.free = []
 
 
-LANE_BUFFERS = 4  # the most a lane takes (rescaled HVP): S over dS (2k × n), C, T (k/2 × n each), the 2k × d product
+LANE_BUFFERS = 4  # the most a lane takes (rescaled HVP): S and dS in one 2k × n, C and T (k/2 × n), the 2k × d product
 POOL = BufferPool(keep=LANE_BUFFERS * 8)  # 8 = attnreg._fastsweep.PARTS, the most lanes: no call of any
 # thread count re-allocates a buffer the previous call gave back (at keep=8 a 2-thread rescaled HVP, 10
 # buffers, allocated two fresh ones on every call: a first touch of 2–4 MiB), within max_bytes in all
