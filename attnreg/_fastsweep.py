@@ -91,7 +91,7 @@ import sys
 from array_api_compat import array_namespace, device
 
 from . import _fastrows, _rows, _threads
-from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows
+from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows, unscale
 from ._validate import check_finite
 
 
@@ -178,7 +178,8 @@ def sweep(A1, A2, B, X, *, version, xp, block, want_p=True, V=None, threads=None
         # quietly (run() has checked the inputs: what overflows there is the true value, as in the fast kernels)
         with _fastrows.ops_for(xp, A1).quiet():
             g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V)
-            return dataclasses.replace(g, G_scaled=right(g, A2), G_right=True)
+            M, z = right(g, A2, xp=xp)
+            return dataclasses.replace(g, G_scaled=z, G_M=M, G_right=True)
     if fast is not None:
         return fast
     if not checked:
@@ -335,13 +336,13 @@ def _finish(xp, ordered, A1, A2, B, X, V, G, *, version, block, want_p, starts, 
                      check_wide=False)  # the spread is checked with the merge below: one read
         gl = Scaled(xp)
         gl.M, gl.total = g.loss_M, g.loss_scaled
-        gG = None if g.G_scaled is None else right(g, A2)
+        gM, gG = (None, None) if g.G_scaled is None else right(g, A2, xp=xp)
         if normalized:
             loss = loss if gl.total is None else loss + gl.total
-            G = G if gG is None else G + gG
+            G = G if gG is None else G + unscale(gG, gM, xp=xp)
         else:
-            sl = sl + [gl]
-            extra, lo = ([], None) if gG is None else ([(g.G_M, gG)], g.G_lo)
+            sl = sl + [gl]  # right() adds one 0-D scale to the pair: lo (a row scale inside it) moves with it
+            extra, lo = ([], None) if gG is None else ([(gM, gG)], g.G_lo + (gM - g.G_M))
     if normalized:
         return Sweep(loss, G, G_right=True)
     loss, loss_M = _merge(xp, loss, sl, A1)
@@ -350,7 +351,7 @@ def _finish(xp, ordered, A1, A2, B, X, V, G, *, version, block, want_p, starts, 
     if merged is None:  # the redone rows' scales spread wide: sum them again in bins (rare; reads allowed)
         g = _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=redo,
                      grouped=True)
-        merged = _merge_groups(xp, G, pairs + [(g.G_M, right(g, A2))])
+        merged = _merge_groups(xp, G, pairs + [right(g, A2, xp=xp)])
     G, G_M = merged
     return Sweep(loss, G, loss_M, G_M, G_right=True)
 

@@ -111,3 +111,29 @@ def row_scale(t: Array, z: Array, *, xp: Namespace) -> Array:
     top = xp.max(xp.where(z != 0, t + logmag(z, xp=xp), low), axis=1)
     calm = 0.4 * math.log(float(xp.finfo(z.dtype).max))
     return xp.where((top == low) | (xp.abs(top) < calm), xp.zeros_like(top), xp.ceil(top))
+
+
+def matmul(G: Array, A: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """``(κ, z)`` with ``G A = e^κ z``, ``κ`` a 0-D integer-valued log-scale: no partial sum of the product overflows.
+
+    A plain product of operands near the dtype's range overflows in its partial sums, and a BLAS that keeps
+    several partial sums adds ``+inf`` to ``−inf``: nan, where the true entry is ±inf or, under a small outer
+    scale ``e^M``, finite. Here ``G`` and ``A`` are divided by powers of two ``2^f``, ``2^e`` (exact; 0-D, so one
+    scale for the whole product as for the sums it comes from) that bring their largest entries to at most
+    ``2^H``, ``H = ⌊(log₂ max − log₂ m − 4)/2⌋`` for ``m`` inner terms (500 in float64 and 52 in float32 at
+    ``m = 2²⁰``): every partial sum stays below ``m·2^{2H} ≤ max/16``. The factors come back as the integer
+    ``κ = ⌊f ln 2⌋ + ⌊e ln 2⌋`` and ``2^f e^{−⌊f ln 2⌋}·2^e e^{−⌊e ln 2⌋} < e²`` applied to ``z`` (two roundings).
+    Where nothing is that large, ``f = e = 0``: ``z`` is the plain product, bit for bit, and ``κ = 0``.
+    """
+    info = xp.finfo(G.dtype)
+    H = math.floor((math.log2(float(info.max)) - math.log2(max(G.shape[-1], 1)) - 4) / 2)
+    scales = []
+    for M in (G, A):
+        top = xp.max(xp.abs(M)) if math.prod(M.shape) else xp.zeros((), dtype=M.dtype)
+        ok = xp.isfinite(top) & (top > 0)
+        f = xp.where(ok, xp.ceil(xp.log2(xp.where(ok, top, xp.ones_like(top)))) - H, xp.zeros_like(top))
+        f = xp.maximum(f, xp.zeros_like(f))
+        k = xp.floor(f * math.log(2))
+        scales.append((2.0 ** -f, k, 2.0 ** f * xp.exp(-k)))
+    (sg, kg, rg), (sa, ka, ra) = scales
+    return kg + ka, ((G * sg) @ (A * sa)) * (rg * ra)

@@ -22,7 +22,10 @@ the rows are put into bins ``⌊t/W⌋`` (:class:`Groups`); each bin is summed u
 ``e^{t_j − M_g} > e^{−W}``, as in one common scale of a narrow spread), and the bins are combined
 **entrywise** in log-scale form, ``e^{κ}·z`` with ``κ`` per entry the largest scale among the bins whose
 entry is nonzero (:func:`combine`, :func:`attnreg._scale.lin`). Only the final ``e^κ·z`` can overflow,
-to ``inf`` of the sign of ``z``: no ``inf − inf`` is ever formed, so no nan. Where the true entry is a
+to ``inf`` of the sign of ``z``: no ``inf − inf`` is ever formed, so no nan. That includes the product by ``A2``
+(``G_scaled A2``, each bin's ``T A2``): :func:`attnreg._scale.matmul` forms it on operands divided by powers of two
+and adds its own scale to the rows' (a plain product summed ±inf terms into nan, and overflowed where a small
+common scale ``e^M`` would have brought the gradient back into the range). Where the true entry is a
 cancellation of terms beyond the range, ``z`` is that cancellation in scaled arithmetic: right to its
 condition number (a small result where it cancels to within rounding, never nan).
 """
@@ -33,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from . import _rows
-from ._scale import lin, lowest, times_exp
+from ._scale import lin, lowest, matmul, times_exp
 from ._types import Array, Namespace
 from ._validate import readable
 
@@ -59,9 +62,19 @@ class Sweep:
     G_lo: Array | None = None  # the smallest nonzero row's scale, when the caller checks the spread itself
 
 
-def right(s: Sweep, A2: Array) -> Array:
-    """``G_scaled A2`` (the scaled ``A1ᵀ P A2``), whichever way the sweep accumulated it."""
-    return s.G_scaled if s.G_right else s.G_scaled @ A2
+def right(s: Sweep, A2: Array, *, xp: Namespace) -> tuple[Array | None, Array]:
+    """``(M, z)`` with ``A1ᵀ P A2 = e^M z`` (M None: unscaled), whichever way the sweep accumulated it; the
+    product ``G_scaled A2`` by :func:`attnreg._scale.matmul`, which adds its own 0-D scale to ``G_M``."""
+    if s.G_right:
+        return s.G_M, s.G_scaled
+    k, z = matmul(s.G_scaled, A2, xp=xp)
+    return (k if s.G_M is None else s.G_M + k), z
+
+
+def gradient(s: Sweep, A2: Array, *, xp: Namespace) -> Array:
+    """``A1ᵀ P A2`` (or ``A1ᵀ dP A2``): finite whenever the true value is representable."""
+    M, z = right(s, A2, xp=xp)
+    return unscale(z, M, xp=xp)
 
 
 class Scaled:
@@ -219,7 +232,7 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
         else:
             grad.add(mu, P, lambda Pw: Ab.T @ Pw)  # called at once: the loop variable is current
     if isinstance(grad, Groups):
-        out = combine(xp, grad.pairs(lambda T: T @ A2))
+        out = combine(xp, [_shifted(M, matmul(T, A2, xp=xp)) for M, T in grad.pairs()])
         assert out is not None  # no lo: combine always answers
         return Sweep(loss.total, out[0], loss.M, out[1], G_right=True)
     if not check_wide:
@@ -228,6 +241,11 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
         return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
                         grouped=True)
     return Sweep(loss.total, grad.total, loss.M, grad.M)
+
+
+def _shifted(M: Array, product: tuple[Array, Array]) -> tuple[Array, Array]:
+    """A pair ``(M, T)`` times a matrix, ``e^M·e^κ z``, as the pair ``(M + κ, z)``."""
+    return M + product[0], product[1]
 
 
 def unscale(value: Array, M: Array | None, *, xp: Namespace) -> Array:

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
-from ._sweep import Groups, Scaled, Sweep, combine, right, row_blocks, take_rows, unscale
+from ._sweep import Groups, Scaled, Sweep, combine, gradient, row_blocks, take_rows, unscale
 from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem, readable
 
@@ -75,7 +75,7 @@ def loss_and_grad(A1: Array, A2: Array, B: Array, X: Array, *, version: str, blo
     ``threads``: CPU threads over row blocks (default: every core this process may use; NumPy and torch
     CPU tensors). The result is the same to the last bit from run to run for a given thread count."""
     xp, s = _sweep(A1, A2, B, X, version, block_rows, threads=threads)
-    return unscale(s.loss_scaled, s.loss_M, xp=xp), unscale(right(s, A2), s.G_M, xp=xp)
+    return unscale(s.loss_scaled, s.loss_M, xp=xp), gradient(s, A2, xp=xp)
 
 
 def grad(A1: Array, A2: Array, B: Array, X: Array, *, version: str, block_rows: int | None = None,
@@ -89,7 +89,7 @@ def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, blo
     """Hessian-vector product ``∇²L(X)[V] = A1ᵀ dP A2``, ``dP`` the derivative of ``P`` along
     ``dS = A1 V A2ᵀ`` (exact, no finite differences)."""
     xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V, threads=threads)
-    return unscale(right(s, A2), s.G_M, xp=xp)
+    return gradient(s, A2, xp=xp)
 
 
 def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entries: int = 2**24) -> Array:
