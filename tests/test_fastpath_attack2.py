@@ -43,8 +43,8 @@ import pytest
 
 import attnreg
 
-from test_fastpath_attack import (LIBS, VERSIONS, allowed, device, mp_oracle, null_space_case, overflowing_gradient_case,
-                                  probe, production, reference, relerr, stable, torch)
+from test_fastpath_attack import (LIBS, VERSIONS, allowed, device, mp_oracle, null_space_case,
+                                  overflowing_gradient_case, probe, production, reference, relerr, stable, torch)
 
 U32 = float(np.finfo(np.float32).eps)
 
@@ -374,6 +374,7 @@ def test_matmul_carries_its_scale(dtype, top):
         assert float(k) == 0 and np.array_equal(z, plain)
     with mpmath.workdps(60):
         want = mpmath.matrix(G.astype(float).tolist()) * mpmath.matrix(A.astype(float).tolist())
-        err = max(abs(mpmath.exp(float(k)) * mpmath.mpf(float(z[i, j])) - want[i, j]) for i in range(5) for j in range(3))
+        got = mpmath.exp(float(k)) * mpmath.matrix(z.astype(float).tolist())
+        err = max(abs(got[i, j] - want[i, j]) for i in range(5) for j in range(3))
         size = mpmath.matrix(np.abs(G).astype(float).tolist()) * mpmath.matrix(np.abs(A).astype(float).tolist())
     assert err <= 68 * float(np.finfo(dtype).eps) * max(size), float(err / max(size))
