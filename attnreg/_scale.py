@@ -18,9 +18,13 @@ moderate size. Three tools:
 """
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
+
 
 from ._types import Array, Namespace
+from ._validate import readable
 
 
 def lowest(xp: Namespace, dtype: object) -> float:
@@ -113,27 +117,55 @@ def row_scale(t: Array, z: Array, *, xp: Namespace) -> Array:
     return xp.where((top == low) | (xp.abs(top) < calm), xp.zeros_like(top), xp.ceil(top))
 
 
-def matmul(G: Array, A: Array, *, xp: Namespace) -> tuple[Array, Array]:
-    """``(κ, z)`` with ``G A = e^κ z``, ``κ`` a 0-D integer-valued log-scale: no partial sum of the product overflows.
+def matmul(G: Array, A: Array, *, xp: Namespace) -> tuple[Array | None, Array]:
+    """``(κ, z)`` with ``G A = e^κ z``, ``κ`` a 0-D integer-valued log-scale (None: 0, the plain product read as
+    finite): no partial sum of the product overflows.
 
     A plain product of operands near the dtype's range overflows in its partial sums, and a BLAS that keeps
     several partial sums adds ``+inf`` to ``−inf``: nan, where the true entry is ±inf or, under a small outer
-    scale ``e^M``, finite. Here ``G`` and ``A`` are divided by powers of two ``2^f``, ``2^e`` (exact; 0-D, so one
-    scale for the whole product as for the sums it comes from) that bring their largest entries to at most
-    ``2^H``, ``H = ⌊(log₂ max − log₂ m − 4)/2⌋`` for ``m`` inner terms (500 in float64 and 52 in float32 at
-    ``m = 2²⁰``): every partial sum stays below ``m·2^{2H} ≤ max/16``. The factors come back as the integer
-    ``κ = ⌊f ln 2⌋ + ⌊e ln 2⌋`` and ``2^f e^{−⌊f ln 2⌋}·2^e e^{−⌊e ln 2⌋} < e²`` applied to ``z`` (two roundings).
-    Where nothing is that large, ``f = e = 0``: ``z`` is the plain product, bit for bit, and ``κ = 0``.
+    scale ``e^M``, finite. Every partial sum of ``m`` terms is at most ``m·max|G|·max|A|``; when that can pass
+    ``max/16`` (``g + a > L = ⌊log₂ max − log₂ m − 4⌋``, ``g, a`` the log₂ of the largest entries), the operands
+    are divided by powers of two ``2^f``, ``2^e`` (exact, one 0-D scale each, as for the sums they come from) with
+    ``f + e = ⌈g + a − L⌉``, the larger operand first down to the other, then both alike: the least scaling that
+    bounds the sums, so that small entries underflow no earlier than they must. The factors come back as the integer
+    ``κ = ⌊f ln 2⌋ + ⌊e ln 2⌋`` and ``2^f e^{−⌊f ln 2⌋}·2^e e^{−⌊e ln 2⌋} < e²`` applied to ``z`` (each factor formed
+    from halves ``2^{f/2}e^{−κ/2}``, so that nothing overflows in float16 either). Where ``g + a ≤ L``, ``f = e = 0``:
+    ``z`` is the plain product, bit for bit, and ``κ = 0``. The bound pairs the largest entries, which the product
+    may never do (``[2⁶⁰⁰, 2⁻¹⁰⁰⁰]·[2⁻⁷⁰⁰, 2¹⁰⁰⁰]ᵀ = 1 + 2⁻¹⁰⁰``: scaled, ``2⁻¹⁰⁰⁰`` underflows), so the plain
+    product is kept whenever it is finite (then no partial sum overflowed): one scalar read, or, for arrays that
+    cannot be read (``jax.jit``), both products and a ``where``.
     """
+    with _quiet():
+        plain = G @ A
+    fits = xp.all(xp.isfinite(plain))
+    if readable(fits) and bool(fits):
+        return None, plain
     info = xp.finfo(G.dtype)
-    H = math.floor((math.log2(float(info.max)) - math.log2(max(G.shape[-1], 1)) - 4) / 2)
-    scales = []
+    L = math.floor(math.log2(float(info.max)) - math.log2(max(G.shape[-1], 1)) - 4)
+    logs = []
     for M in (G, A):
         top = xp.max(xp.abs(M)) if math.prod(M.shape) else xp.zeros((), dtype=M.dtype)
         ok = xp.isfinite(top) & (top > 0)
-        f = xp.where(ok, xp.ceil(xp.log2(xp.where(ok, top, xp.ones_like(top)))) - H, xp.zeros_like(top))
-        f = xp.maximum(f, xp.zeros_like(f))
-        k = xp.floor(f * math.log(2))
-        scales.append((2.0 ** -f, k, 2.0 ** f * xp.exp(-k)))
-    (sg, kg, rg), (sa, ka, ra) = scales
-    return kg + ka, ((G * sg) @ (A * sa)) * (rg * ra)
+        logs.append(xp.where(ok, xp.log2(xp.where(ok, top, xp.ones_like(top))), xp.zeros_like(top)))
+    g, a = logs
+    need = xp.maximum(xp.ceil(g + a - L), xp.zeros_like(g))  # f + e
+    level = xp.minimum(need, xp.floor(xp.abs(g - a)))  # the larger operand down to the other first
+    rest = need - level
+    big, small = level + xp.ceil(rest / 2), xp.floor(rest / 2)
+    f, e = xp.where(g >= a, big, small), xp.where(g >= a, small, big)
+    scaled = []
+    for M, p in ((G, f), (A, e)):
+        lo = xp.floor(p / 2)
+        hi, k = p - lo, xp.floor(p * math.log(2))
+        rho = (2.0 ** lo * xp.exp(-k / 2)) * (2.0 ** hi * xp.exp(-k / 2))  # 2^p e^{−k} in [1, e)
+        scaled.append(((M * 2.0 ** -lo) * 2.0 ** -hi, k, rho))  # two exact steps: 2^{−p} alone underflows in float16
+    (Gs, kg, rg), (As, ka, ra) = scaled
+    z = (Gs @ As) * (rg * ra)
+    return xp.where(fits, xp.zeros_like(kg), kg + ka), xp.where(fits, plain, z)
+
+
+def _quiet() -> contextlib.AbstractContextManager[object]:
+    """NumPy's overflow warnings off (thread-local) where NumPy is loaded: an overflow in :func:`matmul`'s plain
+    product is expected and handled, and NumPy-backed libraries (NumPy, array_api_strict) would warn of it."""
+    np = sys.modules.get("numpy")  # not imported here: the core stays array-API only
+    return contextlib.nullcontext() if np is None else np.errstate(over="ignore", invalid="ignore")

@@ -68,7 +68,7 @@ def right(s: Sweep, A2: Array, *, xp: Namespace) -> tuple[Array | None, Array]:
     if s.G_right:
         return s.G_M, s.G_scaled
     k, z = matmul(s.G_scaled, A2, xp=xp)
-    return (k if s.G_M is None else s.G_M + k), z
+    return _plus(s.G_M, k), z
 
 
 def gradient(s: Sweep, A2: Array, *, xp: Namespace) -> Array:
@@ -243,9 +243,14 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
     return Sweep(loss.total, grad.total, loss.M, grad.M)
 
 
-def _shifted(M: Array, product: tuple[Array, Array]) -> tuple[Array, Array]:
+def _shifted(M: Array, product: tuple[Array | None, Array]) -> tuple[Array, Array]:
     """A pair ``(M, T)`` times a matrix, ``e^M·e^κ z``, as the pair ``(M + κ, z)``."""
-    return M + product[0], product[1]
+    return M if product[0] is None else M + product[0], product[1]
+
+
+def _plus(M: Array | None, k: Array | None) -> Array | None:
+    """The sum of two log-scales, None standing for 0."""
+    return k if M is None else M if k is None else M + k
 
 
 def unscale(value: Array, M: Array | None, *, xp: Namespace) -> Array:

@@ -22,9 +22,12 @@ of ``block_rows`` (memory O(block_rows·n)); ``A1 ⊗ A2`` is never formed.
 from __future__ import annotations
 
 
+from array_api_compat import device
+
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
 from ._sweep import Groups, Scaled, Sweep, combine, gradient, row_blocks, take_rows, unscale
+from ._scale import matmul
 from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem, readable
 
@@ -108,7 +111,7 @@ def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entri
         raise ValueError(f"the dense Hessian would have d^4 = {d**4} entries, above max_entries = "
                          f"{max_entries}; use attnreg.hvp for Hessian-vector products instead")
     block = max(1, BLOCK_ELEMENTS // (n * d))
-    W, acc = X @ A2.T, None
+    W = X @ A2.T
     groups = Groups(xp) if readable(X) else Scaled(xp)  # traced arrays cannot be read: one common scale
     directions = A2.T[None, :, :]
     for rows in row_blocks(n, block):
@@ -116,20 +119,19 @@ def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entri
         k = Ab.shape[0]
         D = xp.broadcast_to(directions, (k, d, n))
         t, KA = _rows.row_hvps(Ab @ W, B[rows, :], D, version=version, xp=xp)  # K_j A2, as (k, d, n)
-        Mj = xp.reshape(KA @ A2, (k, d * d))  # A2ᵀ K_j A2 (symmetric), columns (k, k')
+        kappa, Mj = matmul(KA, A2, xp=xp)  # A2ᵀ K_j A2 = e^κ Mj (symmetric): a plain product can overflow
+        Mj = xp.reshape(Mj, (k, d * d))  # columns (k, k')
+        t = xp.zeros((k,), dtype=Mj.dtype, device=device(Mj)) if t is None else t
+        t = t if kappa is None else t + kappa
         Q = xp.reshape(xp.reshape(Ab, (k, d, 1)) * xp.reshape(Ab, (k, 1, d)), (k, d * d))  # rows (i, i')
-        if t is not None:  # each bin of scales under its own, combined entrywise (see attnreg._sweep)
-            if isinstance(groups, Groups):
-                groups.add(t, Mj, lambda Mw, i: take_rows(Q, i, xp=xp).T @ Mw)  # called at once
-            else:
-                groups.add(t, Mj, lambda Mw: Q.T @ Mw)
-            continue
-        R = Q.T @ Mj
-        acc = R if acc is None else acc + R
-    M = None
+        # each bin of scales under its own, combined entrywise (see attnreg._sweep); normalized rows have scale κ
+        if isinstance(groups, Groups):
+            groups.add(t, Mj, lambda Mw, i: take_rows(Q, i, xp=xp).T @ Mw)  # called at once
+        else:
+            groups.add(t, Mj, lambda Mw: Q.T @ Mw)
     if isinstance(groups, Scaled):
-        acc, M = (acc, None) if groups.total is None else (groups.total, groups.M)
-    elif groups.bins:
+        acc, M = groups.total, groups.M
+    else:
         out = combine(xp, groups.pairs())
         assert out is not None  # no lo: combine always answers
         acc, M = out
