@@ -52,6 +52,7 @@ import pytest
 
 import attnreg
 from attnreg._scale import matmul
+from test_fastpath_attack import mixed  # ordinary, saturated and one-hot rows, optionally one far past exp
 
 try:
     import torch
@@ -257,20 +258,6 @@ def _complex_loss(A1, A2, B, X, E, h, version, ctx):
 
 
 # ---- inputs ------------------------------------------------------------------------------------------------------
-
-def mixed(n, d, seed, sat=12.0, far=0.0):
-    """Ordinary rows, saturated rows, one-hot targets, optionally a row far past exp's range (shifted rows)."""
-    rng = np.random.default_rng(seed)
-    A1, A2 = rng.standard_normal((n, d)) / np.sqrt(d), rng.standard_normal((n, d)) / np.sqrt(d)
-    X, V = rng.standard_normal((d, d)), rng.standard_normal((d, d))
-    A1[::5] *= sat
-    B = rng.dirichlet(np.ones(n), size=n)
-    S = A1 @ X @ A2.T
-    B[1::7] = np.eye(n)[np.argmax(S[1::7], axis=1)]
-    if far:
-        A1[2] *= far
-    return A1, A2, B, X, V
-
 
 def spread_case():
     """Rescaled rows whose scales spread far wider than the window (177): the grouped-bins path (T A2 per bin)."""
