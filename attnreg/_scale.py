@@ -2,7 +2,7 @@ r"""Scaled numbers and cancellation-free sums for the row kernels.
 
 A quantity too large or too small for the dtype is carried as a pair ``(t, z)`` with value ``e^t·z``:
 ``t`` a log-scale (often an integer, so that differences of scales are exact), ``z`` a mantissa of
-moderate size. Three tools:
+moderate size. The tools:
 
 * :func:`loo` — leave-one-out sums ``Σ_{j≠i} w_j`` without cancellation. The textbook
   ``(Σ_j w_j) − w_i`` loses everything when ``w_i`` dominates the row (``1 − f_k`` for a saturated
@@ -15,13 +15,14 @@ moderate size. Three tools:
   underflow when the largest logit is far above the rest.
 * :func:`times_exp` — ``z·e^t`` with ``e^t`` taken in halves, so that it neither overflows nor
   underflows before the product does; exact zeros stay zero (never ``0·inf``).
+* :func:`lin` — ``e^a x + e^b y`` as ``e^κ z``; :func:`row_scale` — a log-scale per row.
+* :func:`matmul` — ``G A`` as ``e^κ z`` with no partial sum overflowing (the sweeps' last product by ``A2``).
 """
 from __future__ import annotations
 
 import contextlib
 import math
 import sys
-
 
 from ._types import Array, Namespace
 from ._validate import readable
@@ -129,11 +130,11 @@ def matmul(G: Array, A: Array, *, xp: Namespace) -> tuple[Array | None, Array]:
     ``f + e = ⌈g + a − L⌉``, the larger operand first down to the other, then both alike: the least scaling that
     bounds the sums, so that small entries underflow no earlier than they must. The factors come back as the integer
     ``κ = ⌊f ln 2⌋ + ⌊e ln 2⌋`` and ``2^f e^{−⌊f ln 2⌋}·2^e e^{−⌊e ln 2⌋} < e²`` applied to ``z`` (each factor formed
-    from halves ``2^{f/2}e^{−κ/2}``, so that nothing overflows in float16 either). Where ``g + a ≤ L``, ``f = e = 0``:
-    ``z`` is the plain product, bit for bit, and ``κ = 0``. The bound pairs the largest entries, which the product
-    may never do (``[2⁶⁰⁰, 2⁻¹⁰⁰⁰]·[2⁻⁷⁰⁰, 2¹⁰⁰⁰]ᵀ = 1 + 2⁻¹⁰⁰``: scaled, ``2⁻¹⁰⁰⁰`` underflows), so the plain
-    product is kept whenever it is finite (then no partial sum overflowed): one scalar read, or, for arrays that
-    cannot be read (``jax.jit``), both products and a ``where``.
+    from halves, ``2^p e^{−k} = 2^{⌊p/2⌋}e^{−k/2}·2^{⌈p/2⌉}e^{−k/2}``, so that nothing overflows in float16
+    either). Where ``g + a ≤ L``, ``f = e = 0``: ``z`` is the plain product, bit for bit, and ``κ = 0``. The bound
+    pairs the largest entries, which the product may never do (``[2⁶⁰⁰, 2⁻¹⁰⁰⁰]·[2⁻⁷⁰⁰, 2¹⁰⁰⁰]ᵀ = 1 + 2⁻¹⁰⁰``:
+    scaled, ``2⁻¹⁰⁰⁰`` underflows), so the plain product is kept whenever it is finite (then no partial sum
+    overflowed): one scalar read, or, for arrays that cannot be read (``jax.jit``), both products and a ``where``.
     """
     with _quiet():
         plain = G @ A

@@ -245,7 +245,8 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
 
 def _shifted(M: Array, product: tuple[Array | None, Array]) -> tuple[Array, Array]:
     """A pair ``(M, T)`` times a matrix, ``e^M·e^κ z``, as the pair ``(M + κ, z)``."""
-    return M if product[0] is None else M + product[0], product[1]
+    k, z = product
+    return M if k is None else M + k, z
 
 
 def _plus(M: Array | None, k: Array | None) -> Array | None:

@@ -26,8 +26,8 @@ from array_api_compat import device
 
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
-from ._sweep import Groups, Scaled, Sweep, combine, gradient, row_blocks, take_rows, unscale
 from ._scale import matmul
+from ._sweep import Groups, Scaled, Sweep, combine, gradient, row_blocks, take_rows, unscale
 from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem, readable
 

@@ -387,8 +387,7 @@ def test_matmul_keeps_a_product_it_need_not_scale():
     A = np.array([[2.0**-700], [2.0**1000]])
     assert (G @ A)[0, 0] == 1.0                                   # the plain product: exact, nothing near overflow
     k, z = matmul(G, A, xp=np)
-    k = 0 if k is None else k  # None: the plain product, κ = 0
-    assert math.exp(float(k) / 2) * float(z[0, 0]) * math.exp(float(k) / 2) == pytest.approx(1.0, rel=8 * EPS)
+    assert k is None and z[0, 0] == 1.0  # the plain product, exact
 
 
 def test_matmul_keeps_a_product_it_need_not_scale_under_jit():
@@ -404,7 +403,8 @@ def test_matmul_keeps_a_product_it_need_not_scale_under_jit():
         k, z = jax.jit(lambda G, A: matmul(G, A, xp=jnp))(G, A)
         with mpmath.workdps(40):
             err = abs(mpmath.exp(float(k)) * float(z[0, 0]) / mpmath.mpf(2)**1500 - 1)
-        assert float(k) > 0 and err < 16 * EPS, float(err)
+        # roundings: the 2-term sum (2), each factor's two exps and its product (3 + 3), their product and z's (2)
+        assert float(k) > 0 and err < 10 * (EPS / 2) * (1 + 1e-10), float(err)
 
 
 def small_column_case(seed=0):
