@@ -95,23 +95,55 @@ def normalized_hvp(S: Array, B: Array, dS: Array, *, xp: Namespace) -> Array:
     return dF * G + F * dG
 
 
+def _halving(M: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """``(e ln 2, 2^{−e})`` per row of ``M`` (k × 1 each): ``e = ⌈log₂ max|m|⌉`` for the rows whose largest entry passes
+    ``2^K``, ``K = ⌊0.4·log₂ max⌋`` (409 in float64), else ``e = 0``: the factor 1, and the row keeps its bits. The
+    factor is formed from two normal halves and is an exact power of two (subnormal where ``e`` > 1022), so one
+    product by it is exact wherever the result is normal. No value is read (one pass whatever the device)."""
+    top = xp.max(xp.abs(M), axis=1, keepdims=True)
+    big = top > 2.0 ** math.floor(0.4 * math.log2(float(xp.finfo(M.dtype).max)))
+    e = xp.where(big, xp.ceil(xp.log2(xp.where(big, top, xp.ones_like(top)))), xp.zeros_like(top))
+    lo = xp.floor(e / 2)
+    return e * math.log(2), (2.0 ** -lo) * (2.0 ** -(e - lo))
+
+
+def _target_scale(B: Array, *, xp: Namespace) -> tuple[Array, Array, Array]:
+    """``(β, B̂, Ĉ)`` with ``B = e^β B̂`` and ``1 − B = e^β Ĉ`` per row (β k × 1, :func:`_halving`).
+
+    ``h`` and ``g`` are linear and quadratic in ``b`` (``h = u(1 − b) − b R``, ``g = h(1 − b) − Σ_{j≠i} h_j b_j``),
+    so a row of ``B`` near the dtype's maximum made the products ``H b`` overflow before any scale applied
+    (``+inf − inf``: nan, where the true gradient is ±inf or, under a small ``e^λ``, finite)."""
+    beta, c = _halving(B, xp=xp)
+    return beta, B * c, (1 - B) * c
+
+
+def _direction_scale(dS: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """``(δ, dŜ)`` with ``dS = e^δ dŜ`` per row (:func:`_halving`). The rescaled HVP is linear in ``ds``, and ``u∘ds``
+    overflowed where ``ds`` alone did not (nan where the truth is ±inf)."""
+    delta, c = _halving(dS, xp=xp)
+    return delta, dS * c
+
+
 def _rescaled_parts(S: Array, B: Array, *, xp: Namespace) -> dict[str, Array]:
-    """Per-entry pieces of a rescaled row: ``u = e^a x``, ``h = e^λ H``, ``g = e^λ Gb`` (λ per row)."""
+    """Per-entry pieces of a rescaled row: ``u = e^a x``, ``h = e^λ H = e^{k+β} hh``, ``g = e^{λ+β} Ĝ`` (λ, β per
+    row; ``B = e^β B̂``, ``1 − B = e^β Ĉ`` from :func:`_target_scale`)."""
     shifted = window(S, xp=xp, version="rescaled")
     base = xp.where(shifted, xp.max(S, axis=1, keepdims=True), xp.zeros_like(S[:, :1]))
     a = xp.where(shifted, S, xp.zeros_like(S))
     x = xp.exp(S - a)
+    beta, Bs, Cs = _target_scale(B, xp=xp)
     sigma, R = others(S, xp.ones_like(S), xp=xp, base=base, shifted=shifted)
-    k, hh = lin(a, x * (1 - B), sigma, -B * R, xp=xp)
-    lam = row_scale(k, hh, xp=xp)
-    H = times_exp(hh, k - lam[:, None], xp=xp)
-    return dict(shifted=shifted, base=base, a=a, x=x, lam=lam, H=H, G=H * (1 - B) - loo(H * B, xp=xp), k=k, hh=hh)
+    k, hh = lin(a, x * Cs, sigma, -Bs * R, xp=xp)  # h = e^{k+β} hh
+    lam = row_scale(k, hh, xp=xp, offset=beta)
+    H = times_exp(hh, k - (lam[:, None] - beta), xp=xp)
+    return dict(shifted=shifted, base=base, a=a, x=x, lam=lam, H=H, G=H * Cs - loo(H * Bs, xp=xp), k=k, hh=hh,
+                beta=beta, Bs=Bs, Cs=Cs)
 
 
-def _scaled_rows(t: Array, z: Array, *, xp: Namespace) -> tuple[Array, Array]:
-    """Rows ``e^t z`` (t k × n or k × 1) as ``(μ, e^{t − μ} z)`` with a log-scale μ per row."""
-    mu = row_scale(t, z, xp=xp)
-    return mu, times_exp(z, t - mu[:, None], xp=xp)
+def _scaled_rows(t: Array, z: Array, *, xp: Namespace, offset: Array | None = None) -> tuple[Array, Array]:
+    """Rows ``e^{t + o} z`` (t k × n or k × 1, ``o`` k × 1 or None) as ``(μ, e^{t + o − μ} z)``, μ per row."""
+    mu = row_scale(t, z, xp=xp, offset=offset)
+    return mu, times_exp(z, t - (mu[:, None] if offset is None else mu[:, None] - offset), xp=xp)
 
 
 def rescaled(S: Array, B: Array, *, xp: Namespace,
@@ -122,21 +154,22 @@ def rescaled(S: Array, B: Array, *, xp: Namespace,
     loss = 0.5 * xp.sum(q["H"] * q["H"], axis=1)
     if not with_p:
         return 2 * q["lam"], loss, None, None
-    mu, P = _scaled_rows(q["a"] + q["lam"][:, None], q["x"] * q["G"], xp=xp)
+    mu, P = _scaled_rows(q["a"] + q["lam"][:, None], q["x"] * q["G"], xp=xp, offset=q["beta"])
     return 2 * q["lam"], loss, mu, P
 
 
 def rescaled_hvp(S: Array, B: Array, dS: Array, *, xp: Namespace) -> tuple[Array, Array]:
     """Return ``(μ, dP̃)`` with ``dp_j = e^{μ_j} dp̃_j`` (stable forms in the module docstring)."""
     q = _rescaled_parts(S, B, xp=xp)
-    a, x = q["a"], q["x"]
+    a, x, beta, Bs, Cs = q["a"], q["x"], q["beta"], q["Bs"], q["Cs"]
+    delta, dS = _direction_scale(dS, xp=xp)  # everything below is linear in dS
     sigma, dR = others(S, dS, xp=xp, base=q["base"], shifted=q["shifted"])
-    k, dhh = lin(a, x * dS * (1 - B), sigma, -B * dR, xp=xp)
-    lam2 = row_scale(k, dhh, xp=xp)
-    dH = times_exp(dhh, k - lam2[:, None], xp=xp)
-    dG = dH * (1 - B) - loo(dH * B, xp=xp)
-    k3, w = lin(q["lam"][:, None], dS * q["G"], lam2[:, None], dG, xp=xp)  # ds∘g + dg, scaled
-    return _scaled_rows(a + k3, x * w, xp=xp)
+    k, dhh = lin(a, x * dS * Cs, sigma, -Bs * dR, xp=xp)  # dh = e^{k+β} dhh
+    lam2 = row_scale(k, dhh, xp=xp, offset=beta)
+    dH = times_exp(dhh, k - (lam2[:, None] - beta), xp=xp)
+    dG = dH * Cs - loo(dH * Bs, xp=xp)
+    k3, w = lin(q["lam"][:, None] + beta, dS * q["G"], lam2[:, None] + beta, dG, xp=xp)  # ds∘g + dg, scaled
+    return _scaled_rows(a + k3, x * w, xp=xp, offset=delta)
 
 
 def row_hvps(S: Array, B: Array, D: Array, *, version: str, xp: Namespace) -> tuple[Array | None, Array]:

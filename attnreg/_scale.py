@@ -17,12 +17,15 @@ moderate size. The tools:
   underflows before the product does; exact zeros stay zero (never ``0·inf``).
 * :func:`lin` — ``e^a x + e^b y`` as ``e^κ z``; :func:`row_scale` — a log-scale per row.
 * :func:`matmul` — ``G A`` as ``e^κ z`` with no partial sum overflowing (the sweeps' last product by ``A2``).
+* :func:`shrink` — an HVP's direction divided by a power of two when its logit direction ``dS`` could overflow.
 """
 from __future__ import annotations
 
 import contextlib
 import math
 import sys
+
+from array_api_compat import device
 
 from ._types import Array, Namespace
 from ._validate import readable
@@ -108,12 +111,14 @@ def lin(a: Array, x: Array, b: Array, y: Array, *, xp: Namespace) -> tuple[Array
     return xp.where(over, k + math.log(2), k), xp.where(over, 0.5 * tx + 0.5 * ty, z)
 
 
-def row_scale(t: Array, z: Array, *, xp: Namespace) -> Array:
-    """A log-scale per row (k,) for entries ``e^t z`` (k × n): 0 when the row's largest entry is within
-    ``e^{±0.4·log(max)}`` (then nothing needs scaling and no rounding is added), else the integer
-    ``⌈max log|e^t z|⌉``; 0 for an all-zero row."""
+def row_scale(t: Array, z: Array, *, xp: Namespace, offset: Array | None = None) -> Array:
+    """A log-scale per row (k,) for entries ``e^{t + o} z`` (k × n; ``o`` the ``offset`` per row, k × 1, None for 0):
+    0 when the row's largest entry is within ``e^{±0.4·log(max)}`` (then nothing needs scaling and no rounding is
+    added), else ``⌈max log|e^{t + o} z|⌉`` (an integer when ``o`` is); 0 for an all-zero row."""
     low = lowest(xp, z.dtype)
     top = xp.max(xp.where(z != 0, t + logmag(z, xp=xp), low), axis=1)
+    if offset is not None:
+        top = top + offset[:, 0]  # low + o stays low: |o| is far below |low|'s ulp
     calm = 0.4 * math.log(float(xp.finfo(z.dtype).max))
     return xp.where((top == low) | (xp.abs(top) < calm), xp.zeros_like(top), xp.ceil(top))
 
@@ -136,7 +141,7 @@ def matmul(G: Array, A: Array, *, xp: Namespace) -> tuple[Array | None, Array]:
     scaled, ``2⁻¹⁰⁰⁰`` underflows), so the plain product is kept whenever it is finite (then no partial sum
     overflowed): one scalar read, or, for arrays that cannot be read (``jax.jit``), both products and a ``where``.
     """
-    with _quiet():
+    with quiet():
         plain = G @ A
     fits = xp.all(xp.isfinite(plain))
     if readable(fits) and bool(fits):
@@ -165,8 +170,33 @@ def matmul(G: Array, A: Array, *, xp: Namespace) -> tuple[Array | None, Array]:
     return xp.where(fits, xp.zeros_like(kg), kg + ka), xp.where(fits, plain, z)
 
 
-def _quiet() -> contextlib.AbstractContextManager[object]:
+def shrink(V: Array, factors: tuple[Array, ...], terms: int, *, xp: Namespace) -> tuple[Array, Array] | None:
+    """``(κ, V·2^{−k})``, ``κ = k ln 2`` (0-D), for a direction ``V`` that enters only through a product with
+    ``factors`` (``A1 V A2ᵀ``, ``A v``): an HVP is linear in it, ``H(V) = 2^k H(V 2^{−k})``.
+
+    ``k`` is the least that keeps every partial sum of the product at most ``max/16``,
+    ``k = ⌈v + Σ f + log₂ terms − (log₂ max − 4)⌉`` with ``v, f`` the log₂ of the largest entries. None when
+    ``k ≤ 0`` (the product cannot overflow: a non-finite result has another cause) or when a value cannot be read
+    (``jax.jit``). The callers ask only after a non-finite result, so a finite one keeps its bits. ``V·2^{−k}`` is
+    formed in two exact steps (``2^{−k}`` alone can be subnormal)."""
+    if not all(readable(M) for M in (V, *factors)):
+        return None
+    logs = []
+    for M in (V, *factors):
+        top = float(xp.max(xp.abs(M))) if math.prod(M.shape) else 0.0
+        if not (0 < top < math.inf):
+            return None
+        logs.append(math.log2(top))
+    k = math.ceil(sum(logs) + math.log2(max(terms, 1)) - (math.log2(float(xp.finfo(V.dtype).max)) - 4))
+    if k <= 0:
+        return None
+    kappa = xp.asarray(k * math.log(2), dtype=V.dtype, device=device(V))
+    return kappa, (V * 2.0 ** -(k // 2)) * 2.0 ** -(k - k // 2)
+
+
+def quiet() -> contextlib.AbstractContextManager[object]:
     """NumPy's overflow warnings off (thread-local) where NumPy is loaded: an overflow in :func:`matmul`'s plain
-    product is expected and handled, and NumPy-backed libraries (NumPy, array_api_strict) would warn of it."""
+    product, or in an HVP's first pass that :func:`shrink` redoes, is expected and handled, and NumPy-backed
+    libraries (NumPy, array_api_strict) would warn of it."""
     np = sys.modules.get("numpy")  # not imported here: the core stays array-API only
     return contextlib.nullcontext() if np is None else np.errstate(over="ignore", invalid="ignore")

@@ -25,9 +25,10 @@ With ``A ∈ R^{n×d}``, ``b ∈ R^n``, ``x ∈ R^d`` and the paper's letters (d
 from __future__ import annotations
 
 from . import _autograd, _rows
+from ._scale import quiet, shrink
 from ._sweep import unscale
 from ._types import Array, Namespace
-from ._validate import check_max_entries, check_version, omitted_b, target_optional, vector_problem
+from ._validate import check_max_entries, check_version, omitted_b, readable, target_optional, vector_problem
 from .blocks import residual_rows, row_sums, softmax_rows
 
 
@@ -86,11 +87,23 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     version = check_version(version)
     xp, _, _ = vector_problem(A, x, b=b, v=v)
     S, Bv = _row(A, x, b, xp=xp)
+    with quiet():  # an overflowing A v is handled below
+        out = _hvp(A, S, Bv, v, version=version, xp=xp)
+    fin = xp.all(xp.isfinite(out))
+    small = None if not readable(fin) or bool(fin) else shrink(v, (A,), v.shape[0], xp=xp)
+    if small is None:
+        return out
+    kappa, vs = small  # A v may have overflowed: the HVP is linear in v
+    return _hvp(A, S, Bv, vs, version=version, xp=xp, kappa=kappa)
+
+
+def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace, kappa: Array | None = None) -> Array:
+    """``e^κ·∇²L v`` from the logits ``S`` (1 × n); κ None for 0."""
     dS = xp.reshape(A @ v, S.shape)
     if version == "normalized":
-        return A.T @ _rows.normalized_hvp(S, Bv, dS, xp=xp)[0, :]
+        return unscale(A.T @ _rows.normalized_hvp(S, Bv, dS, xp=xp)[0, :], kappa, xp=xp)
     mu, dP = _rows.rescaled_hvp(S, Bv, dS, xp=xp)
-    return unscale(A.T @ dP[0, :], mu[0], xp=xp)
+    return unscale(A.T @ dP[0, :], mu[0] if kappa is None else mu[0] + kappa, xp=xp)
 
 
 def hessian(A: Array, b: Array, x: Array, *, version: str, max_entries: int = 2**24) -> Array:

@@ -26,8 +26,8 @@ from array_api_compat import device
 
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
-from ._scale import matmul
-from ._sweep import Groups, Scaled, Sweep, combine, gradient, row_blocks, take_rows, unscale
+from ._scale import matmul, quiet, shrink
+from ._sweep import Groups, Scaled, Sweep, combine, gradient, right, row_blocks, take_rows, unscale
 from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem, readable
 
@@ -91,8 +91,18 @@ def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, blo
         threads: int | None = None) -> Array:
     """Hessian-vector product ``∇²L(X)[V] = A1ᵀ dP A2``, ``dP`` the derivative of ``P`` along
     ``dS = A1 V A2ᵀ`` (exact, no finite differences)."""
-    xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V, threads=threads)
-    return gradient(s, A2, xp=xp)
+    with quiet():  # an overflowing dS is handled below
+        xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V, threads=threads)
+        out = gradient(s, A2, xp=xp)
+    fin = xp.all(xp.isfinite(out))
+    small = None if not readable(fin) or bool(fin) else shrink(V, (A1, A2), V.shape[0] * V.shape[1], xp=xp)
+    if small is None:
+        return out
+    # dS = A1 V A2ᵀ may have overflowed (nan where the truth is ±inf, ±inf where it is finite): the HVP is linear in V
+    kappa, Vs = small
+    xp, s = _sweep(A1, A2, B, X, version, block_rows, V=Vs, threads=threads)
+    M, z = right(s, A2, xp=xp)
+    return unscale(z, kappa if M is None else M + kappa, xp=xp)
 
 
 def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entries: int = 2**24) -> Array:

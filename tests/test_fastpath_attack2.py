@@ -8,8 +8,8 @@ Defects found. The first three are fixed (the probe works on scaled norms with b
 column of ``X A2ᵀ`` and takes its thresholds from the dtype); their tests are regression tests now. The last three
 were in the stable kernels, which the fast path defers to: the normalized one, the rescaled loss and torch's nan for
 a true-±inf gradient are fixed (the last with a related defect found while fixing it: ±inf where the gradient is
-finite, under a small common scale); the rescaled gradient and HVP at a row of B near the dtype's max stay
-``xfail(strict=True)``.
+finite, under a small common scale); the rescaled gradient and HVP at a row of B near the dtype's max, left as
+strict xfails, were fixed later (the row of B carries its own scale, ``attnreg._rows._target_scale``).
 
 * The probe's cancellation test (then ``‖X‖_F·max‖a2_k‖ > 2¹⁶·max‖X a2_k‖``) was evaluated on *squared* norms, which
   underflow to 0 (``ΣX² = 0`` once every entry of X is below 2⁻⁵³⁷ in float64, 2⁻⁷⁵ in float32) or overflow to
@@ -29,7 +29,9 @@ finite, under a small common scale); the rescaled gradient and HVP at a row of B
   16 entries, every path, where the gradient is ~1e209).
 * (shared with the stable kernels) normalized: a row of B near 1e307 makes the gradient and HVP nan where the
   true values are finite (~1e306): ``_rows._softmax_parts`` forms ``c·α = E(1 − B) − B R`` before dividing by
-  ``α``; rescaled: nan loss / gradient / HVP where the true values are ±inf (``_scale.lin``'s sum overflows).
+  ``α``; rescaled: nan loss / gradient / HVP where the true values are ±inf (``_scale.lin``'s sum overflows, and
+  for the gradient and HVP ``H∘b`` too; the same product gave nan where the gradient is finite, ~5e88, under rows
+  of logits about −600: ``tiny_rows_huge_b_row``).
 """
 from __future__ import annotations
 
@@ -183,20 +185,52 @@ def test_normalized_b_row_1e307_finite_gradient(lib):
     assert relerr(G, exact[1]) < 1e-12 and relerr(H, exact[2]) < 1e-12, (G, H)
 
 
-LEFT_NAN = pytest.mark.xfail(strict=True, reason="rescaled gradient / HVP at a row of B near the dtype's max: nan "
-                             "where the true values are ±inf (later products of the stable kernel overflow: left)")
-
-
-@pytest.mark.parametrize("scale,what", [(1e307, "loss"), pytest.param(1e307, "grad", marks=LEFT_NAN),
-                                        pytest.param(1e306, "hvp", marks=LEFT_NAN)])
+@pytest.mark.parametrize("scale,what", [(1e307, "loss"), (1e307, "grad"), (1e306, "hvp")])
 def test_rescaled_b_row_near_max_is_inf_not_nan(scale, what):
-    """The loss was nan: _scale.lin's e^a x + e^b y overflowed (then inf − inf); now it carries log 2 in the scale."""
+    """The loss was nan: _scale.lin's e^a x + e^b y overflowed (then inf − inf); now it carries log 2 in the scale.
+    The gradient and HVP were strict xfails (nan in every entry where the truth is ±inf): ``H∘b`` in
+    ``g = h(1 − b) − Σ_{j≠i} h_j b_j`` overflowed; the row of B now carries its own scale
+    (``attnreg._rows._target_scale``)."""
     A1, A2, B, X, V = huge_b_row(scale)
     exact = reference(A1, A2, B, X, V, version="rescaled")
     got = production(A1, A2, B, X, V, version="rescaled")
     i = ("loss", "grad", "hvp").index(what)
     assert not np.isfinite(exact[i]).any()                       # the true values are ±inf
     assert same_nonfinite(got[i], exact[i]), got[i]
+
+
+def tiny_rows_huge_b_row():
+    """Rescaled logits about −600 (``u``, ``α`` ~ e^{−600}) under a row of B ~ 1e304: ``h ≈ −bα`` ~ e^{100} stays unscaled,
+    ``H b`` ~ e^{800} overflows, while ``p = u∘(h(1 − b) − ⟨h, b⟩)`` ~ e^{−1200}·e^{1400} and the gradient (~5e88) are
+    finite."""
+    rng = np.random.default_rng(3)
+    n, d = 6, 2
+    A1 = np.column_stack([np.ones(n), rng.uniform(-0.1, 0.1, n)])
+    A2 = np.column_stack([np.ones(n), rng.uniform(-0.1, 0.1, n)])
+    X = np.array([[-600.0, 3.0], [2.0, -1.0]])
+    V = rng.standard_normal((d, d))
+    B = rng.dirichlet(np.ones(n), size=n)
+    B[1] = 1e304 * rng.choice([-1.0, 1.0], n) * rng.uniform(0.5, 1, n)
+    return A1, A2, B, X, V
+
+
+@pytest.mark.parametrize("lib", LIBS + ["device", "strict"])
+def test_rescaled_huge_b_row_under_tiny_rows_is_finite(lib, monkeypatch):
+    """Was nan in every entry of the gradient and HVP (every path): ``H∘b`` overflowed before the rows' small scale
+    applied. The row of B carries its own scale (``attnreg._rows._target_scale``)."""
+    A1, A2, B, X, V = tiny_rows_huge_b_row()
+    L, G, H = mp_oracle(A1, A2, B, X, V, version="rescaled", dps=60)
+    assert 1e80 < np.abs(G).max() < 1e100 and 1e80 < np.abs(H).max() < 1e100
+    if lib == "strict":
+        got = stable(A1, A2, B, X, V, version="rescaled")[1:]
+    else:
+        if lib == "device":
+            if torch is None:
+                pytest.skip("torch is not installed")
+            device(monkeypatch)
+        got = production(A1, A2, B, X, V, version="rescaled", lib="numpy" if lib == "numpy" else "torch")[1:]
+    tol = allowed(A1, A2, X, 0.0)
+    assert relerr(got[0], G) < tol and relerr(got[1], H) < tol, (relerr(got[0], G), relerr(got[1], H), tol)
 
 
 # ---- passing probes, kept as regression tests -----------------------------------------------------------------------
