@@ -32,9 +32,11 @@ the row maximum or, for the argmax itself, by the second largest logit — and r
 integer log-scale and a mantissa of moderate size: ``ℓ_j = e^{t_j} ℓ̃_j``, ``p_j = e^{μ_j} p̃_j``. The
 callers combine rows under one common scale chosen from these magnitudes (:mod:`attnreg._sweep`; per bin
 of scales, combined entrywise, when they spread wide), so no row whose contribution is within the dtype's
-range of the largest is lost. One row's ``p̃`` has one scale: entries of a row that spread past the dtype's
-range (a simplex target, logit gap 1000 at top 800: ``p`` entries ``e^{1600}`` and ``e^{600}``) lose the small
-ones to 0 (a known limit; tests/test_production_edges.py has it as a strict xfail).
+range of the largest is lost. ``h`` and ``g`` are linear and quadratic in ``b`` and the HVP linear in ``ds``: a row
+of ``B`` or of ``dS`` past ``2^{0.4·log₂ max}`` is divided by a power of two first and its scale carried the same way
+(:func:`_target_scale`, :func:`_direction_scale`). One row's ``p̃`` has one scale: entries of a row that spread past
+the dtype's range (a simplex target, logit gap 1000 at top 800: ``p`` entries ``e^{1600}`` and ``e^{600}``) lose the
+small ones to 0 (a known limit; tests/test_production_edges.py has it as a strict xfail).
 """
 from __future__ import annotations
 
