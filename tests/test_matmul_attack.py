@@ -549,10 +549,11 @@ def overflowing_direction():
     return A1, A2, B, X, np.random.default_rng(0).standard_normal((d, d))
 
 
-@pytest.mark.parametrize("lib", ALL)
+@pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "jit", "torch", "torch_rg", "device")])
 def test_rescaled_hvp_true_inf_is_not_nan(lib):
     """Was a strict xfail (numpy, strict, torch): ``u∘ds`` overflowed inside the row kernel although ``ds`` did not;
-    the rescaled HVP now brings each row of ``dS`` to ≈ 1 first and carries the scale (``_rows._direction_scale``)."""
+    the rescaled HVP now brings each row of ``dS`` to ≈ 1 first and carries the scale (``_rows._direction_scale``).
+    Eager JAX runs the same generic kernels as array_api_strict (8 s of compiling each op's shape: left out)."""
     args = overflowing_direction()
     A1, A2, B, X, V = args
     S = A1 @ X @ A2.T
@@ -622,12 +623,12 @@ def vector_call(lib, problem, version):
 
 
 @pytest.mark.parametrize("form", ["matrix", "vector"])
-@pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "jax", "torch", "device")])
+@pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "torch", "device")])
 @pytest.mark.parametrize("version", ["normalized", "rescaled"])
 def test_hvp_direction_past_the_range(version, lib, form):
     """Was nan in every entry (every path, both forms): ``A1 V A2ᵀ`` itself overflowed. The HVP is linear in V; a
     non-finite first result is redone on ``V/2^k`` (``attnreg._scale.shrink``) and scaled back. No warning. Not under
-    ``jax.jit`` (the first result cannot be read there: a known limit).
+    ``jax.jit`` (the first result cannot be read there: a known limit); eager JAX takes array_api_strict's path.
 
     The normalized HVP (~7e297) is a cancellation of terms ~|A1|ᵀ|dS||A2| ~ 1e310: the check is normwise, within
     16·(n + d)·u of that size (its condition; N + D for the vector form), and the rescaled one (no such cancellation)
