@@ -17,7 +17,8 @@ moderate size. The tools:
   underflows before the product does; exact zeros stay zero (never ``0·inf``).
 * :func:`lin` — ``e^a x + e^b y`` as ``e^κ z``; :func:`row_scale` — a log-scale per row.
 * :func:`matmul` — ``G A`` as ``e^κ z`` with no partial sum overflowing (the sweeps' last product by ``A2``).
-* :func:`shrink` — an HVP's direction divided by a power of two when its logit direction ``dS`` could overflow.
+* :func:`shrink`, :func:`shrunk` — an HVP's direction divided by a power of two when its logit direction ``dS`` could
+  overflow (after a non-finite result, read; or ahead, without a read).
 """
 from __future__ import annotations
 
@@ -123,7 +124,7 @@ def row_scale(t: Array, z: Array, *, xp: Namespace, offset: Array | None = None)
     return xp.where((top == low) | (xp.abs(top) < calm), xp.zeros_like(top), xp.ceil(top))
 
 
-def matmul(G: Array, A: Array, *, xp: Namespace) -> tuple[Array | None, Array]:
+def matmul(G: Array, A: Array, *, xp: Namespace, read: bool = True) -> tuple[Array | None, Array]:
     """``(κ, z)`` with ``G A = e^κ z``, ``κ`` a 0-D integer-valued log-scale (None: 0, the plain product read as
     finite): no partial sum of the product overflows.
 
@@ -140,11 +141,13 @@ def matmul(G: Array, A: Array, *, xp: Namespace) -> tuple[Array | None, Array]:
     pairs the largest entries, which the product may never do (``[2⁶⁰⁰, 2⁻¹⁰⁰⁰]·[2⁻⁷⁰⁰, 2¹⁰⁰⁰]ᵀ = 1 + 2⁻¹⁰⁰``:
     scaled, ``2⁻¹⁰⁰⁰`` underflows), so the plain product is kept whenever it is finite (then no partial sum
     overflowed): one scalar read, or, for arrays that cannot be read (``jax.jit``), both products and a ``where``.
+    ``read=False``: no read at all (the vector form, whose calls allow one read per input), both products and
+    the ``where``.
     """
     with quiet():
         plain = G @ A
     fits = xp.all(xp.isfinite(plain))
-    if readable(fits) and bool(fits):
+    if read and readable(fits) and bool(fits):
         return None, plain
     info = xp.finfo(G.dtype)
     L = math.floor(math.log2(float(info.max)) - math.log2(max(G.shape[-1], 1)) - 4)
@@ -192,6 +195,20 @@ def shrink(V: Array, factors: tuple[Array, ...], terms: int, *, xp: Namespace) -
         return None
     kappa = xp.asarray(k * math.log(2), dtype=V.dtype, device=device(V))
     return kappa, (V * 2.0 ** -(k // 2)) * 2.0 ** -(k - k // 2)
+
+
+def shrunk(V: Array, factors: tuple[Array, ...], terms: int, *, xp: Namespace) -> tuple[Array, Array]:
+    """:func:`shrink` without a read: ``(κ, V·2^{−k})`` with κ a 0-D array, ``k = 0`` (``V`` bit for bit, κ = 0)
+    unless the bound says the product could overflow. It scales whenever the bound allows an overflow, not only
+    after one (an entry of ``V`` below ``2^{k−1074}`` then loses bits, a product near the range, in float64)."""
+    bound = xp.zeros((), dtype=V.dtype, device=device(V)) + math.log2(max(terms, 1))
+    for M in (V, *factors):
+        top = xp.max(xp.abs(M)) if math.prod(M.shape) else xp.zeros((), dtype=V.dtype, device=device(V))
+        pos = top > 0
+        bound = bound + xp.where(pos, xp.log2(xp.where(pos, top, xp.ones_like(top))), -math.inf)
+    k = xp.maximum(xp.ceil(bound - (math.log2(float(xp.finfo(V.dtype).max)) - 4)), xp.zeros_like(bound))
+    lo = xp.floor(k / 2)
+    return k * math.log(2), (V * 2.0 ** -lo) * 2.0 ** -(k - lo)
 
 
 def quiet() -> contextlib.AbstractContextManager[object]:

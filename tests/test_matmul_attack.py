@@ -659,3 +659,60 @@ def test_hvp_direction_past_the_range(version, lib, form):
         k = 2.0**-1000  # |A1|ᵀ|A1||V||A2|ᵀ|A2| without overflow
         size = float((np.abs(A1).T @ np.abs(A1) @ (np.abs(V) * k) @ np.abs(A2).T @ np.abs(A2)).max()) / k
         assert not np.isnan(h).any() and np.abs(h - H).max() <= 16 * terms * EPS * size, (np.abs(h - H).max(), size)
+
+
+def vector_huge_a():
+    """Vector form, A ~ 1.6e308 (n = 64, d = 2), x ~ 1e-306: logits about −300, so the rescaled ``p`` is ~e^{−600} and
+    its gradient ``Aᵀp`` ~2e49, but the scaled ``AᵀP̃`` (P̃ ~ 1) is past the range in its partial sums."""
+    rng = np.random.default_rng(1)
+    n, d = 64, 2
+    A = 1.6e308 * (1 - 0.001 * rng.random((n, d)))
+    A[:, 1] *= 0.5
+    x = np.array([-150 / 1.6e308, -300 / 1.6e308])
+    return A, rng.dirichlet(np.ones(n)), x, rng.standard_normal(d) / 1e308
+
+
+def vector_grad_oracle(A, b, x, *, version, dps=60):
+    """``Aᵀp`` from the definitions (docs/design.md §2) at ``dps`` digits."""
+    ctx = mpmath.MPContext()
+    ctx.dps = dps
+    Am = [[ctx.mpf(float(q)) for q in r] for r in A]
+    bm, xm = [ctx.mpf(float(q)) for q in b], [ctx.mpf(float(q)) for q in x]
+    u = [ctx.exp(ctx.fsum(r[k] * xm[k] for k in range(len(xm)))) for r in Am]
+    a = ctx.fsum(u)
+    if version == "normalized":
+        f = [q / a for q in u]
+        c = [fi - bi for fi, bi in zip(f, bm)]
+        fc = ctx.fsum(fi * ci for fi, ci in zip(f, c))
+        p = [fi * (ci - fc) for fi, ci in zip(f, c)]
+    else:
+        h = [ui - a * bi for ui, bi in zip(u, bm)]
+        hb = ctx.fsum(hi * bi for hi, bi in zip(h, bm))
+        p = [ui * hi - hb * ui for ui, hi in zip(u, h)]
+    return np.array([float(ctx.fsum(Am[j][k] * p[j] for j in range(len(p)))) for k in range(len(xm))])
+
+
+@pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "torch")])
+@pytest.mark.parametrize("version", ["normalized", "rescaled"])
+def test_vector_product_by_a_carries_its_scale(version, lib):
+    """The vector form formed ``Aᵀp``, ``Aᵀ dp`` and ``(KA)ᵀA`` as plain products: the rescaled gradient (~2e49) and
+    HVP (~1e49) were inf, and the normalized dense Hessian, whose entries are ±inf, had two of four signs wrong.
+    They now go through :func:`attnreg._scale.matmul` like the matrix form's product by A2
+    (``attnreg._vector._times_a``). The Hessian's columns are the oracle's HVPs along the unit vectors."""
+    A, b, x, v = vector_huge_a()
+    c = _conv(lib)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = _np(attnreg.vector.grad(c(A), c(b), c(x), version=version))
+        h = _np(attnreg.vector.hvp(c(A), c(b), c(x), c(v), version=version))
+        H = _np(attnreg.vector.hessian(c(A), c(b), c(x), version=version))
+    n, d = A.shape
+    rule = 16 * (float((np.abs(A) @ np.abs(x)).max()) + n) * EPS  # tol()'s τ for the vector form
+    G, Hv = vector_grad_oracle(A, b, x, version=version), vector_oracle(A, b, x, v, version=version)
+    Hcols = np.array([vector_oracle(A, b, x, e, version=version) for e in np.eye(d)]).T
+    assert np.isfinite(G).all() and np.isfinite(Hv).all() and np.isinf(Hcols).all()
+    assert entrywise_ok(H, Hcols, 0.0), H
+    if version == "rescaled":
+        assert entrywise_ok(g, G, rule) and entrywise_ok(h, Hv, rule), (g, h)
+    else:  # Σ_j p_j = 0 under A's near-constant columns cancels ~10³-fold (2e-12 off, as before): finite is the point
+        assert np.isfinite(g).all() and np.isfinite(h).all()
