@@ -406,7 +406,8 @@ def _fix(idx, Ab, Bb, rows, Pk, sl, sg, *, xp, X, V, A2, normalized, want_p):
     else:
         mu, P = _rows.rescaled_hvp(Sx, Bx, (Ax @ V) @ A2.T, xp=xp)
     if P is not None:
-        sg.add(mu, P, lambda Pw, i: take_rows(Ax, i, xp=xp).T @ (Pw @ A2))
+        Axs, mu = _rows.halved(Ax, mu, P, A2.shape[0], xp=xp)
+        sg.add(mu, P, lambda Pw, i: take_rows(Axs, i, xp=xp).T @ (Pw @ A2))
 
 
 def _merge_groups(xp, plain, pairs, lo=None):

@@ -32,11 +32,11 @@ the row maximum or, for the argmax itself, by the second largest logit — and r
 integer log-scale and a mantissa of moderate size: ``ℓ_j = e^{t_j} ℓ̃_j``, ``p_j = e^{μ_j} p̃_j``. The
 callers combine rows under one common scale chosen from these magnitudes (:mod:`attnreg._sweep`; per bin
 of scales, combined entrywise, when they spread wide), so no row whose contribution is within the dtype's
-range of the largest is lost. ``h`` and ``g`` are linear and quadratic in ``b`` and the HVP linear in ``ds``: a row
-of ``B`` or of ``dS`` past ``2^{0.4·log₂ max}`` is divided by a power of two first and its scale carried the same way
-(:func:`_target_scale`, :func:`_direction_scale`). One row's ``p̃`` has one scale: entries of a row that spread past
-the dtype's range (a simplex target, logit gap 1000 at top 800: ``p`` entries ``e^{1600}`` and ``e^{600}``) lose the
-small ones to 0 (a known limit; tests/test_production_edges.py has it as a strict xfail).
+range of the largest is lost. ``h`` and ``g`` are linear and quadratic in ``b`` and the HVP linear in ``ds``: a
+row of ``B`` or of ``dS`` past ``e^{0.4·log max}`` is divided by ``e^β`` (β an integer) first, its scale carried the
+same way (:func:`_target_scale`, :func:`_direction_scale`). One row's ``p̃`` has one scale: entries of a row that
+spread past the dtype's range (a simplex target, logit gap 1000 at top 800: ``p`` entries ``e^{1600}`` and ``e^{600}``)
+lose the small ones to 0 (a known limit; tests/test_production_edges.py has it as a strict xfail).
 """
 from __future__ import annotations
 
@@ -97,43 +97,84 @@ def normalized_hvp(S: Array, B: Array, dS: Array, *, xp: Namespace) -> Array:
     return dF * G + F * dG
 
 
-def _halving(M: Array, *, xp: Namespace) -> tuple[Array, Array]:
-    """``(e ln 2, 2^{−e})`` per row of ``M`` (k × 1 each): ``e = ⌈log₂ max|m|⌉`` for the rows whose largest entry passes
-    ``2^K``, ``K = ⌊0.4·log₂ max⌋`` (409 in float64), else ``e = 0``: the factor 1, and the row keeps its bits. The
-    factor is formed from two normal halves and is an exact power of two (subnormal where ``e`` > 1022), so one
-    product by it is exact wherever the result is normal. No value is read (one pass whatever the device)."""
+def _factor(beta: Array, *, xp: Namespace) -> Array:
+    """``e^{−β}`` for integer ``β`` in ``[0, E]`` as ``e^{−β/2}·e^{−β/2}``: exact arguments, about 1.5 rounding errors,
+    a normal number (``E = ⌊−log tiny⌋``, 708 in float64: XLA on CPU flushes subnormals to zero); 1 exactly for 0."""
+    half = xp.exp(-beta / 2)
+    return half * half
+
+
+def _cap(dtype: object, *, xp: Namespace) -> float:
+    return float(math.floor(-math.log(float(xp.finfo(dtype).smallest_normal))))
+
+
+def _shrink_rows(M: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """``(β, e^{−β})`` per row of ``M`` (k × 1 each): the integer ``β = min(⌈log max|m|⌉, E)`` for the rows whose
+    largest entry passes ``e^{0.4·log max}`` (that is 2^409 in float64), else ``β = 0``: the factor 1, and the row keeps
+    its bits. Scaled, such a row is at most ``e^{log max − E}`` (below 8.2 in float64, float32 and float16). The
+    log-scale is an integer like the kernels' others, so that differences of scales stay exact (a scale ``e·ln 2``
+    cost up to 720u, tests/test_scale_attack.py). No value is read (one pass whatever the device)."""
     top = xp.max(xp.abs(M), axis=1, keepdims=True)
-    big = top > 2.0 ** math.floor(0.4 * math.log2(float(xp.finfo(M.dtype).max)))
-    e = xp.where(big, xp.ceil(xp.log2(xp.where(big, top, xp.ones_like(top)))), xp.zeros_like(top))
-    lo = xp.floor(e / 2)
-    return e * math.log(2), (2.0 ** -lo) * (2.0 ** -(e - lo))
+    big = top > math.exp(0.4 * math.log(float(xp.finfo(M.dtype).max)))
+    beta = xp.where(big, xp.ceil(xp.log(xp.where(big, top, xp.ones_like(top)))), xp.zeros_like(top))
+    beta = xp.minimum(beta, xp.full_like(beta, _cap(M.dtype, xp=xp)))
+    return beta, _factor(beta, xp=xp)
+
+
+def halved(A: Array, t: Array, P: Array, terms: int, *, xp: Namespace, power: int = 1) -> tuple[Array, Array]:
+    """Rows of ``A`` (k × d, one per kernel row; ``power`` times in the term) divided by ``e^{β_j}`` and the rows'
+    log-scales ``t`` (k,) raised by ``power·β_j``: row j's term ``(A_j)^{power} e^{t_j} P_j`` is unchanged.
+
+    The sweeps' ``A1_blkᵀ P̃`` sums ``terms`` products ``A1[j, i]·p̃_j``; with ``A1`` near the dtype's maximum those
+    partial sums overflowed where the rows' small scale ``e^t`` brings the gradient back into the range (a rescaled
+    gradient ~2e54 came back inf). ``β_j`` is the least integer that bounds them by ``max/16``:
+    ``⌈(power·log max|A_j| + log max|P_j| + log terms − log(max/16))/power⌉`` (and, for ``power`` > 1, at least
+    ``⌈(power·log max|A_j| − log(max/16))/power⌉``: the power is formed alone) when positive (capped at ``E``, see
+    :func:`_factor`), else 0 and the row keeps its bits: scaling only where an overflow is possible, so that small
+    entries of ``A`` are not flushed for nothing (``A2`` subnormal after the product)."""
+    info = xp.finfo(A.dtype)
+    low = lowest(xp, A.dtype)
+
+    def logtop(M: Array) -> Array:
+        top = xp.max(xp.abs(M), axis=1, keepdims=True)
+        pos = top > 0
+        return xp.where(pos, xp.log(xp.where(pos, top, xp.ones_like(top))), low)
+
+    top, room = logtop(A), math.log(float(info.max) / 16)
+    need = power * top + logtop(P) + (math.log(max(terms, 1)) - room)
+    if power > 1:  # the power itself is formed first (Q = a_j a_jᵀ)
+        need = xp.maximum(need, power * top - room)
+    beta = xp.where(need > 0, xp.ceil(need / power), xp.zeros_like(need))
+    beta = xp.minimum(beta, xp.full_like(beta, _cap(A.dtype, xp=xp)))
+    return A * _factor(beta, xp=xp), t + power * beta[:, 0]
 
 
 def _target_scale(B: Array, *, xp: Namespace) -> tuple[Array, Array, Array]:
-    """``(β, B̂, Ĉ)`` with ``B = e^β B̂`` and ``1 − B = e^β Ĉ`` per row (β k × 1, :func:`_halving`).
+    """``(β, B̂, Ĉ)`` with ``B = e^β B̂`` and ``1 − B = e^β Ĉ`` per row (β k × 1, :func:`_shrink_rows`).
 
     ``h`` and ``g`` are linear and quadratic in ``b`` (``h = u(1 − b) − b R``, ``g = h(1 − b) − Σ_{j≠i} h_j b_j``),
     so a row of ``B`` near the dtype's maximum made the products ``H b`` overflow before any scale applied
     (``+inf − inf``: nan, where the true gradient is ±inf or, under a small ``e^λ``, finite)."""
-    beta, c = _halving(B, xp=xp)
+    beta, c = _shrink_rows(B, xp=xp)
     return beta, B * c, (1 - B) * c
 
 
 def _direction_scale(dS: Array, *, xp: Namespace) -> tuple[Array, Array]:
-    """``(δ, dŜ)`` with ``dS = e^δ dŜ`` per row (:func:`_halving`). The rescaled HVP is linear in ``ds``, and ``u∘ds``
-    overflowed where ``ds`` alone did not (nan where the truth is ±inf)."""
-    delta, c = _halving(dS, xp=xp)
+    """``(δ, dŜ)`` with ``dS = e^δ dŜ`` per row (:func:`_shrink_rows`). The rescaled HVP is linear in ``ds``, and
+    ``u∘ds`` overflowed where ``ds`` alone did not (nan where the truth is ±inf)."""
+    delta, c = _shrink_rows(dS, xp=xp)
     return delta, dS * c
 
 
-def _rescaled_parts(S: Array, B: Array, *, xp: Namespace) -> dict[str, Array]:
+def _rescaled_parts(S: Array, B: Array, *, xp: Namespace, scale_b: bool = True) -> dict[str, Array]:
     """Per-entry pieces of a rescaled row: ``u = e^a x``, ``h = e^λ H = e^{k+β} hh``, ``g = e^{λ+β} Ĝ`` (λ, β per
     row; ``B = e^β B̂``, ``1 − B = e^β Ĉ`` from :func:`_target_scale`)."""
     shifted = window(S, xp=xp, version="rescaled")
     base = xp.where(shifted, xp.max(S, axis=1, keepdims=True), xp.zeros_like(S[:, :1]))
     a = xp.where(shifted, S, xp.zeros_like(S))
     x = xp.exp(S - a)
-    beta, Bs, Cs = _target_scale(B, xp=xp)
+    # scale_b=False (h entrywise, attnreg.blocks / icl): B as it is; divided by e^β, its small entries underflowed
+    beta, Bs, Cs = _target_scale(B, xp=xp) if scale_b else (xp.zeros_like(S[:, :1]), B, 1 - B)
     sigma, R = others(S, xp.ones_like(S), xp=xp, base=base, shifted=shifted)
     k, hh = lin(a, x * Cs, sigma, -Bs * R, xp=xp)  # h = e^{k+β} hh
     lam = row_scale(k, hh, xp=xp, offset=beta)

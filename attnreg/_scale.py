@@ -17,8 +17,7 @@ moderate size. The tools:
   underflows before the product does; exact zeros stay zero (never ``0·inf``).
 * :func:`lin` — ``e^a x + e^b y`` as ``e^κ z``; :func:`row_scale` — a log-scale per row.
 * :func:`matmul` — ``G A`` as ``e^κ z`` with no partial sum overflowing (the sweeps' last product by ``A2``).
-* :func:`shrink`, :func:`shrunk` — an HVP's direction divided by a power of two when its logit direction ``dS`` could
-  overflow (after a non-finite result, read; or ahead, without a read).
+* :func:`split` — an HVP's direction split into the part whose products could overflow, scaled down, and the rest.
 """
 from __future__ import annotations
 
@@ -173,47 +172,47 @@ def matmul(G: Array, A: Array, *, xp: Namespace, read: bool = True) -> tuple[Arr
     return xp.where(fits, xp.zeros_like(kg), kg + ka), xp.where(fits, plain, z)
 
 
-def shrink(V: Array, factors: tuple[Array, ...], terms: int, *, xp: Namespace) -> tuple[Array, Array] | None:
-    """``(κ, V·2^{−k})``, ``κ = k ln 2`` (0-D), for a direction ``V`` that enters only through a product with
-    ``factors`` (``A1 V A2ᵀ``, ``A v``): an HVP is linear in it, ``H(V) = 2^k H(V 2^{−k})``.
-
-    ``k`` is the least that keeps every partial sum of the product at most ``max/16``,
-    ``k = ⌈v + Σ f + log₂ terms − (log₂ max − 4)⌉`` with ``v, f`` the log₂ of the largest entries. None when
-    ``k ≤ 0`` (the product cannot overflow: a non-finite result has another cause) or when a value cannot be read
-    (``jax.jit``). The callers ask only after a non-finite result, so a finite one keeps its bits. ``V·2^{−k}`` is
-    formed in two exact steps (``2^{−k}`` alone can be subnormal)."""
-    if not all(readable(M) for M in (V, *factors)):
-        return None
-    logs = []
-    for M in (V, *factors):
-        top = float(xp.max(xp.abs(M))) if math.prod(M.shape) else 0.0
-        if not (0 < top < math.inf):
-            return None
-        logs.append(math.log2(top))
-    k = math.ceil(sum(logs) + math.log2(max(terms, 1)) - (math.log2(float(xp.finfo(V.dtype).max)) - 4))
-    if k <= 0:
-        return None
-    kappa = xp.asarray(k * math.log(2), dtype=V.dtype, device=device(V))
-    return kappa, (V * 2.0 ** -(k // 2)) * 2.0 ** -(k - k // 2)
+Products = tuple[tuple[tuple[Array, ...], int], ...]
 
 
-def shrunk(V: Array, factors: tuple[Array, ...], terms: int, *, xp: Namespace) -> tuple[Array, Array]:
-    """:func:`shrink` without a read: ``(κ, V·2^{−k})`` with κ a 0-D array, ``k = 0`` (``V`` bit for bit, κ = 0)
-    unless the bound says the product could overflow. It scales whenever the bound allows an overflow, not only
-    after one (an entry of ``V`` below ``2^{k−1074}`` then loses bits, a product near the range, in float64)."""
-    bound = xp.zeros((), dtype=V.dtype, device=device(V)) + math.log2(max(terms, 1))
-    for M in (V, *factors):
-        top = xp.max(xp.abs(M)) if math.prod(M.shape) else xp.zeros((), dtype=V.dtype, device=device(V))
+def split(V: Array, products: Products, *, xp: Namespace) -> tuple[Array, Array, Array]:
+    """``(m, V_hi·e^{−m}, V_lo)`` with ``V = V_hi + V_lo``, for a direction that enters only through products with
+    other arrays: an HVP is linear in it, ``H(V) = e^m H(V_hi e^{−m}) + H(V_lo)``. No value is read.
+
+    ``products`` lists each product formed with ``V`` as ``(factors, terms)`` (the sweeps form ``A1_blk V`` and
+    ``V A2ᵀ`` as well as ``A1 V A2ᵀ``). ``k`` is the least power of two that keeps every partial sum at most
+    ``max/16`` when ``V`` is divided by ``2^k``: ``k = ⌈v + max(Σ f + log₂ terms) − (log₂ max − 4)⌉``, ``v, f`` the
+    log₂ of the largest entries. The entries of ``V`` above ``2^{v−k}`` (the only ones that can make a product
+    overflow) form ``V_hi``, the others ``V_lo``, which is left alone, so that its entries, possibly far smaller, are
+    not flushed to zero by the division. ``m = ⌈k ln 2⌉`` is an integer (scale differences stay exact), applied in four
+    steps of ``e^{−m/4}``, normal numbers. ``k ≤ 0``: ``m = 0``, ``V_hi = 0`` and ``V_lo = V``, bit for bit."""
+    zero = xp.zeros((), dtype=V.dtype, device=device(V))
+
+    def log2top(M: Array) -> Array:
+        top = xp.max(xp.abs(M)) if math.prod(M.shape) else zero
         pos = top > 0
-        bound = bound + xp.where(pos, xp.log2(xp.where(pos, top, xp.ones_like(top))), -math.inf)
-    k = xp.maximum(xp.ceil(bound - (math.log2(float(xp.finfo(V.dtype).max)) - 4)), xp.zeros_like(bound))
-    lo = xp.floor(k / 2)
-    return k * math.log(2), (V * 2.0 ** -lo) * 2.0 ** -(k - lo)
+        return xp.where(pos, xp.log2(xp.where(pos, top, xp.ones_like(top))), zero - math.inf)
+
+    v = log2top(V)
+    worst = None
+    for factors, terms in products:
+        b = zero + math.log2(max(terms, 1))
+        for M in factors:
+            b = b + log2top(M)
+        worst = b if worst is None else xp.maximum(worst, b)
+    assert worst is not None
+    k = xp.maximum(xp.ceil(v + worst - (math.log2(float(xp.finfo(V.dtype).max)) - 4)), zero)
+    k = xp.where(xp.isfinite(k), k, zero)  # V or a factor all zero
+    low = (xp.abs(V) <= 2.0 ** xp.minimum(v - k, zero + 1023.0)) | (k == 0)
+    V_lo = xp.where(low, V, xp.zeros_like(V))
+    m = xp.ceil(k * math.log(2))
+    q = xp.exp(-m / 4)
+    return m, (((xp.where(low, xp.zeros_like(V), V) * q) * q) * q) * q, V_lo
 
 
 def quiet() -> contextlib.AbstractContextManager[object]:
     """NumPy's overflow warnings off (thread-local) where NumPy is loaded: an overflow in :func:`matmul`'s plain
-    product, or in an HVP's first pass that :func:`shrink` redoes, is expected and handled, and NumPy-backed
+    product, or in an HVP's first pass that :func:`split` redoes, is expected and handled, and NumPy-backed
     libraries (NumPy, array_api_strict) would warn of it."""
     np = sys.modules.get("numpy")  # not imported here: the core stays array-API only
     return contextlib.nullcontext() if np is None else np.errstate(over="ignore", invalid="ignore")

@@ -227,10 +227,11 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
             mu, P = _rows.rescaled_hvp(S, Bb, Ab @ dW, xp=xp)
         if P is None:
             continue
+        As, mu = _rows.halved(Ab, mu, P, n, xp=xp)  # rows of A1 near the range: their sums with P̃ overflow
         if isinstance(grad, Groups):
-            grad.add(mu, P, lambda Pw, i: take_rows(Ab, i, xp=xp).T @ Pw)  # called at once, as below
+            grad.add(mu, P, lambda Pw, i: take_rows(As, i, xp=xp).T @ Pw)  # called at once, as below
         else:
-            grad.add(mu, P, lambda Pw: Ab.T @ Pw)  # called at once: the loop variable is current
+            grad.add(mu, P, lambda Pw: As.T @ Pw)  # called at once: the loop variable is current
     if isinstance(grad, Groups):
         out = combine(xp, [_shifted(M, matmul(T, A2, xp=xp)) for M, T in grad.pairs()])
         assert out is not None  # no lo: combine always answers

@@ -25,7 +25,7 @@ With ``A ∈ R^{n×d}``, ``b ∈ R^n``, ``x ∈ R^d`` and the paper's letters (d
 from __future__ import annotations
 
 from . import _autograd, _rows
-from ._scale import matmul, shrunk
+from ._scale import lin, matmul, split
 from ._sweep import _plus, unscale
 from ._types import Array, Namespace
 from ._validate import check_max_entries, check_version, omitted_b, target_optional, vector_problem
@@ -87,17 +87,20 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     version = check_version(version)
     xp, _, _ = vector_problem(A, x, b=b, v=v)
     S, Bv = _row(A, x, b, xp=xp)
-    kappa, vs = shrunk(v, (A,), v.shape[0], xp=xp)  # A v could overflow: the HVP is linear in v (no read)
-    return _hvp(A, S, Bv, vs, version=version, xp=xp, kappa=kappa)
+    # A v could overflow: the HVP is linear in v = v_hi + v_lo, v_hi scaled (no read; v_hi = 0 where nothing can)
+    m, v_hi, v_lo = split(v, (((A,), v.shape[0]),), xp=xp)
+    k, w = lin(m, _hvp(A, S, Bv, v_hi, version=version, xp=xp), xp.zeros_like(m),
+               _hvp(A, S, Bv, v_lo, version=version, xp=xp), xp=xp)
+    return unscale(w, k, xp=xp)
 
 
-def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace, kappa: Array | None = None) -> Array:
-    """``e^κ·∇²L v`` from the logits ``S`` (1 × n); κ None for 0."""
+def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace) -> Array:
+    """``∇²L v`` from the logits ``S`` (1 × n)."""
     dS = xp.reshape(A @ v, S.shape)
     if version == "normalized":
-        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, kappa, xp=xp)[0, :]
+        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, None, xp=xp)[0, :]
     mu, dP = _rows.rescaled_hvp(S, Bv, dS, xp=xp)
-    return _times_a(dP, A, mu[0] if kappa is None else mu[0] + kappa, xp=xp)[0, :]
+    return _times_a(dP, A, mu[0], xp=xp)[0, :]
 
 
 def hessian(A: Array, b: Array, x: Array, *, version: str, max_entries: int = 2**24) -> Array:

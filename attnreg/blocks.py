@@ -51,8 +51,8 @@ def residual_rows(S: Array, B: Array, *, version: str, xp: Namespace) -> Array:
     if version == "normalized":
         _, E = shift(S, xp=xp, version="normalized")
         return (E * (1 - B) - B * loo(E, xp=xp)) / xp.sum(E, axis=1, keepdims=True)
-    q = _rescaled_parts(S, B, xp=xp)
-    return times_exp(q["hh"], q["k"] + q["beta"], xp=xp)
+    q = _rescaled_parts(S, B, xp=xp, scale_b=False)
+    return times_exp(q["hh"], q["k"], xp=xp)
 
 
 def _logits(A1: Array, A2: Array, X: Array, B: Array | None = None, uses_b: bool = True) -> tuple[Namespace, Array]:

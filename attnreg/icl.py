@@ -73,9 +73,8 @@ def shifted_target(A1: Array, A2: Array, B: Array, X: Array, *, version: str, A1
         return B + f(A1, A2, X) - f(A1n, A2n, Xn)
     S, Sn = A1 @ (X @ A2.T), A1n @ (Xn @ A2n.T)
     c, E = _shift(S, xp=xp, version="normalized")  # α = e^c·α̃
-    q = _rescaled_parts(Sn, B, xp=xp)  # h(S'; B) = e^{k+β}·hh entrywise
-    return softmax_rows(S, xp=xp) - times_exp(q["hh"] / xp.sum(E, axis=1, keepdims=True), q["k"] + (q["beta"] - c),
-                                              xp=xp)
+    q = _rescaled_parts(Sn, B, xp=xp, scale_b=False)  # h(S'; B) = e^k·hh entrywise
+    return softmax_rows(S, xp=xp) - times_exp(q["hh"] / xp.sum(E, axis=1, keepdims=True), q["k"] - c, xp=xp)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from array_api_compat import device
 
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
-from ._scale import matmul, quiet, shrink
+from ._scale import lin, matmul, quiet, split
 from ._sweep import Groups, Scaled, Sweep, combine, gradient, right, row_blocks, take_rows, unscale
 from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem, readable
@@ -95,14 +95,23 @@ def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, blo
         xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V, threads=threads)
         out = gradient(s, A2, xp=xp)
     fin = xp.all(xp.isfinite(out))
-    small = None if not readable(fin) or bool(fin) else shrink(V, (A1, A2), V.shape[0] * V.shape[1], xp=xp)
-    if small is None:
+    if not readable(fin) or bool(fin):
         return out
-    # dS = A1 V A2ᵀ may have overflowed (nan where the truth is ±inf, ±inf where it is finite): the HVP is linear in V
-    kappa, Vs = small
-    xp, s = _sweep(A1, A2, B, X, version, block_rows, V=Vs, threads=threads)
-    M, z = right(s, A2, xp=xp)
-    return unscale(z, kappa if M is None else M + kappa, xp=xp)
+    # A1 V, V A2ᵀ or A1 V A2ᵀ may have overflowed: the HVP is linear in V, V = V_hi + V_lo
+    d = V.shape[0]
+    m, V_hi, V_lo = split(V, (((A1,), d), ((A2,), d), ((A1, A2), d * d)), xp=xp)
+    if not bool(m > 0):
+        return out  # no product could overflow: the non-finite result has another cause
+    with quiet():
+        s = _sweep(A1, A2, B, X, version, block_rows, V=V_hi, threads=threads)[1]
+        M, z = right(s, A2, xp=xp)
+        low = None if not bool(xp.any(V_lo != 0)) else gradient(
+            _sweep(A1, A2, B, X, version, block_rows, V=V_lo, threads=threads)[1], A2, xp=xp)
+    M = m if M is None else M + m
+    if low is None:
+        return unscale(z, M, xp=xp)
+    k, w = lin(M, z, xp.zeros_like(M), low, xp=xp)
+    return unscale(w, k, xp=xp)
 
 
 def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entries: int = 2**24) -> Array:
@@ -133,7 +142,8 @@ def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entri
         Mj = xp.reshape(Mj, (k, d * d))  # columns (k, k')
         t = xp.zeros((k,), dtype=Mj.dtype, device=device(Mj)) if t is None else t
         t = t if kappa is None else t + kappa
-        Q = xp.reshape(xp.reshape(Ab, (k, d, 1)) * xp.reshape(Ab, (k, 1, d)), (k, d * d))  # rows (i, i')
+        As, t = _rows.halved(Ab, t, Mj, n, xp=xp, power=2)  # rows of A1 near the range: Q and its sums overflow
+        Q = xp.reshape(xp.reshape(As, (k, d, 1)) * xp.reshape(As, (k, 1, d)), (k, d * d))  # rows (i, i')
         # each bin of scales under its own, combined entrywise (see attnreg._sweep); normalized rows have scale κ
         if isinstance(groups, Groups):
             groups.add(t, Mj, lambda Mw, i: take_rows(Q, i, xp=xp).T @ Mw)  # called at once

@@ -200,9 +200,9 @@ def test_rescaled_b_row_near_max_is_inf_not_nan(scale, what):
 
 
 def tiny_rows_huge_b_row():
-    """Rescaled logits about −600 (``u``, ``α`` ~ e^{−600}) under a row of B ~ 1e304: ``h ≈ −bα`` ~ e^{100} stays unscaled,
-    ``H b`` ~ e^{800} overflows, while ``p = u∘(h(1 − b) − ⟨h, b⟩)`` ~ e^{−1200}·e^{1400} and the gradient (~5e88) are
-    finite."""
+    """Rescaled logits about −600 (``u``, ``α`` ~ e^{−600}) under a row of B ~ 1e304: ``h ≈ −bα`` ~ e^{100} stays
+    unscaled, ``H b`` ~ e^{800} overflows, while ``p = u∘(h(1 − b) − ⟨h, b⟩)`` ~ e^{−1200}·e^{1400} and the gradient
+    (~5e88) are finite."""
     rng = np.random.default_rng(3)
     n, d = 6, 2
     A1 = np.column_stack([np.ones(n), rng.uniform(-0.1, 0.1, n)])
