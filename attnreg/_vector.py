@@ -87,10 +87,11 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     version = check_version(version)
     xp, _, _ = vector_problem(A, x, b=b, v=v)
     S, Bv = _row(A, x, b, xp=xp)
-    # A v could overflow: the HVP is linear in v = v_hi + v_lo, v_hi scaled (no read; v_hi = 0 where nothing can)
-    m, v_hi, v_lo = split(v, (((A,), v.shape[0]),), xp=xp)
-    k, w = lin(m, _hvp(A, S, Bv, v_hi, version=version, xp=xp), xp.zeros_like(m),
-               _hvp(A, S, Bv, v_lo, version=version, xp=xp), xp=xp)
+    # A v could overflow: the HVP is linear in v = Σ_b v_b + v_lo, the bands scaled (no read; 0 where nothing can)
+    bands, v_lo = split(v, A, None, xp=xp)
+    k, w = xp.zeros_like(v), _hvp(A, S, Bv, v_lo, version=version, xp=xp)
+    for m, vb in bands:
+        k, w = lin(k, w, m, _hvp(A, S, Bv, vb, version=version, xp=xp), xp=xp)
     return unscale(w, k, xp=xp)
 
 

@@ -97,21 +97,20 @@ def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, blo
     fin = xp.all(xp.isfinite(out))
     if not readable(fin) or bool(fin):
         return out
-    # A1 V, V A2ᵀ or A1 V A2ᵀ may have overflowed: the HVP is linear in V, V = V_hi + V_lo
-    d = V.shape[0]
-    m, V_hi, V_lo = split(V, (((A1,), d), ((A2,), d), ((A1, A2), d * d)), xp=xp)
-    if not bool(m > 0):
+    # A1 V, V A2ᵀ or A1 V A2ᵀ may have overflowed: the HVP is linear in V = Σ_b V_b + V_lo (attnreg._scale.split)
+    bands, V_lo = split(V, A1, A2, xp=xp)
+    if not any(bool(m > 0) for m, _ in bands):
         return out  # no product could overflow: the non-finite result has another cause
+    k = w = None
     with quiet():
-        s = _sweep(A1, A2, B, X, version, block_rows, V=V_hi, threads=threads)[1]
-        M, z = right(s, A2, xp=xp)
-        low = None if not bool(xp.any(V_lo != 0)) else gradient(
-            _sweep(A1, A2, B, X, version, block_rows, V=V_lo, threads=threads)[1], A2, xp=xp)
-    M = m if M is None else M + m
-    if low is None:
-        return unscale(z, M, xp=xp)
-    k, w = lin(M, z, xp.zeros_like(M), low, xp=xp)
-    return unscale(w, k, xp=xp)
+        for m, Vb in [(m, Vb) for m, Vb in bands if bool(xp.any(Vb != 0))] + [(None, V_lo)]:
+            if not bool(xp.any(Vb != 0)):
+                continue
+            M, z = right(_sweep(A1, A2, B, X, version, block_rows, V=Vb, threads=threads)[1], A2, xp=xp)
+            M = m if M is None else M if m is None else M + m
+            M = xp.zeros_like(z) if M is None else M
+            k, w = (M, z) if k is None else lin(k, w, M, z, xp=xp)
+    return out if k is None else unscale(w, k, xp=xp)
 
 
 def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entries: int = 2**24) -> Array:
