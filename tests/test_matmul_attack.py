@@ -300,7 +300,7 @@ def test_same_bits_as_parent_jax_eager(parent, version, case):
 
 
 @needs_jax
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", ["normalized", pytest.param("rescaled", marks=pytest.mark.slow)])  # 7 s
 def test_same_bits_as_parent_under_jit(parent, version):
     """jax.jit traces the new code (no Python float of a traced value) and gives the parent's bits."""
     args = ORDINARY["far_row"]()
@@ -739,7 +739,8 @@ NORMALIZED_A1 = pytest.mark.xfail(strict=True, reason="known limit: the normaliz
                                   "every path nan for an HVP whose true entries are ±inf")
 
 
-@pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "jit", "torch", "device")])
+@pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "torch", "device")]
+                         + [pytest.param("jit", marks=[needs_jax, pytest.mark.slow])])  # jit: 4–8 s of compiling
 @pytest.mark.parametrize("version", [pytest.param("normalized", marks=NORMALIZED_A1), "rescaled"])
 def test_huge_a1_rows_keep_a_finite_gradient(version, lib):
     """Was ±inf in every entry (rescaled gradient and HVP, every path): rows of A1 whose terms ``A1[j, i]·p̃_j`` could

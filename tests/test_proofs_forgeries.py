@@ -209,6 +209,7 @@ def test_a_step_built_only_below_the_checkers_sizes_is_refused(monkeypatch, caps
     assert "never verified" in rejected_by_cli(lem, monkeypatch, capsys, "--no-numeric")
 
 
+@pytest.mark.slow  # 17–28 s of sympy at the checker's sizes; the other forgeries stay in the default tier
 def test_a_wrong_matrix_hessian_is_rejected(monkeypatch, capsys):
     """matrix_hvp with K_j replaced by K_j + (J_j² − tr(J_j) J_j) (zero at n = 2, not at n = 3), or with the term of
     the last row missing from Σ_j A_[j]ᵀ K_j A_[j]: rejected by `attnreg proofs check` at the checker's sizes."""
