@@ -199,6 +199,22 @@ def test_rescaled_b_row_near_max_is_inf_not_nan(scale, what):
     assert same_nonfinite(got[i], exact[i]), got[i]
 
 
+def assert_rescaled_matches(lib, monkeypatch, args, G, H):
+    """The rescaled gradient and HVP on ``lib`` (numpy, torch, the mocked device path, or array_api_strict's stable
+    kernels) within the rule :func:`allowed` of the exact ``G``, ``H``."""
+    A1, A2, B, X, V = args
+    if lib == "strict":
+        got = stable(A1, A2, B, X, V, version="rescaled")[1:]
+    else:
+        if lib == "device":
+            if torch is None:
+                pytest.skip("torch is not installed")
+            device(monkeypatch)
+        got = production(A1, A2, B, X, V, version="rescaled", lib="numpy" if lib == "numpy" else "torch")[1:]
+    tol = allowed(A1, A2, X, 0.0)
+    assert relerr(got[0], G) < tol and relerr(got[1], H) < tol, (relerr(got[0], G), relerr(got[1], H), tol)
+
+
 def tiny_rows_huge_b_row():
     """Rescaled logits about −600 (``u``, ``α`` ~ e^{−600}) under a row of B ~ 1e304: ``h ≈ −bα`` ~ e^{100} stays
     unscaled, ``H b`` ~ e^{800} overflows, while ``p = u∘(h(1 − b) − ⟨h, b⟩)`` ~ e^{−1200}·e^{1400} and the gradient
@@ -221,16 +237,7 @@ def test_rescaled_huge_b_row_under_tiny_rows_is_finite(lib, monkeypatch):
     A1, A2, B, X, V = tiny_rows_huge_b_row()
     L, G, H = mp_oracle(A1, A2, B, X, V, version="rescaled", dps=60)
     assert 1e80 < np.abs(G).max() < 1e100 and 1e80 < np.abs(H).max() < 1e100
-    if lib == "strict":
-        got = stable(A1, A2, B, X, V, version="rescaled")[1:]
-    else:
-        if lib == "device":
-            if torch is None:
-                pytest.skip("torch is not installed")
-            device(monkeypatch)
-        got = production(A1, A2, B, X, V, version="rescaled", lib="numpy" if lib == "numpy" else "torch")[1:]
-    tol = allowed(A1, A2, X, 0.0)
-    assert relerr(got[0], G) < tol and relerr(got[1], H) < tol, (relerr(got[0], G), relerr(got[1], H), tol)
+    assert_rescaled_matches(lib, monkeypatch, (A1, A2, B, X, V), G, H)
 
 
 # ---- passing probes, kept as regression tests -----------------------------------------------------------------------
@@ -363,16 +370,7 @@ def test_scaled_gradient_whose_plain_product_overflows_is_finite(lib, monkeypatc
     A1, A2, B, X, V = tiny_rows_huge_operands()
     L, G, H = mp_oracle(A1, A2, B, X, V, version="rescaled", dps=60)
     assert 1e200 < np.abs(G).max() < 1e300 and np.isfinite(H).all()
-    if lib == "strict":
-        got = stable(A1, A2, B, X, V, version="rescaled")[1:]
-    else:
-        if lib == "device":
-            if torch is None:
-                pytest.skip("torch is not installed")
-            device(monkeypatch)
-        got = production(A1, A2, B, X, V, version="rescaled", lib="numpy" if lib == "numpy" else "torch")[1:]
-    tol = allowed(A1, A2, X, 0.0)
-    assert relerr(got[0], G) < tol and relerr(got[1], H) < tol, (relerr(got[0], G), relerr(got[1], H), tol)
+    assert_rescaled_matches(lib, monkeypatch, (A1, A2, B, X, V), G, H)
 
 
 @pytest.mark.parametrize("path", ["torch_cpu", "device"])

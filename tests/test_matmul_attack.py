@@ -597,19 +597,7 @@ def vector_oracle(A, b, x, v, *, version, dps=120):
     t = ctx.mpf(10) ** -40 / max(abs(q) for q in Av)
 
     def grad(y):
-        s = [ctx.fsum(r[k] * y[k] for k in range(len(y))) for r in Am]
-        u = [ctx.exp(q) for q in s]
-        a = ctx.fsum(u)
-        if version == "normalized":
-            f = [q / a for q in u]
-            c = [fi - bi for fi, bi in zip(f, bm)]
-            fc = ctx.fsum(fi * ci for fi, ci in zip(f, c))
-            p = [fi * (ci - fc) for fi, ci in zip(f, c)]
-        else:
-            h = [ui - a * bi for ui, bi in zip(u, bm)]
-            hb = ctx.fsum(hi * bi for hi, bi in zip(h, bm))
-            p = [ui * hi - hb * ui for ui, hi in zip(u, h)]
-        return [ctx.fsum(Am[j][k] * p[j] for j in range(len(p))) for k in range(len(y))]
+        return _vector_grad(ctx, Am, bm, y, version)
 
     up = grad([xi + t * vi for xi, vi in zip(xm, vm)])
     dn = grad([xi - t * vi for xi, vi in zip(xm, vm)])
@@ -679,7 +667,12 @@ def vector_grad_oracle(A, b, x, *, version, dps=60):
     ctx.dps = dps
     Am = [[ctx.mpf(float(q)) for q in r] for r in A]
     bm, xm = [ctx.mpf(float(q)) for q in b], [ctx.mpf(float(q)) for q in x]
-    u = [ctx.exp(ctx.fsum(r[k] * xm[k] for k in range(len(xm)))) for r in Am]
+    return np.array([float(g) for g in _vector_grad(ctx, Am, bm, xm, version)])
+
+
+def _vector_grad(ctx, Am, bm, y, version):
+    """``Aᵀp`` at ``x = y`` in ``ctx`` (lists of mpf), ``p`` from docs/design.md §2."""
+    u = [ctx.exp(ctx.fsum(r[k] * y[k] for k in range(len(y)))) for r in Am]
     a = ctx.fsum(u)
     if version == "normalized":
         f = [q / a for q in u]
@@ -690,7 +683,7 @@ def vector_grad_oracle(A, b, x, *, version, dps=60):
         h = [ui - a * bi for ui, bi in zip(u, bm)]
         hb = ctx.fsum(hi * bi for hi, bi in zip(h, bm))
         p = [ui * hi - hb * ui for ui, hi in zip(u, h)]
-    return np.array([float(ctx.fsum(Am[j][k] * p[j] for j in range(len(p)))) for k in range(len(xm))])
+    return [ctx.fsum(Am[j][k] * p[j] for j in range(len(p))) for k in range(len(y))]
 
 
 @pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "torch")])
