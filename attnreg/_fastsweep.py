@@ -91,6 +91,7 @@ import sys
 from array_api_compat import array_namespace, device
 
 from . import _fastrows, _rows, _threads
+from ._scale import halved
 from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows, unscale
 from ._validate import check_finite
 
@@ -406,7 +407,7 @@ def _fix(idx, Ab, Bb, rows, Pk, sl, sg, *, xp, X, V, A2, normalized, want_p):
     else:
         mu, P = _rows.rescaled_hvp(Sx, Bx, (Ax @ V) @ A2.T, xp=xp)
     if P is not None:
-        Axs, mu = _rows.halved(Ax, mu, P, A2.shape[0], xp=xp)
+        Axs, mu = halved(Ax, mu, P, A2.shape[0], xp=xp)
         sg.add(mu, P, lambda Pw, i: take_rows(Axs, i, xp=xp).T @ (Pw @ A2))
 
 

@@ -17,6 +17,8 @@ moderate size. The tools:
   underflows before the product does; exact zeros stay zero (never ``0·inf``).
 * :func:`lin` — ``e^a x + e^b y`` as ``e^κ z``; :func:`row_scale` — a log-scale per row.
 * :func:`matmul` — ``G A`` as ``e^κ z`` with no partial sum overflowing (the sweeps' last product by ``A2``).
+* :func:`shrink_rows`, :func:`halved` — rows of B, dS or A1 near the range divided by an integer ``e^β``, carried in
+  the rows' log-scales.
 * :func:`split` — an HVP's direction split into bands whose products could overflow, each scaled down, and the rest.
 """
 from __future__ import annotations
@@ -168,6 +170,58 @@ def matmul(G: Array, A: Array, *, xp: Namespace, read: bool = True) -> tuple[Arr
     (Gs, kg, rg), (As, ka, ra) = scaled
     z = (Gs @ As) * (rg * ra)
     return xp.where(fits, xp.zeros_like(kg), kg + ka), xp.where(fits, plain, z)
+
+
+def _factor(beta: Array, *, xp: Namespace) -> Array:
+    """``e^{−β}`` for integer ``β`` in ``[0, E]`` as ``e^{−β/2}·e^{−β/2}``: exact arguments, about 1.5 rounding errors,
+    a normal number (``E = ⌊−log tiny⌋``, 708 in float64: XLA on CPU flushes subnormals to zero); 1 exactly for 0."""
+    half = xp.exp(-beta / 2)
+    return half * half
+
+
+def _cap(dtype: object, *, xp: Namespace) -> float:
+    return float(math.floor(-math.log(float(xp.finfo(dtype).smallest_normal))))
+
+
+def shrink_rows(M: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """``(β, e^{−β})`` per row of ``M`` (k × 1 each): the integer ``β = min(⌈log max|m|⌉, E)`` for the rows whose
+    largest entry passes ``e^{0.4·log max}`` (that is 2^409 in float64), else ``β = 0``: the factor 1, and the row keeps
+    its bits. Scaled, such a row is at most ``e^{log max − E}`` (below 8.2 in float64, float32 and float16). The
+    log-scale is an integer like the kernels' others, so that differences of scales stay exact (a scale ``e·ln 2``
+    cost up to 720u, tests/test_scale_attack.py). No value is read (one pass whatever the device)."""
+    top = xp.max(xp.abs(M), axis=1, keepdims=True)
+    big = top > math.exp(0.4 * math.log(float(xp.finfo(M.dtype).max)))
+    beta = xp.where(big, xp.ceil(xp.log(xp.where(big, top, xp.ones_like(top)))), xp.zeros_like(top))
+    beta = xp.minimum(beta, xp.full_like(beta, _cap(M.dtype, xp=xp)))
+    return beta, _factor(beta, xp=xp)
+
+
+def halved(A: Array, t: Array, P: Array, terms: int, *, xp: Namespace, power: int = 1) -> tuple[Array, Array]:
+    """Rows of ``A`` (k × d, one per kernel row; ``power`` times in the term) divided by ``e^{β_j}`` and the rows'
+    log-scales ``t`` (k,) raised by ``power·β_j``: row j's term ``(A_j)^{power} e^{t_j} P_j`` is unchanged.
+
+    The sweeps' ``A1_blkᵀ P̃`` sums ``terms`` products ``A1[j, i]·p̃_j``; with ``A1`` near the dtype's maximum those
+    partial sums overflowed where the rows' small scale ``e^t`` brings the gradient back into the range (a rescaled
+    gradient ~2e54 came back inf). ``β_j`` is the least integer that bounds them by ``max/16``:
+    ``⌈(power·log max|A_j| + log max|P_j| + log terms − log(max/16))/power⌉`` (and, for ``power`` > 1, at least
+    ``⌈(power·log max|A_j| − log(max/16))/power⌉``: the power is formed alone) when positive (capped at ``E``, see
+    :func:`_factor`), else 0 and the row keeps its bits: scaling only where an overflow is possible, so that small
+    entries of ``A`` are not flushed for nothing (``A2`` subnormal after the product)."""
+    info = xp.finfo(A.dtype)
+    low = lowest(xp, A.dtype)
+
+    def logtop(M: Array) -> Array:
+        top = xp.max(xp.abs(M), axis=1, keepdims=True)
+        pos = top > 0
+        return xp.where(pos, xp.log(xp.where(pos, top, xp.ones_like(top))), low)
+
+    top, room = logtop(A), math.log(float(info.max) / 16)
+    need = power * top + logtop(P) + (math.log(max(terms, 1)) - room)
+    if power > 1:  # the power itself is formed first (Q = a_j a_jᵀ)
+        need = xp.maximum(need, power * top - room)
+    beta = xp.where(need > 0, xp.ceil(need / power), xp.zeros_like(need))
+    beta = xp.minimum(beta, xp.full_like(beta, _cap(A.dtype, xp=xp)))
+    return A * _factor(beta, xp=xp), t + power * beta[:, 0]
 
 
 def split(V: Array, left: Array | None, right: Array | None, *, xp: Namespace,

@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from . import _rows
-from ._scale import lin, lowest, matmul, times_exp
+from ._scale import halved, lin, lowest, matmul, times_exp
 from ._types import Array, Namespace
 from ._validate import readable
 
@@ -227,7 +227,7 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
             mu, P = _rows.rescaled_hvp(S, Bb, Ab @ dW, xp=xp)
         if P is None:
             continue
-        As, mu = _rows.halved(Ab, mu, P, n, xp=xp)  # rows of A1 near the range: their sums with P̃ overflow
+        As, mu = halved(Ab, mu, P, n, xp=xp)  # rows of A1 near the range: their sums with P̃ overflow
         if isinstance(grad, Groups):
             grad.add(mu, P, lambda Pw, i: take_rows(As, i, xp=xp).T @ Pw)  # called at once, as below
         else:

@@ -24,8 +24,10 @@ With ``A ∈ R^{n×d}``, ``b ∈ R^n``, ``x ∈ R^d`` and the paper's letters (d
 """
 from __future__ import annotations
 
+from array_api_compat import is_numpy_array
+
 from . import _autograd, _rows
-from ._scale import lin, matmul, split
+from ._scale import lin, matmul, quiet, split
 from ._sweep import _plus, unscale
 from ._types import Array, Namespace
 from ._validate import check_max_entries, check_version, omitted_b, target_optional, vector_problem
@@ -87,8 +89,19 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     version = check_version(version)
     xp, _, _ = vector_problem(A, x, b=b, v=v)
     S, Bv = _row(A, x, b, xp=xp)
-    # A v could overflow: the HVP is linear in v = Σ_b v_b + v_lo, the bands scaled (no read; 0 where nothing can)
+    # A v could overflow: the HVP is linear in v = Σ_b v_b + v_lo, the bands scaled (attnreg._scale.split). NumPy
+    # arrays are read (free): the plain HVP first, split only if it is not finite, empty bands skipped. Other
+    # libraries are not read (a device sync each): every band is computed, 0 where empty
+    if is_numpy_array(v):
+        with quiet():
+            out = _hvp(A, S, Bv, v, version=version, xp=xp)
+        if bool(xp.all(xp.isfinite(out))):
+            return out
     bands, v_lo = split(v, A, None, xp=xp)
+    if is_numpy_array(v):
+        bands = [(m, vb) for m, vb in bands if bool(xp.any(vb != 0))]
+        if not bands:
+            return out
     k, w = xp.zeros_like(v), _hvp(A, S, Bv, v_lo, version=version, xp=xp)
     for m, vb in bands:
         k, w = lin(k, w, m, _hvp(A, S, Bv, vb, version=version, xp=xp), xp=xp)
@@ -122,7 +135,7 @@ def _times_a(M: Array, A: Array, t: Array | None, *, xp: Namespace) -> Array:
     """``e^t·(M A)`` (t None for 0), the product by :func:`attnreg._scale.matmul`: a plain ``Aᵀp`` overflowed in its
     partial sums where ``e^t`` brings the result back into the range (``A`` ~ 1.6e308, ``n`` = 64, logits −300: ``inf``
     for a rescaled gradient of 2.4e51)."""
-    k, z = matmul(M, A, xp=xp, read=False)
+    k, z = matmul(M, A, xp=xp, read=is_numpy_array(A))  # a read is a device sync elsewhere
     return unscale(z, _plus(t, k), xp=xp)
 
 

@@ -26,8 +26,8 @@ from array_api_compat import device
 
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
-from ._scale import lin, matmul, quiet, split
-from ._sweep import Groups, Scaled, Sweep, combine, gradient, right, row_blocks, take_rows, unscale
+from ._scale import halved, lin, matmul, quiet, split
+from ._sweep import Groups, Scaled, Sweep, _plus, combine, gradient, right, row_blocks, take_rows, unscale
 from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem, readable
 
@@ -90,7 +90,11 @@ def grad(A1: Array, A2: Array, B: Array, X: Array, *, version: str, block_rows: 
 def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, block_rows: int | None = None,
         threads: int | None = None) -> Array:
     """Hessian-vector product ``∇²L(X)[V] = A1ᵀ dP A2``, ``dP`` the derivative of ``P`` along
-    ``dS = A1 V A2ᵀ`` (exact, no finite differences)."""
+    ``dS = A1 V A2ᵀ`` (exact, no finite differences).
+
+    Where the first result is not finite because ``A1 V``, ``V A2ᵀ`` or ``A1 V A2ᵀ`` overflowed (one read), the HVP,
+    linear in ``V``, is recomputed on the bands of :func:`attnreg._scale.split` and summed under their scales; not
+    under ``jax.jit``, whose first result cannot be read."""
     with quiet():  # an overflowing dS is handled below
         xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V, threads=threads)
         out = gradient(s, A2, xp=xp)
@@ -103,11 +107,11 @@ def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, blo
         return out  # no product could overflow: the non-finite result has another cause
     k = w = None
     with quiet():
-        for m, Vb in [(m, Vb) for m, Vb in bands if bool(xp.any(Vb != 0))] + [(None, V_lo)]:
+        for m, Vb in [*bands, (None, V_lo)]:
             if not bool(xp.any(Vb != 0)):
                 continue
             M, z = right(_sweep(A1, A2, B, X, version, block_rows, V=Vb, threads=threads)[1], A2, xp=xp)
-            M = m if M is None else M if m is None else M + m
+            M = _plus(M, m)
             M = xp.zeros_like(z) if M is None else M
             k, w = (M, z) if k is None else lin(k, w, M, z, xp=xp)
     return out if k is None else unscale(w, k, xp=xp)
@@ -141,7 +145,7 @@ def hessian(A1: Array, A2: Array, B: Array, X: Array, *, version: str, max_entri
         Mj = xp.reshape(Mj, (k, d * d))  # columns (k, k')
         t = xp.zeros((k,), dtype=Mj.dtype, device=device(Mj)) if t is None else t
         t = t if kappa is None else t + kappa
-        As, t = _rows.halved(Ab, t, Mj, n, xp=xp, power=2)  # rows of A1 near the range: Q and its sums overflow
+        As, t = halved(Ab, t, Mj, n, xp=xp, power=2)  # rows of A1 near the range: Q and its sums overflow
         Q = xp.reshape(xp.reshape(As, (k, d, 1)) * xp.reshape(As, (k, 1, d)), (k, d * d))  # rows (i, i')
         # each bin of scales under its own, combined entrywise (see attnreg._sweep); normalized rows have scale κ
         if isinstance(groups, Groups):

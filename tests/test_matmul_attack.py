@@ -15,7 +15,8 @@ Three kinds of probe:
 Defects found. 1, 2 and 3 are fixed (``matmul`` now keeps the plain product whenever it is finite, else scales the
 operands jointly, by the least that bounds the partial sums, and forms its factors from halves; ``attnreg.hessian``
 uses it and carries its scale with the rows'); their tests are regression tests. 4 was a strict xfail, fixed later (the
-rescaled HVP scales each row of ``dS``; an ``A1 V A2ᵀ`` past the range itself is redone on ``V/2^k``).
+rescaled HVP scales each row of ``dS``; an ``A1 V A2ᵀ`` past the range itself is redone on ``attnreg._scale.split``'s
+bands of ``V``).
 
 1. ``matmul`` scaled each operand on its own (largest entry to ≤ 2^H) even where the product cannot overflow; the
    scaled-down operand's small entries underflowed, so a safe product lost terms: ``[2⁶⁰⁰, 2⁻¹⁰⁰⁰]·[2⁻⁷⁰⁰; 2¹⁰⁰⁰]``
@@ -85,23 +86,29 @@ ALL = [lib_param(n) for n in ("numpy", "strict", "jax", "jit", "torch", "torch_r
 
 # ---- the parent commit, imported under another name --------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def parent(tmp_path_factory):
-    if "attnreg_parent" in sys.modules:
-        return sys.modules["attnreg_parent"]
+def import_commit(commit, name, tmp_path_factory):
+    """The ``attnreg`` package of ``commit``, extracted by ``git archive`` and imported as ``name`` (its core modules
+    use relative imports); the test is skipped where git or the commit is not available."""
+    if name in sys.modules:
+        return sys.modules[name]
     root = pathlib.Path(attnreg.__file__).resolve().parent.parent
-    dest = tmp_path_factory.mktemp("parent")
+    dest = tmp_path_factory.mktemp(name)
     try:
-        tar = subprocess.run(["git", "-C", str(root), "archive", PARENT, "attnreg"], check=True, capture_output=True)
+        tar = subprocess.run(["git", "-C", str(root), "archive", commit, "attnreg"], check=True, capture_output=True)
         subprocess.run(["tar", "-x", "-C", str(dest)], input=tar.stdout, check=True, capture_output=True)
     except (OSError, subprocess.CalledProcessError) as e:
         pytest.skip(f"the parent commit is not available from git: {e}")
-    (dest / "attnreg").rename(dest / "attnreg_parent")
+    (dest / "attnreg").rename(dest / name)
     sys.path.insert(0, str(dest))
     try:
-        return importlib.import_module("attnreg_parent")
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(dest))
+
+
+@pytest.fixture(scope="module")
+def parent(tmp_path_factory):
+    return import_commit(PARENT, "attnreg_parent", tmp_path_factory)
 
 
 # ---- calling the public API on every path ------------------------------------------------------------------------
@@ -616,8 +623,9 @@ def vector_call(lib, problem, version):
 @pytest.mark.parametrize("version", ["normalized", "rescaled"])
 def test_hvp_direction_past_the_range(version, lib, form):
     """Was nan in every entry (every path, both forms): ``A1 V A2ᵀ`` itself overflowed. The HVP is linear in V; a
-    non-finite first result is redone on ``V/2^k`` (``attnreg._scale.shrink``) and scaled back. No warning. Not under
-    ``jax.jit`` (the first result cannot be read there: a known limit); eager JAX takes array_api_strict's path.
+    non-finite first result is redone on the bands of ``V`` (``attnreg._scale.split``) and scaled back. No warning.
+    Not under ``jax.jit`` (the first result cannot be read there: a known limit); eager JAX takes array_api_strict's
+    path.
 
     The normalized HVP (~7e297) is a cancellation of terms ~|A1|ᵀ|dS||A2| ~ 1e310: the check is normwise, within
     16·(n + d)·u of that size (its condition; N + D for the vector form), and the rescaled one (no such cancellation)
@@ -738,7 +746,7 @@ NORMALIZED_A1 = pytest.mark.xfail(strict=True, reason="known limit: the normaliz
 def test_huge_a1_rows_keep_a_finite_gradient(version, lib):
     """Was ±inf in every entry (rescaled gradient and HVP, every path): rows of A1 whose terms ``A1[j, i]·p̃_j`` could
     overflow now enter ``A1_blkᵀ P̃`` divided by ``e^β`` (the least integer β), carried in the rows' scales
-    (``attnreg._rows.halved``); the dense Hessian's ``a_j a_jᵀ`` likewise."""
+    (``attnreg._scale.halved``); the dense Hessian's ``a_j a_jᵀ`` likewise."""
     args = huge_a1_tiny_rows()
     A1, A2, B, X, V = args
     L, G, H = oracle(*args, version=version, dps=60)

@@ -12,9 +12,9 @@ the truth is, never nan.
 
 Defects found ("every path" = numpy, array_api_strict, torch CPU, torch autograd through ``attnreg.loss``, the mocked
 device path and jax.jit; u = 2⁻⁵³ unless said). A–F are fixed and their tests are regression tests: the rows of B, dS
-(and now A1) are divided by ``e^β`` with an integer β capped so that the factor is normal (``_rows._shrink_rows``,
-``_rows.halved``); ``attnreg.h`` / ``icl`` take B unscaled; an HVP direction is split into the part whose products could
-overflow (``A1 V``, ``V A2ᵀ``, ``A1 V A2ᵀ``), scaled by an integer ``e^m``, and the rest, left alone
+(and now A1) are divided by ``e^β`` with an integer β capped so that the factor is normal (``_scale.shrink_rows``,
+``_scale.halved``); ``attnreg.h`` / ``icl`` take B unscaled; an HVP direction is split into the part whose products
+could overflow (``A1 V``, ``V A2ᵀ``, ``A1 V A2ᵀ``), scaled by integers ``e^m`` in bands, and the rest, left alone
 (``_scale.split``), the redo under ``quiet()``. P1–P3, older, stay strict xfails.
 
 A. **The new log-scale ``β = e·ln 2`` is a rounded non-integer** (``_halving`` returns ``e * math.log(2)``). Its error
@@ -89,10 +89,7 @@ and +4% (medians of 31 paired ratios); the row kernels alone on a 1024 × 1024 b
 """
 from __future__ import annotations
 
-import importlib
 import math
-import pathlib
-import subprocess
 import sys
 import warnings
 
@@ -102,9 +99,9 @@ import numpy as np
 import pytest
 
 import attnreg
-from attnreg import _rows
+from attnreg import _rows, _scale
 from test_fastpath_attack import mixed  # ordinary, saturated and one-hot rows, optionally one far past exp
-from test_matmul_attack import _conv, _np, lib_param, needs_jax, needs_torch
+from test_matmul_attack import _conv, _np, import_commit, lib_param, needs_jax, needs_torch
 from test_matmul_attack import call as _call
 
 PARENT = "d07410b~1"
@@ -115,22 +112,7 @@ DPS = 60
 
 @pytest.fixture(scope="module")
 def parent(tmp_path_factory):
-    name = "attnreg_parent_d07410b"
-    if name in sys.modules:
-        return sys.modules[name]
-    root = pathlib.Path(attnreg.__file__).resolve().parent.parent
-    dest = tmp_path_factory.mktemp("parent_d07410b")
-    try:
-        tar = subprocess.run(["git", "-C", str(root), "archive", PARENT, "attnreg"], check=True, capture_output=True)
-        subprocess.run(["tar", "-x", "-C", str(dest)], input=tar.stdout, check=True, capture_output=True)
-    except (OSError, subprocess.CalledProcessError) as e:
-        pytest.skip(f"the parent commit is not available from git: {e}")
-    (dest / "attnreg").rename(dest / name)
-    sys.path.insert(0, str(dest))
-    try:
-        return importlib.import_module(name)
-    finally:
-        sys.path.remove(str(dest))
+    return import_commit(PARENT, "attnreg_parent_d07410b", tmp_path_factory)
 
 
 # ---- the oracle: mpmath at 60 digits, from the definitions -----------------------------------------------------
@@ -509,13 +491,13 @@ def test_the_threshold_is_where_the_docstring_puts_it():
     for dtype in (np.float64, np.float32, np.float16):
         edge = dtype(np.exp(0.4 * np.log(float(np.finfo(dtype).max))))
         at = np.array([[np.nextafter(edge, dtype(0)), -1.0]], dtype=dtype)
-        beta, c = _rows._shrink_rows(at, xp=np)
+        beta, c = _scale.shrink_rows(at, xp=np)
         assert float(beta[0, 0]) == 0 and float(c[0, 0]) == 1
         past = np.array([[np.nextafter(edge, dtype(np.inf)) * 2, -1.0]], dtype=dtype)
-        beta, c = _rows._shrink_rows(past, xp=np)
+        beta, c = _scale.shrink_rows(past, xp=np)
         assert float(beta[0, 0]) == np.ceil(np.log(float(past[0, 0]))) and 0 < float(past[0, 0] * c[0, 0]) <= np.e
         top = np.array([[np.finfo(dtype).max, 1.0]], dtype=dtype)
-        beta, c = _rows._shrink_rows(top, xp=np)
+        beta, c = _scale.shrink_rows(top, xp=np)
         assert float(c[0, 0]) >= np.finfo(dtype).smallest_normal and float(top[0, 0] * c[0, 0]) <= 8.2
 
 

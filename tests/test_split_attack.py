@@ -1,4 +1,4 @@
-"""Adversarial checks of commits 4e907f7 and 6b0531f (``_scale.split``, ``_rows.halved``).
+"""Adversarial checks of commits 4e907f7 and 6b0531f (``_scale.split``, ``_scale.halved``, then in ``_rows``).
 
 Expected values come from tests/test_scale_attack.py's mpmath oracle (``truth_full`` / ``vtruth_full``: 60 digits,
 the HVP by the complex step), never from attnreg. Rule: 16·(τ + n)·u against the size of the terms; ±inf exactly
