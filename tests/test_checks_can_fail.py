@@ -120,4 +120,6 @@ def test_autograd_check_catches_op_by_op_autograd(monkeypatch):
 
 @pytest.mark.parametrize("name", [c.name for c in catalogue.select("prod.edges")])
 def test_edge_checks_pass_on_the_current_code(name):
+    if name.endswith(".torch"):
+        pytest.importorskip("torch")
     assert _status(name) is registry.Status.PASS
