@@ -110,6 +110,11 @@ class NumpyOps:
     def mm(self, a, b, out):
         return self.np.matmul(a, b, out=out)
 
+    def contiguous(self, a):
+        """``a`` in row-major order (itself when it is): a BLAS may round a product of the same numbers differently
+        by the operands' layout (OpenBLAS's SkylakeX kernels did for a Fortran-order ``A1``)."""
+        return self.np.ascontiguousarray(a)
+
     def exp_(self, a):
         self.np.exp(a, out=a)
 
@@ -177,6 +182,9 @@ class TorchOps(NumpyOps):
 
     def empty(self, shape, like):
         return self.t.empty(shape, dtype=like.dtype, device=like.device)
+
+    def contiguous(self, a):
+        return a.contiguous()
 
     def done(self):
         """Nothing kept: a device's caching allocator already reuses memory."""
