@@ -30,7 +30,7 @@ from . import _autograd, _rows
 from ._scale import lin, matmul, quiet, split
 from ._sweep import _plus, unscale
 from ._types import Array, Namespace
-from ._validate import check_max_entries, check_version, omitted_b, target_optional, vector_problem
+from ._validate import check_max_entries, check_version, omitted_b, readable, target_optional, vector_problem
 from .blocks import residual_rows, row_sums, softmax_rows
 
 
@@ -89,16 +89,16 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     version = check_version(version)
     xp, _, _ = vector_problem(A, x, b=b, v=v)
     S, Bv = _row(A, x, b, xp=xp)
-    # A v could overflow: the HVP is linear in v = Σ_b v_b + v_lo, the bands scaled (attnreg._scale.split). NumPy
-    # arrays are read (free): the plain HVP first, split only if it is not finite, empty bands skipped. Other
-    # libraries are not read (a device sync each): every band is computed, 0 where empty
-    if is_numpy_array(v):
+    # A v could overflow: the HVP is linear in v = Σ_b v_b + v_lo, the bands scaled (attnreg._scale.split). Where v
+    # can be read, the plain HVP first (one read: is it finite?, as the matrix form), split only if it is not, empty
+    # bands skipped; traced arrays (jax.jit) cannot be read: every band is computed, 0 where empty
+    if readable(v):
         with quiet():
             out = _hvp(A, S, Bv, v, version=version, xp=xp)
         if bool(xp.all(xp.isfinite(out))):
             return out
     bands, v_lo = split(v, A, None, xp=xp)
-    if is_numpy_array(v):
+    if readable(v):
         bands = [(m, vb) for m, vb in bands if bool(xp.any(vb != 0))]
         if not bands:
             return out
