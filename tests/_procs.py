@@ -22,7 +22,10 @@ def kill_workers(pool) -> None:
     pids = list(pool.executor._processes)  # private, but the only handle there is
     assert pids
     for pid in pids:
-        os.kill(pid, signal.SIGKILL)
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:  # gone already (and reaped) between the listing and the kill: dead, as wanted
+            pass
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline and not all(dead(pid) for pid in pids):
         time.sleep(0.01)
