@@ -46,7 +46,7 @@ class NewtonCG:
         for j in range(self.max_cg):
             Hv = self.hvp(x, v)
             curv = dot(v, Hv, xp=xp)
-            if not curv > 0:  # negative or zero curvature (or nan)
+            if not 0 < curv < math.inf:  # negative or zero curvature, or an HVP past the range (±inf or nan in Hv)
                 return gn * (-g if z is None else z)
             a = rr / curv
             z = a * v if z is None else z + a * v
