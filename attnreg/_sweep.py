@@ -192,17 +192,24 @@ def combine(xp: Namespace, pairs: list[tuple[Array, Array]], lo: Array | None = 
 
 def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Namespace, block: int,
              want_p: bool = True, V: Array | None = None, starts: Iterable[int] | None = None,
-             grouped: bool = False, check_wide: bool = True) -> Sweep:
+             grouped: bool = False, check_wide: bool = True, scaled: bool = False) -> Sweep:
     """The stable kernels of :mod:`attnreg._rows`, block after block (every library); ``starts``: only
     the blocks that start at these rows (default: all). The rescaled ``A1ᵀ P`` is summed under one common
     scale (no scalar read per block); if the rows' scales turn out to spread wider than :func:`window` (one
     read at the end), the sweep is redone with ``grouped`` bins (module docstring) and the gradient comes
     back as ``A1ᵀ P A2`` with an entrywise scale. ``check_wide=False``: no read; the caller gets ``G_lo`` and
-    checks the spread itself (:func:`combine`'s ``lo``)."""
+    checks the spread itself (:func:`combine`'s ``lo``).
+
+    The normalized ``A1ᵀ P`` is summed plainly (its rows carry no scale). Where that sum is not finite and can be
+    read, the sweep is redone ``scaled``: each row with log-scale 0, raised where its terms ``A1[j, i]·p_j`` could
+    overflow (:func:`attnreg._scale.halved`), summed as the rescaled rows are (with A1 ~ 1.6e308 the plain sum gave
+    ``+inf`` for a gradient entry of −3.6e306, and nan for an HVP whose true entries are ±inf). Under ``jax.jit``
+    (nothing can be read) the plain sum stands."""
     n = A1.shape[0]
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
-    if version == "normalized":
+    normalized = version == "normalized"
+    if normalized and not (scaled or grouped):
         total = G = None
         for sl in row_blocks(n, block, starts):
             Ab, Bb = A1[sl, :], B[sl, :]
@@ -214,34 +221,46 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
                 P = _rows.normalized_hvp(S, Bb, Ab @ dW, xp=xp)
             if P is not None:
                 G = Ab.T @ P if G is None else G + Ab.T @ P
+        if G is not None and readable(G) and not bool(xp.all(xp.isfinite(G))):  # A1ᵀP overflowed on the way
+            return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
+                            check_wide=check_wide, scaled=True)
         return Sweep(total, G)
     loss = Scaled(xp)
+    total = None  # the normalized loss: a plain sum
     grad: Scaled | Groups = Groups(xp) if grouped else Scaled(xp)
     for sl in row_blocks(n, block, starts):
         Ab, Bb = A1[sl, :], B[sl, :]
         S = Ab @ W
-        if V is None:
+        if normalized and V is None:
+            rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)
+            total = xp.sum(rows) if total is None else total + xp.sum(rows)
+        elif normalized:
+            P = _rows.normalized_hvp(S, Bb, Ab @ dW, xp=xp)
+        elif V is None:
             t, rows, mu, P = _rows.rescaled(S, Bb, xp=xp, with_p=want_p)
             loss.add(t, rows, xp.sum)
         else:
             mu, P = _rows.rescaled_hvp(S, Bb, Ab @ dW, xp=xp)
         if P is None:
             continue
+        if normalized:
+            mu = xp.zeros_like(P[:, 0])  # no shift: each row is 1·(its value), halved below where it must be
         As, mu = halved(Ab, mu, P, n, xp=xp)  # rows of A1 near the range: their sums with P̃ overflow
         if isinstance(grad, Groups):
             grad.add(mu, P, lambda Pw, i: take_rows(As, i, xp=xp).T @ Pw)  # called at once, as below
         else:
             grad.add(mu, P, lambda Pw: As.T @ Pw)  # called at once: the loop variable is current
+    loss_total, loss_M = (total, None) if normalized else (loss.total, loss.M)
     if isinstance(grad, Groups):
         out = combine(xp, [_shifted(M, matmul(T, A2, xp=xp)) for M, T in grad.pairs()])
         assert out is not None  # no lo: combine always answers
-        return Sweep(loss.total, out[0], loss.M, out[1], G_right=True)
+        return Sweep(loss_total, out[0], loss_M, out[1], G_right=True)
     if not check_wide:
-        return Sweep(loss.total, grad.total, loss.M, grad.M, G_lo=grad.lo)
+        return Sweep(loss_total, grad.total, loss_M, grad.M, G_lo=grad.lo)
     if grad.wide():
         return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
                         grouped=True)
-    return Sweep(loss.total, grad.total, loss.M, grad.M)
+    return Sweep(loss_total, grad.total, loss_M, grad.M)
 
 
 def _shifted(M: Array, product: tuple[Array | None, Array]) -> tuple[Array, Array]:

@@ -735,18 +735,22 @@ def huge_a1_tiny_rows():
     return A1, A2, rng.dirichlet(np.ones(n), size=n), X, V
 
 
-NORMALIZED_A1 = pytest.mark.xfail(strict=True, reason="known limit: the normalized sweeps sum A1_blkᵀP unscaled; with "
-                                  "A1 ~ 1.6e308 the generic kernels give +inf for a gradient entry of −3.6e306 and "
-                                  "every path nan for an HVP whose true entries are ±inf")
+NORMALIZED_A1_JIT = pytest.mark.xfail(strict=True, reason="known limit: under jax.jit the normalized sweep cannot read "
+                                      "whether its plain A1_blkᵀP overflowed, so it is not redone with row scales (+inf "
+                                      "for a gradient entry of −3.6e306)")
 
 
 @pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "torch", "device")]
                          + [pytest.param("jit", marks=[needs_jax, pytest.mark.slow])])  # jit: 4–8 s of compiling
-@pytest.mark.parametrize("version", [pytest.param("normalized", marks=NORMALIZED_A1), "rescaled"])
-def test_huge_a1_rows_keep_a_finite_gradient(version, lib):
+@pytest.mark.parametrize("version", ["normalized", "rescaled"])
+def test_huge_a1_rows_keep_a_finite_gradient(version, lib, request):
     """Was ±inf in every entry (rescaled gradient and HVP, every path): rows of A1 whose terms ``A1[j, i]·p̃_j`` could
     overflow now enter ``A1_blkᵀ P̃`` divided by ``e^β`` (the least integer β), carried in the rows' scales
-    (``attnreg._scale.halved``); the dense Hessian's ``a_j a_jᵀ`` likewise."""
+    (``attnreg._scale.halved``); the dense Hessian's ``a_j a_jᵀ`` likewise. The normalized sweep (no row scales) gave
+    +inf for a gradient entry of −3.6e306 on the generic kernels and nan for the ±inf HVP on every path: a plain
+    sum that is not finite is now redone with rows of scale 0, halved where they must be."""
+    if version == "normalized" and lib == "jit":
+        request.applymarker(NORMALIZED_A1_JIT)
     args = huge_a1_tiny_rows()
     A1, A2, B, X, V = args
     L, G, H = oracle(*args, version=version, dps=60)

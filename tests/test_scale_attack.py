@@ -15,7 +15,7 @@ device path and jax.jit; u = 2⁻⁵³ unless said). A–F are fixed and their t
 (and now A1) are divided by ``e^β`` with an integer β capped so that the factor is normal (``_scale.shrink_rows``,
 ``_scale.halved``); ``attnreg.h`` / ``icl`` take B unscaled; an HVP direction is split into the part whose products
 could overflow (``A1 V``, ``V A2ᵀ``, ``A1 V A2ᵀ``), scaled by integers ``e^m`` in bands, and the rest, left alone
-(``_scale.split``), the redo under ``quiet()``. P1–P3, older, stay strict xfails.
+(``_scale.split``), the redo under ``quiet()``. P1 and P2, older, stay strict xfails; P3 was fixed later.
 
 A. **The new log-scale ``β = e·ln 2`` is a rounded non-integer** (``_halving`` returns ``e * math.log(2)``). Its error
    ``|fl(e·fl(ln 2)) − e·ln 2|`` reaches 8e-14 (up to ≈ 720u relative in ``e^β``; 359u at e = 497), every scaled row
@@ -66,7 +66,8 @@ P1. The stable rescaled HVP kernel on a shifted row: ``others()`` scales the arg
 P2. The normalized HVP along a huge ``ds`` on a softmax entry that underflows: ``f = e^{−801}`` is 0 before the
     product with ``ds = 2^1018``; vector form, ``A = 2^300·I``, ``x = [−800·2^−300, 2^−300]``, ``v = [2^718, 0]``: the
     HVP is [0, 0] where the truth is ~7.7e48 in magnitude.
-P3. The normalized HVP is nan where the truth is ±inf (``shrink_case`` with V[0, 0] = 2^400, no redo involved).
+P3. The normalized HVP is nan where the truth is ±inf (``shrink_case`` with V[0, 0] = 2^400, no redo involved). Fixed
+    later: the normalized sweep redoes a sum ``A1ᵀdP`` that is not finite with row scales.
 
 Held (normal tests): the parent's bits on ordinary inputs and at the thresholds (a row of B with max|b| = 2^409, rows
 of dS with max exactly 2^409; 2^51 in float32) on numpy, strict, torch, torch autograd, device and jax.jit, and for
@@ -880,9 +881,11 @@ def test_normalized_hvp_underflowed_softmax_times_huge_direction(lib):
     assert err(h, H) <= 16 * (800 + 2) * unit(np.float64), h
 
 
-@pytest.mark.xfail(strict=True, reason="pre-existing P3: the normalized HVP is nan where the truth is ±inf")
 @pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "torch")])
 def test_normalized_hvp_true_inf_is_not_nan(lib):
+    """Was a strict xfail (P3): nan where the truth is ±inf (``dP`` finite, ~2.6e280; ``A1ᵀdP`` overflowed to ±inf in
+    some entries and the product by ``A2`` summed them into nan); a plain normalized sum that is not finite is now
+    redone with row scales (``attnreg._sweep._generic``, ``scaled``), and the product by ``A2`` carries its scale."""
     A1, A2, B, X, V = shrink_case()
     V[0, 0] = 2.0**400
     H = truth(A1, A2, B, X, V, version="normalized")[2]
