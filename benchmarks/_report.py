@@ -84,8 +84,45 @@ def _memory_table(rows) -> list[str]:
     return lines + ["", "peak extra MiB: (tm) tracemalloc in process, (rss) peak RSS in a child process"]
 
 
-if __name__ == "__main__":  # re-render a saved report: python benchmarks/_report.py OUT.json [--ratios-only]
-    import json
-    import sys
+def summary(report) -> str:
+    """One line per (threads, version, n) for the float64 loss+grad cells: attnreg on NumPy in ms, then the issue's
+    lines as ratios (÷ floor; jax.jit, torch autograd and attnreg on torch as multiples of attnreg; hvp ÷ loss+grad);
+    "—" where a contender did not run."""
+    lines = ["| threads, dtype, d, version | n | attnreg (ms) | attnreg ÷ floor | jax.jit | torch autograd | "
+             "attnreg on torch | hvp ÷ loss+grad |", "|---|---|---|---|---|---|---|---|"]
+    cells = {(r["threads"], r["dtype"], r["d"], r["version"], r["op"], r["n"], r["contender"]): r["median_s"]
+             for run in report["runs"] for r in run["results"]}
+    settings = sorted({k[:4] + (k[5],) for k in cells if k[4] == "grad" and k[6] == "attnreg-numpy"})
+    for threads, dtype, d, version, n in settings:
+        t = lambda c, op="grad": cells.get((threads, dtype, d, version, op, n, c))  # noqa: E731
+        a = t("attnreg-numpy")
+        ratio = lambda x, y: _num(None if x is None or y is None else x / y, ".2f")  # noqa: E731
+        lines.append(f"| {threads}, {dtype}, {d}, {version} | {n} | {a * 1e3:.1f} | {ratio(a, t('floor'))} | "
+                     f"{ratio(t('jax-jit'), a)} | {ratio(t('torch-autograd'), a)} | {ratio(t('attnreg-torch'), a)} | "
+                     f"{ratio(t('attnreg-numpy', 'hvp'), a)} |")
+    return "\n".join(lines)
 
-    print(render(json.loads(open(sys.argv[1]).read()), ratios_only="--ratios-only" in sys.argv))
+
+def main(argv=None) -> int:
+    """Re-render a saved report: ``python benchmarks/_report.py OUT.json [--ratios-only | --summary]``."""
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description="Re-render a report saved by benchmarks/run.py --json.")
+    ap.add_argument("report", help="the JSON file written by benchmarks/run.py --json")
+    how = ap.add_mutually_exclusive_group()
+    how.add_argument("--ratios-only", action="store_true", help="the tables without the times in ms")
+    how.add_argument("--summary", action="store_true",
+                     help="one line per loss+grad cell with the ratios of the performance issue's lines")
+    args = ap.parse_args(argv)
+    try:
+        with open(args.report) as fh:
+            report = json.load(fh)
+        print(summary(report) if args.summary else render(report, ratios_only=args.ratios_only))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        ap.exit(2, f"_report.py: error: {args.report} is not a readable benchmarks/run.py report ({e!r})\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -160,6 +160,17 @@ def test_tiny_numpy_run_writes_well_formed_json(tmp_path):
     rows = check_report(report, NUMPY_ONLY.split(","), [48, 64], [1])
     assert all(row["memory"] == "tracemalloc" for row in rows)
     assert "| 64 | attnreg-numpy |" in proc.stdout and "threadpool:" in proc.stdout
+    report_py = [sys.executable, str(BENCH / "_report.py")]
+    summary = subprocess.run([*report_py, str(out), "--summary"], capture_output=True, text=True)
+    lines = [line for line in summary.stdout.splitlines() if line.startswith("| 1, float64, 4, ")]
+    assert summary.returncode == 0 and len(lines) == 4, summary.stdout  # 2 versions × 2 n
+    cells = {(r["version"], r["n"], r["op"], r["contender"]): r["median_s"] for r in rows}
+    a, floor = cells[("normalized", 48, "grad", "attnreg-numpy")], cells[("normalized", 48, "grad", "floor")]
+    assert lines[0].split(" | ")[3] == f"{a / floor:.2f}" and lines[0].split(" | ")[4] == "—"  # no jax in this run
+    for bad in (tmp_path / "missing.json", tmp_path / "bad.json"):
+        (tmp_path / "bad.json").write_text("{}")
+        proc = subprocess.run([*report_py, str(bad)], capture_output=True, text=True)
+        assert proc.returncode == 2 and "Traceback" not in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
 
 
 def test_memory_only_run_reports_peaks_in_blocks_and_times_nothing(tmp_path):
