@@ -62,9 +62,12 @@ def _l2_bytes() -> int:
 BLOCK_BYTES = 4 * _l2_bytes()
 
 
-def block_rows(n: int, itemsize: int) -> int:
-    """Default rows per block: a k × n buffer of about :data:`BLOCK_BYTES`, at least ``MIN_ROWS`` rows."""
-    return max(1, min(n, max(MIN_ROWS, BLOCK_BYTES // (itemsize * n))))
+def block_rows(n: int, itemsize: int, arrays: int = 1) -> int:
+    """Default rows per block: ``arrays`` k × n buffers of about :data:`BLOCK_BYTES` in all (the HVP's kernels hold
+    two, ``S_b`` and ``dS_b``), at least ``MIN_ROWS`` rows. Two arrays of half the rows made the HVP 1–7% faster than
+    two of the whole block (Intel Xeon, L2 2 MiB: n = 2048, 4096, d = 128, both versions, 1 and 2 threads, interleaved
+    medians of 9) and halved its memory."""
+    return max(1, min(n, max(MIN_ROWS, BLOCK_BYTES // (arrays * itemsize * n))))
 
 
 def check_threads(threads) -> int | None:

@@ -37,7 +37,7 @@ def _sweep(A1: Array, A2: Array, B: Array, X: Array, version: str, block_rows: i
     version = check_version(version)
     threads = _threads.check_threads(threads)
     xp, n, _ = matrix_problem(A1, A2, X, B=B, V=V, finite=False)  # the sweep checks finiteness in O(1) passes
-    block = (_threads.block_rows(n, xp.finfo(A1.dtype).bits // 8) if block_rows is None
+    block = (_threads.block_rows(n, xp.finfo(A1.dtype).bits // 8, arrays=1 if V is None else 2) if block_rows is None
              else check_block_rows(block_rows, n))
     return xp, sweep(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, threads=threads,
                      checked=False)
