@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from . import _rows
-from ._scale import halved, lin, lowest, matmul, times_exp
+from ._scale import halved, lin, lowest, matmul, quiet, times_exp
 from ._types import Array, Namespace
 from ._validate import readable
 
@@ -192,7 +192,7 @@ def combine(xp: Namespace, pairs: list[tuple[Array, Array]], lo: Array | None = 
 
 def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Namespace, block: int,
              want_p: bool = True, V: Array | None = None, starts: Iterable[int] | None = None,
-             grouped: bool = False, check_wide: bool = True, scaled: bool = False) -> Sweep:
+             grouped: bool = False, check_wide: bool = True, plain: Array | None = None) -> Sweep:
     """The stable kernels of :mod:`attnreg._rows`, block after block (every library); ``starts``: only
     the blocks that start at these rows (default: all). The rescaled ``A1ᵀ P`` is summed under one common
     scale (no scalar read per block); if the rows' scales turn out to spread wider than :func:`window` (one
@@ -201,15 +201,18 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
     checks the spread itself (:func:`combine`'s ``lo``).
 
     The normalized ``A1ᵀ P`` is summed plainly (its rows carry no scale). Where that sum is not finite and can be
-    read, the sweep is redone ``scaled``: each row with log-scale 0, raised where its terms ``A1[j, i]·p_j`` could
-    overflow (:func:`attnreg._scale.halved`), summed as the rescaled rows are (with A1 ~ 1.6e308 the plain sum gave
-    ``+inf`` for a gradient entry of −3.6e306, and nan for an HVP whose true entries are ±inf). Under ``jax.jit``
-    (nothing can be read) the plain sum stands."""
+    read, the sweep is redone: each row with log-scale 0, raised where its terms ``A1[j, i]·p_j`` could overflow
+    (:func:`attnreg._scale.halved`), summed as the rescaled rows are (in bins when the scales spread wide), and the
+    redone sum replaces the ``plain`` one (d × n) only in its entries that are not finite: a finite entry of the plain
+    sum had no partial sum overflow, and is right, however small (one common scale for all rows flushed entries that
+    only ordinary rows reach, tests/test_redo_attack.py R1). The two parts are combined entrywise after the product by
+    ``A2`` (:func:`combine`). With A1 ~ 1.6e308 the plain sum alone gave ``+inf`` for a gradient entry of −3.6e306,
+    and nan for an HVP whose true entries are ±inf. Under ``jax.jit`` (nothing can be read) the plain sum stands."""
     n = A1.shape[0]
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
     normalized = version == "normalized"
-    if normalized and not (scaled or grouped):
+    if normalized and plain is None:
         total = G = None
         for sl in row_blocks(n, block, starts):
             Ab, Bb = A1[sl, :], B[sl, :]
@@ -220,10 +223,11 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
             else:
                 P = _rows.normalized_hvp(S, Bb, Ab @ dW, xp=xp)
             if P is not None:
-                G = Ab.T @ P if G is None else G + Ab.T @ P
+                with quiet():  # an overflow here is redone below
+                    G = Ab.T @ P if G is None else G + Ab.T @ P
         if G is not None and readable(G) and not bool(xp.all(xp.isfinite(G))):  # A1ᵀP overflowed on the way
             return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
-                            check_wide=check_wide, scaled=True)
+                            plain=G)
         return Sweep(total, G)
     loss = Scaled(xp)
     total = None  # the normalized loss: a plain sum
@@ -250,17 +254,30 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
             grad.add(mu, P, lambda Pw, i: take_rows(As, i, xp=xp).T @ Pw)  # called at once, as below
         else:
             grad.add(mu, P, lambda Pw: As.T @ Pw)  # called at once: the loop variable is current
-    loss_total, loss_M = (total, None) if normalized else (loss.total, loss.M)
+    if normalized:  # the redo of a plain sum that was not finite: see the docstring
+        assert plain is not None
+        if not isinstance(grad, Groups) and grad.wide():
+            return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
+                            grouped=True, plain=plain)
+        keep = xp.isfinite(plain)
+        zero = xp.zeros_like(plain)
+        pairs = [(M, xp.where(keep, zero, T)) for M, T in (grad.pairs() if isinstance(grad, Groups) else
+                                                           [(grad.M, grad.total)])]
+        k, z = matmul(xp.where(keep, plain, zero), A2, xp=xp)
+        kept = (xp.zeros_like(z) if k is None else k + xp.zeros_like(z), z)  # entrywise: combined entry by entry
+        out = combine(xp, [kept] + [_shifted(M, matmul(T, A2, xp=xp)) for M, T in pairs])
+        assert out is not None  # no lo: combine always answers
+        return Sweep(total, out[0], None, out[1], G_right=True)
     if isinstance(grad, Groups):
         out = combine(xp, [_shifted(M, matmul(T, A2, xp=xp)) for M, T in grad.pairs()])
         assert out is not None  # no lo: combine always answers
-        return Sweep(loss_total, out[0], loss_M, out[1], G_right=True)
+        return Sweep(loss.total, out[0], loss.M, out[1], G_right=True)
     if not check_wide:
-        return Sweep(loss_total, grad.total, loss_M, grad.M, G_lo=grad.lo)
+        return Sweep(loss.total, grad.total, loss.M, grad.M, G_lo=grad.lo)
     if grad.wide():
         return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
                         grouped=True)
-    return Sweep(loss_total, grad.total, loss_M, grad.M)
+    return Sweep(loss.total, grad.total, loss.M, grad.M)
 
 
 def _shifted(M: Array, product: tuple[Array | None, Array]) -> tuple[Array, Array]:
