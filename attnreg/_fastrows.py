@@ -111,9 +111,14 @@ class NumpyOps:
         return self.np.matmul(a, b, out=out)
 
     def contiguous(self, a):
-        """``a`` in row-major order (itself when it is): a BLAS may round a product of the same numbers differently
-        by the operands' layout (OpenBLAS's SkylakeX kernels did for a Fortran-order ``A1``)."""
-        return self.np.ascontiguousarray(a)
+        """``a`` row-major and aligned (itself when it is): a BLAS may round a product of the same numbers differently
+        by the operands' layout (OpenBLAS's SkylakeX kernels did for a Fortran-order ``A1``), and NumPy does not hand
+        an unaligned operand to BLAS at all (``ascontiguousarray`` keeps one: tests/test_redo_attack.py R6)."""
+        return self.np.require(a, requirements="CA")
+
+    def _unit(self, a):
+        """``a`` itself when its rows are aligned with unit stride, else a row-major copy (:meth:`dot_rows`)."""
+        return a if a.strides[-1] == a.itemsize and a.flags.aligned else self.np.require(a, requirements="CA")
 
     def exp_(self, a):
         self.np.exp(a, out=a)
@@ -131,7 +136,10 @@ class NumpyOps:
         """``Σ_k a_jk b_jk`` per row, the same bits for any BLAS thread count: NumPy's ``vecdot`` calls BLAS
         ``dot``, which OpenBLAS (x86_64) splits over its threads above 10000 entries (a row of n = 10001
         summed in another order at 2 BLAS threads than at 1), so longer rows go in pieces of :data:`DOT_CHUNK`
-        added left to right."""
+        added left to right. An operand whose rows are not unit-stride and aligned (a block of a Fortran-order or
+        reversed ``B``) is copied first: BLAS ``dot`` sums a strided vector in another order (R5 of
+        tests/test_redo_attack.py: other last bits for the same numbers)."""
+        a, b = self._unit(a), self._unit(b)
         vecdot = getattr(self.np, "vecdot", None)  # numpy ≥ 2: twice as fast as einsum here
         if vecdot is None:
             return self.np.einsum("ij,ij->i", a, b)
@@ -202,7 +210,8 @@ class TorchOps(NumpyOps):
         return a.sum(dim=1)
 
     def dot_rows(self, a, b):
-        return self.t.linalg.vecdot(a, b, dim=1)  # 3x faster than einsum on CPU, no temporary
+        return self.t.linalg.vecdot(a.contiguous(), b.contiguous(), dim=1)  # 3x faster than einsum on CPU; a
+        # strided operand (a block of a transposed B) copied first, as for NumPy
 
     def rowmax(self, a):
         return a.amax(dim=1)

@@ -12,9 +12,10 @@ is tests/test_matmul_attack.py's: ``16·(τ + n)·u`` entrywise, τ = max |A1||X
 is; never nan. Parents are extracted with ``git archive`` (``import_commit``).
 
 Defects found (strict xfails; "every path" = numpy, array_api_strict, torch CPU, the mocked torch device path).
-R1, R2 and R8 were fixed right after (the redo replaces only the plain sum's entries that are not finite, combined
-entrywise after the product by A2; the plain sum runs under ``quiet()``; the flagged blocks' normalized redo checks
-its own spread): their tests are regression tests now.
+R1, R2, R5, R6 and R8 were fixed right after (the redo replaces only the plain sum's entries that are not
+finite, combined entrywise after the product by A2; the plain sum runs under ``quiet()``; the flagged blocks'
+normalized redo checks its own spread; operands made aligned as well as row-major, and a strided block of B copied
+for the BLAS dot): their tests are regression tests now.
 
 R1. (aee639d, a regression) **The redo loses the entries that only ordinary rows reach.** The scaled redo sums all
     rows under one scale ``e^M``, M the largest ``β`` that ``_scale.halved`` gives a huge row; while M is within the
@@ -697,7 +698,7 @@ def test_layouts_and_threads_same_bits(version, dtype):
     args = layout_case(0, dtype=dtype)
     ref = results(args, version)
     assert results(args, version, threads=2) == ref
-    for i in (0, 1, 3, 4):  # A1, A2, X, V (B: R5)
+    for i in range(5):  # A1, A2, B (R5, fixed), X, V
         for make in (np.asfortranarray, _neg_rows, _neg_cols):
             changed = list(args)
             changed[i] = make(args[i])
@@ -711,17 +712,16 @@ def test_torch_transposed_views_same_bits(version, device):
     args = layout_case(1, n=150)
     t = [torch.asarray(a) for a in args]
     ref = results(t, version, device=device)
-    for i in (0, 1, 3, 4):
+    for i in range(5):
         changed = list(t)
         changed[i] = torch.asarray(np.ascontiguousarray(args[i].T)).T
         assert results(changed, version, device=device) == ref
     assert results(t, version, threads=2, device=device) == ref
 
 
-@pytest.mark.xfail(strict=True, reason="R5: the rescaled kernel's ⟨h, b⟩ is a BLAS dot over B's row (dot_rows(C, Bb)) "
-                   "and B is not made row-major: Fortran-order B / negative column strides / a transposed torch B "
-                   "change the rescaled gradient's last bits")
 def test_b_layout_same_bits():
+    """Was R5 (a strict xfail): ⟨h, b⟩ is a BLAS dot over B's row, which sums a strided row in another order; a
+    strided block of B is copied for it now (``_fastrows.NumpyOps.dot_rows``)."""
     bad = []
     for seed in range(6):
         args = layout_case(seed)
@@ -743,10 +743,9 @@ def _unaligned(a):
     return u
 
 
-@pytest.mark.xfail(strict=True, reason="R6: np.ascontiguousarray keeps an unaligned C-contiguous array as it is, and "
-                   "NumPy's matmul does not give unaligned operands to BLAS: other last bits (A2 float64, A1 float32)")
 @pytest.mark.parametrize("dtype,i", [(np.float64, 1), (np.float32, 0)])
 def test_unaligned_operand_same_bits(dtype, i):
+    """Was R6 (a strict xfail): ``np.require(a, requirements="CA")`` copies an unaligned operand now."""
     args = layout_case(0, dtype=dtype)
     changed = list(args)
     changed[i] = _unaligned(args[i])
