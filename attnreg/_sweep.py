@@ -139,6 +139,9 @@ class Groups:
         nonzero = xp.any(xp.reshape(v != 0, (v.shape[0], -1)), axis=1)
         top = xp.max(xp.where(nonzero, t, lowest(xp, v.dtype) / 2))
         keys = xp.floor(xp.where(nonzero, t, top) / window(v.dtype, xp=xp))  # zero rows go with the top bin
+        # a row scale that is nan (logits that overflow although the inputs are finite: t = inf − inf) goes to one bin
+        # of its own (nan ≠ nan: such rows matched no key, and an empty selection raised); its sum is nan
+        keys = xp.where(xp.isnan(keys), xp.full_like(keys, math.inf), keys)
         values = xp.unique_values(keys)
         if values.shape[0] == 1:
             self._bin(values[0]).add(t, v, lambda w: reduce(w, None))
