@@ -735,9 +735,9 @@ def huge_a1_tiny_rows():
     return A1, A2, rng.dirichlet(np.ones(n), size=n), X, V
 
 
-NORMALIZED_A1_JIT = pytest.mark.xfail(strict=True, reason="known limit: under jax.jit the normalized sweep cannot read "
-                                      "whether its plain A1_blkᵀP overflowed, so it is not redone with row scales (+inf "
-                                      "for a gradient entry of −3.6e306)")
+NORMALIZED_A1_JIT = pytest.mark.xfail(strict=True, reason="known limit: under jax.jit the normalized sweep cannot "
+                                      "read whether its plain A1_blkᵀP overflowed, so it is not redone with row scales "
+                                      "(+inf for a gradient entry of −3.6e306)")
 
 
 @pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "torch", "device")]
