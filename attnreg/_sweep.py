@@ -241,8 +241,10 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
         if normalized and V is None:
             rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)
             total = xp.sum(rows) if total is None else total + xp.sum(rows)
-        elif normalized:
-            P = _rows.normalized_hvp(S, Bb, Ab @ dW, xp=xp)
+            mu = xp.zeros_like(rows)  # no shift: each row is 1·(its value), halved below where it must be
+        elif normalized:  # dP is linear in dS: rows of dS near the range scaled as the rescaled HVP's (dF∘G overflowed)
+            delta, dS = _rows._direction_scale(Ab @ dW, xp=xp)
+            P, mu = _rows.normalized_hvp(S, Bb, dS, xp=xp), delta[:, 0]
         elif V is None:
             t, rows, mu, P = _rows.rescaled(S, Bb, xp=xp, with_p=want_p)
             loss.add(t, rows, xp.sum)
@@ -250,8 +252,6 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
             mu, P = _rows.rescaled_hvp(S, Bb, Ab @ dW, xp=xp)
         if P is None:
             continue
-        if normalized:
-            mu = xp.zeros_like(P[:, 0])  # no shift: each row is 1·(its value), halved below where it must be
         As, mu = halved(Ab, mu, P, n, xp=xp)  # rows of A1 near the range: their sums with P̃ overflow
         if isinstance(grad, Groups):
             grad.add(mu, P, lambda Pw, i: take_rows(As, i, xp=xp).T @ Pw)  # called at once, as below
