@@ -111,8 +111,9 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
 def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace) -> Array:
     """``∇²L v`` from the logits ``S`` (1 × n)."""
     dS = xp.reshape(A @ v, S.shape)
-    if version == "normalized":
-        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, None, xp=xp)[0, :]
+    if version == "normalized":  # dP is linear in ds: ds near the range scaled (dF∘G overflowed: nan for ~1e294)
+        delta, dS = _rows._direction_scale(dS, xp=xp)
+        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, delta[:, 0][0], xp=xp)[0, :]
     mu, dP = _rows.rescaled_hvp(S, Bv, dS, xp=xp)
     return _times_a(dP, A, mu[0], xp=xp)[0, :]
 

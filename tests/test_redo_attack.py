@@ -648,6 +648,36 @@ def test_vector_hvp_overflowing_direction(name, version, lib):
     assert ok(h, H, rule), (h, H)
 
 
+def vector_kernel_case():
+    """R3 in the vector form: row 0 of :func:`hvp_kernel_case` as ``A = A1[0] ⊗ A2`` (n × d²): ``ds`` ~1e287 (finite),
+    ``b`` ~1e30, ``dF∘G`` past the range inside the kernel; the HVP ~1e294."""
+    A1, A2, B, X, V = hvp_kernel_case()
+    return np.kron(A1[:1], A2), B[0], X.reshape(-1), V.reshape(-1)
+
+
+@pytest.mark.parametrize("lib", VLIBS)
+def test_vector_normalized_hvp_kernel_overflow(lib):
+    """Was nan in every entry (found after the attack, R3's vector form): ``vector.hvp`` scales ``ds`` near the range
+    (``_rows._direction_scale``) before the normalized kernel. The products cancel about as in ``small_a``, so the rule
+    is widened by the condition number of ``A^T dp``, computed from the exactly scaled direction ``v·2⁻¹⁰⁰⁰``."""
+    import array_api_compat.numpy as xnp
+
+    from attnreg import _rows
+
+    A, b, x, v = vector_kernel_case()
+    H = vtruth(A, b, x, v, version="normalized")
+    assert np.isfinite(H).all() and np.abs(H).min() > 1e290
+    c = _conv(lib)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = _np(attnreg.vector.hvp(c(A), c(b), c(x), c(v), version="normalized"))
+    P = _rows.normalized_hvp((A @ x)[None, :], b[None, :], (A @ (v * 2.0**-1000))[None, :], xp=xnp)[0]
+    cond = (np.abs(P) @ np.abs(A)) / np.abs(P @ A)
+    assert cond.max() < 1e4
+    rule = 16 * (float((np.abs(A) @ np.abs(x)).max()) + A.shape[0]) * EPS * max(1.0, cond.max())
+    assert ok(h, H, rule), (h, H)
+
+
 @needs_jax
 def test_vector_hvp_outright_overflow_jax_eager():
     """The default tier's eager JAX case (the others, slow: each op compiles per shape)."""
