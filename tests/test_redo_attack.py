@@ -12,12 +12,12 @@ is tests/test_matmul_attack.py's: ``16·(τ + n)·u`` entrywise, τ = max |A1||X
 is; never nan. Parents are extracted with ``git archive`` (``import_commit``).
 
 Defects found (strict xfails; "every path" = numpy, array_api_strict, torch CPU, the mocked torch device path).
-R1, R2, R3, R5, R6, R8 and R7 (it no longer raises; the value is nan) were fixed right after (the redo replaces only
-the plain sum's entries that are not finite, combined entrywise after the product by A2; the plain sum runs under
-``quiet()``; the flagged blocks' normalized redo checks its own spread; operands made aligned as well as row-major,
-and a strided block of B copied for the BLAS dot; a nan row scale gets a bin of its own; the normalized HVP's redo
-scales rows of dS as the rescaled kernel does): their tests are regression tests now (the vector form's normalized
-HVP has no such redo: R3 there is untested).
+R1, R2, R3, R5, R6, R8 and R7 (it no longer raises; its value is nan: a strict xfail) were fixed right after (the
+redo replaces only the plain sum's entries that are not finite, combined entrywise after the product by A2; the
+plain sum runs under ``quiet()``; the flagged blocks' normalized redo checks its own spread; operands made aligned as
+well as row-major, and a strided block of B copied for the BLAS dot; a nan row scale gets a bin of its own; the
+normalized HVP's redo, and the vector form, scale rows of dS as the rescaled kernel does): their tests are
+regression tests now.
 
 R1. (aee639d, a regression) **The redo loses the entries that only ordinary rows reach.** The scaled redo sums all
     rows under one scale ``e^M``, M the largest ``β`` that ``_scale.halved`` gives a huge row; while M is within the
@@ -856,9 +856,20 @@ def test_overflowing_logits_do_not_raise(lib):
 
 
 @pytest.mark.xfail(strict=True, reason="known limit: where A1 X A2ᵀ itself overflows (finite inputs, logits ±1e400) "
-                   "the row scales are inf − inf: the loss is nan where the truth is +inf (both versions)")
+                   "the row scales are inf − inf: nan where the normalized loss is 0.85 (the saturated softmax, "
+                   "gradient 0) and where the rescaled loss is +inf")
 @pytest.mark.parametrize("version", ["normalized", "rescaled"])
-def test_overflowing_logits_give_an_infinite_loss(version):
+def test_overflowing_logits_give_the_true_values(version):
+    """Closed forms (the oracle above needs ~90 s of precision for logits ±1e400): the logits are ``s_j = ±[1e400,
+    −1e400]``, a gap of 2e400, so each softmax row is one-hot to far below double precision: ``f_0 = e_0``,
+    ``f_1 = e_1``, the normalized loss ``½(‖e_0 − b_0‖² + ‖e_1 − b_1‖²) = ½(0.7² + 0.7² + 0.6² + 0.6²) = 0.85`` and
+    ``p = f∘(c − ⟨f, c⟩) = 0``, so the gradient is 0; the rescaled row 0 has ``h = u − αb ≈ e^{1e400}(1 − b_00,
+    −b_01)``, a loss of order ``e^{2e400}``: +inf."""
+    A1, A2, B, X, _ = OVERFLOWING_LOGITS
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert attnreg.loss(*OVERFLOWING_LOGITS[:4], version=version) == math.inf
+        L, G = attnreg.loss_and_grad(A1, A2, B, X, version=version)
+    if version == "normalized":
+        assert abs(float(L) - 0.85) <= 4e-16 and float(G[0, 0]) == 0.0
+    else:
+        assert float(L) == math.inf
