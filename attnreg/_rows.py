@@ -88,6 +88,16 @@ def normalized(S: Array, B: Array, *, xp: Namespace, with_p: bool = True) -> tup
     return loss, F * (r * C - loo(F * C, xp=xp))
 
 
+def normalized_p_scaled(S: Array, B: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """``(β, P̃)`` with ``P = e^β P̃`` per row: ``P`` is linear in ``c = f(1 − b) − b·r``, so rows of B past
+    ``e^{0.4·log max}`` enter ``c`` divided by ``e^β`` (:func:`attnreg._scale.shrink_rows`; the other rows keep their
+    bits). A target row at ±1.7e308 overflowed ``r∘c − loo(f∘c)`` (3.06e308) where ``p`` is 3.06e307."""
+    F, r, _ = _softmax_parts(S, B, xp=xp)
+    beta, factor = shrink_rows(B, xp=xp)
+    C = F * ((1 - B) * factor) - (B * factor) * r
+    return beta[:, 0], F * (r * C - loo(F * C, xp=xp))
+
+
 def normalized_hvp(S: Array, B: Array, dS: Array, *, xp: Namespace) -> Array:
     """Return ``dP`` (stable forms in the module docstring)."""
     F, r, C = _softmax_parts(S, B, xp=xp)

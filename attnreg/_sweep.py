@@ -221,7 +221,8 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
             Ab, Bb = A1[sl, :], B[sl, :]
             S = Ab @ W
             if V is None:
-                rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)
+                with quiet():  # ½Σc² overflows where the loss is truly inf (B near the range), as quietly as the fast
+                    rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)  # kernels; an overflowed P is redone
                 total = xp.sum(rows) if total is None else total + xp.sum(rows)
             else:
                 P = _rows.normalized_hvp(S, Bb, Ab @ dW, xp=xp)
@@ -238,10 +239,11 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
     for sl in row_blocks(n, block, starts):
         Ab, Bb = A1[sl, :], B[sl, :]
         S = Ab @ W
-        if normalized and V is None:
-            rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)
+        if normalized and V is None:  # no shift: each row is 1·(its value); rows of B near the range scaled
+            with quiet():
+                rows, _ = _rows.normalized(S, Bb, xp=xp, with_p=False)
             total = xp.sum(rows) if total is None else total + xp.sum(rows)
-            mu = xp.zeros_like(rows)  # no shift: each row is 1·(its value), halved below where it must be
+            mu, P = _rows.normalized_p_scaled(S, Bb, xp=xp) if want_p else (None, None)
         elif normalized:  # dP is linear in dS: rows of dS near the range scaled as the rescaled HVP's (dF∘G overflowed)
             delta, dS = _rows._direction_scale(Ab @ dW, xp=xp)
             P, mu = _rows.normalized_hvp(S, Bb, dS, xp=xp), delta[:, 0]
