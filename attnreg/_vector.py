@@ -41,11 +41,15 @@ def _row(A: Array, x: Array, b: Array, *, xp: Namespace) -> tuple[Array, Array]:
 
 def _loss_parts(A: Array, b: Array, x: Array, version: str, xp: Namespace,
                 with_p: bool) -> tuple[Array, Array | None, Array | None, Array | None]:
-    """``(ℓ̃, P̃, t, μ)``: ``L = e^t ℓ̃`` and ``p = e^μ P̃[0]`` (``t, μ`` None for normalized)."""
+    """``(ℓ̃, P̃, t, μ)``: ``L = e^t ℓ̃`` and ``p = e^μ P̃[0]`` (``t`` None for normalized; its ``μ`` is ``b``'s scale
+    inside ``c``, :func:`attnreg._rows.normalized_p_scaled`: ``b`` at ±1.7e308 overflowed ``r∘c − loo(f∘c)``)."""
     S, Bv = _row(A, x, b, xp=xp)
     if version == "normalized":
-        rows, P = _rows.normalized(S, Bv, xp=xp, with_p=with_p)
-        return rows[0], P, None, None
+        rows, _ = _rows.normalized(S, Bv, xp=xp, with_p=False)
+        if not with_p:
+            return rows[0], None, None, None
+        mu, P = _rows.normalized_p_scaled(S, Bv, xp=xp)
+        return rows[0], P, None, mu[0]
     t, rows, mu, P = _rows.rescaled(S, Bv, xp=xp, with_p=with_p)
     return rows[0], P, t[0], None if mu is None else mu[0]
 

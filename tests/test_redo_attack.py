@@ -578,6 +578,28 @@ def _target_truth():
     return truth(*target_near_max_case(), version="normalized")
 
 
+@pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "torch")])
+def test_vector_normalized_gradient_target_near_max(lib):
+    """R4 in the vector form (found after the attack: [nan, inf, nan, inf]): row 0 of :func:`target_near_max_case` as
+    ``A = A1[0] ⊗ A2``; ``c`` is formed with ``b`` scaled (``_rows.normalized_p_scaled``). Truth: ``Aᵀp`` at 60
+    digits (tests/test_matmul_attack.py's ``_vector_grad``, from docs/design.md §2)."""
+    from test_matmul_attack import _vector_grad
+
+    A1, A2, B, X, _ = target_near_max_case()
+    A, b, x = np.kron(A1[:1], A2), B[0], X.reshape(-1)
+    ctx = mpmath.MPContext()
+    ctx.dps = 60
+    want = np.array([float(g) for g in _vector_grad(ctx, [[ctx.mpf(float(q)) for q in r] for r in A],
+                                                   [ctx.mpf(float(q)) for q in b], [ctx.mpf(float(q)) for q in x],
+                                                   "normalized")])
+    assert np.isfinite(want).all() and np.abs(want).min() > 1e300
+    c = _conv(lib)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the loss ½Σc² is truly inf here
+        got = _np(attnreg.vector.grad(c(A), c(b), c(x), version="normalized"))
+    assert ok(got, want, 16 * (float((np.abs(A) @ np.abs(x)).max()) + A.shape[0]) * EPS), (got, want)
+
+
 # ---- held: ordinary inputs keep 73b75bf's bits ----------------------------------------------------------------------
 
 def ordinary(seed=0, n=13, d=3, dtype=np.float64):
