@@ -17,8 +17,7 @@ redo replaces only the plain sum's entries that are not finite, combined entrywi
 plain sum runs under ``quiet()``; the flagged blocks' normalized redo checks its own spread; operands made aligned as
 well as row-major, and a strided block of B copied for the BLAS dot; a nan row scale gets a bin of its own; the
 normalized HVP's redo, and the vector form, scale rows of dS as the rescaled kernel does; the normalized gradient's
-redo scales rows of B inside c): their tests are
-regression tests now.
+redo, and the vector form, scale rows of B inside c): their tests are regression tests now.
 
 R1. (aee639d, a regression) **The redo loses the entries that only ordinary rows reach.** The scaled redo sums all
     rows under one scale ``e^M``, M the largest ``β`` that ``_scale.halved`` gives a huge row; while M is within the
