@@ -103,20 +103,8 @@ sys.path.insert(0, str(pathlib.Path(__file__).parent))
 import attnreg  # noqa: E402
 import attnreg._fastsweep as fastsweep  # noqa: E402
 import attnreg._sweep as sweep_mod  # noqa: E402
-from test_matmul_attack import _conv, _np, call, import_commit, lib_param, needs_jax, needs_torch, tol  # noqa: E402
-
-try:
-    import torch
-except ImportError:
-    torch = None
-try:
-    import jax
-
-    jax.config.update("jax_enable_x64", True)  # as tests/test_jax.py
-except ImportError:
-    jax = None
-
-EPS = float(np.finfo(np.float64).eps)
+from test_matmul_attack import (EPS, _conv, _np, _vector_grad, call, import_commit, jax, lib_param,  # noqa: E402
+                                needs_jax, needs_torch, tol, torch)  # torch and jax: None where not installed (x64 on)
 LIBS = [lib_param(n) for n in ("numpy", "strict", "torch", "device")]
 
 
@@ -179,21 +167,6 @@ def truth(A1, A2, B, X, V=None, *, version, dps=60):
     return float(L), np.array([[float(v) for v in r] for r in G]), H
 
 
-def _vgrad(ctx, A, b, x, version):
-    u = [ctx.exp(ctx.fsum(r[k] * x[k] for k in range(len(x)))) for r in A]
-    a = ctx.fsum(u)
-    if version == "normalized":
-        f = [q / a for q in u]
-        c = [fi - bi for fi, bi in zip(f, b)]
-        fc = ctx.fsum(fi * ci for fi, ci in zip(f, c))
-        p = [fi * ci - fc * fi for fi, ci in zip(f, c)]
-    else:
-        h = [ui - a * bi for ui, bi in zip(u, b)]
-        hb = ctx.fsum(hi * bi for hi, bi in zip(h, b))
-        p = [ui * hi - hb * ui for ui, hi in zip(u, h)]
-    return [ctx.fsum(A[j][k] * p[j] for j in range(len(p))) for k in range(len(x))]
-
-
 def vtruth(A, b, x, v, *, version, dps=60):
     """∇²L(x) v of the vector form (complex step of ``Aᵀp``)."""
     ctx = _context(np.asarray(A, dtype=np.float64), np.abs(np.asarray(x, dtype=np.float64)), dps)
@@ -201,7 +174,7 @@ def vtruth(A, b, x, v, *, version, dps=60):
     bm, xm, vm = ([ctx.mpf(float(q)) for q in w] for w in (b, x, v))
     Av = max(abs(ctx.fsum(r[k] * vm[k] for k in range(len(vm)))) for r in Am)
     t = ctx.mpf(10) ** -30 / (Av if Av else 1)
-    g = _vgrad(ctx, Am, bm, [xi + ctx.mpc(0, 1) * t * vi for xi, vi in zip(xm, vm)], version)
+    g = _vector_grad(ctx, Am, bm, [xi + ctx.mpc(0, 1) * t * vi for xi, vi in zip(xm, vm)], version)
     return np.array([float(ctx.im(q) / t) for q in g])
 
 
@@ -582,8 +555,6 @@ def test_vector_normalized_gradient_target_near_max(lib):
     """R4 in the vector form (found after the attack: [nan, inf, nan, inf]): row 0 of :func:`target_near_max_case` as
     ``A = A1[0] ⊗ A2``; ``c`` is formed with ``b`` scaled (``_rows.normalized_p_scaled``). Truth: ``Aᵀp`` at 60
     digits (tests/test_matmul_attack.py's ``_vector_grad``, from docs/design.md §2)."""
-    from test_matmul_attack import _vector_grad
-
     A1, A2, B, X, _ = target_near_max_case()
     A, b, x = np.kron(A1[:1], A2), B[0], X.reshape(-1)
     ctx = mpmath.MPContext()
