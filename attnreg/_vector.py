@@ -41,15 +41,20 @@ def _row(A: Array, x: Array, b: Array, *, xp: Namespace) -> tuple[Array, Array]:
 
 def _loss_parts(A: Array, b: Array, x: Array, version: str, xp: Namespace,
                 with_p: bool) -> tuple[Array, Array | None, Array | None, Array | None]:
-    """``(ℓ̃, P̃, t, μ)``: ``L = e^t ℓ̃`` and ``p = e^μ P̃[0]`` (``t`` None for normalized; its ``μ`` is ``b``'s scale
-    inside ``c``, :func:`attnreg._rows.normalized_p_scaled`: ``b`` at ±1.7e308 overflowed ``r∘c − loo(f∘c)``)."""
+    """``(ℓ̃, P̃, t, μ)``: ``L = e^t ℓ̃`` and ``p = e^μ P̃[0]`` (``t`` None for normalized). The normalized ``p`` is the
+    plain one where it is finite (``μ = 0``), else the one whose ``c`` is formed with ``b`` scaled
+    (:func:`attnreg._rows.normalized_p_scaled`, ``μ`` its scale: ``b`` at ±1.7e308 overflowed ``r∘c − loo(f∘c)``);
+    chosen by ``where``, no read (the row kernel is O(n) beside ``Aᵀp``'s O(nd)). Not the scaled one always: one scale
+    for the row flushed its ordinary entries (tests/test_target_attack.py)."""
     S, Bv = _row(A, x, b, xp=xp)
     if version == "normalized":
-        rows, _ = _rows.normalized(S, Bv, xp=xp, with_p=False)
-        if not with_p:
-            return rows[0], None, None, None
-        mu, P = _rows.normalized_p_scaled(S, Bv, xp=xp)
-        return rows[0], P, None, mu[0]
+        with quiet():  # ½Σc² overflows where the loss is truly inf (b past ~1e154): as quiet as the matrix form
+            rows, P = _rows.normalized(S, Bv, xp=xp, with_p=with_p)
+            if P is None:
+                return rows[0], None, None, None
+            beta, Ps = _rows.normalized_p_scaled(S, Bv, xp=xp)
+        fine = xp.all(xp.isfinite(P))
+        return rows[0], xp.where(fine, P, Ps), None, xp.where(fine, xp.zeros_like(beta[0]), beta[0])
     t, rows, mu, P = _rows.rescaled(S, Bv, xp=xp, with_p=with_p)
     return rows[0], P, t[0], None if mu is None else mu[0]
 
@@ -96,9 +101,16 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     # A v could overflow: the HVP is linear in v = Σ_b v_b + v_lo, the bands scaled (attnreg._scale.split). Where v
     # can be read, the plain HVP first (one read: is it finite?, as the matrix form), split only if it is not, empty
     # bands skipped; traced arrays (jax.jit) cannot be read: every band is computed, 0 where empty
+    # The normalized redo (readable arrays only) also scales ds near the range (dF∘G overflowed: nan for ~1e294);
+    # not on the first pass: one scale for the row flushed its ordinary entries (tests/test_target_attack.py)
+    redo = readable(v)
     if readable(v):
         with quiet():
             out = _hvp(A, S, Bv, v, version=version, xp=xp)
+        if bool(xp.all(xp.isfinite(out))):
+            return out
+        with quiet():
+            out = _hvp(A, S, Bv, v, version=version, xp=xp, scale_ds=True)
         if bool(xp.all(xp.isfinite(out))):
             return out
     bands, v_lo = split(v, A, None, xp=xp)
@@ -106,18 +118,21 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
         bands = [(m, vb) for m, vb in bands if bool(xp.any(vb != 0))]
         if not bands:
             return out
-    k, w = xp.zeros_like(v), _hvp(A, S, Bv, v_lo, version=version, xp=xp)
+    k, w = xp.zeros_like(v), _hvp(A, S, Bv, v_lo, version=version, xp=xp, scale_ds=redo)
     for m, vb in bands:
-        k, w = lin(k, w, m, _hvp(A, S, Bv, vb, version=version, xp=xp), xp=xp)
+        k, w = lin(k, w, m, _hvp(A, S, Bv, vb, version=version, xp=xp, scale_ds=redo), xp=xp)
     return unscale(w, k, xp=xp)
 
 
-def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace) -> Array:
-    """``∇²L v`` from the logits ``S`` (1 × n)."""
+def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace, scale_ds: bool = False) -> Array:
+    """``∇²L v`` from the logits ``S`` (1 × n); ``scale_ds``: normalized, ``ds`` near the range scaled first (dP is
+    linear in ds)."""
     dS = xp.reshape(A @ v, S.shape)
-    if version == "normalized":  # dP is linear in ds: ds near the range scaled (dF∘G overflowed: nan for ~1e294)
+    if version == "normalized" and scale_ds:
         delta, dS = _rows._direction_scale(dS, xp=xp)
         return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, delta[:, 0][0], xp=xp)[0, :]
+    if version == "normalized":
+        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, None, xp=xp)[0, :]
     mu, dP = _rows.rescaled_hvp(S, Bv, dS, xp=xp)
     return _times_a(dP, A, mu[0], xp=xp)[0, :]
 
