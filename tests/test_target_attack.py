@@ -32,7 +32,7 @@ form does), and its loss rows run under ``quiet()``; their tests are regression 
 
 Held: the matrix form (``attnreg.grad``) on the same mixed row (entries within the rule, no warning); both parents
 on D1/D2's inputs (the regression evidence); the vector gradient at b = 1e200 (β ≈ 461: no subnormal).
-Not reached (20-minute budget): float32, torch / array_api_strict / device path, block_rows / threads, HVP with
+Not reached (20-minute budget): float32, the device path, block_rows / threads, HVP with
 huge ds and huge B together, bit-identity of ordinary inputs vs the parents. Entry 0 of every result here has a
 truth ~1e-129 and is 0 in every commit (the softmax weight e^{−1000} underflows: an older, separate limit), so it is
 not asserted.
@@ -131,6 +131,18 @@ def test_vector_grad_mixed_target_row(grad_truth):
         warnings.simplefilter("ignore")  # D3 is tested on its own
         got = vector.grad(A, B_HUGE, X, version="normalized")
     assert _within(got, grad_truth)
+
+
+@pytest.mark.parametrize("lib", ["torch", "array_api_strict"])
+def test_vector_mixed_rows_on_other_libraries(lib, grad_truth, hvp_truth):
+    """D1 and D2's inputs on torch and array_api_strict (added after the attack): within the rule, no warning."""
+    mod = pytest.importorskip(lib)
+    c = mod.asarray
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = vector.grad(c(A), c(B_HUGE), c(X), version="normalized")
+        h = vector.hvp(c(A), c(B_ORD), c(X), c(V_HUGE), version="normalized")
+    assert _within(np.asarray(g), grad_truth) and _within(np.asarray(h), hvp_truth)
 
 
 def test_vector_grad_parent_was_right(grad_truth, tmp_path_factory):
