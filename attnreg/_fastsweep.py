@@ -208,7 +208,7 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
             return Sweep(*(None if v is None else torch_mod.from_numpy(np.asarray(v))
                            for v in (s.loss_scaled, s.G_scaled, s.loss_M, s.G_M)), G_right=s.G_right)
     A1, A2, X, V = (None if a is None else o.contiguous(a) for a in (A1, A2, X, V))  # O(nd): the same bits for
-    # any layout (B, n × n, is read row by row, elementwise)
+    # any layout; B (n × n) is not copied: read elementwise, and a strided block of it copied by dot_rows alone
     cpu = torch_mod is None or A1.device.type == "cpu"
     n, d = A1.shape
     info = xp.finfo(A1.dtype)

@@ -34,7 +34,7 @@ callers combine rows under one common scale chosen from these magnitudes (:mod:`
 of scales, combined entrywise, when they spread wide), so no row whose contribution is within the dtype's
 range of the largest is lost. ``h`` and ``g`` are linear and quadratic in ``b`` and the HVP linear in ``ds``: a
 row of ``B`` or of ``dS`` past ``e^{0.4·log max}`` is divided by ``e^β`` (β an integer) first, its scale carried the
-same way (:func:`_target_scale`, :func:`_direction_scale`). One row's ``p̃`` has one scale: entries of a row that
+same way (:func:`_target_scale`, :func:`direction_scale`). One row's ``p̃`` has one scale: entries of a row that
 spread past the dtype's range (a simplex target, logit gap 1000 at top 800: ``p`` entries ``e^{1600}`` and ``e^{600}``)
 lose the small ones to 0 (a known limit; tests/test_production_edges.py has it as a strict xfail).
 """
@@ -117,9 +117,10 @@ def _target_scale(B: Array, *, xp: Namespace) -> tuple[Array, Array, Array]:
     return beta, B * c, (1 - B) * c
 
 
-def _direction_scale(dS: Array, *, xp: Namespace) -> tuple[Array, Array]:
-    """``(δ, dŜ)`` with ``dS = e^δ dŜ`` per row (:func:`attnreg._scale.shrink_rows`). The rescaled HVP is linear in
-    ``ds``, and ``u∘ds`` overflowed where ``ds`` alone did not (nan where the truth is ±inf)."""
+def direction_scale(dS: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """``(δ, dŜ)`` with ``dS = e^δ dŜ`` per row (:func:`attnreg._scale.shrink_rows`). Both HVPs are linear in ``ds``:
+    the rescaled ``u∘ds`` overflowed where ``ds`` alone did not (nan where the truth is ±inf), and the normalized
+    ``dF∘G`` likewise (its redo, :func:`attnreg._sweep._generic`, and :func:`attnreg._vector.hvp` use it)."""
     delta, c = shrink_rows(dS, xp=xp)
     return delta, dS * c
 
@@ -163,7 +164,7 @@ def rescaled_hvp(S: Array, B: Array, dS: Array, *, xp: Namespace) -> tuple[Array
     """Return ``(μ, dP̃)`` with ``dp_j = e^{μ_j} dp̃_j`` (stable forms in the module docstring)."""
     q = _rescaled_parts(S, B, xp=xp)
     a, x, beta, Bs, Cs = q["a"], q["x"], q["beta"], q["Bs"], q["Cs"]
-    delta, dS = _direction_scale(dS, xp=xp)  # everything below is linear in dS
+    delta, dS = direction_scale(dS, xp=xp)  # everything below is linear in dS
     sigma, dR = others(S, dS, xp=xp, base=q["base"], shifted=q["shifted"])
     k, dhh = lin(a, x * dS * Cs, sigma, -Bs * dR, xp=xp)  # dh = e^{k+β} dhh
     lam2 = row_scale(k, dhh, xp=xp, offset=beta)

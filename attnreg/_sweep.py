@@ -205,12 +205,14 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
 
     The normalized ``A1ᵀ P`` is summed plainly (its rows carry no scale). Where that sum is not finite and can be
     read, the sweep is redone: each row with log-scale 0, raised where its terms ``A1[j, i]·p_j`` could overflow
-    (:func:`attnreg._scale.halved`), summed as the rescaled rows are (in bins when the scales spread wide), and the
-    redone sum replaces the ``plain`` one (d × n) only in its entries that are not finite: a finite entry of the plain
-    sum had no partial sum overflow, and is right, however small (one common scale for all rows flushed entries that
-    only ordinary rows reach, tests/test_redo_attack.py R1). The two parts are combined entrywise after the product by
-    ``A2`` (:func:`combine`). With A1 ~ 1.6e308 the plain sum alone gave ``+inf`` for a gradient entry of −3.6e306,
-    and nan for an HVP whose true entries are ±inf. Under ``jax.jit`` (nothing can be read) the plain sum stands."""
+    (:func:`attnreg._scale.halved`) and where its row of B (gradient, :func:`attnreg._rows.normalized_p_scaled`) or
+    of ``dS`` (HVP, :func:`attnreg._rows.direction_scale`) is near the range; summed as the rescaled rows are (in bins
+    when the scales spread wide). The redone sum replaces the ``plain`` one (d × n) only in its entries that are not
+    finite: a finite entry of the plain sum had no partial sum overflow, and is right, however small (one common scale
+    for all rows flushed entries that only ordinary rows reach, tests/test_redo_attack.py R1). The two parts are
+    combined entrywise after the product by ``A2`` (:func:`combine`). With A1 ~ 1.6e308 the plain sum alone gave
+    ``+inf`` for a gradient entry of −3.6e306, and nan for an HVP whose true entries are ±inf. Under ``jax.jit``
+    (nothing can be read) the plain sum stands."""
     n = A1.shape[0]
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
@@ -245,7 +247,7 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
             total = xp.sum(rows) if total is None else total + xp.sum(rows)
             mu, P = _rows.normalized_p_scaled(S, Bb, xp=xp) if want_p else (None, None)
         elif normalized:  # dP is linear in dS: rows of dS near the range scaled as the rescaled HVP's (dF∘G overflowed)
-            delta, dS = _rows._direction_scale(Ab @ dW, xp=xp)
+            delta, dS = _rows.direction_scale(Ab @ dW, xp=xp)
             P, mu = _rows.normalized_hvp(S, Bb, dS, xp=xp), delta[:, 0]
         elif V is None:
             t, rows, mu, P = _rows.rescaled(S, Bb, xp=xp, with_p=want_p)

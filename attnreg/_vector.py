@@ -99,22 +99,19 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     xp, _, _ = vector_problem(A, x, b=b, v=v)
     S, Bv = _row(A, x, b, xp=xp)
     # A v could overflow: the HVP is linear in v = Σ_b v_b + v_lo, the bands scaled (attnreg._scale.split). Where v
-    # can be read, the plain HVP first (one read: is it finite?, as the matrix form), split only if it is not, empty
-    # bands skipped; traced arrays (jax.jit) cannot be read: every band is computed, 0 where empty
-    # The normalized redo (readable arrays only) also scales ds near the range (dF∘G overflowed: nan for ~1e294);
-    # not on the first pass: one scale for the row flushed its ordinary entries (tests/test_target_attack.py)
+    # can be read: the plain HVP first (one read: is it finite?, as the matrix form); normalized, then with ds near the
+    # range scaled (dF∘G overflowed: nan for ~1e294; not on the first pass, where one scale for the row flushed its
+    # ordinary entries, tests/test_target_attack.py); then the bands, empty ones skipped. Traced arrays (jax.jit)
+    # cannot be read: every band is computed, 0 where empty, ds unscaled
     redo = readable(v)
-    if readable(v):
-        with quiet():
-            out = _hvp(A, S, Bv, v, version=version, xp=xp)
-        if bool(xp.all(xp.isfinite(out))):
-            return out
-        with quiet():
-            out = _hvp(A, S, Bv, v, version=version, xp=xp, scale_ds=True)
-        if bool(xp.all(xp.isfinite(out))):
-            return out
+    if redo:
+        for scale_ds in (False, True) if version == "normalized" else (False,):
+            with quiet():
+                out = _hvp(A, S, Bv, v, version=version, xp=xp, scale_ds=scale_ds)
+            if bool(xp.all(xp.isfinite(out))):
+                return out
     bands, v_lo = split(v, A, None, xp=xp)
-    if readable(v):
+    if redo:
         bands = [(m, vb) for m, vb in bands if bool(xp.any(vb != 0))]
         if not bands:
             return out
@@ -126,13 +123,14 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
 
 def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace, scale_ds: bool = False) -> Array:
     """``∇²L v`` from the logits ``S`` (1 × n); ``scale_ds``: normalized, ``ds`` near the range scaled first (dP is
-    linear in ds)."""
+    linear in ds; :func:`attnreg._rows.direction_scale`)."""
     dS = xp.reshape(A @ v, S.shape)
-    if version == "normalized" and scale_ds:
-        delta, dS = _rows._direction_scale(dS, xp=xp)
-        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, delta[:, 0][0], xp=xp)[0, :]
     if version == "normalized":
-        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, None, xp=xp)[0, :]
+        delta = None
+        if scale_ds:
+            scales, dS = _rows.direction_scale(dS, xp=xp)
+            delta = scales[0, 0]
+        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, delta, xp=xp)[0, :]
     mu, dP = _rows.rescaled_hvp(S, Bv, dS, xp=xp)
     return _times_a(dP, A, mu[0], xp=xp)[0, :]
 

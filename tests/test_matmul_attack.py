@@ -560,7 +560,7 @@ def overflowing_direction():
 @pytest.mark.parametrize("lib", [lib_param(n) for n in ("numpy", "strict", "jit", "torch", "torch_rg", "device")])
 def test_rescaled_hvp_true_inf_is_not_nan(lib):
     """Was a strict xfail (numpy, strict, torch): ``u∘ds`` overflowed inside the row kernel although ``ds`` did not;
-    the rescaled HVP now brings each row of ``dS`` to ≈ 1 first and carries the scale (``_rows._direction_scale``).
+    the rescaled HVP now brings each row of ``dS`` to ≈ 1 first and carries the scale (``_rows.direction_scale``).
     Eager JAX runs the same generic kernels as array_api_strict (8 s of compiling each op's shape: left out)."""
     args = overflowing_direction()
     A1, A2, B, X, V = args

@@ -35,7 +35,7 @@ R2. (aee639d) **array_api_strict warns on an overflow the redo handles**: the pl
     emit NumPy's ``RuntimeWarning: overflow encountered in matmul`` although the result is right. (The HVP is
     quiet; numpy and torch are quiet.)
 R3. (not introduced; 73b75bf gives the same) **The normalized HVP row kernel overflows in ``dF∘G``**
-    (``_rows.normalized_hvp`` has no direction scale, unlike the rescaled kernel's ``_direction_scale``), so the
+    (``_rows.normalized_hvp`` has no direction scale, unlike the rescaled kernel's ``direction_scale``), so the
     plain sum is nan, the redo is nan, and ``matrix.hvp``'s split finds no product to blame: nan everywhere.
     (a) A1, A2 ~1e-10, V ~1e307, B ~1e30: truth ~-1.3e294 … -4.2e294 (all finite); (b) the commit's kind of input,
     huge A1 rows, with targets ~1e5 in the huge rows: truth ``[inf, inf, 2.9e-273, 3.8e-273]`` — the ±inf the
@@ -651,7 +651,7 @@ def vector_kernel_case():
 @pytest.mark.parametrize("lib", VLIBS)
 def test_vector_normalized_hvp_kernel_overflow(lib):
     """Was nan in every entry (found after the attack, R3's vector form): ``vector.hvp`` scales ``ds`` near the range
-    (``_rows._direction_scale``) before the normalized kernel. The products cancel about as in ``small_a``, so the rule
+    (``_rows.direction_scale``) before the normalized kernel. The products cancel about as in ``small_a``, so the rule
     is widened by the condition number of ``A^T dp``, computed from the exactly scaled direction ``v·2⁻¹⁰⁰⁰``."""
     import array_api_compat.numpy as xnp
 

@@ -1,5 +1,5 @@
 """Adversarial checks of 1fd62ac / aebe5b3 (the normalized HVP's rows of dS near the range scaled,
-``_rows._direction_scale``) and b9d0fc7 / 0bcb4b3 (the normalized gradient's ``c`` formed with rows of B past
+``_rows.direction_scale``) and b9d0fc7 / 0bcb4b3 (the normalized gradient's ``c`` formed with rows of B past
 ``e^{0.4·log max}`` divided by ``e^β``, ``_rows.normalized_p_scaled``).
 
 Truths: mpmath from the definitions (``p = f∘(c − ⟨f, c⟩)``, ``c = f − b``, ``∇L = Aᵀp``; the HVP by complex step),
