@@ -68,7 +68,7 @@ def right(s: Sweep, A2: Array, *, xp: Namespace) -> tuple[Array | None, Array]:
     if s.G_right:
         return s.G_M, s.G_scaled
     k, z = matmul(s.G_scaled, A2, xp=xp)
-    return _plus(s.G_M, k), z
+    return plus_scales(s.G_M, k), z
 
 
 def gradient(s: Sweep, A2: Array, *, xp: Namespace) -> Array:
@@ -293,7 +293,7 @@ def _shifted(M: Array, product: tuple[Array | None, Array]) -> tuple[Array, Arra
     return M if k is None else M + k, z
 
 
-def _plus(M: Array | None, k: Array | None) -> Array | None:
+def plus_scales(M: Array | None, k: Array | None) -> Array | None:
     """The sum of two log-scales, None standing for 0."""
     return k if M is None else M if k is None else M + k
 

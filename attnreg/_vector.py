@@ -28,7 +28,7 @@ from array_api_compat import is_numpy_array
 
 from . import _autograd, _rows
 from ._scale import lin, matmul, quiet, split
-from ._sweep import _plus, unscale
+from ._sweep import plus_scales, unscale
 from ._types import Array, Namespace
 from ._validate import check_max_entries, check_version, omitted_b, readable, target_optional, vector_problem
 from .blocks import residual_rows, row_sums, softmax_rows
@@ -154,7 +154,7 @@ def _times_a(M: Array, A: Array, t: Array | None, *, xp: Namespace) -> Array:
     partial sums where ``e^t`` brings the result back into the range (``A`` ~ 1.6e308, ``n`` = 64, logits −300: ``inf``
     for a rescaled gradient of 2.4e51)."""
     k, z = matmul(M, A, xp=xp, read=is_numpy_array(A))  # a read is a device sync elsewhere
-    return unscale(z, _plus(t, k), xp=xp)
+    return unscale(z, plus_scales(t, k), xp=xp)
 
 
 @target_optional(1, "b", "x")

@@ -27,7 +27,7 @@ from array_api_compat import device
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
 from ._scale import halved, lin, matmul, quiet, split
-from ._sweep import Groups, Scaled, Sweep, _plus, combine, gradient, right, row_blocks, take_rows, unscale
+from ._sweep import Groups, Scaled, Sweep, plus_scales, combine, gradient, right, row_blocks, take_rows, unscale
 from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem, readable
 
@@ -111,7 +111,7 @@ def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, blo
             if not bool(xp.any(Vb != 0)):
                 continue
             M, z = right(_sweep(A1, A2, B, X, version, block_rows, V=Vb, threads=threads)[1], A2, xp=xp)
-            M = _plus(M, m)
+            M = plus_scales(M, m)
             M = xp.zeros_like(z) if M is None else M
             k, w = (M, z) if k is None else lin(k, w, M, z, xp=xp)
     return out if k is None else unscale(w, k, xp=xp)
