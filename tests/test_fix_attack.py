@@ -269,7 +269,8 @@ def test_hvp_half_blocks_at_min_rows_and_n(n, budget, monkeypatch):
         h2 = attnreg.hvp(A1, A2, B, X, V, version=version, threads=2)
         assert h1.tobytes() == h2.tobytes()
         ref = attnreg.hvp(A1, A2, B, X, V, version=version, block_rows=n, threads=1)
-        assert np.allclose(h1, ref, rtol=1e-12, atol=1e-12 * np.abs(ref).max())
+        r = 2 * rule(A1, A2, X)  # each is within the rule of the truth: they differ by at most twice it
+        assert np.allclose(h1, ref, rtol=r, atol=r * np.abs(ref).max())
 
 
 @pytest.mark.slow
