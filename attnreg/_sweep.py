@@ -203,40 +203,72 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
     back as ``A1ᵀ P A2`` with an entrywise scale. ``check_wide=False``: no read; the caller gets ``G_lo`` and
     checks the spread itself (:func:`combine`'s ``lo``).
 
-    The normalized ``A1ᵀ P`` is summed plainly (its rows carry no scale). Where that sum is not finite and can be
-    read, the sweep is redone: each row with log-scale 0, raised where its terms ``A1[j, i]·p_j`` could overflow
-    (:func:`attnreg._scale.halved`) and where its row of B (gradient, :func:`attnreg._rows.normalized_p_scaled`) or
-    of ``dS`` (HVP, :func:`attnreg._rows.direction_scale`) is near the range; summed as the rescaled rows are (in bins
-    when the scales spread wide). The redone sum replaces the ``plain`` one (d × n) only in its entries that are not
-    finite: a finite entry of the plain sum had no partial sum overflow, and is right, however small (one common scale
-    for all rows flushed entries that only ordinary rows reach, tests/test_redo_attack.py R1). The two parts are
-    combined entrywise after the product by ``A2`` (:func:`combine`). With A1 ~ 1.6e308 the plain sum alone gave
-    ``+inf`` for a gradient entry of −3.6e306, and nan for an HVP whose true entries are ±inf. Under ``jax.jit``
-    (nothing can be read) the plain sum stands."""
+    The normalized ``A1ᵀ P`` is summed plainly (its rows carry no scale, :func:`_plain_normalized`). Where that sum
+    is not finite and can be read, the sweep is redone: each row with log-scale 0, raised where its terms
+    ``A1[j, i]·p_j`` could overflow (:func:`attnreg._scale.halved`) and where its row of B (gradient,
+    :func:`attnreg._rows.normalized_p_scaled`) or of ``dS`` (HVP, :func:`attnreg._rows.direction_scale`) is near the
+    range; summed as the rescaled rows are (in bins when the scales spread wide), and put together with the plain
+    sum by :func:`_patched`. With A1 ~ 1.6e308 the plain sum alone gave ``+inf`` for a gradient entry of −3.6e306,
+    and nan for an HVP whose true entries are ±inf. Under ``jax.jit`` (nothing can be read) the plain sum stands."""
+    again = dict(version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts)
+    normalized = version == "normalized"
+    if normalized and plain is None:
+        s = _plain_normalized(A1, A2, B, X, **again)
+        if s.G_scaled is not None and readable(s.G_scaled) and not bool(xp.all(xp.isfinite(s.G_scaled))):
+            return _generic(A1, A2, B, X, plain=s.G_scaled, **again)  # A1ᵀP overflowed on the way
+        return s
+    loss, total, grad = _scaled_rows(A1, A2, B, X, grouped=grouped, **again)
+    if normalized:  # the redo of a plain sum that was not finite
+        assert plain is not None
+        if not isinstance(grad, Groups) and grad.wide():
+            return _generic(A1, A2, B, X, grouped=True, plain=plain, **again)
+        z, k = _patched(plain, grad, A2, xp=xp)
+        return Sweep(total, z, None, k, G_right=True)
+    if isinstance(grad, Groups):
+        out = combine(xp, [_shifted(M, matmul(T, A2, xp=xp)) for M, T in grad.pairs()])
+        assert out is not None  # no lo: combine always answers
+        return Sweep(loss.total, out[0], loss.M, out[1], G_right=True)
+    if not check_wide:
+        return Sweep(loss.total, grad.total, loss.M, grad.M, G_lo=grad.lo)
+    if grad.wide():
+        return _generic(A1, A2, B, X, grouped=True, **again)
+    return Sweep(loss.total, grad.total, loss.M, grad.M)
+
+
+def _plain_normalized(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Namespace, block: int,
+                      want_p: bool, V: Array | None, starts: Iterable[int] | None) -> Sweep:
+    """The normalized loss and ``A1ᵀ P`` (or ``A1ᵀ dP``) summed plainly, rows unscaled (may overflow: see
+    :func:`_generic`)."""
+    W = X @ A2.T
+    dW = None if V is None else V @ A2.T
+    total = G = None
+    for sl in row_blocks(A1.shape[0], block, starts):
+        Ab, Bb = A1[sl, :], B[sl, :]
+        S = Ab @ W
+        if V is None:
+            with quiet():  # ½Σc² overflows where the loss is truly inf (B near the range), as quietly as the fast
+                rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)  # kernels; an overflowed P is redone
+            total = xp.sum(rows) if total is None else total + xp.sum(rows)
+        else:
+            P = _rows.normalized_hvp(S, Bb, Ab @ dW, xp=xp)
+        if P is not None:
+            with quiet():  # an overflow here is redone by the caller
+                G = Ab.T @ P if G is None else G + Ab.T @ P
+    return Sweep(total, G)
+
+
+def _scaled_rows(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Namespace, block: int,
+                 want_p: bool, V: Array | None, starts: Iterable[int] | None,
+                 grouped: bool) -> tuple[Scaled, Array | None, Scaled | Groups]:
+    """``(loss, total, grad)``: the rescaled loss rows summed under their scales (``loss``), the normalized loss
+    plainly (``total``), and ``A1ᵀ P`` (or ``A1ᵀ dP``) with each row's log-scale, under one running scale or in
+    bins (``grouped``)."""
     n = A1.shape[0]
     W = X @ A2.T
     dW = None if V is None else V @ A2.T
     normalized = version == "normalized"
-    if normalized and plain is None:
-        total = G = None
-        for sl in row_blocks(n, block, starts):
-            Ab, Bb = A1[sl, :], B[sl, :]
-            S = Ab @ W
-            if V is None:
-                with quiet():  # ½Σc² overflows where the loss is truly inf (B near the range), as quietly as the fast
-                    rows, P = _rows.normalized(S, Bb, xp=xp, with_p=want_p)  # kernels; an overflowed P is redone
-                total = xp.sum(rows) if total is None else total + xp.sum(rows)
-            else:
-                P = _rows.normalized_hvp(S, Bb, Ab @ dW, xp=xp)
-            if P is not None:
-                with quiet():  # an overflow here is redone below
-                    G = Ab.T @ P if G is None else G + Ab.T @ P
-        if G is not None and readable(G) and not bool(xp.all(xp.isfinite(G))):  # A1ᵀP overflowed on the way
-            return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
-                            plain=G)
-        return Sweep(total, G)
     loss = Scaled(xp)
-    total = None  # the normalized loss: a plain sum
+    total = None
     grad: Scaled | Groups = Groups(xp) if grouped else Scaled(xp)
     for sl in row_blocks(n, block, starts):
         Ab, Bb = A1[sl, :], B[sl, :]
@@ -261,30 +293,23 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
             grad.add(mu, P, lambda Pw, i: take_rows(As, i, xp=xp).T @ Pw)  # called at once, as below
         else:
             grad.add(mu, P, lambda Pw: As.T @ Pw)  # called at once: the loop variable is current
-    if normalized:  # the redo of a plain sum that was not finite: see the docstring
-        assert plain is not None
-        if not isinstance(grad, Groups) and grad.wide():
-            return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
-                            grouped=True, plain=plain)
-        keep = xp.isfinite(plain)
-        zero = xp.zeros_like(plain)
-        pairs = [(M, xp.where(keep, zero, T)) for M, T in (grad.pairs() if isinstance(grad, Groups) else
-                                                           [(grad.M, grad.total)])]
-        k, z = matmul(xp.where(keep, plain, zero), A2, xp=xp)
-        kept = (xp.zeros_like(z) if k is None else k + xp.zeros_like(z), z)  # entrywise: combined entry by entry
-        out = combine(xp, [kept] + [_shifted(M, matmul(T, A2, xp=xp)) for M, T in pairs])
-        assert out is not None  # no lo: combine always answers
-        return Sweep(total, out[0], None, out[1], G_right=True)
-    if isinstance(grad, Groups):
-        out = combine(xp, [_shifted(M, matmul(T, A2, xp=xp)) for M, T in grad.pairs()])
-        assert out is not None  # no lo: combine always answers
-        return Sweep(loss.total, out[0], loss.M, out[1], G_right=True)
-    if not check_wide:
-        return Sweep(loss.total, grad.total, loss.M, grad.M, G_lo=grad.lo)
-    if grad.wide():
-        return _generic(A1, A2, B, X, version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts,
-                        grouped=True)
-    return Sweep(loss.total, grad.total, loss.M, grad.M)
+    return loss, total, grad
+
+
+def _patched(plain: Array, grad: Scaled | Groups, A2: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """``(z, κ)`` with ``A1ᵀ P A2 = e^κ·z`` entrywise: the ``plain`` sum (d × n) where it is finite, the redone scaled
+    one (``grad``) elsewhere. A finite entry of the plain sum had no partial sum overflow and is right, however small
+    (one common scale for all rows flushed entries that only ordinary rows reach, tests/test_redo_attack.py R1); the
+    two parts are multiplied by ``A2`` separately and combined entrywise (:func:`combine`)."""
+    keep = xp.isfinite(plain)
+    zero = xp.zeros_like(plain)
+    pairs = [(M, xp.where(keep, zero, T)) for M, T in (grad.pairs() if isinstance(grad, Groups) else
+                                                       [(grad.M, grad.total)])]
+    k, z = matmul(xp.where(keep, plain, zero), A2, xp=xp)
+    kept = (xp.zeros_like(z) if k is None else k + xp.zeros_like(z), z)  # entrywise: combined entry by entry
+    out = combine(xp, [kept] + [_shifted(M, matmul(T, A2, xp=xp)) for M, T in pairs])
+    assert out is not None  # no lo: combine always answers
+    return out
 
 
 def _shifted(M: Array, product: tuple[Array | None, Array]) -> tuple[Array, Array]:
