@@ -91,8 +91,8 @@ import sys
 from array_api_compat import array_namespace, device
 
 from . import _fastrows, _rows, _threads
-from ._scale import halved
-from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows, unscale
+from ._scale import halved, lin
+from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows
 from ._validate import check_finite
 
 
@@ -342,7 +342,11 @@ def _finish(xp, ordered, A1, A2, B, X, V, G, *, version, block, want_p, starts, 
         gM, gG = (None, None) if g.G_scaled is None else right(g, A2, xp=xp)
         if normalized:
             loss = loss if gl.total is None else loss + gl.total
-            G = G if gG is None else G + unscale(gG, gM, xp=xp)
+            if gG is not None and gM is not None:  # kept scaled, entrywise: e^{gM} gG may pass the range where the
+                # caller's own scale brings it back (a lifted HVP direction, attnreg._scale.lift)
+                k, G = lin(xp.zeros_like(G), G, gM + xp.zeros_like(gG), gG, xp=xp)
+                return Sweep(loss, G, None, k, G_right=True)
+            G = G if gG is None else G + gG
         else:
             sl = sl + [gl]  # right() adds one 0-D scale to the pair: lo (a row scale inside it) moves with it
             extra, lo = ([], None) if gG is None else ([(gM, gG)], g.G_lo + (gM - g.G_M))

@@ -276,6 +276,34 @@ def split(V: Array, left: Array | None, right: Array | None, *, xp: Namespace,
     return out, xp.where(need > 0, zero, V)
 
 
+def lift(V: Array, left: Array | None, right: Array | None, *, xp: Namespace) -> tuple[Array | None, Array]:
+    """``(m, V·e^m)`` with ``m`` a 0-D integer, ``m > 0`` for a direction so small that its products with ``L`` and
+    ``R`` (as in :func:`split`) could fall into the subnormals, else ``m = 0`` and ``V`` bit for bit (``e^0`` is 1). The
+    HVP is linear in ``V``: ``H(V) = e^{−m}·H(V·e^m)``. No value is read; ``(None, V)`` for a ``V`` that cannot be read
+    (``jax.jit``: a lifted first pass that overflows could not be redone there).
+
+    ``V`` is lifted when ``σ = max|V|·min(1, max|L|, max|R|)`` — the largest entry of ``V`` times the smaller of the
+    operands' largest entries, or alone — is below ``tiny/ε`` (``2^{−970}`` in float64, ``2^{−103}`` in float32): then a
+    term of ``V Rᵀ`` or ``L V`` made with ``V``'s largest entry may keep fewer bits than the dtype has. ``m = ⌈−log σ⌉``
+    brings ``σ`` to ``[1, e)``; a product that then overflows is :func:`split`'s to handle. With
+    ``A1 = [[1e300], [0.7]]``, ``A2 = [[1], [−0.5]]`` and ``V = [[3.3e-320]]``, ``V A2ᵀ`` kept 13 bits and the HVP came
+    out 5e-5 off (tests/test_dtype_attack.py D2). Entries of ``V`` far below its largest are not lifted further (a
+    known limit)."""
+    if not readable(V) or math.prod(V.shape) == 0:
+        return None, V
+    info = xp.finfo(V.dtype)
+    top = xp.max(xp.abs(V))
+    one = xp.ones_like(top)
+    log_size = xp.log(xp.where(top > 0, top, one))  # in logs: σ itself can underflow
+    for M in (left, right):
+        if M is not None and math.prod(M.shape):
+            mx = xp.max(xp.abs(M))
+            log_size = log_size + xp.minimum(xp.log(xp.where(mx > 0, mx, one)), 0 * one)
+    small = (top > 0) & (top < math.inf) & (log_size < math.log(float(info.smallest_normal) / float(info.eps)))
+    m = xp.where(small, xp.ceil(-log_size), 0 * one)
+    return m, times_exp(V, m, xp=xp)
+
+
 def quiet() -> contextlib.AbstractContextManager[object]:
     """NumPy's overflow warnings off (thread-local) where NumPy is loaded: an overflow in :func:`matmul`'s plain
     product, or in an HVP's first pass that :func:`split` redoes, is expected and handled, and NumPy-backed

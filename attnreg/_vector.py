@@ -27,7 +27,7 @@ from __future__ import annotations
 from array_api_compat import is_numpy_array
 
 from . import _autograd, _rows
-from ._scale import lin, matmul, quiet, split
+from ._scale import lift, lin, matmul, quiet, split
 from ._sweep import plus_scales, unscale
 from ._types import Array, Namespace
 from ._validate import check_max_entries, check_version, omitted_b, readable, target_optional, vector_problem
@@ -98,6 +98,8 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     version = check_version(version)
     xp, _, _ = vector_problem(A, x, b=b, v=v)
     S, Bv = _row(A, x, b, xp=xp)
+    lifted, v = lift(v, A, None, xp=xp)  # a v whose products could be subnormal: H(v) = e^{−m} H(v e^m)
+    shift = None if lifted is None else -lifted
     # A v could overflow: the HVP is linear in v = Σ_b v_b + v_lo, the bands scaled (attnreg._scale.split). Where v
     # can be read: the plain HVP first (one read: is it finite?, as the matrix form); normalized, then with ds near the
     # range scaled (dF∘G overflowed: nan for ~1e294; not on the first pass, where one scale for the row flushed its
@@ -107,7 +109,7 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     if redo:
         for scale_ds in (False, True) if version == "normalized" else (False,):
             with quiet():
-                out = _hvp(A, S, Bv, v, version=version, xp=xp, scale_ds=scale_ds)
+                out = _hvp(A, S, Bv, v, version=version, xp=xp, scale_ds=scale_ds, shift=shift)
             if bool(xp.all(xp.isfinite(out))):
                 return out
     bands, v_lo = split(v, A, None, xp=xp)
@@ -115,24 +117,25 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
         bands = [(m, vb) for m, vb in bands if bool(xp.any(vb != 0))]
         if not bands:
             return out
-    k, w = xp.zeros_like(v), _hvp(A, S, Bv, v_lo, version=version, xp=xp, scale_ds=redo)
+    k, w = xp.zeros_like(v), _hvp(A, S, Bv, v_lo, version=version, xp=xp, scale_ds=redo, shift=shift)
     for m, vb in bands:
-        k, w = lin(k, w, m, _hvp(A, S, Bv, vb, version=version, xp=xp, scale_ds=redo), xp=xp)
+        k, w = lin(k, w, m, _hvp(A, S, Bv, vb, version=version, xp=xp, scale_ds=redo, shift=shift), xp=xp)
     return unscale(w, k, xp=xp)
 
 
-def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace, scale_ds: bool = False) -> Array:
-    """``∇²L v`` from the logits ``S`` (1 × n); ``scale_ds``: normalized, ``ds`` near the range scaled first (dP is
-    linear in ds; :func:`attnreg._rows.direction_scale`)."""
+def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace, scale_ds: bool = False,
+         shift: Array | None = None) -> Array:
+    """``e^{shift}·∇²L v`` from the logits ``S`` (1 × n); ``scale_ds``: normalized, ``ds`` near the range scaled first
+    (dP is linear in ds; :func:`attnreg._rows.direction_scale`)."""
     dS = xp.reshape(A @ v, S.shape)
     if version == "normalized":
         delta = None
         if scale_ds:
             scales, dS = _rows.direction_scale(dS, xp=xp)
             delta = scales[0, 0]
-        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, delta, xp=xp)[0, :]
+        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, plus_scales(delta, shift), xp=xp)[0, :]
     mu, dP = _rows.rescaled_hvp(S, Bv, dS, xp=xp)
-    return _times_a(dP, A, mu[0], xp=xp)[0, :]
+    return _times_a(dP, A, plus_scales(mu[0], shift), xp=xp)[0, :]
 
 
 def hessian(A: Array, b: Array, x: Array, *, version: str, max_entries: int = 2**24) -> Array:

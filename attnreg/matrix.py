@@ -26,7 +26,7 @@ from array_api_compat import device
 
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
-from ._scale import halved, lin, matmul, quiet, split
+from ._scale import halved, lift, lin, matmul, quiet, split
 from ._sweep import Groups, Scaled, Sweep, plus_scales, combine, gradient, right, row_blocks, take_rows, unscale
 from ._types import Array, Namespace
 from ._validate import BLOCK_ELEMENTS, check_block_rows, check_max_entries, check_version, matrix_problem, readable
@@ -95,9 +95,13 @@ def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, blo
     Where the first result is not finite because ``A1 V``, ``V A2ᵀ`` or ``A1 V A2ᵀ`` overflowed (one read), the HVP,
     linear in ``V``, is recomputed on the bands of :func:`attnreg._scale.split` and summed under their scales; not
     under ``jax.jit``, whose first result cannot be read."""
+    xp, _, _ = matrix_problem(A1, A2, X, B=B, V=V, finite=False)
+    lifted, V = lift(V, A1, A2, xp=xp)  # a V whose products could be subnormal: H(V) = e^{−m} H(V e^m)
+    shift = None if lifted is None else -lifted
     with quiet():  # an overflowing dS is handled below
         xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V, threads=threads)
-        out = gradient(s, A2, xp=xp)
+        M, z = right(s, A2, xp=xp)
+        out = unscale(z, plus_scales(M, shift), xp=xp)
     fin = xp.all(xp.isfinite(out))
     if not readable(fin) or bool(fin):
         return out
@@ -111,7 +115,7 @@ def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, blo
             if not bool(xp.any(Vb != 0)):
                 continue
             M, z = right(_sweep(A1, A2, B, X, version, block_rows, V=Vb, threads=threads)[1], A2, xp=xp)
-            M = plus_scales(M, m)
+            M = plus_scales(plus_scales(M, m), shift)
             M = xp.zeros_like(z) if M is None else M
             k, w = (M, z) if k is None else lin(k, w, M, z, xp=xp)
     return out if k is None else unscale(w, k, xp=xp)
