@@ -107,6 +107,23 @@ def normalized_hvp(S: Array, B: Array, dS: Array, *, xp: Namespace) -> Array:
     return dF * G + F * dG
 
 
+def normalized_hvp_scaled(S: Array, B: Array, dS: Array, *, xp: Namespace) -> tuple[Array, Array]:
+    """``(t, dP̃)`` with ``dP = e^t dP̃`` per row, ``t = β + δ``: rows of ``dS`` near the range divided by ``e^δ``
+    (:func:`direction_scale`: ``dP`` is linear in ``ds``) and rows of B near the range by ``e^β`` as in
+    :func:`normalized_p_scaled`. In ``dP = dF∘G + F∘dG``, ``G = r∘c − loo(f∘c)`` is linear in ``c`` and
+    ``dG = (r∘dF − loo(f∘dF)) − ⟨dF, c⟩`` affine: the part free of ``c`` is multiplied by ``e^{−β}`` with ``c``.
+    Where ``β = δ = 0`` the row is :func:`normalized_hvp`'s, bit for bit. A target row at 4e300 times an ordinary
+    ``ds`` overflowed in ``dF∘G`` (nan where the HVP is −5.5e289, tests/test_dtype_attack.py D1)."""
+    F, r, _ = _softmax_parts(S, B, xp=xp)
+    beta, factor = shrink_rows(B, xp=xp)
+    delta, dS = direction_scale(dS, xp=xp)
+    C = F * ((1 - B) * factor) - (B * factor) * r
+    G = r * C - loo(F * C, xp=xp)
+    dF = F * (r * dS - loo(F * dS, xp=xp))
+    dG = (r * dF - loo(F * dF, xp=xp)) * factor - xp.sum(dF * C, axis=1, keepdims=True)
+    return (beta + delta)[:, 0], dF * G + F * dG
+
+
 def _target_scale(B: Array, *, xp: Namespace) -> tuple[Array, Array, Array]:
     """``(β, B̂, Ĉ)`` with ``B = e^β B̂`` and ``1 − B = e^β Ĉ`` per row (β k × 1, :func:`attnreg._scale.shrink_rows`).
 

@@ -206,10 +206,11 @@ def _generic(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: Name
     The normalized ``A1ᵀ P`` is summed plainly (its rows carry no scale, :func:`_plain_normalized`). Where that sum
     is not finite and can be read, the sweep is redone: each row with log-scale 0, raised where its terms
     ``A1[j, i]·p_j`` could overflow (:func:`attnreg._scale.halved`) and where its row of B (gradient,
-    :func:`attnreg._rows.normalized_p_scaled`) or of ``dS`` (HVP, :func:`attnreg._rows.direction_scale`) is near the
-    range; summed as the rescaled rows are (in bins when the scales spread wide), and put together with the plain
-    sum by :func:`_patched`. With A1 ~ 1.6e308 the plain sum alone gave ``+inf`` for a gradient entry of −3.6e306,
-    and nan for an HVP whose true entries are ±inf. Under ``jax.jit`` (nothing can be read) the plain sum stands."""
+    :func:`attnreg._rows.normalized_p_scaled`) or of ``dS`` and B (HVP, :func:`attnreg._rows.normalized_hvp_scaled`)
+    is near the range; summed as the rescaled rows are (in bins when the scales spread wide), and put together with
+    the plain sum by :func:`_patched`. With A1 ~ 1.6e308 the plain sum alone gave ``+inf`` for a gradient entry of
+    −3.6e306, and nan for an HVP whose true entries are ±inf. Under ``jax.jit`` (nothing can be read) the plain sum
+    stands."""
     again = dict(version=version, xp=xp, block=block, want_p=want_p, V=V, starts=starts)
     normalized = version == "normalized"
     if normalized and plain is None:
@@ -278,9 +279,8 @@ def _scaled_rows(A1: Array, A2: Array, B: Array, X: Array, *, version: str, xp: 
                 rows, _ = _rows.normalized(S, Bb, xp=xp, with_p=False)
             total = xp.sum(rows) if total is None else total + xp.sum(rows)
             mu, P = _rows.normalized_p_scaled(S, Bb, xp=xp) if want_p else (None, None)
-        elif normalized:  # dP is linear in dS: rows of dS near the range scaled as the rescaled HVP's (dF∘G overflowed)
-            delta, dS = _rows.direction_scale(Ab @ dW, xp=xp)
-            P, mu = _rows.normalized_hvp(S, Bb, dS, xp=xp), delta[:, 0]
+        elif normalized:  # rows of dS (dP is linear in dS) and of B near the range scaled (dF∘G overflowed)
+            mu, P = _rows.normalized_hvp_scaled(S, Bb, Ab @ dW, xp=xp)
         elif V is None:
             t, rows, mu, P = _rows.rescaled(S, Bb, xp=xp, with_p=want_p)
             loss.add(t, rows, xp.sum)

@@ -101,10 +101,10 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
     lifted, v = lift(v, A, None, xp=xp)  # a v whose products could be subnormal: H(v) = e^{−m} H(v e^m)
     shift = None if lifted is None else -lifted
     # A v could overflow: the HVP is linear in v = Σ_b v_b + v_lo, the bands scaled (attnreg._scale.split). Where v
-    # can be read: the plain HVP first (one read: is it finite?, as the matrix form); normalized, then with ds near the
-    # range scaled (dF∘G overflowed: nan for ~1e294; not on the first pass, where one scale for the row flushed its
-    # ordinary entries, tests/test_target_attack.py); then the bands, empty ones skipped. Traced arrays (jax.jit)
-    # cannot be read: every band is computed, 0 where empty, ds unscaled
+    # can be read: the plain HVP first (one read: is it finite?, as the matrix form); normalized, then with ds and b
+    # near the range scaled (dF∘G overflowed: nan for ~1e294; not on the first pass, where one scale for the row
+    # flushed its ordinary entries, tests/test_target_attack.py); then the bands, empty ones skipped. Traced arrays
+    # (jax.jit) cannot be read: every band is computed, 0 where empty, ds and b unscaled
     redo = readable(v)
     if redo:
         for scale_ds in (False, True) if version == "normalized" else (False,):
@@ -125,15 +125,14 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
 
 def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace, scale_ds: bool = False,
          shift: Array | None = None) -> Array:
-    """``e^{shift}·∇²L v`` from the logits ``S`` (1 × n); ``scale_ds``: normalized, ``ds`` near the range scaled first
-    (dP is linear in ds; :func:`attnreg._rows.direction_scale`)."""
+    """``e^{shift}·∇²L v`` from the logits ``S`` (1 × n); ``scale_ds``: normalized, ``ds`` and ``b`` near the range
+    scaled first (:func:`attnreg._rows.normalized_hvp_scaled`)."""
     dS = xp.reshape(A @ v, S.shape)
     if version == "normalized":
-        delta = None
         if scale_ds:
-            scales, dS = _rows.direction_scale(dS, xp=xp)
-            delta = scales[0, 0]
-        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, plus_scales(delta, shift), xp=xp)[0, :]
+            t, dP = _rows.normalized_hvp_scaled(S, Bv, dS, xp=xp)
+            return _times_a(dP, A, plus_scales(t[0], shift), xp=xp)[0, :]
+        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, shift, xp=xp)[0, :]
     mu, dP = _rows.rescaled_hvp(S, Bv, dS, xp=xp)
     return _times_a(dP, A, plus_scales(mu[0], shift), xp=xp)[0, :]
 
