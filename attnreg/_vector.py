@@ -24,6 +24,8 @@ With ``A ∈ R^{n×d}``, ``b ∈ R^n``, ``x ∈ R^d`` and the paper's letters (d
 """
 from __future__ import annotations
 
+from typing import Any
+
 from array_api_compat import is_numpy_array
 
 from . import _autograd, _rows
@@ -117,24 +119,31 @@ def hvp(A: Array, b: Array, x: Array, v: Array, *, version: str) -> Array:
         bands = [(m, vb) for m, vb in bands if bool(xp.any(vb != 0))]
         if not bands:
             return out
-    k, w = xp.zeros_like(v), _hvp(A, S, Bv, v_lo, version=version, xp=xp, scale_ds=redo, shift=shift)
+    # each part kept as e^κ z until the end: two parts past the range of opposite signs (±inf each once unscaled)
+    # added to nan where the HVP is ±inf (tests/test_dtype_attack.py D4)
+    k, w = _hvp(A, S, Bv, v_lo, version=version, xp=xp, scale_ds=redo, shift=shift, scaled=True)
     for m, vb in bands:
-        k, w = lin(k, w, m, _hvp(A, S, Bv, vb, version=version, xp=xp, scale_ds=redo, shift=shift), xp=xp)
+        kb, zb = _hvp(A, S, Bv, vb, version=version, xp=xp, scale_ds=redo, shift=shift, scaled=True)
+        k, w = lin(k, w, kb + m, zb, xp=xp)
     return unscale(w, k, xp=xp)
 
 
 def _hvp(A: Array, S: Array, Bv: Array, v: Array, *, version: str, xp: Namespace, scale_ds: bool = False,
-         shift: Array | None = None) -> Array:
+         shift: Array | None = None, scaled: bool = False) -> Any:
     """``e^{shift}·∇²L v`` from the logits ``S`` (1 × n); ``scale_ds``: normalized, ``ds`` and ``b`` near the range
-    scaled first (:func:`attnreg._rows.normalized_hvp_scaled`)."""
+    scaled first (:func:`attnreg._rows.normalized_hvp_scaled`). ``scaled``: as ``(κ, z)`` with the result ``e^κ z``
+    (``κ`` a 0-D array), not unscaled."""
     dS = xp.reshape(A @ v, S.shape)
-    if version == "normalized":
-        if scale_ds:
-            t, dP = _rows.normalized_hvp_scaled(S, Bv, dS, xp=xp)
-            return _times_a(dP, A, plus_scales(t[0], shift), xp=xp)[0, :]
-        return _times_a(_rows.normalized_hvp(S, Bv, dS, xp=xp), A, shift, xp=xp)[0, :]
-    mu, dP = _rows.rescaled_hvp(S, Bv, dS, xp=xp)
-    return _times_a(dP, A, plus_scales(mu[0], shift), xp=xp)[0, :]
+    if version == "rescaled":
+        t, dP = _rows.rescaled_hvp(S, Bv, dS, xp=xp)
+    elif scale_ds:
+        t, dP = _rows.normalized_hvp_scaled(S, Bv, dS, xp=xp)
+    else:
+        t, dP = None, _rows.normalized_hvp(S, Bv, dS, xp=xp)
+    k, z = _times_a(dP, A, plus_scales(None if t is None else t[0], shift), xp=xp, scaled=True)
+    if scaled:
+        return (xp.zeros_like(z[0, 0]) if k is None else k), z[0, :]
+    return unscale(z, k, xp=xp)[0, :]
 
 
 def hessian(A: Array, b: Array, x: Array, *, version: str, max_entries: int = 2**24) -> Array:
@@ -151,12 +160,12 @@ def hessian(A: Array, b: Array, x: Array, *, version: str, max_entries: int = 2*
     return _times_a(KA[0, :, :], A, None if t is None else t[0], xp=xp)
 
 
-def _times_a(M: Array, A: Array, t: Array | None, *, xp: Namespace) -> Array:
+def _times_a(M: Array, A: Array, t: Array | None, *, xp: Namespace, scaled: bool = False) -> Any:
     """``e^t·(M A)`` (t None for 0), the product by :func:`attnreg._scale.matmul`: a plain ``Aᵀp`` overflowed in its
     partial sums where ``e^t`` brings the result back into the range (``A`` ~ 1.6e308, ``n`` = 64, logits −300: ``inf``
-    for a rescaled gradient of 2.4e51)."""
+    for a rescaled gradient of 2.4e51). ``scaled``: the pair ``(κ, z)`` (``κ`` None for 0), not unscaled."""
     k, z = matmul(M, A, xp=xp, read=is_numpy_array(A))  # a read is a device sync elsewhere
-    return unscale(z, plus_scales(t, k), xp=xp)
+    return (plus_scales(t, k), z) if scaled else unscale(z, plus_scales(t, k), xp=xp)
 
 
 @target_optional(1, "b", "x")

@@ -395,15 +395,14 @@ def test_d3_vector(name, lib):
 
 # ---- D4, D5 ------------------------------------------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="D4: vector.hvp (rescaled) adds the band's and v_lo's opposite infinities "
-                   "(lin): nan where the HVP is ±inf, with a RuntimeWarning")
 @pytest.mark.parametrize("lib", VLIBS)
 @pytest.mark.parametrize("name", ["d4_f64", "d4_f32"])
 def test_d4_vector_rescaled_hvp_bands(name, lib):
+    """D4, fixed: ``vector.hvp`` keeps each band's part as ``e^κ z`` until the end. Before: the band's and ``v_lo``'s
+    parts, unscaled, were opposite infinities and ``lin`` added them to nan (with a RuntimeWarning)."""
     assert vcheck(name, lib, "rescaled", "H")
 
 
-@pytest.mark.xfail(strict=True, reason="D4 with an ordinary b, float32, both versions: nan where the HVP is ±inf")
 @pytest.mark.parametrize("lib", VLIBS)
 @pytest.mark.parametrize("version", ["normalized", "rescaled"])
 def test_d4_vector_hvp_bands_ordinary_target(version, lib):
