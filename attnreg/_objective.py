@@ -26,6 +26,7 @@ class Objective(Protocol):
     rows: int
     size: int
     norms: float
+    zero: bool  # the data are zero (A1 or A2, or A): the gradient is 0 everywhere, and norms is 0 truly
 
     def X(self, x: Array) -> Array: ...
     def flat(self, G: Array) -> Array: ...
@@ -51,7 +52,8 @@ class MatrixObjective:
         self.A1, self.A2, self.B, self.version, self.xp = A1, A2, B, version, xp
         d = A1.shape[1]
         self.shape, self.rows, self.size = (d, d), A1.shape[0], d * d
-        self.norms = l2(A1, xp=xp) * l2(A2, xp=xp)  # scaled: no overflow of the sum of squares
+        n1, n2 = l2(A1, xp=xp), l2(A2, xp=xp)
+        self.norms, self.zero = n1 * n2, n1 == 0 or n2 == 0  # scaled: no overflow of the sum of squares
 
     def X(self, x: Array) -> Array:
         return self.xp.reshape(x, self.shape)
@@ -83,6 +85,7 @@ class VectorObjective:
         self.A, self.b, self.version, self.xp = A, b, version, xp
         self.rows, self.size = 1, A.shape[1]
         self.norms = l2(A, xp=xp)
+        self.zero = self.norms == 0
 
     def X(self, x: Array) -> Array:
         return x

@@ -23,7 +23,8 @@ normalized loss).
 Default tolerance: ``tol = 10⁴·eps·||A1||_F·||A2||_F·κ(X)`` (:func:`attnreg.stopping.tolerance`),
 ``κ = 1`` (normalized) or ``max_j α_j(X)²`` (rescaled); with it the iteration polishes on below ``tol``
 until ``||∇L||`` stops halving and the loss stops falling (:class:`attnreg.stopping.Floor`). An explicit
-``tol`` stops as soon as it is met. A scale that overflows stops the run as ``non-finite``.
+``tol`` stops as soon as ``||∇L||`` plus its rounding error (:func:`attnreg.stopping.rounding`) is below it. A scale
+that overflows, or whose tolerance underflows, stops the run as ``non-finite``.
 
 Choosing a method. Newton (the default, ``"newton-cg"``) uses the exact dense Hessian when there are at
 most :data:`attnreg._objective.DENSE_MAX` variables and truncated CG on exact Hessian-vector products
@@ -84,17 +85,19 @@ def _minimise(obj: Objective, x: Array, search: Search, *, xp: Namespace, tol: f
                                               "rescaled loss overflows for large logits); start closer to the "
                                               "data's scale"), history, target
     size = scale(obj, x)
+    tiny = float(xp.finfo(x.dtype).smallest_normal)
     while True:
         target = stopping.tolerance(size, eps) if tol is None else tol
-        if not math.isfinite(target):
-            stop, msg = Stop.NON_FINITE, (f"the gradient's scale ||A1||·||A2||·κ overflows {x.dtype} here, so no "
+        if not math.isfinite(target) or (tol is None and not obj.zero and target < tiny):
+            how = "overflows" if not math.isfinite(target) else f"underflows (computed: {size:.3g})"
+            stop, msg = Stop.NON_FINITE, (f"the gradient's scale ||A1||·||A2||·κ {how} in {x.dtype} here, so no "
                                           f"tolerance is meaningful; rescale the data")
             break
-        if gn <= target:
-            if tol is not None or floor.reached(gn, f):
-                stop = Stop.CONVERGED
-                break
-            polishing = True
+        slack = 0.0 if tol is None else stopping.rounding(size, eps)  # an explicit tol: met with the rounding error
+        polishing = gn + slack <= target  # at the current iterate (a failed search below tol is the rounding floor)
+        if polishing and (tol is not None or floor.reached(gn, f)):
+            stop = Stop.CONVERGED
+            break
         if k >= max_iter:
             stop, msg = Stop.MAX_ITER, f"stopped after max_iter = {max_iter} iterations"
             break
@@ -120,6 +123,9 @@ def _minimise(obj: Objective, x: Array, search: Search, *, xp: Namespace, tol: f
                 break
             stop, msg = Stop.LINE_SEARCH, ("no step along −∇L satisfies the Wolfe conditions (the "
                                            f"{x.dtype} precision floor, typically)")
+            if slack > target:
+                msg += (f"; tol = {target:.3g} is below the gradient's rounding error here (about {slack:.3g}), so "
+                        f"{x.dtype} cannot verify it")
             break
         _, (x_new, f, g_new) = found
         search.update(x_new - x, g_new - g)

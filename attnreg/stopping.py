@@ -7,7 +7,10 @@ Used by :func:`attnreg.solve` (float64, any array library) and :func:`attnreg.re
 (``||A||_F`` in vector form), ``κ = 1`` (normalized) or ``max_j α_j²`` (rescaled, row j weighs
 ``α_j²``): the size of the gradient's terms, so rounding leaves a gradient floor of about ``eps·scale``.
 A scale that is not finite (data of size 1e200) makes the tolerance meaningless: the run stops with
-:attr:`Stop.NON_FINITE` instead of "converging" against ``tol = inf``.
+:attr:`Stop.NON_FINITE` instead of "converging" against ``tol = inf``; so does a nonzero scale whose tolerance is
+not a normal number (data of size 1e-170: ``tol`` was 0 and a gradient that underflowed to 0 "met" it). An explicit
+``tol`` is met only when ``||∇L||`` plus the gradient's rounding error (:func:`rounding`, about ``16·eps·scale``) is
+below it: a ``tol`` under that error cannot be verified in the dtype, and the run says so instead of converging.
 
 **The rounding floor** (:class:`Floor`). Meeting ``tol`` is necessary, not sufficient: ``tol`` bounds
 the floor from above and the largest row can dominate it, so a point with ``||∇L|| ≤ tol`` may still be
@@ -38,6 +41,7 @@ from dataclasses import dataclass, field
 from .solve_result import Point, Stop
 
 TOL_ULPS = 1e4  # tolerance: 10⁴ ulps of the gradient's scale above its rounding floor
+ROUND_ULPS = 16  # a computed gradient's rounding error: about eps·scale, with a margin (an estimate)
 LOSS_ULPS = 1e4  # global minimum: every row of F fitted to 10⁴ ulps
 EIG_ULPS = 10  # Hessian eigenvalues within 10·m ulps of max|λ| count as 0 (an eigensolver's backward error)
 
@@ -45,6 +49,13 @@ EIG_ULPS = 10  # Hessian eigenvalues within 10·m ulps of max|λ| count as 0 (an
 def tolerance(scale: float, eps: float) -> float:
     """``TOL_ULPS·eps·scale``; inf or nan when the scale overflows (the caller stops with NON_FINITE)."""
     return TOL_ULPS * eps * scale
+
+
+def rounding(scale: float, eps: float) -> float:
+    """``ROUND_ULPS·eps·scale``: about the absolute rounding error of a computed gradient (an estimate of its floor,
+    not a bound). An explicit ``tol`` is met only by ``||∇L|| + rounding ≤ tol``: a computed norm of 0 at a point whose
+    60-digit gradient is 1.67e-15 had been taken to meet ``tol = 1e-15`` (tests/test_cli_attack.py, defect 2)."""
+    return ROUND_ULPS * eps * scale
 
 
 def loss_floor(n: int, eps: float) -> float:

@@ -159,9 +159,8 @@ def _res0():
 
 # ---------------------------------------------------------------------------------------------------- solve
 
-@pytest.mark.xfail(strict=True, reason="defect 1: 'converged' with ||∇L|| = 6.8e-10 > tol = 7.5e-12 printed as ≤ "
-                                       "(solvers._minimise: sticky polishing flag)")
 def test_solve_converged_means_grad_below_tol_after_saturated_start(tmp_path):
+    """Defect 1, fixed: a failed line search counts as the rounding floor only when the current ||∇L|| is below tol."""
     A1, A2, B, X0 = _saturated()
     np.savez(tmp_path / "d.npz", A1=A1, A2=A2, B=B, X0=X0)
     r = _cli("solve", tmp_path / "d.npz", "--version", "normalized", "--method", "lbfgs", "--out", tmp_path / "r.npz")
@@ -173,9 +172,8 @@ def test_solve_converged_means_grad_below_tol_after_saturated_start(tmp_path):
         assert float(_mp_grad_norm(A1, A2, B, res["X"], "normalized")) <= t
 
 
-@pytest.mark.xfail(strict=True, reason="defect 2: an explicit --tol below the float64 floor is 'met' by a rounding "
-                                       "zero; the 60-digit ||∇L|| is 1.67e-15 > 1e-15")
 def test_solve_explicit_tol_below_floor_is_not_overclaimed(tmp_path):
+    """Defect 2, fixed: an explicit tol is met by ||∇L|| plus its rounding error (``stopping.rounding``)."""
     A1, A2, B = _res0()
     np.savez(tmp_path / "d.npz", A1=A1, A2=A2, B=B)
     r = _cli("solve", tmp_path / "d.npz", "--version", "rescaled", "--tol", "1e-15", "--out", tmp_path / "r.npz")
@@ -185,9 +183,8 @@ def test_solve_explicit_tol_below_floor_is_not_overclaimed(tmp_path):
         assert float(_mp_grad_norm(A1, A2, B, X, "rescaled")) <= 1e-15
 
 
-@pytest.mark.xfail(strict=True, reason="defect 3: tiny data make tol underflow to 0; 'converged, degenerate "
-                                       "stationary point' at X0 = 0 where the true gradient is ~1e-341")
 def test_solve_tiny_data_is_not_declared_stationary(tmp_path):
+    """Defect 3, fixed: a default tolerance that underflows (nonzero data) stops the run as non-finite."""
     rng = np.random.default_rng(0)
     A1, A2 = rng.standard_normal((4, 2)) * 1e-170, rng.standard_normal((4, 2)) * 1e-170
     B = rng.dirichlet(np.ones(4), size=4)
@@ -240,9 +237,8 @@ def _bad_archive(kind, path):
 
 
 @pytest.mark.parametrize("kind", ["raw-member", "bad-crc", "bad-deflate", "huge-shape"])
-@pytest.mark.xfail(strict=True, reason="defect 4: solve_cmd.load catches only ValueError around archive[key]: "
-                                       "AttributeError / BadZipFile / zlib.error / MemoryError tracebacks")
 def test_solve_malformed_archive_one_sentence(tmp_path, kind):
+    """Defect 4, fixed: ``solve_cmd.load`` turns a member it cannot read into one sentence."""
     path = tmp_path / "bad.npz"
     _bad_archive(kind, path)
     r = _cli("solve", path, "--version", "normalized", "--max-iter", "1")

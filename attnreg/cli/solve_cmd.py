@@ -33,6 +33,7 @@ def add_parser(sub) -> None:
 def load(path):
     """``(form, arrays)`` from an .npz file, every array float64; UsageError (one sentence) otherwise."""
     import zipfile
+    import zlib
     from pathlib import Path
 
     import numpy as np
@@ -40,7 +41,7 @@ def load(path):
     from attnreg.cli import UsageError
 
     if not Path(path).is_file():
-        raise UsageError(f"{path}: no such file")
+        raise UsageError(f"{path}: {'a directory, not a file' if Path(path).is_dir() else 'no such file'}")
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError, zipfile.BadZipFile):
@@ -62,6 +63,12 @@ def load(path):
                 a = archive[key]
             except ValueError as exc:
                 raise UsageError(f"{path}: array {key} cannot be read without pickle ({exc})") from None
+            except (OSError, EOFError, MemoryError, zipfile.BadZipFile, zlib.error) as exc:  # a corrupt member, or a
+                # header claiming more than this machine holds
+                raise UsageError(f"{path}: array {key} cannot be read ({type(exc).__name__}: corrupt or truncated "
+                                 f"archive member, or too large)") from None
+            if not isinstance(a, np.ndarray):  # a member not named .npy comes back as raw bytes
+                raise UsageError(f"{path}: member {key} is not a .npy array")
             if a.dtype.kind not in "fiu":
                 raise UsageError(f"{path}: array {key} has dtype {a.dtype}; real numbers are needed")
             arrays[key] = a.astype(np.float64)
