@@ -276,11 +276,13 @@ def split(V: Array, left: Array | None, right: Array | None, *, xp: Namespace,
     return out, xp.where(need > 0, zero, V)
 
 
-def lift(V: Array, left: Array | None, right: Array | None, *, xp: Namespace) -> tuple[Array | None, Array]:
+def lift(V: Array, left: Array | None, right: Array | None, *, xp: Namespace,
+         read: bool = False) -> tuple[Array | None, Array]:
     """``(m, V·e^m)`` with ``m`` a 0-D integer, ``m > 0`` for a direction so small that its products with ``L`` and
     ``R`` (as in :func:`split`) could fall into the subnormals, else ``m = 0`` and ``V`` bit for bit (``e^0`` is 1). The
-    HVP is linear in ``V``: ``H(V) = e^{−m}·H(V·e^m)``. No value is read; ``(None, V)`` for a ``V`` that cannot be read
-    (``jax.jit``: a lifted first pass that overflows could not be redone there).
+    HVP is linear in ``V``: ``H(V) = e^{−m}·H(V·e^m)``. No value is read unless ``read`` (then ``(None, V)`` when no
+    lift is needed); ``(None, V)`` for a ``V`` that cannot be read (``jax.jit``: a lifted first pass that overflows
+    could not be redone there).
 
     ``V`` is lifted when ``σ = max|V|·min(1, max|L|, max|R|)`` — the largest entry of ``V`` times the smaller of the
     operands' largest entries, or alone — is below ``tiny/ε`` (``2^{−970}`` in float64, ``2^{−103}`` in float32): then a
@@ -297,9 +299,11 @@ def lift(V: Array, left: Array | None, right: Array | None, *, xp: Namespace) ->
     log_size = xp.log(xp.where(top > 0, top, one))  # in logs: σ itself can underflow
     for M in (left, right):
         if M is not None and math.prod(M.shape):
-            mx = xp.max(xp.abs(M))
+            mx = xp.maximum(xp.max(M), -xp.min(M))  # max|M| without an |M| temporary (n × d)
             log_size = log_size + xp.minimum(xp.log(xp.where(mx > 0, mx, one)), 0 * one)
     small = (top > 0) & (top < math.inf) & (log_size < math.log(float(info.smallest_normal) / float(info.eps)))
+    if read and not bool(small):  # NumPy: a read is free, and an ordinary call skips the scaling of its result
+        return None, V
     m = xp.where(small, xp.ceil(-log_size), 0 * one)
     return m, times_exp(V, m, xp=xp)
 

@@ -22,7 +22,7 @@ of ``block_rows`` (memory O(block_rows·n)); ``A1 ⊗ A2`` is never formed.
 from __future__ import annotations
 
 
-from array_api_compat import device
+from array_api_compat import device, is_numpy_array
 
 from . import _autograd, _rows, _threads
 from ._fastsweep import sweep
@@ -96,7 +96,8 @@ def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, blo
     linear in ``V``, is recomputed on the bands of :func:`attnreg._scale.split` and summed under their scales; not
     under ``jax.jit``, whose first result cannot be read."""
     xp, _, _ = matrix_problem(A1, A2, X, B=B, V=V, finite=False)
-    lifted, V = lift(V, A1, A2, xp=xp)  # a V whose products could be subnormal: H(V) = e^{−m} H(V e^m)
+    lifted, V = lift(V, A1, A2, xp=xp, read=is_numpy_array(V))  # a V whose products could be subnormal: H(V) =
+    # e^{−m} H(V e^m)
     shift = None if lifted is None else -lifted
     with quiet():  # an overflowing dS is handled below
         xp, s = _sweep(A1, A2, B, X, version, block_rows, V=V, threads=threads)
