@@ -49,6 +49,13 @@ D5. (older: 944d53e~1 the same; array_api_strict) **A warning on valid input**: 
     ``RuntimeWarning: overflow encountered in add`` from ``_scale.halved`` (``power * top + logtop(P)``); the value
     ([inf, −inf, 0, 0]) is right. numpy, torch and the device path are quiet.
 
+Fixed after the attack (their tests are regression tests now): D1 (``_rows.normalized_hvp_scaled``: rows of B scaled
+with those of dS in the redo, both forms), D2 (``_scale.lift``: a direction that small is multiplied by ``e^m`` first,
+the HVP by ``e^{−m}``; the device path keeps a flagged normalized block's scale; the vector form had it too, 7e-2 off,
+tested as ``vd2``), D4 (``vector.hvp`` keeps its bands' parts as ``e^κ z`` until the end), D5 (``_scale.halved``: an
+all-zero row's log is the most negative number over 4). D3 stays a strict xfail: one scale per row of ``p̃`` cannot hold
+an underflowed softmax entry's product with a huge target beside the row's ordinary entries (P2's twin).
+
 Held (regression tests below): R4 in float32 (target row ±3.3e38) on every path, block_rows 1/2, threads 1/2; R3 in
 float32 (a direction row ~1e38·A2) on every path; huge A1 rows at 2.5e38–3e38 in float32 with ordinary rows and a column
 only those reach (both versions, gradient and HVP, every path incl. torch float32 and the device path, block_rows and
