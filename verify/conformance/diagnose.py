@@ -203,6 +203,10 @@ def diagnose(measured, jd, *, form, version, dtype, fn=None, backend="numpy", de
     shape = [m for m in measured if m.status == "shape"]
     if shape:
         out.append(f"wrong return shape on {len(shape)} case(s): {shape[0].message}")
+    unreadable = [m for m in measured if m.status == "unreadable"]
+    if unreadable:
+        out.append(f"{unreadable[0].message} on {len(unreadable)} case(s): return the loss or (loss, grad) as "
+                   "numbers or arrays")
     mutated = [m for m in measured if m.status == "mutated"]
     if mutated:
         out.append(f"{mutated[0].message} on {len(mutated)} case(s): the caller's arrays are changed")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import math
+import time
 import traceback
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ from .timelimit import CallTimeout, limit
 @dataclass
 class Measured:
     case: cases.Case
-    status: str  # "ok" | "raised" | "shape" | "mutated" | "timeout"
+    status: str  # "ok" | "raised" | "shape" | "unreadable" | "mutated" | "timeout"
     message: str = ""
     loss: float | None = None
     grad: np.ndarray | None = None
@@ -101,7 +102,12 @@ def gold_scaled(case, version, scale):
 def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, scale="half", convert=None,
             timeout: float | None = None, skip: str = "") -> Measured:
     """Call ``fn`` on ``case`` (at most ``timeout`` seconds; see :mod:`.timelimit`) and measure its errors;
-    a non-empty ``skip`` does not call it and records status ``timeout`` with that message."""
+    a non-empty ``skip`` does not call it and records status ``timeout`` with that message.
+
+    A call that returns after more than ``timeout`` seconds — one that caught the interruption, or sat
+    in a C routine that does not check for signals — is a ``timeout`` too: the limit is on the time
+    taken, not on whether the signal got through. A return value that cannot be read as float64
+    (``object()``, ``10**400``, a generator) is status ``unreadable``, a failed case."""
     unit = dtypes.unit(dtype)
     (Lh, Ll), (Gh, Gl) = gold_scaled(case, version, scale)
     grad_shape = (case.d, case.d) if form == "matrix" else (case.d,)
@@ -119,32 +125,44 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     inputs = [convert(a) for a in case.args]
     before = [target.to_float64(a) for a in inputs]
     said = io.StringIO()
+    kept = dict(base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor, scale=scale)
+    start = time.monotonic()
     try:
         with np.errstate(all="ignore"), limit(timeout), contextlib.redirect_stdout(said), \
                 contextlib.redirect_stderr(said):
             out = fn(*inputs)
     except CallTimeout as exc:
-        return Measured(case, "timeout", f"the function {exc}", base_err=base, representable=rep, gold_q=gq,
-                        grad_floor=gfloor, scale=scale)
+        return Measured(case, "timeout", f"the function {exc}", **kept)
     except (Exception, SystemExit) as exc:  # sys.exit() inside the function is a failed case, not our exit
         where = traceback.extract_tb(exc.__traceback__)[-1]
-        return Measured(case, "raised", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})",
-                        base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor,
-                        scale=scale)
-    changed = [name for name, a, b in zip(("A1", "A2", "B", "X") if form == "matrix" else ("A", "b", "x"),
-                                          inputs, before)
-               if not np.array_equal(target.to_float64(a), b, equal_nan=True)]
+        return Measured(case, "raised", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})", **kept)
+    took = time.monotonic() - start
+    if timeout and took > timeout:  # it caught the interruption (or was not interrupted) and returned late
+        return Measured(case, "timeout", f"the function did not return within the time limit of {timeout:g} s "
+                        f"(it returned after {took:.1f} s)", **kept)
+    try:
+        changed = [name for name, a, b in zip(("A1", "A2", "B", "X") if form == "matrix" else ("A", "b", "x"),
+                                              inputs, before)
+                   if not np.array_equal(target.to_float64(a), b, equal_nan=True)]
+    except Exception as exc:  # an input replaced by something unreadable (its dtype or class reassigned)
+        changed = [f"(unreadable afterwards: {type(exc).__name__})"]
     if changed:
         return Measured(case, "mutated", f"the function modified its input{'s' if len(changed) > 1 else ''} "
-                        f"{', '.join(changed)} in place", base_err=base, representable=rep, gold_q=gq,
-                        grad_floor=gfloor, scale=scale)
+                        f"{', '.join(changed)} in place", **kept)
     try:
         L, G = target.split(out, grad_shape)
     except target.TargetError as exc:
-        return Measured(case, "shape", str(exc), base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor,
-                        scale=scale)
+        return Measured(case, "shape", str(exc), **kept)
+    except Exception as exc:  # object(), 10**400, a generator, a set: no float64 value to read
+        return Measured(case, "unreadable", f"cannot read what the function returned ({type(exc).__name__}: "
+                        f"{_line(exc)})", **kept)
     err = {"loss": rel_err(L, Lh, Ll, unit.tiny)}
     if G is not None:
         err["grad"] = rel_err(G, Gh, Gl, gfloor)
-    return Measured(case, "ok", loss=L, grad=G, err=err, base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor,
-                    scale=scale, printed=said.getvalue()[:500])
+    return Measured(case, "ok", loss=L, grad=G, err=err, printed=said.getvalue()[:500], **kept)
+
+
+def _line(exc) -> str:
+    """The first line of an exception's message, at most 200 characters."""
+    text = str(exc).splitlines()
+    return text[0][:200] if text else ""
