@@ -70,28 +70,22 @@ def load_target(name):
         raise UsageError(str(exc)) from None
 
 
-def smoke(fn, args) -> None:
-    """Call once on the first golden case: a wrong return type or shape is a usage error, not a failed case."""
-    import contextlib
-    import io
+def smoke(fn, args):
+    """Call once on the first golden case: a wrong return type or shape is a usage error, not a failed case.
 
+    The call is that case's measurement (:func:`runner.measure`, under ``--timeout``), handed to
+    :func:`check.run` as it is: a call that ran past the limit — interrupted, or returning late — is
+    the run's timeout (FAIL, naming the case), not forgotten and the case called afresh (a target slow
+    on its first call only then passed); one that raised is judged as that case."""
     from attnreg.cli import UsageError
-    from attnreg.verify.conformance import cases, target
-    from attnreg.verify.conformance.timelimit import CallTimeout, limit
+    from attnreg.verify.conformance import cases, runner
 
     first = cases.golden_cases(args.form, args.dtype)[0]
-    convert = target.converter(args.backend, args.dtype, args.device)
-    try:
-        with limit(args.timeout), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-            out = fn(*(convert(a) for a in first.args))
-    except (Exception, SystemExit, CallTimeout):
-        return  # raising and running past the limit are judged per case, with the reason
-    try:
-        target.split(out, (first.d, first.d) if args.form == "matrix" else (first.d,))
-    except target.TargetError as exc:
-        raise UsageError(f"{args.target}: {exc} (on case {first.id}, n={first.n}, d={first.d})") from None
-    except Exception as exc:
-        raise UsageError(f"{args.target}: cannot read what it returned ({type(exc).__name__}: {exc})") from None
+    m = runner.measure(fn, first, form=args.form, version=args.version, dtype=args.dtype, backend=args.backend,
+                       device=args.device, scale=args.scale, timeout=args.timeout or None)
+    if m.status in ("shape", "unreadable"):
+        raise UsageError(f"{args.target}: {m.message} (on case {first.id}, n={first.n}, d={first.d})")
+    return m
 
 
 def run(args) -> int:
@@ -114,7 +108,7 @@ def run(args) -> int:
     fn = load_target(args.target)
     try:
         target.converter(args.backend, args.dtype, args.device)
-        smoke(fn, args)
+        first = smoke(fn, args)
     except target.TargetError as exc:
         raise UsageError(str(exc)) from None
     total = check.count(args.form, args.dtype, args.examples)
@@ -123,7 +117,7 @@ def run(args) -> int:
         task = progress.add_task("cases", total=total)
         out = check.run(fn, version=args.version, form=args.form, dtype=args.dtype, backend=args.backend,
                         device=args.device, scale=args.scale, seed=args.seed, examples=args.examples,
-                        target_name=args.target, timeout=args.timeout or None,
+                        target_name=args.target, timeout=args.timeout or None, first=first,
                         progress=lambda c: progress.update(task, advance=1, description=c.id))
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 140)
     table = Table(title=f"{args.target}: {args.version} {args.form}, {args.dtype} on {args.backend} "
