@@ -24,7 +24,7 @@ from attnreg._norms import l2
 
 from .. import errormodel
 from ..tolerances import tol
-from . import baseline, cases, dtypes, target
+from . import baseline, cases, contain, dtypes, target
 from .timelimit import CallTimeout, limit
 
 
@@ -104,10 +104,11 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     """Call ``fn`` on ``case`` (at most ``timeout`` seconds; see :mod:`.timelimit`) and measure its errors;
     a non-empty ``skip`` does not call it and records status ``timeout`` with that message.
 
-    A call that returns after more than ``timeout`` seconds — one that caught the interruption, or sat
-    in a C routine that does not check for signals — is a ``timeout`` too: the limit is on the time
-    taken, not on whether the signal got through. A return value that cannot be read as float64
-    (``object()``, ``10**400``, a generator) is status ``unreadable``, a failed case."""
+    The call runs inside :func:`.contain.contained` (its fd-level output kept out of ours, ``os._exit``
+    a failed case). A call that returns after more than ``timeout`` seconds — one that caught the
+    interruption, or sat in a C routine that does not check for signals — is a ``timeout`` too: the
+    limit is on the time taken, not on whether the signal got through. A return value that cannot be
+    read as float64 (``object()``, ``10**400``, a generator) is status ``unreadable``, a failed case."""
     unit = dtypes.unit(dtype)
     (Lh, Ll), (Gh, Gl) = gold_scaled(case, version, scale)
     grad_shape = (case.d, case.d) if form == "matrix" else (case.d,)
@@ -128,13 +129,17 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     kept = dict(base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor, scale=scale)
     start = time.monotonic()
     try:
-        with np.errstate(all="ignore"), limit(timeout), contextlib.redirect_stdout(said), \
+        with contain.contained(said), np.errstate(all="ignore"), limit(timeout), contextlib.redirect_stdout(said), \
                 contextlib.redirect_stderr(said):
             out = fn(*inputs)
     except CallTimeout as exc:
         return Measured(case, "timeout", f"the function {exc}", **kept)
     except (Exception, SystemExit) as exc:  # sys.exit() inside the function is a failed case, not our exit
-        where = traceback.extract_tb(exc.__traceback__)[-1]
+        tb = traceback.extract_tb(exc.__traceback__)
+        if isinstance(exc, contain.TargetExit):  # named at the function's line, not at our stand-in
+            where = tb[-2] if len(tb) > 1 else tb[-1]
+            return Measured(case, "raised", f"{exc} (at {where.filename}:{where.lineno})", **kept)
+        where = tb[-1]
         return Measured(case, "raised", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})", **kept)
     took = time.monotonic() - start
     if timeout and took > timeout:  # it caught the interruption (or was not interrupted) and returned late
