@@ -104,7 +104,7 @@ def run(fn, *, version, form="matrix", dtype="float64", backend="numpy", device=
     rest = [m for m in measured if m.status != "timeout"]  # what the cases that returned say on their own
     diag += diagnose.diagnose(rest, judge.judge(rest, dtype, version) if late else jd, form=form, version=version,
                               dtype=dtype, fn=None if late else fn,  # no more calls of a function that hung
-                              backend=backend, device=device) if rest else []
+                              backend=backend, device=device, timeout=timeout) if rest else []
     meta = {"target": target_name or getattr(fn, "__qualname__", repr(fn)), "version": version, "form": form,
             "dtype": dtype, "backend": backend, "device": device, "scale": scale, "seed": seed,
             "low_precision_arithmetic": dtypes.provider(dtype), "golden_file": "attnreg/verify/data/golden.json",

@@ -14,14 +14,18 @@ A passing run gets no diagnosis.
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import statistics
+import time
 
 import numpy as np
 
 from ..tolerances import tol
-from . import dtypes, judge, runner
+from . import contain, dtypes, judge, runner
 from .target import converter, to_float64
+from .timelimit import CallTimeout, limit
 
 STENCIL = ((1, 4 / 5), (2, -1 / 5), (3, 4 / 105), (4, -1 / 280))  # order-8 central first derivative
 DIGITS = {"float32": 7.2, "float16": 3.3, "bfloat16": 2.4}  # -log10(u) of the lower precisions
@@ -158,8 +162,11 @@ def _precision(measured, jd, dtype):
     return []
 
 
-def fd_check(fn, convert, case, version, seed=0):
-    """``(finite difference of fn's loss along V, ⟨fn's gradient, V⟩)`` at float64, or None."""
+def fd_check(fn, convert, case, version, seed=0, timeout: float | None = None):
+    """``(finite difference of fn's loss along V, ⟨fn's gradient, V⟩)`` at float64, or None. Each of the
+    nine calls is held as :func:`.runner.measure` holds one (``timeout`` seconds, a late return counted as
+    past it; output and ``os._exit`` contained): None when one raises or cannot be read; one that runs past
+    the limit raises :class:`.timelimit.CallTimeout` (no more calls of a function that hung)."""
     rng = np.random.default_rng(seed)
     args = list(case.args)
     xi = 3 if case.form == "matrix" else 2
@@ -171,7 +178,12 @@ def fd_check(fn, convert, case, version, seed=0):
     def call(t):
         a = list(args)
         a[xi] = args[xi] + t * V
-        out = fn(*(convert(x) for x in a))
+        inputs, said, start = [convert(x) for x in a], io.StringIO(), time.monotonic()
+        with contain.contained(said), np.errstate(all="ignore"), limit(timeout), contextlib.redirect_stdout(said), \
+                contextlib.redirect_stderr(said):
+            out = fn(*inputs)
+        if timeout and time.monotonic() - start > timeout:
+            raise CallTimeout("returned late")
         return out
 
     try:
@@ -193,7 +205,8 @@ def _where(measured, jd) -> str:
     return ""
 
 
-def diagnose(measured, jd, *, form, version, dtype, fn=None, backend="numpy", device=None) -> list[str]:
+def diagnose(measured, jd, *, form, version, dtype, fn=None, backend="numpy", device=None,
+             timeout: float | None = None) -> list[str]:
     if jd.ok:
         return []
     out = []
@@ -228,7 +241,10 @@ def diagnose(measured, jd, *, form, version, dtype, fn=None, backend="numpy", de
         small = [(m.case, v) for m, v in zip(measured, jd.cases) if not v.ok and m.status == "ok"
                  and m.grad is not None and abs(m.case.max_logit) <= 8 and m.case.n >= 2][:3]
         for case, verdict in small:
-            r = fd_check(fn, convert, case, version)
+            try:
+                r = fd_check(fn, convert, case, version, timeout=timeout)
+            except CallTimeout:
+                break
             if r is None:
                 continue
             fd, dot = r
