@@ -10,8 +10,10 @@ bfloat16) and measure, against high-precision gold, the relative error of the lo
 digits lost and where NaN/inf/underflow start, beside the a-priori error bound; for attnreg's own path (no
 TARGET: both versions) also the softmax step beside the Blanchard-Higham-Higham bound. Writes report.md,
 report.json and PNG plots into --out DIR and prints where the plots are. With TARGET only --version is swept.
-Exit 0 when every point was measured, 1 when a call of TARGET ran past --timeout (the later points are not
-called; the report is written and marked incomplete, and one line names the point), 2 usage error.
+Exit 0 when every point was measured, 1 when a call of TARGET ran past --timeout or returned after it (the
+later points are not called; the report is written and marked incomplete, and one line names the point) or
+when calls raised or returned no number (counted in the summary and in one line naming the first), 2 usage
+error.
 """.split())  # argparse rewraps it
 
 

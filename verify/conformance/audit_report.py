@@ -32,20 +32,34 @@ def _err(e):
     return number(e, ".1e", "—", nonfinite="inf/NaN")
 
 
+FAILED = ("raised", "shape", "unreadable", "mutated")  # called, but no value to measure
+
+
 def summary(points, version, dt):
-    """Onset of non-finite results where the truth is representable; the largest scale within the bound."""
-    mine = [p for p in points if p["version"] == version and p["dtype"] == dt and p["status"] == "ok"]
+    """Onset of non-finite results where the truth is representable; the largest scale within the bound;
+    the calls that raised (or returned nothing readable), counted and shown, never read as clean points.
+
+    ``largest_representable`` is a property of the true values, so it is taken over every point, called
+    or not; the measured claims (``within_bound_up_to``, ``outside_bound``) come from the points that
+    returned a value, and ``within_bound_up_to`` stops below the first failed call."""
+    every = [p for p in points if p["version"] == version and p["dtype"] == dt]
+    mine = [p for p in every if p["status"] == "ok"]
+    failed = [p for p in every if p["status"] in FAILED]
+    failed_from = min((p["scale"] for p in failed), default=None)
     bad = [p for p in mine if any(p["representable"][q] and p["state"][q] not in ("finite", None, "underflow")
                                   for q in p["error"])]
     under = [p for p in mine if "underflow" in p["state"].values() and any(p["representable"].values())]
     ok_scales = [p["scale"] for p in mine if any(v is not None for v in p["within_bound"].values())
-                 and all(v is not False for v in p["within_bound"].values())]
-    repr_scales = [p["scale"] for p in mine if all(p["representable"].values())]
+                 and all(v is not False for v in p["within_bound"].values())
+                 and (failed_from is None or p["scale"] < failed_from)]
+    repr_scales = [p["scale"] for p in every if all(p["representable"].values())]
     return {"nonfinite_from": min((p["scale"] for p in bad), default=None),
             "underflow_from": min((p["scale"] for p in under), default=None),
             "largest_representable": max(repr_scales, default=None),
             "within_bound_up_to": max(ok_scales, default=None),
-            "outside_bound": [(p["n"], p["scale"]) for p in mine if False in p["within_bound"].values()]}
+            "outside_bound": [(p["n"], p["scale"]) for p in mine if False in p["within_bound"].values()],
+            "measured": len(mine), "failed_calls": len(failed), "failed_from": failed_from,
+            "first_failure": min(failed, key=lambda p: p["scale"])["message"] if failed else None}
 
 
 def plots(points, soft, out: Path, title: str) -> list[Path]:
@@ -111,12 +125,16 @@ def markdown(points, soft, meta) -> str:
              "(attnreg/verify/errormodel.py) times its factor in the tolerance table.", ""]
     for version in [v for v in VERSIONS if any(p["version"] == v for p in points)]:
         lines += [f"## {version}", "", "| dtype | NaN/inf from max|S| | underflow from | largest representable | "
-                  "within bound up to | outside the bound (n, max|S|) |", "|---|---|---|---|---|---|"]
+                  "within bound up to | outside the bound (n, max|S|) | calls that raised or returned no number |",
+                  "|---|---|---|---|---|---|---|"]
         for dt in meta["dtypes"]:
             s = summary(points, version, dt)
+            failed = f"{s['failed_calls']}, from max|S| = {s['failed_from']:g}" if s["failed_calls"] else "none"
+            outside = ", ".join(f"({n}, {sc:g})" for n, sc in s["outside_bound"]) \
+                or (f"none of the {s['measured']} measured" if s["failed_calls"] else "none")
             lines.append(f"| {dt} | {s['nonfinite_from'] or '—'} | {s['underflow_from'] or '—'} | "
-                         f"{s['largest_representable'] or '—'} | {s['within_bound_up_to'] or '—'} | "
-                         f"{', '.join(f'({n}, {sc:g})' for n, sc in s['outside_bound']) or 'none'} |")
+                         f"{s['largest_representable'] or '—'} | {s['within_bound_up_to'] or '—'} | {outside} | "
+                         f"{failed} |")
         lines += ["", "| dtype | n | max|S| | loss err | grad err | digits lost (loss/grad) | state "
                   "| bound (loss/grad) |",
                   "|---|---|---|---|---|---|---|---|"]
@@ -124,7 +142,8 @@ def markdown(points, soft, meta) -> str:
             if p["version"] != version:
                 continue
             if p["status"] != "ok":
-                lines.append(f"| {p['dtype']} | {p['n']} | {p['scale']:g} | {p['message']} | | | | |")
+                said = " ".join(p["message"].split()).replace("|", "\\|")
+                lines.append(f"| {p['dtype']} | {p['n']} | {p['scale']:g} | {p['status']}: {said} | | | | |")
                 continue
             dl = "/".join("—" if v is None else f"{v:.1f}" for v in p["digits_lost"].values())
             lines.append(f"| {p['dtype']} | {p['n']} | {p['scale']:g} | {_err(p['error']['loss'])} | "
@@ -181,11 +200,23 @@ def main(args) -> int:
                                                       indent=1, default=str) + "\n")
     print(f"wrote {out / 'report.md'} and {out / 'report.json'}")
     print("plots: " + ", ".join(str(p) for p in pngs))
-    late = incomplete(points)
+    late, failed = incomplete(points), failures(points)
     if late:  # the sweep stopped calling TARGET: an incomplete audit is not a pass
-        print(f"audit incomplete: {late}", file=sys.stderr)
-        return 1
-    return 0
+        print(f"audit incomplete: {late}" + (f"; and {failed}" if failed else ""), file=sys.stderr)
+    elif failed:  # points without a measurement: not "every point was measured"
+        print(f"audit: {failed}", file=sys.stderr)
+    return 1 if late or failed else 0
+
+
+def failures(points) -> str:
+    """A sentence counting the calls that raised or returned no number, naming the first, or ""."""
+    failed = [p for p in points if p["status"] in FAILED]
+    if not failed:
+        return ""
+    p = failed[0]
+    where = f"n = {p['n']}, max|S| = {p['scale']:g}, {p['dtype']} ({p['version']})"
+    return (f"{len(failed)} of {len(points)} calls raised or returned no number (first at {where}: "
+            f"{' '.join(p['message'].split())[:300]}); those points are not measured")
 
 
 def incomplete(points) -> str:
