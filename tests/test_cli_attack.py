@@ -42,27 +42,42 @@ What broke (strict xfails; input, what happened, what should happen, the code at
    inside the call under ``--timeout 1``: the interrupted import leaves torch half-initialised, every case
    "raised" ``RuntimeError: Trying to override a python impl for DispatchKey.Meta`` (a wrong diagnosis: the
    true story is the timeout), and the process ended with a segmentation fault (exit 139, not 0/1/2).
+   *Fixed in* ``check_impl_cmd.smoke``: its call is the first case's measurement, handed to ``check.run``
+   (``first=``), so its timeout ends the run (FAIL naming the case) and the half-imported target is not
+   called again (no exit 139 seen since; a segfault inside torch itself is not something we can contain).
 6. ``check-impl``/``audit``: a call that catches the interruption (``except BaseException`` around its
    sleep) and returns late is measured as "ok": a target whose first call takes 3 s passes with
    ``--timeout 1`` (exit 0); ``audit --timeout 1`` on a target taking 3 s per call ran for 300 s (killed)
    and never flags a point. The time is never measured after the call. At fault:
    ``verify/conformance/runner.py::measure`` (and :mod:`.timelimit`, whose limits are documented as "not
-   stopped", but a late return should still count as past the limit).
+   stopped", but a late return should still count as past the limit). *Fixed in* ``runner.measure`` (the
+   call is timed; a return after the limit is status ``timeout``: check-impl FAIL, audit incomplete, exit 1)
+   and ``diagnose.fd_check``, whose nine calls had no limit at all (nor the output redirection).
 7. ``check-impl``/``audit``: a return value that cannot be read, on a case after the first (``object()``,
    ``10**400``, a generator, a set; the first case is screened by ``smoke``): traceback, exit 1, no
    ``--json`` file / an empty ``--out`` folder. At fault: ``runner.measure`` catches only ``TargetError``
-   from ``target.split``; ``target.to_float64`` raises ``TypeError``/``OverflowError``.
+   from ``target.split``; ``target.to_float64`` raises ``TypeError``/``OverflowError``. *Fixed in*
+   ``runner.measure``: status ``unreadable``, a failed case with one sentence (check-impl's diagnosis, audit's
+   point and summary); on the first case it stays a usage error (exit 2).
 8. ``audit``'s summary hides calls that raised. A target that raises on every call: exit 0 ("every point
    was measured"), summary "—" everywhere and "outside the bound: none". A target that raises
    ``OverflowError`` once max|S| > 40: summary "NaN/inf from —", "largest representable 32.0" (a
    property of the *true* values, which are representable up to 2048: the correct target reports 2048),
    "within bound up to 32", "outside the bound: none". At fault:
    ``verify/conformance/audit_report.py::summary`` (only ``status == "ok"`` points), ``main``'s exit code.
+   *Fixed in* ``audit_report``: the summary counts the calls that raised or returned no number (a column,
+   ``failed_calls``/``failed_from``), "largest representable" is taken over every point, "within bound up
+   to" stops below the first failed call, "none" becomes "none of the k measured", and the audit exits 1
+   with one line naming the first failed call.
 9. (lower severity) ``check-impl``: a target that calls ``os._exit(0)`` ends the run with exit status 0 —
    "pass" — and no verdict printed. The target runs in-process; a child process would contain it.
+   *Fixed in* ``verify/conformance/contain.py``: during each call ``os._exit`` is a stand-in raising
+   ``SystemExit`` (a failed case); a forked child gets the real one. Not covered: ``posix._exit``, a
+   reference taken before the call, C-level ``exit()``/``abort()``, signals (that needs a child process).
 10. (lower severity) Output written at the file-descriptor level by the target (``os.write(1, ...)``, a C
     extension's printf) goes into check-impl's and audit's stdout between the report lines; only
-    Python-level ``print`` is redirected (``runner.measure``).
+    Python-level ``print`` is redirected (``runner.measure``). *Fixed in* ``contain.contained``: fds 1 and 2
+    point at a temporary file during each call (C stdio flushed on both sides).
 
 What held (plain tests below, or checked by hand in this session)
 ------------------------------------------------------------------
@@ -436,41 +451,74 @@ def _check(targets, name, *extra, examples=2, timeout=1):
                 cwd=targets)
 
 
-@pytest.mark.xfail(strict=True, reason="defect 5: smoke() swallows a CallTimeout of the first call; a call that ran "
-                                       "5 s past --timeout 1 ends in PASS, exit 0")
 def test_check_impl_first_call_past_timeout_fails(targets):
+    """fixed: smoke()'s call is the first case's measurement; its timeout ends the run (FAIL, naming the case)."""
     r = _check(targets, "slow_first")
     assert r.returncode == 1 and "time limit" in r.stdout, r.stdout[-2000:]
 
 
-@pytest.mark.xfail(strict=True, reason="defect 6: a call that catches the interruption and returns 2 s late is "
-                                       "measured as ok (no elapsed-time check in runner.measure); PASS, exit 0")
 def test_check_impl_late_return_counts_as_timeout(targets):
+    """fixed: runner.measure times the call; a return after --timeout is a timeout (FAIL, naming the case)."""
     r = _check(targets, "cat_first")
     assert r.returncode == 1 and "time limit" in r.stdout, r.stdout[-2000:]
 
 
 @pytest.mark.parametrize("name", ["late_object", "late_bigint", "late_generator"])
-@pytest.mark.xfail(strict=True, reason="defect 7: an unreadable return value after the first case: runner.measure "
-                                       "lets TypeError/OverflowError from target.to_float64 escape (traceback, no JSON)")
 def test_check_impl_unreadable_late_return_no_traceback(targets, name):
+    """fixed: an unreadable return is status 'unreadable', a failed case with one sentence; the JSON is written."""
     r = _check(targets, name, "--json", "out.json")
     assert "Traceback" not in r.stderr, r.stderr[-1500:]
     assert r.returncode in (1, 2) and (r.returncode == 2 or (targets / "out.json").exists())
+    assert r.returncode == 1 and "cannot read what the function returned" in r.stdout
+    report = json.loads((targets / "out.json").read_text())
+    assert {c["status"] for c in report["cases"]} == {"ok", "unreadable"} and report["verdict"] == "fail"
 
 
-@pytest.mark.xfail(strict=True, reason="defect 9: os._exit(0) inside the target ends check-impl with exit 0 "
-                                       "('pass') and no verdict (the target runs in-process)")
 def test_check_impl_target_exit_is_not_a_pass(targets):
+    """fixed: os._exit is a stand-in raising SystemExit during the call (contain.contained): a failed case."""
     r = _check(targets, "exit0")
     assert r.returncode != 0 or "verdict: PASS" in r.stdout
+    assert r.returncode == 1 and "called os._exit(0)" in r.stdout and "verdict: FAIL" in r.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="defect 10 (minor): output the target writes at the fd level leaks into "
-                                       "check-impl's stdout (only Python-level print is redirected)")
 def test_check_impl_fd_output_kept_out(targets):
+    """fixed: fds 1 and 2 go to a temporary file during each call (contain.contained)."""
     r = _check(targets, "fd_printer")
     assert r.returncode == 0 and "WRITTEN TO FD 1" not in r.stdout
+
+
+def test_check_impl_diagnosis_calls_are_held_too(targets):
+    """fixed (found with 5–10): the finite-difference calls of the diagnosis (diagnose.fd_check) ran without the
+    limit and uncontained: a target printing and sleeping 5 s per call leaked 9 prints and took 45 s."""
+    from attnreg.verify.conformance import check
+
+    calls = check.count("matrix", "float64", 2)
+    (targets / "t2.py").write_text(textwrap.dedent(f'''
+        import time
+        from targets import good
+        _n = [0]
+
+        def fn(A1, A2, B, X):
+            _n[0] += 1
+            print("PRINTED BY TARGET")
+            if _n[0] > {calls}:
+                time.sleep(5)
+            L, G = good(A1, A2, B, X)
+            return L, G[::-1, ::-1] * 1.7 + 0.01
+    '''))
+    r = _cli("check-impl", "t2.py:fn", "--examples", 2, "--timeout", 1, cwd=targets, timeout=30)
+    assert r.returncode == 1 and "verdict: FAIL" in r.stdout and "PRINTED BY TARGET" not in r.stdout + r.stderr
+
+
+def test_check_impl_interrupted_torch_import_is_a_timeout(targets):
+    """fixed (the torch variant of 5): an import of torch interrupted by --timeout is reported as the timeout, and
+    the half-imported module is not called again (it was: 'RuntimeError: ... DispatchKey.Meta', then exit 139)."""
+    pytest.importorskip("torch")
+    (targets / "ti.py").write_text("from targets import good\n\ndef fn(A1, A2, B, X):\n    import torch  # noqa\n"
+                                   "    return good(A1, A2, B, X)\n")
+    r = _cli("check-impl", "ti.py:fn", "--examples", 2, "--timeout", 0.2, cwd=targets)
+    assert r.returncode == 1 and "time limit of 0.2 s on case matrix-small" in r.stdout, r.stdout[-1500:] + r.stderr
+    assert "DispatchKey" not in r.stdout and "Traceback" not in r.stderr
 
 
 @pytest.mark.parametrize("name, code, needle", [
@@ -508,29 +556,45 @@ def test_check_impl_torch_requires_grad_return_held(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="defect 8: audit of a target that raises on every call exits 0 with "
-                                       "'outside the bound: none' in every summary row")
 def test_audit_all_raising_target_is_not_clean(targets):
+    """fixed: raised calls are counted in the summary, and the audit exits 1 with one line naming the first."""
     r = _cli("audit", "targets.py:raises", "--out", "aud", "--timeout", "5", cwd=targets)
     md = (targets / "aud" / "report.md").read_text()
     assert r.returncode != 0 or "| none |" not in md
+    assert r.returncode == 1 and "| none |" not in md and "24, from max|S| = 1 |" in md
+    assert r.stderr.startswith("audit: 96 of 96 calls raised") and len(r.stderr.strip().splitlines()) == 1
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="defect 8: audit's summary drops raised points: 'largest representable 32.0' "
-                                       "(truth: 2048) and 'NaN/inf from —' for a target raising past max|S| = 40")
 def test_audit_summary_counts_raised_points(targets):
+    """fixed: 'largest representable' is taken over every point (a property of the truth); raised calls counted."""
     _cli("audit", "targets.py:raises_big", "--out", "aud", "--timeout", "5", cwd=targets)
     summary = json.loads((targets / "aud" / "report.json").read_text())["summary"]["normalized"]["float64"]
     assert summary["largest_representable"] == 2048.0
+    assert summary["failed_calls"] == 12 and summary["failed_from"] == 64.0 and summary["within_bound_up_to"] == 32.0
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="defect 7: audit lets TypeError from an unreadable return escape: traceback, "
-                                       "empty --out folder")
 def test_audit_unreadable_return_no_traceback(targets):
+    """fixed: an unreadable return is a recorded point (status 'unreadable'); the report is written, exit 1."""
     r = _cli("audit", "targets.py:late_object", "--out", "aud", "--timeout", "5", cwd=targets)
     assert "Traceback" not in r.stderr and (targets / "aud" / "report.json").exists()
+    assert r.returncode == 1 and "cannot read what the function returned" in r.stderr
+
+
+@pytest.mark.slow
+def test_audit_late_return_stops_the_sweep(targets):
+    """fixed: a call that catches the interruption and returns 2 s late stops the audit as a timeout does."""
+    r = _cli("audit", "targets.py:cat_first", "--out", "aud", "--timeout", "1", cwd=targets)
+    assert r.returncode == 1 and r.stderr.startswith("audit incomplete: the call at n = 8, max|S| = 1, float64")
+    assert "returned after" in r.stderr and "**Incomplete:**" in (targets / "aud" / "report.md").read_text()
+
+
+@pytest.mark.slow
+def test_audit_fd_output_kept_out(targets):
+    """fixed: output at the fd level stays out of audit's stdout (contain.contained)."""
+    r = _cli("audit", "targets.py:fd_printer", "--out", "aud", "--timeout", "5", cwd=targets)
+    assert r.returncode == 0 and "WRITTEN TO FD 1" not in r.stdout + r.stderr
 
 
 @pytest.mark.slow
