@@ -17,6 +17,8 @@ What broke (strict xfails; input, what happened, what should happen, the code at
    ``||∇L|| ≤ tol`` was met at some earlier iterate, and a later failed line search turns into
    ``Stop.CONVERGED`` without re-testing ``gn <= target``; ``_conclude`` then prints "≤" unconditionally
    (the reference solver, ``reference/solvers.py::_finish``, re-tests; the production one does not).
+   *Fixed in* ``_minimise``: whether the current iterate meets tol is decided afresh at every step, and a failed
+   line search counts as the rounding floor only then.
 2. ``solve --tol`` below what float64 can deliver is certified by rounding noise. The rescaled problem of
    :func:`_res0` (n = 4, d = 1, default start) with ``--tol 1e-15``: "converged: ||∇L|| = 0 ≤ tol = 1e-15
    ... at the float64 rounding floor", exit 0; the 60-digit gradient at the written X is 1.67e-15 > tol
@@ -24,17 +26,22 @@ What broke (strict xfails; input, what happened, what should happen, the code at
    tolerance below the rounding floor refused or raised to it, or "converged" only when the computed norm
    plus its error bound is ≤ tol. At fault: ``_minimise`` ("an explicit tol stops as soon as it is met")
    and the reason text, which claims the rounding floor although it was never tested.
+   *Fixed in* ``_minimise`` and ``stopping.rounding``: an explicit tol is met by ``||∇L||`` plus the gradient's
+   rounding error (``16·eps·scale``, an estimate); below it the run ends as a failed line search that says so.
 3. ``solve`` on tiny data: ``A1, A2 ~ 1e-170·N(0, 1)``, ``B`` on the simplex, normalized: the scale
    ``||A1||·||A2|| ~ 1e-339`` makes ``tol = 0`` and the gradient underflows to 0 at ``X0 = 0``:
    "converged: ||∇L|| = 0 ≤ tol = 0 after 0 iterations ... degenerate stationary point", exit 0. The true
    gradient is ~1e-341 ≠ 0 and the loss (0.30) falls along ``X ~ 1e340``: not a stationary point. An
    overflowing scale stops as ``non-finite``; an underflowing one should too (or the data be rescaled).
    At fault: ``attnreg/stopping.py::tolerance`` / ``_minimise`` (only ``not isfinite(target)`` is tested).
+   *Fixed in* ``_minimise``: a default tolerance below the smallest normal number, on data that are not zero,
+   stops the run as ``non-finite`` (exit 1, "rescale the data"); zero data keep tol 0, met exactly.
 4. ``solve`` on malformed archives: tracebacks (exit 1) instead of one sentence and exit 2, from
    ``attnreg/cli/solve_cmd.py::load`` (only ``ValueError`` is caught around ``archive[key]``): a member
    without the ``.npy`` suffix (``np.load`` hands back ``bytes``: ``AttributeError: 'bytes' object has no
    attribute 'dtype'``), a member with a bad CRC (``zipfile.BadZipFile``), a corrupt deflate stream
    (``zlib.error``), and a ``.npy`` header claiming shape (1e11, 5) (``numpy._ArrayMemoryError``).
+   *Fixed in* ``solve_cmd.load``: each is one sentence, exit 2 (and a directory is named as one).
 5. ``check-impl``: a first call that runs past ``--timeout`` is forgotten. ``smoke()`` (``attnreg/cli/
    check_impl_cmd.py``) calls the target once under the limit and *returns* on ``CallTimeout`` ("judged
    per case"), but the cases call it afresh: a target that sleeps 5 s on its first call only passes with
@@ -88,7 +95,7 @@ What held (plain tests below, or checked by hand in this session)
   ("global minimum" at ||x|| = 4.5e14, loss 0 to working precision, as the docs define it) and
   ``--method reference``.
 * ``--out`` holds ``reason``, ``converged``, ``grad_norm`` agreeing with the printed lines and the exit code.
-* Malformed data with one sentence and exit 2: a folder (the sentence says "no such file"), a text file, a
+* Malformed data with one sentence and exit 2: a folder (the sentence said "no such file"), a text file, a
   truncated zip, a pickled object array (never unpickled: its ``__reduce__`` did not run), bool / complex /
   str / datetime dtypes, a 0-d array, an empty archive, n = 0, d = 0, a wrong shape, a NaN ``X0``, a
   ``longdouble`` 1e400 (non-finite after conversion), extra arrays.
