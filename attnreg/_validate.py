@@ -36,8 +36,12 @@ def namespace(**arrays: Array) -> Namespace:
         raise TypeError(f"arrays come from different libraries ({kinds}); pass arrays of one library") from exc
     (first_name, first), *rest = arrays.items()
     for name, a in arrays.items():
-        if not xp.isdtype(a.dtype, "real floating"):
-            raise TypeError(f"{name} must have a real floating-point dtype, got {a.dtype}")
+        try:
+            floating = xp.isdtype(a.dtype, "real floating")
+        except TypeError:  # a dtype the library does not know as its own (ml_dtypes' bfloat16 in a NumPy array)
+            floating = False
+        if not floating:
+            raise TypeError(f"{name} must have a real floating-point dtype of its library, got {a.dtype}")
         if getattr(a.dtype, "itemsize", 8) > 8:  # np.longdouble: no exp/log kernels we can vouch for
             raise TypeError(f"{name} has the extended-precision dtype {a.dtype}, which the production path does "
                             f"not support; convert it to float64, or use attnreg.reference for more digits")

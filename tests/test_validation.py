@@ -158,3 +158,13 @@ def test_a_vector_target_given_by_keyword_is_not_taken_for_x(name):
     want = fn(A, b, x)
     for got in (fn(A, x), fn(A, x=x), fn(A, b=b, x=x), fn(A, b, x=x)):
         np.testing.assert_array_equal(got, want)
+
+
+def test_a_dtype_numpy_does_not_know_is_one_clear_error():
+    """ml_dtypes' bfloat16 in a NumPy array: NumPy's isdtype raised its own TypeError from inside the check (found by
+    the helper fixing the eleventh attack's runner defects); now the check's sentence names the dtype."""
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    A1 = np.ones((3, 2), dtype=ml_dtypes.bfloat16)
+    B, X = np.full((3, 3), 1 / 3).astype(ml_dtypes.bfloat16), np.zeros((2, 2), dtype=ml_dtypes.bfloat16)
+    with pytest.raises(TypeError, match="A1 must have a real floating-point dtype of its library, got bfloat16"):
+        attnreg.loss_and_grad(A1, A1, B, X, version="normalized")
