@@ -34,6 +34,7 @@ class Objective(Protocol):
     def hvp(self, x: Array, v: Array) -> Array: ...
     def hessian(self, x: Array) -> Array: ...
     def row_terms(self, x: Array) -> tuple[list[float], list[float]]: ...
+    def fitted(self, x: Array) -> bool: ...
 
 
 def scale(obj: Objective, x: Array) -> float:
@@ -71,6 +72,11 @@ class MatrixObjective:
     def hessian(self, x: Array) -> Array:
         return matrix.hessian(self.A1, self.A2, self.B, self.X(x), version=self.version)
 
+    def fitted(self, x: Array) -> bool:
+        """Whether ``c = f − B`` is exactly 0: then ``P``, hence the gradient, is exactly 0 whatever the data's scale (a
+        loss of 0 alone can be ``½Σc²`` underflowed)."""
+        return bool(self.xp.all(blocks.c(self.A1, self.A2, self.B, self.X(x)) == 0))
+
     def row_terms(self, x: Array) -> tuple[list[float], list[float]]:
         """``(log α_j, ℓ^N_j)`` for every row, as lists of floats (by row blocks for log α)."""
         xp = self.xp
@@ -102,6 +108,9 @@ class VectorObjective:
 
     def hessian(self, x: Array) -> Array:
         return vector.hessian(self.A, self.b, x, version=self.version)
+
+    def fitted(self, x: Array) -> bool:
+        return bool(self.xp.all(vector.c(self.A, self.b, x) == 0))
 
     def row_terms(self, x: Array) -> tuple[list[float], list[float]]:
         xp = self.xp

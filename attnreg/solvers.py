@@ -88,6 +88,9 @@ def _minimise(obj: Objective, x: Array, search: Search, *, xp: Namespace, tol: f
     tiny = float(xp.finfo(x.dtype).smallest_normal)
     while True:
         target = stopping.tolerance(size, eps) if tol is None else tol
+        if tol is None and not obj.zero and target < tiny and f == 0 and obj.fitted(x):  # c = f − B is exactly 0: P
+            stop = Stop.CONVERGED  # and the gradient are exactly 0 whatever the data's scale, a global minimum
+            break
         if not math.isfinite(target) or (tol is None and not obj.zero and target < tiny):
             how = "overflows" if not math.isfinite(target) else f"underflows (computed: {size:.3g})"
             stop, msg = Stop.NON_FINITE, (f"the gradient's scale ||A1||·||A2||·κ {how} in {x.dtype} here, so no "
