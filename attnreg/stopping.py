@@ -53,8 +53,10 @@ def tolerance(scale: float, eps: float) -> float:
 
 def rounding(scale: float, eps: float) -> float:
     """``ROUND_ULPS·eps·scale``: about the absolute rounding error of a computed gradient (an estimate of its floor,
-    not a bound). An explicit ``tol`` is met only by ``||∇L|| + rounding ≤ tol``: a computed norm of 0 at a point whose
-    60-digit gradient is 1.67e-15 had been taken to meet ``tol = 1e-15`` (tests/test_cli_attack.py, defect 2)."""
+    not a bound: the rows' rounding grows with the logits, and a bound on them, ``||A1||·||X||·||A2||``, made the
+    estimate so loose that ``tol = 1e-14`` was refused where the 60-digit norm is 1.9e-16). An explicit ``tol`` is met
+    only by ``||∇L|| + rounding ≤ tol``: a computed norm of 0 at a point whose 60-digit gradient is 1.67e-15 had been
+    taken to meet ``tol = 1e-15`` (tests/test_cli_attack.py, defect 2)."""
     return ROUND_ULPS * eps * scale
 
 
