@@ -296,6 +296,7 @@ class _Evil:
         return (print, ("UNPICKLED",))
 
 
+@pytest.mark.slow  # 5.5 s of subprocesses; the malformed-file policy is also tested in test_solve_cli
 def test_solve_bad_archives_held(tmp_path):
     for name in _held_archives(tmp_path):
         r = _cli("solve", tmp_path / f"{name}.npz", "--version", "normalized", "--max-iter", "1")
@@ -528,6 +529,7 @@ def test_check_impl_interrupted_torch_import_is_a_timeout(targets):
     assert "DispatchKey" not in r.stdout and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow  # 12 s of subprocesses: what held, not what was fixed
 @pytest.mark.parametrize("name, code, needle", [
     ("good", 0, "verdict: PASS"),
     ("noshift", 1, "exp overflows"),
@@ -555,6 +557,7 @@ def test_check_impl_wrong_shape_is_usage_error(targets):
     assert r.returncode == 2 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.slow  # 3.5 s (imports torch in a subprocess)
 def test_check_impl_torch_requires_grad_return_held(tmp_path):
     pytest.importorskip("torch")
     (tmp_path / "tt.py").write_text(TORCH_TARGET)
