@@ -90,6 +90,7 @@ def smoke(fn, args):
 
 def run(args) -> int:
     import json
+    import os
     import warnings
 
     from rich.console import Console
@@ -102,6 +103,8 @@ def run(args) -> int:
 
     check_seed(args.seed, args.timeout)
     check_output("--json", args.json)
+    if args.json:  # absolute before the target runs: an os.chdir inside it moved a relative --json
+        args.json = os.path.abspath(args.json)
     if not 0 <= args.examples <= 10_000:
         raise UsageError(f"--examples must be between 0 and 10000, got {args.examples}")
     warnings.simplefilter("ignore")  # the candidate's own warnings (overflow in exp, ...) are judged, not printed

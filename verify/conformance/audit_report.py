@@ -164,7 +164,7 @@ def markdown(points, soft, meta) -> str:
 def main(args) -> int:
     check_seed(args.seed, args.timeout)
     warnings.simplefilter("ignore")  # overflow warnings of the code under audit are measured, not printed
-    out = Path(args.out)
+    out = Path(args.out).absolute()  # before the target runs: an os.chdir inside it must not move the report
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {args.out}: is a file; give a folder")
     if args.form != "matrix":

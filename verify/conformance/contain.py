@@ -17,6 +17,10 @@ watchdog is stopped before anything here is undone):
   import _exit``), ``posix._exit``, C-level ``exit()``/``abort()`` and signals still end the process —
   containing those takes a child process per call, which :mod:`.runner` does not do (it hands the
   function the caller's arrays, on the caller's device).
+* Known limits of containing in-process (tests/test_contain_attack.py, 3 and 4): a function that closes file
+  descriptors it does not own (``os.closerange(3, …)``) can close the saved copies of ours, and then our output
+  is lost; a thread the function starts and leaves running is outside the call (its output lands in ours, and its
+  later ``os._exit`` is the real one).
 """
 from __future__ import annotations
 
@@ -51,7 +55,12 @@ def _libc():
 @contextlib.contextmanager
 def contained(said: io.StringIO):
     """Run the block with fds 1, 2 sent to a temporary file (appended to ``said`` afterwards) and
-    ``os._exit`` raising :class:`TargetExit`; both undone on the way out."""
+    ``os._exit`` raising :class:`TargetExit`; both undone on the way out. Yields a text stream on that file
+    for the caller's ``redirect_stdout`` / ``redirect_stderr``: a real file, so ``sys.stdout.buffer`` and
+    ``fileno()`` work in the function (an ``io.StringIO`` has neither: a correct function writing bytes
+    failed every case), and the function closing it closes only the stream, not ``said``. A forked child
+    that returns from the block ends there (with status 0): it must not run the rest of our program (a
+    target forking once printed two reports)."""
     real_exit, pid = os._exit, os.getpid()
 
     def _exit(status: int) -> NoReturn:
@@ -61,6 +70,7 @@ def contained(said: io.StringIO):
 
     saved: list[int] = []
     with tempfile.TemporaryFile() as tmp:
+        stream = open(tmp.fileno(), "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
         try:
             _flush()
             with contextlib.suppress(OSError):
@@ -69,14 +79,22 @@ def contained(said: io.StringIO):
                 os.dup2(tmp.fileno(), 1)
                 os.dup2(tmp.fileno(), 2)
             os._exit = _exit
-            yield
+            yield stream
         finally:
+            if os.getpid() != pid:  # a forked child returning from the function
+                with contextlib.suppress(Exception):
+                    stream.flush()
+                real_exit(0)
             os._exit = real_exit
+            with contextlib.suppress(Exception):  # closed by the function: nothing buffered to lose
+                stream.flush()
             if len(saved) == 2:
                 _flush()
                 os.dup2(saved[0], 1)
                 os.dup2(saved[1], 2)
             for fd in saved:
                 os.close(fd)
+            with contextlib.suppress(Exception):
+                stream.close()
             tmp.seek(0)
             said.write(tmp.read(2000).decode("utf-8", "replace"))

@@ -129,9 +129,10 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     kept = dict(base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor, scale=scale)
     start = time.monotonic()
     try:
-        with contain.contained(said), np.errstate(all="ignore"), limit(timeout), contextlib.redirect_stdout(said), \
-                contextlib.redirect_stderr(said):
+        with contain.contained(said) as stream, np.errstate(all="ignore"), limit(timeout), \
+                contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
             out = fn(*inputs)
+            read = _read(out, grad_shape)  # held as the call is: a __float__ may print, sleep or call os._exit
     except CallTimeout as exc:
         return Measured(case, "timeout", f"the function {exc}", **kept)
     except (Exception, SystemExit) as exc:  # sys.exit() inside the function is a failed case, not our exit
@@ -154,17 +155,24 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     if changed:
         return Measured(case, "mutated", f"the function modified its input{'s' if len(changed) > 1 else ''} "
                         f"{', '.join(changed)} in place", **kept)
-    try:
-        L, G = target.split(out, grad_shape)
-    except target.TargetError as exc:
-        return Measured(case, "shape", str(exc), **kept)
-    except Exception as exc:  # object(), 10**400, a generator, a set: no float64 value to read
-        return Measured(case, "unreadable", f"cannot read what the function returned ({type(exc).__name__}: "
-                        f"{_line(exc)})", **kept)
+    status, got = read
+    if status != "ok":
+        return Measured(case, status, got, **kept)
+    L, G = got
     err = {"loss": rel_err(L, Lh, Ll, unit.tiny)}
     if G is not None:
         err["grad"] = rel_err(G, Gh, Gl, gfloor)
     return Measured(case, "ok", loss=L, grad=G, err=err, printed=said.getvalue()[:500], **kept)
+
+
+def _read(out, grad_shape):
+    """``("ok", (L, G))`` from what the function returned, or ``("shape" | "unreadable", message)``."""
+    try:
+        return "ok", target.split(out, grad_shape)
+    except target.TargetError as exc:
+        return "shape", str(exc)
+    except Exception as exc:  # object(), 10**400, a generator, a set: no float64 value to read
+        return "unreadable", f"cannot read what the function returned ({type(exc).__name__}: {_line(exc)})"
 
 
 def _line(exc) -> str:

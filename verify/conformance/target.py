@@ -98,7 +98,13 @@ def to_float64(v) -> np.ndarray:
         return v.detach().to(torch.float64).cpu().numpy()
     if hasattr(v, "get") and type(v).__module__.startswith("cupy"):
         v = v.get()
+    if isinstance(v, np.ma.MaskedArray) and np.ma.getmaskarray(v).any():  # asarray would read the hidden data
+        raise TypeError("masked values, not numbers")
+    if isinstance(v, str | bytes):
+        raise TypeError("text, not numbers")
     a = np.asarray(v)
+    if a.dtype.kind in "US" or (a.dtype.kind == "O" and any(isinstance(e, str | bytes) for e in a.flat)):
+        raise TypeError(f"text ({a.dtype}), not numbers")  # astype(float64) parses '1.5': a string loss passed
     if np.iscomplexobj(a):
         if np.any(a.imag != 0):
             raise TargetError("the function returned complex values with a nonzero imaginary part")
