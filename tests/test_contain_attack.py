@@ -407,6 +407,8 @@ def _sysexit(*a):
                                        (_reassign, "ok"), (_rec, "raised"), (_exit0, "raised"),
                                        (_sysexit, "raised")])
 def test_contained_call_restores_everything(fn, status):
+    if fn in (_fork_exit, _mp) and "jax" in sys.modules:  # this worker ran JAX: a fork beside its threads can
+        pytest.skip("fork beside JAX's threads can deadlock (the CLI fork test runs in a fresh process)")  # hang
     before, n = state(), len(os.listdir("/proc/self/fd"))
     try:
         m = measure(fn)
