@@ -17,10 +17,12 @@ watchdog is stopped before anything here is undone):
   import _exit``), ``posix._exit``, C-level ``exit()``/``abort()`` and signals still end the process —
   containing those takes a child process per call, which :mod:`.runner` does not do (it hands the
   function the caller's arrays, on the caller's device).
-* Known limits of containing in-process (tests/test_contain_attack.py, 3 and 4): a function that closes file
-  descriptors it does not own (``os.closerange(3, …)``) can close the saved copies of ours, and then our output
-  is lost; a thread the function starts and leaves running is outside the call (its output lands in ours, and its
-  later ``os._exit`` is the real one).
+* Known limits of containing in-process (tests/test_contain_attack.py 3 and 4, tests/test_contain_attack2.py 2
+  and 6): a function that closes file descriptors it does not own (``os.closerange(3, …)``) can close the saved
+  copies of ours, and then our output is lost; one that closes fd 1 and opens a file gets fd 1, which the restore
+  points back at our stdout; a thread the function starts and leaves running is outside the call (its output lands
+  in ours, and its later ``os._exit`` is the real one); so are the ``atexit`` handlers it registers, which run
+  after our report (their output follows it, and an ``os._exit`` there sets our exit status).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ import io
 import os
 import sys
 import tempfile
+import traceback
 from typing import NoReturn
 
 
@@ -52,25 +55,58 @@ def _libc():
     return ctypes.CDLL(None)
 
 
+class _Stream(io.TextIOWrapper):
+    """The text stream the function sees as ``sys.stdout`` / ``sys.stderr``: its ``fileno()`` is fd 1, which points at
+    the temporary file during the call (``faulthandler.enable()``, ``os.fdopen(os.dup(sys.stdout.fileno()))`` work)."""
+
+    def fileno(self) -> int:
+        return 1
+
+
+class _Kept(io.BytesIO):
+    """A buffer the function cannot close: ``sys.stdout.close()`` in it closes the text stream, not our copy."""
+
+    def close(self) -> None:
+        pass
+
+
+def _child_exit(real_exit, saved: list[int], exc: BaseException | None) -> NoReturn:
+    """End a forked child that came back out of the function with the status it would have had: 0, a
+    ``SystemExit``'s code, or 1 with the traceback on the real stderr for another exception."""
+    status = 0
+    if isinstance(exc, SystemExit):
+        code = exc.code
+        status = code if isinstance(code, int) else (0 if code is None else 1)
+    elif exc is not None:
+        status = 1
+        with contextlib.suppress(Exception):
+            text = "".join(traceback.format_exception(exc))
+            os.write(saved[1] if len(saved) == 2 else 2, text.encode("utf-8", "replace"))
+    real_exit(status)
+
+
 @contextlib.contextmanager
 def contained(said: io.StringIO):
-    """Run the block with fds 1, 2 sent to a temporary file (appended to ``said`` afterwards) and
-    ``os._exit`` raising :class:`TargetExit`; both undone on the way out. Yields a text stream on that file
-    for the caller's ``redirect_stdout`` / ``redirect_stderr``: a real file, so ``sys.stdout.buffer`` and
-    ``fileno()`` work in the function (an ``io.StringIO`` has neither: a correct function writing bytes
-    failed every case), and the function closing it closes only the stream, not ``said``. A forked child
-    that returns from the block ends there (with status 0): it must not run the rest of our program (a
-    target forking once printed two reports)."""
-    real_exit, pid = os._exit, os.getpid()
+    """Run the block with fds 1, 2 sent to a temporary file and ``os._exit`` raising :class:`TargetExit`; both
+    undone on the way out, what was written appended to ``said``. Yields a text stream for the caller's
+    ``redirect_stdout`` / ``redirect_stderr``: it has a ``buffer`` (an ``io.StringIO`` has none: a correct
+    function writing bytes failed every case), lives in memory and is never closed by us, so a function that
+    closes it, or the file descriptor behind it, or keeps it for a later call, touches nothing of ours (a stream
+    on the temporary file's descriptor was: closing it was blamed on this module, and its number, reused by the
+    function's own file, was read and closed here). A forked child that comes back out of the block ends there,
+    with the status it would have had (:func:`_child_exit`): it must not run the rest of our program (a target
+    forking once printed two reports)."""
+    real_exit, pid, during = os._exit, os.getpid(), [True]
 
-    def _exit(status: int) -> NoReturn:
-        if os.getpid() != pid:
+    def _exit(status: int) -> NoReturn:  # kept by the function (atexit.register(os._exit, 0)): the real one after
+        if os.getpid() != pid or not during[0]:
             real_exit(status)
         raise TargetExit(f"the function called os._exit({status})")
 
     saved: list[int] = []
+    kept = _Kept()
+    stream = _Stream(kept, encoding="utf-8", errors="replace", write_through=True)
     with tempfile.TemporaryFile() as tmp:
-        stream = open(tmp.fileno(), "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
         try:
             _flush()
             with contextlib.suppress(OSError):
@@ -79,14 +115,17 @@ def contained(said: io.StringIO):
                 os.dup2(tmp.fileno(), 1)
                 os.dup2(tmp.fileno(), 2)
             os._exit = _exit
-            yield stream
+            try:
+                yield stream
+            except BaseException as exc:
+                if os.getpid() != pid:
+                    _child_exit(real_exit, saved, exc)
+                raise
+            if os.getpid() != pid:
+                _child_exit(real_exit, saved, None)
         finally:
-            if os.getpid() != pid:  # a forked child returning from the function
-                with contextlib.suppress(Exception):
-                    stream.flush()
-                real_exit(0)
-            os._exit = real_exit
-            with contextlib.suppress(Exception):  # closed by the function: nothing buffered to lose
+            os._exit, during[0] = real_exit, False
+            with contextlib.suppress(Exception):  # detached or closed by the function: what it wrote is in kept
                 stream.flush()
             if len(saved) == 2:
                 _flush()
@@ -94,7 +133,6 @@ def contained(said: io.StringIO):
                 os.dup2(saved[1], 2)
             for fd in saved:
                 os.close(fd)
-            with contextlib.suppress(Exception):
-                stream.close()
             tmp.seek(0)
             said.write(tmp.read(2000).decode("utf-8", "replace"))
+            said.write(kept.getvalue()[:2000].decode("utf-8", "replace"))

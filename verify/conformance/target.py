@@ -90,6 +90,24 @@ def _converter(backend: str, dtype: str, device=None):
     raise TargetError(f"--backend must be one of {', '.join(BACKENDS)}, got {backend!r}")
 
 
+def _refuse_hidden(v, depth: int = 0) -> None:
+    """TypeError for text or masked values anywhere in ``v`` (nested lists, tuples, object arrays): ``np.asarray``
+    reads a masked array's hidden data (or nan for ``np.ma.masked``) and ``astype(float64)`` parses ``'1.5'``, so a
+    string loss, or a gradient of fully masked rows, had passed (tests/test_contain_attack*.py)."""
+    if depth > 8:
+        return
+    if v is np.ma.masked or (isinstance(v, np.ma.MaskedArray) and np.ma.getmaskarray(v).any()):
+        raise TypeError("masked values, not numbers")
+    if isinstance(v, str | bytes):
+        raise TypeError("text, not numbers")
+    kind = getattr(getattr(v, "dtype", None), "kind", None)
+    if isinstance(kind, str) and kind in "US":
+        raise TypeError(f"text ({v.dtype}), not numbers")
+    if isinstance(v, list | tuple) or kind == "O":
+        for e in (v.flat if kind == "O" else v):
+            _refuse_hidden(e, depth + 1)
+
+
 def to_float64(v) -> np.ndarray:
     """Any array-like (NumPy, torch, JAX, CuPy, Python number) as a float64 NumPy array."""
     if hasattr(v, "detach"):  # torch: bfloat16 has no NumPy dtype, so widen first
@@ -98,13 +116,8 @@ def to_float64(v) -> np.ndarray:
         return v.detach().to(torch.float64).cpu().numpy()
     if hasattr(v, "get") and type(v).__module__.startswith("cupy"):
         v = v.get()
-    if isinstance(v, np.ma.MaskedArray) and np.ma.getmaskarray(v).any():  # asarray would read the hidden data
-        raise TypeError("masked values, not numbers")
-    if isinstance(v, str | bytes):
-        raise TypeError("text, not numbers")
+    _refuse_hidden(v)
     a = np.asarray(v)
-    if a.dtype.kind in "US" or (a.dtype.kind == "O" and any(isinstance(e, str | bytes) for e in a.flat)):
-        raise TypeError(f"text ({a.dtype}), not numbers")  # astype(float64) parses '1.5': a string loss passed
     if np.iscomplexobj(a):
         if np.any(a.imag != 0):
             raise TargetError("the function returned complex values with a nonzero imaginary part")
