@@ -354,6 +354,7 @@ def test_correct_target_keeping_sys_stdout_passes(tmp_path):
 # ---------------------------------------------------------------- what held
 
 
+@pytest.mark.slow  # 8 s of subprocesses: what held
 @pytest.mark.parametrize("fn", ["nonutf8", "bigprint", "detach", "detach_flush", "fdopen_dup"])
 def test_python_level_output_variants_pass_and_do_not_leak(tmp_path, fn):
     r = check_impl(tmp_path, fn)
@@ -369,6 +370,7 @@ def test_forks_inside_the_target_give_one_verdict(tmp_path, fn):
     assert passes(r) and r.stdout.count("verdict:") == 1, (r.returncode, r.stdout[-300:], r.stderr[-300:])
 
 
+@pytest.mark.slow  # 6 s of subprocesses: what held
 @pytest.mark.parametrize("fn", ["sigalrm_ignored", "itimer_cancelled"])
 def test_target_defeating_the_alarm_still_times_out(tmp_path, fn):
     r = check_impl(tmp_path, fn, "--timeout", "1")
