@@ -223,6 +223,7 @@ def test_return_value_calling_os_exit_is_a_failed_case(tmp_path):
     assert r.returncode in (1, 2) and (r.stdout + r.stderr).strip(), (r.returncode, r.stdout, r.stderr)
 
 
+@pytest.mark.slow  # 4.5 s (an audit run); check-impl's twin test stays in the default tier
 def test_audit_return_value_calling_os_exit(tmp_path):
     r = cli(tmp_path, "audit", f"{tmp_path / 't.py'}:float_exits", "--out", str(tmp_path / "aud"))
     assert r.returncode == 1 and (tmp_path / "aud" / "report.md").exists(), (r.returncode, r.stdout, r.stderr)
@@ -301,12 +302,14 @@ def test_relative_json_is_written_where_asked(tmp_path):
 # ---------------------------------------------------------------- what held
 
 
+@pytest.mark.slow  # 2 s: what held
 def test_timeout_mid_write_restores_stdout(tmp_path):
     r = check_impl(tmp_path, "spin_write", "--timeout", "0.5")
     assert r.returncode == 1 and "verdict: FAIL" in r.stdout and "time limit of 0.5 s" in r.stdout
     assert "yyyy" not in r.stdout and r.stderr == ""
 
 
+@pytest.mark.slow  # 3.6 s of subprocesses: what held
 def test_slow_first_call_and_slow_import_pass_under_timeout(tmp_path):
     (tmp_path / "slowimp.py").write_text("import time\ntime.sleep(1.5)\nfrom t import slow_first  # noqa\n")
     r = cli(tmp_path, "check-impl", f"{tmp_path / 'slowimp.py'}:slow_first", "--examples", "2", "--timeout", "1",
@@ -492,6 +495,7 @@ INNER = textwrap.dedent('''
 ''')
 
 
+@pytest.mark.slow  # 2.2 s (a pytest subprocess): what held
 def test_pytest_capture_works_after_assert_conforms(tmp_path):
     (tmp_path / "test_inner.py").write_text(INNER)
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--capture=fd",
