@@ -66,7 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="attnreg",
         description="Check the theory of attention regression: cross-validate the float64 production path "
-                    "against an mpmath reference, derive and check lemmas, and test theorem constants.")
+                    "against an mpmath reference, derive and check lemmas, and test theorem constants.",
+        epilog="Every command exits 130 with one line when interrupted (Ctrl-C, or a KeyboardInterrupt raised by a "
+               "function under check-impl or audit).")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"attnreg.cli.{MODULES.get(name, name)}_cmd").add_parser(sub)
