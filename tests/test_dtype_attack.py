@@ -82,6 +82,7 @@ import pytest
 import attnreg
 import attnreg._fastsweep as fastsweep
 from attnreg import vector
+from attnreg.verify.oracle import row  # (ℓ, p) of one row from the definitions; complex s too
 
 try:
     import torch
@@ -106,20 +107,6 @@ def _ctx(tau, B):
     bmax = float(np.abs(np.asarray(B, dtype=F64)).max(initial=0.0))
     ctx.dps = int(100 + 2 * min(tau, 1e4) / 2.3 + 2 * max(0.0, math.log10(bmax) if bmax else 0.0))
     return ctx
-
-
-def _row(ctx, s, b, version):
-    """(ℓ, p) of one row from the definitions (complex s allowed)."""
-    u = [ctx.exp(v) for v in s]
-    a = ctx.fsum(u)
-    if version == "normalized":
-        f = [x / a for x in u]
-        c = [fi - bi for fi, bi in zip(f, b)]
-        fc = ctx.fsum(fi * ci for fi, ci in zip(f, c))
-        return ctx.fsum(x * x for x in c) / 2, [fi * (ci - fc) for fi, ci in zip(f, c)]
-    h = [ui - a * bi for ui, bi in zip(u, b)]
-    hb = ctx.fsum(x * bi for x, bi in zip(h, b))
-    return ctx.fsum(x * x for x in h) / 2, [ui * (hi - hb) for ui, hi in zip(u, h)]
 
 
 def _f(x):
@@ -151,9 +138,9 @@ def oracle(A1, A2, B, X, V, version):
                          for i in range(d)])
 
     S, dS = logits(m(X)), logits(m(V))
-    P = [_row(ctx, S[j], Bm[j], version)[1] for j in range(n)]
+    P = [row(ctx, S[j], Bm[j], version)[1] for j in range(n)]
     t = ctx.mpf(10) ** -30 / max(abs(v) for r in dS for v in r)
-    dP = [[ctx.im(v) / t for v in _row(ctx, [s + ctx.mpc(0, 1) * t * e for s, e in zip(S[j], dS[j])], Bm[j],
+    dP = [[ctx.im(v) / t for v in row(ctx, [s + ctx.mpc(0, 1) * t * e for s, e in zip(S[j], dS[j])], Bm[j],
                                         version)[1]] for j in range(n)]
     return prod(P, False), prod(P, True), prod(dP, False), prod(dP, True)
 
@@ -171,9 +158,9 @@ def voracle(A, b, x, v, version):
         g = abs if absolute else (lambda q: q)
         return np.array([_f(ctx.fsum(g(Am[j][k]) * g(p[j]) for j in range(N))) for k in range(D)])
 
-    p = _row(ctx, s, bm, version)[1]
+    p = row(ctx, s, bm, version)[1]
     t = ctx.mpf(10) ** -30 / max(abs(q) for q in ds)
-    dp = [ctx.im(q) / t for q in _row(ctx, [a + ctx.mpc(0, 1) * t * e for a, e in zip(s, ds)], bm, version)[1]]
+    dp = [ctx.im(q) / t for q in row(ctx, [a + ctx.mpc(0, 1) * t * e for a, e in zip(s, ds)], bm, version)[1]]
     return prod(p, False), prod(p, True), prod(dp, False), prod(dp, True)
 
 
@@ -325,7 +312,7 @@ def test_oracle_gradient_is_the_derivative_of_its_loss_and_hvp_of_its_gradient()
 
     def lp(xv):
         s = [ctx.fsum(r[k] * xv[k] for k in range(len(xv))) for r in Am]
-        ell, p = _row(ctx, s, bm, "normalized")
+        ell, p = row(ctx, s, bm, "normalized")
         return ell, ctx.fsum(Am[j][0] * p[j] for j in range(len(p)))
     x0, h = ctx.mpf(float(x[0])), ctx.mpf(10) ** -40 * ctx.mpf(float(x[0]))
     (lp_, gp), (lm, gm) = lp([x0 + h]), lp([x0 - h])

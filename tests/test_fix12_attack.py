@@ -3,8 +3,8 @@ bands kept scaled 6998186, solve's stopping e4ac8f4) and the tenth attack's unre
 
 Truth: tests/test_dtype_attack.py's mpmath ``oracle`` / ``voracle`` (100+ digits, complex-step HVP). Rule (``within``
 there): entrywise ``|got − T| ≤ 16·(τ + n)·u·T_abs + (τ + n)·tiny``, ±inf exactly where the rounded truth is, no nan.
-Solver: tests/test_cli_attack.py's 60-digit ``_mp_grad_norm``. "Parent" = the commit before the fix attacked
-(3868018 for 1–3, 2fca95e for 4), run from a ``git worktree``.
+Solver: tests/test_cli_attack.py's ``_mp_grad_norm`` (60 digits when this attack ran; now sized by the logits).
+"Parent" = the commit before the fix attacked (3868018 for 1–3, 2fca95e for 4), run from a ``git worktree``.
 
 Broke (strict xfails below):
 
