@@ -77,7 +77,9 @@ import textwrap
 import numpy as np
 import pytest
 
-from attnreg.verify.conformance import cases, runner
+from test_contain_attack import G0, L0, _good  # the same golden case and straightforward target
+from test_contain_attack import cli as _cli
+from test_contain_attack import measure as _measure
 
 TARGETS = textwrap.dedent('''
     import atexit, os, sys, threading, time
@@ -218,27 +220,12 @@ TARGETS = textwrap.dedent('''
 ''')
 
 
-def _good(A1, A2, B, X):
-    S = A1 @ X @ A2.T
-    F = np.exp(S - S.max(axis=1, keepdims=True))
-    P = F / F.sum(axis=1, keepdims=True)
-    R = P - B
-    Q = P * (R - np.sum(R * P, axis=1, keepdims=True))
-    return 0.5 * np.sum(R ** 2), A1.T @ Q @ A2
-
-
-CASE = cases.golden_cases("matrix", "float64")[0]
-L0, G0 = _good(*CASE.args)
-
-
 def measure(fn, timeout=2.0):
-    return runner.measure(fn, CASE, form="matrix", version="normalized", dtype="float64", timeout=timeout)
+    return _measure(fn, timeout=timeout)
 
 
-def cli(tmp_path, *argv, timeout=20):
-    (tmp_path / "t.py").write_text(TARGETS)
-    return subprocess.run([sys.executable, "-m", "attnreg", *argv], capture_output=True, text=True,
-                          timeout=timeout, cwd=tmp_path)
+def cli(tmp_path, *argv, **kw):
+    return _cli(tmp_path, *argv, targets=TARGETS, **kw)
 
 
 def check_impl(tmp_path, fn, *extra, **kw):
