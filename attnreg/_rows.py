@@ -137,7 +137,7 @@ def _target_scale(B: Array, *, xp: Namespace) -> tuple[Array, Array, Array]:
 def direction_scale(dS: Array, *, xp: Namespace) -> tuple[Array, Array]:
     """``(δ, dŜ)`` with ``dS = e^δ dŜ`` per row (:func:`attnreg._scale.shrink_rows`). Both HVPs are linear in ``ds``:
     the rescaled ``u∘ds`` overflowed where ``ds`` alone did not (nan where the truth is ±inf), and the normalized
-    ``dF∘G`` likewise (its redo, :func:`attnreg._sweep._generic`, and :func:`attnreg._vector.hvp` use it)."""
+    ``dF∘G`` likewise (:func:`normalized_hvp_scaled`, which the normalized redos call, scales B's rows too)."""
     delta, c = shrink_rows(dS, xp=xp)
     return delta, dS * c
 

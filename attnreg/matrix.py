@@ -92,9 +92,11 @@ def hvp(A1: Array, A2: Array, B: Array, X: Array, V: Array, *, version: str, blo
     """Hessian-vector product ``∇²L(X)[V] = A1ᵀ dP A2``, ``dP`` the derivative of ``P`` along
     ``dS = A1 V A2ᵀ`` (exact, no finite differences).
 
-    Where the first result is not finite because ``A1 V``, ``V A2ᵀ`` or ``A1 V A2ᵀ`` overflowed (one read), the HVP,
-    linear in ``V``, is recomputed on the bands of :func:`attnreg._scale.split` and summed under their scales; not
-    under ``jax.jit``, whose first result cannot be read."""
+    The HVP is linear in ``V``. A ``V`` so small that its products could be subnormal is multiplied by ``e^m`` first
+    and the result by ``e^{−m}`` (:func:`attnreg._scale.lift`). Where the first result is not finite because
+    ``A1 V``, ``V A2ᵀ`` or ``A1 V A2ᵀ`` overflowed (one read), it is recomputed on the bands of
+    :func:`attnreg._scale.split` and summed under their scales; neither under ``jax.jit``, where nothing can be
+    read."""
     xp, _, _ = matrix_problem(A1, A2, X, B=B, V=V, finite=False)
     lifted, V = lift(V, A1, A2, xp=xp, read=is_numpy_array(V))  # a V whose products could be subnormal: H(V) =
     # e^{−m} H(V e^m)
