@@ -39,6 +39,8 @@ import math
 import sys
 import threading
 
+from . import _fused
+
 
 class BufferPool:
     """Block buffers kept from one NumPy call to the next, at most :attr:`keep` of them.
@@ -265,9 +267,32 @@ def _softmax_(o, S, *, safe, lo, hi):
     return dominated
 
 
+def _fusable(o, S, Bb, dS=None):
+    """Whether these NumPy rows take the fused kernels of :mod:`attnreg._fused` (numba, float64, long rows)."""
+    return type(o) is NumpyOps and _fused.usable(S, Bb, dS)
+
+
+def _window(o, S, *, safe, lo, hi, shift):
+    """Rows outside the safe window (None when ``safe``): shifted by their maximum in place (``shift``) or returned
+    as flags; then ``S ← exp(S)``. The fused kernels' start (the dominated flags are theirs)."""
+    out = None
+    if not safe:
+        m = o.rowmax(S)
+        outside = (m > hi) | (o.rowmin(S) < lo)
+        if shift:
+            o.sub(S, o.where(outside, m, 0 * m)[:, None], S)
+        else:
+            out = outside
+    o.exp_(S)
+    return out
+
+
 def normalized(o, S, Bb, C, *, safe, lo, hi, with_p=True):
-    """Rows ``ℓ`` (k,), ``P`` (in ``S``, over ``F``; ``S`` is ``F`` when ``with_p`` is false) and the flags; ``S``
-    holds the logits on entry, ``C`` is scratch."""
+    """Rows ``ℓ`` (k,), ``P`` (in ``S``, over ``F``; ``S`` is ``F`` when ``with_p`` is false, ``exp`` of the
+    logits in the fused kernels) and the flags; ``S`` holds the logits on entry, ``C`` is scratch."""
+    if _fusable(o, S, Bb):
+        _window(o, S, safe=safe, lo=lo, hi=hi, shift=True)
+        return _fused.normalized(o.np, S, Bb, with_p=with_p)
     flags = _softmax_(o, S, safe=safe, lo=lo, hi=hi)
     o.sub(S, Bb, C)
     loss = 0.5 * o.dot_rows(C, C)
@@ -296,6 +321,10 @@ def normalized_hvp(o, S, Bb, C, dS, *, safe, lo, hi):
     four more). On the rows the kernel vouches for (``f_max ≤ ½``) every term is of the size of the textbook
     form's terms, so the rounding is of the same order (tests/test_fast_kernels.py holds it to the stable
     kernel's error against the 40-digit reference)."""
+    if _fusable(o, S, Bb, dS):
+        _window(o, S, safe=safe, lo=lo, hi=hi, shift=True)
+        flags, r = _fused.normalized_hvp(o.np, S, Bb, dS)
+        return dS, flags, r
     flags = _softmax_(o, S, safe=safe, lo=lo, hi=hi)
     o.sub(S, Bb, C)                                    # c
     r = o.dot_rows(S, C)
@@ -328,6 +357,10 @@ def _rescaled_u(o, S, Bb, *, safe, lo, hi):
 def rescaled(o, S, Bb, C, *, safe, lo, hi, big, with_p=True):
     """Rows ``ℓ`` at log-scale 0, ``P`` (in ``S``, log-scale 0, over ``u``; ``S`` is ``u`` when ``with_p`` is
     false) and the flags; ``C`` is scratch."""
+    if _fusable(o, S, Bb):
+        window = _window(o, S, safe=safe, lo=lo, hi=hi, shift=False)
+        loss, flags = _fused.rescaled(o.np, S, Bb, big=big, with_p=with_p)
+        return loss, flags if window is None else flags | window
     n = S.shape[1]
     total, flags = _rescaled_u(o, S, Bb, safe=safe, lo=lo, hi=hi)
     o.mul(Bb, total[:, None], C)
@@ -363,6 +396,10 @@ def rescaled_hvp(o, S, Bb, C, dS, T, *, safe, lo, hi, big):
     rounding is monotone), so rows with ``max T ≥ α/2`` are flagged (a row whose largest ``b_i`` is ½ may
     be flagged too: only time). Only rows with ``⟨T, T⟩ ≥ (α/2)²`` are looked at (``max T² ≤ ⟨T, T⟩``, and a
     sum of non-negative terms rounds to at least its largest term, :meth:`NumpyOps.above_half`)."""
+    if _fusable(o, S, Bb, dS):
+        window = _window(o, S, safe=safe, lo=lo, hi=hi, shift=False)
+        flags, hh = _fused.rescaled_hvp(o.np, S, Bb, dS, big=big)
+        return dS, flags if window is None else flags | window, hh
     n = S.shape[1]
     total, flags = _rescaled_u(o, S, None, safe=safe, lo=lo, hi=hi)   # α; the target flag below
     inv = 1 / total

@@ -89,6 +89,12 @@ def resolve(threads, parts: int, *, cpu: bool) -> tuple[int, int | None]:
 _CONTROLLER = None
 
 
+def refresh() -> None:
+    """Look for BLAS libraries again at the next :func:`limited` (one was loaded since: numba loads SciPy's)."""
+    global _CONTROLLER
+    _CONTROLLER = None
+
+
 @contextlib.contextmanager
 def limited(lanes: int, inner: int | None, torch_module=None):
     """Limit BLAS (and torch's intra-op threads) to ``inner`` threads while ``lanes`` lanes run (nothing

@@ -20,6 +20,8 @@ def header(report) -> list[str]:
                          f"{p['architecture']}, {p['num_threads']} thread(s), {p['threading_layer']}")
     else:
         lines.append(f"threadpool: {pools}")
+    if "fused_kernels" in m:
+        lines.append(f"attnreg's float64 row kernels: {m['fused_kernels']}")
     if "torch" in m:
         t = m["torch"]
         lines.append(f"torch {t['version']} (BLAS {t['blas']}), {t['threads']} thread(s)")

@@ -16,11 +16,22 @@ import _data
 import _measure
 
 
+def _fused_kernels() -> str:
+    """Which row kernels attnreg's float64 NumPy path takes here (attnreg/_fused.py)."""
+    import attnreg._fused as fused
+
+    if not fused.available():
+        return "NumPy (numba is not installed: pip install -e '.[fast]')"
+    from importlib.metadata import version
+
+    return f"fused (numba {version('numba')}) for rows of at least {fused.MIN_N} entries"
+
+
 def machine(threads, libraries=("torch", "jax")) -> dict:
     info = {"platform": platform.platform(), "python": platform.python_version(), "numpy": np.__version__,
             "cpu": _cpu_model(), "cores": os.cpu_count(), "threads": threads,
             "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
-            "first_touch_ms_per_mib": _first_touch()}
+            "first_touch_ms_per_mib": _first_touch(), "fused_kernels": _fused_kernels()}
     try:
         from threadpoolctl import threadpool_info
 

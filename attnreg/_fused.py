@@ -1,0 +1,100 @@
+r"""Fused row kernels (numba, optional): the rows of :mod:`attnreg._fastrows` in one sweep of each row.
+
+The NumPy kernels make one pass over the whole block per operation (eight besides the ``exp`` for the
+normalized loss+gradient, ten rescaled, 13 and 18 for the HVPs): each pass streams a block larger than the
+caches. Here each row is read and written while it sits in the first-level cache, in three or four loops
+that perform **the same operations in the same order on every entry** as the NumPy kernels (``f = e·(1/α)``,
+``c = f − b``, ``p = f∘(c − ⟨f, c⟩)``, …, :mod:`attnreg._fastrows` derives each form and its rounding). The
+``exp`` stays NumPy's (its SIMD ``exp``; numba's would be the scalar libm one without Intel's SVML).
+
+What differs is the order of the row sums (``α = Σ e``, ``⟨f, c⟩``, ``Σ c²``, …): the loops that add them up
+are compiled with reassociation allowed (LLVM's ``reassoc``, no other fast-math flag: nan and inf propagate
+as in NumPy) so that they vectorise, which adds them in a fixed number of interleaved partial sums instead of
+NumPy's pairwise order. Both orders are backward stable with a bound of ``γ_m`` on each term, ``m`` the
+depth of the summation (about ``n/16 + 4`` here against ``log₂ n`` for pairwise sums), and the order depends
+only on the row length: the same bits for every row of that length, any block or thread count. The loops
+that write a row are compiled without any fast-math flag. The flags are the NumPy kernels' (dominated rows:
+some ``2·e_j > α``, i.e. ``f_max > ½``; a target entry above ½; sums that are not finite), computed inside
+the loops instead of by ``max`` passes.
+
+Only float64 rows of at least :data:`MIN_N` entries take these kernels (:func:`usable`): below that a block
+is small enough for the caches and importing numba (about 0.2 s, once) is not repaid; float32 keeps the
+NumPy kernels, whose sums stay in float32 as the dtype's rule assumes. Set ``attnreg._fused.ENABLED = False``
+to use the NumPy kernels everywhere (the tests run both)."""
+from __future__ import annotations
+
+import importlib.util
+import math
+
+ENABLED = True
+MIN_N = 256  # row length from which a call takes these kernels (n ≥ 256: a 512-row block is 1 MiB)
+_kernels = None
+
+
+def available() -> bool:
+    """Whether numba is installed (without importing it)."""
+    return importlib.util.find_spec("numba") is not None
+
+
+def usable(S, Bb, dS=None) -> bool:
+    """Whether the rows of ``S`` (a NumPy block; ``dS`` its direction) take the fused kernels."""
+    return (ENABLED and S.dtype.char == "d" and Bb.dtype.char == "d" and S.shape[1] >= MIN_N
+            and S.flags.c_contiguous and (dS is None or (dS.dtype.char == "d" and dS.flags.c_contiguous))
+            and available())
+
+
+def kernels():
+    """The compiled kernels (numba imported and the kernels compiled, or loaded from numba's cache, on first use)."""
+    global _kernels
+    if _kernels is None:
+        from . import _fused_numba, _threads  # deferred: numba (and the SciPy it loads) only when a call needs it
+        _threads.refresh()  # importing numba loaded SciPy and its OpenBLAS: limit that one too from now on
+        _kernels = _fused_numba
+    return _kernels
+
+
+def _calm(ss, n, big):
+    """As :func:`attnreg._fastrows._calm`."""
+    calm = 0.4 * math.log(big)
+    return (ss < math.exp(2 * calm)) & (ss > n * math.exp(-2 * calm))
+
+
+def _rows(np, Bb):
+    return Bb if Bb.flags.c_contiguous else np.ascontiguousarray(Bb)
+
+
+def normalized(np, S, Bb, *, with_p):
+    """``(ℓ, flags)``; ``S`` holds ``e = exp(logits)`` (shifted where the caller shifted) on entry and ``P`` on
+    exit (``with_p``; else ``e``)."""
+    k = S.shape[0]
+    loss, flags = np.empty(k), np.empty(k, dtype=bool)
+    kernels().normalized(S, _rows(np, Bb), loss, flags, with_p)
+    return loss, flags
+
+
+def rescaled(np, S, Bb, *, big, with_p):
+    """``(ℓ, flags)``; ``S`` holds ``u`` on entry and ``P`` on exit (``with_p``)."""
+    k, n = S.shape
+    hh, pp, flags = np.empty(k), np.empty(k), np.empty(k, dtype=bool)
+    kernels().rescaled(S, _rows(np, Bb), hh, pp, flags, with_p)
+    flags |= ~_calm(hh, n, big)
+    if with_p:
+        flags |= ~_calm(pp, n, big)
+    return 0.5 * hh, flags
+
+
+def normalized_hvp(np, S, Bb, dS):
+    """``(flags, r)``; ``S`` holds ``e``, ``dS`` the direction; ``dP`` is left in ``dS`` (``S`` keeps ``e``)."""
+    k = S.shape[0]
+    r, flags = np.empty(k), np.empty(k, dtype=bool)
+    kernels().normalized_hvp(S, _rows(np, Bb), dS, r, flags)
+    return flags, r
+
+
+def rescaled_hvp(np, S, Bb, dS, *, big):
+    """``(flags, Σh²)``; ``S`` holds ``u``, ``dS`` the direction; ``dP`` is left in ``dS``."""
+    k, n = S.shape
+    hh, pp, flags = np.empty(k), np.empty(k), np.empty(k, dtype=bool)
+    kernels().rescaled_hvp(S, _rows(np, Bb), dS, hh, pp, flags)
+    flags |= ~_calm(hh, n, big) | ~_calm(pp, n, big)
+    return flags, hh
