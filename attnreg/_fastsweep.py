@@ -90,7 +90,7 @@ import sys
 
 from array_api_compat import array_namespace, device
 
-from . import _fastrows, _rows, _threads
+from . import _fastrows, _fused, _rows, _threads
 from ._scale import halved, lin
 from ._sweep import Groups, Scaled, Sweep, _generic, combine, right, take_rows
 from ._validate import check_finite
@@ -219,13 +219,14 @@ def run(A1, A2, B, X, *, version, xp, block, want_p, V, threads, checked):
     hvp, with_p = V is not None, want_p or V is not None
     normalized = version == "normalized"
     big, normal = float(info.max), float(info.smallest_normal)
+    fused = type(o) is _fastrows.NumpyOps and _fused.wanted(A1.dtype, B.dtype, n)  # attnreg._fused
 
     def lane(i):
         k0 = min(block, n)
         half = -(-k0 // PIECES)
         SD = o.empty(((2 if hvp else 1) * k0, n), A1)  # S_b, and dS_b below it (one product for both)
-        C = o.empty((half, n), A1)
-        T = o.empty((half, n), A1) if hvp and not normalized else None
+        C = None if fused else o.empty((half, n), A1)  # the fused kernels need no scratch
+        T = o.empty((half, n), A1) if hvp and not normalized and not fused else None
         tmp = o.empty(((2 if hvp else 1) * k0, d), A1)  # A1_b X (and A1_b V below it), then P_b A2
         out = {}
         with o.quiet():
@@ -368,7 +369,7 @@ def _kernel(o, S, Bb, C, dS, T, *, hvp, normalized, safe, lo, hi, big, want_p):
     ``(witness, flags)``, the witness being the rows' losses (loss+grad) or ``Σ h²`` / ``⟨f, c⟩`` (HVP), finite only
     where the rows of B are; ``P`` (or ``dP``) is left in ``S`` (or ``dS``)."""
     m = S.shape[0]
-    C = C[:m]
+    C = None if C is None else C[:m]
     if not hvp:
         kernel = _fastrows.normalized if normalized else _fastrows.rescaled
         extra = {} if normalized else {"big": big}
@@ -377,7 +378,8 @@ def _kernel(o, S, Bb, C, dS, T, *, hvp, normalized, safe, lo, hi, big, want_p):
     if normalized:
         _, flags, w = _fastrows.normalized_hvp(o, S, Bb, C, dS, safe=safe, lo=lo, hi=hi)
     else:
-        _, flags, w = _fastrows.rescaled_hvp(o, S, Bb, C, dS, T[:m], safe=safe, lo=lo, hi=hi, big=big)
+        T = None if T is None else T[:m]
+        _, flags, w = _fastrows.rescaled_hvp(o, S, Bb, C, dS, T, safe=safe, lo=lo, hi=hi, big=big)
     return w, flags
 
 

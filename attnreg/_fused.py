@@ -36,11 +36,15 @@ def available() -> bool:
     return importlib.util.find_spec("numba") is not None
 
 
+def wanted(S_dtype, B_dtype, n) -> bool:
+    """Whether rows of ``n`` entries of these NumPy dtypes take the fused kernels."""
+    return ENABLED and S_dtype.char == "d" and B_dtype.char == "d" and n >= MIN_N and available()
+
+
 def usable(S, Bb, dS=None) -> bool:
     """Whether the rows of ``S`` (a NumPy block; ``dS`` its direction) take the fused kernels."""
-    return (ENABLED and S.dtype.char == "d" and Bb.dtype.char == "d" and S.shape[1] >= MIN_N
-            and S.flags.c_contiguous and (dS is None or (dS.dtype.char == "d" and dS.flags.c_contiguous))
-            and available())
+    return (wanted(S.dtype, Bb.dtype, S.shape[1]) and S.flags.c_contiguous
+            and (dS is None or (dS.dtype.char == "d" and dS.flags.c_contiguous)))
 
 
 def kernels():
