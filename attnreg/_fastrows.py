@@ -24,8 +24,11 @@ window is flagged instead.
 **Pass counts, and what they leave of the HVP ÷ loss+grad ratio.** Besides the ``exp``, loss+grad makes 8
 passes over a block (normalized) and 10 (rescaled); the HVP 13 and 18 (row reductions included). A NumPy
 binary ufunc is one pass, so an update by a per-row scalar times a vector (``dα b``) costs two, and the HVP's
-extra terms (``ds − μ``, ``⟨f, z⟩``, ``dα``, ``κ``, ``du∘g``) do not fold into fewer; fusing them needs a
-kernel compiler (numexpr, numba: not dependencies). Measured on this project's 2-core VM (n = 2048, d = 128,
+extra terms (``ds − μ``, ``⟨f, z⟩``, ``dα``, ``κ``, ``du∘g``) do not fold into fewer. Where numba is installed
+(``attnreg[fast]``), float64 rows of at least :data:`attnreg._fused.MIN_N` entries take the fused kernels of
+:mod:`attnreg._fused` instead: the same operations on each entry, each row's loops run while it is in cache
+(measured on the Intel VM, n = 2048, d = 128, one thread: loss+grad 1.49–1.57× the floor with these kernels,
+1.10–1.14× fused; docs/performance.md). The figures below are for these NumPy kernels. Measured on this project's 2-core VM (n = 2048, d = 128,
 float64, one thread, shortest of interleaved runs): one k × n by n × d product per block costs M ≈ 27.5 ms per
 call, the ``exp`` E ≈ 21.4 ms, so the products and ``exp`` alone give ``(3M + E)/(2M + E) ≈ 1.36`` (also at
 n = 4096: M ≈ 118, E ≈ 89 ms); the kernels' own work (logits given) is e ≈ 15.9 ms for the rescaled

@@ -64,7 +64,9 @@ is the kernels' buffers per lane, flat in n for a fixed block size in bytes.
 elementwise work runs on each half of the block in turn, so the scratch (``C``; ``T`` for the rescaled HVP)
 holds half a block: a lane keeps 1.5 blocks for loss+grad (2.5 and 3 for the normalized and rescaled HVP)
 instead of 2 (3 and 4). Each row's arithmetic is unchanged (the same bits); one more kernel call per block,
-within 1% in time (n = 2048 and 4096, d = 128, 1 and 2 threads, interleaved in one process).
+within 1% in time (n = 2048 and 4096, d = 128, 1 and 2 threads, interleaved in one process). The fused kernels
+(:mod:`attnreg._fused`, float64 rows of at least ``MIN_N`` entries with numba installed) need no scratch: a
+lane then keeps its block (two for the HVP) and the k × d product.
 
 **Rows the fast kernels cannot vouch for** (flagged, see :mod:`attnreg._fastrows`) are recomputed by the
 stable kernels of :mod:`attnreg._rows`: at once for NumPy (only those rows; rescaled ones are accumulated
