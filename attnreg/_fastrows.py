@@ -21,19 +21,19 @@ maximum only on rows outside the safe window of :func:`attnreg._rows.window` (no
 caller could not prove from an O(nd) bound that every row is inside it (``safe``); a rescaled row outside the
 window is flagged instead.
 
-**Pass counts, and what they leave of the HVP ÷ loss+grad ratio.** Besides the ``exp``, loss+grad makes 8
-passes over a block (normalized) and 10 (rescaled); the HVP 13 and 18 (row reductions included). A NumPy
-binary ufunc is one pass, so an update by a per-row scalar times a vector (``dα b``) costs two, and the HVP's
-extra terms (``ds − μ``, ``⟨f, z⟩``, ``dα``, ``κ``, ``du∘g``) do not fold into fewer. Where numba is installed
-(``attnreg[fast]``), float64 rows of at least :data:`attnreg._fused.MIN_N` entries take the fused kernels of
-:mod:`attnreg._fused` instead: the same operations on each entry, each row's loops run while it is in cache
-(measured on the Intel VM, n = 2048, d = 128, one thread: loss+grad 1.49–1.57× the floor with these kernels,
-1.10–1.14× fused; docs/performance.md). The figures below are for these NumPy kernels. Measured on this project's 2-core VM (n = 2048, d = 128,
-float64, one thread, shortest of interleaved runs): one k × n by n × d product per block costs M ≈ 27.5 ms per
-call, the ``exp`` E ≈ 21.4 ms, so the products and ``exp`` alone give ``(3M + E)/(2M + E) ≈ 1.36`` (also at
-n = 4096: M ≈ 118, E ≈ 89 ms); the kernels' own work (logits given) is e ≈ 15.9 ms for the rescaled
-loss+grad and 26.8 ms for its HVP. ``hvp / loss_and_grad ≤ 1.35`` needs ``e_hvp ≤ 1.35 e − 0.3 M + 0.35 E``,
-i.e. the HVP's extra kernel work under ≈ 5 ms where it is ≈ 11 ms; measured whole calls give 1.40–1.50.
+**Pass counts, and what they leave of the HVP ÷ loss+grad ratio.** Besides the ``exp``, loss+grad makes 8 passes
+over a block (normalized) and 10 (rescaled); the HVP 13 and 18 (row reductions included). A NumPy binary ufunc is
+one pass, so an update by a per-row scalar times a vector (``dα b``) costs two, and the HVP's extra terms (``ds −
+μ``, ``⟨f, z⟩``, ``dα``, ``κ``, ``du∘g``) do not fold into fewer. Where numba is installed (``attnreg[fast]``),
+float64 rows of at least :data:`attnreg._fused.MIN_N` entries take the fused kernels of :mod:`attnreg._fused`
+instead: the same operations on each entry, each row's loops run while it is in cache (measured on the Intel VM, n =
+2048, d = 128, one thread: loss+grad 1.49–1.57× the floor with these kernels, 1.10–1.14× fused; README,
+"Performance"). The figures below are for these NumPy kernels, measured on this project's 2-core AMD EPYC VM (n =
+2048, d = 128, float64, one thread, shortest of interleaved runs): one k × n by n × d product per block costs M ≈
+27.5 ms per call, the ``exp`` E ≈ 21.4 ms, so the products and ``exp`` alone give ``(3M + E)/(2M + E) ≈ 1.36`` (also
+at n = 4096: M ≈ 118, E ≈ 89 ms); the kernels' own work (logits given) is e ≈ 15.9 ms for the rescaled loss+grad and
+26.8 ms for its HVP. ``hvp / loss_and_grad ≤ 1.35`` needs ``e_hvp ≤ 1.35 e − 0.3 M + 0.35 E``, i.e. the HVP's extra
+kernel work under ≈ 5 ms where it is ≈ 11 ms; measured whole calls give 1.40–1.50.
 """
 from __future__ import annotations
 

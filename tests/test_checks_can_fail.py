@@ -123,3 +123,20 @@ def test_edge_checks_pass_on_the_current_code(name):
     if name.endswith(".torch"):
         pytest.importorskip("torch")
     assert _status(name) is registry.Status.PASS
+
+
+def test_fused_check_catches_a_fused_kernel_off_by_1e_9(monkeypatch):
+    """The fused kernels' check reaches the fused kernels: a gradient row scaled by 1 + 1e-9 there fails it."""
+    pytest.importorskip("numba")
+    from attnreg import _fused
+
+    real = _fused.normalized
+
+    def off(np, S, Bb, *, with_p):
+        loss, flags = real(np, S, Bb, with_p=with_p)
+        S *= 1 + 1e-9
+        return loss, flags
+
+    monkeypatch.setattr(_fused, "normalized", off)
+    assert _status("prod.matrix.normalized.fused_vs_reference") is registry.Status.FAIL
+    assert _status("prod.matrix.normalized.vs_reference") is registry.Status.PASS  # n ≤ 8: the NumPy kernels

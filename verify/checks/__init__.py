@@ -6,6 +6,7 @@ from . import icl  # noqa: F401
 from . import conformance  # noqa: F401
 from . import derivatives  # noqa: F401
 from . import edges  # noqa: F401
+from . import fused  # noqa: F401
 from . import identities  # noqa: F401
 from . import lemmas  # noqa: F401
 from . import production_vs_reference  # noqa: F401
