@@ -1,26 +1,27 @@
-r"""Fused row kernels (numba, optional): the rows of :mod:`attnreg._fastrows` in one sweep of each row.
+r"""Fused row kernels (numba, optional): the rows of :mod:`attnreg._fastrows`, each in one sweep of loops.
 
 The NumPy kernels make one pass over the whole block per operation (eight besides the ``exp`` for the
-normalized loss+gradient, ten rescaled, 13 and 18 for the HVPs): each pass streams a block larger than the
-caches. Here each row is read and written while it sits in the first-level cache, in three or four loops
-that perform **the same operations in the same order on every entry** as the NumPy kernels (``f = e·(1/α)``,
-``c = f − b``, ``p = f∘(c − ⟨f, c⟩)``, …, :mod:`attnreg._fastrows` derives each form and its rounding). The
+normalized loss+gradient, ten rescaled, 13 and 18 for the HVPs), and each pass streams a block larger than the
+caches. Here each row is read and written while it sits in the first-level cache, in three to five loops that
+perform **the same operations in the same order on every entry** as the NumPy kernels (``f = e·(1/α)``,
+``c = f − b``, ``p = f∘(c − ⟨f, c⟩)``, …; :mod:`attnreg._fastrows` derives each form and its rounding). The
 ``exp`` stays NumPy's (its SIMD ``exp``; numba's would be the scalar libm one without Intel's SVML).
 
-What differs is the order of the row sums (``α = Σ e``, ``⟨f, c⟩``, ``Σ c²``, …): the loops that add them up
-are compiled with reassociation allowed (LLVM's ``reassoc``, no other fast-math flag: nan and inf propagate
-as in NumPy) so that they vectorise, which adds them in a fixed number of interleaved partial sums instead of
-NumPy's pairwise order. Both orders are backward stable with a bound of ``γ_m`` on each term, ``m`` the
-depth of the summation (about ``n/16 + 4`` here against ``log₂ n`` for pairwise sums), and the order depends
-only on the row length: the same bits for every row of that length, any block or thread count. The loops
-that write a row are compiled without any fast-math flag. The flags are the NumPy kernels' (dominated rows:
+What differs is the order of the row sums (``α = Σ e``, ``⟨f, c⟩``, ``Σ c²``, …): the loops that only add up
+are compiled with reassociation allowed (LLVM's ``reassoc``, no other fast-math flag, so nan and inf propagate
+as in NumPy), so that they vectorise into interleaved partial sums instead of NumPy's pairwise order. Either
+order is backward stable: the computed sum is the exact sum of the terms each perturbed by at most ``γ_n``
+relative (``γ_{⌈log₂ n⌉+1}`` for pairwise sums), and the fused order depends only on the row length and the
+compiled code: the same bits for every row of that length, any block or thread count, run to run. The loops
+that write entries are compiled without any fast-math flag. The flags are the NumPy kernels' (dominated rows:
 some ``2·e_j > α``, i.e. ``f_max > ½``; a target entry above ½; sums that are not finite), computed inside
 the loops instead of by ``max`` passes.
 
 Only float64 rows of at least :data:`MIN_N` entries take these kernels (:func:`usable`): below that a block
-is small enough for the caches and importing numba (about 0.2 s, once) is not repaid; float32 keeps the
-NumPy kernels, whose sums stay in float32 as the dtype's rule assumes. Set ``attnreg._fused.ENABLED = False``
-to use the NumPy kernels everywhere (the tests run both)."""
+is small enough for the caches and importing numba (about 0.2 s, with SciPy, once per process) is not repaid;
+float32 keeps the NumPy kernels, whose sums stay in float32 as the dtype's error model assumes. Set
+``attnreg._fused.ENABLED = False`` to use the NumPy kernels everywhere (tests/test_fused.py runs the fast path's
+accuracy tests on both; ``attnreg verify`` checks both against the 50-digit reference)."""
 from __future__ import annotations
 
 import importlib.util
