@@ -271,7 +271,8 @@ def _softmax_(o, S, *, safe, lo, hi):
 
 
 def _fusable(o, S, Bb, dS=None):
-    """Whether these NumPy rows take the fused kernels of :mod:`attnreg._fused` (numba, float64, long rows)."""
+    """Whether these NumPy rows take the fused kernels of :mod:`attnreg._fused` (numba, float64, long rows). A
+    kernel given no scratch (``C`` None: the sweep chose the fused kernels) takes them whatever this says now."""
     return type(o) is NumpyOps and _fused.usable(S, Bb, dS)
 
 
@@ -293,7 +294,7 @@ def _window(o, S, *, safe, lo, hi, shift):
 def normalized(o, S, Bb, C, *, safe, lo, hi, with_p=True):
     """Rows ``ℓ`` (k,), ``P`` (in ``S``, over ``F``; ``S`` is ``F`` when ``with_p`` is false, ``exp`` of the
     logits in the fused kernels) and the flags; ``S`` holds the logits on entry, ``C`` is scratch."""
-    if _fusable(o, S, Bb):
+    if C is None or _fusable(o, S, Bb):
         _window(o, S, safe=safe, lo=lo, hi=hi, shift=True)
         return _fused.normalized(o.np, S, Bb, with_p=with_p)
     flags = _softmax_(o, S, safe=safe, lo=lo, hi=hi)
@@ -324,7 +325,7 @@ def normalized_hvp(o, S, Bb, C, dS, *, safe, lo, hi):
     four more). On the rows the kernel vouches for (``f_max ≤ ½``) every term is of the size of the textbook
     form's terms, so the rounding is of the same order (tests/test_fast_kernels.py holds it to the stable
     kernel's error against the 40-digit reference)."""
-    if _fusable(o, S, Bb, dS):
+    if C is None or _fusable(o, S, Bb, dS):
         _window(o, S, safe=safe, lo=lo, hi=hi, shift=True)
         flags, r = _fused.normalized_hvp(o.np, S, Bb, dS)
         return dS, flags, r
@@ -360,7 +361,7 @@ def _rescaled_u(o, S, Bb, *, safe, lo, hi):
 def rescaled(o, S, Bb, C, *, safe, lo, hi, big, with_p=True):
     """Rows ``ℓ`` at log-scale 0, ``P`` (in ``S``, log-scale 0, over ``u``; ``S`` is ``u`` when ``with_p`` is
     false) and the flags; ``C`` is scratch."""
-    if _fusable(o, S, Bb):
+    if C is None or _fusable(o, S, Bb):
         window = _window(o, S, safe=safe, lo=lo, hi=hi, shift=False)
         loss, flags = _fused.rescaled(o.np, S, Bb, big=big, with_p=with_p)
         return loss, flags if window is None else flags | window
@@ -399,7 +400,7 @@ def rescaled_hvp(o, S, Bb, C, dS, T, *, safe, lo, hi, big):
     rounding is monotone), so rows with ``max T ≥ α/2`` are flagged (a row whose largest ``b_i`` is ½ may
     be flagged too: only time). Only rows with ``⟨T, T⟩ ≥ (α/2)²`` are looked at (``max T² ≤ ⟨T, T⟩``, and a
     sum of non-negative terms rounds to at least its largest term, :meth:`NumpyOps.above_half`)."""
-    if _fusable(o, S, Bb, dS):
+    if C is None or _fusable(o, S, Bb, dS):
         window = _window(o, S, safe=safe, lo=lo, hi=hi, shift=False)
         flags, hh = _fused.rescaled_hvp(o.np, S, Bb, dS, big=big)
         return dS, flags if window is None else flags | window, hh

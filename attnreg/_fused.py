@@ -15,7 +15,8 @@ relative (``γ_{⌈log₂ n⌉+1}`` for pairwise sums), and the fused order depe
 compiled code: the same bits for every row of that length, any block or thread count, run to run. The loops
 that write entries are compiled without any fast-math flag. The flags are the NumPy kernels' (dominated rows:
 some ``2·e_j > α``, i.e. ``f_max > ½``; a target entry above ½; sums that are not finite), computed inside
-the loops instead of by ``max`` passes.
+the loops instead of by ``max`` passes; where ``2·e_max`` and ``α`` tie to within the sums' rounding the two
+kernels may flag differently, and either route is accurate there (tests/test_fused_attack.py).
 
 Only float64 rows of at least :data:`MIN_N` entries take these kernels (:func:`usable`): below that a block
 is small enough for the caches and importing numba (about 0.2 s, with SciPy, once per process) is not repaid;
@@ -26,20 +27,32 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
+import threading
 
 ENABLED = True
 MIN_N = 256  # row length from which a call takes these kernels (n ≥ 256: a 512-row block is 1 MiB)
+CACHE = True  # numba's on-disk cache of the compiled kernels (off only where no cache location can be written)
 _kernels = None
+_failed: str | None = None  # why the kernels could not be loaded (then the NumPy kernels serve every call)
+_LOCK = threading.Lock()
 
 
 def available() -> bool:
-    """Whether numba is installed (without importing it)."""
-    return importlib.util.find_spec("numba") is not None
+    """Whether the fused kernels can serve a call: numba installed and, once a call has needed them, importable
+    and compiled (a numba that fails to import, e.g. one built for another NumPy, leaves the NumPy kernels)."""
+    if _failed is not None:
+        return False
+    if _kernels is not None:
+        return True
+    return importlib.util.find_spec("numba") is not None and kernels() is not None
 
 
 def wanted(S_dtype, B_dtype, n) -> bool:
-    """Whether rows of ``n`` entries of these NumPy dtypes take the fused kernels."""
-    return ENABLED and S_dtype.char == "d" and B_dtype.char == "d" and n >= MIN_N and available()
+    """Whether rows of ``n`` entries of these NumPy dtypes take the fused kernels (float64 in native byte order:
+    numba compiles no other)."""
+    return (ENABLED and n >= MIN_N and S_dtype.char == "d" and B_dtype.char == "d" and S_dtype.isnative
+            and B_dtype.isnative and available())
 
 
 def usable(S, Bb, dS=None) -> bool:
@@ -49,13 +62,32 @@ def usable(S, Bb, dS=None) -> bool:
 
 
 def kernels():
-    """The compiled kernels (numba imported and the kernels compiled, or loaded from numba's cache, on first use)."""
-    global _kernels
-    if _kernels is None:
-        from . import _fused_numba, _threads  # deferred: numba (and the SciPy it loads) only when a call needs it
-        _threads.refresh()  # importing numba loaded SciPy and its OpenBLAS: limit that one too from now on
-        _kernels = _fused_numba
+    """The kernels' module (numba imported and the kernels compiled, or loaded from numba's cache, on first use),
+    or None when they cannot be loaded (:data:`_failed` says why)."""
+    global _kernels, _failed
+    with _LOCK:
+        if _kernels is None and _failed is None:
+            try:
+                _kernels = _load()
+            except Exception as err:  # numba not importable: the NumPy kernels serve every call
+                _failed = f"{type(err).__name__}: {err}"
     return _kernels
+
+
+def _load():
+    global CACHE
+    from . import _threads
+    try:
+        from . import _fused_numba  # deferred: numba (and the SciPy it loads) only when a call needs it
+    except RuntimeError as err:  # no writable cache location ("cannot cache function ...: no locator available")
+        if "cannot cache" not in str(err):
+            raise
+        sys.modules.pop(f"{__package__}._fused_numba", None)
+        CACHE = False
+        from . import _fused_numba  # deferred: as above, compiled in this process only
+    finally:
+        _threads.refresh()  # importing numba loaded SciPy and its OpenBLAS: limit that one too from now on
+    return _fused_numba
 
 
 def _calm(ss, n, big):

@@ -9,8 +9,14 @@ import math
 
 import numba
 
-_SUM = numba.njit(nogil=True, cache=True, fastmath={"reassoc"})
-_EXACT = numba.njit(nogil=True, cache=True)
+from . import _fused
+
+# error_model="numpy": 1/0 is inf (and 0/0 nan), as in the NumPy kernels, where numba's default raises
+# ZeroDivisionError (a rescaled row whose logits all underflow has α = 0; it is flagged, its values unused).
+# cache: numba keeps the compiled code beside this file or in the user's cache directory; where neither can be
+# written, attnreg._fused.kernels() imports this module again with CACHE off (compiled in each process).
+_SUM = numba.njit(nogil=True, cache=_fused.CACHE, error_model="numpy", fastmath={"reassoc"})
+_EXACT = numba.njit(nogil=True, cache=_fused.CACHE, error_model="numpy")
 
 
 @_SUM

@@ -211,3 +211,15 @@ def test_the_fused_path_is_what_a_long_row_call_takes_by_default(monkeypatch):
         monkeypatch.undo()
         assert abs(L - L0) <= 4 * n * U * abs(L0)
         assert np.allclose(G, G0, rtol=0, atol=4 * n * U * np.abs(G0).max())
+
+
+def test_a_kernel_given_no_scratch_takes_the_fused_kernels(monkeypatch):
+    """The sweep allocates no scratch when it chooses the fused kernels; a kernel called so takes them even if
+    ``ENABLED`` changed since (another thread): it must not reach the NumPy kernels without their buffer."""
+    S, B, dS = hard_rows(300, seed=7)
+    lo, hi = _fastrows.limits(BIG, float(np.finfo(np.float64).smallest_normal), 300, "normalized")
+    want = _run("normalized", False, True, S, B, dS, fused=True)
+    monkeypatch.setattr(_fused, "ENABLED", False)
+    S2 = S.copy()
+    w, flags = _fastrows.normalized(_fastrows.NumpyOps(np), S2, B, None, safe=True, lo=lo, hi=hi)
+    assert np.array_equal(flags, want[1]) and np.array_equal(S2[~flags], want[2][~flags])
