@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import importlib.util
 import math
-import sys
 import threading
+
+from . import _threads
 
 ENABLED = True
 MIN_N = 256  # row length from which a call takes these kernels (n ≥ 256: a 512-row block is 1 MiB)
-CACHE = True  # numba's on-disk cache of the compiled kernels (off only where no cache location can be written)
 _kernels = None
 _failed: str | None = None  # why the kernels could not be loaded (then the NumPy kernels serve every call)
 _LOCK = threading.Lock()
@@ -75,19 +75,19 @@ def kernels():
 
 
 def _load():
-    global CACHE
-    from . import _threads
+    """Import the kernels and compile them (or load them from numba's cache) on a one-entry row, here rather than
+    in a call's lanes: compiling loads SciPy's OpenBLAS, which :mod:`attnreg._threads` must see before it limits."""
+    import numpy as np  # deferred: attnreg's core imports no NumPy (array API); a NumPy call needs this
     try:
-        from . import _fused_numba  # deferred: numba (and the SciPy it loads) only when a call needs it
-    except RuntimeError as err:  # no writable cache location ("cannot cache function ...: no locator available")
-        if "cannot cache" not in str(err):
-            raise
-        sys.modules.pop(f"{__package__}._fused_numba", None)
-        CACHE = False
-        from . import _fused_numba  # deferred: as above, compiled in this process only
+        from . import _fused_numba as k  # deferred: numba (and the SciPy it loads) only when a call needs it
+        one, flags = np.ones((1, 1)), np.zeros(1, dtype=bool)
+        k.normalized(one.copy(), one, np.empty(1), flags, True)
+        k.rescaled(one.copy(), one, np.empty(1), np.empty(1), flags, True)
+        k.normalized_hvp(one.copy(), one, one.copy(), np.empty(1), flags)
+        k.rescaled_hvp(one.copy(), one, one.copy(), np.empty(1), np.empty(1), flags)
     finally:
-        _threads.refresh()  # importing numba loaded SciPy and its OpenBLAS: limit that one too from now on
-    return _fused_numba
+        _threads.refresh()  # numba loaded SciPy and its OpenBLAS: limit that one too from now on
+    return k
 
 
 def _calm(ss, n, big):

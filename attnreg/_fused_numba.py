@@ -9,14 +9,24 @@ import math
 
 import numba
 
-from . import _fused
 
-# error_model="numpy": 1/0 is inf (and 0/0 nan), as in the NumPy kernels, where numba's default raises
-# ZeroDivisionError (a rescaled row whose logits all underflow has α = 0; it is flagged, its values unused).
-# cache: numba keeps the compiled code beside this file or in the user's cache directory; where neither can be
-# written, attnreg._fused.kernels() imports this module again with CACHE off (compiled in each process).
-_SUM = numba.njit(nogil=True, cache=_fused.CACHE, error_model="numpy", fastmath={"reassoc"})
-_EXACT = numba.njit(nogil=True, cache=_fused.CACHE, error_model="numpy")
+def _jit(**options):
+    """``numba.njit`` with ``error_model="numpy"`` (1/0 is inf and 0/0 nan, as in the NumPy kernels, where numba's
+    default raises ZeroDivisionError: a rescaled row whose logits all underflow has α = 0; it is flagged, its values
+    unused), cached on disk where numba can write (beside this file or in the user's cache directory) and compiled
+    in each process where it cannot (numba then refuses ``cache=True`` outright: "no locator available")."""
+    def wrap(fn):
+        try:
+            return numba.njit(nogil=True, cache=True, error_model="numpy", **options)(fn)
+        except RuntimeError as err:
+            if "cannot cache" not in str(err):
+                raise
+            return numba.njit(nogil=True, error_model="numpy", **options)(fn)
+    return wrap
+
+
+_SUM = _jit(fastmath={"reassoc"})
+_EXACT = _jit()
 
 
 @_SUM
