@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import importlib.util
 import math
+import sys
 import threading
 
 from . import _threads
@@ -77,7 +78,7 @@ def kernels():
 def _load():
     """Import the kernels and compile them (or load them from numba's cache) on a one-entry row, here rather than
     in a call's lanes: compiling loads SciPy's OpenBLAS, which :mod:`attnreg._threads` must see before it limits."""
-    import numpy as np  # deferred: attnreg's core imports no NumPy (array API); a NumPy call needs this
+    np = sys.modules["numpy"]  # loaded: the call that needs the kernels has NumPy arrays (the core imports no NumPy)
     try:
         from . import _fused_numba as k  # deferred: numba (and the SciPy it loads) only when a call needs it
         one, flags = np.ones((1, 1)), np.zeros(1, dtype=bool)
