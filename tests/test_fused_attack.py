@@ -632,8 +632,8 @@ def test_python_threads_and_fork_keep_the_bits():
     for t in ths:
         t.join()
     assert got == [want] * 3
-    if not hasattr(os, "fork"):
-        return
+    if not hasattr(os, "fork") or "jax" in sys.modules:  # a fork beside JAX's threads can deadlock (JAX warns):
+        return  # in a pytest worker that ran JAX only the threads are checked
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child
         ok = _digest(_everything(A1, A2, B, X, V, threads=2, block_rows=64)) == want
