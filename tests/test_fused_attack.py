@@ -99,6 +99,8 @@ pytest.importorskip("numba")
 import attnreg  # noqa: E402
 from attnreg import _fastrows, _fused  # noqa: E402
 
+from test_fused import _run  # noqa: E402
+
 U = np.finfo(np.float64).eps / 2
 BIG = float(np.finfo(np.float64).max)
 TINY = float(np.finfo(np.float64).smallest_normal)
@@ -184,28 +186,16 @@ def rel_err(got, exact):
 # helpers
 
 def _kernel(version, hvp, safe, S, B, dS=None, *, fused):
-    """One NumPy-kernel or fused-kernel run of attnreg._fastrows on rows ``S`` (logits): ``(witness, flags, P)``."""
-    n = S.shape[1]
-    o = _fastrows.NumpyOps(np)
-    lo, hi = _fastrows.limits(BIG, TINY, n, version)
+    """One NumPy-kernel or fused-kernel run of attnreg._fastrows on rows ``S`` (logits): ``(witness, flags, P)``
+    (tests/test_fused.py's ``_run``, with every row length reaching the fused kernels)."""
     S, B = np.array(S, dtype=float), np.array(B, dtype=float)
     dS = np.zeros_like(S) if dS is None else np.array(dS, dtype=float)
-    C, T = np.empty_like(S), np.empty_like(S)
-    old = _fused.ENABLED, _fused.MIN_N
-    _fused.ENABLED, _fused.MIN_N = fused, 1
+    old = _fused.MIN_N
+    _fused.MIN_N = 1
     try:
-        with o.quiet():
-            if hvp and version == "normalized":
-                P, flags, w = _fastrows.normalized_hvp(o, S, B, C, dS, safe=safe, lo=lo, hi=hi)
-            elif hvp:
-                P, flags, w = _fastrows.rescaled_hvp(o, S, B, C, dS, T, safe=safe, lo=lo, hi=hi, big=BIG)
-            elif version == "normalized":
-                (w, flags), P = _fastrows.normalized(o, S, B, C, safe=safe, lo=lo, hi=hi), S
-            else:
-                (w, flags), P = _fastrows.rescaled(o, S, B, C, safe=safe, lo=lo, hi=hi, big=BIG), S
+        return _run(version, hvp, safe, S, B, dS, fused=fused)
     finally:
-        _fused.ENABLED, _fused.MIN_N = old
-    return np.array(w), np.array(flags), np.array(P)
+        _fused.MIN_N = old
 
 
 def _exponentiated(version, safe, s):
