@@ -91,3 +91,27 @@ def test_certificate_key_must_be_a_string(tmp_path):
     path.write_text(text.replace('certificate = "x"', "certificate = 3"))
     with pytest.raises(claims.ClaimError, match="'certificate'"):
         claims.load([path])
+
+
+def test_the_certificate_runs_on_the_pool_given_with_the_same_verdict(tmp_path):
+    """``attnreg claims check --workers N`` hands its pool to the claim's certificate: the boxes go to the
+    executor (counted here), and the verdict is the one this process alone reaches."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from attnreg.verify.executor import Pool
+
+    claim = _claim(tmp_path)
+    alone = _after(claim)
+
+    class Counting(ThreadPoolExecutor):
+        submitted = 0
+
+        def submit(self, fn, *args, **kwargs):
+            Counting.submitted += 1
+            return super().submit(fn, *args, **kwargs)
+
+    with Counting(2) as ex:
+        shared = certified.apply(claim, Outcome(claim, "survived", "survived: (search stub)"), Outcome,
+                                 Pool(ex, 3, "threads", caller_works=True))
+    assert Counting.submitted > 0
+    assert (shared.status, shared.evidence) == (alone.status, alone.evidence) and alone.status == "certified"

@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
     c.add_argument("--json", metavar="OUT", help="write the results as JSON to OUT")
     c.add_argument("--report", metavar="OUT.md", help="write the tightness report (Markdown, plus OUT.slack.png)")
     c.add_argument("--out", metavar="DIR", default=".", help="folder for counterexample files (default .)")
-    add_pool_options(c, "search's grid points")
+    add_pool_options(c, "search's grid points and the boxes of certificates that claims name")
     acts.add_parser("list", help="list the built-in claims", description="List the built-in claims.")
     r = acts.add_parser("replay", help="re-check a counterexample file",
                         description="Re-check a saved counterexample at >= 50 digits.")
@@ -119,7 +119,7 @@ def _check(args) -> int:
             outcomes.append(claims.check_claim(claim, budget=args.budget, seed=args.seed, out_dir=args.out,
                                                progress=lambda f, t=task: progress.update(t, completed=f,
                                                                                           refresh=True),
-                                               map_fn=map_fn))
+                                               map_fn=map_fn, pool=pool))
             progress.remove_task(task)
         lost = pool.lost
     if lost:

@@ -39,10 +39,11 @@ class NotApplicable(ValueError):
     """The certificate does not speak about this claim; one sentence."""
 
 
-def apply(claim, outcome, outcome_type):
-    """The outcome with the certificate taken into account (see the module docstring)."""
+def apply(claim, outcome, outcome_type, pool=None):
+    """The outcome with the certificate taken into account (see the module docstring); ``pool`` runs the
+    certificate's boxes (None: this process)."""
     try:
-        verdict = certify(claim)
+        verdict = certify(claim, pool)
     except NotApplicable as exc:
         return outcome_type(claim, "error", f"error: certificate {claim.certificate}: {exc}")
     if outcome.status in ("survived",) and verdict[0]:
@@ -53,8 +54,9 @@ def apply(claim, outcome, outcome_type):
     return outcome
 
 
-def certify(claim):
-    """``(certified?, evidence)``; raise :class:`NotApplicable` for a spec about something else."""
+def certify(claim, pool=None):
+    """``(certified?, evidence)``; raise :class:`NotApplicable` for a spec about something else. The
+    certificate does not depend on ``pool`` (:func:`attnreg.verify.certify.bnb.run`)."""
     # python-flint (imported by the certify modules) is loaded only for a claim with a certificate
     from attnreg.verify.certify import bnb, certificate, checker  # deferred: python-flint
     from attnreg.verify.certify.spec import SpecError, load  # deferred: python-flint
@@ -66,7 +68,7 @@ def certify(claim):
         raise NotApplicable(str(exc)) from None
     _same_object(claim, spec)
     R, env_text = _R_star(claim, spec)
-    cert = certificate.build(bnb.run(spec))
+    cert = certificate.build(bnb.run(spec, pool))
     try:
         checker.check(cert)
     except checker.Rejected as exc:

@@ -59,15 +59,16 @@ def slack(kind, K, obs):
 
 
 def check_claim(claim, *, budget: float, seed: int = 0, out_dir=".", progress=None, available=None,
-                map_fn=map) -> Outcome:
+                map_fn=map, pool=None) -> Outcome:
     """Decide, search, confirm; exceptions from a claim become an ``error`` outcome. ``map_fn`` runs the
-    search's rounds of work items (e.g. an executor's ``map``; the result does not depend on it)."""
+    search's rounds of work items (e.g. an executor's ``map``; the result does not depend on it), ``pool``
+    (a :class:`attnreg.verify.executor.Pool` or None) the boxes of the claim's certificate, if it names one."""
     try:
         outcome = _check(claim, budget, seed, Path(out_dir), progress, available, map_fn)
         if claim.certificate:
             from .certified import apply  # deferred: arb certificates load only for claims that name one
 
-            outcome = apply(claim, outcome, Outcome)
+            outcome = apply(claim, outcome, Outcome, pool)
         return outcome
     except (DomainError, ExprError, ValueError, ArithmeticError) as exc:
         return Outcome(claim, "error", f"error: {exc}")
