@@ -107,3 +107,50 @@ def test_audit_exits_1_naming_the_point_when_a_call_timed_out(capsys, tmp_path, 
     line = [x for x in err.splitlines() if x.strip()]
     assert len(line) == 1 and line[0].startswith("audit incomplete: the call at n = 4, max|S| = 4")
     assert "Incomplete:" in (tmp_path / "a" / "report.md").read_text()
+
+
+def test_audit_plots_are_written_atomically(tmp_path):
+    """A PNG is rendered in memory and renamed into place: a failure while rendering leaves the previous file
+    whole (it used to be ``savefig`` straight into the path, so a half-written PNG could be left behind)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from attnreg.verify.conformance.audit_report import _save
+
+    path = tmp_path / "softmax.png"
+    fig, ax = plt.subplots()
+    ax.plot([0, 1])
+    _save(fig, path)
+    good = path.read_bytes()
+    assert good.startswith(b"\x89PNG") and not plt.get_fignums()
+
+    fig = plt.figure()
+
+    def torn(target, **kwargs):
+        target.write(b"\x89PNG half")
+        raise OSError("disk full")
+
+    fig.savefig = torn
+    with pytest.raises(OSError, match="disk full"):
+        _save(fig, path)
+    assert path.read_bytes() == good and sorted(p.name for p in tmp_path.iterdir()) == ["softmax.png"]
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+
+
+@pytest.mark.parametrize("argv", [
+    ("check-impl", f"{IMPLS}/correct_np.py:normalized", "--json", "-"),
+    ("verify", "-k", "nothing-matches-this", "--json", "-"),
+    ("certify", "run", str(EXAMPLES / "certify-f.toml"), "--out", "-"),
+    ("claims", "check", "--builtin", "--json", "-"),
+])
+def test_dash_is_refused_not_written_as_a_file(capsys, tmp_path, monkeypatch, argv):
+    """``-`` (the usual spelling of standard output) is one usage error before any work; it was written as a
+    file named ``-`` in the working folder."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = cli(capsys, *argv)
+    assert code == 2 and "standard output is not supported" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "-").exists()

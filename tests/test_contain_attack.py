@@ -67,8 +67,9 @@ Decimal, Fraction, 0-d and object arrays, ``[loss]``, a list gradient, torch ten
 meta tensors, a raising ``__float__``, ``10**400``, ``Decimal('sNaN')``, a set are "unreadable"; 3-tuples,
 ``((L, G),)`` and a dict are "shape"; ``__array__`` giving NaN is an infinite error; a target slow (0.6 s) on
 its first call, or whose module takes 1.5 s to import, passes under ``--timeout 1`` (the import is not timed);
-a target writing to fds 1 and 2 until ``--timeout 0.5`` FAILs with one diagnosis and nothing leaked. Not
-tested: audit's PNGs are written with ``savefig`` in place (not atomically), unlike report.md/report.json.
+a target writing to fds 1 and 2 until ``--timeout 0.5`` FAILs with one diagnosis and nothing leaked. audit's
+PNGs, once written with ``savefig`` in place, are now written atomically like report.md/report.json
+(tests/test_check_impl_cli.py).
 """
 from __future__ import annotations
 

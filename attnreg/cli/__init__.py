@@ -22,9 +22,13 @@ class UsageError(Exception):
 
 
 def check_output(flag: str, path) -> None:
-    """Before any work: an output path must name a file in an existing folder."""
+    """Before any work: an output path must name a file in an existing folder. ``-`` is refused rather than
+    written as a file named ``-`` (it is the usual spelling of standard output, where the command prints)."""
     if not path:
         return
+    if path == "-":
+        raise UsageError(f"{flag} -: standard output is not supported (the command prints its summary there); "
+                         "give a file name, or /dev/stdout to mix them")
     from pathlib import Path
 
     where = Path(path)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.util
+import io
 import json
 import math
 import sys
@@ -11,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from attnreg._io import atomic_write_text
+from attnreg._io import atomic_write_bytes, atomic_write_text
 from attnreg.cli import UsageError
 from attnreg.cli.check_impl_cmd import check_seed, load_target
 
@@ -62,6 +63,18 @@ def summary(points, version, dt):
             "first_failure": min(failed, key=lambda p: p["scale"])["message"] if failed else None}
 
 
+def _save(fig, path: Path) -> None:
+    """The figure as PNG at ``path``, written atomically like report.md and report.json; the figure is closed."""
+    import matplotlib.pyplot as plt  # deferred: matplotlib, only for the figures (the backend is set by plots)
+
+    buf = io.BytesIO()
+    try:
+        fig.savefig(buf, format="png", dpi=110)
+    finally:
+        plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+
+
 def plots(points, soft, out: Path, title: str) -> list[Path]:
     import matplotlib  # deferred: matplotlib, only for the figures
 
@@ -95,8 +108,7 @@ def plots(points, soft, out: Path, title: str) -> list[Path]:
             ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.14))
             path = out / f"{version}_{q}.png"
             fig.tight_layout()
-            fig.savefig(path, dpi=110)
-            plt.close(fig)
+            _save(fig, path)
             files.append(path)
     if soft:
         fig, ax = plt.subplots(figsize=(7, 4.5))
@@ -111,8 +123,7 @@ def plots(points, soft, out: Path, title: str) -> list[Path]:
         ax.legend(fontsize=7)
         path = out / "softmax.png"
         fig.tight_layout()
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        _save(fig, path)
         files.append(path)
     return files
 
