@@ -154,3 +154,15 @@ def test_dash_is_refused_not_written_as_a_file(capsys, tmp_path, monkeypatch, ar
     code, _, err = cli(capsys, *argv)
     assert code == 2 and "standard output is not supported" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "-").exists()
+
+
+def test_what_the_target_prints_is_kept_out_of_the_report_and_in_the_json(capsys, tmp_path):
+    target = tmp_path / "chatty.py"
+    target.write_text(f"import sys\nsys.path.insert(0, {str(IMPLS.parent.parent)!r})\n"
+                      "from tests.impls.correct_np import normalized as _n\n\n"
+                      "def normalized(A1, A2, B, X):\n    print('CHATTY', A1.shape[0])\n    return _n(A1, A2, B, X)\n")
+    js = tmp_path / "o.json"
+    code, out, err = cli(capsys, "check-impl", f"{target}:normalized", "--examples", "2", "--json", str(js))
+    assert code == 0 and "CHATTY" not in out + err
+    cases = json.loads(js.read_text())["cases"]
+    assert cases and all(c["printed"] == f"CHATTY {c['n']}\n" for c in cases)

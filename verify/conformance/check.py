@@ -74,7 +74,7 @@ class Outcome:
                           "baseline_loss_error": num(m.base_err["loss"]),
                           "baseline_grad_error": num(m.base_err["grad"]),
                           "representable": m.representable, "verdict": "pass" if v.ok else "fail",
-                          "reasons": v.reasons})
+                          "reasons": v.reasons, "printed": m.printed})
         return {**self.meta, "verdict": "pass" if self.ok else "fail", "diagnosis": self.diagnosis,
                 "rule": self.judgement.rule, "reasons": self.judgement.reasons, "cases": cases}
 

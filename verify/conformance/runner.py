@@ -41,7 +41,8 @@ class Measured:
     gold_q: dict | None = None  # "loss"/"grad" -> (hi, lo) of the (scaled) gold
     grad_floor: float = 0.0  # the gradient error's denominator is max(‖g‖, grad_floor)
     scale: str = "half"
-    printed: str = ""  # what the function wrote to stdout/stderr (kept out of our report; first 500 characters)
+    printed: str = ""  # what the function wrote to stdout/stderr: kept out of the printed report, in the JSON's
+    # "printed" of each case (first 500 characters)
 
 
 def norm(a) -> float:
