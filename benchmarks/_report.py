@@ -88,20 +88,27 @@ def _memory_table(rows) -> list[str]:
 
 def summary(report) -> str:
     """One line per (threads, version, n) for the float64 loss+grad cells: attnreg on NumPy in ms, then the issue's
-    lines as ratios (÷ floor; jax.jit, torch autograd and attnreg on torch as multiples of attnreg; hvp ÷ loss+grad);
+    lines as ratios (÷ floor; jax.jit, torch autograd and attnreg on torch as multiples of attnreg; hvp ÷ loss+grad,
+    both timed interleaved in the HVP session where the report has it);
     "—" where a contender did not run."""
     lines = ["| threads, dtype, d, version | n | attnreg (ms) | attnreg ÷ floor | jax.jit | torch autograd | "
              "attnreg on torch | hvp ÷ loss+grad |", "|---|---|---|---|---|---|---|---|"]
     cells = {(r["threads"], r["dtype"], r["d"], r["version"], r["op"], r["n"], r["contender"]): r["median_s"]
              for run in report["runs"] for r in run["results"]}
+    # hvp ÷ loss+grad: from the HVP session, where attnreg's loss+grad was timed interleaved with its HVP (reports
+    # written before that field existed: the two sessions' medians)
+    same = {(r["threads"], r["dtype"], r["d"], r["version"], r["n"]): r["median_s"] / r["grad_same_session_s"]
+            for run in report["runs"] for r in run["results"] if r.get("grad_same_session_s")}
     settings = sorted({k[:4] + (k[5],) for k in cells if k[4] == "grad" and k[6] == "attnreg-numpy"})
     for threads, dtype, d, version, n in settings:
         t = lambda c, op="grad": cells.get((threads, dtype, d, version, op, n, c))  # noqa: E731
         a = t("attnreg-numpy")
         ratio = lambda x, y: _num(None if x is None or y is None else x / y, ".2f")  # noqa: E731
+        key = (threads, dtype, d, version, n)
+        hvp = _num(same[key], ".2f") if key in same else ratio(t("attnreg-numpy", "hvp"), a)
         lines.append(f"| {threads}, {dtype}, {d}, {version} | {n} | {a * 1e3:.1f} | {ratio(a, t('floor'))} | "
                      f"{ratio(t('jax-jit'), a)} | {ratio(t('torch-autograd'), a)} | {ratio(t('attnreg-torch'), a)} | "
-                     f"{ratio(t('attnreg-numpy', 'hvp'), a)} |")
+                     f"{hvp} |")
     return "\n".join(lines)
 
 

@@ -112,6 +112,11 @@ def work(a) -> dict:
                         "unavailable: longdouble is not extended precision on this platform")}
 
 
+# attnreg's loss+grad, timed again among the HVP contenders (interleaved with attnreg's HVP): the hvp ÷ loss+grad
+# ratio then compares calls made seconds apart, not two sessions a minute apart on a machine whose speed drifts
+SAME_SESSION_GRAD = "attnreg-numpy loss+grad"
+
+
 def _case(a, n, d, dtype, names, threads):
     t0 = time.perf_counter()
     arrays = _data.problem(n, d, dtype, a.seed)
@@ -123,7 +128,10 @@ def _case(a, n, d, dtype, names, threads):
                   if "grad" in a.op and _arbiter.available() else None)
         for op in a.op:
             built = {name: _contenders.build(name, arrays, version, op) for name in names}
-            times = _measure.interleaved({k: run for k, (run, _) in built.items()}, max_rounds=a.rounds,
+            timed = {k: run for k, (run, _) in built.items()}
+            if op == "hvp" and "attnreg-numpy" in built:  # hvp ÷ loss+grad from one interleaved session, not two
+                timed[SAME_SESSION_GRAD] = _contenders.build("attnreg-numpy", arrays, version, "grad")[0]
+            times = _measure.interleaved(timed, max_rounds=a.rounds,
                                          min_rounds=3, budget_s=2.0 if a.quick else 10.0,
                                          settle_s=_measure.SETTLE_S if threads > 1 else 0.0)
             med = {k: statistics.median(v) for k, v in times.items()}
@@ -140,6 +148,8 @@ def _case(a, n, d, dtype, names, threads):
                     "x_attnreg": med[name] / med["attnreg-numpy"] if "attnreg-numpy" in med else None,
                     "peak_mib": mem, "memory": "tracemalloc" if mem is not None else None,
                     "grad_rel_error": None if G is None else _arbiter.relative_error(G, G_star)})
+                if name == "attnreg-numpy" and SAME_SESSION_GRAD in med:
+                    rows[-1]["grad_same_session_s"] = med[SAME_SESSION_GRAD]
             del built
     if not a.no_memory:
         _rss_rows(a, n, d, dtype, names, rows)

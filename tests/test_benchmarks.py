@@ -167,6 +167,11 @@ def test_tiny_numpy_run_writes_well_formed_json(tmp_path):
     cells = {(r["version"], r["n"], r["op"], r["contender"]): r["median_s"] for r in rows}
     a, floor = cells[("normalized", 48, "grad", "attnreg-numpy")], cells[("normalized", 48, "grad", "floor")]
     assert lines[0].split(" | ")[3] == f"{a / floor:.2f}" and lines[0].split(" | ")[4] == "—"  # no jax in this run
+    # hvp ÷ loss+grad: attnreg's loss+grad timed again, interleaved with its HVP in the HVP session
+    (hvp,) = [r for r in rows if (r["version"], r["n"], r["op"], r["contender"]) == ("normalized", 48, "hvp",
+                                                                                        "attnreg-numpy")]
+    assert hvp["grad_same_session_s"] > 0  # a field of the HVP row; check_report saw no extra contender row
+    assert lines[0].split(" | ")[7] == f"{hvp['median_s'] / hvp['grad_same_session_s']:.2f} |"
     for bad in (tmp_path / "missing.json", tmp_path / "bad.json"):
         (tmp_path / "bad.json").write_text("{}")
         proc = subprocess.run([*report_py, str(bad)], capture_output=True, text=True)
