@@ -75,6 +75,7 @@ from __future__ import annotations
 
 import decimal
 import fractions
+import inspect
 import os
 import subprocess
 import sys
@@ -85,17 +86,24 @@ import pytest
 
 from attnreg.verify.conformance import cases, runner
 
+
+def _good(A1, A2, B, X):
+    S = A1 @ X @ A2.T
+    F = np.exp(S - S.max(axis=1, keepdims=True))
+    P = F / F.sum(axis=1, keepdims=True)
+    R = P - B
+    Q = P * (R - np.sum(R * P, axis=1, keepdims=True))
+    return 0.5 * np.sum(R ** 2), A1.T @ Q @ A2
+
+
+# the straightforward target as source, spliced into the target modules written for the subprocesses
+GOOD = inspect.getsource(_good).replace("def _good(", "def good(")
+
 TARGETS = textwrap.dedent('''
     import os, posix, sys, threading, time
     import numpy as np
 
-    def good(A1, A2, B, X):
-        S = A1 @ X @ A2.T
-        F = np.exp(S - S.max(axis=1, keepdims=True))
-        P = F / F.sum(axis=1, keepdims=True)
-        R = P - B
-        Q = P * (R - np.sum(R * P, axis=1, keepdims=True))
-        return 0.5 * np.sum(R ** 2), A1.T @ Q @ A2
+    {GOOD}
 
     _once = []
     def fork_return(*a):
@@ -184,16 +192,7 @@ TARGETS = textwrap.dedent('''
 
     def kbd(*a):
         raise KeyboardInterrupt
-''')
-
-
-def _good(A1, A2, B, X):
-    S = A1 @ X @ A2.T
-    F = np.exp(S - S.max(axis=1, keepdims=True))
-    P = F / F.sum(axis=1, keepdims=True)
-    R = P - B
-    Q = P * (R - np.sum(R * P, axis=1, keepdims=True))
-    return 0.5 * np.sum(R ** 2), A1.T @ Q @ A2
+''').replace("{GOOD}\n", GOOD)
 
 
 CASE = cases.golden_cases("matrix", "float64")[0]

@@ -77,7 +77,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from test_contain_attack import G0, L0, _good  # the same golden case and straightforward target
+from test_contain_attack import GOOD, G0, L0, _good  # the same golden case and straightforward target
 from test_contain_attack import cli as _cli
 from test_contain_attack import measure as _measure
 
@@ -85,13 +85,7 @@ TARGETS = textwrap.dedent('''
     import atexit, os, sys, threading, time
     import numpy as np
 
-    def good(A1, A2, B, X):
-        S = A1 @ X @ A2.T
-        F = np.exp(S - S.max(axis=1, keepdims=True))
-        P = F / F.sum(axis=1, keepdims=True)
-        R = P - B
-        Q = P * (R - np.sum(R * P, axis=1, keepdims=True))
-        return 0.5 * np.sum(R ** 2), A1.T @ Q @ A2
+    {GOOD}
 
     def doubled(*a):
         L, G = good(*a)
@@ -217,7 +211,7 @@ TARGETS = textwrap.dedent('''
         import shutil
         shutil.rmtree(os.path.join(os.path.dirname(os.path.abspath(__file__)), "gone"), ignore_errors=True)
         return good(*a)
-''')
+''').replace("{GOOD}\n", GOOD)
 
 
 def measure(fn, timeout=2.0):
@@ -411,18 +405,15 @@ INNER = textwrap.dedent('''
         sys.stderr.buffer.write(b"\\xffERRBYTES\\n")
         os.write(1, b"\\xffFD1\\n")
         print("PRINTED")
-        S = A1 @ X @ A2.T
-        F = np.exp(S - S.max(axis=1, keepdims=True))
-        P = F / F.sum(axis=1, keepdims=True)
-        R = P - B
-        Q = P * (R - np.sum(R * P, axis=1, keepdims=True))
-        return 0.5 * np.sum(R ** 2), A1.T @ Q @ A2
+        return good(A1, A2, B, X)
+
+    {GOOD}
 
     def test_it(capsys):
         assert_conforms(noisy, version="normalized", examples=1)
         out = capsys.readouterr()
         assert "BYTES" not in out.out + out.err and "PRINTED" not in out.out, out
-''')
+''').replace("{GOOD}\n", GOOD)
 
 
 @pytest.mark.parametrize("capture", ["fd", "sys"])
