@@ -115,3 +115,21 @@ def test_the_certificate_runs_on_the_pool_given_with_the_same_verdict(tmp_path):
                                  Pool(ex, 3, "threads", caller_works=True))
     assert Counting.submitted > 0
     assert (shared.status, shared.evidence) == (alone.status, alone.evidence) and alone.status == "certified"
+
+
+def test_a_certified_claim_through_the_command_line(tmp_path, capsys):
+    """The CLI's table styles every evidence word: a certified claim was a rich MarkupError traceback, and no JSON
+    (``"[]certified[/]"``: the table's styles had no "certified")."""
+    import json
+
+    from attnreg.cli import main
+
+    claim = _claim(tmp_path, quantity="grad", constant="0.5*R**2", spec="certify-grad.toml",
+                   version='version = "normalized"', target="0.5 * norm(A)^2")
+    out = tmp_path / "o.json"
+    code = main(["claims", "check", claim.file, "--budget", "0.3", "--workers", "1", "--json", str(out),
+                 "--out", str(tmp_path)])
+    printed = capsys.readouterr()
+    assert code == 0 and "Traceback" not in printed.err, printed.err
+    assert "certified" in printed.out and "1 claims: 1 certified" in printed.out
+    assert json.loads(out.read_text())["claims"][0]["status"] == "certified"

@@ -142,15 +142,20 @@ PARTS_PER_SLOT = 2  # a round's grid points in 2 parts per worker: balance for u
 def _table(outcomes) -> None:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    style = dict(proved="green", survived="cyan", refuted="bold red", error="bold red")
+    # every evidence word (attnreg.evidence) and "error"; cells are Text, never markup: an id or evidence with
+    # brackets is printed as it is
+    style = dict(proved="green", certified="green", confirmed="cyan", survived="cyan", refuted="bold red",
+                 error="bold red")
     table = Table(title="attnreg claims", expand=True)
     for name, kw in (("claim", dict(overflow="fold", ratio=2)), ("status", dict(no_wrap=True)),
                      ("slack", dict(justify="right", no_wrap=True)), ("evidence", dict(overflow="fold", ratio=7))):
         table.add_column(name, **kw)
     for o in outcomes:
         slack = "" if not o.worst or o.worst["slack"] is None else f"{o.worst['slack']:.4g}"
-        table.add_row(o.claim.id, f"[{style.get(o.status, '')}]{o.status}[/]", slack, o.evidence)
+        status = str(o.status)
+        table.add_row(Text(o.claim.id), Text(status, style=style.get(status, "")), slack, Text(o.evidence))
     console = Console()
     console.print(table)
     counts: dict[str, int] = {}
