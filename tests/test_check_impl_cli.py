@@ -166,3 +166,35 @@ def test_what_the_target_prints_is_kept_out_of_the_report_and_in_the_json(capsys
     assert code == 0 and "CHATTY" not in out + err
     cases = json.loads(js.read_text())["cases"]
     assert cases and all(c["printed"] == f"CHATTY {c['n']}\n" for c in cases)
+
+
+@pytest.mark.parametrize("argv", [
+    ("audit", "--out", "-"),
+    ("audit", "--out", "sub/folder/-"),  # a folder to be made, whose name is "-": accepted
+    ("audit", "--out", "locked/aud"),
+    ("audit", "--out", "a-file"),
+    ("claims", "check", "--builtin", "--out", "-"),
+    ("claims", "check", "--builtin", "--out", "locked"),
+])
+def test_output_folders_are_checked_before_any_work(capsys, tmp_path, monkeypatch, argv):
+    """``--out -`` (standard output) ran the whole audit into a folder named ``-``; a folder that cannot be written
+    failed only after the sweep, naming a temporary file. Each is one usage error now, before any work."""
+    import os
+
+    from attnreg.verify.conformance import audit
+
+    if argv[2] == "sub/folder/-":  # the one accepted here: made and written
+        monkeypatch.setattr(audit, "SCALES", (1.0,))
+        monkeypatch.setattr(audit, "SIZES", (4,))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("")
+    (tmp_path / "-").mkdir()  # an existing folder named "-" is still not taken for standard output
+    (tmp_path / "locked").mkdir(mode=0o500)
+    if "locked" in argv[-1] and os.access(tmp_path / "locked", os.W_OK):
+        pytest.skip("running as a user who can write into a read-only folder (root)")
+    code, _, err = cli(capsys, *argv)
+    if argv[2] == "sub/folder/-":
+        assert code == 0 and (tmp_path / "sub" / "folder" / "-" / "report.json").exists(), err
+        return
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
+    assert not any((tmp_path / "-").iterdir())

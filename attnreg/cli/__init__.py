@@ -38,6 +38,26 @@ def check_output(flag: str, path) -> None:
         raise UsageError(f"{flag} {path}: the folder {where.parent} does not exist")
 
 
+def check_folder(flag: str, path, *, create: bool = False) -> None:
+    """Before any work: an output folder must be a writable folder (``create``: or one that can be made inside
+    the nearest existing folder above it). ``-`` (standard output) is refused: a folder is asked for."""
+    import os
+    from pathlib import Path
+
+    if path == "-":
+        raise UsageError(f"{flag} -: a folder is needed here, not standard output")
+    where = Path(path)
+    if where.exists() and not where.is_dir():
+        raise UsageError(f"{flag} {path}: is a file; give a folder")
+    probe = where.absolute()
+    while create and not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise UsageError(f"{flag} {path}: not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: the folder {probe} is not writable")
+
+
 def add_pool_options(parser, tasks: str) -> None:
     """``--workers`` / ``--scheduler`` for a command whose ``tasks`` run on :mod:`attnreg.verify.executor`."""
     parser.add_argument("--workers", type=int, default=None, metavar="N",

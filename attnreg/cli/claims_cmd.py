@@ -78,13 +78,12 @@ def _writable(flag, path):
 
 def _check(args) -> int:
     import math
-    from pathlib import Path
 
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from attnreg._io import atomic_write_text
-    from attnreg.cli import open_pool
+    from attnreg.cli import check_folder, open_pool
     from attnreg.verify import claims
     from attnreg.verify.claims import report
     from attnreg.verify.executor import mapper
@@ -95,12 +94,7 @@ def _check(args) -> int:
         _fail(f"--budget must be a positive number of seconds, got {args.budget}")
     for flag, path in (("--json", args.json), ("--report", args.report)):
         _writable(flag, path)
-    if not Path(args.out).is_dir():
-        _fail(f"--out {args.out}: not a folder")
-    import os
-
-    if not os.access(args.out, os.W_OK | os.X_OK):
-        _fail(f"--out {args.out}: the folder is not writable (counterexamples are saved there)")
+    check_folder("--out", args.out)  # counterexamples are saved there
     try:
         chosen = claims.load([*args.files, *(claims.builtin_paths() if args.builtin else [])])
     except claims.ClaimError as exc:

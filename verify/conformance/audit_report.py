@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from attnreg._io import atomic_write_bytes, atomic_write_text
-from attnreg.cli import UsageError
+from attnreg.cli import UsageError, check_folder
 from attnreg.cli.check_impl_cmd import check_seed, load_target
 
 from ..text import number
@@ -175,9 +175,8 @@ def markdown(points, soft, meta) -> str:
 def main(args) -> int:
     check_seed(args.seed, args.timeout)
     warnings.simplefilter("ignore")  # overflow warnings of the code under audit are measured, not printed
+    check_folder("--out", args.out, create=True)
     out = Path(args.out).absolute()  # before the target runs: an os.chdir inside it must not move the report
-    if out.exists() and not out.is_dir():
-        raise UsageError(f"--out {args.out}: is a file; give a folder")
     if args.form != "matrix":
         raise UsageError("attnreg audit sweeps the matrix form; --form vector is not supported yet")
     fn = load_target(args.target) if args.target else None
