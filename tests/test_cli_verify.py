@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -122,3 +123,29 @@ def test_atomic_writes_to_a_pipe_or_a_link_keep_it_what_it_was(tmp_path):
     atomic_write_text(link, "new")
     assert link.is_symlink() and (tmp_path / "target.json").read_text() == "new"
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_json_to_the_commands_own_stdout_keeps_what_it_printed(tmp_path):
+    """``--json /dev/stdout > out.txt``: /dev/stdout is then out.txt itself, and the atomic rename replaced it with
+    the JSON alone, throwing the printed table away. The JSON is now written after it, through the open stdout."""
+    impl = Path(__file__).resolve().parent / "impls" / "correct_np.py"
+    out = tmp_path / "out.txt"
+    for json_path in ("/dev/stdout", str(out)):
+        with open(out, "wb") as fh:
+            r = subprocess.run([sys.executable, "-m", "attnreg", "check-impl", f"{impl}:normalized", "--examples", "1",
+                                "--json", json_path], stdout=fh, stderr=subprocess.PIPE, timeout=300)
+        text = out.read_text()
+        assert r.returncode == 0 and "verdict: PASS" in text, r.stderr
+        assert json.loads(text[text.index("\n{") + 1:])["verdict"] == "pass"  # the JSON follows the report whole
+
+
+def test_a_loop_of_links_as_output_is_one_usage_error(tmp_path, capsys):
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(loop)
+    code = main(["verify", "-k", "nothing-matches-this", "--json", str(loop)])
+    err = capsys.readouterr().err
+    assert code == 2 and "loop of symbolic links" in err and len(err.strip().splitlines()) == 1
+    from attnreg._io import atomic_write_text
+
+    with pytest.raises(OSError, match="loop of symbolic links"):
+        atomic_write_text(loop, "x")

@@ -32,6 +32,10 @@ def check_output(flag: str, path) -> None:
     from pathlib import Path
 
     where = Path(path)
+    try:
+        where.resolve()
+    except RuntimeError:  # Python < 3.13, for a loop of symbolic links
+        raise UsageError(f"{flag} {path}: a loop of symbolic links") from None
     if where.is_dir():
         raise UsageError(f"{flag} {path}: is a folder; give a file name")
     if not where.parent.exists():
