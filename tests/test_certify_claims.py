@@ -133,3 +133,17 @@ def test_a_certified_claim_through_the_command_line(tmp_path, capsys):
     assert code == 0 and "Traceback" not in printed.err, printed.err
     assert "certified" in printed.out and "1 claims: 1 certified" in printed.out
     assert json.loads(out.read_text())["claims"][0]["status"] == "certified"
+
+
+def test_a_certificate_cut_short_by_its_wall_clock_budget_says_so(tmp_path):
+    """Such a verdict can differ between machines and worker counts (the certificate's own promise holds only for runs
+    that end before ``budget_seconds``): the evidence says why."""
+    claim = _claim(tmp_path)
+    spec = tmp_path / "certify-f.toml"
+    spec.write_text("\n".join("budget_seconds = 1e-9" if line.startswith("budget_seconds") else line
+                              for line in spec.read_text().splitlines() if not line.startswith("refine_to")))
+    out = _after(claim)
+    assert out.status == "survived" and "stopped by budget_seconds" in out.evidence, out.evidence
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    assert "stopped by" not in _after(_claim(fresh)).evidence  # the example as it is: certified, no such remark

@@ -73,8 +73,11 @@ def certify(claim, pool=None):
         checker.check(cert)
     except checker.Rejected as exc:
         return False, f"the certificate of {path} was rejected by the checker ({exc})"
+    # a run cut short by its wall-clock budget depends on the machine's speed and the number of workers
+    timed = (" (stopped by budget_seconds, a wall-clock budget: this outcome can change with the machine and "
+             "--workers; max_boxes is a budget that does not)" if cert["stop"] == "budget_seconds" else "")
     if cert["status"] != "certified":
-        return False, f"{path} is not certified (best bound {cert['bound']}, target {spec.target})"
+        return False, f"{path} is not certified (best bound {cert['bound']}, target {spec.target}){timed}"
     env = dict(n=spec.n, d=spec.d, R=R)
     K = claim.constant.evaluate(env)
     scale = 2 if claim.quantity == "grad" and claim.loss_scale == "full" else 1
@@ -82,10 +85,10 @@ def certify(claim, pool=None):
     what = f"sup ||{'J_f' if claim.quantity == 'f' else 'Hessian'}||_2"
     if not bound <= K * (1 - MARGIN):
         return False, (f"{path} certifies {what} ≤ {cert['bound']}{' (×2, full loss)' if scale == 2 else ''}, "
-                       f"not below the claimed constant {K:.6g} at {env_text}")
+                       f"not below the claimed constant {K:.6g} at {env_text}{timed}")
     return True, (f"for the data and box of {path} only: {what} ≤ {cert['bound']}"
                   f"{' (×2, full loss)' if scale == 2 else ''} (certificate checked independently) < constant "
-                  f"{K:.6g} at {env_text}")
+                  f"{K:.6g} at {env_text}{timed}")
 
 
 def _same_object(claim, spec):
