@@ -198,3 +198,14 @@ def test_output_folders_are_checked_before_any_work(capsys, tmp_path, monkeypatc
         return
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert not any((tmp_path / "-").iterdir())
+
+
+def test_a_failing_target_keeps_what_it_printed(capsys, tmp_path):
+    """The output of a call that raised is the most useful one: it was dropped (only "ok" cases kept it)."""
+    target = tmp_path / "loud.py"
+    target.write_text("def normalized(A1, A2, B, X):\n    print('BEFORE-RAISE')\n    raise ValueError('no')\n")
+    js = tmp_path / "o.json"
+    code, out, err = cli(capsys, "check-impl", f"{target}:normalized", "--examples", "1", "--json", str(js))
+    assert code == 1 and "BEFORE-RAISE" not in out + err
+    cases = json.loads(js.read_text())["cases"]
+    assert cases and all(c["status"] == "raised" and c["printed"] == "BEFORE-RAISE\n" for c in cases)

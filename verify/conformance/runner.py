@@ -128,6 +128,10 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     before = [target.to_float64(a) for a in inputs]
     said = io.StringIO()
     kept = dict(base_err=base, representable=rep, gold_q=gq, grad_floor=gfloor, scale=scale)
+
+    def done(status, message="", **got):  # every outcome of a call keeps what the function printed
+        return Measured(case, status, message, printed=said.getvalue()[:500], **got, **kept)
+
     start = time.monotonic()
     try:
         with contain.contained(said) as stream, np.errstate(all="ignore"), limit(timeout), \
@@ -135,18 +139,18 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
             out = fn(*inputs)
             read = _read(out, grad_shape)  # held as the call is: a __float__ may print, sleep or call os._exit
     except CallTimeout as exc:
-        return Measured(case, "timeout", f"the function {exc}", **kept)
+        return done("timeout", f"the function {exc}")
     except (Exception, SystemExit) as exc:  # sys.exit() inside the function is a failed case, not our exit
         tb = traceback.extract_tb(exc.__traceback__)
         if isinstance(exc, contain.TargetExit):  # named at the function's line, not at our stand-in
             where = tb[-2] if len(tb) > 1 else tb[-1]
-            return Measured(case, "raised", f"{exc} (at {where.filename}:{where.lineno})", **kept)
+            return done("raised", f"{exc} (at {where.filename}:{where.lineno})")
         where = tb[-1]
-        return Measured(case, "raised", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})", **kept)
+        return done("raised", f"{type(exc).__name__}: {exc} (at {where.filename}:{where.lineno})")
     took = time.monotonic() - start
     if timeout and took > timeout:  # it caught the interruption (or was not interrupted) and returned late
-        return Measured(case, "timeout", f"the function did not return within the time limit of {timeout:g} s "
-                        f"(it returned after {took:.1f} s)", **kept)
+        return done("timeout", f"the function did not return within the time limit of {timeout:g} s "
+                               f"(it returned after {took:.1f} s)")
     try:
         changed = [name for name, a, b in zip(("A1", "A2", "B", "X") if form == "matrix" else ("A", "b", "x"),
                                               inputs, before)
@@ -154,16 +158,16 @@ def measure(fn, case, *, form, version, dtype, backend="numpy", device=None, sca
     except Exception as exc:  # an input replaced by something unreadable (its dtype or class reassigned)
         changed = [f"(unreadable afterwards: {type(exc).__name__})"]
     if changed:
-        return Measured(case, "mutated", f"the function modified its input{'s' if len(changed) > 1 else ''} "
-                        f"{', '.join(changed)} in place", **kept)
+        return done("mutated", f"the function modified its input{'s' if len(changed) > 1 else ''} "
+                               f"{', '.join(changed)} in place")
     status, got = read
     if status != "ok":
-        return Measured(case, status, got, **kept)
+        return done(status, got)
     L, G = got
     err = {"loss": rel_err(L, Lh, Ll, unit.tiny)}
     if G is not None:
         err["grad"] = rel_err(G, Gh, Gl, gfloor)
-    return Measured(case, "ok", loss=L, grad=G, err=err, printed=said.getvalue()[:500], **kept)
+    return done("ok", loss=L, grad=G, err=err)
 
 
 def _read(out, grad_shape):
