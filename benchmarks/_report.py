@@ -86,11 +86,18 @@ def _memory_table(rows) -> list[str]:
     return lines + ["", "peak extra MiB: (tm) tracemalloc in process, (rss) peak RSS in a child process"]
 
 
+class NoTimings(ValueError):
+    """A report without the timings a summary is made of."""
+
+
 def summary(report) -> str:
     """One line per (threads, version, n) for the float64 loss+grad cells: attnreg on NumPy in ms, then the issue's
     lines as ratios (÷ floor; jax.jit, torch autograd and attnreg on torch as multiples of attnreg; hvp ÷ loss+grad,
     both timed interleaved in the HVP session where the report has it);
     "—" where a contender did not run."""
+    if report.get("memory_only"):
+        raise NoTimings("it is a --memory-only run: it has no timings to summarise (without --summary it prints its "
+                        "memory table)")
     lines = ["| threads, dtype, d, version | n | attnreg (ms) | attnreg ÷ floor | jax.jit | torch autograd | "
              "attnreg on torch | hvp ÷ loss+grad |", "|---|---|---|---|---|---|---|---|"]
     cells = {(r["threads"], r["dtype"], r["d"], r["version"], r["op"], r["n"], r["contender"]): r["median_s"]
@@ -99,14 +106,15 @@ def summary(report) -> str:
     # written before that field existed: the two sessions' medians)
     same = {(r["threads"], r["dtype"], r["d"], r["version"], r["n"]): r["median_s"] / r["grad_same_session_s"]
             for run in report["runs"] for r in run["results"] if r.get("grad_same_session_s")}
-    settings = sorted({k[:4] + (k[5],) for k in cells if k[4] == "grad" and k[6] == "attnreg-numpy"})
+    settings = sorted({k[:4] + (k[5],) for k in cells if k[4] == "grad" and k[6] == "attnreg-numpy"} | set(same))
     for threads, dtype, d, version, n in settings:
         t = lambda c, op="grad": cells.get((threads, dtype, d, version, op, n, c))  # noqa: E731
-        a = t("attnreg-numpy")
+        a = t("attnreg-numpy")  # None in a run of the HVP alone: only its column is filled
         ratio = lambda x, y: _num(None if x is None or y is None else x / y, ".2f")  # noqa: E731
         key = (threads, dtype, d, version, n)
         hvp = _num(same[key], ".2f") if key in same else ratio(t("attnreg-numpy", "hvp"), a)
-        lines.append(f"| {threads}, {dtype}, {d}, {version} | {n} | {a * 1e3:.1f} | {ratio(a, t('floor'))} | "
+        lines.append(f"| {threads}, {dtype}, {d}, {version} | {n} | {_num(a and a * 1e3, '.1f')} | "
+                     f"{ratio(a, t('floor'))} | "
                      f"{ratio(t('jax-jit'), a)} | {ratio(t('torch-autograd'), a)} | {ratio(t('attnreg-torch'), a)} | "
                      f"{hvp} |")
     return "\n".join(lines)
@@ -128,6 +136,8 @@ def main(argv=None) -> int:
         with open(args.report) as fh:
             report = json.load(fh)
         print(summary(report) if args.summary else render(report, ratios_only=args.ratios_only))
+    except NoTimings as e:
+        ap.exit(2, f"_report.py: error: {args.report}: {e}\n")
     except (OSError, ValueError, KeyError, TypeError) as e:
         ap.exit(2, f"_report.py: error: {args.report} is not a readable benchmarks/run.py report ({e!r})\n")
     return 0

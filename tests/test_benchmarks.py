@@ -202,6 +202,23 @@ def test_memory_only_run_reports_peaks_in_blocks_and_times_nothing(tmp_path):
         if row["contender"] == "floor":
             assert row["peak_mib"] * 2**20 >= 8 * row["n"] ** 2
     assert "| 1 | float64 | 4 | 1024 |" in proc.stdout and "in blocks" in proc.stdout
+    summary = subprocess.run([sys.executable, str(BENCH / "_report.py"), str(out), "--summary"], capture_output=True,
+                             text=True)  # no timings to summarise: one sentence that says so (it was a KeyError)
+    assert summary.returncode == 2 and "--memory-only run" in summary.stderr and summary.stderr.count("\n") == 1
+
+
+def test_a_run_of_the_hvp_alone_has_its_summary_column(tmp_path):
+    out = tmp_path / "hvp.json"
+    proc = run_bench("--n", "48", "--d", "4", "--dtype", "float64", "--threads", "1", "--rounds", "3", "--op", "hvp",
+                     "--version", "normalized", "--contenders", "floor,attnreg-numpy", "--no-memory",
+                     "--json", str(out))
+    assert proc.returncode == 0, proc.stderr
+    (row,) = [r for run in json.loads(out.read_text())["runs"] for r in run["results"]
+              if r["contender"] == "attnreg-numpy"]
+    summary = subprocess.run([sys.executable, str(BENCH / "_report.py"), str(out), "--summary"], capture_output=True,
+                             text=True)
+    (line,) = [x for x in summary.stdout.splitlines() if x.startswith("| 1, float64, 4, normalized | 48 |")]
+    assert line.endswith(f"| — | — | — | — | — | {row['median_s'] / row['grad_same_session_s']:.2f} |"), line
 
 
 @pytest.mark.slow
