@@ -5,6 +5,7 @@ import errno
 import os
 import sys
 import tempfile
+import typing
 from pathlib import Path
 
 
@@ -62,7 +63,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _own_stream(path: Path):
+def _own_stream(path: Path) -> typing.TextIO | None:
     """``sys.stdout`` or ``sys.stderr`` when ``path`` is the very file (or pipe, or terminal) behind it, else None."""
     try:
         named = os.stat(path)
