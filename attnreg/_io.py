@@ -23,7 +23,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory")
-    own = _own_stream(path)
+    own = own_stream(path)
     if own is not None:
         own.flush()
         with os.fdopen(os.dup(own.fileno()), "wb") as fh:
@@ -63,7 +63,7 @@ def atomic_write_text(path: str | os.PathLike[str], text: str) -> Path:
     return atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def _own_stream(path: Path) -> typing.TextIO | None:
+def own_stream(path: Path) -> typing.TextIO | None:
     """``sys.stdout`` or ``sys.stderr`` when ``path`` is the very file (or pipe, or terminal) behind it, else None."""
     try:
         named = os.stat(path)

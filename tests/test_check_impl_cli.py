@@ -175,6 +175,10 @@ def test_what_the_target_prints_is_kept_out_of_the_report_and_in_the_json(capsys
     ("audit", "--out", "a-file"),
     ("claims", "check", "--builtin", "--out", "-"),
     ("claims", "check", "--builtin", "--out", "locked"),
+    ("audit", "--out", ""),  # Path("") is "." : it wrote the report into the working folder
+    ("claims", "check", "--builtin", "--out", ""),
+    ("audit", "--out", "dangling"),  # mkdir then failed with "File exists", after loading the backends
+    ("audit", "--out", "loop"),
 ])
 def test_output_folders_are_checked_before_any_work(capsys, tmp_path, monkeypatch, argv):
     """``--out -`` (standard output) ran the whole audit into a folder named ``-``; a folder that cannot be written
@@ -190,6 +194,8 @@ def test_output_folders_are_checked_before_any_work(capsys, tmp_path, monkeypatc
     (tmp_path / "a-file").write_text("")
     (tmp_path / "-").mkdir()  # an existing folder named "-" is still not taken for standard output
     (tmp_path / "locked").mkdir(mode=0o500)
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere" / "aud")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
     if "locked" in argv[-1] and os.access(tmp_path / "locked", os.W_OK):
         pytest.skip("running as a user who can write into a read-only folder (root)")
     code, _, err = cli(capsys, *argv)
@@ -197,7 +203,7 @@ def test_output_folders_are_checked_before_any_work(capsys, tmp_path, monkeypatc
         assert code == 0 and (tmp_path / "sub" / "folder" / "-" / "report.json").exists(), err
         return
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
-    assert not any((tmp_path / "-").iterdir())
+    assert not any((tmp_path / "-").iterdir()) and not (tmp_path / "report.json").exists()
 
 
 def test_a_failing_target_keeps_what_it_printed(capsys, tmp_path):

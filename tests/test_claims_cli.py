@@ -121,3 +121,24 @@ def test_huge_or_deep_expressions_are_refused(tmp_path, text, capsys):
     f.write_text(FILE.split("\n\n")[0].replace('constant = "', f'constant = "{text}" #'))
     assert main(["claims", "check", str(f), "--budget", "0.2", "--out", str(tmp_path)]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_report_sent_to_a_stream_gets_no_plot_beside_it(tmp_path, monkeypatch):
+    """``--report /dev/stdout`` made a regular file ``/dev/stdout.slack.png`` (as root): a stream has no folder of
+    files beside it. Here a FIFO stands for the stream."""
+    import os
+    import threading
+
+    from attnreg.verify.claims import report
+
+    monkeypatch.setattr(report, "plot_png", lambda outcomes: b"\\x89PNG")
+    fifo = tmp_path / "fifo.md"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    assert report.write(fifo, [], {"seed": 0}) == [fifo]
+    reader.join(timeout=10)
+    assert got and "slack.png" not in got[0] and sorted(p.name for p in tmp_path.iterdir()) == ["fifo.md"]
+    plain = tmp_path / "r.md"  # a file still gets its plot
+    assert report.write(plain, [], {"seed": 0}) == [plain, tmp_path / "r.slack.png"]

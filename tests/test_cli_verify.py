@@ -149,3 +149,20 @@ def test_a_loop_of_links_as_output_is_one_usage_error(tmp_path, capsys):
 
     with pytest.raises(OSError, match="loop of symbolic links"):
         atomic_write_text(loop, "x")
+
+
+def test_a_certificate_written_to_stdout_is_alone_there(tmp_path):
+    """``certify run --out /dev/stdout > c.json``: the report goes to stderr and the file is the certificate alone,
+    which the checker reads back (after the own-stream writes it came first, with the report after it)."""
+    spec = Path(__file__).resolve().parent.parent / "docs" / "examples" / "certify-f.toml"
+    for out, stream in (("/dev/stdout", "stdout"), ("/dev/stderr", "stderr")):
+        cert = tmp_path / f"{stream}.json"
+        with open(cert, "wb") as fh:
+            r = subprocess.run([sys.executable, "-m", "attnreg", "certify", "run", str(spec), "--out", out,
+                                "--workers", "1"], capture_output=False, timeout=300,
+                               **{stream: fh, ("stderr" if stream == "stdout" else "stdout"): subprocess.PIPE})
+        other = (r.stderr if stream == "stdout" else r.stdout).decode()
+        assert r.returncode == 0 and "certified:" in other and "wrote" not in other
+        check = subprocess.run([sys.executable, "-m", "attnreg", "certify", "check", str(cert)],
+                               capture_output=True, text=True, timeout=300)
+        assert check.returncode == 0 and check.stdout.startswith("valid"), (cert.read_text()[-300:], check.stderr)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import os
 import sys
@@ -22,35 +23,28 @@ class UsageError(Exception):
 
 
 def check_output(flag: str, path) -> None:
-    """Before any work: an output path must name a file in an existing folder. ``-`` is refused rather than
-    written as a file named ``-`` (it is the usual spelling of standard output, where the command prints)."""
-    if not path:
+    """Before any work: an output path must name a file in an existing, writable folder (the file is written
+    beside it and renamed into place), or an existing stream or device (``/dev/stdout``, a pipe). ``-`` is
+    refused rather than written as a file named ``-`` (the usual spelling of standard output, where the command
+    prints), and so is an empty path. ``None``: the option was not given."""
+    if path is None:
         return
-    if path == "-":
-        raise UsageError(f"{flag} -: standard output is not supported (the command prints its summary there); "
-                         "give a file name, or /dev/stdout to mix them")
-    from pathlib import Path
-
-    where = Path(path)
-    try:
-        where.resolve()
-    except RuntimeError:  # Python < 3.13, for a loop of symbolic links
-        raise UsageError(f"{flag} {path}: a loop of symbolic links") from None
+    where = _path(flag, path)
     if where.is_dir():
         raise UsageError(f"{flag} {path}: is a folder; give a file name")
-    if not where.parent.exists():
-        raise UsageError(f"{flag} {path}: the folder {where.parent} does not exist")
+    if where.exists() and not where.is_file():
+        return  # a device, a pipe, a terminal: written in place (attnreg._io)
+    folder = where.resolve().parent if where.is_symlink() else where.absolute().parent
+    if not folder.is_dir():
+        raise UsageError(f"{flag} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{flag} {path}: the folder {folder} is not writable")
 
 
 def check_folder(flag: str, path, *, create: bool = False) -> None:
     """Before any work: an output folder must be a writable folder (``create``: or one that can be made inside
-    the nearest existing folder above it). ``-`` (standard output) is refused: a folder is asked for."""
-    import os
-    from pathlib import Path
-
-    if path == "-":
-        raise UsageError(f"{flag} -: a folder is needed here, not standard output")
-    where = Path(path)
+    the nearest existing folder above it). ``-`` (standard output) and an empty path are refused."""
+    where = _path(flag, path, folder=True)
     if where.exists() and not where.is_dir():
         raise UsageError(f"{flag} {path}: is a file; give a folder")
     probe = where.absolute()
@@ -60,6 +54,32 @@ def check_folder(flag: str, path, *, create: bool = False) -> None:
         raise UsageError(f"{flag} {path}: not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise UsageError(f"{flag} {path}: the folder {probe} is not writable")
+
+
+def _path(flag: str, path, folder: bool = False):
+    """``path`` as a :class:`pathlib.Path`, or a :class:`UsageError` for ``-``, an empty path, a loop of links or
+    (for a ``folder``) a link to nothing."""
+    from pathlib import Path
+
+    if path == "-":
+        raise UsageError(f"{flag} -: standard output is not supported (the command prints there); give a path, "
+                         "or /dev/stdout to follow what it prints")
+    if not str(path).strip():
+        raise UsageError(f"{flag}: the path is empty")
+    where = Path(path)
+    try:
+        where.resolve()
+        if where.is_symlink():
+            os.stat(where)
+    except RuntimeError:  # Python < 3.13, for a loop of symbolic links
+        raise UsageError(f"{flag} {path}: a loop of symbolic links") from None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UsageError(f"{flag} {path}: a loop of symbolic links") from None
+        if not folder:  # a link to a file not made yet: the file is written where it points
+            return where
+        raise UsageError(f"{flag} {path}: a symbolic link to nothing") from None
+    return where
 
 
 def add_pool_options(parser, tasks: str) -> None:

@@ -64,7 +64,9 @@ def _load_spec(path):
 def _run(args) -> int:
     import sys
     import time
+    from pathlib import Path
 
+    from attnreg._io import own_stream
     from attnreg.cli import check_output, open_pool
     from attnreg.verify.certify import bnb, certificate, enclose
 
@@ -79,22 +81,31 @@ def _run(args) -> int:
         kind = pool.kind + (": a worker died, this process ran its tasks" if pool.lost else "")
     seconds = time.monotonic() - start
     cert = certificate.build(body)
-    certificate.write(args.out, cert)
+    # the certificate alone on a stream it is written to (``--out /dev/stdout | attnreg certify check /dev/stdin``):
+    # the report goes to the other stream, before it, and no "wrote" line follows it
+    own = own_stream(Path(args.out))
+    report = sys.stderr if own is sys.stdout else sys.stdout
     low = cert["lower_bound"]["value"]
     ratio = float(cert["bound"]) / float(low) if float(low) > 0 else float("inf")
-    print(f"{cert['status']}: {cert['statement']}")
-    print(f"  target {cert['target']} (>= {cert['target_enclosure'][0]}); lower bound {low} at x = "
-          f"{cert['lower_bound']['point']} (bound/lower = {ratio:.4g})")
-    print(f"  {cert['boxes_evaluated']} boxes evaluated, {len(cert['boxes'])} in the certificate, stopped by "
-          f"{cert['stop']}; {seconds:.2f} s on {kind}")
+    lines = [f"{cert['status']}: {cert['statement']}",
+             f"  target {cert['target']} (>= {cert['target_enclosure'][0]}); lower bound {low} at x = "
+             f"{cert['lower_bound']['point']} (bound/lower = {ratio:.4g})",
+             f"  {cert['boxes_evaluated']} boxes evaluated, {len(cert['boxes'])} in the certificate, stopped by "
+             f"{cert['stop']}; {seconds:.2f} s on {kind}"]
     if cert["status"] != "certified":
         cx = cert.get("counterexample")
         if cx:
-            print(f"  counterexample: x = {cx['point']}: ||M||_2 = {cx['value'][:20]} > target {cx['target'][:20]} "
-                  f"({cx['dps']} digits)")
+            lines.append(f"  counterexample: x = {cx['point']}: ||M||_2 = {cx['value'][:20]} > target "
+                         f"{cx['target'][:20]} ({cx['dps']} digits)")
         else:
-            print(f"  worst remaining box {cert['worst_box']['box']} with bound {cert['worst_box']['bound']}")
-    print(f"  wrote {args.out}", file=sys.stderr)
+            lines.append(f"  worst remaining box {cert['worst_box']['box']} with bound {cert['worst_box']['bound']}")
+    if own is None:
+        certificate.write(args.out, cert)
+    print("\n".join(lines), file=report, flush=True)
+    if own is None:
+        print(f"  wrote {args.out}", file=sys.stderr)
+    else:
+        certificate.write(args.out, cert)
     return 0 if cert["status"] == "certified" else 1
 
 

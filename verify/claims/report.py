@@ -102,9 +102,11 @@ def plot_png(outcomes) -> bytes | None:
 
 
 def write(path, outcomes, meta: dict) -> list[Path]:
-    """Write the Markdown report and, beside it, ``<stem>.slack.png``; returns the paths written."""
+    """Write the Markdown report and, beside it, ``<stem>.slack.png``; returns the paths written. A report sent to
+    a stream or device (``/dev/stdout``, a pipe) has no plot: there is no folder of files beside it."""
     path = Path(path)
-    png = plot_png(outcomes)
+    stream = path.exists() and not path.is_file()
+    png = None if stream else plot_png(outcomes)
     written = []
     plot_name = None
     if png is not None:
