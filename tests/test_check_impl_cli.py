@@ -143,17 +143,19 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 
 @pytest.mark.parametrize("argv", [
     ("check-impl", f"{IMPLS}/correct_np.py:normalized", "--json", "-"),
+    ("verify", "-k", "nothing-matches-this", "--json", "out.json/"),  # pathlib dropped the slash: wrote out.json
     ("verify", "-k", "nothing-matches-this", "--json", "-"),
     ("certify", "run", str(EXAMPLES / "certify-f.toml"), "--out", "-"),
     ("claims", "check", "--builtin", "--json", "-"),
 ])
-def test_dash_is_refused_not_written_as_a_file(capsys, tmp_path, monkeypatch, argv):
+def test_dash_or_a_trailing_slash_is_refused_not_written_as_a_file(capsys, tmp_path, monkeypatch, argv):
     """``-`` (the usual spelling of standard output) is one usage error before any work; it was written as a
-    file named ``-`` in the working folder."""
+    file named ``-`` in the working folder. So is a file path ending in ``/`` (pathlib drops the slash)."""
     monkeypatch.chdir(tmp_path)
     code, _, err = cli(capsys, *argv)
-    assert code == 2 and "standard output is not supported" in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "-").exists()
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert ("is a folder" if argv[-1].endswith("/") else "standard output is not supported") in err
+    assert not (tmp_path / "-").exists() and not (tmp_path / "out.json").exists()
 
 
 def test_what_the_target_prints_is_kept_out_of_the_report_and_in_the_json(capsys, tmp_path):
@@ -179,6 +181,7 @@ def test_what_the_target_prints_is_kept_out_of_the_report_and_in_the_json(capsys
     ("claims", "check", "--builtin", "--out", ""),
     ("audit", "--out", "dangling"),  # mkdir then failed with "File exists", after loading the backends
     ("audit", "--out", "loop"),
+    ("audit", "--out", "dangling/sub"),  # a link to nothing above the folder to be made
 ])
 def test_output_folders_are_checked_before_any_work(capsys, tmp_path, monkeypatch, argv):
     """``--out -`` (standard output) ran the whole audit into a folder named ``-``; a folder that cannot be written

@@ -1,5 +1,6 @@
 """``attnreg claims``: check (the JSON format, report, exit codes), list, replay, icl."""
 import json
+import os
 
 import pytest
 
@@ -142,3 +143,30 @@ def test_a_report_sent_to_a_stream_gets_no_plot_beside_it(tmp_path, monkeypatch)
     assert got and "slack.png" not in got[0] and sorted(p.name for p in tmp_path.iterdir()) == ["fifo.md"]
     plain = tmp_path / "r.md"  # a file still gets its plot
     assert report.write(plain, [], {"seed": 0}) == [plain, tmp_path / "r.slack.png"]
+
+
+def test_a_report_to_the_commands_own_stdout_file_gets_no_plot(tmp_path):
+    """``--report /proc/self/fd/1 > rep.md`` (or ``/dev/stdout``): stdout is then a regular file, and the plot was
+    written beside the link's name (``/proc/self/fd/1.slack.png``: an error after all the work; as root
+    ``/dev/stdout.slack.png`` was made in /dev). The report follows what was printed; no plot file is made."""
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom attnreg.verify.claims import report\nreport.plot_png = lambda outcomes: b'PNG'\n"
+            "print('PRINTED', flush=True)\nreport.write(sys.argv[1], [], {'seed': 0})\n")
+    with open(tmp_path / "rep.md", "w") as fh:
+        r = subprocess.run([sys.executable, "-c", code, "/proc/self/fd/1"], stdout=fh, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+    text = (tmp_path / "rep.md").read_text()
+    assert r.returncode == 0, r.stderr
+    assert text.startswith("PRINTED\n") and "slack.png" not in text and sorted(os.listdir(tmp_path)) == ["rep.md"]
+
+
+def test_a_report_through_a_link_gets_its_plot_beside_the_file_it_lands_in(tmp_path, monkeypatch):
+    from attnreg.verify.claims import report
+
+    monkeypatch.setattr(report, "plot_png", lambda outcomes: b"PNG")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "dl").symlink_to(tmp_path / "sub" / "r.md")
+    assert report.write(tmp_path / "dl", [], {"seed": 0})[1] == tmp_path / "sub" / "r.slack.png"
+    assert "r.slack.png" in (tmp_path / "sub" / "r.md").read_text() and not (tmp_path / "dl.slack.png").exists()

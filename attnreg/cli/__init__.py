@@ -30,13 +30,13 @@ def check_output(flag: str, path) -> None:
     if path is None:
         return
     where = _path(flag, path)
-    if where.is_dir():
+    if where.is_dir() or str(path).endswith(("/", os.sep)):  # pathlib drops a trailing slash: "out.json/" is out.json
         raise UsageError(f"{flag} {path}: is a folder; give a file name")
     if where.exists() and not where.is_file():
         return  # a device, a pipe, a terminal: written in place (attnreg._io)
     folder = where.resolve().parent if where.is_symlink() else where.absolute().parent
     if not folder.is_dir():
-        raise UsageError(f"{flag} {path}: the folder {folder} does not exist")
+        raise UsageError(f"{flag} {path}: {folder} {'is not a folder' if folder.exists() else 'does not exist'}")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{flag} {path}: the folder {folder} is not writable")
 
@@ -49,6 +49,8 @@ def check_folder(flag: str, path, *, create: bool = False) -> None:
         raise UsageError(f"{flag} {path}: is a file; give a folder")
     probe = where.absolute()
     while create and not probe.exists() and probe != probe.parent:
+        if probe.is_symlink():  # a link to nothing on the way up: making the folder would fail there
+            raise UsageError(f"{flag} {path}: {probe} is a symbolic link to nothing")
         probe = probe.parent
     if not probe.is_dir():
         raise UsageError(f"{flag} {path}: not a folder")
@@ -64,7 +66,7 @@ def _path(flag: str, path, folder: bool = False):
     if path == "-":
         raise UsageError(f"{flag} -: standard output is not supported (the command prints there); give a path, "
                          "or /dev/stdout to follow what it prints")
-    if not str(path).strip():
+    if str(path) == "":
         raise UsageError(f"{flag}: the path is empty")
     where = Path(path)
     try:

@@ -12,7 +12,7 @@ import math
 from datetime import datetime, timezone
 from pathlib import Path
 
-from attnreg._io import atomic_write_bytes, atomic_write_text
+from attnreg._io import atomic_write_bytes, atomic_write_text, own_stream
 
 from ..text import cell, number
 
@@ -105,12 +105,13 @@ def write(path, outcomes, meta: dict) -> list[Path]:
     """Write the Markdown report and, beside it, ``<stem>.slack.png``; returns the paths written. A report sent to
     a stream or device (``/dev/stdout``, a pipe) has no plot: there is no folder of files beside it."""
     path = Path(path)
-    stream = path.exists() and not path.is_file()
+    stream = (path.exists() and not path.is_file()) or own_stream(path) is not None  # /dev/stdout > file
     png = None if stream else plot_png(outcomes)
     written = []
     plot_name = None
     if png is not None:
-        plot = path.with_name(path.stem + ".slack.png")
+        real = path.resolve() if path.is_symlink() else path  # the plot beside the file the report lands in
+        plot = real.with_name(real.stem + ".slack.png")
         atomic_write_bytes(plot, png)
         plot_name = plot.name
         written.append(plot)
