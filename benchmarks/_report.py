@@ -91,10 +91,10 @@ class NoTimings(ValueError):
 
 
 def summary(report) -> str:
-    """One line per (threads, version, n) for the float64 loss+grad cells: attnreg on NumPy in ms, then the issue's
-    lines as ratios (÷ floor; jax.jit, torch autograd and attnreg on torch as multiples of attnreg; hvp ÷ loss+grad,
-    both timed interleaved in the HVP session where the report has it);
-    "—" where a contender did not run."""
+    """One line per (threads, dtype, d, version, n) with attnreg's loss+grad or HVP timed: attnreg's loss+grad on
+    NumPy in ms, then the performance issue's lines as ratios (÷ floor; jax.jit, torch autograd and attnreg on torch
+    as multiples of attnreg; hvp ÷ loss+grad, both timed interleaved in the HVP session where the report has it);
+    "—" where a contender did not run. A --memory-only report raises :class:`NoTimings`."""
     if report.get("memory_only"):
         raise NoTimings("it is a --memory-only run: it has no timings to summarise (without --summary it prints its "
                         "memory table)")

@@ -207,6 +207,8 @@ def test_output_folders_are_checked_before_any_work(capsys, tmp_path, monkeypatc
         return
     assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err
     assert not any((tmp_path / "-").iterdir()) and not (tmp_path / "report.json").exists()
+    if argv[-1] == "-":  # a folder option is not pointed at /dev/stdout, as a file option is
+        assert "a folder is needed here" in err and "/dev/stdout" not in err
 
 
 def test_a_failing_target_keeps_what_it_printed(capsys, tmp_path):

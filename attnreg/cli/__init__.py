@@ -63,6 +63,8 @@ def _path(flag: str, path, folder: bool = False):
     (for a ``folder``) a link to nothing."""
     from pathlib import Path
 
+    if path == "-" and folder:
+        raise UsageError(f"{flag} -: a folder is needed here, not standard output")
     if path == "-":
         raise UsageError(f"{flag} -: standard output is not supported (the command prints there); give a path, "
                          "or /dev/stdout to follow what it prints")

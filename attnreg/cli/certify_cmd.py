@@ -81,10 +81,6 @@ def _run(args) -> int:
         kind = pool.kind + (": a worker died, this process ran its tasks" if pool.lost else "")
     seconds = time.monotonic() - start
     cert = certificate.build(body)
-    # the certificate alone on a stream it is written to (``--out /dev/stdout | attnreg certify check /dev/stdin``):
-    # the report goes to the other stream, before it, and no "wrote" line follows it
-    own = own_stream(Path(args.out))
-    report = sys.stderr if own is sys.stdout else sys.stdout
     low = cert["lower_bound"]["value"]
     ratio = float(cert["bound"]) / float(low) if float(low) > 0 else float("inf")
     lines = [f"{cert['status']}: {cert['statement']}",
@@ -99,12 +95,14 @@ def _run(args) -> int:
                          f"{cx['target'][:20]} ({cx['dps']} digits)")
         else:
             lines.append(f"  worst remaining box {cert['worst_box']['box']} with bound {cert['worst_box']['bound']}")
-    if own is None:
+    own = own_stream(Path(args.out))
+    if own is None:  # a file: written first (a failed write prints no report), then the report
         certificate.write(args.out, cert)
-    print("\n".join(lines), file=report, flush=True)
-    if own is None:
+        print("\n".join(lines))
         print(f"  wrote {args.out}", file=sys.stderr)
-    else:
+    else:  # this process's stdout or stderr (``--out /dev/stdout | attnreg certify check /dev/stdin``): the report
+        # on the other stream, and the certificate last and alone on its own
+        print("\n".join(lines), file=sys.stderr if own is sys.stdout else sys.stdout, flush=True)
         certificate.write(args.out, cert)
     return 0 if cert["status"] == "certified" else 1
 
