@@ -19,7 +19,7 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
 
     A path that is this process's own standard output or error (``--json /dev/stdout > out.txt``, or
     ``--json out.txt > out.txt``) is written through that open descriptor, after what the process printed:
-    replacing the file would throw the printed text away."""
+    replacing the file would throw the printed text away. That write is an append, not atomic."""
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory")
